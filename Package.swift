@@ -1,0 +1,148 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "hsb-suite",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "intake", targets: ["Intake"]),
+        .executable(name: "youth-justice", targets: ["YouthJustice"]),
+        .executable(name: "camhs", targets: ["CAMHS"]),
+        .executable(name: "mappa", targets: ["MAPPA"]),
+        .executable(name: "orchestrator", targets: ["Orchestrator"]),
+        .executable(name: "hsbctl", targets: ["HSBCtl"]),
+        .library(name: "HSBWire", targets: ["HSBWire"]),
+        .library(name: "HSBRuntime", targets: ["HSBRuntime"]),
+        .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // The C runtime: libprotobuf-c from the system, and the code protoc-c generates.
+        .systemLibrary(
+            name: "CProtobufC",
+            path: "Shared/CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        .target(
+            name: "HSBProtoC",
+            dependencies: ["CProtobufC"],
+            path: "Shared/HSBProtoC",
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("include")]
+        ),
+        // The one Swift wrapper over protobuf-c, and the length-prefixed framing.
+        .target(
+            name: "HSBWire",
+            dependencies: [
+                "HSBProtoC",
+                "CProtobufC",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/HSBWire",
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            path: "Shared/CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // TCP server and client, dispatch, deadlines, auth, health, ops HTTP, metrics, logging.
+        .target(
+            name: "HSBRuntime",
+            dependencies: [
+                "HSBWire",
+                "CCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/HSBRuntime",
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Shared/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // Each service's own records.
+        .target(
+            name: "HSBStorage",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/HSBStorage",
+            swiftSettings: strict
+        ),
+        // What every executable shares: configuration, the store, the runtime, lifecycle.
+        .target(
+            name: "HSBServiceKit",
+            dependencies: [
+                "HSBRuntime",
+                "HSBStorage",
+                "HSBWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/HSBServiceKit",
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "Intake", dependencies: ["HSBServiceKit"], path: "Services/Intake", swiftSettings: strict),
+        .executableTarget(name: "YouthJustice", dependencies: ["HSBServiceKit"], path: "Services/YouthJustice", swiftSettings: strict),
+        .executableTarget(name: "CAMHS", dependencies: ["HSBServiceKit"], path: "Services/CAMHS", swiftSettings: strict),
+        .executableTarget(name: "MAPPA", dependencies: ["HSBServiceKit"], path: "Services/MAPPA", swiftSettings: strict),
+        .executableTarget(name: "Orchestrator", dependencies: ["HSBServiceKit"], path: "Services/Orchestrator", swiftSettings: strict),
+        .executableTarget(
+            name: "HSBCtl",
+            dependencies: [
+                "HSBServiceKit",
+                "HSBRuntime",
+                "HSBWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/HSBCtl",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HSBWireTests",
+            dependencies: [
+                "HSBWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HSBRuntimeTests",
+            dependencies: [
+                "HSBRuntime",
+                "HSBWire",
+                "HSBStorage",
+                "HSBServiceKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,199 @@
+internal import CProtobufC
+internal import HSBProtoC
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Owns every C allocation made while building one message for packing, and frees them all
+/// when it goes away: on success and on every error path alike.
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    init() {
+        blocks.reserveCapacity(16)
+    }
+
+    deinit {
+        for block in blocks { free(block) }
+    }
+
+    func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let size = Swift.max(1, MemoryLayout<T>.stride * count)
+        guard let raw = malloc(size) else { fatalError("out of memory allocating \(size) bytes") }
+        blocks.append(raw)
+        return raw.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// A NUL-terminated copy of `string`; refuses U+0000, which C would silently cut at.
+    func cString(_ string: String, field: @autoclosure () -> String) throws(WireError) -> UnsafeMutablePointer<CChar> {
+        if string.isEmpty { return emptyCString }
+        var copy = string
+        let result: UnsafeMutablePointer<CChar>? = copy.withUTF8 { utf8 in
+            if memchr(utf8.baseAddress!, 0, utf8.count) != nil { return nil }
+            let pointer = allocate(CChar.self, count: utf8.count + 1)
+            memcpy(pointer, utf8.baseAddress!, utf8.count)
+            pointer[utf8.count] = 0
+            return pointer
+        }
+        guard let result else { throw .invalidString(field: field(), reason: "contains U+0000 (NUL), which cannot be sent") }
+        return result
+    }
+
+    func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        if bytes.isEmpty { return ProtobufCBinaryData(len: 0, data: nil) }
+        let pointer = allocate(UInt8.self, count: bytes.count)
+        bytes.withUnsafeBufferPointer { _ = memcpy(pointer, $0.baseAddress!, bytes.count) }
+        return ProtobufCBinaryData(len: bytes.count, data: pointer)
+    }
+
+    func strings(_ values: [String], field: String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
+        for (index, value) in values.enumerated() {
+            array[index] = try cString(value, field: "\(field)[\(index)]")
+        }
+        return (values.count, array)
+    }
+
+    func message<M: CBacked>(_ value: M) throws(WireError) -> UnsafeMutablePointer<M.CMessage> {
+        let pointer = allocate(M.CMessage.self, count: 1)
+        M.cInit(pointer)
+        try value.fill(pointer, arena: self)
+        return pointer
+    }
+
+    func messages<M: CBacked>(_ values: [M]) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(UnsafeMutablePointer<M.CMessage>?.self, count: values.count)
+        for (index, value) in values.enumerated() {
+            array[index] = try message(value)
+        }
+        return (values.count, array)
+    }
+}
+
+/// One shared empty C string, never freed (protobuf-c's own default for proto3 strings is the same idea).
+nonisolated(unsafe) private let emptyCString: UnsafeMutablePointer<CChar> = {
+    let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+    pointer.initialize(to: 0)
+    return pointer
+}()
+
+/// A Swift value backed by one generated protobuf-c message type.
+protocol CBacked {
+    associatedtype CMessage
+    /// The full protobuf name, e.g. `hsb.rpc.v1.Request`.
+    static var protoName: String { get }
+    static func cInit(_ message: UnsafeMutablePointer<CMessage>)
+    static func cPackedSize(_ message: UnsafePointer<CMessage>) -> Int
+    static func cPack(_ message: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>?
+    static func cFreeUnpacked(_ message: UnsafeMutablePointer<CMessage>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>)
+    /// Writes this value into a freshly initialised C message; memory comes from `arena`.
+    func fill(_ message: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError)
+    /// Reads a value out of an unpacked C message, validating enums, strings and required fields.
+    init(c message: UnsafePointer<CMessage>) throws(WireError)
+}
+
+nonisolated(unsafe) private let zeroByte: UnsafeMutablePointer<UInt8> = {
+    let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    pointer.initialize(to: 0)
+    return pointer
+}()
+
+enum CCodec {
+    static func encode<M: CBacked>(_ value: M) throws(WireError) -> [UInt8] {
+        let arena = Arena()
+        let message = try arena.message(value)
+        let size = M.cPackedSize(message)
+        if size == 0 { return [] }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = M.cPack(message, buffer.baseAddress!)
+        }
+    }
+
+    static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
+        let budget = UnsafeMutablePointer<hsb_alloc_budget>.allocate(capacity: 1)
+        let allocator = UnsafeMutablePointer<ProtobufCAllocator>.allocate(capacity: 1)
+        defer {
+            budget.deallocate()
+            allocator.deallocate()
+        }
+        let limit = limits.budget(forInputCount: bytes.count)
+        hsb_budget_allocator_init(allocator, budget, limit)
+        let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(zeroByte)
+        guard let message = M.cUnpack(allocator, bytes.count, data) else {
+            if budget.pointee.refused != 0 {
+                throw .allocationBudgetExceeded(message: M.protoName, budget: limit)
+            }
+            throw .malformed(message: M.protoName, byteCount: bytes.count)
+        }
+        defer { M.cFreeUnpacked(message, allocator) }
+        return try M(c: UnsafePointer(message))
+    }
+
+    /// Reads a C string as validated UTF-8.
+    static func string(_ pointer: UnsafePointer<CChar>?, field: @autoclosure () -> String) throws(WireError) -> String {
+        guard let pointer else { return "" }
+        if pointer.pointee == 0 { return "" }
+        guard let string = String(validatingCString: pointer) else {
+            throw .invalidString(field: field(), reason: "is not valid UTF-8")
+        }
+        return string
+    }
+
+    static func strings(_ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, field: String) throws(WireError) -> [String] {
+        guard count > 0, let array else { return [] }
+        var result: [String] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            result.append(try string(array[index], field: "\(field)[\(index)]"))
+        }
+        return result
+    }
+
+    static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+        guard data.len > 0, let pointer = data.data else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer, count: data.len))
+    }
+
+    static func message<M: CBacked>(_ type: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>?) throws(WireError) -> M? {
+        guard let pointer else { return nil }
+        return try M(c: UnsafePointer(pointer))
+    }
+
+    static func messages<M: CBacked>(_ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: String) throws(WireError) -> [M] {
+        guard count > 0, let array else { return [] }
+        var result: [M] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            guard let element = array[index] else { throw .missingFields(["\(field)[\(index)]"]) }
+            result.append(try M(c: UnsafePointer(element)))
+        }
+        return result
+    }
+
+    static func enumValue<E: RawRepresentable>(_ raw: UInt32, field: @autoclosure () -> String) throws(WireError) -> E where E.RawValue == Int32 {
+        let value = Int32(bitPattern: raw)
+        guard let result = E(rawValue: value) else { throw .enumOutOfRange(field: field(), value: value) }
+        return result
+    }
+}
+
+/// Collects the names of required fields that are unset, and throws them all at once.
+struct RequiredFields {
+    private var missing: [String] = []
+    private let message: String
+
+    init(_ message: String) { self.message = message }
+
+    mutating func require(_ present: Bool, _ field: String) {
+        if !present { missing.append("\(message).\(field)") }
+    }
+
+    func check() throws(WireError) {
+        if !missing.isEmpty { throw .missingFields(missing) }
+    }
+}

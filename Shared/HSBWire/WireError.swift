@@ -1,0 +1,58 @@
+/// Why bytes could not become a message, or a message could not become bytes.
+///
+/// Every case names the field or the limit involved, so that the error can be sent back to a
+/// caller as an `INVALID_ARGUMENT` message a person can act on.
+public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// protobuf-c refused the bytes as `message` (bad tag, bad varint, truncated field, wrong wire type).
+    case malformed(message: String, byteCount: Int)
+    /// Decoding `message` would have allocated more than the budget tied to its size.
+    case allocationBudgetExceeded(message: String, budget: Int)
+    /// Fields that must be set are not (full protobuf names, e.g. `hsb.rpc.v1.Request.method`).
+    case missingFields([String])
+    /// An enum field carries a number the schema does not define.
+    case enumOutOfRange(field: String, value: Int32)
+    /// A string field is not valid UTF-8, or holds U+0000 (protobuf-c strings end at the first NUL).
+    case invalidString(field: String, reason: String)
+    /// A repeated field holds more entries than the schema allows.
+    case tooManyEntries(field: String, count: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .malformed(let message, let byteCount):
+            return "\(byteCount) bytes are not a valid \(message) (protobuf decoding failed)"
+        case .allocationBudgetExceeded(let message, let budget):
+            return "decoding \(message) needs more than its memory budget of \(budget) bytes"
+        case .missingFields(let fields):
+            return "missing required field\(fields.count == 1 ? "" : "s"): \(fields.joined(separator: ", "))"
+        case .enumOutOfRange(let field, let value):
+            return "\(field) has value \(value), which is not defined"
+        case .invalidString(let field, let reason):
+            return "\(field) \(reason)"
+        case .tooManyEntries(let field, let count, let limit):
+            return "\(field) has \(count) entries; at most \(limit) are allowed"
+        }
+    }
+}
+
+/// Limits applied when decoding bytes from an untrusted peer.
+public struct DecodeLimits: Sendable, Hashable {
+    /// Bytes one decode may allocate per byte of input.
+    public var bytesPerInputByte: Int
+    /// Bytes one decode may always allocate, whatever the input size (the top-level structs).
+    public var baseBudget: Int
+
+    public init(bytesPerInputByte: Int = 48, baseBudget: Int = 16 * 1024) {
+        self.bytesPerInputByte = bytesPerInputByte
+        self.baseBudget = baseBudget
+    }
+
+    public static let `default` = DecodeLimits()
+
+    /// The allocation budget for decoding `inputCount` bytes.
+    public func budget(forInputCount inputCount: Int) -> Int {
+        let (scaled, overflow) = inputCount.multipliedReportingOverflow(by: bytesPerInputByte)
+        if overflow { return Int.max }
+        let (total, overflow2) = scaled.addingReportingOverflow(baseBudget)
+        return overflow2 ? Int.max : total
+    }
+}
