@@ -1,0 +1,218 @@
+internal import CCrypto
+public import HSBWire
+import Synchronization
+
+/// A shared secret for one calling agency: at least 32 random bytes.
+public struct AgencySecret: Sendable, Hashable {
+    public static let minimumLength = 32
+    public let bytes: [UInt8]
+
+    /// A secret from its hex form (64 hex digits or more); nil when malformed or too short.
+    public init?(hex: String) {
+        let text = hex.trimmingWhitespace()
+        guard text.count % 2 == 0, text.count / 2 >= Self.minimumLength else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count / 2)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.bytes = bytes
+    }
+
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count >= Self.minimumLength, "a secret needs at least \(Self.minimumLength) bytes")
+        self.bytes = bytes
+    }
+
+    /// A new random secret from the system's cryptographic generator.
+    public static func random() -> AgencySecret {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let ok = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
+        precondition(ok == 1, "the system random generator failed")
+        return AgencySecret(bytes: bytes)
+    }
+
+    public var hex: String { bytes.hexString }
+}
+
+extension Array where Element == UInt8 {
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
+    }
+}
+
+/// The bytes a credential's signature covers: every field of the request but the signature,
+/// each length-prefixed so that no two different requests share canonical bytes.
+enum CanonicalRequest {
+    static func bytes(_ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + request.method.utf8.count + request.idempotencyKey.utf8.count + request.payload.count)
+        func append(_ bytes: some Collection<UInt8>) {
+            let count = UInt32(bytes.count)
+            out.append(contentsOf: [UInt8(count >> 24), UInt8((count >> 16) & 0xff), UInt8((count >> 8) & 0xff), UInt8(count & 0xff)])
+            out.append(contentsOf: bytes)
+        }
+        func append(_ value: UInt64) {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((value >> UInt64(shift)) & 0xff)) }
+        }
+        append("hsb.rpc.v1/hmac-sha256".utf8)
+        append(request.requestID)
+        append(request.method.utf8)
+        append(UInt64(bitPattern: request.timeoutMillis))
+        append(request.idempotencyKey.utf8)
+        append(request.purpose.utf8)
+        append(UInt64(UInt32(bitPattern: agency.rawValue)))
+        append(user.utf8)
+        append(UInt64(bitPattern: signedAt))
+        append(request.payload)
+        return out
+    }
+
+    static func hmac(_ data: [UInt8], secret: AgencySecret) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        secret.bytes.withUnsafeBufferPointer { key in
+            data.withUnsafeBufferPointer { message in
+                out.withUnsafeMutableBufferPointer { digest in
+                    _ = HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), message.baseAddress, message.count, digest.baseAddress, &length)
+                }
+            }
+        }
+        return Array(out.prefix(Int(length)))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count, !a.isEmpty else { return false }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+    }
+}
+
+/// Signs outgoing requests as one agency.
+public struct RequestSigner: Sendable {
+    public let agency: Agency
+    public let user: String
+    private let secret: AgencySecret
+    private let clock: any WallClock
+
+    public init(agency: Agency, secret: AgencySecret, user: String = "", clock: any WallClock = SystemWallClock()) {
+        self.agency = agency
+        self.secret = secret
+        self.user = user
+        self.clock = clock
+    }
+
+    /// Sets `request.credential` to a fresh signature over the request as it stands.
+    public func sign(_ request: inout RequestEnvelope) {
+        let now = clock.nowUnixMillis()
+        let canonical = CanonicalRequest.bytes(request, agency: agency, user: user, signedAt: now)
+        request.credential = Credential(
+            agency: agency, user: user, signedAtUnixMillis: now,
+            signature: CanonicalRequest.hmac(canonical, secret: secret))
+    }
+}
+
+/// Who may call a method.
+public enum AccessPolicy: Sendable, Hashable {
+    /// No credential needed (health checks).
+    case anyone
+    /// Any agency whose secret this service holds.
+    case anyAuthenticated
+    /// Only these agencies.
+    case agencies(Set<Agency>)
+
+    func permits(_ agency: Agency) -> Bool {
+        switch self {
+        case .anyone, .anyAuthenticated: true
+        case .agencies(let set): set.contains(agency)
+        }
+    }
+}
+
+/// The caller a request was proven to come from.
+public struct AuthenticatedCaller: Sendable, Hashable {
+    public var agency: Agency
+    public var user: String
+}
+
+/// Checks credentials: a known agency, a valid signature, a timestamp inside the window, and a
+/// signature not seen before within that window.
+public final class Authenticator: Sendable {
+    public let secrets: [Agency: AgencySecret]
+    /// How far a signing time may be from this service's clock, either way.
+    public let window: Duration
+    private let clock: any WallClock
+    private let seen = Mutex<ReplayCache>(ReplayCache())
+
+    public init(secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock()) {
+        self.secrets = secrets
+        self.window = window
+        self.clock = clock
+    }
+
+    /// The proven caller, or UNAUTHENTICATED naming what is wrong. Policy `.anyone` passes with or
+    /// without a credential (a credential that is present must still be valid).
+    public func authenticate(_ request: RequestEnvelope, policy: AccessPolicy) throws(RPCError) -> AuthenticatedCaller? {
+        guard let credential = request.credential else {
+            if policy == .anyone { return nil }
+            throw RPCError(.unauthenticated, "request \(request.method) carries no credential; sign it with your agency's secret")
+        }
+        guard let secret = secrets[credential.agency] else {
+            throw RPCError(.unauthenticated, "agency \(credential.agency.name) has no credential registered with this service")
+        }
+        let now = clock.nowUnixMillis()
+        let windowMillis = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
+        let skew = credential.signedAtUnixMillis - now
+        guard abs(skew) <= windowMillis else {
+            throw RPCError(.unauthenticated, "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
+        }
+        let canonical = CanonicalRequest.bytes(request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis)
+        let expected = CanonicalRequest.hmac(canonical, secret: secret)
+        guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
+            throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
+        }
+        let fresh = seen.withLock { $0.insert(credential.signature, expiresAt: credential.signedAtUnixMillis + windowMillis, now: now) }
+        guard fresh else {
+            throw RPCError(.unauthenticated, "request replayed: this signature was already used")
+        }
+        guard policy.permits(credential.agency) else {
+            throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not call \(request.method)")
+        }
+        return AuthenticatedCaller(agency: credential.agency, user: credential.user)
+    }
+}
+
+/// Signatures seen within the replay window, dropped once their window has passed.
+struct ReplayCache {
+    private var expiries: [[UInt8]: Int64] = [:]
+    private var lastSweep: Int64 = 0
+
+    mutating func insert(_ signature: [UInt8], expiresAt: Int64, now: Int64) -> Bool {
+        if now - lastSweep > 1000 || expiries.count > 100_000 {
+            expiries = expiries.filter { $0.value >= now }
+            lastSweep = now
+        }
+        if expiries[signature] != nil { return false }
+        expiries[signature] = expiresAt
+        return true
+    }
+}

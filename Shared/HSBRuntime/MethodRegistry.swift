@@ -1,0 +1,81 @@
+public import HSBWire
+public import Logging
+public import NIOCore
+
+/// What a handler knows about the call it is serving.
+public struct RequestContext: Sendable {
+    public let requestID: UInt64
+    public let method: String
+    /// The proven caller; nil only for methods open to anyone, called without a credential.
+    public let caller: AuthenticatedCaller?
+    public let idempotencyKey: String
+    public let purpose: String
+    /// When the caller stops waiting; the server abandons the work then.
+    public let deadline: NIODeadline?
+    public var logger: Logger
+}
+
+/// A method a service serves: its full name, who may call it, and the work.
+public struct MethodHandler: Sendable {
+    /// `hsb.intake.v1.Intake/Screen` style.
+    public let method: String
+    public let policy: AccessPolicy
+    let body: @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]
+
+    /// The service part of the method name (`hsb.intake.v1.Intake`).
+    public var service: String {
+        String(method.split(separator: "/", maxSplits: 1).first ?? Substring(method))
+    }
+
+    /// A method over raw payload bytes.
+    public init(method: String, policy: AccessPolicy, body: @escaping @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]) {
+        precondition(method.contains("/"), "method names look like package.Service/Method")
+        self.method = method
+        self.policy = policy
+        self.body = body
+    }
+
+    /// A method whose payloads are wire messages; an undecodable payload is INVALID_ARGUMENT naming what failed.
+    public static func unary<Input: WireMessage, Output: WireMessage>(
+        _ method: String,
+        policy: AccessPolicy,
+        limits: DecodeLimits = .default,
+        _ body: @escaping @Sendable (RequestContext, Input) async throws -> Output
+    ) -> MethodHandler {
+        MethodHandler(method: method, policy: policy) { context, payload in
+            let input: Input
+            do throws(WireError) {
+                input = try Input(decoding: payload, limits: limits)
+            } catch {
+                throw RPCError.invalidPayload(error)
+            }
+            let output = try await body(context, input)
+            do {
+                return try output.encoded()
+            } catch {
+                throw RPCError(.internal, "reply could not be encoded: \(error)")
+            }
+        }
+    }
+}
+
+/// Every method a server serves, looked up by full name.
+public struct MethodRegistry: Sendable {
+    private var handlers: [String: MethodHandler] = [:]
+
+    public init(_ handlers: [MethodHandler] = []) {
+        for handler in handlers { register(handler) }
+    }
+
+    public mutating func register(_ handler: MethodHandler) {
+        precondition(handlers[handler.method] == nil, "\(handler.method) registered twice")
+        handlers[handler.method] = handler
+    }
+
+    public func handler(for method: String) -> MethodHandler? { handlers[method] }
+
+    /// The service names hosted (for health checks by name).
+    public var services: Set<String> { Set(handlers.values.map(\.service)) }
+
+    public var methods: [String] { handlers.keys.sorted() }
+}

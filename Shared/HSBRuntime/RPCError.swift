@@ -1,0 +1,41 @@
+public import HSBWire
+
+/// A failed call: a gRPC status code and a message a person can act on.
+public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: StatusCode
+    public var message: String
+
+    public init(_ code: StatusCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    /// The error for a payload that did not decode, naming the message and what failed.
+    public static func invalidPayload(_ error: WireError) -> RPCError {
+        RPCError(.invalidArgument, "request payload: \(error)")
+    }
+}
+
+/// Milliseconds since the Unix epoch, from an injectable source so tests can move time.
+public protocol WallClock: Sendable {
+    func nowUnixMillis() -> Int64
+}
+
+/// The system's real-time clock.
+public struct SystemWallClock: WallClock {
+    public init() {}
+
+    public func nowUnixMillis() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,355 @@
+public import HSBWire
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// How an RPC server listens, and the limits that keep a slow or hostile peer from holding it.
+public struct RPCServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; ``RPCServer/localAddress`` says which.
+    public var port: Int
+    public var maxFrameSize: Int
+    public var maxConnections: Int
+    /// A connection with no request in flight and nothing read for this long is closed.
+    public var idleTimeout: TimeAmount
+    /// On shutdown, how long in-flight requests may take to finish before connections are closed.
+    public var drainTimeout: TimeAmount
+    public var decodeLimits: DecodeLimits
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, maxFrameSize: Int = Framing.defaultMaxFrameSize,
+        maxConnections: Int = 1024, idleTimeout: TimeAmount = .seconds(300), drainTimeout: TimeAmount = .seconds(10),
+        decodeLimits: DecodeLimits = .default
+    ) {
+        self.host = host
+        self.port = port
+        self.maxFrameSize = maxFrameSize
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.drainTimeout = drainTimeout
+        self.decodeLimits = decodeLimits
+    }
+
+    public static let defaults = RPCServerConfiguration()
+}
+
+/// Turns one decoded request into one reply: method lookup, authentication, access, deadline, work.
+public final class Dispatcher: Sendable {
+    public let registry: MethodRegistry
+    public let authenticator: Authenticator
+    public let metrics: ServerMetrics
+    let logger: Logger
+
+    public init(registry: MethodRegistry, authenticator: Authenticator, metrics: ServerMetrics, logger: Logger) {
+        self.registry = registry
+        self.authenticator = authenticator
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The reply to `request`. Never throws: every failure is a status with a message.
+    func respond(to request: RequestEnvelope, deadline: NIODeadline?) async -> ResponseEnvelope {
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = "\(request.requestID)"
+        logger[metadataKey: "method"] = "\(request.method)"
+        guard let handler = registry.handler(for: request.method) else {
+            return ResponseEnvelope(requestID: request.requestID, status: .unimplemented, message: "method \(request.method) is not served here")
+        }
+        let caller: AuthenticatedCaller?
+        do {
+            caller = try authenticator.authenticate(request, policy: handler.policy)
+        } catch {
+            logger.notice("refused", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
+            return ResponseEnvelope(requestID: request.requestID, status: error.code, message: error.message)
+        }
+        if let caller { logger[metadataKey: "caller"] = "\(caller.agency.name)" }
+        let context = RequestContext(
+            requestID: request.requestID, method: request.method, caller: caller,
+            idempotencyKey: request.idempotencyKey, purpose: request.purpose, deadline: deadline, logger: logger)
+        do {
+            let payload = try await handler.body(context, request.payload)
+            return ResponseEnvelope(requestID: request.requestID, status: .ok, payload: payload)
+        } catch let error as RPCError {
+            return ResponseEnvelope(requestID: request.requestID, status: error.code, message: error.message)
+        } catch is CancellationError {
+            return ResponseEnvelope(requestID: request.requestID, status: .cancelled, message: "the work was cancelled")
+        } catch {
+            logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            return ResponseEnvelope(requestID: request.requestID, status: .internal, message: "internal error while serving \(request.method); the service logged the details")
+        }
+    }
+}
+
+/// The suite's TCP server: length-prefixed envelopes, many requests in flight per connection,
+/// replies in completion order, deadlines, limits and a graceful drain.
+public final class RPCServer: Service, Sendable {
+    public let configuration: RPCServerConfiguration
+    public let dispatcher: Dispatcher
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(ServerState())
+
+    struct ServerState {
+        var channel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var draining = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(configuration: RPCServerConfiguration, dispatcher: Dispatcher, group: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The bound address, once ``start()`` has returned.
+    public var localAddress: SocketAddress? { state.withLock { $0.channel?.localAddress } }
+
+    /// True once a drain has begun; health reports NOT_SERVING from then on.
+    public var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// Binds and starts accepting. Idempotent.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        if let address = localAddress { return address }
+        let configuration = self.configuration
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let admitted = self.admit(channel)
+                    let sync = channel.pipeline.syncOperations
+                    if !admitted {
+                        try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: self.dispatcher.metrics))
+                        return
+                    }
+                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
+                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+                    try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        state.withLock { $0.channel = channel }
+        logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        return channel.localAddress!
+    }
+
+    private func admit(_ channel: any Channel) -> Bool {
+        state.withLock { state in
+            guard !state.draining, state.connections.count < configuration.maxConnections else { return false }
+            state.connections[ObjectIdentifier(channel)] = channel
+            return true
+        }
+    }
+
+    func connectionClosed(_ channel: any Channel) {
+        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    func requestFinished() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            guard state.draining, dispatcher.metrics.requestsInFlight == 0 else { return [] }
+            defer { state.drainWaiters.removeAll() }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to the drain timeout, then closes
+    /// every connection.
+    public func drain() async {
+        let listener: (any Channel)? = state.withLock { state in
+            state.draining = true
+            return state.channel
+        }
+        try? await listener?.close()
+        logger.info("draining", metadata: ["in_flight": "\(dispatcher.metrics.requestsInFlight)"])
+        let timeout = configuration.drainTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let done = self.state.withLock { state -> Bool in
+                        if self.dispatcher.metrics.requestsInFlight == 0 { return true }
+                        state.drainWaiters.append(continuation)
+                        return false
+                    }
+                    if done { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
+                let waiters = self.state.withLock { state in
+                    defer { state.drainWaiters.removeAll() }
+                    return state.drainWaiters
+                }
+                for waiter in waiters { waiter.resume() }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections { try? await connection.close() }
+        logger.info("stopped", metadata: ["unfinished": "\(dispatcher.metrics.requestsInFlight)"])
+    }
+
+    /// Runs until graceful shutdown is signalled (SIGTERM/SIGINT through the service group), then drains.
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        await drain()
+    }
+}
+
+/// Sends one RESOURCE_EXHAUSTED reply to a connection over the limit, then closes it.
+final class RefuseConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let limit: Int
+    let metrics: ServerMetrics
+
+    init(limit: Int, metrics: ServerMetrics) {
+        self.limit = limit
+        self.metrics = metrics
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        metrics.connectionRefused()
+        let reply = ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "server is at its limit of \(limit) connections or shutting down; retry later")
+        let bytes = (try? reply.encoded()) ?? []
+        context.writeAndFlush(NIOAny(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// One connection's requests: decode, dispatch concurrently, reply as each finishes.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: RPCServer
+    private let channel: any Channel
+    private var inFlight: [UInt64: Scheduled<Void>?] = [:]
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
+
+    init(server: RPCServer, channel: any Channel) {
+        self.server = server
+        self.channel = channel
+    }
+
+    private var metrics: ServerMetrics { server.dispatcher.metrics }
+
+    func channelActive(context: ChannelHandlerContext) {
+        metrics.connectionOpened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        metrics.connectionClosed()
+        server.connectionClosed(channel)
+        for (_, task) in tasks { task.cancel() }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        let request: RequestEnvelope
+        do {
+            request = try RequestEnvelope(decoding: frame, limits: server.configuration.decodeLimits)
+        } catch {
+            metrics.frameRefused(reason: "undecodable")
+            write(ResponseEnvelope(requestID: 0, status: .invalidArgument, message: "request envelope: \(error)"), context: context)
+            return
+        }
+        guard inFlight[request.requestID] == nil else {
+            write(ResponseEnvelope(requestID: request.requestID, status: .invalidArgument, message: "request_id \(request.requestID) is already in flight on this connection"), context: context)
+            return
+        }
+        let started = NIODeadline.now()
+        let deadline: NIODeadline? = request.timeoutMillis > 0 ? started + .milliseconds(request.timeoutMillis) : nil
+        metrics.requestStarted()
+        let id = request.requestID
+        let method = request.method
+        var timer: Scheduled<Void>? = nil
+        if let deadline {
+            timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                let response = ResponseEnvelope(requestID: id, status: .deadlineExceeded, message: "deadline of \(request.timeoutMillis) ms exceeded; the work was abandoned")
+                self.tasks[id]?.cancel()
+                self.finish(id: id, method: method, started: started, response: response, context: context)
+            }
+        }
+        inFlight[id] = .some(timer)
+        let dispatcher = server.dispatcher
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        tasks[id] = Task {
+            let response = await dispatcher.respond(to: request, deadline: deadline)
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.finish(id: id, method: method, started: started, response: response, context: context)
+            }
+        }
+    }
+
+    /// Writes the first reply for `id` and forgets it; a later one (work after a deadline) is dropped.
+    private func finish(id: UInt64, method: String, started: NIODeadline, response: ResponseEnvelope, context: ChannelHandlerContext) {
+        guard let timer = inFlight.removeValue(forKey: id) else { return }
+        timer?.cancel()
+        tasks.removeValue(forKey: id)
+        let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+        metrics.requestFinished(method: server.dispatcher.registry.handler(for: method) == nil ? "unknown" : method, status: response.status, seconds: seconds)
+        if context.channel.isActive {
+            write(response, context: context)
+        }
+        server.requestFinished()
+    }
+
+    private func write(_ response: ResponseEnvelope, context: ChannelHandlerContext) {
+        var bytes: [UInt8]
+        do {
+            bytes = try response.encoded()
+        } catch {
+            bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .internal, message: "reply could not be encoded").encoded()) ?? []
+        }
+        if bytes.count > server.configuration.maxFrameSize {
+            bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .resourceExhausted, message: "reply of \(bytes.count) bytes exceeds the maximum frame size").encoded()) ?? []
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, inFlight.isEmpty {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let frameError = error as? FrameError {
+            let reason: String
+            switch frameError {
+            case .frameTooLarge: reason = "too_large"
+            case .truncatedFrame: reason = "truncated"
+            }
+            metrics.frameRefused(reason: reason)
+            if case .frameTooLarge = frameError {
+                let reply = ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "\(frameError); the connection is closed")
+                let bytes = (try? reply.encoded()) ?? []
+                context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+                return
+            }
+        }
+        context.close(promise: nil)
+    }
+}
