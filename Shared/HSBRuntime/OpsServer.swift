@@ -1,0 +1,130 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The plain-HTTP ops port: `GET /healthz` (alive), `GET /readyz` (ready, with each check),
+/// `GET /metrics` (Prometheus text).
+public final class OpsServer: Service, Sendable {
+    public let host: String
+    public let port: Int
+    private let metrics: ServerMetrics
+    private let probe: any ReadinessProbe
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let channel = Mutex<(any Channel)?>(nil)
+
+    public init(host: String, port: Int, metrics: ServerMetrics, probe: any ReadinessProbe, group: any EventLoopGroup, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.metrics = metrics
+        self.probe = probe
+        self.group = group
+        self.logger = logger
+    }
+
+    public var localAddress: SocketAddress? { channel.withLock { $0?.localAddress } }
+
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        if let address = localAddress { return address }
+        let metrics = self.metrics
+        let probe = self.probe
+        let bound = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        channel.withLock { $0 = bound }
+        logger.info("ops HTTP listening", metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
+        return bound.localAddress!
+    }
+
+    public func stop() async {
+        let current = channel.withLock { $0 }
+        try? await current?.close()
+    }
+
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        await stop()
+    }
+}
+
+final class OpsHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let metrics: ServerMetrics
+    private let probe: any ReadinessProbe
+    private var head: HTTPRequestHead?
+
+    init(metrics: ServerMetrics, probe: any ReadinessProbe) {
+        self.metrics = metrics
+        self.probe = probe
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            route(head, context: context)
+        }
+    }
+
+    private func route(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        guard head.method == .GET || head.method == .HEAD else {
+            respond(context, head, .methodNotAllowed, "only GET is served on the ops port\n")
+            return
+        }
+        switch path {
+        case "/healthz":
+            respond(context, head, .ok, "ok\n")
+        case "/metrics":
+            respond(context, head, .ok, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case "/readyz":
+            let probe = self.probe
+            context.eventLoop.makeFutureWithTask { await probe.check() }.assumeIsolated().whenSuccess { checks in
+                self.respond(context, head, checks.allOK ? .ok : .serviceUnavailable, Self.readinessJSON(checks), contentType: "application/json")
+            }
+        default:
+            respond(context, head, .notFound, "no such ops path \(path); try /healthz, /readyz or /metrics\n")
+        }
+    }
+
+    static func readinessJSON(_ checks: [ReadinessCheck]) -> String {
+        let quote = JSONLogHandler.quote
+        let items = checks.map { "{\"name\":\(quote($0.name)),\"ok\":\($0.ok),\"detail\":\(quote($0.detail))}" }
+        return "{\"ready\":\(checks.allOK),\"checks\":[\(items.joined(separator: ","))]}\n"
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String, contentType: String = "text/plain; charset=utf-8") {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        let head = HTTPResponseHead(version: request.version, status: status, headers: headers)
+        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+        if request.method != .HEAD {
+            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+            buffer.writeString(body)
+            context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let keepAlive = request.isKeepAlive
+        context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+public import HSBWire
+public import NIOCore
+import NIOPosix
+import Synchronization
+
+/// When and how often a call is retried. Only UNAVAILABLE is retried, always with the same
+/// idempotency key, with exponential backoff and full jitter.
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxAttempts: Int
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+    public var multiplier: Int
+
+    public init(maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(50), maxBackoff: Duration = .seconds(2), multiplier: Int = 2) {
+        precondition(maxAttempts >= 1 && multiplier >= 1)
+        self.maxAttempts = maxAttempts
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.multiplier = multiplier
+    }
+
+    public static let defaults = RetryPolicy()
+    public static let none = RetryPolicy(maxAttempts: 1)
+
+    /// The ceiling of the pause before attempt `attempt + 1` (attempts count from 1).
+    public func backoffCeiling(afterAttempt attempt: Int) -> Duration {
+        var ceiling = initialBackoff
+        for _ in 1..<max(1, attempt) {
+            ceiling = ceiling * multiplier
+            if ceiling >= maxBackoff { return maxBackoff }
+        }
+        return min(ceiling, maxBackoff)
+    }
+}
+
+public struct RPCClientConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxFrameSize: Int
+    public var connectTimeout: TimeAmount
+    public var retry: RetryPolicy
+    public var decodeLimits: DecodeLimits
+
+    public init(
+        host: String, port: Int, maxFrameSize: Int = Framing.defaultMaxFrameSize, connectTimeout: TimeAmount = .seconds(5),
+        retry: RetryPolicy = .defaults, decodeLimits: DecodeLimits = .default
+    ) {
+        self.host = host
+        self.port = port
+        self.maxFrameSize = maxFrameSize
+        self.connectTimeout = connectTimeout
+        self.retry = retry
+        self.decodeLimits = decodeLimits
+    }
+}
+
+/// A client of one service: one reused connection (reopened when it drops), many calls in
+/// flight on it, deadlines, and retries of UNAVAILABLE with the idempotency key unchanged.
+public final class RPCClient: Sendable {
+    public let configuration: RPCClientConfiguration
+    private let signer: RequestSigner?
+    private let group: any EventLoopGroup
+    private let connection = Mutex<EventLoopFuture<ClientConnection>?>(nil)
+    private let nextRequestID = Atomic<UInt64>(1)
+    private let closed = Atomic<Bool>(false)
+
+    public init(configuration: RPCClientConfiguration, signer: RequestSigner?, group: any EventLoopGroup) {
+        self.configuration = configuration
+        self.signer = signer
+        self.group = group
+    }
+
+    /// Calls `method` with raw payload bytes; throws ``RPCError`` with the service's status and message.
+    public func call(
+        _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
+    ) async throws(RPCError) -> [UInt8] {
+        let key = idempotencyKey ?? Self.newIdempotencyKey()
+        let deadline = timeout.map { NIODeadline.now() + .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            var lastError: RPCError
+            do throws(RPCError) {
+                let response = try await attemptOnce(method: method, payload: payload, deadline: deadline, idempotencyKey: key, purpose: purpose)
+                if response.status == .ok { return response.payload }
+                lastError = RPCError(response.status, response.message)
+            } catch {
+                lastError = error
+            }
+            guard lastError.code == .unavailable, attempt < configuration.retry.maxAttempts else { throw lastError }
+            let ceiling = configuration.retry.backoffCeiling(afterAttempt: attempt)
+            let ceilingNanos = max(1, ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000)
+            let pause = Int64.random(in: 0...ceilingNanos)
+            if let deadline, NIODeadline.now() + .nanoseconds(pause) >= deadline {
+                throw RPCError(.deadlineExceeded, "deadline passed while retrying after: \(lastError.message)")
+            }
+            do { try await Task.sleep(for: .nanoseconds(pause)) } catch { throw RPCError(.cancelled, "call cancelled while waiting to retry") }
+        }
+    }
+
+    /// Calls `method` with a wire message and decodes the reply as `Output`.
+    public func call<Input: WireMessage, Output: WireMessage>(
+        _ method: String, _ input: Input, as output: Output.Type, timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
+    ) async throws(RPCError) -> Output {
+        let payload: [UInt8]
+        do throws(WireError) { payload = try input.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
+        let reply = try await call(method, payload: payload, timeout: timeout, idempotencyKey: idempotencyKey, purpose: purpose)
+        do throws(WireError) {
+            return try Output(decoding: reply, limits: configuration.decodeLimits)
+        } catch {
+            throw RPCError(.internal, "reply from \(method) could not be decoded: \(error)")
+        }
+    }
+
+    /// Closes the connection; later calls fail with UNAVAILABLE.
+    public func close() async {
+        closed.store(true, ordering: .sequentiallyConsistent)
+        let future = connection.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        if let channel = try? await future?.get().channel { try? await channel.close() }
+    }
+
+    static func newIdempotencyKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return bytes.hexString
+    }
+
+    private func attemptOnce(method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String) async throws(RPCError) -> ResponseEnvelope {
+        let timeoutMillis: Int64
+        if let deadline {
+            let remaining = (deadline - NIODeadline.now()).nanoseconds / 1_000_000
+            guard remaining > 0 else { throw RPCError(.deadlineExceeded, "deadline passed before \(method) was sent") }
+            timeoutMillis = remaining
+        } else {
+            timeoutMillis = 0
+        }
+        var request = RequestEnvelope(
+            requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method, timeoutMillis: timeoutMillis,
+            idempotencyKey: idempotencyKey, payload: payload, purpose: purpose)
+        signer?.sign(&request)
+        let bytes: [UInt8]
+        do throws(WireError) { bytes = try request.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
+        guard bytes.count <= configuration.maxFrameSize else {
+            throw RPCError(.resourceExhausted, "request of \(bytes.count) bytes exceeds the maximum frame size of \(configuration.maxFrameSize)")
+        }
+        let conn = try await connect()
+        let promise = conn.channel.eventLoop.makePromise(of: ResponseEnvelope.self)
+        let id = request.requestID
+        let handler = conn.handler
+        let channel = conn.channel
+        conn.channel.eventLoop.execute {
+            handler.value.register(id: id, promise: promise, deadline: deadline, method: method)
+            let frame = Framing.frame(bytes, allocator: channel.allocator)
+            channel.writeAndFlush(frame).whenFailure { error in
+                handler.value.fail(id: id, RPCError(.unavailable, "could not send \(method): \(error)"))
+            }
+        }
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(.unavailable, "\(method) failed: \(error)")
+        }
+    }
+
+    private func connect() async throws(RPCError) -> ClientConnection {
+        if closed.load(ordering: .relaxed) { throw RPCError(.unavailable, "client is closed") }
+        let configuration = self.configuration
+        let future: EventLoopFuture<ClientConnection> = connection.withLock { current in
+            if let current { return current }
+            let maxFrame = configuration.maxFrameSize
+            let limits = configuration.decodeLimits
+            let made = ClientBootstrap(group: group)
+                .connectTimeout(configuration.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
+                        try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(limits: limits))
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .flatMapThrowing { channel in
+                    let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
+                    return ClientConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                }
+            current = made
+            return made
+        }
+        do {
+            let conn = try await future.get()
+            conn.channel.closeFuture.whenComplete { [weak self] _ in
+                self?.connection.withLock { current in
+                    if current === future { current = nil }
+                }
+            }
+            return conn
+        } catch {
+            connection.withLock { current in
+                if current === future { current = nil }
+            }
+            throw RPCError(.unavailable, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+}
+
+struct ClientConnection: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<ClientConnectionHandler>
+}
+
+/// Matches replies to waiting calls by request id; fails them all when the connection drops.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private struct Pending {
+        let promise: EventLoopPromise<ResponseEnvelope>
+        let timer: Scheduled<Void>?
+    }
+
+    private var pending: [UInt64: Pending] = [:]
+    private var context: ChannelHandlerContext?
+    private let limits: DecodeLimits
+
+    init(limits: DecodeLimits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func register(id: UInt64, promise: EventLoopPromise<ResponseEnvelope>, deadline: NIODeadline?, method: String) {
+        guard let context, context.channel.isActive else {
+            promise.fail(RPCError(.unavailable, "connection closed before \(method) was sent"))
+            return
+        }
+        var timer: Scheduled<Void>? = nil
+        if let deadline {
+            timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                self.fail(id: id, RPCError(.deadlineExceeded, "no reply to \(method) before the deadline"))
+            }
+        }
+        pending[id] = Pending(promise: promise, timer: timer)
+    }
+
+    func fail(id: UInt64, _ error: RPCError) {
+        guard let entry = pending.removeValue(forKey: id) else { return }
+        entry.timer?.cancel()
+        entry.promise.fail(error)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        let response: ResponseEnvelope
+        do {
+            response = try ResponseEnvelope(decoding: frame, limits: limits)
+        } catch {
+            failAll(RPCError(.internal, "the service sent an undecodable reply: \(error)"))
+            context.close(promise: nil)
+            return
+        }
+        if response.requestID == 0 {
+            // A connection-level refusal (over the connection limit, frame too large, bad envelope).
+            failAll(RPCError(response.status, response.message))
+            return
+        }
+        guard let entry = pending.removeValue(forKey: response.requestID) else { return }
+        entry.timer?.cancel()
+        entry.promise.succeed(response)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RPCError(.unavailable, "connection to the service closed before the reply"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(RPCError(.unavailable, "connection failed: \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RPCError) {
+        let entries = pending
+        pending.removeAll()
+        for (_, entry) in entries {
+            entry.timer?.cancel()
+            entry.promise.fail(error)
+        }
+    }
+}
