@@ -1,0 +1,209 @@
+public import ArgumentParser
+public import HSBRuntime
+public import HSBWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads an environment variable; nil when unset or empty.
+public func environment(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    let text = String(cString: value)
+    return text.isEmpty ? nil : text
+}
+
+/// A configuration key that was given a value it cannot take.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The options every service executable takes. Each flag falls back to its environment variable,
+/// then to the default.
+public struct ServiceOptions: ParsableArguments {
+    @Option(help: "Address the RPC port binds to. Env: HSB_HOST. Default: 127.0.0.1.")
+    public var host: String?
+
+    @Option(help: "RPC port (0 picks a free one). Env: HSB_PORT. Default: the service's own (intake 7101, youth-justice 7102, camhs 7103, mappa 7104, orchestrator 7100).")
+    public var port: Int?
+
+    @Option(name: .customLong("ops-host"), help: "Address the ops HTTP port binds to. Env: HSB_OPS_HOST. Default: 127.0.0.1.")
+    public var opsHost: String?
+
+    @Option(name: .customLong("ops-port"), help: "Ops HTTP port for /healthz, /readyz, /metrics. Env: HSB_OPS_PORT. Default: the RPC port + 100.")
+    public var opsPort: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Folder holding the service's SQLite store (<name>.sqlite3). Env: HSB_DATA_DIR. Default: ./data.")
+    public var dataDir: String?
+
+    @Option(name: .customLong("credentials-file"), help: "File of caller secrets, one 'agency-name hex-secret' per line ('#' comments). Env: HSB_CREDENTIALS_FILE. Secrets may also come from HSB_SECRET_<AGENCY> (e.g. HSB_SECRET_YOUTH_JUSTICE).")
+    public var credentialsFile: String?
+
+    @Option(name: .customLong("max-frame-bytes"), help: "Largest frame accepted, in bytes. Env: HSB_MAX_FRAME_BYTES. Default: 4194304.")
+    public var maxFrameBytes: Int?
+
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more are refused. Env: HSB_MAX_CONNECTIONS. Default: 1024.")
+    public var maxConnections: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle with nothing in flight. Env: HSB_IDLE_TIMEOUT. Default: 300.")
+    public var idleTimeout: Int?
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight requests get to finish on shutdown. Env: HSB_DRAIN_TIMEOUT. Default: 10.")
+    public var drainTimeout: Int?
+
+    @Option(name: .customLong("replay-window"), help: "Seconds a signed request stays valid either side of this service's clock. Env: HSB_REPLAY_WINDOW. Default: 300.")
+    public var replayWindow: Int?
+
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line). Env: HSB_LOG_FORMAT. Default: text.")
+    public var logFormat: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Env: HSB_LOG_LEVEL. Default: info.")
+    public var logLevel: String?
+
+    public init() {}
+
+    func value<T>(_ flag: T?, _ env: String, default fallback: T, parse: (String) -> T?) throws -> T {
+        if let flag { return flag }
+        if let text = environment(env) {
+            guard let parsed = parse(text) else { throw ConfigurationError("\(env)=\(text) is not a valid value") }
+            return parsed
+        }
+        return fallback
+    }
+
+    /// The options resolved against the environment and `descriptor`'s defaults.
+    public func resolve(for descriptor: ServiceDescriptor) throws -> ResolvedServiceOptions {
+        let port = try value(port, "HSB_PORT", default: descriptor.defaultPort) { Int($0) }
+        let resolved = ResolvedServiceOptions(
+            host: try value(host, "HSB_HOST", default: "127.0.0.1") { $0 },
+            port: port,
+            opsHost: try value(opsHost, "HSB_OPS_HOST", default: "127.0.0.1") { $0 },
+            opsPort: try value(opsPort, "HSB_OPS_PORT", default: port == 0 ? 0 : descriptor.defaultOpsPort + (port - descriptor.defaultPort)) { Int($0) },
+            dataDir: try value(dataDir, "HSB_DATA_DIR", default: "data") { $0 },
+            credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
+            maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
+            maxConnections: try value(maxConnections, "HSB_MAX_CONNECTIONS", default: 1024) { Int($0) },
+            idleTimeoutSeconds: try value(idleTimeout, "HSB_IDLE_TIMEOUT", default: 300) { Int($0) },
+            drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
+            replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
+            logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },
+            logLevel: try value(logLevel, "HSB_LOG_LEVEL", default: "info") { $0 })
+        guard (0...65535).contains(resolved.port), (0...65535).contains(resolved.opsPort) else {
+            throw ConfigurationError("ports must be between 0 and 65535")
+        }
+        guard resolved.maxFrameBytes > 0, resolved.maxFrameBytes <= Int(UInt32.max) else {
+            throw ConfigurationError("max frame size must be between 1 and \(UInt32.max) bytes")
+        }
+        guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0, resolved.replayWindowSeconds > 0 else {
+            throw ConfigurationError("connection limit, idle timeout and replay window must be positive; drain timeout not negative")
+        }
+        return resolved
+    }
+}
+
+/// Service options after flags, environment and defaults are combined.
+public struct ResolvedServiceOptions: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var opsHost: String
+    public var opsPort: Int
+    public var dataDir: String
+    public var credentialsFile: String?
+    public var maxFrameBytes: Int
+    public var maxConnections: Int
+    public var idleTimeoutSeconds: Int
+    public var drainTimeoutSeconds: Int
+    public var replayWindowSeconds: Int
+    public var logFormat: String
+    public var logLevel: String
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
+        credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
+        idleTimeoutSeconds: Int = 300, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
+        logFormat: String = "text", logLevel: String = "info"
+    ) {
+        self.host = host
+        self.port = port
+        self.opsHost = opsHost
+        self.opsPort = opsPort
+        self.dataDir = dataDir
+        self.credentialsFile = credentialsFile
+        self.maxFrameBytes = maxFrameBytes
+        self.maxConnections = maxConnections
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.replayWindowSeconds = replayWindowSeconds
+        self.logFormat = logFormat
+        self.logLevel = logLevel
+    }
+}
+
+/// Caller secrets a service holds.
+public enum CredentialsLoader {
+    /// Parses a credentials file: `agency-name hex-secret` per line; `#` starts a comment.
+    /// Throws naming the line and the reason.
+    public static func parse(_ text: String, source: String) throws -> [Agency: AgencySecret] {
+        var secrets: [Agency: AgencySecret] = [:]
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            let where_ = "\(source) line \(offset + 1)"
+            guard fields.count == 2 else { throw ConfigurationError("\(where_): expected 'agency-name hex-secret'") }
+            guard let agency = Agency(name: String(fields[0])) else {
+                throw ConfigurationError("\(where_): unknown agency '\(fields[0])'; known: \(Agency.allCases.dropFirst().map(\.name).joined(separator: ", "))")
+            }
+            guard let secret = AgencySecret(hex: String(fields[1])) else {
+                throw ConfigurationError("\(where_): the secret for \(agency.name) must be at least \(AgencySecret.minimumLength * 2) hex digits")
+            }
+            guard secrets[agency] == nil else { throw ConfigurationError("\(where_): \(agency.name) is listed twice") }
+            secrets[agency] = secret
+        }
+        return secrets
+    }
+
+    /// The environment variable holding an agency's secret, e.g. `HSB_SECRET_YOUTH_JUSTICE`.
+    public static func environmentName(for agency: Agency) -> String {
+        "HSB_SECRET_" + agency.name.uppercased().replacingHyphens()
+    }
+
+    /// Secrets from the file (if given) and then the environment (which wins).
+    public static func load(file: String?) throws -> [Agency: AgencySecret] {
+        var secrets: [Agency: AgencySecret] = [:]
+        if let file {
+            guard let text = readFile(file) else { throw ConfigurationError("cannot read credentials file \(file)") }
+            secrets = try parse(text, source: file)
+        }
+        for agency in Agency.allCases where agency != .unspecified {
+            let name = environmentName(for: agency)
+            if let value = environment(name) {
+                guard let secret = AgencySecret(hex: value) else {
+                    throw ConfigurationError("\(name) must be at least \(AgencySecret.minimumLength * 2) hex digits")
+                }
+                secrets[agency] = secret
+            }
+        }
+        return secrets
+    }
+}
+
+extension String {
+    func replacingHyphens() -> String { String(map { $0 == "-" ? "_" : $0 }) }
+}
+
+/// The whole of a small text file, or nil when it cannot be read.
+public func readFile(_ path: String) -> String? {
+    guard let file = fopen(path, "rb") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4096, file) }
+        if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+        if count < 4096 { break }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

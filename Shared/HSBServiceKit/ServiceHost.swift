@@ -1,0 +1,164 @@
+public import HSBRuntime
+public import HSBStorage
+public import HSBWire
+public import Logging
+public import NIOCore
+import NIOPosix
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Ready when the service's store file is still there and takes a committed write.
+public struct StoreReadiness: ReadinessProbe {
+    let database: SQLiteDatabase
+    let clock: any WallClock
+
+    public init(database: SQLiteDatabase, clock: any WallClock = SystemWallClock()) {
+        self.database = database
+        self.clock = clock
+    }
+
+    public func check() async -> [ReadinessCheck] {
+        let result = database.probeWritable(nowUnixMillis: clock.nowUnixMillis())
+        return [ReadinessCheck(name: "store", ok: result.ok, detail: result.detail)]
+    }
+}
+
+/// Every check of several probes.
+public struct CombinedReadiness: ReadinessProbe {
+    let probes: [any ReadinessProbe]
+
+    public init(_ probes: [any ReadinessProbe]) { self.probes = probes }
+
+    public func check() async -> [ReadinessCheck] {
+        var checks: [ReadinessCheck] = []
+        for probe in probes { checks += await probe.check() }
+        return checks
+    }
+}
+
+/// One running service: its store, its RPC server with health, and its ops HTTP port.
+public final class ServiceHost: Sendable {
+    public let descriptor: ServiceDescriptor
+    public let options: ResolvedServiceOptions
+    public let database: SQLiteDatabase
+    public let metrics: ServerMetrics
+    public let rpc: RPCServer
+    public let ops: OpsServer
+    let logger: Logger
+
+    /// Opens the store (running migrations) and assembles the servers; nothing listens yet.
+    public init(
+        descriptor: ServiceDescriptor, options: ResolvedServiceOptions, handlers: [MethodHandler] = [],
+        extraProbes: [any ReadinessProbe] = [], migrations: [Migration] = [],
+        secrets: [Agency: AgencySecret], clock: any WallClock = SystemWallClock(),
+        group: any EventLoopGroup, logger: Logger
+    ) throws {
+        self.descriptor = descriptor
+        self.options = options
+        self.logger = logger
+        try Self.makeDirectory(options.dataDir)
+        let database = try SQLiteDatabase(path: "\(options.dataDir)/\(descriptor.name).sqlite3", migrations: migrations)
+        self.database = database
+        let metrics = ServerMetrics(prefix: "hsb_" + descriptor.name.replacingHyphens())
+        self.metrics = metrics
+        let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
+        var registry = MethodRegistry(handlers)
+        let drainState = DrainFlag()
+        registry.register(HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainState.isDraining }))
+        let dispatcher = Dispatcher(
+            registry: registry,
+            authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock),
+            metrics: metrics, logger: logger)
+        let configuration = RPCServerConfiguration(
+            host: options.host, port: options.port, maxFrameSize: options.maxFrameBytes, maxConnections: options.maxConnections,
+            idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)))
+        let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
+        drainState.server.withLock { $0 = rpc }
+        self.rpc = rpc
+        self.ops = OpsServer(host: options.opsHost, port: options.opsPort, metrics: metrics, probe: probe, group: group, logger: logger)
+    }
+
+    /// Starts both listeners; returns once they accept connections.
+    public func start() async throws {
+        try await rpc.start()
+        try await ops.start()
+    }
+
+    /// Drains the RPC server, then stops the ops port.
+    public func shutdown() async {
+        await rpc.drain()
+        await ops.stop()
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, ops last).
+    public func runUntilSignalled() async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ops), .init(service: rpc)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, 0o750) != 0 && errno != EEXIST {
+                throw ConfigurationError("cannot create data folder \(built): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+/// Lets the health handler ask the server, built after it, whether a drain has begun.
+final class DrainFlag: Sendable {
+    let server = Mutex<RPCServer?>(nil)
+    var isDraining: Bool { server.withLock { $0?.isDraining ?? false } }
+}
+
+import Synchronization
+
+/// The shared start-up of every service executable.
+public enum ServiceMain {
+    /// Sets up logging as `options` ask; call once per process.
+    public static func bootstrapLogging(_ options: ResolvedServiceOptions) {
+        let level = Logger.Level(rawValue: options.logLevel) ?? .info
+        if options.logFormat == "json" {
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+
+    /// Runs `descriptor`'s service until signalled.
+    public static func run(
+        _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: [MethodHandler] = [],
+        extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }
+    ) async throws {
+        let resolved = try options.resolve(for: descriptor)
+        bootstrapLogging(resolved)
+        var logger = Logger(label: "hsb.\(descriptor.name)")
+        logger[metadataKey: "service"] = "\(descriptor.name)"
+        let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
+        if secrets.isEmpty {
+            logger.warning("no caller secrets configured: only health checks will be answered")
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let host = try ServiceHost(
+            descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group),
+            secrets: secrets, group: group, logger: logger)
+        try await host.runUntilSignalled()
+    }
+}
