@@ -1,4 +1,4 @@
-public import HSBWire
+import HSBWire
 
 /// One readiness check's outcome, as `/readyz` reports it.
 public struct ReadinessCheck: Sendable, Hashable {

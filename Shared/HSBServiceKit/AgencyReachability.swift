@@ -1,5 +1,5 @@
 public import HSBRuntime
-public import HSBWire
+import HSBWire
 public import NIOCore
 
 /// A named service endpoint, parsed from `name=host:port`.

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Starts the whole suite on loopback: the four agency services and the orchestrator, each with
+# its SQLite store under .hsb-local/data and local credentials generated on first run.
+# Waits until every service is ready, says where everything is, and stops them all on Ctrl-C.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+scripts/install-deps.sh
+swift build
+bin=$(swift build --show-bin-path)
+
+state=${HSB_LOCAL_DIR:-$root/.hsb-local}
+mkdir -p "$state/data" "$state/logs"
+creds="$state/credentials"
+if [ ! -f "$creds" ]; then
+  umask 077
+  {
+    echo "# Local caller secrets, generated $(date -u +%FT%TZ). Never commit this file."
+    for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
+      echo "$agency $("$bin/hsbctl" new-secret)"
+    done
+  } > "$creds"
+  umask 022
+fi
+
+pids=()
+stop() {
+  trap - INT TERM
+  echo
+  echo "stopping the suite..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "stopped."
+  exit 0
+}
+trap stop INT TERM
+
+for service in intake youth-justice camhs mappa orchestrator; do
+  "$bin/$service" --data-dir "$state/data" --credentials-file "$creds" --log-format json \
+    > "$state/logs/$service.log" 2>&1 &
+  pids+=($!)
+done
+
+echo "waiting for every service to report ready..."
+for _ in $(seq 1 120); do
+  if "$bin/hsbctl" health >/dev/null 2>&1; then
+    ready=1; break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a service exited during start-up; see $state/logs" >&2; stop; }
+  done
+  sleep 0.5
+done
+if [ -z "${ready:-}" ]; then echo "the suite did not become ready in 60 s; see $state/logs" >&2; stop; fi
+
+"$bin/hsbctl" health
+cat <<MSG
+
+The suite is running on loopback.
+  service        RPC port   ops port (GET /healthz /readyz /metrics)
+  orchestrator   7100       7200
+  intake         7101       7201
+  youth-justice  7102       7202
+  camhs          7103       7203
+  mappa          7104       7204
+Stores:       $state/data
+Logs:         $state/logs (JSON lines)
+Credentials:  $creds (local only)
+Check health: $bin/hsbctl health
+Press Ctrl-C to stop every service gracefully.
+MSG
+wait
