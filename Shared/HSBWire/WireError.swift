@@ -36,12 +36,15 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Limits applied when decoding bytes from an untrusted peer.
 public struct DecodeLimits: Sendable, Hashable {
-    /// Bytes one decode may allocate per byte of input.
+    /// Bytes one decode may allocate per byte of input. protobuf-c's worst case on this schema is
+    /// about 52 (an empty repeated `Task`: 2 bytes on the wire; its struct, its slot in the array
+    /// and the 32-byte scan record protobuf-c keeps per field occurrence in memory), so 64 admits
+    /// every valid message and still bounds what a hostile frame can make the server allocate.
     public var bytesPerInputByte: Int
     /// Bytes one decode may always allocate, whatever the input size (the top-level structs).
     public var baseBudget: Int
 
-    public init(bytesPerInputByte: Int = 48, baseBudget: Int = 16 * 1024) {
+    public init(bytesPerInputByte: Int = 64, baseBudget: Int = 16 * 1024) {
         self.bytesPerInputByte = bytesPerInputByte
         self.baseBudget = baseBudget
     }
