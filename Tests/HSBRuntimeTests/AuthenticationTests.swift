@@ -1,0 +1,172 @@
+import HSBRuntime
+import HSBServiceKit
+import HSBWire
+import Testing
+
+@Suite("Authentication and access: each failure is named")
+struct AuthenticationTests {
+    @Test func anUnsignedRequestIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client(as: nil)
+        await #expect(throws: RPCError(.unauthenticated, "request test.v1.Echo/Echo carries no credential; sign it with your agency's secret")) {
+            try await client.call("test.v1.Echo/Echo", payload: [1])
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func anAgencyWithoutARegisteredSecretIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client(as: .police)
+        await #expect(throws: RPCError(.unauthenticated, "agency police has no credential registered with this service")) {
+            try await client.call("test.v1.Echo/Echo", payload: [1])
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func aWrongSecretIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client(as: .orchestrator, secret: AgencySecret.random())
+        await #expect(throws: RPCError(.unauthenticated, "signature does not match for agency orchestrator; check the shared secret")) {
+            try await client.call("test.v1.Echo/Echo", payload: [1])
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func aTamperedPayloadIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let raw = try await RawConnection.open(port: server.rpcPort)
+        var request = signed(RequestEnvelope(requestID: 1, method: "test.v1.Echo/Echo", payload: [1, 2, 3]))
+        request.payload = [1, 2, 4]
+        try raw.send(request)
+        let reply = try #require(try await raw.response())
+        #expect(reply.status == .unauthenticated)
+        #expect(reply.message == "signature does not match for agency orchestrator; check the shared secret")
+        await server.stop()
+    }
+
+    @Test func aSignatureOutsideTheTimeWindowIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let clock = TestClock()
+        clock.offset.store(-1000 * 1000, ordering: .relaxed)
+        let client = server.client(as: .orchestrator, clock: clock)
+        do {
+            _ = try await client.call("test.v1.Echo/Echo", payload: [1])
+            Issue.record("a request signed 1000 s ago was accepted")
+        } catch {
+            #expect(error.code == .unauthenticated)
+            #expect(error.message.hasPrefix("request signed -10"))
+            #expect(error.message.hasSuffix("s from this service's clock; the window is 300s (check the caller's clock)"))
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func aReplayedRequestIsUnauthenticated() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let raw = try await RawConnection.open(port: server.rpcPort)
+        let request = signed(RequestEnvelope(requestID: 1, method: "test.v1.Echo/Echo", payload: [7]))
+        try raw.send(request)
+        let first = try #require(try await raw.response())
+        #expect(first.status == .ok && first.payload == [7])
+        try raw.send(request)
+        let second = try #require(try await raw.response())
+        #expect(second.status == .unauthenticated)
+        #expect(second.message == "request replayed: this signature was already used")
+        await server.stop()
+    }
+
+    @Test func anAgencyThatMayNotCallTheMethodIsPermissionDenied() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client(as: .education)
+        await #expect(throws: RPCError(.permissionDenied, "agency education may not call test.v1.Echo/Echo")) {
+            try await client.call("test.v1.Echo/Echo", payload: [1])
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func aCredentialsFileErrorNamesTheLineAndTheReason() throws {
+        let good = AgencySecret.random().hex
+        let parsed = try CredentialsLoader.parse("# callers\norchestrator \(good)\n\nyouth-justice=\(good) # trailing comment\n", source: "creds")
+        #expect(parsed[.orchestrator]?.hex == good && parsed[.youthJustice]?.hex == good)
+        #expect(throws: ConfigurationError.self) { try CredentialsLoader.parse("orchestrator abc\n", source: "creds") }
+        do {
+            _ = try CredentialsLoader.parse("orchestrator \(good)\nprobation \(good)\n", source: "creds")
+            Issue.record("an unknown agency was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.description.hasPrefix("creds line 2: unknown agency 'probation'"))
+        }
+        do {
+            _ = try CredentialsLoader.parse("camhs \(good)\ncamhs \(good)\n", source: "creds")
+            Issue.record("a duplicate agency was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.description == "creds line 2: camhs is listed twice")
+        }
+    }
+}
+
+@Suite("Client retries")
+struct RetryTests {
+    @Test func unavailableIsRetriedWithTheSameIdempotencyKey() async throws {
+        let keys = Mutex<[String]>([])
+        let flaky = MethodHandler(method: "test.v1.Flaky/Do", policy: .anyAuthenticated) { context, _ in
+            let attempt = keys.withLock { $0.append(context.idempotencyKey); return $0.count }
+            if attempt < 3 { throw RPCError(.unavailable, "store busy") }
+            return [UInt8(attempt)]
+        }
+        let server = try await TestHost.start(handlers: [flaky])
+        let client = server.client(retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)))
+        #expect(try await client.call("test.v1.Flaky/Do", payload: [], idempotencyKey: "referral-123") == [3])
+        #expect(keys.withLock { $0 } == ["referral-123", "referral-123", "referral-123"])
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func otherFailuresAreNotRetried() async throws {
+        let calls = Atomic<Int>(0)
+        let refusing = MethodHandler(method: "test.v1.Refuse/Do", policy: .anyAuthenticated) { _, _ in
+            calls.add(1, ordering: .relaxed)
+            throw RPCError(.failedPrecondition, "record changed since you read it")
+        }
+        let server = try await TestHost.start(handlers: [refusing])
+        let client = server.client(retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(5)))
+        await #expect(throws: RPCError(.failedPrecondition, "record changed since you read it")) {
+            try await client.call("test.v1.Refuse/Do", payload: [])
+        }
+        #expect(calls.load(ordering: .relaxed) == 1)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func anUnreachableServiceIsUnavailableAfterTheRetries() async throws {
+        let server = try await TestHost.start()
+        let port = server.rpcPort
+        await server.stop()
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5))),
+            signer: nil, group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            _ = try await client.call(HealthService.checkMethod, payload: [])
+            Issue.record("a call to a stopped server succeeded")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.message.hasPrefix("cannot connect to 127.0.0.1:\(port)"))
+        }
+        await client.close()
+    }
+
+    @Test func backoffGrowsToItsCeiling() {
+        let policy = RetryPolicy(maxAttempts: 10, initialBackoff: .milliseconds(50), maxBackoff: .seconds(1), multiplier: 2)
+        #expect(policy.backoffCeiling(afterAttempt: 1) == .milliseconds(50))
+        #expect(policy.backoffCeiling(afterAttempt: 2) == .milliseconds(100))
+        #expect(policy.backoffCeiling(afterAttempt: 4) == .milliseconds(400))
+        #expect(policy.backoffCeiling(afterAttempt: 6) == .seconds(1))
+        #expect(policy.backoffCeiling(afterAttempt: 9) == .seconds(1))
+    }
+}
+
+import NIOPosix
+import Synchronization

@@ -1,0 +1,139 @@
+import Foundation
+import HSBRuntime
+import HSBServiceKit
+import HSBWire
+import Synchronization
+import Testing
+
+@Suite("Health, readiness, ops HTTP, limits and graceful shutdown")
+struct HealthAndLifecycleTests {
+    @Test func healthOverTheWireFollowsGRPCHealthMeaning() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client(as: nil)
+        for name in ["", "hsb.intake.v1.Intake", "hsb.health.v1.Health", "test.v1.Echo"] {
+            let reply = try await client.call(HealthService.checkMethod, HealthCheckRequest(service: name), as: HealthCheckResponse.self)
+            #expect(reply.status == .serving, "service '\(name)'")
+        }
+        do {
+            _ = try await client.call(HealthService.checkMethod, HealthCheckRequest(service: "hsb.nope.v1.Nope"), as: HealthCheckResponse.self)
+            Issue.record("an unknown service name was answered")
+        } catch {
+            #expect(error.code == .notFound)
+            #expect(error.message.hasPrefix("service hsb.nope.v1.Nope is not hosted here"))
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func opsHTTPServesLivenessReadinessAndMetrics() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client()
+        _ = try await client.call("test.v1.Echo/Echo", payload: [1])
+        let live = try await http(port: server.opsPort, path: "/healthz")
+        #expect(live.status == 200 && live.body == "ok\n")
+        let ready = try await http(port: server.opsPort, path: "/readyz")
+        #expect(ready.status == 200)
+        #expect(ready.body.hasPrefix("{\"ready\":true,\"checks\":[{\"name\":\"store\",\"ok\":true"))
+        let metrics = try await http(port: server.opsPort, path: "/metrics")
+        #expect(metrics.status == 200)
+        for line in [
+            "hsb_intake_requests_total{method=\"test.v1.Echo/Echo\",code=\"OK\"} 1",
+            "hsb_intake_request_duration_seconds_count{method=\"test.v1.Echo/Echo\"} 1",
+            "hsb_intake_requests_in_flight 0",
+            "hsb_intake_open_connections 1",
+            "hsb_intake_frames_refused_total{reason=\"too_large\"} 0",
+        ] {
+            #expect(metrics.body.contains(line), "metrics lack \(line)")
+        }
+        #expect(try await http(port: server.opsPort, path: "/nope").status == 404)
+        #expect(try await http("POST", port: server.opsPort, path: "/healthz").status == 405)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func readinessGoesFalseWhenTheStoreIsRemoved() async throws {
+        let server = try await TestHost.start()
+        let client = server.client(as: nil)
+        #expect(try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self).status == .serving)
+        try FileManager.default.removeItem(atPath: "\(server.dataDir)/intake.sqlite3")
+        let ready = try await http(port: server.opsPort, path: "/readyz")
+        #expect(ready.status == 503)
+        #expect(ready.body.contains("\"ok\":false,\"detail\":\"store file \(server.dataDir)/intake.sqlite3 is missing\""))
+        #expect(try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self).status == .notServing)
+        #expect(try await http(port: server.opsPort, path: "/healthz").status == 200, "liveness stays true: the process is alive")
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func gracefulShutdownDrainsInFlightWorkAndRefusesNewConnections() async throws {
+        let started = Atomic<Bool>(false)
+        let slow = MethodHandler(method: "test.v1.Slow/Wait", policy: .anyAuthenticated) { _, payload in
+            started.store(true, ordering: .sequentiallyConsistent)
+            try await Task.sleep(for: .milliseconds(400))
+            return payload
+        }
+        let server = try await TestHost.start(handlers: [slow])
+        let client = server.client()
+        async let reply = client.call("test.v1.Slow/Wait", payload: [4, 2])
+        #expect(await eventually { started.load(ordering: .sequentiallyConsistent) })
+        let port = server.rpcPort
+        await server.host.rpc.drain()
+        #expect(try await reply == [4, 2], "the in-flight request finished during the drain")
+        #expect(server.host.rpc.isDraining)
+        await #expect(throws: RPCError.self, "the listener is closed after a drain") { try await RawConnection.open(port: port) }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func connectionsBeyondTheLimitAreRefusedWithAReason() async throws {
+        let server = try await TestHost.start(maxConnections: 1)
+        let first = try await RawConnection.open(port: server.rpcPort)
+        try first.send(RequestEnvelope(requestID: 1, method: HealthService.checkMethod))
+        #expect(try await first.response()?.status == .ok)
+        let second = try await RawConnection.open(port: server.rpcPort)
+        let refusal = try #require(try await second.response())
+        #expect(refusal.status == .resourceExhausted)
+        #expect(refusal.message == "server is at its limit of 1 connections or shutting down; retry later")
+        #expect(await second.closedByPeer())
+        await server.stop()
+    }
+
+    @Test func anIdleConnectionIsClosed() async throws {
+        let server = try await TestHost.start(idleTimeoutSeconds: 1)
+        let raw = try await RawConnection.open(port: server.rpcPort, receiveTimeoutSeconds: 10)
+        let opened = ContinuousClock.now
+        #expect(await raw.closedByPeer())
+        #expect(ContinuousClock.now - opened < .seconds(8))
+        await server.stop()
+    }
+
+    @Test func theServiceExecutableExitsZeroOnSIGTERM() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let binary = root.appendingPathComponent(".build/debug/intake").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executables first (scripts/test.sh runs swift build)")
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-exe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", "0", "--ops-port", "0", "--data-dir", dataDir, "--log-format", "json"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var log = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !log.contains("\"msg\":\"listening\""), ContinuousClock.now < deadline {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(log.contains("\"msg\":\"listening\""), "the service did not start: \(log)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("\"msg\":\"draining\""))
+        #expect(log.contains("\"msg\":\"stopped\""))
+    }
+}
