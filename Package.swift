@@ -121,6 +121,20 @@ let package = Package(
             path: "Services/HSBCtl",
             swiftSettings: strict
         ),
+        // Benchmarks, run on demand by Benchmarks/run.sh (never by the tests); results in BENCHMARKS.md.
+        .executableTarget(
+            name: "RPCBench",
+            dependencies: [
+                "HSBWire",
+                "HSBRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RPCBench",
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "WireSoak", dependencies: ["HSBWire"], path: "Benchmarks/WireSoak", swiftSettings: strict),
         .testTarget(
             name: "HSBWireTests",
             dependencies: [

@@ -190,7 +190,7 @@ public final class Authenticator: Sendable {
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
             throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
         }
-        let fresh = seen.withLock { $0.insert(credential.signature, expiresAt: credential.signedAtUnixMillis + windowMillis, now: now) }
+        let fresh = seen.withLock { $0.insert(credential.signature, signedAt: credential.signedAtUnixMillis, windowMillis: windowMillis, now: now) }
         guard fresh else {
             throw RPCError(.unauthenticated, "request replayed: this signature was already used")
         }
@@ -201,18 +201,28 @@ public final class Authenticator: Sendable {
     }
 }
 
-/// Signatures seen within the replay window, dropped once their window has passed.
+/// Signatures seen within the replay window, grouped by the second they were signed in so that
+/// a whole second is forgotten at once when it leaves the window: O(1) per request.
+///
+/// Each signature is kept as its first 8 bytes: an HMAC-SHA256 output is uniform, so two
+/// different requests share a prefix with negligible probability.
 struct ReplayCache {
-    private var expiries: [[UInt8]: Int64] = [:]
-    private var lastSweep: Int64 = 0
+    private var seconds: [Int64: Set<UInt64>] = [:]
+    private var oldest: Int64 = .max
 
-    mutating func insert(_ signature: [UInt8], expiresAt: Int64, now: Int64) -> Bool {
-        if now - lastSweep > 1000 || expiries.count > 100_000 {
-            expiries = expiries.filter { $0.value >= now }
-            lastSweep = now
+    /// Records `signature`, signed at `signedAt`; false when it was seen before.
+    mutating func insert(_ signature: [UInt8], signedAt: Int64, windowMillis: Int64, now: Int64) -> Bool {
+        let horizon = (now - windowMillis) / 1000 - 1
+        if oldest < horizon {
+            seconds = seconds.filter { $0.key >= horizon }
+            oldest = seconds.keys.min() ?? .max
         }
-        if expiries[signature] != nil { return false }
-        expiries[signature] = expiresAt
-        return true
+        var prefix: UInt64 = 0
+        for byte in signature.prefix(8) { prefix = prefix << 8 | UInt64(byte) }
+        let second = signedAt / 1000
+        oldest = min(oldest, second)
+        return seconds[second, default: []].insert(prefix).inserted
     }
+
+    var count: Int { seconds.values.reduce(0) { $0 + $1.count } }
 }

@@ -10,6 +10,14 @@ public final class ServerMetrics: Sendable {
         var counts = [UInt64](repeating: 0, count: ServerMetrics.latencyBuckets.count)
         var sum: Double = 0
         var count: UInt64 = 0
+
+        mutating func record(_ seconds: Double) {
+            for (index, bound) in ServerMetrics.latencyBuckets.enumerated() where seconds <= bound {
+                counts[index] += 1
+            }
+            sum += seconds
+            count += 1
+        }
     }
 
     struct State {
@@ -36,13 +44,7 @@ public final class ServerMetrics: Sendable {
         state.withLock { state in
             state.inFlight -= 1
             state.requests[method, default: [:]][status, default: 0] += 1
-            var histogram = state.latency[method] ?? Histogram()
-            for (index, bound) in Self.latencyBuckets.enumerated() where seconds <= bound {
-                histogram.counts[index] += 1
-            }
-            histogram.sum += seconds
-            histogram.count += 1
-            state.latency[method] = histogram
+            state.latency[method, default: Histogram()].record(seconds)
         }
     }
 

@@ -60,9 +60,19 @@ public final class RPCClient: Sendable {
     public let configuration: RPCClientConfiguration
     private let signer: RequestSigner?
     private let group: any EventLoopGroup
-    private let connection = Mutex<EventLoopFuture<ClientConnection>?>(nil)
+    private let connection = Mutex<ConnectionState>(.idle)
     private let nextRequestID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
+    /// Idempotency keys are this client's random prefix and a counter: unique without a system
+    /// call per request.
+    private let keyPrefix = RPCClient.randomHex(bytes: 12)
+    private let nextKey = Atomic<UInt64>(1)
+
+    enum ConnectionState {
+        case idle
+        case connecting(EventLoopFuture<ClientConnection>)
+        case ready(ClientConnection)
+    }
 
     public init(configuration: RPCClientConfiguration, signer: RequestSigner?, group: any EventLoopGroup) {
         self.configuration = configuration
@@ -74,7 +84,7 @@ public final class RPCClient: Sendable {
     public func call(
         _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
     ) async throws(RPCError) -> [UInt8] {
-        let key = idempotencyKey ?? Self.newIdempotencyKey()
+        let key = idempotencyKey ?? "\(keyPrefix)-\(nextKey.wrappingAdd(1, ordering: .relaxed).oldValue)"
         let deadline = timeout.map { NIODeadline.now() + .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
         var attempt = 0
         while true {
@@ -115,17 +125,24 @@ public final class RPCClient: Sendable {
     /// Closes the connection; later calls fail with UNAVAILABLE.
     public func close() async {
         closed.store(true, ordering: .sequentiallyConsistent)
-        let future = connection.withLock { current in
-            defer { current = nil }
+        let state = connection.withLock { current in
+            defer { current = .idle }
             return current
         }
-        if let channel = try? await future?.get().channel { try? await channel.close() }
+        switch state {
+        case .idle: break
+        case .connecting(let future): if let channel = try? await future.get().channel { try? await channel.close() }
+        case .ready(let conn): try? await conn.channel.close()
+        }
     }
 
-    static func newIdempotencyKey() -> String {
+    static func randomHex(bytes count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return bytes.hexString
+        var bytes: [UInt8] = []
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next()) { bytes += $0 }
+        }
+        return Array(bytes.prefix(count)).hexString
     }
 
     private func attemptOnce(method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String) async throws(RPCError) -> ResponseEnvelope {
@@ -170,39 +187,59 @@ public final class RPCClient: Sendable {
     private func connect() async throws(RPCError) -> ClientConnection {
         if closed.load(ordering: .relaxed) { throw RPCError(.unavailable, "client is closed") }
         let configuration = self.configuration
-        let future: EventLoopFuture<ClientConnection> = connection.withLock { current in
-            if let current { return current }
-            let maxFrame = configuration.maxFrameSize
-            let limits = configuration.decodeLimits
-            let made = ClientBootstrap(group: group)
-                .connectTimeout(configuration.connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
-                        try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(limits: limits))
+        let current: ConnectionState = connection.withLock { state in
+            switch state {
+            case .ready, .connecting:
+                return state
+            case .idle:
+                let maxFrame = configuration.maxFrameSize
+                let limits = configuration.decodeLimits
+                let made = ClientBootstrap(group: group)
+                    .connectTimeout(configuration.connectTimeout)
+                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
+                            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(limits: limits))
+                        }
+                    }
+                    .connect(host: configuration.host, port: configuration.port)
+                    .flatMapThrowing { channel in
+                        let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
+                        return ClientConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    }
+                state = .connecting(made)
+                made.whenComplete { [weak self] result in
+                    guard let self else { return }
+                    switch result {
+                    case .success(let conn):
+                        self.connection.withLock { state in
+                            if case .connecting(let pending) = state, pending === made { state = .ready(conn) }
+                        }
+                        // Forget the connection once it closes, so the next call reconnects.
+                        conn.channel.closeFuture.whenComplete { [weak self] _ in
+                            self?.connection.withLock { state in
+                                if case .ready(let current) = state, current.channel === conn.channel { state = .idle }
+                            }
+                        }
+                    case .failure:
+                        self.connection.withLock { state in
+                            if case .connecting(let pending) = state, pending === made { state = .idle }
+                        }
                     }
                 }
-                .connect(host: configuration.host, port: configuration.port)
-                .flatMapThrowing { channel in
-                    let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
-                    return ClientConnection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
-                }
-            current = made
-            return made
+                return .connecting(made)
+            }
+        }
+        let future: EventLoopFuture<ClientConnection>
+        switch current {
+        case .ready(let conn): return conn
+        case .connecting(let pending): future = pending
+        case .idle: preconditionFailure("connect() always leaves a connection or an attempt")
         }
         do {
-            let conn = try await future.get()
-            conn.channel.closeFuture.whenComplete { [weak self] _ in
-                self?.connection.withLock { current in
-                    if current === future { current = nil }
-                }
-            }
-            return conn
+            return try await future.get()
         } catch {
-            connection.withLock { current in
-                if current === future { current = nil }
-            }
             throw RPCError(.unavailable, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
     }

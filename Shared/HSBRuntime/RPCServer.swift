@@ -239,10 +239,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let channel: any Channel
     private var inFlight: [UInt64: Scheduled<Void>?] = [:]
     private var tasks: [UInt64: Task<Void, Never>] = [:]
+    /// Runs this connection's handlers on its own event loop.
+    private let executor: EventLoopTaskExecutor
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
         self.channel = channel
+        self.executor = EventLoopTaskExecutor(channel.eventLoop)
     }
 
     private var metrics: ServerMetrics { server.dispatcher.metrics }
@@ -290,11 +293,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let dispatcher = server.dispatcher
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        tasks[id] = Task {
+        tasks[id] = Task(executorPreference: executor) {
             let response = await dispatcher.respond(to: request, deadline: deadline)
-            loop.execute {
+            if loop.inEventLoop {
                 let (handler, context) = bound.value
                 handler.finish(id: id, method: method, started: started, response: response, context: context)
+            } else {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.finish(id: id, method: method, started: started, response: response, context: context)
+                }
             }
         }
     }
@@ -305,7 +313,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         timer?.cancel()
         tasks.removeValue(forKey: id)
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-        metrics.requestFinished(method: server.dispatcher.registry.handler(for: method) == nil ? "unknown" : method, status: response.status, seconds: seconds)
+        // Unknown methods share one label, so a caller cannot grow the metrics without bound.
+        metrics.requestFinished(method: response.status == .unimplemented ? "unknown" : method, status: response.status, seconds: seconds)
         if context.channel.isActive {
             write(response, context: context)
         }
