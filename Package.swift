@@ -59,12 +59,19 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .target(
+            name: "CHSBCrypto",
+            dependencies: ["CCrypto"],
+            path: "Shared/CHSBCrypto",
+            publicHeadersPath: "include"
+        ),
         // TCP server and client, dispatch, deadlines, auth, health, ops HTTP, metrics, logging.
         .target(
             name: "HSBRuntime",
             dependencies: [
                 "HSBWire",
                 "CCrypto",
+                "CHSBCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

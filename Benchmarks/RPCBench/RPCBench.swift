@@ -11,6 +11,8 @@ import Synchronization
 
 let secondsPerRound = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 3 : 3
 let rounds = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 3 : 3
+/// `runtime` runs only the suite's runtime (for profiling); anything else runs both contenders.
+let only = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "both"
 let payload = [UInt8](repeating: 0x5A, count: 200)
 let group = MultiThreadedEventLoopGroup.singleton
 let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -165,10 +167,12 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) { try await echoes[$0].call(payload) }
     _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) { _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload) }
     for _ in 0..<rounds {
-        echoResults.append(try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { try await echoes[$0].call(payload) })
+        if only != "runtime" {
+            echoResults.append(try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { try await echoes[$0].call(payload) })
+        }
         runtimeResults.append(try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload) })
     }
-    let echoRate = median(echoResults.map(\.rate))
+    let echoRate = echoResults.isEmpty ? 1 : median(echoResults.map(\.rate))
     let runtimeRate = median(runtimeResults.map(\.rate))
     let label = "\(connections) x \(inFlight)"
     for (name, results, rate) in [("bare NIO echo", echoResults, echoRate), ("suite runtime", runtimeResults, runtimeRate)] {

@@ -1,4 +1,5 @@
 internal import CCrypto
+internal import CHSBCrypto
 public import HSBWire
 import Synchronization
 
@@ -61,44 +62,60 @@ extension String {
     }
 }
 
-/// The bytes a credential's signature covers: every field of the request but the signature,
-/// each length-prefixed so that no two different requests share canonical bytes.
-enum CanonicalRequest {
-    static func bytes(_ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(96 + request.method.utf8.count + request.idempotencyKey.utf8.count + request.payload.count)
-        func append(_ bytes: some Collection<UInt8>) {
-            let count = UInt32(bytes.count)
-            out.append(contentsOf: [UInt8(count >> 24), UInt8((count >> 16) & 0xff), UInt8((count >> 8) & 0xff), UInt8(count & 0xff)])
-            out.append(contentsOf: bytes)
+/// A secret's HMAC-SHA256 key schedule, computed once and shared by every request it signs or checks.
+final class HMACKey: Sendable {
+    nonisolated(unsafe) private let key: OpaquePointer
+
+    init(_ secret: AgencySecret) {
+        guard let key = secret.bytes.withUnsafeBufferPointer({ hsb_hmac_key_new($0.baseAddress, $0.count) }) else {
+            fatalError("OpenSSL could not provide HMAC-SHA256")
         }
-        func append(_ value: UInt64) {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((value >> UInt64(shift)) & 0xff)) }
-        }
-        append("hsb.rpc.v1/hmac-sha256".utf8)
-        append(request.requestID)
-        append(request.method.utf8)
-        append(UInt64(bitPattern: request.timeoutMillis))
-        append(request.idempotencyKey.utf8)
-        append(request.purpose.utf8)
-        append(UInt64(UInt32(bitPattern: agency.rawValue)))
-        append(user.utf8)
-        append(UInt64(bitPattern: signedAt))
-        append(request.payload)
-        return out
+        self.key = key
     }
 
-    static func hmac(_ data: [UInt8], secret: AgencySecret) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        secret.bytes.withUnsafeBufferPointer { key in
-            data.withUnsafeBufferPointer { message in
-                out.withUnsafeMutableBufferPointer { digest in
-                    _ = HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), message.baseAddress, message.count, digest.baseAddress, &length)
-                }
-            }
+    deinit { hsb_hmac_key_free(key) }
+
+    /// The MAC of the concatenation of `parts`, fed without copying them together.
+    func mac(_ body: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
+        guard let run = hsb_hmac_begin(key) else { fatalError("OpenSSL could not start an HMAC") }
+        var failed = false
+        body { bytes in
+            if hsb_hmac_update(run, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count) != 1 { failed = true }
         }
-        return Array(out.prefix(Int(length)))
+        var out = [UInt8](repeating: 0, count: 32)
+        let finished = out.withUnsafeMutableBufferPointer { hsb_hmac_finish(run, $0.baseAddress) }
+        precondition(finished == 1 && !failed, "OpenSSL failed to compute an HMAC")
+        return out
+    }
+}
+
+/// What a credential's signature covers: every field of the request but the signature, each
+/// length-prefixed so that no two different requests share the signed bytes.
+enum CanonicalRequest {
+    static func signature(_ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64, key: HMACKey) -> [UInt8] {
+        key.mac { update in
+            func field(_ bytes: UnsafeRawBufferPointer) {
+                withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { update($0) }
+                update(bytes)
+            }
+            func field(_ string: String) {
+                var copy = string
+                copy.withUTF8 { field(UnsafeRawBufferPointer($0)) }
+            }
+            func field(_ value: UInt64) {
+                withUnsafeBytes(of: value.bigEndian) { update($0) }
+            }
+            field("hsb.rpc.v1/hmac-sha256")
+            field(request.requestID)
+            field(request.method)
+            field(UInt64(bitPattern: request.timeoutMillis))
+            field(request.idempotencyKey)
+            field(request.purpose)
+            field(UInt64(UInt32(bitPattern: agency.rawValue)))
+            field(user)
+            field(UInt64(bitPattern: signedAt))
+            request.payload.withUnsafeBytes { field($0) }
+        }
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -111,12 +128,12 @@ enum CanonicalRequest {
 public struct RequestSigner: Sendable {
     public let agency: Agency
     public let user: String
-    private let secret: AgencySecret
+    private let key: HMACKey
     private let clock: any WallClock
 
     public init(agency: Agency, secret: AgencySecret, user: String = "", clock: any WallClock = SystemWallClock()) {
         self.agency = agency
-        self.secret = secret
+        self.key = HMACKey(secret)
         self.user = user
         self.clock = clock
     }
@@ -124,10 +141,9 @@ public struct RequestSigner: Sendable {
     /// Sets `request.credential` to a fresh signature over the request as it stands.
     public func sign(_ request: inout RequestEnvelope) {
         let now = clock.nowUnixMillis()
-        let canonical = CanonicalRequest.bytes(request, agency: agency, user: user, signedAt: now)
         request.credential = Credential(
             agency: agency, user: user, signedAtUnixMillis: now,
-            signature: CanonicalRequest.hmac(canonical, secret: secret))
+            signature: CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, key: key))
     }
 }
 
@@ -157,14 +173,17 @@ public struct AuthenticatedCaller: Sendable, Hashable {
 /// Checks credentials: a known agency, a valid signature, a timestamp inside the window, and a
 /// signature not seen before within that window.
 public final class Authenticator: Sendable {
-    public let secrets: [Agency: AgencySecret]
+    /// The agencies whose secret this service holds.
+    public let agencies: Set<Agency>
+    private let keys: [Agency: HMACKey]
     /// How far a signing time may be from this service's clock, either way.
     public let window: Duration
     private let clock: any WallClock
     private let seen = Mutex<ReplayCache>(ReplayCache())
 
     public init(secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock()) {
-        self.secrets = secrets
+        self.agencies = Set(secrets.keys)
+        self.keys = secrets.mapValues { HMACKey($0) }
         self.window = window
         self.clock = clock
     }
@@ -176,7 +195,7 @@ public final class Authenticator: Sendable {
             if policy == .anyone { return nil }
             throw RPCError(.unauthenticated, "request \(request.method) carries no credential; sign it with your agency's secret")
         }
-        guard let secret = secrets[credential.agency] else {
+        guard let key = keys[credential.agency] else {
             throw RPCError(.unauthenticated, "agency \(credential.agency.name) has no credential registered with this service")
         }
         let now = clock.nowUnixMillis()
@@ -185,8 +204,7 @@ public final class Authenticator: Sendable {
         guard abs(skew) <= windowMillis else {
             throw RPCError(.unauthenticated, "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
         }
-        let canonical = CanonicalRequest.bytes(request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis)
-        let expected = CanonicalRequest.hmac(canonical, secret: secret)
+        let expected = CanonicalRequest.signature(request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, key: key)
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
             throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
         }

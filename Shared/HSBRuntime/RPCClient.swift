@@ -169,11 +169,7 @@ public final class RPCClient: Sendable {
         let handler = conn.handler
         let channel = conn.channel
         conn.channel.eventLoop.execute {
-            handler.value.register(id: id, promise: promise, deadline: deadline, method: method)
-            let frame = Framing.frame(bytes, allocator: channel.allocator)
-            channel.writeAndFlush(frame).whenFailure { error in
-                handler.value.fail(id: id, RPCError(.unavailable, "could not send \(method): \(error)"))
-            }
+            handler.value.send(Framing.frame(bytes, allocator: channel.allocator), id: id, promise: promise, deadline: deadline, method: method)
         }
         do {
             return try await promise.futureResult.get()
@@ -270,7 +266,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func register(id: UInt64, promise: EventLoopPromise<ResponseEnvelope>, deadline: NIODeadline?, method: String) {
+    private var flushScheduled = false
+
+    /// Registers the call and writes its frame; calls sent in the same turn of the loop share a flush.
+    func send(_ frame: ByteBuffer, id: UInt64, promise: EventLoopPromise<ResponseEnvelope>, deadline: NIODeadline?, method: String) {
         guard let context, context.channel.isActive else {
             promise.fail(RPCError(.unavailable, "connection closed before \(method) was sent"))
             return
@@ -282,6 +281,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         pending[id] = Pending(promise: promise, timer: timer)
+        context.write(NIOAny(frame)).assumeIsolated().whenFailure { [self] error in
+            self.fail(id: id, RPCError(.unavailable, "could not send \(method): \(error)"))
+        }
+        if !flushScheduled {
+            flushScheduled = true
+            context.eventLoop.assumeIsolated().execute { [self] in
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
     }
 
     func fail(id: UInt64, _ error: RPCError) {

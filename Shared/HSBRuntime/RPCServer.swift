@@ -241,6 +241,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var tasks: [UInt64: Task<Void, Never>] = [:]
     /// Runs this connection's handlers on its own event loop.
     private let executor: EventLoopTaskExecutor
+    private var flushScheduled = false
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
@@ -331,7 +332,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if bytes.count > server.configuration.maxFrameSize {
             bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .resourceExhausted, message: "reply of \(bytes.count) bytes exceeds the maximum frame size").encoded()) ?? []
         }
-        context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator)), promise: nil)
+        context.write(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator)), promise: nil)
+        flushSoon(context: context)
+    }
+
+    /// Replies finished in the same turn of the event loop share one flush (one write system call).
+    private func flushSoon(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -14,17 +14,25 @@ public protocol WireMessage: Sendable, Hashable {
 }
 
 extension WireMessage {
+    @inlinable
     public init(decoding bytes: [UInt8], limits: DecodeLimits = .default) throws(WireError) {
-        let result: Result<Self, WireError> = bytes.withUnsafeBytes { raw in
-            Result { () throws(WireError) -> Self in try Self(decoding: raw, limits: limits) }
+        do {
+            self = try bytes.withUnsafeBytes { raw in try Self(decoding: raw, limits: limits) }
+        } catch let error as WireError {
+            throw error
+        } catch {
+            preconditionFailure("decoding throws only WireError, not \(error)")
         }
-        self = try result.get()
     }
 
+    @inlinable
     public init(decoding buffer: ByteBuffer, limits: DecodeLimits = .default) throws(WireError) {
-        let result: Result<Self, WireError> = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(WireError) -> Self in try Self(decoding: raw, limits: limits) }
+        do {
+            self = try buffer.withUnsafeReadableBytes { raw in try Self(decoding: raw, limits: limits) }
+        } catch let error as WireError {
+            throw error
+        } catch {
+            preconditionFailure("decoding throws only WireError, not \(error)")
         }
-        self = try result.get()
     }
 }

@@ -170,3 +170,22 @@ struct RetryTests {
 
 import NIOPosix
 import Synchronization
+
+@testable import HSBRuntime
+
+@Suite("Replay cache")
+struct ReplayCacheTests {
+    @Test func aSignatureIsAcceptedOnceAndForgottenAfterItsWindow() {
+        var cache = ReplayCache()
+        let window: Int64 = 300_000
+        let start: Int64 = 1_800_000_000_000
+        for index in 0..<10 {
+            #expect(cache.insert([UInt8(index)] + Array(repeating: 0, count: 31), signedAt: start, windowMillis: window, now: start))
+        }
+        #expect(!cache.insert([3] + Array(repeating: 0, count: 31), signedAt: start, windowMillis: window, now: start + 1000), "a replay inside the window")
+        #expect(cache.count == 10)
+        // Once the window has passed, the old second is dropped whole.
+        #expect(cache.insert([42] + Array(repeating: 0, count: 31), signedAt: start + window + 5000, windowMillis: window, now: start + window + 5000))
+        #expect(cache.count == 1)
+    }
+}
