@@ -175,17 +175,23 @@ import Synchronization
 
 @Suite("Replay cache")
 struct ReplayCacheTests {
+    static func signature(_ first: UInt8) -> [UInt8] { [first] + [UInt8](repeating: 0, count: 31) }
+
     @Test func aSignatureIsAcceptedOnceAndForgottenAfterItsWindow() {
         var cache = ReplayCache()
         let window: Int64 = 300_000
         let start: Int64 = 1_800_000_000_000
         for index in 0..<10 {
-            #expect(cache.insert([UInt8(index)] + Array(repeating: 0, count: 31), signedAt: start, windowMillis: window, now: start))
+            let fresh = cache.insert(Self.signature(UInt8(index)), signedAt: start, windowMillis: window, now: start)
+            #expect(fresh)
         }
-        #expect(!cache.insert([3] + Array(repeating: 0, count: 31), signedAt: start, windowMillis: window, now: start + 1000), "a replay inside the window")
+        let replayed = cache.insert(Self.signature(3), signedAt: start, windowMillis: window, now: start + 1000)
+        #expect(!replayed, "a replay inside the window")
         #expect(cache.count == 10)
         // Once the window has passed, the old second is dropped whole.
-        #expect(cache.insert([42] + Array(repeating: 0, count: 31), signedAt: start + window + 5000, windowMillis: window, now: start + window + 5000))
+        let later = start + window + 5000
+        let fresh = cache.insert(Self.signature(42), signedAt: later, windowMillis: window, now: later)
+        #expect(fresh)
         #expect(cache.count == 1)
     }
 }
