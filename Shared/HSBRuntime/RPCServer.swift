@@ -14,20 +14,23 @@ public struct RPCServerConfiguration: Sendable {
     public var maxConnections: Int
     /// A connection with no request in flight and nothing read for this long is closed.
     public var idleTimeout: TimeAmount
+    /// A frame begun must be complete within this long, or the connection is closed (slow peers).
+    public var frameTimeout: TimeAmount
     /// On shutdown, how long in-flight requests may take to finish before connections are closed.
     public var drainTimeout: TimeAmount
     public var decodeLimits: DecodeLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, maxFrameSize: Int = Framing.defaultMaxFrameSize,
-        maxConnections: Int = 1024, idleTimeout: TimeAmount = .seconds(300), drainTimeout: TimeAmount = .seconds(10),
-        decodeLimits: DecodeLimits = .default
+        maxConnections: Int = 1024, idleTimeout: TimeAmount = .seconds(300), frameTimeout: TimeAmount = .seconds(30),
+        drainTimeout: TimeAmount = .seconds(10), decodeLimits: DecodeLimits = .default
     ) {
         self.host = host
         self.port = port
         self.maxFrameSize = maxFrameSize
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
+        self.frameTimeout = frameTimeout
         self.drainTimeout = drainTimeout
         self.decodeLimits = decodeLimits
     }
@@ -130,6 +133,8 @@ public final class RPCServer: Service, Sendable {
                         return
                     }
                     try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
+                    let metrics = self.dispatcher.metrics
+                    try sync.addHandler(SlowPeerGuard(frameTimeout: configuration.frameTimeout) { metrics.frameRefused(reason: "too_slow") })
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
                     try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
                 }

@@ -50,6 +50,9 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle with nothing in flight. Env: HSB_IDLE_TIMEOUT. Default: 300.")
     public var idleTimeout: Int?
 
+    @Option(name: .customLong("frame-timeout"), help: "Seconds a peer may take to send one whole frame once begun; slower peers are disconnected. Env: HSB_FRAME_TIMEOUT. Default: 30.")
+    public var frameTimeout: Int?
+
     @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight requests get to finish on shutdown. Env: HSB_DRAIN_TIMEOUT. Default: 10.")
     public var drainTimeout: Int?
 
@@ -86,6 +89,7 @@ public struct ServiceOptions: ParsableArguments {
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
             maxConnections: try value(maxConnections, "HSB_MAX_CONNECTIONS", default: 1024) { Int($0) },
             idleTimeoutSeconds: try value(idleTimeout, "HSB_IDLE_TIMEOUT", default: 300) { Int($0) },
+            frameTimeoutSeconds: try value(frameTimeout, "HSB_FRAME_TIMEOUT", default: 30) { Int($0) },
             drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
             replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
             logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },
@@ -96,7 +100,7 @@ public struct ServiceOptions: ParsableArguments {
         guard resolved.maxFrameBytes > 0, resolved.maxFrameBytes <= Int(UInt32.max) else {
             throw ConfigurationError("max frame size must be between 1 and \(UInt32.max) bytes")
         }
-        guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0, resolved.replayWindowSeconds > 0 else {
+        guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.frameTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0, resolved.replayWindowSeconds > 0 else {
             throw ConfigurationError("connection limit, idle timeout and replay window must be positive; drain timeout not negative")
         }
         return resolved
@@ -114,6 +118,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var maxFrameBytes: Int
     public var maxConnections: Int
     public var idleTimeoutSeconds: Int
+    public var frameTimeoutSeconds: Int
     public var drainTimeoutSeconds: Int
     public var replayWindowSeconds: Int
     public var logFormat: String
@@ -122,7 +127,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
         credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
-        idleTimeoutSeconds: Int = 300, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
+        idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
         logFormat: String = "text", logLevel: String = "info"
     ) {
         self.host = host
@@ -134,6 +139,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         self.maxFrameBytes = maxFrameBytes
         self.maxConnections = maxConnections
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.frameTimeoutSeconds = frameTimeoutSeconds
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.replayWindowSeconds = replayWindowSeconds
         self.logFormat = logFormat

@@ -75,7 +75,8 @@ public final class ServiceHost: Sendable {
             metrics: metrics, logger: logger)
         let configuration = RPCServerConfiguration(
             host: options.host, port: options.port, maxFrameSize: options.maxFrameBytes, maxConnections: options.maxConnections,
-            idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)))
+            idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), frameTimeout: .seconds(Int64(options.frameTimeoutSeconds)),
+            drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)))
         let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
         drainState.server.withLock { $0 = rpc }
         self.rpc = rpc

@@ -107,6 +107,37 @@ struct HealthAndLifecycleTests {
         await server.stop()
     }
 
+    @Test func aPeerTricklingAFrameIsDisconnected() async throws {
+        let server = try await TestHost.start(idleTimeoutSeconds: 60, frameTimeoutSeconds: 1)
+        let raw = try await RawConnection.open(port: server.rpcPort, receiveTimeoutSeconds: 10)
+        // A frame of 100 bytes begun, then one byte every 300 ms: never idle, never finished.
+        raw.send(UInt32(100).bytes)
+        let trickle = Task {
+            for _ in 0..<30 {
+                try await Task.sleep(for: .milliseconds(300))
+                raw.send([0x41])
+            }
+        }
+        let opened = ContinuousClock.now
+        #expect(await raw.closedByPeer())
+        #expect(ContinuousClock.now - opened < .seconds(8))
+        trickle.cancel()
+        #expect(server.host.metrics.framesRefusedCount(reason: "too_slow") == 1)
+        await server.stop()
+    }
+
+    @Test func wholeFramesKeepAConnectionWithinTheFrameTimeout() async throws {
+        let server = try await TestHost.start(frameTimeoutSeconds: 1)
+        let raw = try await RawConnection.open(port: server.rpcPort)
+        for id in 1...4 {
+            try raw.send(RequestEnvelope(requestID: UInt64(id), method: HealthService.checkMethod))
+            #expect(try await raw.response()?.status == .ok)
+            try await Task.sleep(for: .milliseconds(400))
+        }
+        #expect(server.host.metrics.framesRefusedCount(reason: "too_slow") == 0)
+        await server.stop()
+    }
+
     @Test func theServiceExecutableExitsZeroOnSIGTERM() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let binary = root.appendingPathComponent(".build/debug/intake").path

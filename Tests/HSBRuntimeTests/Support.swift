@@ -31,13 +31,14 @@ struct TestHost {
     var opsPort: Int { host.ops.localAddress!.port! }
 
     static func start(
-        handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, drainTimeoutSeconds: Int = 5,
+        handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
+        drainTimeoutSeconds: Int = 5,
         maxFrameBytes: Int = Framing.defaultMaxFrameSize
     ) async throws -> TestHost {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         let options = ResolvedServiceOptions(
             dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections,
-            idleTimeoutSeconds: idleTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
+            idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
             descriptor: .intake, options: options, handlers: handlers, secrets: TestSecrets.all,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
