@@ -81,7 +81,9 @@ func connectEcho(port: Int) async throws -> EchoConnection {
         }
         .connect(host: "127.0.0.1", port: port)
         .flatMapThrowing { channel in
-            EchoConnection(channel: channel, handler: NIOLoopBound(try channel.pipeline.syncOperations.handler(type: EchoClientHandler.self), eventLoop: channel.eventLoop))
+            EchoConnection(
+                channel: channel,
+                handler: NIOLoopBound(try channel.pipeline.syncOperations.handler(type: EchoClientHandler.self), eventLoop: channel.eventLoop))
         }.get()
 }
 
@@ -165,12 +167,18 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     var runtimeResults: [Result] = []
     // Warm up both, then alternate A B A B.
     _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) { try await echoes[$0].call(payload) }
-    _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) { _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload) }
+    _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) {
+        _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload)
+    }
     for _ in 0..<rounds {
         if only != "runtime" {
-            echoResults.append(try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { try await echoes[$0].call(payload) })
+            echoResults.append(
+                try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { try await echoes[$0].call(payload) })
         }
-        runtimeResults.append(try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload) })
+        runtimeResults.append(
+            try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) {
+                _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload)
+            })
     }
     let echoRate = echoResults.isEmpty ? 1 : median(echoResults.map(\.rate))
     let runtimeRate = median(runtimeResults.map(\.rate))

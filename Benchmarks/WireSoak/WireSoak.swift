@@ -2,8 +2,9 @@
 // and reports resident memory as it goes: flat memory means every C allocation is freed.
 // Usage: WireSoak [iterations]   (default 1,000,000)
 import HSBWire
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func residentKiB() -> Int {

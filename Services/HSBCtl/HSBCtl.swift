@@ -18,7 +18,9 @@ struct Health: AsyncParsableCommand {
         abstract: "Ask each service's Health/Check over the wire.",
         discussion: "Exits 0 when every service is SERVING, 1 otherwise.")
 
-    @Option(name: .customLong("endpoint"), help: "A service as name=host:port; repeat for each. Env: HSB_ENDPOINTS (comma-separated). Default: the local suite's five services.")
+    @Option(
+        name: .customLong("endpoint"),
+        help: "A service as name=host:port; repeat for each. Env: HSB_ENDPOINTS (comma-separated). Default: the local suite's five services.")
     var endpoints: [String] = []
 
     @Flag(help: "Print JSON instead of a table.")
@@ -35,7 +37,9 @@ struct Health: AsyncParsableCommand {
         }
         let checks = await AgencyReachability(endpoints: targets, group: MultiThreadedEventLoopGroup.singleton).check()
         if json {
-            let items = checks.map { "{\"service\":\(JSONLogHandler.quote($0.name)),\"serving\":\($0.ok),\"detail\":\(JSONLogHandler.quote($0.detail))}" }
+            let items = checks.map {
+                "{\"service\":\(JSONLogHandler.quote($0.name)),\"serving\":\($0.ok),\"detail\":\(JSONLogHandler.quote($0.detail))}"
+            }
             print("[\(items.joined(separator: ","))]")
         } else {
             let width = max(8, checks.map(\.name.count).max() ?? 0)

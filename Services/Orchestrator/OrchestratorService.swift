@@ -12,7 +12,9 @@ struct OrchestratorService: AsyncParsableCommand {
 
     @Option(
         name: .customLong("agency-endpoint"),
-        help: "An agency service to route to, as name=host:port; repeat for each. Env: HSB_AGENCY_ENDPOINTS (comma-separated). Default: the four agency services on 127.0.0.1 at their default ports.")
+        help:
+            "An agency service to route to, as name=host:port; repeat for each. Env: HSB_AGENCY_ENDPOINTS (comma-separated). Default: the four agency services on 127.0.0.1 at their default ports."
+    )
     var agencyEndpoints: [String] = []
 
     func run() async throws {
@@ -20,7 +22,8 @@ struct OrchestratorService: AsyncParsableCommand {
         if texts.isEmpty, let env = environment("HSB_AGENCY_ENDPOINTS") {
             texts = env.split(separator: ",").map(String.init)
         }
-        let endpoints = texts.isEmpty
+        let endpoints =
+            texts.isEmpty
             ? ServiceDescriptor.agencyServices.map { ServiceEndpoint(name: $0.name, host: "127.0.0.1", port: $0.defaultPort) }
             : try texts.map { try ServiceEndpoint(parsing: $0) }
         try await ServiceMain.run(.orchestrator, options: options) { group in

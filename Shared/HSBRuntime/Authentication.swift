@@ -202,9 +202,12 @@ public final class Authenticator: Sendable {
         let windowMillis = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
         let skew = credential.signedAtUnixMillis - now
         guard abs(skew) <= windowMillis else {
-            throw RPCError(.unauthenticated, "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
+            throw RPCError(
+                .unauthenticated,
+                "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
         }
-        let expected = CanonicalRequest.signature(request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, key: key)
+        let expected = CanonicalRequest.signature(
+            request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, key: key)
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
             throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
         }

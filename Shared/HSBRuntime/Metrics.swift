@@ -90,9 +90,12 @@ public final class ServerMetrics: Sendable {
             out += "\(p)_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
             out += "\(p)_request_duration_seconds_count{\(label)} \(histogram.count)\n"
         }
-        out += "# HELP \(p)_requests_in_flight Requests being worked on now.\n# TYPE \(p)_requests_in_flight gauge\n\(p)_requests_in_flight \(snapshot.inFlight)\n"
-        out += "# HELP \(p)_open_connections Open client connections.\n# TYPE \(p)_open_connections gauge\n\(p)_open_connections \(snapshot.openConnections)\n"
-        out += "# HELP \(p)_connections_refused_total Connections closed at once because the server was at its connection limit.\n# TYPE \(p)_connections_refused_total counter\n\(p)_connections_refused_total \(snapshot.connectionsRefused)\n"
+        out +=
+            "# HELP \(p)_requests_in_flight Requests being worked on now.\n# TYPE \(p)_requests_in_flight gauge\n\(p)_requests_in_flight \(snapshot.inFlight)\n"
+        out +=
+            "# HELP \(p)_open_connections Open client connections.\n# TYPE \(p)_open_connections gauge\n\(p)_open_connections \(snapshot.openConnections)\n"
+        out +=
+            "# HELP \(p)_connections_refused_total Connections closed at once because the server was at its connection limit.\n# TYPE \(p)_connections_refused_total counter\n\(p)_connections_refused_total \(snapshot.connectionsRefused)\n"
         out += "# HELP \(p)_frames_refused_total Frames refused, by reason.\n# TYPE \(p)_frames_refused_total counter\n"
         for reason in ["too_large", "truncated", "undecodable", "too_slow"] {
             out += "\(p)_frames_refused_total{reason=\"\(reason)\"} \(snapshot.framesRefused[reason] ?? 0)\n"

@@ -110,7 +110,10 @@ final class OpsHTTPHandler: ChannelInboundHandler {
         return "{\"ready\":\(checks.allOK),\"checks\":[\(items.joined(separator: ","))]}\n"
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String, contentType: String = "text/plain; charset=utf-8") {
+    private func respond(
+        _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String,
+        contentType: String = "text/plain; charset=utf-8"
+    ) {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)

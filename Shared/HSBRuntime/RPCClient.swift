@@ -85,7 +85,9 @@ public final class RPCClient: Sendable {
         _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
     ) async throws(RPCError) -> [UInt8] {
         let key = idempotencyKey ?? "\(keyPrefix)-\(nextKey.wrappingAdd(1, ordering: .relaxed).oldValue)"
-        let deadline = timeout.map { NIODeadline.now() + .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
+        let deadline = timeout.map {
+            NIODeadline.now() + .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000)
+        }
         var attempt = 0
         while true {
             attempt += 1
@@ -145,7 +147,9 @@ public final class RPCClient: Sendable {
         return Array(bytes.prefix(count)).hexString
     }
 
-    private func attemptOnce(method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String) async throws(RPCError) -> ResponseEnvelope {
+    private func attemptOnce(
+        method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String
+    ) async throws(RPCError) -> ResponseEnvelope {
         let timeoutMillis: Int64
         if let deadline {
             let remaining = (deadline - NIODeadline.now()).nanoseconds / 1_000_000

@@ -80,7 +80,9 @@ public final class Dispatcher: Sendable {
             return ResponseEnvelope(requestID: request.requestID, status: .cancelled, message: "the work was cancelled")
         } catch {
             logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
-            return ResponseEnvelope(requestID: request.requestID, status: .internal, message: "internal error while serving \(request.method); the service logged the details")
+            return ResponseEnvelope(
+                requestID: request.requestID, status: .internal,
+                message: "internal error while serving \(request.method); the service logged the details")
         }
     }
 }
@@ -225,7 +227,8 @@ final class RefuseConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         metrics.connectionRefused()
-        let reply = ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "server is at its limit of \(limit) connections or shutting down; retry later")
+        let reply = ResponseEnvelope(
+            requestID: 0, status: .resourceExhausted, message: "server is at its limit of \(limit) connections or shutting down; retry later")
         let bytes = (try? reply.encoded()) ?? []
         context.writeAndFlush(NIOAny(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -279,7 +282,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             return
         }
         guard inFlight[request.requestID] == nil else {
-            write(ResponseEnvelope(requestID: request.requestID, status: .invalidArgument, message: "request_id \(request.requestID) is already in flight on this connection"), context: context)
+            write(
+                ResponseEnvelope(
+                    requestID: request.requestID, status: .invalidArgument,
+                    message: "request_id \(request.requestID) is already in flight on this connection"), context: context)
             return
         }
         let started = NIODeadline.now()
@@ -290,7 +296,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var timer: Scheduled<Void>? = nil
         if let deadline {
             timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-                let response = ResponseEnvelope(requestID: id, status: .deadlineExceeded, message: "deadline of \(request.timeoutMillis) ms exceeded; the work was abandoned")
+                let response = ResponseEnvelope(
+                    requestID: id, status: .deadlineExceeded, message: "deadline of \(request.timeoutMillis) ms exceeded; the work was abandoned")
                 self.tasks[id]?.cancel()
                 self.finish(id: id, method: method, started: started, response: response, context: context)
             }
@@ -335,7 +342,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .internal, message: "reply could not be encoded").encoded()) ?? []
         }
         if bytes.count > server.configuration.maxFrameSize {
-            bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .resourceExhausted, message: "reply of \(bytes.count) bytes exceeds the maximum frame size").encoded()) ?? []
+            bytes =
+                (try? ResponseEnvelope(
+                    requestID: response.requestID, status: .resourceExhausted, message: "reply of \(bytes.count) bytes exceeds the maximum frame size"
+                ).encoded()) ?? []
         }
         context.write(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator)), promise: nil)
         flushSoon(context: context)
@@ -370,7 +380,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             if case .frameTooLarge = frameError {
                 let reply = ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "\(frameError); the connection is closed")
                 let bytes = (try? reply.encoded()) ?? []
-                context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
+                context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete
+                { _ in
                     context.close(promise: nil)
                 }
                 return

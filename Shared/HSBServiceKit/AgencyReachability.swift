@@ -18,7 +18,7 @@ public struct ServiceEndpoint: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "=", maxSplits: 1)
         guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"), let port = Int(parts[1][parts[1].index(after: colon)...]),
-              (1...65535).contains(port), !parts[0].isEmpty
+            (1...65535).contains(port), !parts[0].isEmpty
         else {
             throw ConfigurationError("endpoint '\(text)' must look like name=host:port, e.g. intake=127.0.0.1:7101")
         }
@@ -35,7 +35,9 @@ public struct ServiceEndpoint: Sendable, Hashable, CustomStringConvertible {
 
 /// Asks one endpoint's `Health/Check`; SERVING is ok, anything else (or no answer) is not.
 public func checkHealth(of endpoint: ServiceEndpoint, group: any EventLoopGroup, timeout: Duration = .seconds(2)) async -> ReadinessCheck {
-    let client = RPCClient(configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, connectTimeout: .seconds(2), retry: .none), signer: nil, group: group)
+    let client = RPCClient(
+        configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, connectTimeout: .seconds(2), retry: .none), signer: nil,
+        group: group)
     defer { Task { await client.close() } }
     do throws(RPCError) {
         let reply = try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self, timeout: timeout)

@@ -1,10 +1,11 @@
 public import ArgumentParser
 public import HSBRuntime
 public import HSBWire
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads an environment variable; nil when unset or empty.
@@ -26,7 +27,10 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Address the RPC port binds to. Env: HSB_HOST. Default: 127.0.0.1.")
     public var host: String?
 
-    @Option(help: "RPC port (0 picks a free one). Env: HSB_PORT. Default: the service's own (intake 7101, youth-justice 7102, camhs 7103, mappa 7104, orchestrator 7100).")
+    @Option(
+        help:
+            "RPC port (0 picks a free one). Env: HSB_PORT. Default: the service's own (intake 7101, youth-justice 7102, camhs 7103, mappa 7104, orchestrator 7100)."
+    )
     public var port: Int?
 
     @Option(name: .customLong("ops-host"), help: "Address the ops HTTP port binds to. Env: HSB_OPS_HOST. Default: 127.0.0.1.")
@@ -38,7 +42,11 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder holding the service's SQLite store (<name>.sqlite3). Env: HSB_DATA_DIR. Default: ./data.")
     public var dataDir: String?
 
-    @Option(name: .customLong("credentials-file"), help: "File of caller secrets, one 'agency-name hex-secret' per line ('#' comments). Env: HSB_CREDENTIALS_FILE. Secrets may also come from HSB_SECRET_<AGENCY> (e.g. HSB_SECRET_YOUTH_JUSTICE).")
+    @Option(
+        name: .customLong("credentials-file"),
+        help:
+            "File of caller secrets, one 'agency-name hex-secret' per line ('#' comments). Env: HSB_CREDENTIALS_FILE. Secrets may also come from HSB_SECRET_<AGENCY> (e.g. HSB_SECRET_YOUTH_JUSTICE)."
+    )
     public var credentialsFile: String?
 
     @Option(name: .customLong("max-frame-bytes"), help: "Largest frame accepted, in bytes. Env: HSB_MAX_FRAME_BYTES. Default: 4194304.")
@@ -50,13 +58,17 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle with nothing in flight. Env: HSB_IDLE_TIMEOUT. Default: 300.")
     public var idleTimeout: Int?
 
-    @Option(name: .customLong("frame-timeout"), help: "Seconds a peer may take to send one whole frame once begun; slower peers are disconnected. Env: HSB_FRAME_TIMEOUT. Default: 30.")
+    @Option(
+        name: .customLong("frame-timeout"),
+        help: "Seconds a peer may take to send one whole frame once begun; slower peers are disconnected. Env: HSB_FRAME_TIMEOUT. Default: 30.")
     public var frameTimeout: Int?
 
     @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight requests get to finish on shutdown. Env: HSB_DRAIN_TIMEOUT. Default: 10.")
     public var drainTimeout: Int?
 
-    @Option(name: .customLong("replay-window"), help: "Seconds a signed request stays valid either side of this service's clock. Env: HSB_REPLAY_WINDOW. Default: 300.")
+    @Option(
+        name: .customLong("replay-window"),
+        help: "Seconds a signed request stays valid either side of this service's clock. Env: HSB_REPLAY_WINDOW. Default: 300.")
     public var replayWindow: Int?
 
     @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line). Env: HSB_LOG_FORMAT. Default: text.")
@@ -83,7 +95,9 @@ public struct ServiceOptions: ParsableArguments {
             host: try value(host, "HSB_HOST", default: "127.0.0.1") { $0 },
             port: port,
             opsHost: try value(opsHost, "HSB_OPS_HOST", default: "127.0.0.1") { $0 },
-            opsPort: try value(opsPort, "HSB_OPS_PORT", default: port == 0 ? 0 : descriptor.defaultOpsPort + (port - descriptor.defaultPort)) { Int($0) },
+            opsPort: try value(opsPort, "HSB_OPS_PORT", default: port == 0 ? 0 : descriptor.defaultOpsPort + (port - descriptor.defaultPort)) {
+                Int($0)
+            },
             dataDir: try value(dataDir, "HSB_DATA_DIR", default: "data") { $0 },
             credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
@@ -100,7 +114,9 @@ public struct ServiceOptions: ParsableArguments {
         guard resolved.maxFrameBytes > 0, resolved.maxFrameBytes <= Int(UInt32.max) else {
             throw ConfigurationError("max frame size must be between 1 and \(UInt32.max) bytes")
         }
-        guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.frameTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0, resolved.replayWindowSeconds > 0 else {
+        guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.frameTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0,
+            resolved.replayWindowSeconds > 0
+        else {
             throw ConfigurationError("connection limit, idle timeout and replay window must be positive; drain timeout not negative")
         }
         return resolved
@@ -160,7 +176,8 @@ public enum CredentialsLoader {
             let where_ = "\(source) line \(offset + 1)"
             guard fields.count == 2 else { throw ConfigurationError("\(where_): expected 'agency-name hex-secret'") }
             guard let agency = Agency(name: String(fields[0])) else {
-                throw ConfigurationError("\(where_): unknown agency '\(fields[0])'; known: \(Agency.allCases.dropFirst().map(\.name).joined(separator: ", "))")
+                throw ConfigurationError(
+                    "\(where_): unknown agency '\(fields[0])'; known: \(Agency.allCases.dropFirst().map(\.name).joined(separator: ", "))")
             }
             guard let secret = AgencySecret(hex: String(fields[1])) else {
                 throw ConfigurationError("\(where_): the secret for \(agency.name) must be at least \(AgencySecret.minimumLength * 2) hex digits")

@@ -5,10 +5,12 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Ready when the service's store file is still there and takes a committed write.
@@ -68,7 +70,8 @@ public final class ServiceHost: Sendable {
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
         var registry = MethodRegistry(handlers)
         let drainState = DrainFlag()
-        registry.register(HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainState.isDraining }))
+        registry.register(
+            HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainState.isDraining }))
         let dispatcher = Dispatcher(
             registry: registry,
             authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock),
@@ -97,10 +100,11 @@ public final class ServiceHost: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, ops last).
     public func runUntilSignalled() async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ops), .init(service: rpc)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: ops), .init(service: rpc)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 
@@ -120,8 +124,6 @@ final class DrainFlag: Sendable {
     let server = Mutex<RPCServer?>(nil)
     var isDraining: Bool { server.withLock { $0?.isDraining ?? false } }
 }
-
-import Synchronization
 
 /// The shared start-up of every service executable.
 public enum ServiceMain {

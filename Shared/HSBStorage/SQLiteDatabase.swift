@@ -1,9 +1,10 @@
 internal import CSQLite
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed storage operation, with SQLite's own words.
@@ -42,7 +43,9 @@ public final class SQLiteDatabase: Sendable {
 
     /// The migrations every store runs first: the version table and the liveness row.
     static let baseMigrations = [
-        Migration(version: 0, name: "liveness", sql: "CREATE TABLE IF NOT EXISTS hsb_liveness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at_unix_ms INTEGER NOT NULL);"),
+        Migration(
+            version: 0, name: "liveness",
+            sql: "CREATE TABLE IF NOT EXISTS hsb_liveness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at_unix_ms INTEGER NOT NULL);")
     ]
 
     public init(path: String, migrations: [Migration] = []) throws(StorageError) {
@@ -133,13 +136,16 @@ public final class SQLiteDatabase: Sendable {
 
     /// Applies the migrations not yet recorded, each in its own transaction.
     func migrate(_ migrations: [Migration]) throws(StorageError) {
-        try execute("CREATE TABLE IF NOT EXISTS hsb_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);")
+        try execute(
+            "CREATE TABLE IF NOT EXISTS hsb_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+        )
         let applied = try scalar("SELECT COALESCE(MAX(version), -1) FROM hsb_schema_migrations;") ?? -1
         for migration in migrations.sorted(by: { $0.version < $1.version }) where Int64(migration.version) > applied {
             try execute("BEGIN IMMEDIATE;")
             do throws(StorageError) {
                 try execute(migration.sql)
-                try write("INSERT INTO hsb_schema_migrations (version, name) VALUES (?, ?);", [.integer(Int64(migration.version)), .text(migration.name)])
+                try write(
+                    "INSERT INTO hsb_schema_migrations (version, name) VALUES (?, ?);", [.integer(Int64(migration.version)), .text(migration.name)])
                 try execute("COMMIT;")
             } catch {
                 try? execute("ROLLBACK;")
@@ -165,7 +171,9 @@ public final class SQLiteDatabase: Sendable {
             return (false, "store file \(path) was replaced since it was opened")
         }
         do throws(StorageError) {
-            try write("INSERT INTO hsb_liveness (id, checked_at_unix_ms) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET checked_at_unix_ms = excluded.checked_at_unix_ms;", [.integer(nowUnixMillis)])
+            try write(
+                "INSERT INTO hsb_liveness (id, checked_at_unix_ms) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET checked_at_unix_ms = excluded.checked_at_unix_ms;",
+                [.integer(nowUnixMillis)])
         } catch {
             return (false, "store \(path) refused a write: \(error.message)")
         }

@@ -1,9 +1,10 @@
 internal import CProtobufC
 internal import HSBProtoC
+
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Darwin)
-internal import Darwin
+    internal import Darwin
 #endif
 
 /// Owns every C allocation made while building one message for packing, and frees them all
@@ -89,7 +90,9 @@ protocol CBacked {
     static func cInit(_ message: UnsafeMutablePointer<CMessage>)
     static func cPackedSize(_ message: UnsafePointer<CMessage>) -> Int
     static func cPack(_ message: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
-    static func cUnpack(_ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>?
+    static func cUnpack(
+        _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<CMessage>?
     static func cFreeUnpacked(_ message: UnsafeMutablePointer<CMessage>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>)
     /// Writes this value into a freshly initialised C message; memory comes from `arena`.
     func fill(_ message: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError)
@@ -164,7 +167,9 @@ enum CCodec {
         return try M(c: UnsafePointer(pointer))
     }
 
-    static func messages<M: CBacked>(_ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: String) throws(WireError) -> [M] {
+    static func messages<M: CBacked>(
+        _ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: String
+    ) throws(WireError) -> [M] {
         guard count > 0, let array else { return [] }
         var result: [M] = []
         result.reserveCapacity(count)

@@ -61,8 +61,12 @@ extension CalendarDate: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__date__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__date__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__date__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__date__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__date__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__date__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__date__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.year = year
@@ -123,8 +127,12 @@ extension Subject: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__subject__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__subject__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__subject__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__subject__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__subject__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__subject__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__subject__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         let name = Self.protoName
@@ -183,8 +191,12 @@ extension RuleCitation: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__rule_citation__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__rule_citation__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__rule_citation__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__rule_citation__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__rule_citation__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__rule_citation__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__rule_citation__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.rule_id = try arena.cString(ruleID, field: "\(Self.protoName).rule_id")
@@ -240,8 +252,12 @@ extension Deadline: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__deadline__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__deadline__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__deadline__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__deadline__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__deadline__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__deadline__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__deadline__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.kind = Hsb__Common__V1__DeadlineKind(rawValue: UInt32(bitPattern: kind.rawValue))
@@ -291,8 +307,12 @@ extension CaseTask: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__task__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__task__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__task__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__task__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__task__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__task__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__task__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.task_id = try arena.cString(taskID, field: "\(Self.protoName).task_id")
@@ -352,8 +372,12 @@ extension Decision: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__decision__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__decision__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__decision__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__common__v1__decision__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__common__v1__decision__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__decision__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__decision__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         let name = Self.protoName

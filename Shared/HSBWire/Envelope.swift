@@ -69,8 +69,12 @@ extension Credential: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__rpc__v1__credential__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__rpc__v1__credential__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__rpc__v1__credential__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__rpc__v1__credential__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__rpc__v1__credential__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__rpc__v1__credential__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__rpc__v1__credential__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: agency.rawValue))
@@ -134,8 +138,12 @@ extension RequestEnvelope: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__rpc__v1__request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__rpc__v1__request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__rpc__v1__request__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__rpc__v1__request__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__rpc__v1__request__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__rpc__v1__request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__rpc__v1__request__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.request_id = requestID
@@ -192,8 +200,12 @@ extension ResponseEnvelope: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__rpc__v1__response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__rpc__v1__response__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__rpc__v1__response__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__rpc__v1__response__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__rpc__v1__response__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__rpc__v1__response__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__rpc__v1__response__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.request_id = requestID

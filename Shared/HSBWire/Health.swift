@@ -17,8 +17,12 @@ extension HealthCheckRequest: WireMessage, CBacked {
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__health__v1__health_check_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__health__v1__health_check_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__health__v1__health_check_request__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__health__v1__health_check_request__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__health__v1__health_check_request__free_unpacked(m, a) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__health__v1__health_check_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__health__v1__health_check_request__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
@@ -54,9 +58,15 @@ extension HealthCheckResponse: WireMessage, CBacked {
     public static let protoName = "hsb.health.v1.HealthCheckResponse"
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__health__v1__health_check_response__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__health__v1__health_check_response__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__health__v1__health_check_response__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? { hsb__health__v1__health_check_response__unpack(a, n, d) }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) { hsb__health__v1__health_check_response__free_unpacked(m, a) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__health__v1__health_check_response__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__health__v1__health_check_response__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__health__v1__health_check_response__free_unpacked(m, a)
+    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.status = Hsb__Health__V1__HealthCheckResponse__ServingStatus(rawValue: UInt32(bitPattern: status.rawValue))

@@ -1,7 +1,11 @@
 import HSBRuntime
 import HSBServiceKit
 import HSBWire
+import NIOPosix
+import Synchronization
 import Testing
+
+@testable import HSBRuntime
 
 @Suite("Authentication and access: each failure is named")
 struct AuthenticationTests {
@@ -113,7 +117,9 @@ struct RetryTests {
     @Test func unavailableIsRetriedWithTheSameIdempotencyKey() async throws {
         let keys = Mutex<[String]>([])
         let flaky = MethodHandler(method: "test.v1.Flaky/Do", policy: .anyAuthenticated) { context, _ in
-            let attempt = keys.withLock { $0.append(context.idempotencyKey); return $0.count }
+            let attempt = keys.withLock {
+                $0.append(context.idempotencyKey); return $0.count
+            }
             if attempt < 3 { throw RPCError(.unavailable, "store busy") }
             return [UInt8(attempt)]
         }
@@ -146,7 +152,8 @@ struct RetryTests {
         let port = server.rpcPort
         await server.stop()
         let client = RPCClient(
-            configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5))),
+            configuration: RPCClientConfiguration(
+                host: "127.0.0.1", port: port, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5))),
             signer: nil, group: MultiThreadedEventLoopGroup.singleton)
         do {
             _ = try await client.call(HealthService.checkMethod, payload: [])
@@ -167,11 +174,6 @@ struct RetryTests {
         #expect(policy.backoffCeiling(afterAttempt: 9) == .seconds(1))
     }
 }
-
-import NIOPosix
-import Synchronization
-
-@testable import HSBRuntime
 
 @Suite("Replay cache")
 struct ReplayCacheTests {

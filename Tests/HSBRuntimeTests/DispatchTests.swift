@@ -1,7 +1,7 @@
 import Foundation
-import NIOPosix
 import HSBRuntime
 import HSBWire
+import NIOPosix
 import Synchronization
 import Testing
 

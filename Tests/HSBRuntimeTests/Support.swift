@@ -46,7 +46,9 @@ struct TestHost {
         return TestHost(host: host, dataDir: dataDir)
     }
 
-    func client(as agency: Agency? = .orchestrator, secret: AgencySecret? = nil, clock: any WallClock = SystemWallClock(), retry: RetryPolicy = .none) -> RPCClient {
+    func client(
+        as agency: Agency? = .orchestrator, secret: AgencySecret? = nil, clock: any WallClock = SystemWallClock(), retry: RetryPolicy = .none
+    ) -> RPCClient {
         let signer = agency.map { agency in
             RequestSigner(agency: agency, secret: secret ?? TestSecrets.all[agency] ?? AgencySecret.random(), user: "tester", clock: clock)
         }

@@ -9,14 +9,17 @@ enum Fixtures {
         dateOfBirth: date, postcode: "NW1 2AB", homeAuthority: "Camden", lookedAfter: true, openToSocialCare: true)
     static let harmed = Subject(subjectID: "subj-2", role: .personHarmed, givenName: "Zoë", familyName: "Ní Bhriain")
     static let citation = RuleCitation(ruleID: "SCR-08", source: "ISL 5.3")
-    static let deadline = Deadline(kind: .workingDays, dueUnixMillis: 1_700_000_000_000, ruleID: "SCR-08", description: "HSB strategy meeting within 3 working days")
-    static let task = CaseTask(taskID: "task-1", description: "Convene the HSB strategy meeting", owner: .socialCare, deadline: deadline, ruleID: "SCR-08")
+    static let deadline = Deadline(
+        kind: .workingDays, dueUnixMillis: 1_700_000_000_000, ruleID: "SCR-08", description: "HSB strategy meeting within 3 working days")
+    static let task = CaseTask(
+        taskID: "task-1", description: "Convene the HSB strategy meeting", owner: .socialCare, deadline: deadline, ruleID: "SCR-08")
     static let decision = Decision(
         outcome: "child protection", subjectIDs: ["subj-1", "subj-2"], routes: ["child-protection", "criminal-justice"],
         tasks: [task, CaseTask(taskID: "task-2", description: "AIM3 checklist", owner: .youthJustice, ruleID: "STR-01")],
         notify: [.youthJustice, .police, .camhs], citations: [citation, RuleCitation(ruleID: "GEN-02", source: "CAM 8.3")],
         rationale: "Red behaviour with coercion; both children need separate workers.")
-    static let credential = Credential(agency: .orchestrator, user: "j.bloggs", signedAtUnixMillis: 1_700_000_000_123, signature: Array(repeating: 0xAB, count: 32))
+    static let credential = Credential(
+        agency: .orchestrator, user: "j.bloggs", signedAtUnixMillis: 1_700_000_000_123, signature: Array(repeating: 0xAB, count: 32))
     static let request = RequestEnvelope(
         requestID: 42, method: "hsb.intake.v1.Intake/Screen", timeoutMillis: 1500, idempotencyKey: "key-1",
         credential: credential, payload: [0, 1, 2, 255], purpose: "screening")
