@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "HSBWire", targets: ["HSBWire"]),
         .library(name: "HSBRuntime", targets: ["HSBRuntime"]),
         .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
+        .library(name: "HSBSafeguarding", targets: ["HSBSafeguarding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -97,6 +98,8 @@ let package = Package(
             path: "Shared/HSBStorage",
             swiftSettings: strict
         ),
+        // The procedures' rules as pure, deterministic Swift: no I/O, no clock of its own.
+        .target(name: "HSBSafeguarding", path: "Shared/HSBSafeguarding", swiftSettings: strict),
         // What every executable shares: configuration, the store, the runtime, lifecycle.
         .target(
             name: "HSBServiceKit",
@@ -152,6 +155,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "HSBSafeguardingTests", dependencies: ["HSBSafeguarding"], swiftSettings: strict),
         .testTarget(
             name: "HSBRuntimeTests",
             dependencies: [

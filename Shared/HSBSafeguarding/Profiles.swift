@@ -1,0 +1,206 @@
+/// Who leads a piece of work.
+public enum LeadAgency: String, Sendable, Hashable, Codable, CaseIterable {
+    case socialCare = "social-care"
+    case youthJustice = "youth-justice"
+}
+
+/// Where the strategy meeting deadline is counted from.
+public enum StrategyMeetingStart: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The referral's receipt.
+    case referral
+    /// The earlier of the referral and the incident (CAM 8.3: "within 3 days of receiving the
+    /// referral or the incident occurring").
+    case earlierOfReferralAndIncident = "earlier-of-referral-and-incident"
+}
+
+/// A partnership's procedure, where it differs from the others, as data (RULES.md: "Where
+/// partnerships differ, the difference is data in a procedure profile").
+public struct ProcedureProfile: Sendable, Hashable, Codable {
+    public var name: String
+    public var summary: String
+    /// SCR-08: the HSB strategy meeting for category 2 or 3.
+    public var strategyMeeting: DeadlineRule
+    public var strategyMeetingFrom: StrategyMeetingStart
+    /// SCR-08: where the concerns are complex (ISL 5.3); nil when the profile has no such rule.
+    public var complexStrategyMeeting: DeadlineRule?
+    /// SCR-09: the HSB strategy meeting after immediate protection (ISL 5.4).
+    public var strategyMeetingAfterImmediateProtection: DeadlineRule
+    /// The seed clause behind `strategyMeeting`.
+    public var strategyMeetingSource: String
+    /// STR-08: cases come to an HSB panel, which advises the route (CAL 5, 6.5).
+    public var hsbPanel: Bool
+    /// YJ-04: who leads an AIM assessment on the concern route when the case is not open to
+    /// youth justice (GAT 3.3.2: children's services).
+    public var aimLeadOnConcernRoute: LeadAgency
+    /// STR-06: the HSB risk management plan's reviews.
+    public var riskPlanReviews: ReviewCadence
+    /// STR-06: months between child in need plan reviews (CAM 8.2).
+    public var childInNeedReviewMonths: Int
+    /// SCR-18: calendar days to complete a child and family assessment (CAM 8.2).
+    public var assessmentDays: Int
+    /// SCR-11: hours to follow an urgent telephone referral up in writing (CAM 6.1).
+    public var writtenFollowUpHours: Int
+
+    /// Camden (CAM), the default: a strategy meeting within 3 days of the referral or incident.
+    public static let camden = ProcedureProfile(
+        name: "camden", summary: "Camden Safeguarding Children Partnership HSB protocol 2023 (the default)",
+        strategyMeeting: .calendarDays(3), strategyMeetingFrom: .earlierOfReferralAndIncident, complexStrategyMeeting: nil,
+        strategyMeetingAfterImmediateProtection: .workingDays(5), strategyMeetingSource: "CAM 8.3",
+        hsbPanel: false, aimLeadOnConcernRoute: .socialCare,
+        riskPlanReviews: ReviewCadence(firstIntervalMonths: 3, firstPeriodMonths: 6, laterIntervalMonths: 6),
+        childInNeedReviewMonths: 6, assessmentDays: 35, writtenFollowUpHours: 48)
+
+    /// Islington (ISL): 3 working days, 5 when the concerns are complex.
+    public static let islington: ProcedureProfile = {
+        var profile = camden
+        profile.name = "islington"
+        profile.summary = "Islington HSB procedure (risk categories 0-3)"
+        profile.strategyMeeting = .workingDays(3)
+        profile.strategyMeetingFrom = .referral
+        profile.complexStrategyMeeting = .workingDays(5)
+        profile.strategyMeetingSource = "ISL 5.3"
+        return profile
+    }()
+
+    /// Gateshead (GAT): as soon as possible, 72 hours at most.
+    public static let gateshead: ProcedureProfile = {
+        var profile = camden
+        profile.name = "gateshead"
+        profile.summary = "Gateshead sexually harmful behaviour procedure (two routes to AIM)"
+        profile.strategyMeeting = .hours(72)
+        profile.strategyMeetingFrom = .referral
+        profile.strategyMeetingSource = "GAT 3.3.1"
+        return profile
+    }()
+
+    /// Leicester, Leicestershire and Rutland (LLR): no timescale of its own for the strategy
+    /// meeting, so the default's applies.
+    public static let llr: ProcedureProfile = {
+        var profile = camden
+        profile.name = "llr"
+        profile.summary = "Leicester, Leicestershire and Rutland HSB procedure (2024)"
+        return profile
+    }()
+
+    /// Calderdale (CAL): the default timescales, with the HSB panel.
+    public static let calderdale: ProcedureProfile = {
+        var profile = camden
+        profile.name = "calderdale"
+        profile.summary = "Calderdale HSB panel operational guidance"
+        profile.hsbPanel = true
+        return profile
+    }()
+
+    public static let builtIn: [ProcedureProfile] = [.camden, .islington, .gateshead, .llr, .calderdale]
+
+    public static func named(_ name: String) -> ProcedureProfile? { builtIn.first { $0.name == name } }
+}
+
+extension ProcedureProfile {
+    /// Reads a partnership's own profile: `key = value` lines, `#` comments. `based_on` (first, if
+    /// present) names a built-in profile to start from (default `camden`); every other key
+    /// overrides one setting. Throws naming the line and the reason.
+    ///
+    /// Keys: `name`, `summary`, `based_on`, `strategy_meeting`, `strategy_meeting_from`,
+    /// `strategy_meeting_complex` (`none` to remove), `strategy_meeting_after_immediate_protection`,
+    /// `strategy_meeting_source`, `hsb_panel` (yes/no), `aim_lead_concern_route` (social-care /
+    /// youth-justice), `risk_plan_reviews` (e.g. `every 3 months for 6 months then every 6 months`),
+    /// `child_in_need_review_months`, `assessment_days`, `written_follow_up_hours`. Deadlines read
+    /// `3 working days`, `3 days` or `72 hours`.
+    public static func parse(_ text: String, source: String) throws(RuleFileError) -> ProcedureProfile {
+        var profile = ProcedureProfile.camden
+        var seen: Set<String> = []
+        var named = false
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = offset + 1
+            func fail(_ reason: String) -> RuleFileError { RuleFileError(source: source, line: lineNumber, reason: reason) }
+            let line = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters()
+            if line.isEmpty { continue }
+            guard let equals = line.firstIndex(of: "=") else { throw fail("expected 'key = value'") }
+            let key = line[..<equals].trimmingCharacters()
+            let value = line[line.index(after: equals)...].trimmingCharacters()
+            guard !value.isEmpty else { throw fail("\(key) has no value") }
+            guard seen.insert(key).inserted else { throw fail("\(key) is set twice") }
+            switch key {
+            case "based_on":
+                guard seen.count == 1 else { throw fail("based_on must come before every other key") }
+                guard let base = ProcedureProfile.named(value) else {
+                    throw fail("no built-in profile '\(value)'; known: \(builtIn.map(\.name).joined(separator: ", "))")
+                }
+                profile = base
+            case "name":
+                guard value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                    throw fail("a name may hold letters, digits and '-' only")
+                }
+                profile.name = value
+                named = true
+            case "summary": profile.summary = value
+            case "strategy_meeting": profile.strategyMeeting = try forward(value, fail)
+            case "strategy_meeting_from":
+                guard let start = StrategyMeetingStart(rawValue: value) else {
+                    throw fail("strategy_meeting_from must be \(StrategyMeetingStart.allCases.map(\.rawValue).joined(separator: " or "))")
+                }
+                profile.strategyMeetingFrom = start
+            case "strategy_meeting_complex":
+                profile.complexStrategyMeeting = value == "none" ? nil : try forward(value, fail)
+            case "strategy_meeting_after_immediate_protection": profile.strategyMeetingAfterImmediateProtection = try forward(value, fail)
+            case "strategy_meeting_source": profile.strategyMeetingSource = value
+            case "hsb_panel":
+                guard let flag = ["yes": true, "no": false][value] else { throw fail("hsb_panel must be yes or no") }
+                profile.hsbPanel = flag
+            case "aim_lead_concern_route":
+                guard let lead = LeadAgency(rawValue: value) else { throw fail("aim_lead_concern_route must be social-care or youth-justice") }
+                profile.aimLeadOnConcernRoute = lead
+            case "risk_plan_reviews": profile.riskPlanReviews = try cadence(value, fail)
+            case "child_in_need_review_months": profile.childInNeedReviewMonths = try positive(value, key, fail)
+            case "assessment_days": profile.assessmentDays = try positive(value, key, fail)
+            case "written_follow_up_hours": profile.writtenFollowUpHours = try positive(value, key, fail)
+            default:
+                throw fail("unknown key '\(key)'")
+            }
+        }
+        guard named else { throw RuleFileError(source: source, line: 1, reason: "the profile has no name (name = ...)") }
+        return profile
+    }
+
+    private static func positive(_ value: String, _ key: String, _ fail: (String) -> RuleFileError) throws(RuleFileError) -> Int {
+        guard let number = Int(value), number > 0 else { throw fail("\(key) must be a whole number above 0") }
+        return number
+    }
+
+    private static func forward(_ value: String, _ fail: (String) -> RuleFileError) throws(RuleFileError) -> DeadlineRule {
+        let words = value.split(separator: " ")
+        guard let count = words.first.flatMap({ Int($0) }), count > 0 else {
+            throw fail("'\(value)' must start with a whole number above 0, e.g. '3 working days'")
+        }
+        switch words.dropFirst().joined(separator: " ") {
+        case "working day", "working days": return .workingDays(count)
+        case "day", "days": return .calendarDays(count)
+        case "hour", "hours": return .hours(count)
+        default: throw fail("'\(value)' must be counted in working days, days or hours")
+        }
+    }
+
+    private static func cadence(_ value: String, _ fail: (String) -> RuleFileError) throws(RuleFileError) -> ReviewCadence {
+        // every A months for B months then every C months
+        let words = value.split(separator: " ").map(String.init)
+        guard words.count == 10, words[0] == "every", words[2] == "months", words[3] == "for", words[5] == "months",
+            words[6] == "then", words[7] == "every", words[9] == "months",
+            let first = Int(words[1]), let period = Int(words[4]), let later = Int(words[8]),
+            first > 0, period >= 0, later > 0
+        else {
+            throw fail("risk_plan_reviews must read 'every A months for B months then every C months'")
+        }
+        return ReviewCadence(firstIntervalMonths: first, firstPeriodMonths: period, laterIntervalMonths: later)
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
+    }
+}
