@@ -1,0 +1,94 @@
+/// Where each rule of the catalogue is carried out. Every ID of docs/RULES.md has an entry;
+/// `RuleCoverageTests` fails when one is missing, and checks that each rule decided here is named
+/// by a test.
+public struct CoverageEntry: Sendable, Hashable, Codable {
+    public enum Owner: Sendable, Hashable, Codable {
+        /// Decided in this module, by these types.
+        case rulesModule([String])
+        /// Carried by a service (its executable name), with what it will do.
+        case service(String, String)
+    }
+
+    public let ruleID: String
+    public let owner: Owner
+}
+
+public enum RuleCoverage {
+    private static func here(_ id: String, _ symbols: String...) -> CoverageEntry { CoverageEntry(ruleID: id, owner: .rulesModule(symbols)) }
+    private static func service(_ id: String, _ name: String, _ what: String) -> CoverageEntry { CoverageEntry(ruleID: id, owner: .service(name, what)) }
+
+    public static let entries: [CoverageEntry] = [
+        here("GEN-01", "AgeRules.isChild", "AgeBand.init(age:)", "ReferralScreening.screen"),
+        here("GEN-02", "ReferralScreening.screen"),
+        here("GEN-03", "AgeRules.belowCriminalResponsibility", "ReferralScreening.screen", "PoliceDecisionRouting.route"),
+        here("GEN-04", "AgeRules.cannotConsentToSexualActivity", "ReferralScreening.screen"),
+        here("GEN-05", "AgeRules.needsCompetenceAssessment", "ReferralScreening.screen"),
+        here("GEN-06", "ReferralScreening.screen"),
+        here("GEN-07", "LanguagePolicy"),
+        here("SCR-01", "BrookCatalogue", "AgeBand", "ReferralScreening.screen"),
+        here("SCR-02", "HarmIndicator.continuumFloor", "ReferralScreening.screen"),
+        here("SCR-03", "HackettLevel", "ReferralScreening.screen"),
+        here("SCR-04", "HackettLevel.riskCategory", "RiskCategory"),
+        here("SCR-05", "ReferralScreening.threshold(for:)", "ReferralScreening.screen"),
+        here("SCR-06", "ReferralScreening.screen"),
+        here("SCR-07", "ReferralScreening.screen"),
+        here("SCR-08", "ProcedureProfile.strategyMeeting", "ReferralScreening.screen"),
+        here("SCR-09", "ProcedureProfile.strategyMeetingAfterImmediateProtection", "ReferralScreening.screen"),
+        here("SCR-10", "ReferralScreening.missingItems"),
+        here("SCR-11", "ProcedureProfile.writtenFollowUpHours", "ReferralScreening.screen"),
+        here("SCR-12", "ReferralScreening.screen"),
+        here("SCR-13", "ReferralScreening.screen", "ScreeningDecision.joinsOpenCase"),
+        here("SCR-14", "ReferralScreening.screen"),
+        here("SCR-15", "ReferralScreening.screen"),
+        here("SCR-16", "ReferralScreening.screen"),
+        here("SCR-17", "ReferralScreening.screen", "YouthProducedImages"),
+        here("SCR-18", "ProcedureProfile.assessmentDays", "ReferralScreening.screen"),
+        here("SCR-19", "ReferralScreening.screen"),
+        here("SCR-20", "ReferralScreening.missingItems", "ParentsNotToldReason"),
+        service("SCR-21", "intake", "a no-names consultation method that stores nothing personal"),
+        here("STR-01", "ReferralScreening (strategy meeting invitees)"),
+        here("STR-02", "ReferralScreening (what the strategy meeting decides)"),
+        service("STR-03", "intake", "separate strategy meetings per child; school attends only its pupil's; police and investigating social worker attend both"),
+        service("STR-04", "intake", "strategy meeting outcomes recorded: NFA/diversion, s47 joint or single, legal action, follow-up with a date"),
+        service("STR-05", "intake", "conference outcome; multi-agency HSB meeting with chronology, timetable, plans, roles and lead social worker"),
+        here("STR-06", "ReviewCadence", "DeadlineCalculator.reviews", "ProcedureProfile.riskPlanReviews"),
+        service("STR-07", "intake", "closure recorded with risk, outcomes, carers' capacity and ongoing support"),
+        here("STR-08", "ProcedureProfile.hsbPanel", "ReferralScreening.screen"),
+        service("STR-09", "intake", "a strategic management group for many victims or many children displaying HSB"),
+        service("STR-10", "intake", "professional disagreement recorded and escalated"),
+        here("YJ-01", "AgeRules.inYouthJusticeRange", "PoliceDecisionRouting.route"),
+        here("YJ-02", "PoliceDecisionRouting.route"),
+        here("YJ-03", "ReferralScreening.screen"),
+        here("YJ-04", "AIMAssignment", "ProcedureProfile.aimLeadOnConcernRoute"),
+        here("YJ-05", "AgeRules.inAIMRange", "PoliceDecisionRouting.route"),
+        here("YJ-06", "PoliceDecisionRouting.route"),
+        here("YJ-07", "OutOfCourtDisposal", "PoliceDecisionRouting.route"),
+        service("YJ-08", "youth-justice", "plea, pre-sentence report with 6-8 weeks, AssetPlus, disposal proposal, referral order contract with AIM targets"),
+        service("YJ-09", "youth-justice", "a CAMHS psychological assessment offered to court in place of AIM"),
+        service("YJ-10", "youth-justice", "High Risk and Vulnerability Panel referrals and membership"),
+        service("YJ-11", "youth-justice", "release plan: resettlement panel 3 months before, pre-release meeting 10 working days before (DeadlineRule.monthsBefore, .workingDaysBefore)"),
+        service("YJ-12", "youth-justice", "release-style planning for a young person moving into the area"),
+        service("YJ-13", "youth-justice", "calderdale criminal justice admission: bail, lead, assessment to panel before disposal"),
+        here("YJ-14", "PoliceDecisionRouting.route"),
+        here("MH-01", "AgeRules.camhsAccepts", "ReferralScreening.screen"),
+        here("MH-02", "ReferralScreening.screen"),
+        service("MH-03", "camhs", "single point of access; pre-referral consultations recorded"),
+        service("MH-04", "camhs", "consultation, assessment and treatment, navigation; joint work"),
+        service("MH-05", "camhs", "the AIM duplication prompt"),
+        service("MP-01", "mappa", "screening to category 1, 2 or 3 with reasons"),
+        service("MP-02", "mappa", "under-18 path through youth justice screening and the panel"),
+        service("MP-03", "mappa", "levels and risk management plan reviews"),
+        here("MP-04", "ReferralScreening (strategy meeting)"),
+        service("MP-05", "mappa", "disclosure only as the MAPPA forum decides"),
+        service("INF-01", "orchestrator", "the disclosure ledger: what, to whom, purpose, lawful basis, consent"),
+        service("INF-02", "orchestrator", "sharing without consent records its grounds"),
+        here("INF-03", "AgeRules.consentToShare"),
+        service("INF-04", "every service", "need to know: each method returns only what the calling agency may see"),
+        service("INF-05", "every service", "purpose recorded on each request; access log of every read and write"),
+        here("INF-06", "PoliceDecisionRouting.route (youth justice tells the contact service)"),
+        service("INF-07", "orchestrator", "minutes go to the agencies that attended or reported"),
+        here("INF-08", "ReferralScreening.screen"),
+    ]
+
+    public static func entry(for ruleID: String) -> CoverageEntry? { entries.first { $0.ruleID == ruleID } }
+}
