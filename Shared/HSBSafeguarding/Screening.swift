@@ -113,6 +113,9 @@ public struct ReferralFacts: Sendable, Hashable, Codable {
 /// Input the screening cannot read at all; names every problem, and nothing is decided.
 public struct ScreeningInputError: Error, Sendable, Hashable, CustomStringConvertible {
     public let problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
     public var description: String { problems.joined(separator: "; ") }
 }
 
