@@ -124,6 +124,7 @@ let package = Package(
             name: "HSBCtl",
             dependencies: [
                 "HSBServiceKit",
+                "HSBSafeguarding",
                 "HSBRuntime",
                 "HSBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

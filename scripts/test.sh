@@ -7,5 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/generate-protos.sh --check
 scripts/check-format.sh
+# The rule catalogue is kept in docs/RULES.md; where the partnership's copy sits beside the
+# repository, the two must agree.
+if [ -f ../shared/RULES.md ] && ! cmp -s ../shared/RULES.md docs/RULES.md; then
+  echo "docs/RULES.md differs from ../shared/RULES.md: copy it over and update the rules module" >&2
+  exit 1
+fi
 swift build
 swift test

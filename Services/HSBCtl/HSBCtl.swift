@@ -1,5 +1,6 @@
 import ArgumentParser
 import HSBRuntime
+import HSBSafeguarding
 import HSBServiceKit
 import HSBWire
 import NIOPosix
@@ -9,7 +10,7 @@ struct HSBCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hsbctl",
         abstract: "The practitioner and ops client of the HSB multi-agency suite.",
-        subcommands: [Health.self, NewSecret.self])
+        subcommands: [Health.self, Rules.self, NewSecret.self])
 }
 
 /// Exit codes: 0 all serving; 1 some service not serving or unreachable; 64 usage error.
@@ -60,4 +61,42 @@ struct NewSecret: AsyncParsableCommand {
     func run() async throws {
         print(AgencySecret.random().hex)
     }
+}
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every rule of the catalogue: where it is carried out, or which service will carry it.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        if json {
+            let items = RuleCatalogue.rules.map { rule -> String in
+                let entry = RuleCoverage.entry(for: rule.id)
+                let (kind, place): (String, String) =
+                    switch entry?.owner {
+                    case .rulesModule(let symbols): ("rules-module", symbols.joined(separator: ", "))
+                    case .service(let name, let what): ("service:\(name)", what)
+                    case nil: ("none", "")
+                    }
+                return
+                    "{\"id\":\(JSONLogHandler.quote(rule.id)),\"source\":\(JSONLogHandler.quote(rule.source)),\"owner\":\(JSONLogHandler.quote(kind)),\"where\":\(JSONLogHandler.quote(place))}"
+            }
+            print("[\(items.joined(separator: ","))]")
+            return
+        }
+        for rule in RuleCatalogue.rules {
+            let id = rule.id.padding(7)
+            switch RuleCoverage.entry(for: rule.id)?.owner {
+            case .rulesModule(let symbols): print("\(id) decided  \(symbols.joined(separator: ", "))  [\(rule.source)]")
+            case .service(let name, let what): print("\(id) \(name.padding(8)) \(what)  [\(rule.source)]")
+            case nil: print("\(id) MISSING  no owner  [\(rule.source)]")
+            }
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

@@ -121,7 +121,8 @@ public enum HackettLevel: Int, Sendable, Hashable, Comparable, CaseIterable, Cod
         }
     }
 
-    /// The seeds' descriptors (LLR 3).
+    /// The seeds' descriptors (LLR 3), in the suite's language (GEN-07: "the perpetrator" of the
+    /// seed reads "the child displaying the behaviour").
     public var descriptors: [String] {
         switch self {
         case .normal:
@@ -145,7 +146,7 @@ public enum HackettLevel: Int, Sendable, Hashable, Comparable, CaseIterable, Cod
         case .violent:
             [
                 "Physically violent sexual abuse", "Highly intrusive",
-                "Instrumental violence which is physiologically and/or sexually arousing to the perpetrator", "Sadism",
+                "Instrumental violence which is physiologically and/or sexually arousing to the child displaying the behaviour", "Sadism",
             ]
         }
     }

@@ -15,7 +15,9 @@ public struct CoverageEntry: Sendable, Hashable, Codable {
 
 public enum RuleCoverage {
     private static func here(_ id: String, _ symbols: String...) -> CoverageEntry { CoverageEntry(ruleID: id, owner: .rulesModule(symbols)) }
-    private static func service(_ id: String, _ name: String, _ what: String) -> CoverageEntry { CoverageEntry(ruleID: id, owner: .service(name, what)) }
+    private static func service(_ id: String, _ name: String, _ what: String) -> CoverageEntry {
+        CoverageEntry(ruleID: id, owner: .service(name, what))
+    }
 
     public static let entries: [CoverageEntry] = [
         here("GEN-01", "AgeRules.isChild", "AgeBand.init(age:)", "ReferralScreening.screen"),
@@ -48,7 +50,9 @@ public enum RuleCoverage {
         service("SCR-21", "intake", "a no-names consultation method that stores nothing personal"),
         here("STR-01", "ReferralScreening (strategy meeting invitees)"),
         here("STR-02", "ReferralScreening (what the strategy meeting decides)"),
-        service("STR-03", "intake", "separate strategy meetings per child; school attends only its pupil's; police and investigating social worker attend both"),
+        service(
+            "STR-03", "intake",
+            "separate strategy meetings per child; school attends only its pupil's; police and investigating social worker attend both"),
         service("STR-04", "intake", "strategy meeting outcomes recorded: NFA/diversion, s47 joint or single, legal action, follow-up with a date"),
         service("STR-05", "intake", "conference outcome; multi-agency HSB meeting with chronology, timetable, plans, roles and lead social worker"),
         here("STR-06", "ReviewCadence", "DeadlineCalculator.reviews", "ProcedureProfile.riskPlanReviews"),
@@ -63,10 +67,15 @@ public enum RuleCoverage {
         here("YJ-05", "AgeRules.inAIMRange", "PoliceDecisionRouting.route"),
         here("YJ-06", "PoliceDecisionRouting.route"),
         here("YJ-07", "OutOfCourtDisposal", "PoliceDecisionRouting.route"),
-        service("YJ-08", "youth-justice", "plea, pre-sentence report with 6-8 weeks, AssetPlus, disposal proposal, referral order contract with AIM targets"),
+        service(
+            "YJ-08", "youth-justice",
+            "plea, pre-sentence report with 6-8 weeks, AssetPlus, disposal proposal, referral order contract with AIM targets"),
         service("YJ-09", "youth-justice", "a CAMHS psychological assessment offered to court in place of AIM"),
         service("YJ-10", "youth-justice", "High Risk and Vulnerability Panel referrals and membership"),
-        service("YJ-11", "youth-justice", "release plan: resettlement panel 3 months before, pre-release meeting 10 working days before (DeadlineRule.monthsBefore, .workingDaysBefore)"),
+        service(
+            "YJ-11", "youth-justice",
+            "release plan: resettlement panel 3 months before, pre-release meeting 10 working days before (DeadlineRule.monthsBefore, .workingDaysBefore)"
+        ),
         service("YJ-12", "youth-justice", "release-style planning for a young person moving into the area"),
         service("YJ-13", "youth-justice", "calderdale criminal justice admission: bail, lead, assessment to panel before disposal"),
         here("YJ-14", "PoliceDecisionRouting.route"),

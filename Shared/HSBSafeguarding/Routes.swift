@@ -28,9 +28,10 @@ public struct PoliceDecisionFacts: Sendable, Hashable, Codable {
     public var concernsRemain: Bool
     public var openToYouthJustice: Bool
 
-    public init(decidedAt: Instant, childSubjectID: String, age: Int, decision: PoliceDecision, disposal: OutOfCourtDisposal? = nil,
-        concernsRemain: Bool = false, openToYouthJustice: Bool = false)
-    {
+    public init(
+        decidedAt: Instant, childSubjectID: String, age: Int, decision: PoliceDecision, disposal: OutOfCourtDisposal? = nil,
+        concernsRemain: Bool = false, openToYouthJustice: Bool = false
+    ) {
         self.decidedAt = decidedAt
         self.childSubjectID = childSubjectID
         self.age = age
@@ -46,7 +47,9 @@ public struct AIMAssignment: Sendable, Hashable, Codable {
     public let lead: LeadAgency
     public let coWorker: LeadAgency
     /// The lead obtains consent and shares the report; the co-worker does neither.
-    public static let leadOnlyDuties = ["obtain consent from the young person and family or carers", "share the assessment's conclusions and recommendations"]
+    public static let leadOnlyDuties = [
+        "obtain consent from the young person and family or carers", "share the assessment's conclusions and recommendations",
+    ]
     public static let sharedDuties = [
         "gather and collate relevant information", "liaise with other professionals", "interview the young person and family or carers",
         "complete the AIM assessment",
@@ -94,10 +97,13 @@ public struct PoliceDecisionRouting: Sendable {
         let child = facts.childSubjectID
         if AgeRules.belowCriminalResponsibility(age: facts.age) {
             guard facts.decision == .noFurtherAction else {
-                throw ScreeningInputError(problems: ["a child aged \(facts.age) is below the age of criminal responsibility: the police cannot \(facts.decision.rawValue.replacingHyphensWithSpaces())"])
+                throw ScreeningInputError(problems: [
+                    "a child aged \(facts.age) is below the age of criminal responsibility: the police cannot \(facts.decision.rawValue.replacingHyphensWithSpaces())"
+                ])
             }
             record.apply("GEN-03", "Aged \(facts.age): no police investigation or criminal justice route; children's social care leads")
-            return RouteDecision(routes: [.childProtection], aim: nil, tasks: record.tasks, notifications: record.notifications,
+            return RouteDecision(
+                routes: [.childProtection], aim: nil, tasks: record.tasks, notifications: record.notifications,
                 citations: record.citations, rationale: record.rationale)
         }
         guard AgeRules.inYouthJusticeRange(age: facts.age) else {
@@ -110,29 +116,46 @@ public struct PoliceDecisionRouting: Sendable {
         switch facts.decision {
         case .outOfCourtDisposal, .charge:
             routes.append(.criminalJustice)
-            record.apply("YJ-02", "Aged \(facts.age), interviewed for a sexual offence with a decision to proceed (\(facts.decision.rawValue.replacingHyphensWithSpaces())): the criminal justice route; youth justice is notified")
+            record.apply(
+                "YJ-02",
+                "Aged \(facts.age), interviewed for a sexual offence with a decision to proceed (\(facts.decision.rawValue.replacingHyphensWithSpaces())): the criminal justice route; youth justice is notified"
+            )
             record.notify(.youthJustice, "Criminal justice route: \(facts.decision.rawValue.replacingHyphensWithSpaces())", rule: "YJ-02")
-            record.apply("INF-06", "Youth justice tells the contact service when a young person enters the criminal justice system, and of court decisions")
+            record.apply(
+                "INF-06", "Youth justice tells the contact service when a young person enters the criminal justice system, and of court decisions")
             record.notify(.contactService, "A young person entered the criminal justice system", rule: "INF-06")
             if facts.decision == .outOfCourtDisposal {
-                record.apply("YJ-07", "Out-of-court disposal\(facts.disposal.map { " (\($0.rawValue.replacingHyphensWithSpaces()))" } ?? ""): decided at the police decision panel")
+                record.apply(
+                    "YJ-07",
+                    "Out-of-court disposal\(facts.disposal.map { " (\($0.rawValue.replacingHyphensWithSpaces()))" } ?? ""): decided at the police decision panel"
+                )
                 record.task("YJ-07", "decision-panel", "Refer to the youth justice police decision panel", owner: .youthJustice, subject: child)
             }
         case .investigationContinuing:
             routes.append(.criminalJustice)
-            record.apply("YJ-02", "The investigation continues after interview: referred to youth justice for the AIM process now, not when the investigation ends")
+            record.apply(
+                "YJ-02",
+                "The investigation continues after interview: referred to youth justice for the AIM process now, not when the investigation ends")
             record.notify(.youthJustice, "Prompt referral while the police investigation continues", rule: "YJ-02")
-            record.task("YJ-02", "prompt-referral", "Refer to youth justice for the AIM process without waiting for the investigation to end",
+            record.task(
+                "YJ-02", "prompt-referral", "Refer to youth justice for the AIM process without waiting for the investigation to end",
                 owner: .police, due: deadlines.due(.workingDays(1), from: facts.decidedAt), subject: child)
         case .releasedUnderInvestigation:
             record.apply("YJ-06", "Released under investigation: a service is offered by youth justice, social care or CAMHS")
-            record.task("YJ-06", "service-offer", "Offer a service or intervention (youth justice, social care or CAMHS)", owner: .youthJustice, subject: child)
+            record.task(
+                "YJ-06", "service-offer", "Offer a service or intervention (youth justice, social care or CAMHS)", owner: .youthJustice,
+                subject: child)
         case .noFurtherAction, .insufficientEvidence:
             record.apply("YJ-02", "No further action does not open the criminal justice route")
             if facts.concernsRemain {
                 routes.append(.concern)
-                record.apply("YJ-14", "Concerns remain: referred to early help or social care duty, rescreened with the Brook tool and the Hackett continuum, and managed through HSB multi-agency meetings")
-                record.task("YJ-14", "rescreen", "Refer to early help or the social care duty team and rescreen with the Brook tool and the Hackett continuum",
+                record.apply(
+                    "YJ-14",
+                    "Concerns remain: referred to early help or social care duty, rescreened with the Brook tool and the Hackett continuum, and managed through HSB multi-agency meetings"
+                )
+                record.task(
+                    "YJ-14", "rescreen",
+                    "Refer to early help or the social care duty team and rescreen with the Brook tool and the Hackett continuum",
                     owner: .contactService, subject: child)
             }
         }
@@ -142,10 +165,17 @@ public struct PoliceDecisionRouting: Sendable {
             return AIMAssignment(route: route, openToYouthJustice: facts.openToYouthJustice, profile: profile)
         }
         if let aim {
-            record.apply("YJ-04", "AIM assessment lead: \(aim.lead.rawValue); co-worker: \(aim.coWorker.rawValue). Only trained assessors lead; the lead obtains consent and shares the report")
-            record.apply("YJ-05", "Aged \(facts.age): in the AIM range (12 to 17); the assessment may proceed on best available information if the young person denies or will not engage")
+            record.apply(
+                "YJ-04",
+                "AIM assessment lead: \(aim.lead.rawValue); co-worker: \(aim.coWorker.rawValue). Only trained assessors lead; the lead obtains consent and shares the report"
+            )
+            record.apply(
+                "YJ-05",
+                "Aged \(facts.age): in the AIM range (12 to 17); the assessment may proceed on best available information if the young person denies or will not engage"
+            )
         }
-        return RouteDecision(routes: routes, aim: aim, tasks: record.tasks, notifications: record.notifications, citations: record.citations,
+        return RouteDecision(
+            routes: routes, aim: aim, tasks: record.tasks, notifications: record.notifications, citations: record.citations,
             rationale: record.rationale)
     }
 }

@@ -186,7 +186,10 @@ public struct ReferralScreening: Sendable {
             record.apply("GEN-01", "Aged \(age) at the date of the behaviour: not a child, so this procedure does not apply; use adult procedures")
             return finish(.outsideProcedure, record, age: age)
         }
-        record.apply("GEN-01", "Aged \(age) at the date of the behaviour: a child. The child displaying HSB and each of the \(referral.personsHarmed.count) person(s) harmed are separate subjects with separate records, needs and plans")
+        record.apply(
+            "GEN-01",
+            "Aged \(age) at the date of the behaviour: a child. The child displaying HSB and each of the \(referral.personsHarmed.count) person(s) harmed are separate subjects with separate records, needs and plans"
+        )
 
         // SCR-17: youth-produced images that are experimental are outside the procedure; adult involvement goes elsewhere.
         if let images = referral.youthProducedImages, images != .harmfulOrReckless {
@@ -197,7 +200,10 @@ public struct ReferralScreening: Sendable {
                 return finish(.outsideProcedure, record, age: age, band: band)
             }
             if !reportsMore {
-                record.apply("SCR-17", "Youth-produced images that were experimental or attention-seeking, with no intent to harm and no reckless misuse: outside this procedure")
+                record.apply(
+                    "SCR-17",
+                    "Youth-produced images that were experimental or attention-seeking, with no intent to harm and no reckless misuse: outside this procedure"
+                )
                 return finish(.outsideProcedure, record, age: age, band: band)
             }
         }
@@ -206,8 +212,12 @@ public struct ReferralScreening: Sendable {
         let missing = missingItems(referral)
         if !missing.isEmpty {
             if referral.immediateRisk {
-                record.apply("SCR-10", "The referral lacks: \(missing.joined(separator: "; ")). Not returned, because there is immediate risk: the items are gathered as a task")
-                record.task("SCR-10", "missing-items", "Obtain the missing referral items: \(missing.joined(separator: "; "))", owner: .contactService,
+                record.apply(
+                    "SCR-10",
+                    "The referral lacks: \(missing.joined(separator: "; ")). Not returned, because there is immediate risk: the items are gathered as a task"
+                )
+                record.task(
+                    "SCR-10", "missing-items", "Obtain the missing referral items: \(missing.joined(separator: "; "))", owner: .contactService,
                     due: deadlines.due(.hours(24), from: referral.receivedAt))
             } else {
                 record.apply("SCR-10", "Returned to the referrer: the referral lacks \(missing.joined(separator: "; "))")
@@ -226,23 +236,29 @@ public struct ReferralScreening: Sendable {
             case .other(let description):
                 let grade: TrafficLight = indicatorFloor >= .abusive ? .red : indicatorFloor >= .problematic ? .amber : .green
                 grades.append(GradedBehaviour(behaviour: behaviour, text: description, grade: grade, gradedByIndicators: true))
-                record.judgement("'\(description)' is not in the Brook catalogue: graded \(grade.name) from the harm indicators only; confirm or change the grade")
+                record.judgement(
+                    "'\(description)' is not in the Brook catalogue: graded \(grade.name) from the harm indicators only; confirm or change the grade")
             }
         }
         let light = grades.map(\.grade).max() ?? .green
-        record.apply("SCR-01", "Brook traffic light for the \(band.label) band: \(grades.map { "\($0.text) — \($0.grade.name)" }.joined(separator: "; ")). Highest: \(light.name)")
+        record.apply(
+            "SCR-01",
+            "Brook traffic light for the \(band.label) band: \(grades.map { "\($0.text) — \($0.grade.name)" }.joined(separator: "; ")). Highest: \(light.name)"
+        )
 
         // SCR-02: the harm indicators raise concern.
         if !referral.harmIndicators.isEmpty {
             let listed = HarmIndicator.allCases.filter(referral.harmIndicators.contains).map(\.text)
-            record.apply("SCR-02", "Harm indicators recorded: the behaviour \(listed.joined(separator: "; ")). They place it at least \(indicatorFloor.name)")
+            record.apply(
+                "SCR-02", "Harm indicators recorded: the behaviour \(listed.joined(separator: "; ")). They place it at least \(indicatorFloor.name)")
         }
 
         // SCR-03: the Hackett continuum.
         var continuum = max(HackettLevel(light), indicatorFloor)
         if referral.physicallyViolent { continuum = .violent }
         if let assessed = referral.practitionerContinuum, assessed != continuum {
-            record.apply("SCR-03", "Hackett continuum derived as \(continuum.name); a practitioner placed it \(assessed.name): \(referral.practitionerReason)")
+            record.apply(
+                "SCR-03", "Hackett continuum derived as \(continuum.name); a practitioner placed it \(assessed.name): \(referral.practitionerReason)")
             record.judgement("The continuum was set by a practitioner (\(assessed.name)) rather than derived (\(continuum.name))")
             continuum = assessed
         } else {
@@ -265,7 +281,8 @@ public struct ReferralScreening: Sendable {
                 threshold = .childProtection
                 record.apply("SCR-05", "Abusive behaviour directed at a child at risk of significant harm: child protection")
             } else {
-                record.apply("SCR-05", "Abusive behaviour, but no child is identified as at risk of significant harm: child in need, reviewed if that changes")
+                record.apply(
+                    "SCR-05", "Abusive behaviour, but no child is identified as at risk of significant harm: child in need, reviewed if that changes")
             }
         } else {
             record.apply("SCR-05", "Threshold: \(threshold.name)")
@@ -294,14 +311,22 @@ public struct ReferralScreening: Sendable {
         case .noFurtherAction: break
         }
         if AgeRules.belowCriminalResponsibility(age: age) {
-            record.apply("GEN-03", "Aged \(age): below the age of criminal responsibility. No police investigation or criminal justice route; children's social care leads")
+            record.apply(
+                "GEN-03",
+                "Aged \(age): below the age of criminal responsibility. No police investigation or criminal justice route; children's social care leads"
+            )
             if continuum >= .inappropriate {
-                record.task("GEN-03", "strategy-discussion", "Strategy discussion between social worker and team manager on whether the behaviour suggests concerns; enquiry and background checks if so",
+                record.task(
+                    "GEN-03", "strategy-discussion",
+                    "Strategy discussion between social worker and team manager on whether the behaviour suggests concerns; enquiry and background checks if so",
                     owner: .socialCare, subject: child)
             }
         } else if AgeRules.inYouthJusticeRange(age: age), continuum >= .problematic {
             routes.append(.concern)
-            record.apply("YJ-03", "Aged \(age) with \(continuum.name) behaviour: the concern route; the Brook grade (\(light.name)) decides whether a strategy meeting is called")
+            record.apply(
+                "YJ-03",
+                "Aged \(age) with \(continuum.name) behaviour: the concern route; the Brook grade (\(light.name)) decides whether a strategy meeting is called"
+            )
         }
 
         // The category's actions (SCR-06 to SCR-09) with the profile's deadlines.
@@ -310,7 +335,8 @@ public struct ReferralScreening: Sendable {
         // SCR-18, SCR-19: assessment and the safeguarding unit.
         if threshold >= .childInNeed {
             record.apply("SCR-18", "Child and family assessment within \(profile.assessmentDays) days of the referral")
-            record.task("SCR-18", "assessment", "Complete the child and family assessment", owner: .socialCare,
+            record.task(
+                "SCR-18", "assessment", "Complete the child and family assessment", owner: .socialCare,
                 due: deadlines.due(.calendarDays(profile.assessmentDays), from: referral.receivedAt), subject: child)
         }
         if continuum >= .inappropriate {
@@ -321,11 +347,16 @@ public struct ReferralScreening: Sendable {
         // GEN-02, GEN-05, GEN-06: the people involved.
         if !referral.personsHarmed.isEmpty && threshold >= .childInNeed {
             record.apply("GEN-02", "The child displaying HSB and each person harmed get different social workers, even in the same household")
-            record.task("GEN-02", "separate-workers", "Allocate a social worker to the child displaying HSB different from each person harmed's", owner: .socialCare)
+            record.task(
+                "GEN-02", "separate-workers", "Allocate a social worker to the child displaying HSB different from each person harmed's",
+                owner: .socialCare)
         }
         if referral.sexualActivity && AgeRules.needsCompetenceAssessment(age: age) && !referral.competenceAssessed {
-            record.apply("GEN-05", "Aged \(age) with sexual activity: record an assessment of competence to consent (Gillick/Fraser) and of the relationship")
-            record.task("GEN-05", "competence", "Record the assessment of competence to consent (Gillick/Fraser) and of the relationship: age, maturity, development, power",
+            record.apply(
+                "GEN-05", "Aged \(age) with sexual activity: record an assessment of competence to consent (Gillick/Fraser) and of the relationship")
+            record.task(
+                "GEN-05", "competence",
+                "Record the assessment of competence to consent (Gillick/Fraser) and of the relationship: age, maturity, development, power",
                 owner: .socialCare, subject: child)
         }
         for person in referral.personsHarmed where person.adultInNeedOfSafeguarding {
@@ -340,7 +371,10 @@ public struct ReferralScreening: Sendable {
         if referral.child.knownToCAMHS {
             record.apply("MH-02", "Already known to CAMHS: the team is told of the new concern; no second referral")
             record.notify(.camhs, "New concern about a child known to CAMHS", rule: "MH-02")
-        } else if AgeRules.camhsAccepts(ageAtReferral: referral.child.dateOfBirth.age(on: LondonTime.date(of: referral.receivedAt)), mentalHealthConcern: referral.mentalHealthConcern) {
+        } else if AgeRules.camhsAccepts(
+            ageAtReferral: referral.child.dateOfBirth.age(on: LondonTime.date(of: referral.receivedAt)),
+            mentalHealthConcern: referral.mentalHealthConcern)
+        {
             record.apply("MH-01", "Under 18 with mental health concerns: a CAMHS referral is accepted")
             record.task("MH-01", "camhs-referral", "Refer to CAMHS through its single point of access", owner: .socialCare, subject: child)
         }
@@ -353,7 +387,10 @@ public struct ReferralScreening: Sendable {
 
         // INF-08: the records categories 1-3 need.
         if let category, category >= .one {
-            record.apply("INF-08", "Category \(category.rawValue): safety plans, consultations with rationale, multi-professional meetings, diversion plans and intervention plans are recorded")
+            record.apply(
+                "INF-08",
+                "Category \(category.rawValue): safety plans, consultations with rationale, multi-professional meetings, diversion plans and intervention plans are recorded"
+            )
         }
 
         return ScreeningDecision(
@@ -394,7 +431,9 @@ public struct ReferralScreening: Sendable {
         let received = LondonTime.date(of: referral.receivedAt)
         if referral.child.subjectID.isBlank { problems.append("child.subject_id is empty") }
         if referral.localAuthority.isBlank { problems.append("local_authority is empty") }
-        if referral.child.dateOfBirth > received { problems.append("child.date_of_birth \(referral.child.dateOfBirth) is after the referral (\(received))") }
+        if referral.child.dateOfBirth > received {
+            problems.append("child.date_of_birth \(referral.child.dateOfBirth) is after the referral (\(received))")
+        }
         if let incident = referral.incidentDate {
             if incident > received { problems.append("incident_date \(incident) is after the referral (\(received))") }
             if incident < referral.child.dateOfBirth { problems.append("incident_date \(incident) is before the child's date of birth") }
@@ -440,7 +479,9 @@ public struct ReferralScreening: Sendable {
         case .zero:
             if referral.child.openToSocialCare {
                 record.apply("SCR-06", "Category 0 on an open case: a step-down meeting names a lead agency other than children's social care")
-                record.task("SCR-06", "step-down-meeting", "Hold a step-down meeting naming a lead agency other than children's social care to monitor the HSB risk",
+                record.task(
+                    "SCR-06", "step-down-meeting",
+                    "Hold a step-down meeting naming a lead agency other than children's social care to monitor the HSB risk",
                     owner: .allocatedSocialWorker, subject: child)
             } else {
                 record.apply("SCR-06", "Category 0 on a new referral: stepped down to targeted youth support / early help")
@@ -448,28 +489,50 @@ public struct ReferralScreening: Sendable {
             }
         case .one:
             if referral.significantHarmSuspected {
-                record.apply("SCR-07", "Category 1 with significant harm suspected: an HSB strategy discussion with police, or an HSB strategy meeting")
-                record.task("SCR-07", "strategy-discussion", "Hold an HSB strategy discussion with police, or an HSB strategy meeting with the network", owner: .socialCare, subject: child)
+                record.apply(
+                    "SCR-07", "Category 1 with significant harm suspected: an HSB strategy discussion with police, or an HSB strategy meeting")
+                record.task(
+                    "SCR-07", "strategy-discussion", "Hold an HSB strategy discussion with police, or an HSB strategy meeting with the network",
+                    owner: .socialCare, subject: child)
                 applyStrategyMeetingContent(&record)
             } else {
-                record.apply("SCR-07", "Category 1 without suspected significant harm: an HSB risk discussion within an existing meeting (team around the child, review, core group or CP conference, child in need meeting)")
-                record.task("SCR-07", "risk-discussion", "Hold an HSB risk discussion within an existing multi-professional meeting", owner: .socialCare, subject: child)
+                record.apply(
+                    "SCR-07",
+                    "Category 1 without suspected significant harm: an HSB risk discussion within an existing meeting (team around the child, review, core group or CP conference, child in need meeting)"
+                )
+                record.task(
+                    "SCR-07", "risk-discussion", "Hold an HSB risk discussion within an existing multi-professional meeting", owner: .socialCare,
+                    subject: child)
             }
-            record.task("SCR-07", "diversion-plan", "Put a diversion plan into the child's plan (CIN plan, care plan or CP plan)", owner: .socialCare, subject: child)
-            record.task("SCR-07", "family-group-conference", "Consider a family group conference to help the family form the diversion plan", owner: .socialCare, subject: child)
+            record.task(
+                "SCR-07", "diversion-plan", "Put a diversion plan into the child's plan (CIN plan, care plan or CP plan)", owner: .socialCare,
+                subject: child)
+            record.task(
+                "SCR-07", "family-group-conference", "Consider a family group conference to help the family form the diversion plan",
+                owner: .socialCare, subject: child)
         case .two, .three:
             if referral.immediateRisk {
-                record.apply("SCR-09", "Risk to life or of serious immediate harm: immediate action and a strategy discussion now; then an HSB strategy meeting within \(profile.strategyMeetingAfterImmediateProtection)")
-                record.task("SCR-09", "immediate-protection", "Secure the child's immediate safety and hold a strategy discussion with police now", owner: .socialCare,
+                record.apply(
+                    "SCR-09",
+                    "Risk to life or of serious immediate harm: immediate action and a strategy discussion now; then an HSB strategy meeting within \(profile.strategyMeetingAfterImmediateProtection)"
+                )
+                record.task(
+                    "SCR-09", "immediate-protection", "Secure the child's immediate safety and hold a strategy discussion with police now",
+                    owner: .socialCare,
                     due: DueDate(rule: .hours(0), due: referral.receivedAt, date: LondonTime.date(of: referral.receivedAt)), subject: child)
-                record.task("SCR-09", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
+                record.task(
+                    "SCR-09", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
                     due: deadlines.due(profile.strategyMeetingAfterImmediateProtection, from: referral.receivedAt), subject: child)
             } else {
                 let complex = referral.complexConcerns ? profile.complexStrategyMeeting : nil
                 let rule = complex ?? profile.strategyMeeting
                 let counted = profile.strategyMeetingFrom == .earlierOfReferralAndIncident ? "of the referral or the incident" : "of the referral"
-                record.apply("SCR-08", "Category \(category!.rawValue): an HSB strategy meeting within \(rule) \(counted)\(complex != nil ? " (complex concerns)" : "") (\(profile.strategyMeetingSource))")
-                record.task("SCR-08", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
+                record.apply(
+                    "SCR-08",
+                    "Category \(category!.rawValue): an HSB strategy meeting within \(rule) \(counted)\(complex != nil ? " (complex concerns)" : "") (\(profile.strategyMeetingSource))"
+                )
+                record.task(
+                    "SCR-08", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
                     due: deadlines.due(rule, from: strategyMeetingStart(referral)), subject: child)
             }
             applyStrategyMeetingContent(&record)
@@ -478,8 +541,14 @@ public struct ReferralScreening: Sendable {
 
     /// STR-01, STR-02, MP-04: who a strategy meeting invites and what it decides.
     private func applyStrategyMeetingContent(_ record: inout DecisionRecorder) {
-        record.apply("STR-01", "Invite: social care (chair), youth justice (AIM3 checklist), police, health, education where relevant, the referrer, parents or carers unless that raises risk, the young person where appropriate; an agency that cannot attend sends a written report")
-        record.apply("STR-02", "The meeting decides and records: significant harm and s47 (single or joint), the initial safety plan, whether an AIM assessment is appropriate with its lead and timescale, MAPPA and exploitation referrals")
+        record.apply(
+            "STR-01",
+            "Invite: social care (chair), youth justice (AIM3 checklist), police, health, education where relevant, the referrer, parents or carers unless that raises risk, the young person where appropriate; an agency that cannot attend sends a written report"
+        )
+        record.apply(
+            "STR-02",
+            "The meeting decides and records: significant harm and s47 (single or joint), the initial safety plan, whether an AIM assessment is appropriate with its lead and timescale, MAPPA and exploitation referrals"
+        )
         record.apply("MP-04", "MAPPA referral is considered at the strategy meeting")
         record.notify(.youthJustice, "Invited to the strategy meeting to complete the AIM3 checklist", rule: "STR-01")
         record.notify(.police, "Invited to the strategy meeting", rule: "STR-01")
@@ -488,37 +557,57 @@ public struct ReferralScreening: Sendable {
     private func applyCircumstances(_ referral: ReferralFacts, _ record: inout DecisionRecorder, child: String) {
         if referral.urgentByTelephone && !referral.writtenFollowUpReceived {
             record.apply("SCR-11", "Urgent referral by telephone: it must be followed up in writing within \(profile.writtenFollowUpHours) hours")
-            record.task("SCR-11", "written-follow-up", "Receive the written follow-up of the telephone referral", owner: .contactService,
+            record.task(
+                "SCR-11", "written-follow-up", "Receive the written follow-up of the telephone referral", owner: .contactService,
                 due: deadlines.due(.hours(profile.writtenFollowUpHours), from: referral.receivedAt))
         }
         let home = referral.child.homeAuthority
         if !home.isBlank && home.lowercased() != referral.localAuthority.lowercased() {
-            record.apply("SCR-12", "The child lives in \(home): referred to the home authority; \(referral.localAuthority)'s contact service is notified and keeps a copy")
+            record.apply(
+                "SCR-12",
+                "The child lives in \(home): referred to the home authority; \(referral.localAuthority)'s contact service is notified and keeps a copy"
+            )
             record.notify(.homeAuthority, "Referral of a child living in \(home)", rule: "SCR-12")
             record.notify(.contactService, "Copy of a referral made to \(home)", rule: "SCR-12")
         }
         if referral.child.openToSocialCare {
-            record.apply("SCR-13", "Already open to children's social care: the allocated social worker is notified and consults their manager and the IRO; no duplicate case")
+            record.apply(
+                "SCR-13",
+                "Already open to children's social care: the allocated social worker is notified and consults their manager and the IRO; no duplicate case"
+            )
             record.notify(.allocatedSocialWorker, "New HSB concern on an open case: consult manager and IRO", rule: "SCR-13")
         }
         if referral.child.lookedAfter {
-            record.apply("SCR-14", "A looked-after child: the allocated social worker and IRO are notified at once; fostering, resources or pathways teams are told; the placement's safety for other children is reviewed; the CLA review may be brought forward")
+            record.apply(
+                "SCR-14",
+                "A looked-after child: the allocated social worker and IRO are notified at once; fostering, resources or pathways teams are told; the placement's safety for other children is reviewed; the CLA review may be brought forward"
+            )
             record.notify(.allocatedSocialWorker, "HSB concern about a looked-after child", rule: "SCR-14")
-            record.notify(.independentReviewingOfficer, "HSB concern about a looked-after child; consider bringing the CLA review forward", rule: "SCR-14")
+            record.notify(
+                .independentReviewingOfficer, "HSB concern about a looked-after child; consider bringing the CLA review forward", rule: "SCR-14")
             record.notify(.placementTeams, "HSB concern in a placement", rule: "SCR-14")
-            record.task("SCR-14", "placement-safety", "Review the safety of other children in the placement with the social worker, IRO and placement team", owner: .allocatedSocialWorker, subject: child)
+            record.task(
+                "SCR-14", "placement-safety", "Review the safety of other children in the placement with the social worker, IRO and placement team",
+                owner: .allocatedSocialWorker, subject: child)
         }
         if referral.policeNotification {
-            record.apply("SCR-15", "Police notification: processed by the contact service\(referral.child.openToYouthJustice ? ", copied to youth justice, with the RAG rating agreed with youth justice" : "")")
+            record.apply(
+                "SCR-15",
+                "Police notification: processed by the contact service\(referral.child.openToYouthJustice ? ", copied to youth justice, with the RAG rating agreed with youth justice" : "")"
+            )
             if referral.child.openToYouthJustice {
                 record.notify(.youthJustice, "Copy of the police notification; agree the RAG rating", rule: "SCR-15")
             }
             if referral.siblingsAtRisk || referral.childDisplayingMayBeAbused {
-                record.task("SCR-15", "social-work-assessment", "Social work assessment: siblings' safety or the child's own victimisation is a concern", owner: .socialCare, subject: child)
+                record.task(
+                    "SCR-15", "social-work-assessment", "Social work assessment: siblings' safety or the child's own victimisation is a concern",
+                    owner: .socialCare, subject: child)
             }
         }
         if referral.exploitationLinks {
-            record.apply("SCR-16", "Sexual exploitation or gang links: CSE risk assessment and referral to the MASE panel; an exploitation referral is considered")
+            record.apply(
+                "SCR-16",
+                "Sexual exploitation or gang links: CSE risk assessment and referral to the MASE panel; an exploitation referral is considered")
             record.task("SCR-16", "cse-risk-assessment", "Complete the CSE risk assessment", owner: .socialCare, subject: child)
             record.notify(.mase, "Referral of a case with exploitation links", rule: "SCR-16")
         }
@@ -529,7 +618,9 @@ public struct ReferralScreening: Sendable {
         }
     }
 
-    private func finish(_ outcome: ScreeningDecision.Outcome, _ record: DecisionRecorder, age: Int, band: AgeBand? = nil, missing: [String] = []) -> ScreeningDecision {
+    private func finish(
+        _ outcome: ScreeningDecision.Outcome, _ record: DecisionRecorder, age: Int, band: AgeBand? = nil, missing: [String] = []
+    ) -> ScreeningDecision {
         ScreeningDecision(
             outcome: outcome, profile: profile.name, missing: missing, ageAtBehaviour: age, band: band, trafficLight: nil, grades: [],
             continuum: nil, category: nil, threshold: nil, thresholdsForPersonsHarmed: [:], routes: [], tasks: record.tasks,

@@ -5,7 +5,9 @@ import Testing
 struct BrookAndContinuumTests {
     @Test("SCR-01: the catalogue holds every behaviour of Appendix 1 with stable, unique ids")
     func catalogueShape() {
-        let counts = AgeBand.allCases.map { band in TrafficLight.allCases.map { light in BrookCatalogue.behaviours(in: band).filter { $0.grade == light }.count } }
+        let counts = AgeBand.allCases.map { band in
+            TrafficLight.allCases.map { light in BrookCatalogue.behaviours(in: band).filter { $0.grade == light }.count }
+        }
         #expect(counts == [[7, 6, 5], [5, 5, 5], [6, 7, 10], [9, 8, 15]])
         #expect(Set(BrookCatalogue.entries.map(\.id)).count == BrookCatalogue.entries.count)
         #expect(BrookCatalogue.entries.allSatisfy { !$0.text.isEmpty && $0.id.hasPrefix("brook/\($0.band.label)/\($0.grade.name)/") })

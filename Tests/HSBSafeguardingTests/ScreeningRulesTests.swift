@@ -11,7 +11,8 @@ struct ScreeningRulesTests {
         facts.otherChildrenMayBeAtRisk = nil
         let decision = try screen(facts)
         #expect(decision.outcome == .returnedIncomplete)
-        #expect(decision.missing == ["details of the incident", "evidence of coercion or duress (or 'none')", "whether other children may be at risk"])
+        #expect(
+            decision.missing == ["details of the incident", "evidence of coercion or duress (or 'none')", "whether other children may be at risk"])
         #expect(decision.ruleIDs.contains("SCR-10"))
         #expect(decision.threshold == nil)
     }
