@@ -88,11 +88,18 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            path: "Shared/CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // Each service's own records.
         .target(
             name: "HSBStorage",
             dependencies: [
                 "CSQLite",
+                "CPostgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/HSBStorage",
@@ -157,6 +164,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HSBSafeguardingTests", dependencies: ["HSBSafeguarding"], swiftSettings: strict),
+        .testTarget(name: "HSBStorageTests", dependencies: ["HSBStorage"], swiftSettings: strict),
         .testTarget(
             name: "HSBRuntimeTests",
             dependencies: [

@@ -40,4 +40,5 @@ rm -rf Shared/HSBProtoC/generated Shared/HSBProtoC/include/hsb
 mkdir -p Shared/HSBProtoC/generated
 cp -r "$stage/generated/." Shared/HSBProtoC/generated/
 cp -r "$stage/include/." Shared/HSBProtoC/include/
-echo "regenerated $(find Shared/HSBProtoC/generated -name '*.c' | wc -l) files"
+echo "regenerated $(find Shared/HSBProtoC/generated -name '*.c' | wc -l) C files"
+scripts/generate-swift-wire.py

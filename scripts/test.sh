@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/generate-protos.sh --check
+scripts/generate-swift-wire.py --check
 scripts/check-format.sh
 # The rule catalogue is kept in docs/RULES.md; where the partnership's copy sits beside the
 # repository, the two must agree.
@@ -14,4 +15,5 @@ if [ -f ../shared/RULES.md ] && ! cmp -s ../shared/RULES.md docs/RULES.md; then
   exit 1
 fi
 swift build
-swift test
+# The storage tests run against SQLite and against a real PostgreSQL server started for them.
+scripts/with-postgres.sh swift test

@@ -43,6 +43,13 @@ public struct ServiceOptions: ParsableArguments {
     public var dataDir: String?
 
     @Option(
+        name: .customLong("database-url"),
+        help:
+            "PostgreSQL URL (postgresql://user:password@host:port/database) for the service's store; without it, SQLite in --data-dir. Env: HSB_DATABASE_URL."
+    )
+    public var databaseURL: String?
+
+    @Option(
         name: .customLong("credentials-file"),
         help:
             "File of caller secrets, one 'agency-name hex-secret' per line ('#' comments). Env: HSB_CREDENTIALS_FILE. Secrets may also come from HSB_SECRET_<AGENCY> (e.g. HSB_SECRET_YOUTH_JUSTICE)."
@@ -99,6 +106,7 @@ public struct ServiceOptions: ParsableArguments {
                 Int($0)
             },
             dataDir: try value(dataDir, "HSB_DATA_DIR", default: "data") { $0 },
+            databaseURL: try value(databaseURL, "HSB_DATABASE_URL", default: nil as String?) { $0 },
             credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
             maxConnections: try value(maxConnections, "HSB_MAX_CONNECTIONS", default: 1024) { Int($0) },
@@ -130,6 +138,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var opsHost: String
     public var opsPort: Int
     public var dataDir: String
+    /// PostgreSQL URL; nil for SQLite in `dataDir`.
+    public var databaseURL: String?
     public var credentialsFile: String?
     public var maxFrameBytes: Int
     public var maxConnections: Int
@@ -142,7 +152,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
-        credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
+        databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
         idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
         logFormat: String = "text", logLevel: String = "info"
     ) {
@@ -151,6 +161,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         self.opsHost = opsHost
         self.opsPort = opsPort
         self.dataDir = dataDir
+        self.databaseURL = databaseURL
         self.credentialsFile = credentialsFile
         self.maxFrameBytes = maxFrameBytes
         self.maxConnections = maxConnections

@@ -13,12 +13,12 @@ import Synchronization
     import Darwin
 #endif
 
-/// Ready when the service's store file is still there and takes a committed write.
+/// Ready when the service's store is reachable (its SQLite file still there) and takes a committed write.
 public struct StoreReadiness: ReadinessProbe {
-    let database: SQLiteDatabase
+    let database: any SQLDatabase
     let clock: any WallClock
 
-    public init(database: SQLiteDatabase, clock: any WallClock = SystemWallClock()) {
+    public init(database: any SQLDatabase, clock: any WallClock = SystemWallClock()) {
         self.database = database
         self.clock = clock
     }
@@ -46,7 +46,7 @@ public struct CombinedReadiness: ReadinessProbe {
 public final class ServiceHost: Sendable {
     public let descriptor: ServiceDescriptor
     public let options: ResolvedServiceOptions
-    public let database: SQLiteDatabase
+    public let store: RecordStore
     public let metrics: ServerMetrics
     public let rpc: RPCServer
     public let ops: OpsServer
@@ -62,9 +62,14 @@ public final class ServiceHost: Sendable {
         self.descriptor = descriptor
         self.options = options
         self.logger = logger
-        try Self.makeDirectory(options.dataDir)
-        let database = try SQLiteDatabase(path: "\(options.dataDir)/\(descriptor.name).sqlite3", migrations: migrations)
-        self.database = database
+        let database: any SQLDatabase
+        if let url = options.databaseURL {
+            database = try PostgresDatabase(url: url)
+        } else {
+            try Self.makeDirectory(options.dataDir)
+            database = try SQLiteDatabase(path: "\(options.dataDir)/\(descriptor.name).sqlite3")
+        }
+        self.store = try RecordStore(database: database, migrations: migrations)
         let metrics = ServerMetrics(prefix: "hsb_" + descriptor.name.replacingHyphens())
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)

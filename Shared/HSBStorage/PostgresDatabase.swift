@@ -1,0 +1,139 @@
+internal import CPostgres
+import Synchronization
+
+/// A PostgreSQL database reached by URL (`postgresql://user:password@host:port/database`),
+/// through libpq on one connection; calls are serialised. A dropped connection is re-established
+/// on the next call. Commits are durable when the server's `synchronous_commit` is on (its default).
+public final class PostgresDatabase: SQLDatabase {
+    public var dialect: String { "postgresql" }
+    public let location: String
+    private let url: String
+    /// Guards `connection`: every use of it happens inside this lock.
+    private let lock = Mutex<Void>(())
+    nonisolated(unsafe) private var connection: OpaquePointer?
+
+    public init(url: String) throws(StorageError) {
+        self.url = url
+        guard let conn = PQconnectdb(url) else { throw StorageError(operation: "connect", message: "libpq could not allocate a connection") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmingWhitespace()
+            PQfinish(conn)
+            throw StorageError(operation: "connect", message: message)
+        }
+        let host = PQhost(conn).map { String(cString: $0) } ?? "?"
+        let port = PQport(conn).map { String(cString: $0) } ?? "?"
+        let database = PQdb(conn).map { String(cString: $0) } ?? "?"
+        self.location = "\(host):\(port)/\(database)"
+        self.connection = conn
+        try migrate(livenessMigrations)
+    }
+
+    deinit {
+        PQfinish(connection)
+    }
+
+    @discardableResult
+    public func transaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
+        let result: Result<T, StorageError> = lock.withLock { _ in
+            if connection == nil { connection = PQconnectdb(url) }
+            guard let conn = connection else { return .failure(StorageError(operation: "connect", message: "libpq could not allocate a connection")) }
+            if PQstatus(conn) != CONNECTION_OK { PQreset(conn) }
+            guard PQstatus(conn) == CONNECTION_OK else {
+                return .failure(StorageError(operation: "connect", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()))
+            }
+            let session = PostgresSession(conn: conn)
+            do throws(StorageError) {
+                try session.execute("BEGIN")
+                let value = try body(session)
+                try session.execute("COMMIT")
+                return .success(value)
+            } catch {
+                PQclear(PQexec(conn, "ROLLBACK"))
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// A transaction-scoped advisory lock: two processes starting together migrate one at a time.
+    public func lockForMigration(_ session: any SQLSession) throws(StorageError) {
+        _ = try session.query("SELECT pg_advisory_xact_lock(4817001)", [])
+    }
+
+    public func probeWritable(nowUnixMillis: Int64) -> (ok: Bool, detail: String) {
+        do throws(StorageError) {
+            try transaction { session throws(StorageError) in try writeLiveness(session, nowUnixMillis) }
+        } catch {
+            return (false, "PostgreSQL \(location) refused a write: \(error.message)")
+        }
+        return (true, "PostgreSQL \(location) open and writable")
+    }
+}
+
+struct PostgresSession: SQLSession {
+    let conn: OpaquePointer
+
+    /// `?` placeholders become `$1`, `$2`, ... (the suite's SQL has no `?` inside literals).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var index = 0
+        for character in sql {
+            if character == "?" {
+                index += 1
+                out += "$\(index)"
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> OpaquePointer {
+        let texts = parameters.map(\.text)
+        var pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { for pointer in pointers { free(pointer) } }
+        let result = pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                PQexecParams(conn, Self.numbered(sql), Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
+            }
+        }
+        guard let result else { throw StorageError(operation: "execute", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingWhitespace()
+            PQclear(result)
+            throw StorageError(operation: "execute", message: message)
+        }
+        return result
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        let rows = PQntuples(result)
+        let columns = PQnfields(result)
+        var out: [[String?]] = []
+        out.reserveCapacity(Int(rows))
+        for row in 0..<rows {
+            var values: [String?] = []
+            for column in 0..<columns {
+                values.append(PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column)))
+            }
+            out.append(values)
+        }
+        return out
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

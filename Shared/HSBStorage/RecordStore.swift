@@ -1,0 +1,241 @@
+/// A record as stored: its kind and id, the subject it is about, its version, and its body.
+public struct StoredRecord: Sendable, Hashable {
+    public let kind: String
+    public let id: String
+    public let subjectID: String
+    /// Starts at 1; each update adds 1.
+    public let version: Int64
+    /// The record's content (JSON, written and read by the service).
+    public let body: String
+    public let createdAtUnixMillis: Int64
+    public let updatedAtUnixMillis: Int64
+}
+
+/// One row of the access log (INF-05): who read or wrote what, when, and why.
+public struct AccessEntry: Sendable, Hashable {
+    public enum Action: String, Sendable, Hashable {
+        case read
+        case write
+    }
+
+    public let atUnixMillis: Int64
+    public let agency: String
+    public let user: String
+    public let action: Action
+    public let kind: String
+    public let recordID: String
+    public let purpose: String
+    public let requestID: String
+}
+
+/// Why a store operation was refused.
+public enum RecordStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case storage(StorageError)
+    case notFound(kind: String, id: String)
+    case alreadyExists(kind: String, id: String)
+    /// The write was based on `expected`, but the record is now at `actual`.
+    case versionConflict(kind: String, id: String, expected: Int64, actual: Int64)
+    /// The idempotency key was first used for another method.
+    case idempotencyKeyReused(key: String, firstMethod: String)
+
+    public var description: String {
+        switch self {
+        case .storage(let error): "store: \(error)"
+        case .notFound(let kind, let id): "no \(kind) with id \(id)"
+        case .alreadyExists(let kind, let id): "a \(kind) with id \(id) already exists"
+        case .versionConflict(let kind, let id, let expected, let actual):
+            "\(kind) \(id) changed since it was read (your version \(expected), now \(actual)); read it again and reapply your change"
+        case .idempotencyKeyReused(let key, let firstMethod): "idempotency key \(key) was already used for \(firstMethod)"
+        }
+    }
+}
+
+/// The operations of one transaction on a service's records.
+public struct RecordTransaction {
+    let session: any SQLSession
+    let now: Int64
+
+    public func insert(kind: String, id: String, subjectID: String, body: String) throws(RecordStoreError) -> StoredRecord {
+        if try get(kind: kind, id: id) != nil { throw .alreadyExists(kind: kind, id: id) }
+        try run { () throws(StorageError) in
+            try session.execute(
+                "INSERT INTO hsb_records (kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms) VALUES (?, ?, ?, 1, ?, ?, ?)",
+                [.text(kind), .text(id), .text(subjectID), .text(body), .integer(now), .integer(now)])
+        }
+        return StoredRecord(kind: kind, id: id, subjectID: subjectID, version: 1, body: body, createdAtUnixMillis: now, updatedAtUnixMillis: now)
+    }
+
+    /// Replaces the body of a record at `expectedVersion`; a stale version is refused, never overwritten.
+    public func update(kind: String, id: String, expectedVersion: Int64, body: String) throws(RecordStoreError) -> StoredRecord {
+        guard let current = try get(kind: kind, id: id) else { throw .notFound(kind: kind, id: id) }
+        guard current.version == expectedVersion else {
+            throw .versionConflict(kind: kind, id: id, expected: expectedVersion, actual: current.version)
+        }
+        let changed = try run { () throws(StorageError) in
+            try session.execute(
+                "UPDATE hsb_records SET body = ?, version = version + 1, updated_at_unix_ms = ? WHERE kind = ? AND id = ? AND version = ?",
+                [.text(body), .integer(now), .text(kind), .text(id), .integer(expectedVersion)])
+        }
+        guard changed == 1 else { throw .versionConflict(kind: kind, id: id, expected: expectedVersion, actual: current.version + 1) }
+        return StoredRecord(
+            kind: kind, id: id, subjectID: current.subjectID, version: expectedVersion + 1, body: body,
+            createdAtUnixMillis: current.createdAtUnixMillis, updatedAtUnixMillis: now)
+    }
+
+    public func get(kind: String, id: String) throws(RecordStoreError) -> StoredRecord? {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND id = ?",
+                [.text(kind), .text(id)])
+        }.first.map(Self.record)
+    }
+
+    /// The records of `kind` about `subjectID`, oldest first.
+    public func list(kind: String, subjectID: String) throws(RecordStoreError) -> [StoredRecord] {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND subject_id = ? ORDER BY created_at_unix_ms, id",
+                [.text(kind), .text(subjectID)])
+        }.map(Self.record)
+    }
+
+    /// Records who read or wrote a record, and why (INF-05).
+    public func logAccess(
+        agency: String, user: String, action: AccessEntry.Action, kind: String, recordID: String, purpose: String, requestID: String
+    )
+        throws(RecordStoreError)
+    {
+        try run { () throws(StorageError) in
+            try session.execute(
+                "INSERT INTO hsb_access_log (at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [.integer(now), .text(agency), .text(user), .text(action.rawValue), .text(kind), .text(recordID), .text(purpose), .text(requestID)])
+        }
+    }
+
+    /// The access log of one record, oldest first.
+    public func accessLog(kind: String, recordID: String) throws(RecordStoreError) -> [AccessEntry] {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id FROM hsb_access_log WHERE kind = ? AND record_id = ? ORDER BY at_unix_ms",
+                [.text(kind), .text(recordID)])
+        }.map { row in
+            AccessEntry(
+                atUnixMillis: Int64(row[0] ?? "0") ?? 0, agency: row[1] ?? "", user: row[2] ?? "",
+                action: AccessEntry.Action(rawValue: row[3] ?? "") ?? .read, kind: row[4] ?? "", recordID: row[5] ?? "", purpose: row[6] ?? "",
+                requestID: row[7] ?? "")
+        }
+    }
+
+    static func record(_ row: [String?]) -> StoredRecord {
+        StoredRecord(
+            kind: row[0] ?? "", id: row[1] ?? "", subjectID: row[2] ?? "", version: Int64(row[3] ?? "0") ?? 0, body: row[4] ?? "",
+            createdAtUnixMillis: Int64(row[5] ?? "0") ?? 0, updatedAtUnixMillis: Int64(row[6] ?? "0") ?? 0)
+    }
+
+    @discardableResult
+    func run<T>(_ body: () throws(StorageError) -> T) throws(RecordStoreError) -> T {
+        do throws(StorageError) { return try body() } catch { throw .storage(error) }
+    }
+}
+
+/// A service's records on SQLite or PostgreSQL: versioned records, an access log, and
+/// idempotency keys, each operation one durable transaction.
+public final class RecordStore: Sendable {
+    public let database: any SQLDatabase
+
+    /// The store's own schema, versioned; a service adds its migrations after these.
+    public static let schema: [Migration] = [
+        Migration(
+            version: 1, name: "records, access log, idempotency",
+            sql: """
+                CREATE TABLE hsb_records (kind TEXT NOT NULL, id TEXT NOT NULL, subject_id TEXT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, created_at_unix_ms BIGINT NOT NULL, updated_at_unix_ms BIGINT NOT NULL, PRIMARY KEY (kind, id));
+                CREATE INDEX hsb_records_by_subject ON hsb_records (kind, subject_id);
+                CREATE TABLE hsb_access_log (at_unix_ms BIGINT NOT NULL, agency TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL);
+                CREATE INDEX hsb_access_log_by_record ON hsb_access_log (kind, record_id);
+                CREATE TABLE hsb_idempotency (caller TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, response TEXT NOT NULL, created_at_unix_ms BIGINT NOT NULL, PRIMARY KEY (caller, key));
+                """)
+    ]
+
+    public init(database: any SQLDatabase, migrations: [Migration] = []) throws(StorageError) {
+        self.database = database
+        try database.migrate(Self.schema + migrations)
+    }
+
+    /// Runs `body` in one transaction and returns its reply. With an idempotency key, a key the
+    /// caller used before returns the first reply and runs nothing; the reply is stored with the
+    /// changes, so a reply is never acknowledged without them (or they without it).
+    public func perform(
+        idempotencyKey: String, caller: String, method: String, now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> [UInt8]
+    ) throws(RecordStoreError) -> (reply: [UInt8], replayed: Bool) {
+        try inTransaction(now: now) { transaction throws(RecordStoreError) in
+            let session = transaction.session
+            if !idempotencyKey.isEmpty {
+                let rows = try transaction.run { () throws(StorageError) in
+                    try session.query(
+                        "SELECT method, response FROM hsb_idempotency WHERE caller = ? AND key = ?", [.text(caller), .text(idempotencyKey)])
+                }
+                if let row = rows.first {
+                    guard row[0] == method else { throw .idempotencyKeyReused(key: idempotencyKey, firstMethod: row[0] ?? "") }
+                    return (Self.bytes(fromHex: row[1] ?? ""), true)
+                }
+            }
+            let reply = try body(transaction)
+            if !idempotencyKey.isEmpty {
+                try transaction.run { () throws(StorageError) in
+                    try session.execute(
+                        "INSERT INTO hsb_idempotency (caller, key, method, response, created_at_unix_ms) VALUES (?, ?, ?, ?, ?)",
+                        [.text(caller), .text(idempotencyKey), .text(method), .text(Self.hex(reply)), .integer(now)])
+                }
+            }
+            return (reply, false)
+        }
+    }
+
+    /// Runs `body` in one transaction (for reads, which log their access).
+    public func read<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
+        try inTransaction(now: now, body)
+    }
+
+    /// One database transaction around `body`; a domain refusal rolls it back and is rethrown as itself.
+    private func inTransaction<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
+        var refusal: RecordStoreError?
+        do {
+            return try database.transaction { session throws(StorageError) in
+                do throws(RecordStoreError) {
+                    return try body(RecordTransaction(session: session, now: now))
+                } catch {
+                    refusal = error
+                    throw StorageError(operation: "rollback", message: "\(error)")
+                }
+            }
+        } catch {
+            throw refusal ?? .storage(error)
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func bytes(fromHex text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var high: UInt8?
+        for c in text.utf8 {
+            let value: UInt8 = c >= 97 ? c - 87 : c - 48
+            if let h = high {
+                out.append(h << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return out
+    }
+}

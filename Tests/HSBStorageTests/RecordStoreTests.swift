@@ -1,0 +1,165 @@
+import Foundation
+import HSBStorage
+import Testing
+
+/// The store under test: SQLite in a fresh file, or PostgreSQL in a fresh schema.
+enum Backend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case postgresql
+
+    var testDescription: String { rawValue }
+
+    func open() throws -> (database: any SQLDatabase, reopen: () throws -> any SQLDatabase) {
+        switch self {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-store-\(UUID().uuidString).sqlite3").path
+            return (try SQLiteDatabase(path: path), { try SQLiteDatabase(path: path) })
+        case .postgresql:
+            guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
+                throw StorageError(
+                    operation: "test setup",
+                    message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh (or scripts/with-postgres.sh)")
+            }
+            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
+            let scoped = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
+            return (try PostgresDatabase(url: scoped), { try PostgresDatabase(url: scoped) })
+        }
+    }
+}
+
+let now: Int64 = 1_800_000_000_000
+
+@Suite("Record store on SQLite and PostgreSQL")
+struct RecordStoreTests {
+    @Test("Migrations run once, in order, and are recorded", arguments: Backend.allCases)
+    func migrations(_ backend: Backend) throws {
+        let (database, reopen) = try backend.open()
+        let extra = Migration(version: 10, name: "service table", sql: "CREATE TABLE svc_things (id TEXT PRIMARY KEY)")
+        _ = try RecordStore(database: database, migrations: [extra])
+        _ = try RecordStore(database: try reopen(), migrations: [extra])
+        #expect(try database.schemaVersion() == 10)
+    }
+
+    @Test("A record is written, read, listed by subject and survives reopening", arguments: Backend.allCases)
+    func writeAndRead(_ backend: Backend) throws {
+        let (database, reopen) = try backend.open()
+        let store = try RecordStore(database: database)
+        _ = try store.perform(idempotencyKey: "", caller: "orchestrator", method: "m", now: now) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child-1", body: #"{"a":1}"#)
+            _ = try tx.insert(kind: "referral", id: "r-2", subjectID: "child-1", body: #"{"a":2}"#)
+            return []
+        }
+        let again = try RecordStore(database: try reopen())
+        let listed = try again.read(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "child-1") }
+        #expect(listed.map(\.id) == ["r-1", "r-2"])
+        #expect(listed.first?.version == 1 && listed.first?.body == #"{"a":1}"#)
+        #expect(throws: RecordStoreError.alreadyExists(kind: "referral", id: "r-1")) {
+            try again.perform(idempotencyKey: "", caller: "x", method: "m", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child-1", body: "{}")
+                return []
+            }
+        }
+    }
+
+    @Test("A write based on a stale version is refused and changes nothing", arguments: Backend.allCases)
+    func staleVersion(_ backend: Backend) throws {
+        let store = try RecordStore(database: try backend.open().database)
+        _ = try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: "case", id: "c-1", subjectID: "s", body: "v1")
+            _ = try tx.update(kind: "case", id: "c-1", expectedVersion: 1, body: "v2")
+            return []
+        }
+        #expect(throws: RecordStoreError.versionConflict(kind: "case", id: "c-1", expected: 1, actual: 2)) {
+            try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.update(kind: "case", id: "c-1", expectedVersion: 1, body: "someone else's v2")
+                return []
+            }
+        }
+        let record = try store.read(now: now) { tx throws(RecordStoreError) in try tx.get(kind: "case", id: "c-1") }
+        #expect(record?.version == 2 && record?.body == "v2")
+        #expect(throws: RecordStoreError.notFound(kind: "case", id: "nope")) {
+            try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.update(kind: "case", id: "nope", expectedVersion: 1, body: "")
+                return []
+            }
+        }
+    }
+
+    @Test("An idempotency key seen before returns the first reply and writes nothing new", arguments: Backend.allCases)
+    func idempotency(_ backend: Backend) throws {
+        let store = try RecordStore(database: try backend.open().database)
+        var runs = 0
+        func submit(_ key: String, method: String = "Submit") throws -> (reply: [UInt8], replayed: Bool) {
+            try store.perform(idempotencyKey: key, caller: "orchestrator", method: method, now: now) { tx throws(RecordStoreError) in
+                runs += 1
+                _ = try tx.insert(kind: "referral", id: "r-\(runs)", subjectID: "child", body: "{}")
+                return [0, 1, 2, 255, UInt8(runs)]
+            }
+        }
+        let first = try submit("key-1")
+        let second = try submit("key-1")
+        #expect(!first.replayed && second.replayed)
+        #expect(second.reply == [0, 1, 2, 255, 1])
+        #expect(runs == 1)
+        #expect(try store.read(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "child") }.count == 1)
+        #expect(throws: RecordStoreError.idempotencyKeyReused(key: "key-1", firstMethod: "Submit")) { try submit("key-1", method: "Other") }
+        // Another caller's same key is its own.
+        let other = try store.perform(idempotencyKey: "key-1", caller: "police", method: "Submit", now: now) { _ throws(RecordStoreError) in [9] }
+        #expect(!other.replayed && other.reply == [9])
+    }
+
+    @Test("A refusal part-way through rolls back every change of the transaction", arguments: Backend.allCases)
+    func rollback(_ backend: Backend) throws {
+        let store = try RecordStore(database: try backend.open().database)
+        #expect(throws: RecordStoreError.notFound(kind: "case", id: "missing")) {
+            try store.perform(idempotencyKey: "k", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child", body: "{}")
+                try tx.logAccess(agency: "a", user: "u", action: .write, kind: "referral", recordID: "r-1", purpose: "p", requestID: "1")
+                _ = try tx.update(kind: "case", id: "missing", expectedVersion: 1, body: "")
+                return []
+            }
+        }
+        #expect(try store.read(now: now) { tx throws(RecordStoreError) in try tx.get(kind: "referral", id: "r-1") } == nil)
+        #expect(try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "referral", recordID: "r-1") }.isEmpty)
+        // The key was not consumed by the failed attempt.
+        let retry = try store.perform(idempotencyKey: "k", caller: "c", method: "m", now: now) { _ throws(RecordStoreError) in [1] }
+        #expect(!retry.replayed)
+    }
+
+    @Test("Every read and write can be logged with who, what, when and why", arguments: Backend.allCases)
+    func accessLog(_ backend: Backend) throws {
+        let store = try RecordStore(database: try backend.open().database)
+        _ = try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child", body: "{}")
+            try tx.logAccess(
+                agency: "social-care", user: "a.worker", action: .write, kind: "referral", recordID: "r-1", purpose: "screening", requestID: "7")
+            return []
+        }
+        _ = try store.read(now: now + 5) { tx throws(RecordStoreError) in
+            try tx.logAccess(
+                agency: "youth-justice", user: "", action: .read, kind: "referral", recordID: "r-1", purpose: "AIM assessment", requestID: "8")
+        }
+        let log = try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "referral", recordID: "r-1") }
+        #expect(log.map(\.agency) == ["social-care", "youth-justice"])
+        #expect(log.map(\.action) == [.write, .read])
+        #expect(log[1].purpose == "AIM assessment" && log[1].atUnixMillis == now + 5)
+    }
+
+    @Test("The store reports whether it can take a write", arguments: Backend.allCases)
+    func readiness(_ backend: Backend) throws {
+        let database = try backend.open().database
+        #expect(database.probeWritable(nowUnixMillis: now).ok)
+    }
+
+    @Test("An unreachable PostgreSQL server is a clear error")
+    func unreachable() {
+        do {
+            _ = try PostgresDatabase(url: "postgresql://hsb@127.0.0.1:1/nowhere?connect_timeout=2")
+            Issue.record("connected to nothing")
+        } catch {
+            #expect(error.operation == "connect")
+            #expect(error.message.contains("127.0.0.1"))
+        }
+    }
+}
