@@ -106,6 +106,23 @@ nonisolated(unsafe) private let zeroByte: UnsafeMutablePointer<UInt8> = {
     return pointer
 }()
 
+extension CBacked {
+    static var cMessageSize: Int { MemoryLayout<CMessage>.size }
+}
+
+/// Every message type of the wire contract.
+enum WireSchema {
+    static let messageSizes: [Int] =
+        [
+            CalendarDate.cMessageSize, Subject.cMessageSize, RuleCitation.cMessageSize, Deadline.cMessageSize, CaseTask.cMessageSize,
+            Decision.cMessageSize, Credential.cMessageSize, RequestEnvelope.cMessageSize, ResponseEnvelope.cMessageSize,
+            HealthCheckRequest.cMessageSize, HealthCheckResponse.cMessageSize,
+        ] + generatedMessageSizes
+
+    /// The largest C struct any message unpacks into.
+    static let largestMessageSize: Int = messageSizes.max() ?? 0
+}
+
 enum CCodec {
     static func encode<M: CBacked>(_ value: M) throws(WireError) -> [UInt8] {
         let arena = Arena()

@@ -291,13 +291,21 @@ public struct CaseTask: Sendable, Hashable, Codable {
     public var owner: Agency
     public var deadline: Deadline?
     public var ruleID: String
+    /// Who within the owning agency does it (e.g. `independent-reviewing-officer`); may be empty.
+    public var assignee: String
+    /// The subject the task concerns; empty for the whole case.
+    public var subjectID: String
 
-    public init(taskID: String, description: String, owner: Agency, deadline: Deadline? = nil, ruleID: String) {
+    public init(
+        taskID: String, description: String, owner: Agency, deadline: Deadline? = nil, ruleID: String, assignee: String = "", subjectID: String = ""
+    ) {
         self.taskID = taskID
         self.description = description
         self.owner = owner
         self.deadline = deadline
         self.ruleID = ruleID
+        self.assignee = assignee
+        self.subjectID = subjectID
     }
 }
 
@@ -320,6 +328,8 @@ extension CaseTask: WireMessage, CBacked {
         m.pointee.owner = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: owner.rawValue))
         if let deadline { m.pointee.deadline = try arena.message(deadline) }
         m.pointee.rule_id = try arena.cString(ruleID, field: "\(Self.protoName).rule_id")
+        m.pointee.assignee = try arena.cString(assignee, field: "\(Self.protoName).assignee")
+        m.pointee.subject_id = try arena.cString(subjectID, field: "\(Self.protoName).subject_id")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -328,7 +338,9 @@ extension CaseTask: WireMessage, CBacked {
             description: try CCodec.string(m.pointee.description, field: "\(Self.protoName).description"),
             owner: try CCodec.enumValue(m.pointee.owner.rawValue, field: "\(Self.protoName).owner"),
             deadline: try CCodec.message(Deadline.self, m.pointee.deadline),
-            ruleID: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id")
+            ruleID: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"),
+            assignee: try CCodec.string(m.pointee.assignee, field: "\(Self.protoName).assignee"),
+            subjectID: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id")
         )
         var required = RequiredFields(Self.protoName)
         required.require(!taskID.isEmpty, "task_id")

@@ -36,20 +36,24 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Limits applied when decoding bytes from an untrusted peer.
 public struct DecodeLimits: Sendable, Hashable {
-    /// Bytes one decode may allocate per byte of input. protobuf-c's worst case on this schema is
-    /// about 52 (an empty repeated `Task`: 2 bytes on the wire; its struct, its slot in the array
-    /// and the 32-byte scan record protobuf-c keeps per field occurrence in memory), so 64 admits
-    /// every valid message and still bounds what a hostile frame can make the server allocate.
+    /// Bytes one decode may allocate per byte of input. protobuf-c's worst case is an empty
+    /// repeated sub-message: 2 bytes on the wire, and in memory its struct, its slot in the array
+    /// and the 32-byte scan record protobuf-c keeps per field occurrence. The default derives that
+    /// from the schema's largest struct, so every valid message decodes, and a hostile frame can
+    /// make the server allocate at most this many times its size.
     public var bytesPerInputByte: Int
     /// Bytes one decode may always allocate, whatever the input size (the top-level structs).
     public var baseBudget: Int
 
-    public init(bytesPerInputByte: Int = 64, baseBudget: Int = 16 * 1024) {
+    public init(bytesPerInputByte: Int, baseBudget: Int) {
         self.bytesPerInputByte = bytesPerInputByte
         self.baseBudget = baseBudget
     }
 
-    public static let `default` = DecodeLimits()
+    /// Sized from the schema (see ``bytesPerInputByte``).
+    public static let `default` = DecodeLimits(
+        bytesPerInputByte: (WireSchema.largestMessageSize + MemoryLayout<UnsafeRawPointer>.size + 32 + 1) / 2,
+        baseBudget: 16 * 1024 + 4 * WireSchema.largestMessageSize)
 
     /// The allocation budget for decoding `inputCount` bytes.
     public func budget(forInputCount inputCount: Int) -> Int {

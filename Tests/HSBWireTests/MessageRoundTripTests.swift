@@ -12,7 +12,8 @@ enum Fixtures {
     static let deadline = Deadline(
         kind: .workingDays, dueUnixMillis: 1_700_000_000_000, ruleID: "SCR-08", description: "HSB strategy meeting within 3 working days")
     static let task = CaseTask(
-        taskID: "task-1", description: "Convene the HSB strategy meeting", owner: .socialCare, deadline: deadline, ruleID: "SCR-08")
+        taskID: "task-1", description: "Convene the HSB strategy meeting", owner: .socialCare, deadline: deadline, ruleID: "SCR-08",
+        assignee: "social-care", subjectID: "subj-1")
     static let decision = Decision(
         outcome: "child protection", subjectIDs: ["subj-1", "subj-2"], routes: ["child-protection", "criminal-justice"],
         tasks: [task, CaseTask(taskID: "task-2", description: "AIM3 checklist", owner: .youthJustice, ruleID: "STR-01")],
@@ -83,6 +84,42 @@ struct MessageRoundTripTests {
         decision.routes[1] = "criminal\u{0}justice"
         #expect(throws: WireError.invalidString(field: "hsb.common.v1.Decision.routes[1]", reason: "contains U+0000 (NUL), which cannot be sent")) {
             try decision.encoded()
+        }
+    }
+}
+
+@Suite("Generated service messages round-trip and name their required fields")
+struct GeneratedMessageTests {
+    static let referral = IntakeV1.Referral(
+        child: Fixtures.child, personsHarmed: [IntakeV1.PersonHarmed(subject: Fixtures.harmed, adultInNeedOfSafeguarding: true)],
+        behaviours: [IntakeV1.Behaviour(catalogueId: "brook/13-17/red/8"), IntakeV1.Behaviour(otherDescription: "explicit drawings")],
+        harmIndicators: [.coercionIntimidationOrForce, .emotionalDistress], incidentDate: CalendarDate(year: 2026, month: 11, day: 15),
+        referrer: "Designated safeguarding lead, Hill School", incidentDetails: "at break", victimVulnerability: "younger",
+        coercionEvidence: "none", referrerAssessedRisk: "high", otherChildrenMayBeAtRisk: .no,
+        parentsTold: .noWouldInterfereWithCriminalInvestigation,
+        youthProducedImages: .harmfulOrReckless, urgentByTelephone: true, writtenFollowUpReceived: false, physicallyViolent: false,
+        sexualActivity: true, significantHarmSuspected: true, childDisplayingMayBeAbused: false, immediateRisk: false, complexConcerns: true,
+        exploitationLinks: false, policeNotification: true, siblingsAtRisk: true, competenceAssessed: false, mentalHealthConcern: true,
+        openToYouthJustice: false, knownToCamhs: true)
+
+    @Test func aFullReferralRoundTrips() throws {
+        let request = IntakeV1.SubmitReferralRequest(referral: Self.referral)
+        #expect(try IntakeV1.SubmitReferralRequest(decoding: try request.encoded()) == request)
+        let result = IntakeV1.ScreeningResult(
+            referralId: "ref-1", outcome: "screened", missing: ["x"], ageAtBehaviour: 14, ageBand: "13-17", trafficLight: "red",
+            continuum: "abusive", riskCategory: "2", threshold: "child protection", decision: Fixtures.decision,
+            notices: [IntakeV1.Notice(recipient: "police", reason: "invited", ruleId: "STR-01")], forPractitionerJudgement: ["check"],
+            joinsOpenCase: true, profile: "camden", version: 3)
+        #expect(try IntakeV1.ScreeningResult(decoding: try result.encoded()) == result)
+    }
+
+    @Test func requiredFieldsAreNamed() {
+        #expect(throws: WireError.missingFields(["hsb.intake.v1.SubmitReferralRequest.referral"])) {
+            try IntakeV1.SubmitReferralRequest(decoding: [])
+        }
+        let bare = IntakeV1.SubmitReferralRequest(referral: IntakeV1.Referral())
+        #expect(throws: WireError.missingFields(["hsb.intake.v1.Referral.child", "hsb.intake.v1.Referral.referrer"])) {
+            try IntakeV1.SubmitReferralRequest(decoding: try bare.encoded())
         }
     }
 }

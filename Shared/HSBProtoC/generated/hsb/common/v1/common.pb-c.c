@@ -611,7 +611,7 @@ const ProtobufCMessageDescriptor hsb__common__v1__deadline__descriptor =
   (ProtobufCMessageInit) hsb__common__v1__deadline__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__common__v1__task__field_descriptors[5] =
+static const ProtobufCFieldDescriptor hsb__common__v1__task__field_descriptors[7] =
 {
   {
     "task_id",
@@ -673,18 +673,44 @@ static const ProtobufCFieldDescriptor hsb__common__v1__task__field_descriptors[5
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "assignee",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Task, assignee),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subject_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Task, subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__common__v1__task__field_indices_by_name[] = {
+  5,   /* field[5] = assignee */
   3,   /* field[3] = deadline */
   1,   /* field[1] = description */
   2,   /* field[2] = owner */
   4,   /* field[4] = rule_id */
+  6,   /* field[6] = subject_id */
   0,   /* field[0] = task_id */
 };
 static const ProtobufCIntRange hsb__common__v1__task__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor hsb__common__v1__task__descriptor =
 {
@@ -694,7 +720,7 @@ const ProtobufCMessageDescriptor hsb__common__v1__task__descriptor =
   "Hsb__Common__V1__Task",
   "hsb.common.v1",
   sizeof(Hsb__Common__V1__Task),
-  5,
+  7,
   hsb__common__v1__task__field_descriptors,
   hsb__common__v1__task__field_indices_by_name,
   1,  hsb__common__v1__task__number_ranges,

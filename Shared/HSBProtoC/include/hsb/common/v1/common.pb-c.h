@@ -165,10 +165,18 @@ struct  Hsb__Common__V1__Task
   Hsb__Common__V1__Agency owner;
   Hsb__Common__V1__Deadline *deadline;
   char *rule_id;
+  /*
+   * Who within the owning agency does it (e.g. "independent-reviewing-officer"); may be empty.
+   */
+  char *assignee;
+  /*
+   * The subject the task concerns; empty for the whole case.
+   */
+  char *subject_id;
 };
 #define HSB__COMMON__V1__TASK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__common__v1__task__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
