@@ -122,7 +122,22 @@ let package = Package(
             path: "Shared/HSBServiceKit",
             swiftSettings: strict
         ),
-        .executableTarget(name: "Intake", dependencies: ["HSBServiceKit"], path: "Services/Intake", swiftSettings: strict),
+        // The contact service and MASH: its methods, in a library so tests can host them.
+        .target(
+            name: "IntakeService",
+            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            path: "Services/IntakeService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Intake",
+            dependencies: [
+                "HSBServiceKit", "IntakeService", "HSBSafeguarding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/Intake",
+            swiftSettings: strict
+        ),
         .executableTarget(name: "YouthJustice", dependencies: ["HSBServiceKit"], path: "Services/YouthJustice", swiftSettings: strict),
         .executableTarget(name: "CAMHS", dependencies: ["HSBServiceKit"], path: "Services/CAMHS", swiftSettings: strict),
         .executableTarget(name: "MAPPA", dependencies: ["HSBServiceKit"], path: "Services/MAPPA", swiftSettings: strict),
@@ -165,6 +180,15 @@ let package = Package(
         ),
         .testTarget(name: "HSBSafeguardingTests", dependencies: ["HSBSafeguarding"], swiftSettings: strict),
         .testTarget(name: "HSBStorageTests", dependencies: ["HSBStorage"], swiftSettings: strict),
+        .testTarget(
+            name: "IntakeServiceTests",
+            dependencies: [
+                "IntakeService", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HSBRuntimeTests",
             dependencies: [

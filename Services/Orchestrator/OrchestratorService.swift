@@ -26,8 +26,10 @@ struct OrchestratorService: AsyncParsableCommand {
             texts.isEmpty
             ? ServiceDescriptor.agencyServices.map { ServiceEndpoint(name: $0.name, host: "127.0.0.1", port: $0.defaultPort) }
             : try texts.map { try ServiceEndpoint(parsing: $0) }
-        try await ServiceMain.run(.orchestrator, options: options) { group in
-            [AgencyReachability(endpoints: endpoints, group: group)]
-        }
+        try await ServiceMain.run(
+            .orchestrator, options: options,
+            extraProbes: { group in
+                [AgencyReachability(endpoints: endpoints, group: group)]
+            })
     }
 }

@@ -42,6 +42,19 @@ public struct CombinedReadiness: ReadinessProbe {
     }
 }
 
+/// What a service's method handlers work with.
+public struct ServiceResources: Sendable {
+    public let store: RecordStore
+    public let clock: any WallClock
+    public let logger: Logger
+    let threadPool: NIOThreadPool
+
+    /// Runs blocking work (the store) on the thread pool, never on an event loop.
+    public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(body)
+    }
+}
+
 /// One running service: its store, its RPC server with health, and its ops HTTP port.
 public final class ServiceHost: Sendable {
     public let descriptor: ServiceDescriptor
@@ -54,7 +67,8 @@ public final class ServiceHost: Sendable {
 
     /// Opens the store (running migrations) and assembles the servers; nothing listens yet.
     public init(
-        descriptor: ServiceDescriptor, options: ResolvedServiceOptions, handlers: [MethodHandler] = [],
+        descriptor: ServiceDescriptor, options: ResolvedServiceOptions,
+        handlers makeHandlers: @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: [any ReadinessProbe] = [], migrations: [Migration] = [],
         secrets: [Agency: AgencySecret], clock: any WallClock = SystemWallClock(),
         group: any EventLoopGroup, logger: Logger
@@ -69,7 +83,10 @@ public final class ServiceHost: Sendable {
             try Self.makeDirectory(options.dataDir)
             database = try SQLiteDatabase(path: "\(options.dataDir)/\(descriptor.name).sqlite3")
         }
-        self.store = try RecordStore(database: database, migrations: migrations)
+        let store = try RecordStore(database: database, migrations: migrations)
+        self.store = store
+        let resources = ServiceResources(store: store, clock: clock, logger: logger, threadPool: NIOThreadPool.singleton)
+        let handlers = makeHandlers(resources)
         let metrics = ServerMetrics(prefix: "hsb_" + descriptor.name.replacingHyphens())
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
@@ -152,7 +169,7 @@ public enum ServiceMain {
 
     /// Runs `descriptor`'s service until signalled.
     public static func run(
-        _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: [MethodHandler] = [],
+        _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }
     ) async throws {
         let resolved = try options.resolve(for: descriptor)

@@ -146,7 +146,7 @@ struct HealthAndLifecycleTests {
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", "0", "--ops-port", "0", "--data-dir", dataDir, "--log-format", "json"]
+        process.arguments = ["--port", "0", "--ops-port", "0", "--data-dir", dataDir, "--log-format", "json", "--local-authority", "Camden"]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

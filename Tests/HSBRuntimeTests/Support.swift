@@ -40,7 +40,7 @@ struct TestHost {
             dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections,
             idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
-            descriptor: .intake, options: options, handlers: handlers, secrets: TestSecrets.all,
+            descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: TestSecrets.all,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
         try await host.start()
         return TestHost(host: host, dataDir: dataDir)

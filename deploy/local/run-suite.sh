@@ -36,7 +36,9 @@ stop() {
 trap stop INT TERM
 
 for service in intake youth-justice camhs mappa orchestrator; do
-  "$bin/$service" --data-dir "$state/data" --credentials-file "$creds" --log-format json \
+  extra=()
+  [ "$service" = intake ] && extra=(--local-authority "${HSB_LOCAL_AUTHORITY:-Camden}" --profile "${HSB_PROFILE:-camden}")
+  "$bin/$service" --data-dir "$state/data" --credentials-file "$creds" --log-format json "${extra[@]}" \
     > "$state/logs/$service.log" 2>&1 &
   pids+=($!)
 done

@@ -1,0 +1,168 @@
+import Foundation
+public import HSBRuntime
+public import HSBSafeguarding
+public import HSBServiceKit
+import HSBStorage
+import HSBWire
+
+/// How this partnership's intake screens: its procedure profile, its local authority, its calendar.
+public struct IntakeConfiguration: Sendable {
+    public var profile: ProcedureProfile
+    /// This partnership's local authority (SCR-12 compares a child's home authority with it).
+    public var localAuthority: String
+    public var calendar: WorkingDayCalendar
+
+    public init(profile: ProcedureProfile = .camden, localAuthority: String, calendar: WorkingDayCalendar = WorkingDayCalendar()) {
+        self.profile = profile
+        self.localAuthority = localAuthority
+        self.calendar = calendar
+    }
+}
+
+/// The contact service and MASH: referrals screened by the rules, stored durably, read on a
+/// need-to-know basis; no-names consultations that store nothing.
+public enum IntakeService {
+    public static let submitReferral = "hsb.intake.v1.Intake/SubmitReferral"
+    public static let getReferral = "hsb.intake.v1.Intake/GetReferral"
+    public static let consult = "hsb.intake.v1.Intake/Consult"
+
+    static let referralKind = "referral"
+    static let subjectKind = "subject"
+
+    /// What a stored referral holds: the referral and its screening as sent on the wire.
+    struct StoredReferral: Codable {
+        var referral: Data
+        var result: Data
+        var submittedBy: String
+        var user: String
+    }
+
+    public static func handlers(_ resources: ServiceResources, _ configuration: IntakeConfiguration) -> [MethodHandler] {
+        let callers = AccessPolicy.agencies(ServiceDescriptor.intake.callers)
+        let screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
+        return [
+            MethodHandler(method: submitReferral, policy: callers) { context, payload in
+                try await submit(payload, context: context, resources: resources, configuration: configuration, screening: screening)
+            },
+            .unary(getReferral, policy: callers) { (context: RequestContext, request: IntakeV1.GetReferralRequest) in
+                try await get(request, context: context, resources: resources)
+            },
+            .unary(consult, policy: callers) { (_: RequestContext, request: IntakeV1.ConsultationRequest) in
+                try consultation(request, resources: resources, configuration: configuration, screening: screening)
+            },
+        ]
+    }
+
+    static func submit(
+        _ payload: [UInt8], context: RequestContext, resources: ServiceResources, configuration: IntakeConfiguration, screening: ReferralScreening
+    ) async throws -> [UInt8] {
+        let request: IntakeV1.SubmitReferralRequest
+        do throws(WireError) { request = try IntakeV1.SubmitReferralRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
+        let caller = context.caller!
+        let now = resources.clock.nowUnixMillis()
+        let referral = request.referral!
+        let facts = try ReferralMapping.facts(referral, receivedAt: Instant(unixMillis: now), localAuthority: configuration.localAuthority)
+        let decision: ScreeningDecision
+        do throws(ScreeningInputError) { decision = try screening.screen(facts) } catch {
+            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
+        }
+        let subjects = [facts.child.subjectID] + facts.personsHarmed.map(\.subjectID)
+        // A retry with the same idempotency key gets the first reply, and so the first id.
+        let referralID = "ref-\(UUID().uuidString.lowercased())"
+        let stored = decision.outcome == .screened
+        let result = ReferralMapping.result(decision, referralID: stored ? referralID : "", version: stored ? 1 : 0, subjects: subjects)
+        let reply = try result.encoded()
+        let referralBytes = try referral.encoded()
+        let outcome = try await resources.blocking {
+            try resources.store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now) {
+                transaction throws(RecordStoreError) in
+                guard stored else { return reply }
+                let body = try encodeJSON(
+                    StoredReferral(referral: Data(referralBytes), result: Data(reply), submittedBy: caller.agency.name, user: caller.user))
+                _ = try transaction.insert(kind: referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
+                for subject in subjects where try transaction.get(kind: subjectKind, id: subject) == nil {
+                    _ = try transaction.insert(kind: subjectKind, id: subject, subjectID: subject, body: "{}")
+                }
+                try transaction.logAccess(
+                    agency: caller.agency.name, user: caller.user, action: .write, kind: referralKind, recordID: referralID,
+                    purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+                return reply
+            }
+        }
+        return outcome.reply
+    }
+
+    static func get(
+        _ request: IntakeV1.GetReferralRequest, context: RequestContext, resources: ServiceResources
+    ) async throws -> IntakeV1.ReferralView {
+        let caller = context.caller!
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to read a referral: say why you need it (INF-05)")
+        }
+        let now = resources.clock.nowUnixMillis()
+        let record = try await resources.blocking {
+            try resources.store.read(now: now) { transaction throws(RecordStoreError) -> StoredRecord? in
+                guard let record = try transaction.get(kind: referralKind, id: request.referralId) else { return nil }
+                try transaction.logAccess(
+                    agency: caller.agency.name, user: caller.user, action: .read, kind: referralKind, recordID: record.id, purpose: context.purpose,
+                    requestID: String(context.requestID))
+                return record
+            }
+        }
+        guard let record else { throw RPCError(.notFound, "no referral with id \(request.referralId)") }
+        let stored = try JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8))
+        var result = try IntakeV1.ScreeningResult(decoding: [UInt8](stored.result))
+        result.version = record.version
+        let view = IntakeV1.ReferralView(
+            referralId: record.id, version: record.version, referral: try IntakeV1.Referral(decoding: [UInt8](stored.referral)), screening: result)
+        return NeedToKnow.filter(view, for: caller.agency)
+    }
+
+    /// SCR-21: screens a described situation and stores nothing (no record, no access log).
+    static func consultation(
+        _ request: IntakeV1.ConsultationRequest, resources: ServiceResources, configuration: IntakeConfiguration, screening: ReferralScreening
+    ) throws -> IntakeV1.ScreeningResult {
+        var problems: [String] = []
+        guard (0...17).contains(request.age) else {
+            throw RPCError(.invalidArgument, "age must be 0 to 17 for a consultation about a child (GEN-01); it is \(request.age)")
+        }
+        let now = Instant(unixMillis: resources.clock.nowUnixMillis())
+        let today = LondonTime.date(of: now)
+        var facts = ReferralFacts(
+            receivedAt: now, localAuthority: configuration.localAuthority,
+            child: ChildDisplayingHSB(subjectID: "consultation", dateOfBirth: today.adding(months: -12 * Int(request.age))))
+        facts.behaviours = ReferralMapping.behaviours(request.behaviours, problems: &problems)
+        facts.harmIndicators = ReferralMapping.harmIndicators(request.harmIndicators, problems: &problems)
+        if !problems.isEmpty { throw RPCError(.invalidArgument, problems.joined(separator: "; ")) }
+        facts.physicallyViolent = request.physicallyViolent
+        facts.sexualActivity = request.sexualActivity
+        facts.significantHarmSuspected = request.significantHarmSuspected
+        facts.childDisplayingMayBeAbused = request.childDisplayingMayBeAbused
+        facts.parentsTold = true
+        if request.someoneHarmed {
+            facts.personsHarmed = [PersonHarmed(subjectID: "consultation-harmed", dateOfBirth: nil)]
+            facts.incidentDetails = "not given in a consultation"
+            facts.victimVulnerability = "not given in a consultation"
+            facts.coercionEvidence = "not given in a consultation"
+            facts.referrerAssessedRisk = "not given in a consultation"
+            facts.otherChildrenMayBeAtRisk = false
+        }
+        let decision: ScreeningDecision
+        do throws(ScreeningInputError) { decision = try screening.screen(facts) } catch {
+            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
+        }
+        var result = ReferralMapping.result(decision, referralID: "", version: 0, subjects: [])
+        let citation = RuleCatalogue.cite("SCR-21")
+        result.decision?.citations.append(RuleCitation(ruleID: citation.ruleID, source: citation.source))
+        result.decision?.rationale += "\nA no-names consultation: nothing personal was stored; make a referral for any action [SCR-21]"
+        return result
+    }
+
+    static func encodeJSON(_ value: StoredReferral) throws(RecordStoreError) -> String {
+        do {
+            return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        } catch {
+            throw .storage(StorageError(operation: "encode referral", message: "\(error)"))
+        }
+    }
+}

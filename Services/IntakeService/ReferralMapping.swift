@@ -1,0 +1,169 @@
+import HSBRuntime
+import HSBSafeguarding
+import HSBWire
+
+/// Turns wire referrals into the facts the rules read, and decisions back into wire results.
+enum ReferralMapping {
+    static let indicators: [IntakeV1.HarmIndicator: HarmIndicator] = [
+        .frequencyBeyondDevelopmentalExpectation: .frequencyBeyondDevelopmentalExpectation,
+        .interferesWithDevelopment: .interferesWithDevelopment,
+        .coercionIntimidationOrForce: .coercionIntimidationOrForce,
+        .emotionalDistress: .emotionalDistress,
+        .divergentAgesOrAbilities: .divergentAgesOrAbilities,
+        .recursInSecrecyAfterIntervention: .recursInSecrecyAfterIntervention,
+    ]
+
+    static func civil(_ date: CalendarDate?, field: String, problems: inout [String]) -> CivilDate? {
+        guard let date else { return nil }
+        guard let civil = CivilDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) else {
+            problems.append("\(field) \(date.year)-\(date.month)-\(date.day) is not a date")
+            return nil
+        }
+        return civil
+    }
+
+    static func behaviours(_ items: [IntakeV1.Behaviour], problems: inout [String]) -> [ReportedBehaviour] {
+        items.enumerated().compactMap { index, item in
+            switch (item.catalogueId.isEmpty, item.otherDescription.isEmpty) {
+            case (false, true): return .catalogue(id: item.catalogueId)
+            case (true, false): return .other(description: item.otherDescription)
+            case (false, false):
+                problems.append("behaviours[\(index)] has both catalogue_id and other_description; give one")
+                return nil
+            case (true, true):
+                problems.append("behaviours[\(index)] needs catalogue_id or other_description")
+                return nil
+            }
+        }
+    }
+
+    static func harmIndicators(_ items: [IntakeV1.HarmIndicator], problems: inout [String]) -> Set<HarmIndicator> {
+        var result: Set<HarmIndicator> = []
+        for (index, item) in items.enumerated() {
+            guard let indicator = indicators[item] else {
+                problems.append("harm_indicators[\(index)] is unspecified")
+                continue
+            }
+            result.insert(indicator)
+        }
+        return result
+    }
+
+    /// The facts of a submitted referral; INVALID_ARGUMENT naming every field that is wrong.
+    static func facts(_ referral: IntakeV1.Referral, receivedAt: Instant, localAuthority: String) throws(RPCError) -> ReferralFacts {
+        var problems: [String] = []
+        let child = referral.child!
+        if child.role != .childDisplayingHSB { problems.append("referral.child.role must be SUBJECT_ROLE_CHILD_DISPLAYING_HSB") }
+        let dateOfBirth = civil(child.dateOfBirth, field: "referral.child.date_of_birth", problems: &problems)
+        if child.dateOfBirth == nil { problems.append("referral.child.date_of_birth is required") }
+        var facts = ReferralFacts(
+            receivedAt: receivedAt, localAuthority: localAuthority,
+            child: ChildDisplayingHSB(subjectID: child.subjectID, dateOfBirth: dateOfBirth ?? CivilDate(2000, 1, 1)))
+        facts.child.lookedAfter = child.lookedAfter
+        facts.child.openToSocialCare = child.openToSocialCare
+        facts.child.openToYouthJustice = referral.openToYouthJustice
+        facts.child.knownToCAMHS = referral.knownToCamhs
+        facts.child.homeAuthority = child.homeAuthority
+        facts.incidentDate = civil(referral.incidentDate, field: "referral.incident_date", problems: &problems)
+        for (index, person) in referral.personsHarmed.enumerated() {
+            let subject = person.subject!
+            if subject.role != .personHarmed { problems.append("referral.persons_harmed[\(index)].subject.role must be SUBJECT_ROLE_PERSON_HARMED") }
+            var harmed = PersonHarmed(
+                subjectID: subject.subjectID,
+                dateOfBirth: civil(subject.dateOfBirth, field: "referral.persons_harmed[\(index)].subject.date_of_birth", problems: &problems))
+            harmed.adultInNeedOfSafeguarding = person.adultInNeedOfSafeguarding
+            facts.personsHarmed.append(harmed)
+        }
+        facts.behaviours = behaviours(referral.behaviours, problems: &problems)
+        facts.harmIndicators = harmIndicators(referral.harmIndicators, problems: &problems)
+        facts.incidentDetails = referral.incidentDetails
+        facts.victimVulnerability = referral.victimVulnerability
+        facts.coercionEvidence = referral.coercionEvidence
+        facts.referrerAssessedRisk = referral.referrerAssessedRisk
+        facts.otherChildrenMayBeAtRisk = [.yes: true, .no: false][referral.otherChildrenMayBeAtRisk]
+        switch referral.parentsTold {
+        case .unspecified: facts.parentsTold = nil
+        case .yes: facts.parentsTold = true
+        case .noWouldIncreaseRiskOfHarm: (facts.parentsTold, facts.parentsNotToldReason) = (false, .wouldIncreaseRiskOfHarm)
+        case .noWouldInterfereWithCriminalInvestigation:
+            (facts.parentsTold, facts.parentsNotToldReason) = (false, .wouldInterfereWithCriminalInvestigation)
+        case .noWouldCauseUndueDelay: (facts.parentsTold, facts.parentsNotToldReason) = (false, .wouldCauseUndueDelay)
+        }
+        facts.youthProducedImages =
+            [.experimental: .experimental, .harmfulOrReckless: .harmfulOrReckless, .adultInvolved: .adultInvolved][
+                referral.youthProducedImages]
+        facts.urgentByTelephone = referral.urgentByTelephone
+        facts.writtenFollowUpReceived = referral.writtenFollowUpReceived
+        facts.physicallyViolent = referral.physicallyViolent
+        facts.sexualActivity = referral.sexualActivity
+        facts.significantHarmSuspected = referral.significantHarmSuspected
+        facts.childDisplayingMayBeAbused = referral.childDisplayingMayBeAbused
+        facts.immediateRisk = referral.immediateRisk
+        facts.complexConcerns = referral.complexConcerns
+        facts.exploitationLinks = referral.exploitationLinks
+        facts.policeNotification = referral.policeNotification
+        facts.siblingsAtRisk = referral.siblingsAtRisk
+        facts.competenceAssessed = referral.competenceAssessed
+        facts.mentalHealthConcern = referral.mentalHealthConcern
+        if !problems.isEmpty { throw RPCError(.invalidArgument, problems.joined(separator: "; ")) }
+        return facts
+    }
+
+    /// The agency of the suite's wire that owns work for a recipient.
+    static func agency(for recipient: Recipient) -> Agency {
+        switch recipient {
+        case .youthJustice: .youthJustice
+        case .police: .police
+        case .camhs: .camhs
+        case .mappa: .mappa
+        case .adultSocialCare: .adultSocialCare
+        case .contactService, .socialCare, .allocatedSocialWorker, .independentReviewingOfficer, .placementTeams, .safeguardingUnit,
+            .homeAuthority, .mase, .earlyHelp, .hsbPanel, .parents:
+            .socialCare
+        }
+    }
+
+    /// The agency behind a recipient's wire name (e.g. `independent-reviewing-officer`).
+    static func agencyName(_ recipient: String) -> Agency? {
+        Recipient(rawValue: recipient).map(agency(for:))
+    }
+
+    static func deadlineKind(_ rule: DeadlineRule) -> DeadlineKind {
+        switch rule {
+        case .workingDays: .workingDays
+        case .calendarDays: .calendarDays
+        case .hours: .hours
+        case .monthsAfter: .review
+        case .workingDaysBefore: .workingDaysBefore
+        case .monthsBefore: .monthsBefore
+        }
+    }
+
+    static func result(_ decision: ScreeningDecision, referralID: String, version: Int64, subjects: [String]) -> IntakeV1.ScreeningResult {
+        let tasks = decision.tasks.map { task in
+            CaseTask(
+                taskID: task.id, description: task.description, owner: agency(for: task.owner),
+                deadline: task.due.map {
+                    Deadline(
+                        kind: deadlineKind($0.rule), dueUnixMillis: $0.due.unixMillis, ruleID: task.ruleID, description: "\($0.rule), by \($0.date)")
+                },
+                ruleID: task.ruleID, assignee: task.owner.rawValue, subjectID: task.subjectID ?? "")
+        }
+        var notify: [Agency] = []
+        for notice in decision.notifications where !notify.contains(agency(for: notice.recipient)) {
+            notify.append(agency(for: notice.recipient))
+        }
+        let wireDecision = Decision(
+            outcome: decision.threshold?.name ?? decision.outcome.rawValue, subjectIDs: subjects, routes: decision.routes.map(\.rawValue),
+            tasks: tasks, notify: notify, citations: decision.citations.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) },
+            rationale: decision.rationale.joined(separator: "\n"))
+        return IntakeV1.ScreeningResult(
+            referralId: referralID, outcome: decision.outcome.rawValue, missing: decision.missing, ageAtBehaviour: Int32(decision.ageAtBehaviour),
+            ageBand: decision.band?.label ?? "", trafficLight: decision.trafficLight?.name ?? "", continuum: decision.continuum?.name ?? "",
+            riskCategory: decision.category.map { String($0.rawValue) } ?? "", threshold: decision.threshold?.name ?? "",
+            decision: wireDecision,
+            notices: decision.notifications.map { IntakeV1.Notice(recipient: $0.recipient.rawValue, reason: $0.reason, ruleId: $0.ruleID) },
+            forPractitionerJudgement: decision.forPractitionerJudgement, joinsOpenCase: decision.joinsOpenCase, profile: decision.profile,
+            version: version)
+    }
+}

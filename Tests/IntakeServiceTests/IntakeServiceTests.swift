@@ -1,0 +1,253 @@
+import Foundation
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBStorage
+import HSBWire
+import IntakeService
+import Logging
+import NIOPosix
+import Testing
+
+enum Store: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+    case postgresql
+    var testDescription: String { rawValue }
+}
+
+let secrets: [Agency: AgencySecret] = Dictionary(
+    uniqueKeysWithValues: [Agency.orchestrator, .socialCare, .education, .youthJustice, .police, .mappa, .camhs].map { ($0, AgencySecret.random()) })
+
+/// A real intake service on port 0, on SQLite in a fresh folder or PostgreSQL in a fresh schema.
+struct IntakeHost {
+    let host: ServiceHost
+    let dataDir: String
+
+    static func start(_ store: Store, profile: ProcedureProfile = .camden) async throws -> IntakeHost {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-intake-\(UUID().uuidString)").path
+        var databaseURL: String?
+        if store == .postgresql {
+            guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
+                throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
+            }
+            let schema = "intake_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
+            databaseURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
+        }
+        let configuration = IntakeConfiguration(profile: profile, localAuthority: "Camden")
+        let host = try ServiceHost(
+            descriptor: .intake, options: ResolvedServiceOptions(dataDir: dataDir, databaseURL: databaseURL),
+            handlers: { IntakeService.handlers($0, configuration) }, secrets: secrets, group: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await host.start()
+        return IntakeHost(host: host, dataDir: dataDir)
+    }
+
+    func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient {
+        RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: host.rpc.localAddress!.port!, retry: retry),
+            signer: RequestSigner(agency: agency, secret: secrets[agency]!, user: "\(agency.name).worker"),
+            group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    func referralCount() throws -> Int {
+        try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "child-1") }.count
+    }
+
+    func stop() async {
+        await host.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+}
+
+/// A complete referral from a school about a 14-year-old's red behaviour towards a 12-year-old.
+func schoolReferral() -> IntakeV1.Referral {
+    let today = Date()
+    let year = Calendar(identifier: .gregorian).component(.year, from: today)
+    return IntakeV1.Referral(
+        child: Subject(
+            subjectID: "child-1", role: .childDisplayingHSB, givenName: "Sam", familyName: "Reed",
+            dateOfBirth: CalendarDate(year: Int32(year - 15), month: 1, day: 1), postcode: "NW5 1AA"),
+        personsHarmed: [
+            IntakeV1.PersonHarmed(
+                subject: Subject(
+                    subjectID: "harmed-1", role: .personHarmed, givenName: "Alex", familyName: "Moor",
+                    dateOfBirth: CalendarDate(year: Int32(year - 12), month: 12, day: 31)))
+        ],
+        behaviours: [IntakeV1.Behaviour(catalogueId: "brook/13-17/red/8")], harmIndicators: [.coercionIntimidationOrForce],
+        referrer: "Designated safeguarding lead, Hill School", incidentDetails: "In the changing rooms after PE",
+        victimVulnerability: "Younger; new to the school", coercionEvidence: "Witness heard threats", referrerAssessedRisk: "high",
+        otherChildrenMayBeAtRisk: .yes, parentsTold: .yes, significantHarmSuspected: true, mentalHealthConcern: true)
+}
+
+@Suite("Intake over loopback, on SQLite and PostgreSQL")
+struct IntakeServiceTests {
+    @Test("SCR-01 SCR-05 SCR-08: a referral is screened, stored and answered with its decision and citations", arguments: Store.allCases)
+    func submitAndRead(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let orchestrator = server.client(.orchestrator)
+        let result = try await orchestrator.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self,
+            idempotencyKey: "school-ref-1", purpose: "referral")
+        #expect(result.outcome == "screened")
+        #expect(result.referralId.hasPrefix("ref-"))
+        #expect(result.trafficLight == "red" && result.continuum == "abusive" && result.riskCategory == "2")
+        #expect(result.threshold == "child protection")
+        let citations = result.decision?.citations.map(\.ruleID) ?? []
+        for id in ["GEN-01", "SCR-01", "SCR-02", "SCR-03", "SCR-04", "SCR-05", "SCR-08", "GEN-02"] {
+            #expect(citations.contains(id), "\(id)")
+        }
+        let meeting = result.decision?.tasks.first { $0.taskID == "SCR-08/strategy-meeting/child-1" }
+        #expect(meeting?.deadline?.kind == .calendarDays && meeting?.owner == .socialCare)
+        #expect(result.version == 1)
+
+        let view = try await server.client(.socialCare).call(
+            IntakeService.getReferral, IntakeV1.GetReferralRequest(referralId: result.referralId), as: IntakeV1.ReferralView.self,
+            purpose: "assessment")
+        #expect(view.referral == schoolReferral())
+        #expect(view.screening?.decision == result.decision)
+        #expect(view.withheld.isEmpty)
+        await orchestrator.close()
+        await server.stop()
+    }
+
+    @Test("A retried submission with the same idempotency key returns the first answer and stores one referral", arguments: Store.allCases)
+    func idempotentRetry(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let client = server.client(.orchestrator)
+        let request = IntakeV1.SubmitReferralRequest(referral: schoolReferral())
+        let first = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-1")
+        let second = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-1")
+        #expect(first == second)
+        #expect(try server.referralCount() == 1)
+        let third = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-2")
+        #expect(third.referralId != first.referralId)
+        #expect(try server.referralCount() == 2)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("Bad input is INVALID_ARGUMENT naming each problem, and nothing is written", arguments: Store.allCases)
+    func badInput(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let client = server.client(.orchestrator)
+        await #expect(throws: RPCError(.invalidArgument, "request payload: missing required field: hsb.intake.v1.SubmitReferralRequest.referral")) {
+            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(), as: IntakeV1.ScreeningResult.self)
+        }
+        var referral = schoolReferral()
+        referral.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1"), IntakeV1.Behaviour()]
+        referral.child?.dateOfBirth = CalendarDate(year: 2010, month: 2, day: 30)
+        do {
+            _ = try await client.call(
+                IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+            Issue.record("a bad referral was accepted")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("referral.child.date_of_birth 2010-2-30 is not a date"))
+            #expect(error.message.contains("behaviours[1] needs catalogue_id or other_description"))
+        }
+        referral = schoolReferral()
+        referral.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1")]
+        await #expect(
+            throws: RPCError(.invalidArgument, "behaviours[0]: 'brook/0-5/red/1' is for the 0-5 band, but the child is in the 13-17 band")
+        ) {
+            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+        }
+        #expect(try server.referralCount() == 0)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("SCR-10: an incomplete referral is returned with the missing items named and stores nothing", arguments: Store.allCases)
+    func incompleteReturned(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let client = server.client(.orchestrator)
+        var referral = schoolReferral()
+        referral.incidentDetails = ""
+        referral.otherChildrenMayBeAtRisk = .unspecified
+        let result = try await client.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+        #expect(result.outcome == "returned-incomplete")
+        #expect(result.missing == ["details of the incident", "whether other children may be at risk"])
+        #expect(result.referralId.isEmpty)
+        #expect(try server.referralCount() == 0)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("INF-04 INF-05: each agency reads only what it needs, says why, and every read is logged", arguments: Store.allCases)
+    func needToKnow(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let submitted = try await server.client(.orchestrator).call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+        let request = IntakeV1.GetReferralRequest(referralId: submitted.referralId)
+
+        let school = try await server.client(.education).call(
+            IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "safety plan")
+        #expect(school.referral?.incidentDetails == "" && school.referral?.victimVulnerability == "")
+        #expect(school.referral?.personsHarmed.first?.subject?.givenName == "")
+        #expect(school.referral?.personsHarmed.first?.subject?.subjectID == "harmed-1")
+        #expect(school.referral?.behaviours.isEmpty == true && school.referral?.mentalHealthConcern == false)
+        #expect(school.referral?.child?.givenName == "Sam")
+        #expect(school.screening?.decision?.rationale == "")
+        #expect(school.screening?.decision?.tasks.allSatisfy { $0.owner == .education } == true)
+        #expect(school.withheld.contains("incident details") && school.withheld.contains("identity of persons harmed"))
+
+        let youthJustice = try await server.client(.youthJustice).call(
+            IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "AIM assessment")
+        #expect(youthJustice.referral?.incidentDetails == "In the changing rooms after PE")
+        #expect(youthJustice.referral?.personsHarmed.first?.subject?.familyName == "")
+        #expect(youthJustice.referral?.mentalHealthConcern == false)
+        #expect(youthJustice.withheld == ["identity of persons harmed", "health information", "other agencies' tasks"])
+
+        await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a referral: say why you need it (INF-05)")) {
+            try await server.client(.police).call(IntakeService.getReferral, request, as: IntakeV1.ReferralView.self)
+        }
+        await #expect(throws: RPCError(.notFound, "no referral with id ref-nope")) {
+            try await server.client(.police).call(
+                IntakeService.getReferral, IntakeV1.GetReferralRequest(referralId: "ref-nope"), as: IntakeV1.ReferralView.self, purpose: "x")
+        }
+        await #expect(throws: RPCError(.permissionDenied, "agency mappa may not call hsb.intake.v1.Intake/GetReferral")) {
+            try await server.client(.mappa).call(IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "screening")
+        }
+        let log = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
+            try tx.accessLog(kind: "referral", recordID: submitted.referralId)
+        }
+        #expect(log.map(\.agency) == ["orchestrator", "education", "youth-justice"])
+        #expect(log.map(\.action) == [.write, .read, .read])
+        #expect(log.map(\.purpose) == ["referral", "safety plan", "AIM assessment"])
+        #expect(log[1].user == "education.worker")
+        await server.stop()
+    }
+
+    @Test("SCR-21: a no-names consultation is screened and stores nothing", arguments: Store.allCases)
+    func consultation(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let result = try await server.client(.education).call(
+            IntakeService.consult,
+            IntakeV1.ConsultationRequest(age: 11, behaviours: [IntakeV1.Behaviour(catalogueId: "brook/9-13/amber/2")], someoneHarmed: true),
+            as: IntakeV1.ScreeningResult.self)
+        #expect(result.outcome == "screened" && result.threshold == "child in need" && result.referralId.isEmpty)
+        #expect(result.decision?.citations.contains { $0.ruleID == "SCR-21" } == true)
+        let stored = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
+            try tx.list(kind: "referral", subjectID: "consultation") + tx.list(kind: "subject", subjectID: "consultation")
+        }
+        #expect(stored.isEmpty)
+        await #expect(throws: RPCError(.invalidArgument, "age must be 0 to 17 for a consultation about a child (GEN-01); it is 18")) {
+            try await server.client(.education).call(IntakeService.consult, IntakeV1.ConsultationRequest(age: 18), as: IntakeV1.ScreeningResult.self)
+        }
+        await server.stop()
+    }
+
+    @Test("SCR-08: the partnership's profile sets the strategy meeting deadline (islington: 3 working days)")
+    func profileApplies() async throws {
+        let server = try await IntakeHost.start(.sqlite, profile: .islington)
+        let result = try await server.client(.orchestrator).call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+        #expect(result.profile == "islington")
+        let meeting = result.decision?.tasks.first { $0.taskID == "SCR-08/strategy-meeting/child-1" }
+        #expect(meeting?.deadline?.kind == .workingDays)
+        #expect(meeting?.deadline?.description.hasPrefix("3 working days") == true)
+        await server.stop()
+    }
+}
