@@ -48,6 +48,24 @@ struct LanguageAndCoverageTests {
         texts += HarmIndicator.allCases.map(\.text) + HackettLevel.allCases.flatMap(\.descriptors)
         texts += ProcedureProfile.builtIn.map(\.summary) + Recipient.allCases.map(\.rawValue)
         texts += AIMAssignment.leadOnlyDuties + AIMAssignment.sharedDuties
+        let planning = YouthJusticePlanning(profile: .calderdale)
+        for plea in Plea.allCases {
+            var facts = CourtFacts(recordedAt: monday, childSubjectID: "c", age: 15, plea: plea)
+            facts.referralOrder = true
+            facts.camhsAssessmentCoversIssues = true
+            let plan = try planning.court(facts)
+            texts += plan.rationale + plan.tasks.map(\.description) + plan.notifications.map(\.reason)
+        }
+        for plan in [
+            planning.release(
+                childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: true, siblingsOrChildrenAtRisk: true, movingIntoArea: true),
+            try planning.admission(childSubjectID: "c", admittedAt: monday, bailDays: nil, socialCareInvolvementEnds: true),
+            planning.panelReferral(childSubjectID: "c", riskOfSeriousHarm: true, highlyVulnerable: true)!,
+        ] {
+            texts += plan.rationale + plan.tasks.map(\.description) + plan.notifications.map(\.reason)
+        }
+        texts += YouthJusticePlanning.panelMembership + CamhsRules.offers
+        texts += [CamhsRules.aimDuplicationPrompt(camhsAssessmentAgreed: true, aimAssessmentComplete: false)!]
         return texts
     }
 
@@ -57,6 +75,12 @@ struct LanguageAndCoverageTests {
         #expect(texts.count > 500)
         for text in texts {
             #expect(LanguagePolicy.violations(in: text).isEmpty, "\(text)")
+        }
+        // MAPPA's statutory records may say "offender" (GEN-07).
+        var mappa = MappaFacts(subjectID: "c", age: 16)
+        mappa.subjectToNotificationRequirements = true
+        for reason in MappaRules.screen(mappa).reasons {
+            #expect(LanguagePolicy.violations(in: reason, statutoryMAPPA: true).isEmpty, "\(reason)")
         }
         #expect(LanguagePolicy.violations(in: "the young sex offender") == ["sex offender", "offender"])
         #expect(LanguagePolicy.violations(in: "Category 1: registered offenders", statutoryMAPPA: true).isEmpty)
