@@ -112,6 +112,7 @@ let package = Package(
             name: "HSBServiceKit",
             dependencies: [
                 "HSBRuntime",
+                "HSBSafeguarding",
                 "HSBStorage",
                 "HSBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -120,6 +121,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Shared/HSBServiceKit",
+            swiftSettings: strict
+        ),
+        // Hosts a real service on port 0 for tests, on SQLite or PostgreSQL.
+        .target(
+            name: "HSBServiceTesting",
+            dependencies: [
+                "HSBServiceKit", "HSBRuntime", "HSBStorage", "HSBWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/HSBServiceTesting",
             swiftSettings: strict
         ),
         // The contact service and MASH: its methods, in a library so tests can host them.
@@ -138,7 +150,21 @@ let package = Package(
             path: "Services/Intake",
             swiftSettings: strict
         ),
-        .executableTarget(name: "YouthJustice", dependencies: ["HSBServiceKit"], path: "Services/YouthJustice", swiftSettings: strict),
+        .target(
+            name: "YouthJusticeService",
+            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            path: "Services/YouthJusticeService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "YouthJustice",
+            dependencies: [
+                "HSBServiceKit", "YouthJusticeService", "HSBSafeguarding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/YouthJustice",
+            swiftSettings: strict
+        ),
         .executableTarget(name: "CAMHS", dependencies: ["HSBServiceKit"], path: "Services/CAMHS", swiftSettings: strict),
         .executableTarget(name: "MAPPA", dependencies: ["HSBServiceKit"], path: "Services/MAPPA", swiftSettings: strict),
         .executableTarget(name: "Orchestrator", dependencies: ["HSBServiceKit"], path: "Services/Orchestrator", swiftSettings: strict),
@@ -183,10 +209,15 @@ let package = Package(
         .testTarget(
             name: "IntakeServiceTests",
             dependencies: [
-                "IntakeService", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding",
+                "IntakeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AgencyServicesTests",
+            dependencies: ["YouthJusticeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -32,6 +32,7 @@ KNOWN = {
     "hsb.common.v1.Deadline": ("Deadline", "message"),
     "hsb.common.v1.Task": ("CaseTask", "message"),
     "hsb.common.v1.Decision": ("Decision", "message"),
+    "hsb.common.v1.Notice": ("Notice", "message"),
 }
 SCALARS = {
     "string": ("String", '""'),

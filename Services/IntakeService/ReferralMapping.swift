@@ -1,5 +1,6 @@
 import HSBRuntime
 import HSBSafeguarding
+import HSBServiceKit
 import HSBWire
 
 /// Turns wire referrals into the facts the rules read, and decisions back into wire results.
@@ -109,54 +110,15 @@ enum ReferralMapping {
         return facts
     }
 
-    /// The agency of the suite's wire that owns work for a recipient.
-    static func agency(for recipient: Recipient) -> Agency {
-        switch recipient {
-        case .youthJustice: .youthJustice
-        case .police: .police
-        case .camhs: .camhs
-        case .mappa: .mappa
-        case .adultSocialCare: .adultSocialCare
-        case .contactService, .socialCare, .allocatedSocialWorker, .independentReviewingOfficer, .placementTeams, .safeguardingUnit,
-            .homeAuthority, .mase, .earlyHelp, .hsbPanel, .parents:
-            .socialCare
-        }
-    }
-
     /// The agency behind a recipient's wire name (e.g. `independent-reviewing-officer`).
     static func agencyName(_ recipient: String) -> Agency? {
-        Recipient(rawValue: recipient).map(agency(for:))
-    }
-
-    static func deadlineKind(_ rule: DeadlineRule) -> DeadlineKind {
-        switch rule {
-        case .workingDays: .workingDays
-        case .calendarDays: .calendarDays
-        case .hours: .hours
-        case .monthsAfter: .review
-        case .workingDaysBefore: .workingDaysBefore
-        case .monthsBefore: .monthsBefore
-        }
+        Recipient(rawValue: recipient).map(DecisionWire.agency(for:))
     }
 
     static func result(_ decision: ScreeningDecision, referralID: String, version: Int64, subjects: [String]) -> IntakeV1.ScreeningResult {
-        let tasks = decision.tasks.map { task in
-            CaseTask(
-                taskID: task.id, description: task.description, owner: agency(for: task.owner),
-                deadline: task.due.map {
-                    Deadline(
-                        kind: deadlineKind($0.rule), dueUnixMillis: $0.due.unixMillis, ruleID: task.ruleID, description: "\($0.rule), by \($0.date)")
-                },
-                ruleID: task.ruleID, assignee: task.owner.rawValue, subjectID: task.subjectID ?? "")
-        }
-        var notify: [Agency] = []
-        for notice in decision.notifications where !notify.contains(agency(for: notice.recipient)) {
-            notify.append(agency(for: notice.recipient))
-        }
-        let wireDecision = Decision(
-            outcome: decision.threshold?.name ?? decision.outcome.rawValue, subjectIDs: subjects, routes: decision.routes.map(\.rawValue),
-            tasks: tasks, notify: notify, citations: decision.citations.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) },
-            rationale: decision.rationale.joined(separator: "\n"))
+        let wireDecision = DecisionWire.decision(
+            outcome: decision.threshold?.name ?? decision.outcome.rawValue, subjects: subjects, routes: decision.routes.map(\.rawValue),
+            tasks: decision.tasks, notifications: decision.notifications, citations: decision.citations, rationale: decision.rationale)
         return IntakeV1.ScreeningResult(
             referralId: referralID, outcome: decision.outcome.rawValue, missing: decision.missing, ageAtBehaviour: Int32(decision.ageAtBehaviour),
             ageBand: decision.band?.label ?? "", trafficLight: decision.trafficLight?.name ?? "", continuum: decision.continuum?.name ?? "",

@@ -18,6 +18,11 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// An error that knows the status and message a caller should get for it.
+public protocol RPCErrorConvertible: Error {
+    var rpcError: RPCError { get }
+}
+
 /// Milliseconds since the Unix epoch, from an injectable source so tests can move time.
 public protocol WallClock: Sendable {
     func nowUnixMillis() -> Int64

@@ -76,6 +76,12 @@ public final class Dispatcher: Sendable {
             return ResponseEnvelope(requestID: request.requestID, status: .ok, payload: payload)
         } catch let error as RPCError {
             return ResponseEnvelope(requestID: request.requestID, status: error.code, message: error.message)
+        } catch let error as any RPCErrorConvertible {
+            let rpc = error.rpcError
+            if rpc.code == .internal || rpc.code == .unavailable {
+                logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return ResponseEnvelope(requestID: request.requestID, status: rpc.code, message: rpc.message)
         } catch is CancellationError {
             return ResponseEnvelope(requestID: request.requestID, status: .cancelled, message: "the work was cancelled")
         } catch {

@@ -28,12 +28,12 @@ extension ServiceDescriptor {
         callers: [.orchestrator, .youthJustice, .police, .socialCare],
         summary: "Youth justice: police decisions, AIM assessments, court and custody release planning.")
     public static let camhs = ServiceDescriptor(
-        name: "camhs", agency: .camhs, wireService: "hsb.camhs.v1.CAMHS",
+        name: "camhs", agency: .camhs, wireService: "hsb.camhs.v1.Camhs",
         defaultPort: 7103, defaultOpsPort: 7203,
         callers: [.orchestrator, .camhs, .socialCare, .youthJustice, .health, .education],
         summary: "CAMHS: referrals, consultations and the AIM duplication prompt.")
     public static let mappa = ServiceDescriptor(
-        name: "mappa", agency: .mappa, wireService: "hsb.mappa.v1.MAPPA",
+        name: "mappa", agency: .mappa, wireService: "hsb.mappa.v1.Mappa",
         defaultPort: 7104, defaultOpsPort: 7204,
         callers: [.orchestrator, .mappa, .youthJustice],
         summary: "MAPPA coordinator: screening, levels, plans and need-to-know disclosure.")

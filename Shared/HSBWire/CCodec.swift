@@ -115,7 +115,7 @@ enum WireSchema {
     static let messageSizes: [Int] =
         [
             CalendarDate.cMessageSize, Subject.cMessageSize, RuleCitation.cMessageSize, Deadline.cMessageSize, CaseTask.cMessageSize,
-            Decision.cMessageSize, Credential.cMessageSize, RequestEnvelope.cMessageSize, ResponseEnvelope.cMessageSize,
+            Decision.cMessageSize, Notice.cMessageSize, Credential.cMessageSize, RequestEnvelope.cMessageSize, ResponseEnvelope.cMessageSize,
             HealthCheckRequest.cMessageSize, HealthCheckResponse.cMessageSize,
         ] + generatedMessageSizes
 

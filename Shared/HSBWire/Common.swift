@@ -353,6 +353,56 @@ extension CaseTask: WireMessage, CBacked {
     }
 }
 
+/// Someone who must be told, why, and the rule that says so (`hsb.common.v1.Notice`).
+public struct Notice: Sendable, Hashable, Codable {
+    /// A role within an agency, e.g. `independent-reviewing-officer`.
+    public var recipient: String
+    public var agency: Agency
+    public var reason: String
+    public var ruleID: String
+
+    public init(recipient: String, agency: Agency, reason: String, ruleID: String) {
+        self.recipient = recipient
+        self.agency = agency
+        self.reason = reason
+        self.ruleID = ruleID
+    }
+}
+
+extension Notice: WireMessage, CBacked {
+    typealias CMessage = Hsb__Common__V1__Notice
+    public static let protoName = "hsb.common.v1.Notice"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__notice__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__notice__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__notice__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__common__v1__notice__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__common__v1__notice__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.recipient = try arena.cString(recipient, field: "\(Self.protoName).recipient")
+        m.pointee.agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: agency.rawValue))
+        m.pointee.reason = try arena.cString(reason, field: "\(Self.protoName).reason")
+        m.pointee.rule_id = try arena.cString(ruleID, field: "\(Self.protoName).rule_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recipient: try CCodec.string(m.pointee.recipient, field: "\(Self.protoName).recipient"),
+            agency: try CCodec.enumValue(m.pointee.agency.rawValue, field: "\(Self.protoName).agency"),
+            reason: try CCodec.string(m.pointee.reason, field: "\(Self.protoName).reason"),
+            ruleID: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"))
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 /// What the suite decided, for whom, and why (`hsb.common.v1.Decision`).
 public struct Decision: Sendable, Hashable, Codable {
     public var outcome: String
@@ -363,10 +413,11 @@ public struct Decision: Sendable, Hashable, Codable {
     public var citations: [RuleCitation]
     /// A rationale a practitioner can read in a minute.
     public var rationale: String
+    public var notices: [Notice]
 
     public init(
         outcome: String, subjectIDs: [String] = [], routes: [String] = [], tasks: [CaseTask] = [],
-        notify: [Agency] = [], citations: [RuleCitation] = [], rationale: String = ""
+        notify: [Agency] = [], citations: [RuleCitation] = [], rationale: String = "", notices: [Notice] = []
     ) {
         self.outcome = outcome
         self.subjectIDs = subjectIDs
@@ -375,6 +426,7 @@ public struct Decision: Sendable, Hashable, Codable {
         self.notify = notify
         self.citations = citations
         self.rationale = rationale
+        self.notices = notices
     }
 }
 
@@ -407,6 +459,7 @@ extension Decision: WireMessage, CBacked {
         }
         (m.pointee.n_citations, m.pointee.citations) = try arena.messages(citations)
         m.pointee.rationale = try arena.cString(rationale, field: "\(name).rationale")
+        (m.pointee.n_notices, m.pointee.notices) = try arena.messages(notices)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -425,7 +478,8 @@ extension Decision: WireMessage, CBacked {
             tasks: try CCodec.messages(CaseTask.self, m.pointee.n_tasks, m.pointee.tasks, field: "\(name).tasks"),
             notify: notify,
             citations: try CCodec.messages(RuleCitation.self, m.pointee.n_citations, m.pointee.citations, field: "\(name).citations"),
-            rationale: try CCodec.string(m.pointee.rationale, field: "\(name).rationale")
+            rationale: try CCodec.string(m.pointee.rationale, field: "\(name).rationale"),
+            notices: try CCodec.messages(Notice.self, m.pointee.n_notices, m.pointee.notices, field: "\(name).notices")
         )
         var required = RequiredFields(name)
         required.require(!outcome.isEmpty, "outcome")

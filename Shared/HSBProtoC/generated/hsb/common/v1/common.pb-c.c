@@ -232,6 +232,51 @@ void   hsb__common__v1__task__free_unpacked
   assert(message->base.descriptor == &hsb__common__v1__task__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__common__v1__notice__init
+                     (Hsb__Common__V1__Notice         *message)
+{
+  static const Hsb__Common__V1__Notice init_value = HSB__COMMON__V1__NOTICE__INIT;
+  *message = init_value;
+}
+size_t hsb__common__v1__notice__get_packed_size
+                     (const Hsb__Common__V1__Notice *message)
+{
+  assert(message->base.descriptor == &hsb__common__v1__notice__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__common__v1__notice__pack
+                     (const Hsb__Common__V1__Notice *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__common__v1__notice__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__common__v1__notice__pack_to_buffer
+                     (const Hsb__Common__V1__Notice *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__common__v1__notice__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Common__V1__Notice *
+       hsb__common__v1__notice__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Common__V1__Notice *)
+     protobuf_c_message_unpack (&hsb__common__v1__notice__descriptor,
+                                allocator, len, data);
+}
+void   hsb__common__v1__notice__free_unpacked
+                     (Hsb__Common__V1__Notice *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__common__v1__notice__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__common__v1__decision__init
                      (Hsb__Common__V1__Decision         *message)
 {
@@ -727,7 +772,84 @@ const ProtobufCMessageDescriptor hsb__common__v1__task__descriptor =
   (ProtobufCMessageInit) hsb__common__v1__task__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__common__v1__decision__field_descriptors[7] =
+static const ProtobufCFieldDescriptor hsb__common__v1__notice__field_descriptors[4] =
+{
+  {
+    "recipient",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Notice, recipient),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Notice, agency),
+    &hsb__common__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Notice, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rule_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__Notice, rule_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__common__v1__notice__field_indices_by_name[] = {
+  1,   /* field[1] = agency */
+  2,   /* field[2] = reason */
+  0,   /* field[0] = recipient */
+  3,   /* field[3] = rule_id */
+};
+static const ProtobufCIntRange hsb__common__v1__notice__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__common__v1__notice__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.common.v1.Notice",
+  "Notice",
+  "Hsb__Common__V1__Notice",
+  "hsb.common.v1",
+  sizeof(Hsb__Common__V1__Notice),
+  4,
+  hsb__common__v1__notice__field_descriptors,
+  hsb__common__v1__notice__field_indices_by_name,
+  1,  hsb__common__v1__notice__number_ranges,
+  (ProtobufCMessageInit) hsb__common__v1__notice__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__common__v1__decision__field_descriptors[8] =
 {
   {
     "outcome",
@@ -813,9 +935,22 @@ static const ProtobufCFieldDescriptor hsb__common__v1__decision__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "notices",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Common__V1__Decision, n_notices),
+    offsetof(Hsb__Common__V1__Decision, notices),
+    &hsb__common__v1__notice__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__common__v1__decision__field_indices_by_name[] = {
   5,   /* field[5] = citations */
+  7,   /* field[7] = notices */
   4,   /* field[4] = notify */
   0,   /* field[0] = outcome */
   6,   /* field[6] = rationale */
@@ -826,7 +961,7 @@ static const unsigned hsb__common__v1__decision__field_indices_by_name[] = {
 static const ProtobufCIntRange hsb__common__v1__decision__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor hsb__common__v1__decision__descriptor =
 {
@@ -836,7 +971,7 @@ const ProtobufCMessageDescriptor hsb__common__v1__decision__descriptor =
   "Hsb__Common__V1__Decision",
   "hsb.common.v1",
   sizeof(Hsb__Common__V1__Decision),
-  7,
+  8,
   hsb__common__v1__decision__field_descriptors,
   hsb__common__v1__decision__field_indices_by_name,
   1,  hsb__common__v1__decision__number_ranges,

@@ -20,6 +20,7 @@ typedef struct Hsb__Common__V1__Subject Hsb__Common__V1__Subject;
 typedef struct Hsb__Common__V1__RuleCitation Hsb__Common__V1__RuleCitation;
 typedef struct Hsb__Common__V1__Deadline Hsb__Common__V1__Deadline;
 typedef struct Hsb__Common__V1__Task Hsb__Common__V1__Task;
+typedef struct Hsb__Common__V1__Notice Hsb__Common__V1__Notice;
 typedef struct Hsb__Common__V1__Decision Hsb__Common__V1__Decision;
 
 
@@ -180,6 +181,25 @@ struct  Hsb__Common__V1__Task
 
 
 /*
+ * Someone who must be told, why, and the rule that says so.
+ */
+struct  Hsb__Common__V1__Notice
+{
+  ProtobufCMessage base;
+  /*
+   * A role within an agency, e.g. "independent-reviewing-officer".
+   */
+  char *recipient;
+  Hsb__Common__V1__Agency agency;
+  char *reason;
+  char *rule_id;
+};
+#define HSB__COMMON__V1__NOTICE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__common__v1__notice__descriptor) \
+    , (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
  * What the suite decided, for whom, and why.
  */
 struct  Hsb__Common__V1__Decision
@@ -200,10 +220,12 @@ struct  Hsb__Common__V1__Decision
    * A rationale a practitioner can read in a minute.
    */
   char *rationale;
+  size_t n_notices;
+  Hsb__Common__V1__Notice **notices;
 };
 #define HSB__COMMON__V1__DECISION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__common__v1__decision__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /* Hsb__Common__V1__Date methods */
@@ -301,6 +323,25 @@ Hsb__Common__V1__Task *
 void   hsb__common__v1__task__free_unpacked
                      (Hsb__Common__V1__Task *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Common__V1__Notice methods */
+void   hsb__common__v1__notice__init
+                     (Hsb__Common__V1__Notice         *message);
+size_t hsb__common__v1__notice__get_packed_size
+                     (const Hsb__Common__V1__Notice   *message);
+size_t hsb__common__v1__notice__pack
+                     (const Hsb__Common__V1__Notice   *message,
+                      uint8_t             *out);
+size_t hsb__common__v1__notice__pack_to_buffer
+                     (const Hsb__Common__V1__Notice   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Common__V1__Notice *
+       hsb__common__v1__notice__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__common__v1__notice__free_unpacked
+                     (Hsb__Common__V1__Notice *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Common__V1__Decision methods */
 void   hsb__common__v1__decision__init
                      (Hsb__Common__V1__Decision         *message);
@@ -337,6 +378,9 @@ typedef void (*Hsb__Common__V1__Deadline_Closure)
 typedef void (*Hsb__Common__V1__Task_Closure)
                  (const Hsb__Common__V1__Task *message,
                   void *closure_data);
+typedef void (*Hsb__Common__V1__Notice_Closure)
+                 (const Hsb__Common__V1__Notice *message,
+                  void *closure_data);
 typedef void (*Hsb__Common__V1__Decision_Closure)
                  (const Hsb__Common__V1__Decision *message,
                   void *closure_data);
@@ -354,6 +398,7 @@ extern const ProtobufCMessageDescriptor hsb__common__v1__subject__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__rule_citation__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__deadline__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__task__descriptor;
+extern const ProtobufCMessageDescriptor hsb__common__v1__notice__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__decision__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,69 @@
+import Foundation
+public import HSBRuntime
+public import HSBServiceKit
+public import HSBStorage
+public import HSBWire
+import Logging
+import NIOPosix
+
+/// The store a test service runs on.
+public enum TestStore: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgresql
+    public var description: String { rawValue }
+}
+
+/// A real service on port 0 for tests: SQLite in a fresh folder, or PostgreSQL (from
+/// `HSB_TEST_POSTGRES_URL`, which `scripts/with-postgres.sh` sets) in a fresh schema.
+public struct TestServiceHost: Sendable {
+    public let host: ServiceHost
+    public let dataDir: String
+    public let secrets: [Agency: AgencySecret]
+
+    /// A secret for every agency, made by the tests.
+    public static let testSecrets: [Agency: AgencySecret] = Dictionary(
+        uniqueKeysWithValues: Agency.allCases.filter { $0 != .unspecified }.map { ($0, AgencySecret.random()) })
+
+    public static func start(
+        _ descriptor: ServiceDescriptor, store: TestStore, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
+    ) async throws -> TestServiceHost {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
+        var databaseURL: String?
+        if store == .postgresql {
+            guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
+                throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
+            }
+            let schema = "s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
+            databaseURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
+        }
+        let host = try ServiceHost(
+            descriptor: descriptor, options: ResolvedServiceOptions(dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
+            secrets: testSecrets, group: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await host.start()
+        return TestServiceHost(host: host, dataDir: dataDir, secrets: testSecrets)
+    }
+
+    /// A client signing as `agency` (user `<agency>.worker`).
+    public func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient {
+        RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: host.rpc.localAddress!.port!, retry: retry),
+            signer: RequestSigner(agency: agency, secret: secrets[agency]!, user: "\(agency.name).worker"),
+            group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    /// Records of `kind` about `subjectID`, read directly from the store.
+    public func records(_ kind: String, subjectID: String) throws -> [StoredRecord] {
+        try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: kind, subjectID: subjectID) }
+    }
+
+    public func accessLog(_ kind: String, recordID: String) throws -> [AccessEntry] {
+        try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.accessLog(kind: kind, recordID: recordID) }
+    }
+
+    public func stop() async {
+        await host.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+}

@@ -1,0 +1,129 @@
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBServiceTesting
+import HSBWire
+import Testing
+import YouthJusticeService
+
+func startYouthJustice(_ store: TestStore, profile: ProcedureProfile = .camden) async throws -> TestServiceHost {
+    try await TestServiceHost.start(.youthJustice, store: store) {
+        YouthJusticeService.handlers($0, profile: profile, calendar: WorkingDayCalendar())
+    }
+}
+
+func youngPerson(age: Int, subject: String = "yp-1") -> YouthjusticeV1.YoungPerson {
+    YouthjusticeV1.YoungPerson(
+        subjectId: subject, dateOfBirth: CalendarDate(year: 2026 - Int32(age), month: 1, day: 1),
+        behaviourDate: CalendarDate(year: 2026, month: 6, day: 1))
+}
+
+@Suite("Youth justice over loopback, on SQLite and PostgreSQL")
+struct YouthJusticeServiceTests {
+    @Test(
+        "YJ-02 YJ-04 INF-06: a charge opens the criminal justice route, youth justice leads AIM, and the plan is stored",
+        arguments: TestStore.allCases)
+    func charge(_ store: TestStore) async throws {
+        let server = try await startYouthJustice(store)
+        let police = server.client(.police)
+        let result = try await police.call(
+            YouthJusticeService.recordPoliceDecision,
+            YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 15), decision: .charge),
+            as: YouthjusticeV1.PlanResult.self, idempotencyKey: "charge-1")
+        #expect(result.decision?.routes == ["criminal-justice"])
+        #expect(result.aimLead == "youth-justice" && result.aimCoWorker == "social-care")
+        #expect(result.decision?.citations.map(\.ruleID).starts(with: ["YJ-02", "INF-06"]) == true)
+        #expect(result.decision?.notices.contains { $0.agency == .youthJustice && $0.ruleID == "YJ-02" } == true)
+        let again = try await police.call(
+            YouthJusticeService.recordPoliceDecision,
+            YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 15), decision: .charge),
+            as: YouthjusticeV1.PlanResult.self, idempotencyKey: "charge-1")
+        #expect(again == result)
+        #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 1)
+        let plans = try await server.client(.socialCare).call(
+            YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self,
+            purpose: "strategy meeting")
+        #expect(plans.plans == [result])
+        #expect(try server.accessLog("youth-justice-plan", recordID: result.recordId).map(\.action) == [.write, .read])
+        await server.stop()
+    }
+
+    @Test(
+        "YJ-14 GEN-03: no further action with concerns remaining goes to the concern route; under 10 the police cannot charge",
+        arguments: TestStore.allCases)
+    func concernsAndAges(_ store: TestStore) async throws {
+        let server = try await startYouthJustice(store)
+        let police = server.client(.police)
+        let concern = try await police.call(
+            YouthJusticeService.recordPoliceDecision,
+            YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 13), decision: .noFurtherAction, concernsRemain: true),
+            as: YouthjusticeV1.PlanResult.self)
+        #expect(concern.decision?.routes == ["concern"] && concern.aimLead == "social-care")
+        await #expect(throws: RPCError(.invalidArgument, "a child aged 9 is below the age of criminal responsibility: the police cannot charge")) {
+            try await police.call(
+                YouthJusticeService.recordPoliceDecision,
+                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 9), decision: .charge),
+                as: YouthjusticeV1.PlanResult.self)
+        }
+        await #expect(
+            throws: RPCError(.invalidArgument, "request payload: missing required field: hsb.youthjustice.v1.RecordPoliceDecisionRequest.decision")
+        ) {
+            try await police.call(
+                YouthJusticeService.recordPoliceDecision, YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 14)),
+                as: YouthjusticeV1.PlanResult.self)
+        }
+        #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 1, "only the valid decision was stored")
+        await server.stop()
+    }
+
+    @Test("YJ-08 YJ-10 YJ-11: court, panel and release plans with their deadlines", arguments: TestStore.allCases)
+    func courtPanelRelease(_ store: TestStore) async throws {
+        let server = try await startYouthJustice(store)
+        let yj = server.client(.youthJustice)
+        let court = try await yj.call(
+            YouthJusticeService.recordCourtOutcome,
+            YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: youngPerson(age: 16), plea: .guilty, referralOrder: true),
+            as: YouthjusticeV1.PlanResult.self)
+        #expect(court.decision?.tasks.contains { $0.taskID == "YJ-08/referral-order-contract/yp-1" } == true)
+        #expect(court.decision?.tasks.contains { $0.taskID == "MP-04/mappa-on-conviction/yp-1" } == true)
+        await #expect(throws: RPCError.self) {
+            try await yj.call(
+                YouthJusticeService.referToPanel, YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16)),
+                as: YouthjusticeV1.PlanResult.self)
+        }
+        let panel = try await yj.call(
+            YouthJusticeService.referToPanel, YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16), riskOfSeriousHarm: true),
+            as: YouthjusticeV1.PlanResult.self)
+        #expect(panel.decision?.citations.map(\.ruleID) == ["YJ-10"])
+        let release = try await yj.call(
+            YouthJusticeService.planRelease,
+            YouthjusticeV1.PlanReleaseRequest(
+                youngPerson: youngPerson(age: 16), date: CalendarDate(year: 2027, month: 3, day: 12), concernsAboutOthers: true),
+            as: YouthjusticeV1.PlanResult.self)
+        let meeting = release.decision?.tasks.first { $0.taskID == "YJ-11/pre-release-meeting/yp-1" }
+        #expect(meeting?.deadline?.kind == .workingDaysBefore && meeting?.deadline?.description == "10 working days before, by 2027-02-26")
+        await #expect(throws: RPCError(.permissionDenied, "agency education may not call hsb.youthjustice.v1.YouthJustice/GetPlans")) {
+            try await server.client(.education).call(
+                YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self, purpose: "x")
+        }
+        #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 3)
+        await server.stop()
+    }
+
+    @Test("YJ-13: the panel admission exists only where the profile has an HSB panel", arguments: TestStore.allCases)
+    func admission(_ store: TestStore) async throws {
+        let camden = try await startYouthJustice(store)
+        await #expect(throws: RPCError(.invalidArgument, "the camden profile has no HSB panel, so there is no panel admission route (YJ-13)")) {
+            try await camden.client(.youthJustice).call(
+                YouthJusticeService.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15)),
+                as: YouthjusticeV1.PlanResult.self)
+        }
+        await camden.stop()
+        let calderdale = try await startYouthJustice(store, profile: .calderdale)
+        let plan = try await calderdale.client(.youthJustice).call(
+            YouthJusticeService.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15), bailDays: 14),
+            as: YouthjusticeV1.PlanResult.self)
+        #expect(plan.decision?.rationale.contains("bailed for 14 days") == true)
+        await calderdale.stop()
+    }
+}
