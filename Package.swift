@@ -165,8 +165,30 @@ let package = Package(
             path: "Services/YouthJustice",
             swiftSettings: strict
         ),
-        .executableTarget(name: "CAMHS", dependencies: ["HSBServiceKit"], path: "Services/CAMHS", swiftSettings: strict),
-        .executableTarget(name: "MAPPA", dependencies: ["HSBServiceKit"], path: "Services/MAPPA", swiftSettings: strict),
+        .target(
+            name: "CamhsService",
+            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            path: "Services/CamhsService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CAMHS",
+            dependencies: ["HSBServiceKit", "CamhsService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/CAMHS",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MappaService",
+            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            path: "Services/MappaService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "MAPPA",
+            dependencies: ["HSBServiceKit", "MappaService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/MAPPA",
+            swiftSettings: strict
+        ),
         .executableTarget(name: "Orchestrator", dependencies: ["HSBServiceKit"], path: "Services/Orchestrator", swiftSettings: strict),
         .executableTarget(
             name: "HSBCtl",
@@ -217,7 +239,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AgencyServicesTests",
-            dependencies: ["YouthJusticeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding"],
+            dependencies: [
+                "YouthJusticeService", "MappaService", "CamhsService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage",
+                "HSBSafeguarding",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
