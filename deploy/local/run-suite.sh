@@ -38,6 +38,7 @@ trap stop INT TERM
 for service in intake youth-justice camhs mappa orchestrator; do
   extra=()
   [ "$service" = intake ] && extra=(--local-authority "${HSB_LOCAL_AUTHORITY:-Camden}" --profile "${HSB_PROFILE:-camden}")
+  [ "$service" = youth-justice ] && extra=(--profile "${HSB_PROFILE:-camden}")
   "$bin/$service" --data-dir "$state/data" --credentials-file "$creds" --log-format json "${extra[@]}" \
     > "$state/logs/$service.log" 2>&1 &
   pids+=($!)
