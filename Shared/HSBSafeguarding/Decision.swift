@@ -15,6 +15,8 @@ public enum Recipient: String, Sendable, Hashable, Codable, CaseIterable {
     case mase
     case earlyHelp = "early-help"
     case hsbPanel = "hsb-panel"
+    case education
+    case health
     case parents
 }
 

@@ -11,6 +11,8 @@ public enum DecisionWire {
         case .camhs: .camhs
         case .mappa: .mappa
         case .adultSocialCare: .adultSocialCare
+        case .education: .education
+        case .health: .health
         case .contactService, .socialCare, .allocatedSocialWorker, .independentReviewingOfficer, .placementTeams, .safeguardingUnit,
             .homeAuthority, .mase, .earlyHelp, .hsbPanel, .parents:
             .socialCare
