@@ -40,7 +40,11 @@ public enum IntakeService {
     public static func handlers(_ resources: ServiceResources, _ configuration: IntakeConfiguration) -> [MethodHandler] {
         let callers = AccessPolicy.agencies(ServiceDescriptor.intake.callers)
         let screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
+        let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar))
         return [
+            MethodHandler(method: recordStrategyMeeting, policy: .agencies([.socialCare, .orchestrator])) { context, payload in
+                try await meeting(payload, context: context, resources: resources, rules: meetings)
+            },
             MethodHandler(method: submitReferral, policy: callers) { context, payload in
                 try await submit(payload, context: context, resources: resources, configuration: configuration, screening: screening)
             },

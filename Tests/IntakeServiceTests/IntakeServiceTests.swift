@@ -251,3 +251,78 @@ struct IntakeServiceTests {
         await server.stop()
     }
 }
+
+@Suite("Strategy meetings over loopback")
+struct StrategyMeetingServiceTests {
+    func request(_ referralID: String) -> IntakeV1.RecordStrategyMeetingRequest {
+        IntakeV1.RecordStrategyMeetingRequest(
+            referralId: referralID, subjectIds: ["child-1"], chairRole: "social-care",
+            invitees: [
+                IntakeV1.Invitee(role: "social-care", attended: true), IntakeV1.Invitee(role: "youth-justice", attended: true),
+                IntakeV1.Invitee(role: "police", attended: true), IntakeV1.Invitee(role: "health", writtenReport: true),
+                IntakeV1.Invitee(role: "education", attended: true, pupilSubjectId: "child-1"),
+            ],
+            outcome: .section47Joint, significantHarm: true, safetyPlanAgreed: true, aimAppropriate: true, aimLead: "youth-justice",
+            aimTimescaleWeeks: 6, mappaReferralConsidered: true, exploitationReferralConsidered: true)
+    }
+
+    @Test(
+        "STR-01 STR-02 STR-04 INF-07: a meeting about a child of a stored referral is recorded with its work and minutes", arguments: Store.allCases)
+    func recorded(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let social = server.client(.socialCare)
+        let referral = try await social.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+        let record = try await social.call(IntakeService.recordStrategyMeeting, request(referral.referralId), as: IntakeV1.MeetingRecord.self)
+        #expect(record.referralId == referral.referralId)
+        #expect(record.decision?.tasks.contains { $0.taskID == "STR-04/section-47" } == true)
+        #expect(record.decision?.tasks.first { $0.taskID == "STR-02/aim-assessment" }?.owner == .youthJustice)
+        #expect(
+            Set(record.decision?.notices.filter { $0.ruleID == "INF-07" }.map(\.agency) ?? []) == [
+                .socialCare, .youthJustice, .police, .health, .education,
+            ])
+        let meetings = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
+            try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
+        }
+        #expect(meetings.count == 1)
+        await social.close()
+        await server.stop()
+    }
+
+    @Test(
+        "STR-01 STR-03: a meeting record that breaks the procedure, or names an unknown referral or child, is refused and stores nothing",
+        arguments: Store.allCases)
+    func refused(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let social = server.client(.socialCare)
+        let referral = try await social.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+        var bad = request(referral.referralId)
+        bad.invitees[4].pupilSubjectId = "harmed-1"
+        await #expect(
+            throws: RPCError(
+                .invalidArgument,
+                "invitees: a school attends only the meeting about its own pupil (STR-03); harmed-1 is not a subject of this meeting")
+        ) {
+            try await social.call(IntakeService.recordStrategyMeeting, bad, as: IntakeV1.MeetingRecord.self)
+        }
+        await #expect(throws: RPCError(.notFound, "no referral with id ref-nope")) {
+            try await social.call(IntakeService.recordStrategyMeeting, request("ref-nope"), as: IntakeV1.MeetingRecord.self)
+        }
+        var stranger = request(referral.referralId)
+        stranger.subjectIds = ["someone-else"]
+        stranger.invitees.removeLast()
+        await #expect(throws: RPCError(.notFound, "no subject of \(referral.referralId) with id someone-else")) {
+            try await social.call(IntakeService.recordStrategyMeeting, stranger, as: IntakeV1.MeetingRecord.self)
+        }
+        await #expect(throws: RPCError(.permissionDenied, "agency education may not call hsb.intake.v1.Intake/RecordStrategyMeeting")) {
+            try await server.client(.education).call(
+                IntakeService.recordStrategyMeeting, request(referral.referralId), as: IntakeV1.MeetingRecord.self)
+        }
+        let meetings = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
+            try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
+        }
+        #expect(meetings.isEmpty)
+        await server.stop()
+    }
+}

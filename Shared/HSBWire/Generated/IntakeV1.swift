@@ -49,6 +49,19 @@ extension IntakeV1 {
     }
 }
 
+/// What an HSB strategy meeting decided (STR-04).
+extension IntakeV1 {
+    public enum StrategyOutcome: Int32, Sendable, Hashable, CaseIterable, Codable {
+        case unspecified = 0
+        case noFurtherAction = 1
+        case diversionPlan = 2
+        case section47Joint = 3
+        case section47Single = 4
+        case immediateLegalAction = 5
+        case followUpMeeting = 6
+    }
+}
+
 /// A reported behaviour: a Brook catalogue id, or the referrer's own words.
 extension IntakeV1 {
     public struct Behaviour: Sendable, Hashable {
@@ -709,11 +722,227 @@ extension IntakeV1.ConsultationRequest: WireMessage, CBacked {
     }
 }
 
+/// Someone invited to a meeting (STR-01, STR-03).
+extension IntakeV1 {
+    public struct Invitee: Sendable, Hashable {
+        /// "social-care", "youth-justice", "police", "health", "education", "camhs", "referrer", "parents", ...
+        public var role: String
+        public var attended: Bool
+        public var writtenReport: Bool
+        /// For a school: its pupil's subject id.
+        public var pupilSubjectId: String
+
+        public init(role: String = "", attended: Bool = false, writtenReport: Bool = false, pupilSubjectId: String = "") {
+            self.role = role
+            self.attended = attended
+            self.writtenReport = writtenReport
+            self.pupilSubjectId = pupilSubjectId
+        }
+    }
+}
+
+extension IntakeV1.Invitee: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__Invitee
+    public static let protoName = "hsb.intake.v1.Invitee"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__invitee__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__invitee__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__invitee__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__invitee__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__invitee__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
+        m.pointee.attended = attended ? 1 : 0
+        m.pointee.written_report = writtenReport ? 1 : 0
+        m.pointee.pupil_subject_id = try arena.cString(pupilSubjectId, field: "\(Self.protoName).pupil_subject_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
+            attended: m.pointee.attended != 0,
+            writtenReport: m.pointee.written_report != 0,
+            pupilSubjectId: try CCodec.string(m.pointee.pupil_subject_id, field: "\(Self.protoName).pupil_subject_id")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!role.isEmpty, "role")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// An HSB strategy meeting about one or more children of a referral (STR-01 to STR-04, STR-09).
+extension IntakeV1 {
+    public struct RecordStrategyMeetingRequest: Sendable, Hashable {
+        public var referralId: String
+        public var subjectIds: [String]
+        public var chairRole: String
+        public var invitees: [IntakeV1.Invitee]
+        public var outcome: IntakeV1.StrategyOutcome
+        public var followUpDate: CalendarDate?
+        public var significantHarm: Bool
+        public var safetyPlanAgreed: Bool
+        public var aimAppropriate: Bool
+        /// "social-care" or "youth-justice".
+        public var aimLead: String
+        public var aimTimescaleWeeks: Int32
+        public var mappaReferralConsidered: Bool
+        public var exploitationReferralConsidered: Bool
+        public var manyChildren: Bool
+
+        public init(
+            referralId: String = "", subjectIds: [String] = [], chairRole: String = "", invitees: [IntakeV1.Invitee] = [],
+            outcome: IntakeV1.StrategyOutcome = .unspecified, followUpDate: CalendarDate? = nil, significantHarm: Bool = false,
+            safetyPlanAgreed: Bool = false, aimAppropriate: Bool = false, aimLead: String = "", aimTimescaleWeeks: Int32 = 0,
+            mappaReferralConsidered: Bool = false, exploitationReferralConsidered: Bool = false, manyChildren: Bool = false
+        ) {
+            self.referralId = referralId
+            self.subjectIds = subjectIds
+            self.chairRole = chairRole
+            self.invitees = invitees
+            self.outcome = outcome
+            self.followUpDate = followUpDate
+            self.significantHarm = significantHarm
+            self.safetyPlanAgreed = safetyPlanAgreed
+            self.aimAppropriate = aimAppropriate
+            self.aimLead = aimLead
+            self.aimTimescaleWeeks = aimTimescaleWeeks
+            self.mappaReferralConsidered = mappaReferralConsidered
+            self.exploitationReferralConsidered = exploitationReferralConsidered
+            self.manyChildren = manyChildren
+        }
+    }
+}
+
+extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__RecordStrategyMeetingRequest
+    public static let protoName = "hsb.intake.v1.RecordStrategyMeetingRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_strategy_meeting_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_strategy_meeting_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__intake__v1__record_strategy_meeting_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__record_strategy_meeting_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__record_strategy_meeting_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        (m.pointee.n_subject_ids, m.pointee.subject_ids) = try arena.strings(subjectIds, field: "\(Self.protoName).subject_ids")
+        m.pointee.chair_role = try arena.cString(chairRole, field: "\(Self.protoName).chair_role")
+        (m.pointee.n_invitees, m.pointee.invitees) = try arena.messages(invitees)
+        m.pointee.outcome = Hsb__Intake__V1__StrategyOutcome(rawValue: UInt32(bitPattern: outcome.rawValue))
+        if let followUpDate { m.pointee.follow_up_date = try arena.message(followUpDate) }
+        m.pointee.significant_harm = significantHarm ? 1 : 0
+        m.pointee.safety_plan_agreed = safetyPlanAgreed ? 1 : 0
+        m.pointee.aim_appropriate = aimAppropriate ? 1 : 0
+        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
+        m.pointee.aim_timescale_weeks = aimTimescaleWeeks
+        m.pointee.mappa_referral_considered = mappaReferralConsidered ? 1 : 0
+        m.pointee.exploitation_referral_considered = exploitationReferralConsidered ? 1 : 0
+        m.pointee.many_children = manyChildren ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            subjectIds: try CCodec.strings(m.pointee.n_subject_ids, m.pointee.subject_ids, field: "\(Self.protoName).subject_ids"),
+            chairRole: try CCodec.string(m.pointee.chair_role, field: "\(Self.protoName).chair_role"),
+            invitees: try CCodec.messages(IntakeV1.Invitee.self, m.pointee.n_invitees, m.pointee.invitees, field: "\(Self.protoName).invitees"),
+            outcome: try CCodec.enumValue(m.pointee.outcome.rawValue, field: "\(Self.protoName).outcome"),
+            followUpDate: try CCodec.message(CalendarDate.self, m.pointee.follow_up_date),
+            significantHarm: m.pointee.significant_harm != 0,
+            safetyPlanAgreed: m.pointee.safety_plan_agreed != 0,
+            aimAppropriate: m.pointee.aim_appropriate != 0,
+            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
+            aimTimescaleWeeks: m.pointee.aim_timescale_weeks,
+            mappaReferralConsidered: m.pointee.mappa_referral_considered != 0,
+            exploitationReferralConsidered: m.pointee.exploitation_referral_considered != 0,
+            manyChildren: m.pointee.many_children != 0
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!referralId.isEmpty, "referral_id")
+        required.require(!subjectIds.isEmpty, "subject_ids")
+        required.require(!chairRole.isEmpty, "chair_role")
+        required.require(!invitees.isEmpty, "invitees")
+        required.require(outcome.rawValue != 0, "outcome")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
+    public struct MeetingRecord: Sendable, Hashable {
+        public var recordId: String
+        public var referralId: String
+        public var decision: Decision?
+        public var version: Int64
+
+        public init(recordId: String = "", referralId: String = "", decision: Decision? = nil, version: Int64 = 0) {
+            self.recordId = recordId
+            self.referralId = referralId
+            self.decision = decision
+            self.version = version
+        }
+    }
+}
+
+extension IntakeV1.MeetingRecord: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__MeetingRecord
+    public static let protoName = "hsb.intake.v1.MeetingRecord"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__meeting_record__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__meeting_record__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__meeting_record__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__meeting_record__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__meeting_record__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        if let decision { m.pointee.decision = try arena.message(decision) }
+        m.pointee.version = version
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            decision: try CCodec.message(Decision.self, m.pointee.decision),
+            version: m.pointee.version
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension IntakeV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         IntakeV1.Behaviour.cMessageSize, IntakeV1.PersonHarmed.cMessageSize, IntakeV1.Referral.cMessageSize,
         IntakeV1.SubmitReferralRequest.cMessageSize, IntakeV1.Notice.cMessageSize, IntakeV1.ScreeningResult.cMessageSize,
         IntakeV1.GetReferralRequest.cMessageSize, IntakeV1.ReferralView.cMessageSize, IntakeV1.ConsultationRequest.cMessageSize,
+        IntakeV1.Invitee.cMessageSize, IntakeV1.RecordStrategyMeetingRequest.cMessageSize, IntakeV1.MeetingRecord.cMessageSize,
     ]
 }

@@ -412,6 +412,141 @@ void   hsb__intake__v1__consultation_request__free_unpacked
   assert(message->base.descriptor == &hsb__intake__v1__consultation_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__intake__v1__invitee__init
+                     (Hsb__Intake__V1__Invitee         *message)
+{
+  static const Hsb__Intake__V1__Invitee init_value = HSB__INTAKE__V1__INVITEE__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__invitee__get_packed_size
+                     (const Hsb__Intake__V1__Invitee *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__invitee__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__invitee__pack
+                     (const Hsb__Intake__V1__Invitee *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__invitee__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__invitee__pack_to_buffer
+                     (const Hsb__Intake__V1__Invitee *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__invitee__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__Invitee *
+       hsb__intake__v1__invitee__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__Invitee *)
+     protobuf_c_message_unpack (&hsb__intake__v1__invitee__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__invitee__free_unpacked
+                     (Hsb__Intake__V1__Invitee *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__invitee__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__intake__v1__record_strategy_meeting_request__init
+                     (Hsb__Intake__V1__RecordStrategyMeetingRequest         *message)
+{
+  static const Hsb__Intake__V1__RecordStrategyMeetingRequest init_value = HSB__INTAKE__V1__RECORD_STRATEGY_MEETING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__record_strategy_meeting_request__get_packed_size
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_strategy_meeting_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__record_strategy_meeting_request__pack
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_strategy_meeting_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__record_strategy_meeting_request__pack_to_buffer
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_strategy_meeting_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__RecordStrategyMeetingRequest *
+       hsb__intake__v1__record_strategy_meeting_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__RecordStrategyMeetingRequest *)
+     protobuf_c_message_unpack (&hsb__intake__v1__record_strategy_meeting_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__record_strategy_meeting_request__free_unpacked
+                     (Hsb__Intake__V1__RecordStrategyMeetingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__record_strategy_meeting_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__intake__v1__meeting_record__init
+                     (Hsb__Intake__V1__MeetingRecord         *message)
+{
+  static const Hsb__Intake__V1__MeetingRecord init_value = HSB__INTAKE__V1__MEETING_RECORD__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__meeting_record__get_packed_size
+                     (const Hsb__Intake__V1__MeetingRecord *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__meeting_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__meeting_record__pack
+                     (const Hsb__Intake__V1__MeetingRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__meeting_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__meeting_record__pack_to_buffer
+                     (const Hsb__Intake__V1__MeetingRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__meeting_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__MeetingRecord *
+       hsb__intake__v1__meeting_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__MeetingRecord *)
+     protobuf_c_message_unpack (&hsb__intake__v1__meeting_record__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__meeting_record__free_unpacked
+                     (Hsb__Intake__V1__MeetingRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__meeting_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__intake__v1__behaviour__field_descriptors[2] =
 {
   {
@@ -1482,6 +1617,367 @@ const ProtobufCMessageDescriptor hsb__intake__v1__consultation_request__descript
   (ProtobufCMessageInit) hsb__intake__v1__consultation_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor hsb__intake__v1__invitee__field_descriptors[4] =
+{
+  {
+    "role",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Invitee, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attended",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Invitee, attended),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "written_report",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Invitee, written_report),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pupil_subject_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Invitee, pupil_subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__invitee__field_indices_by_name[] = {
+  1,   /* field[1] = attended */
+  3,   /* field[3] = pupil_subject_id */
+  0,   /* field[0] = role */
+  2,   /* field[2] = written_report */
+};
+static const ProtobufCIntRange hsb__intake__v1__invitee__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__invitee__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.Invitee",
+  "Invitee",
+  "Hsb__Intake__V1__Invitee",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__Invitee),
+  4,
+  hsb__intake__v1__invitee__field_descriptors,
+  hsb__intake__v1__invitee__field_indices_by_name,
+  1,  hsb__intake__v1__invitee__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__invitee__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__record_strategy_meeting_request__field_descriptors[14] =
+{
+  {
+    "referral_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, referral_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subject_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, n_subject_ids),
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, subject_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chair_role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, chair_role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "invitees",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, n_invitees),
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, invitees),
+    &hsb__intake__v1__invitee__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, outcome),
+    &hsb__intake__v1__strategy_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "follow_up_date",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, follow_up_date),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "significant_harm",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, significant_harm),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "safety_plan_agreed",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, safety_plan_agreed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aim_appropriate",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, aim_appropriate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aim_lead",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, aim_lead),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aim_timescale_weeks",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, aim_timescale_weeks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mappa_referral_considered",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, mappa_referral_considered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exploitation_referral_considered",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, exploitation_referral_considered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "many_children",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, many_children),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__record_strategy_meeting_request__field_indices_by_name[] = {
+  8,   /* field[8] = aim_appropriate */
+  9,   /* field[9] = aim_lead */
+  10,   /* field[10] = aim_timescale_weeks */
+  2,   /* field[2] = chair_role */
+  12,   /* field[12] = exploitation_referral_considered */
+  5,   /* field[5] = follow_up_date */
+  3,   /* field[3] = invitees */
+  13,   /* field[13] = many_children */
+  11,   /* field[11] = mappa_referral_considered */
+  4,   /* field[4] = outcome */
+  0,   /* field[0] = referral_id */
+  7,   /* field[7] = safety_plan_agreed */
+  6,   /* field[6] = significant_harm */
+  1,   /* field[1] = subject_ids */
+};
+static const ProtobufCIntRange hsb__intake__v1__record_strategy_meeting_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 14 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__record_strategy_meeting_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.RecordStrategyMeetingRequest",
+  "RecordStrategyMeetingRequest",
+  "Hsb__Intake__V1__RecordStrategyMeetingRequest",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__RecordStrategyMeetingRequest),
+  14,
+  hsb__intake__v1__record_strategy_meeting_request__field_descriptors,
+  hsb__intake__v1__record_strategy_meeting_request__field_indices_by_name,
+  1,  hsb__intake__v1__record_strategy_meeting_request__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__record_strategy_meeting_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__meeting_record__field_descriptors[4] =
+{
+  {
+    "record_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__MeetingRecord, record_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referral_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__MeetingRecord, referral_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decision",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__MeetingRecord, decision),
+    &hsb__common__v1__decision__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__MeetingRecord, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__meeting_record__field_indices_by_name[] = {
+  2,   /* field[2] = decision */
+  0,   /* field[0] = record_id */
+  1,   /* field[1] = referral_id */
+  3,   /* field[3] = version */
+};
+static const ProtobufCIntRange hsb__intake__v1__meeting_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__meeting_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.MeetingRecord",
+  "MeetingRecord",
+  "Hsb__Intake__V1__MeetingRecord",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__MeetingRecord),
+  4,
+  hsb__intake__v1__meeting_record__field_descriptors,
+  hsb__intake__v1__meeting_record__field_indices_by_name,
+  1,  hsb__intake__v1__meeting_record__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__meeting_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue hsb__intake__v1__harm_indicator__enum_values_by_number[7] =
 {
   { "HARM_INDICATOR_UNSPECIFIED", "HSB__INTAKE__V1__HARM_INDICATOR__HARM_INDICATOR_UNSPECIFIED", 0 },
@@ -1614,5 +2110,43 @@ const ProtobufCEnumDescriptor hsb__intake__v1__youth_produced_images__descriptor
   hsb__intake__v1__youth_produced_images__enum_values_by_name,
   1,
   hsb__intake__v1__youth_produced_images__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue hsb__intake__v1__strategy_outcome__enum_values_by_number[7] =
+{
+  { "STRATEGY_OUTCOME_UNSPECIFIED", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_UNSPECIFIED", 0 },
+  { "STRATEGY_OUTCOME_NO_FURTHER_ACTION", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_NO_FURTHER_ACTION", 1 },
+  { "STRATEGY_OUTCOME_DIVERSION_PLAN", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_DIVERSION_PLAN", 2 },
+  { "STRATEGY_OUTCOME_SECTION_47_JOINT", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_SECTION_47_JOINT", 3 },
+  { "STRATEGY_OUTCOME_SECTION_47_SINGLE", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_SECTION_47_SINGLE", 4 },
+  { "STRATEGY_OUTCOME_IMMEDIATE_LEGAL_ACTION", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_IMMEDIATE_LEGAL_ACTION", 5 },
+  { "STRATEGY_OUTCOME_FOLLOW_UP_MEETING", "HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_FOLLOW_UP_MEETING", 6 },
+};
+static const ProtobufCIntRange hsb__intake__v1__strategy_outcome__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex hsb__intake__v1__strategy_outcome__enum_values_by_name[7] =
+{
+  { "STRATEGY_OUTCOME_DIVERSION_PLAN", 2 },
+  { "STRATEGY_OUTCOME_FOLLOW_UP_MEETING", 6 },
+  { "STRATEGY_OUTCOME_IMMEDIATE_LEGAL_ACTION", 5 },
+  { "STRATEGY_OUTCOME_NO_FURTHER_ACTION", 1 },
+  { "STRATEGY_OUTCOME_SECTION_47_JOINT", 3 },
+  { "STRATEGY_OUTCOME_SECTION_47_SINGLE", 4 },
+  { "STRATEGY_OUTCOME_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor hsb__intake__v1__strategy_outcome__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.StrategyOutcome",
+  "StrategyOutcome",
+  "Hsb__Intake__V1__StrategyOutcome",
+  "hsb.intake.v1",
+  7,
+  hsb__intake__v1__strategy_outcome__enum_values_by_number,
+  7,
+  hsb__intake__v1__strategy_outcome__enum_values_by_name,
+  1,
+  hsb__intake__v1__strategy_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -25,6 +25,9 @@ typedef struct Hsb__Intake__V1__ScreeningResult Hsb__Intake__V1__ScreeningResult
 typedef struct Hsb__Intake__V1__GetReferralRequest Hsb__Intake__V1__GetReferralRequest;
 typedef struct Hsb__Intake__V1__ReferralView Hsb__Intake__V1__ReferralView;
 typedef struct Hsb__Intake__V1__ConsultationRequest Hsb__Intake__V1__ConsultationRequest;
+typedef struct Hsb__Intake__V1__Invitee Hsb__Intake__V1__Invitee;
+typedef struct Hsb__Intake__V1__RecordStrategyMeetingRequest Hsb__Intake__V1__RecordStrategyMeetingRequest;
+typedef struct Hsb__Intake__V1__MeetingRecord Hsb__Intake__V1__MeetingRecord;
 
 
 /* --- enums --- */
@@ -72,6 +75,19 @@ typedef enum _Hsb__Intake__V1__YouthProducedImages {
   HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES__YOUTH_PRODUCED_IMAGES_ADULT_INVOLVED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES)
 } Hsb__Intake__V1__YouthProducedImages;
+/*
+ * What an HSB strategy meeting decided (STR-04).
+ */
+typedef enum _Hsb__Intake__V1__StrategyOutcome {
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_UNSPECIFIED = 0,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_NO_FURTHER_ACTION = 1,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_DIVERSION_PLAN = 2,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_SECTION_47_JOINT = 3,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_SECTION_47_SINGLE = 4,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_IMMEDIATE_LEGAL_ACTION = 5,
+  HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_FOLLOW_UP_MEETING = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__STRATEGY_OUTCOME)
+} Hsb__Intake__V1__StrategyOutcome;
 
 /* --- messages --- */
 
@@ -293,6 +309,90 @@ struct  Hsb__Intake__V1__ConsultationRequest
     , 0, 0,NULL, 0,NULL, 0, 0, 0, 0, 0 }
 
 
+/*
+ * Someone invited to a meeting (STR-01, STR-03).
+ */
+struct  Hsb__Intake__V1__Invitee
+{
+  ProtobufCMessage base;
+  /*
+   * "social-care", "youth-justice", "police", "health", "education", "camhs", "referrer", "parents", ...
+   */
+  /*
+   * required
+   */
+  char *role;
+  protobuf_c_boolean attended;
+  protobuf_c_boolean written_report;
+  /*
+   * For a school: its pupil's subject id.
+   */
+  char *pupil_subject_id;
+};
+#define HSB__INTAKE__V1__INVITEE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__invitee__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * An HSB strategy meeting about one or more children of a referral (STR-01 to STR-04, STR-09).
+ */
+struct  Hsb__Intake__V1__RecordStrategyMeetingRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *referral_id;
+  /*
+   * required
+   */
+  size_t n_subject_ids;
+  char **subject_ids;
+  /*
+   * required
+   */
+  char *chair_role;
+  /*
+   * required
+   */
+  size_t n_invitees;
+  Hsb__Intake__V1__Invitee **invitees;
+  /*
+   * required
+   */
+  Hsb__Intake__V1__StrategyOutcome outcome;
+  Hsb__Common__V1__Date *follow_up_date;
+  protobuf_c_boolean significant_harm;
+  protobuf_c_boolean safety_plan_agreed;
+  protobuf_c_boolean aim_appropriate;
+  /*
+   * "social-care" or "youth-justice".
+   */
+  char *aim_lead;
+  int32_t aim_timescale_weeks;
+  protobuf_c_boolean mappa_referral_considered;
+  protobuf_c_boolean exploitation_referral_considered;
+  protobuf_c_boolean many_children;
+};
+#define HSB__INTAKE__V1__RECORD_STRATEGY_MEETING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__record_strategy_meeting_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_UNSPECIFIED, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+struct  Hsb__Intake__V1__MeetingRecord
+{
+  ProtobufCMessage base;
+  char *record_id;
+  char *referral_id;
+  Hsb__Common__V1__Decision *decision;
+  int64_t version;
+};
+#define HSB__INTAKE__V1__MEETING_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__meeting_record__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0 }
+
+
 /* Hsb__Intake__V1__Behaviour methods */
 void   hsb__intake__v1__behaviour__init
                      (Hsb__Intake__V1__Behaviour         *message);
@@ -464,6 +564,63 @@ Hsb__Intake__V1__ConsultationRequest *
 void   hsb__intake__v1__consultation_request__free_unpacked
                      (Hsb__Intake__V1__ConsultationRequest *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__Invitee methods */
+void   hsb__intake__v1__invitee__init
+                     (Hsb__Intake__V1__Invitee         *message);
+size_t hsb__intake__v1__invitee__get_packed_size
+                     (const Hsb__Intake__V1__Invitee   *message);
+size_t hsb__intake__v1__invitee__pack
+                     (const Hsb__Intake__V1__Invitee   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__invitee__pack_to_buffer
+                     (const Hsb__Intake__V1__Invitee   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__Invitee *
+       hsb__intake__v1__invitee__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__invitee__free_unpacked
+                     (Hsb__Intake__V1__Invitee *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__RecordStrategyMeetingRequest methods */
+void   hsb__intake__v1__record_strategy_meeting_request__init
+                     (Hsb__Intake__V1__RecordStrategyMeetingRequest         *message);
+size_t hsb__intake__v1__record_strategy_meeting_request__get_packed_size
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest   *message);
+size_t hsb__intake__v1__record_strategy_meeting_request__pack
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__record_strategy_meeting_request__pack_to_buffer
+                     (const Hsb__Intake__V1__RecordStrategyMeetingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__RecordStrategyMeetingRequest *
+       hsb__intake__v1__record_strategy_meeting_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__record_strategy_meeting_request__free_unpacked
+                     (Hsb__Intake__V1__RecordStrategyMeetingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__MeetingRecord methods */
+void   hsb__intake__v1__meeting_record__init
+                     (Hsb__Intake__V1__MeetingRecord         *message);
+size_t hsb__intake__v1__meeting_record__get_packed_size
+                     (const Hsb__Intake__V1__MeetingRecord   *message);
+size_t hsb__intake__v1__meeting_record__pack
+                     (const Hsb__Intake__V1__MeetingRecord   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__meeting_record__pack_to_buffer
+                     (const Hsb__Intake__V1__MeetingRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__MeetingRecord *
+       hsb__intake__v1__meeting_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__meeting_record__free_unpacked
+                     (Hsb__Intake__V1__MeetingRecord *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Intake__V1__Behaviour_Closure)
@@ -493,6 +650,15 @@ typedef void (*Hsb__Intake__V1__ReferralView_Closure)
 typedef void (*Hsb__Intake__V1__ConsultationRequest_Closure)
                  (const Hsb__Intake__V1__ConsultationRequest *message,
                   void *closure_data);
+typedef void (*Hsb__Intake__V1__Invitee_Closure)
+                 (const Hsb__Intake__V1__Invitee *message,
+                  void *closure_data);
+typedef void (*Hsb__Intake__V1__RecordStrategyMeetingRequest_Closure)
+                 (const Hsb__Intake__V1__RecordStrategyMeetingRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Intake__V1__MeetingRecord_Closure)
+                 (const Hsb__Intake__V1__MeetingRecord *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -503,6 +669,7 @@ extern const ProtobufCEnumDescriptor    hsb__intake__v1__harm_indicator__descrip
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__answer__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__parents_told__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__youth_produced_images__descriptor;
+extern const ProtobufCEnumDescriptor    hsb__intake__v1__strategy_outcome__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__behaviour__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__person_harmed__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor;
@@ -512,6 +679,9 @@ extern const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descr
 extern const ProtobufCMessageDescriptor hsb__intake__v1__get_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__referral_view__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__consultation_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__invitee__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__record_strategy_meeting_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__meeting_record__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -1,0 +1,92 @@
+import Foundation
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBStorage
+import HSBWire
+
+extension IntakeService {
+    public static let recordStrategyMeeting = "hsb.intake.v1.Intake/RecordStrategyMeeting"
+    static let meetingKind = "strategy-meeting"
+
+    static let outcomes: [IntakeV1.StrategyOutcome: StrategyOutcome] = [
+        .noFurtherAction: .noFurtherAction, .diversionPlan: .diversionPlan, .section47Joint: .section47Joint,
+        .section47Single: .section47Single, .immediateLegalAction: .immediateLegalAction, .followUpMeeting: .followUpMeeting,
+    ]
+
+    /// STR-01 to STR-04, STR-09, INF-07: records a strategy meeting about children of a stored
+    /// referral, checked against the procedure, with the work it sets going.
+    static func meeting(_ payload: [UInt8], context: RequestContext, resources: ServiceResources, rules: StrategyMeetingRules) async throws -> [UInt8]
+    {
+        let request: IntakeV1.RecordStrategyMeetingRequest
+        do throws(WireError) { request = try IntakeV1.RecordStrategyMeetingRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
+        let caller = context.caller!
+        let now = resources.clock.nowUnixMillis()
+        guard let outcome = outcomes[request.outcome] else { throw RPCError(.invalidArgument, "outcome is unspecified") }
+        var followUp: CivilDate?
+        if let date = request.followUpDate {
+            guard let civil = CivilDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) else {
+                throw RPCError(.invalidArgument, "follow_up_date is not a date")
+            }
+            followUp = civil
+        }
+        var aimLead: LeadAgency?
+        if !request.aimLead.isEmpty {
+            guard let lead = LeadAgency(rawValue: request.aimLead) else {
+                throw RPCError(.invalidArgument, "aim_lead must be social-care or youth-justice")
+            }
+            aimLead = lead
+        }
+        var meeting = StrategyMeeting(
+            subjectIDs: request.subjectIds, heldAt: Instant(unixMillis: now), chairRole: request.chairRole,
+            invitees: request.invitees.map {
+                Invitee(
+                    role: $0.role, attended: $0.attended, writtenReport: $0.writtenReport,
+                    pupilSubjectID: $0.pupilSubjectId.isEmpty ? nil : $0.pupilSubjectId)
+            },
+            outcome: outcome, significantHarm: request.significantHarm, safetyPlanAgreed: request.safetyPlanAgreed,
+            aimAppropriate: request.aimAppropriate,
+            mappaReferralConsidered: request.mappaReferralConsidered, exploitationReferralConsidered: request.exploitationReferralConsidered)
+        meeting.followUpDate = followUp
+        meeting.aimLead = aimLead
+        meeting.aimTimescaleWeeks = request.aimTimescaleWeeks > 0 ? Int(request.aimTimescaleWeeks) : nil
+        meeting.manyChildren = request.manyChildren
+        let plan: WorkPlan
+        do throws(ScreeningInputError) { plan = try rules.record(meeting) } catch {
+            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
+        }
+        let id = ServiceResources.newID("meeting")
+        let result = IntakeV1.MeetingRecord(
+            recordId: id, referralId: request.referralId,
+            decision: DecisionWire.decision(plan, outcome: outcome.rawValue, subjects: request.subjectIds), version: 1)
+        let reply = try result.encoded()
+        let store = resources.store
+        let body = StoredReply(reply: reply, recordedBy: caller.agency.name).json()
+        let outcomeOfWrite = try await resources.blocking {
+            try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordStrategyMeeting, now: now) {
+                tx throws(RecordStoreError) -> [UInt8] in
+                guard let referral = try tx.get(kind: referralKind, id: request.referralId) else {
+                    throw .notFound(kind: referralKind, id: request.referralId)
+                }
+                let subjects = subjectsOf(referral)
+                if let stranger = request.subjectIds.first(where: { !subjects.contains($0) }) {
+                    throw .notFound(kind: "subject of \(request.referralId)", id: stranger)
+                }
+                _ = try tx.insert(kind: meetingKind, id: id, subjectID: request.referralId, body: body)
+                try tx.logAccess(
+                    agency: caller.agency.name, user: caller.user, action: .write, kind: meetingKind, recordID: id,
+                    purpose: context.purpose.isEmpty ? "strategy meeting" : context.purpose, requestID: String(context.requestID))
+                return reply
+            }
+        }
+        return outcomeOfWrite.reply
+    }
+
+    /// The subject ids a stored referral is about: the child and each person harmed.
+    static func subjectsOf(_ record: StoredRecord) -> Set<String> {
+        guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)),
+            let referral = try? IntakeV1.Referral(decoding: [UInt8](stored.referral))
+        else { return [record.subjectID] }
+        return Set([referral.child?.subjectID].compactMap { $0 } + referral.personsHarmed.compactMap { $0.subject?.subjectID })
+    }
+}
