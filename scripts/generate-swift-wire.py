@@ -52,13 +52,25 @@ def camel(name, upper=False):
 
 
 def c_snake(name):
-    """protobuf-c's lower-case form of a CamelCase name."""
+    """protobuf-c's lower-case form of a CamelCase name: an underscore before each run of capitals."""
     out = ""
-    for i, ch in enumerate(name):
-        if ch.isupper() and i > 0 and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
-            out += "_"
-        out += ch.lower()
+    was_upper = True
+    for ch in name:
+        if ch.isupper():
+            if not was_upper:
+                out += "_"
+            out += ch.lower()
+            was_upper = True
+        else:
+            out += ch
+            was_upper = False
     return out
+
+
+def enum_prefix(name):
+    """The conventional prefix of an enum's values: AIMAction -> AIM_ACTION_."""
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", spaced).upper() + "_"
 
 
 def c_prefix(package):
@@ -166,7 +178,7 @@ def generate(path, known):
         w("")
         for d in e["doc"]:
             w(f"/// {d}")
-        prefix = c_snake(e["name"]).upper() + "_"
+        prefix = enum_prefix(e["name"])
         w(f"extension {ns} {{")
         w(f"    public enum {e['name']}: Int32, Sendable, Hashable, CaseIterable, Codable {{")
         for value, number in e["values"]:
@@ -199,7 +211,7 @@ def generate(path, known):
                 for e in enums:
                     if f"{package}.{e['name']}" == full_enum:
                         first = e["values"][0][0]
-                        prefix = c_snake(e["name"]).upper() + "_"
+                        prefix = enum_prefix(e["name"])
                         default = "." + camel(first[len(prefix):] if first.startswith(prefix) else first)
                 if default is None:
                     default = ".unspecified"

@@ -25,7 +25,7 @@ public enum YouthJusticeService {
         let routing = PoliceDecisionRouting(profile: profile, deadlines: deadlines)
         let planning = YouthJusticePlanning(profile: profile, deadlines: deadlines)
         @Sendable func now() -> Instant { Instant(unixMillis: resources.clock.nowUnixMillis()) }
-        return [
+        return aimHandlers(resources, profile: profile, deadlines: deadlines) + [
             MethodHandler(method: recordPoliceDecision, policy: writers) { context, payload in
                 let request = try decode(YouthjusticeV1.RecordPoliceDecisionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())

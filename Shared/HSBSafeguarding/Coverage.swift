@@ -61,8 +61,8 @@ public enum RuleCoverage {
         here("YJ-01", "AgeRules.inYouthJusticeRange", "PoliceDecisionRouting.route"),
         here("YJ-02", "PoliceDecisionRouting.route"),
         here("YJ-03", "ReferralScreening.screen"),
-        here("YJ-04", "AIMAssignment", "ProcedureProfile.aimLeadOnConcernRoute"),
-        here("YJ-05", "AgeRules.inAIMRange", "PoliceDecisionRouting.route"),
+        here("YJ-04", "AIMAssignment", "ProcedureProfile.aimLeadOnConcernRoute", "AIMRules"),
+        here("YJ-05", "AgeRules.inAIMRange", "PoliceDecisionRouting.route", "AIMRules", "AIMReportSection"),
         here("YJ-06", "PoliceDecisionRouting.route"),
         here("YJ-07", "OutOfCourtDisposal", "PoliceDecisionRouting.route"),
         service(

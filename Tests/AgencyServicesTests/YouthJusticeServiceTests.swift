@@ -127,3 +127,83 @@ struct YouthJusticeServiceTests {
         await calderdale.stop()
     }
 }
+
+@Suite("AIM assessments over loopback: versions, lead duties, the report")
+struct AIMAssessmentServiceTests {
+    @Test("YJ-04 YJ-05: an AIM assessment moves on step by step; a stale version is refused and changes nothing", arguments: TestStore.allCases)
+    func lifecycle(_ store: TestStore) async throws {
+        let server = try await startYouthJustice(store)
+        let social = server.client(.socialCare)
+        let yj = server.client(.youthJustice)
+        let started = try await social.call(
+            YouthJusticeService.startAIMAssessment,
+            YouthjusticeV1.StartAIMAssessmentRequest(
+                youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8),
+            as: YouthjusticeV1.AIMRecord.self)
+        #expect(started.lead == "social-care" && started.coWorker == "youth-justice" && started.stage == "planned" && started.version == 1)
+        func update(
+            _ client: RPCClient, _ version: Int64, _ action: YouthjusticeV1.AIMAction, consent: Bool = false, sections: [String] = []
+        )
+            async throws -> YouthjusticeV1.AIMRecord
+        {
+            try await client.call(
+                YouthJusticeService.updateAIMAssessment,
+                YouthjusticeV1.UpdateAIMAssessmentRequest(
+                    recordId: started.recordId, expectedVersion: version, action: action, consentGiven: consent, reportSections: sections),
+                as: YouthjusticeV1.AIMRecord.self)
+        }
+        await #expect(throws: RPCError(.failedPrecondition, "the lead agency (social-care) obtains consent; the co-worker does not (YJ-04)")) {
+            try await update(yj, 1, .recordConsent, consent: true)
+        }
+        let consented = try await update(social, 1, .recordConsent, consent: true)
+        #expect(consented.version == 2 && consented.consent == "given" && consented.stage == "underway")
+        await #expect(
+            throws: RPCError(
+                .aborted,
+                "aim-assessment \(started.recordId) changed since it was read (your version 1, now 2); read it again and reapply your change")
+        ) {
+            try await update(yj, 1, .proceedWithoutEngagement)
+        }
+        await #expect(throws: RPCError.self) { try await update(yj, 2, .completeReport, sections: ["details", "context"]) }
+        let all = AIMRecordSections.all
+        let complete = try await update(yj, 2, .completeReport, sections: all)
+        #expect(complete.version == 3 && complete.stage == "report-complete" && complete.reportSections == all)
+        let shared = try await update(social, 3, .shareReport)
+        #expect(shared.stage == "report-shared" && shared.version == 4)
+        let log = try server.accessLog("aim-assessment", recordID: started.recordId)
+        #expect(log.map(\.agency) == ["social-care", "social-care", "youth-justice", "social-care"])
+        await #expect(throws: RPCError(.permissionDenied, "agency police may not call hsb.youthjustice.v1.YouthJustice/StartAIMAssessment")) {
+            try await server.client(.police).call(
+                YouthJusticeService.startAIMAssessment,
+                YouthjusticeV1.StartAIMAssessmentRequest(
+                    youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8),
+                as: YouthjusticeV1.AIMRecord.self)
+        }
+        await server.stop()
+    }
+
+    @Test("YJ-04 YJ-05: an untrained lead or a child of 11 cannot start one", arguments: TestStore.allCases)
+    func refusedStart(_ store: TestStore) async throws {
+        let server = try await startYouthJustice(store)
+        await #expect(
+            throws: RPCError(
+                .invalidArgument,
+                "aged 11: an AIM assessment is for young people aged 12 to 17 (YJ-05); the lead assessor must be trained in AIM: only trained assessors lead (YJ-04)"
+            )
+        ) {
+            try await server.client(.socialCare).call(
+                YouthJusticeService.startAIMAssessment,
+                YouthjusticeV1.StartAIMAssessmentRequest(youngPerson: youngPerson(age: 11), route: "concern", timescaleWeeks: 8),
+                as: YouthjusticeV1.AIMRecord.self)
+        }
+        #expect(try server.records("aim-assessment", subjectID: "yp-1").isEmpty)
+        await server.stop()
+    }
+}
+
+enum AIMRecordSections {
+    static let all = [
+        "details", "context", "overview-of-the-aim3-model", "aim3-assessment", "intervention-and-safety-planning", "conclusion-and-recommendations",
+        "author-and-date",
+    ]
+}

@@ -129,3 +129,53 @@ struct AgencyRulesTests {
         #expect(CamhsRules.aimDuplicationPrompt(camhsAssessmentAgreed: false, aimAssessmentComplete: false) == nil)
     }
 }
+
+@Suite("AIM assessment lifecycle")
+struct AIMLifecycleTests {
+    func start(route: CaseRoute = .concern, age: Int = 14, trained: Bool = true) throws -> AIMAssessment {
+        try AIMRules.start(
+            subjectID: "c", age: age, route: route, openToYouthJustice: false, leadAssessorTrained: trained, timescaleWeeks: 8, at: monday,
+            profile: .camden, deadlines: DeadlineCalculator())
+    }
+
+    @Test("YJ-04 YJ-05: only trained assessors lead, only 12 to 17; the lead and timescale come from the route")
+    func starting() throws {
+        let assessment = try start()
+        #expect(assessment.lead == .socialCare && assessment.coWorker == .youthJustice)
+        #expect(assessment.due.date == date("2027-01-11"))
+        #expect(try start(route: .criminalJustice).lead == .youthJustice)
+        #expect(
+            throws: ScreeningInputError(problems: [
+                "aged 11: an AIM assessment is for young people aged 12 to 17 (YJ-05)",
+                "the lead assessor must be trained in AIM: only trained assessors lead (YJ-04)",
+            ])
+        ) { try start(age: 11, trained: false) }
+    }
+
+    @Test("YJ-04: the lead obtains consent and shares the report; the co-worker does neither")
+    func leadDuties() throws {
+        let assessment = try start()
+        #expect(throws: ScreeningInputError(problems: ["the lead agency (social-care) obtains consent; the co-worker does not (YJ-04)"])) {
+            try AIMRules.apply(.recordConsent(given: true), by: .youthJustice, to: assessment)
+        }
+        var next = try AIMRules.apply(.recordConsent(given: true), by: .socialCare, to: assessment)
+        next = try AIMRules.apply(.completeReport(sections: Set(AIMReportSection.allCases)), by: .youthJustice, to: next)
+        #expect(throws: ScreeningInputError.self) { try AIMRules.apply(.shareReport, by: .youthJustice, to: next) }
+        #expect(try AIMRules.apply(.shareReport, by: .socialCare, to: next).stage == .reportShared)
+    }
+
+    @Test("YJ-05: it may proceed on best available information; the report must have every section")
+    func denialAndSections() throws {
+        var assessment = try AIMRules.apply(.recordConsent(given: false), by: .socialCare, to: try start())
+        #expect(assessment.stage == .planned)
+        assessment = try AIMRules.apply(.proceedWithoutEngagement, by: .youthJustice, to: assessment)
+        #expect(assessment.stage == .underway && assessment.onBestAvailableInformation)
+        #expect(
+            throws: ScreeningInputError(problems: ["the report lacks: overview-of-the-aim3-model, author-and-date (YJ-05)"])
+        ) {
+            try AIMRules.apply(
+                .completeReport(sections: [.details, .context, .aim3Assessment, .interventionAndSafetyPlanning, .conclusionAndRecommendations]),
+                by: .socialCare, to: assessment)
+        }
+    }
+}

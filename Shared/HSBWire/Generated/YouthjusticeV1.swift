@@ -36,6 +36,16 @@ extension YouthjusticeV1 {
     }
 }
 
+extension YouthjusticeV1 {
+    public enum AIMAction: Int32, Sendable, Hashable, CaseIterable, Codable {
+        case unspecified = 0
+        case recordConsent = 1
+        case proceedWithoutEngagement = 2
+        case completeReport = 3
+        case shareReport = 4
+    }
+}
+
 /// The young person a request is about; the age is taken at behaviour_date (else today).
 extension YouthjusticeV1 {
     public struct YoungPerson: Sendable, Hashable {
@@ -529,12 +539,228 @@ extension YouthjusticeV1.Plans: WireMessage, CBacked {
     }
 }
 
+/// Starts an AIM assessment (YJ-04, YJ-05).
+extension YouthjusticeV1 {
+    public struct StartAIMAssessmentRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        /// "criminal-justice" or "concern".
+        public var route: String
+        public var leadAssessorTrained: Bool
+        /// As agreed at the strategy meeting.
+        public var timescaleWeeks: Int32
+
+        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, route: String = "", leadAssessorTrained: Bool = false, timescaleWeeks: Int32 = 0)
+        {
+            self.youngPerson = youngPerson
+            self.route = route
+            self.leadAssessorTrained = leadAssessorTrained
+            self.timescaleWeeks = timescaleWeeks
+        }
+    }
+}
+
+extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Youthjustice__V1__StartAIMAssessmentRequest
+    public static let protoName = "hsb.youthjustice.v1.StartAIMAssessmentRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__start_aimassessment_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__start_aimassessment_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__youthjustice__v1__start_aimassessment_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__youthjustice__v1__start_aimassessment_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__youthjustice__v1__start_aimassessment_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        if let youngPerson { m.pointee.young_person = try arena.message(youngPerson) }
+        m.pointee.route = try arena.cString(route, field: "\(Self.protoName).route")
+        m.pointee.lead_assessor_trained = leadAssessorTrained ? 1 : 0
+        m.pointee.timescale_weeks = timescaleWeeks
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            youngPerson: try CCodec.message(YouthjusticeV1.YoungPerson.self, m.pointee.young_person),
+            route: try CCodec.string(m.pointee.route, field: "\(Self.protoName).route"),
+            leadAssessorTrained: m.pointee.lead_assessor_trained != 0,
+            timescaleWeeks: m.pointee.timescale_weeks
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(youngPerson != nil, "young_person")
+        required.require(!route.isEmpty, "route")
+        required.require(timescaleWeeks != 0, "timescale_weeks")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// One step of an AIM assessment, based on the version the caller last read.
+extension YouthjusticeV1 {
+    public struct UpdateAIMAssessmentRequest: Sendable, Hashable {
+        public var recordId: String
+        public var expectedVersion: Int64
+        public var action: YouthjusticeV1.AIMAction
+        public var consentGiven: Bool
+        /// For AIM_ACTION_COMPLETE_REPORT: "details", "context", "overview-of-the-aim3-model",
+        /// "aim3-assessment", "intervention-and-safety-planning", "conclusion-and-recommendations",
+        /// "author-and-date".
+        public var reportSections: [String]
+
+        public init(
+            recordId: String = "", expectedVersion: Int64 = 0, action: YouthjusticeV1.AIMAction = .unspecified, consentGiven: Bool = false,
+            reportSections: [String] = []
+        ) {
+            self.recordId = recordId
+            self.expectedVersion = expectedVersion
+            self.action = action
+            self.consentGiven = consentGiven
+            self.reportSections = reportSections
+        }
+    }
+}
+
+extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest
+    public static let protoName = "hsb.youthjustice.v1.UpdateAIMAssessmentRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__update_aimassessment_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__update_aimassessment_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__youthjustice__v1__update_aimassessment_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__youthjustice__v1__update_aimassessment_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__youthjustice__v1__update_aimassessment_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
+        m.pointee.expected_version = expectedVersion
+        m.pointee.action = Hsb__Youthjustice__V1__AIMAction(rawValue: UInt32(bitPattern: action.rawValue))
+        m.pointee.consent_given = consentGiven ? 1 : 0
+        (m.pointee.n_report_sections, m.pointee.report_sections) = try arena.strings(reportSections, field: "\(Self.protoName).report_sections")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
+            expectedVersion: m.pointee.expected_version,
+            action: try CCodec.enumValue(m.pointee.action.rawValue, field: "\(Self.protoName).action"),
+            consentGiven: m.pointee.consent_given != 0,
+            reportSections: try CCodec.strings(m.pointee.n_report_sections, m.pointee.report_sections, field: "\(Self.protoName).report_sections")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!recordId.isEmpty, "record_id")
+        required.require(expectedVersion != 0, "expected_version")
+        required.require(action.rawValue != 0, "action")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct AIMRecord: Sendable, Hashable {
+        public var recordId: String
+        public var subjectId: String
+        public var lead: String
+        public var coWorker: String
+        public var stage: String
+        /// "given", "refused" or empty.
+        public var consent: String
+        public var onBestAvailableInformation: Bool
+        public var reportSections: [String]
+        public var due: Deadline?
+        public var version: Int64
+        public var citations: [RuleCitation]
+
+        public init(
+            recordId: String = "", subjectId: String = "", lead: String = "", coWorker: String = "", stage: String = "", consent: String = "",
+            onBestAvailableInformation: Bool = false, reportSections: [String] = [], due: Deadline? = nil, version: Int64 = 0,
+            citations: [RuleCitation] = []
+        ) {
+            self.recordId = recordId
+            self.subjectId = subjectId
+            self.lead = lead
+            self.coWorker = coWorker
+            self.stage = stage
+            self.consent = consent
+            self.onBestAvailableInformation = onBestAvailableInformation
+            self.reportSections = reportSections
+            self.due = due
+            self.version = version
+            self.citations = citations
+        }
+    }
+}
+
+extension YouthjusticeV1.AIMRecord: WireMessage, CBacked {
+    typealias CMessage = Hsb__Youthjustice__V1__AIMRecord
+    public static let protoName = "hsb.youthjustice.v1.AIMRecord"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__aimrecord__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__aimrecord__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__aimrecord__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__youthjustice__v1__aimrecord__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__youthjustice__v1__aimrecord__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.lead = try arena.cString(lead, field: "\(Self.protoName).lead")
+        m.pointee.co_worker = try arena.cString(coWorker, field: "\(Self.protoName).co_worker")
+        m.pointee.stage = try arena.cString(stage, field: "\(Self.protoName).stage")
+        m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
+        m.pointee.on_best_available_information = onBestAvailableInformation ? 1 : 0
+        (m.pointee.n_report_sections, m.pointee.report_sections) = try arena.strings(reportSections, field: "\(Self.protoName).report_sections")
+        if let due { m.pointee.due = try arena.message(due) }
+        m.pointee.version = version
+        (m.pointee.n_citations, m.pointee.citations) = try arena.messages(citations)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            lead: try CCodec.string(m.pointee.lead, field: "\(Self.protoName).lead"),
+            coWorker: try CCodec.string(m.pointee.co_worker, field: "\(Self.protoName).co_worker"),
+            stage: try CCodec.string(m.pointee.stage, field: "\(Self.protoName).stage"),
+            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
+            onBestAvailableInformation: m.pointee.on_best_available_information != 0,
+            reportSections: try CCodec.strings(m.pointee.n_report_sections, m.pointee.report_sections, field: "\(Self.protoName).report_sections"),
+            due: try CCodec.message(Deadline.self, m.pointee.due),
+            version: m.pointee.version,
+            citations: try CCodec.messages(RuleCitation.self, m.pointee.n_citations, m.pointee.citations, field: "\(Self.protoName).citations")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension YouthjusticeV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         YouthjusticeV1.YoungPerson.cMessageSize, YouthjusticeV1.RecordPoliceDecisionRequest.cMessageSize,
         YouthjusticeV1.RecordCourtOutcomeRequest.cMessageSize, YouthjusticeV1.ReferToPanelRequest.cMessageSize,
         YouthjusticeV1.PlanReleaseRequest.cMessageSize, YouthjusticeV1.RecordAdmissionRequest.cMessageSize, YouthjusticeV1.PlanResult.cMessageSize,
-        YouthjusticeV1.GetPlansRequest.cMessageSize, YouthjusticeV1.Plans.cMessageSize,
+        YouthjusticeV1.GetPlansRequest.cMessageSize, YouthjusticeV1.Plans.cMessageSize, YouthjusticeV1.StartAIMAssessmentRequest.cMessageSize,
+        YouthjusticeV1.UpdateAIMAssessmentRequest.cMessageSize, YouthjusticeV1.AIMRecord.cMessageSize,
     ]
 }

@@ -412,6 +412,141 @@ void   hsb__youthjustice__v1__plans__free_unpacked
   assert(message->base.descriptor == &hsb__youthjustice__v1__plans__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__youthjustice__v1__start_aimassessment_request__init
+                     (Hsb__Youthjustice__V1__StartAIMAssessmentRequest         *message)
+{
+  static const Hsb__Youthjustice__V1__StartAIMAssessmentRequest init_value = HSB__YOUTHJUSTICE__V1__START_AIMASSESSMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__youthjustice__v1__start_aimassessment_request__get_packed_size
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__start_aimassessment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__youthjustice__v1__start_aimassessment_request__pack
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__start_aimassessment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__youthjustice__v1__start_aimassessment_request__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__start_aimassessment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Youthjustice__V1__StartAIMAssessmentRequest *
+       hsb__youthjustice__v1__start_aimassessment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Youthjustice__V1__StartAIMAssessmentRequest *)
+     protobuf_c_message_unpack (&hsb__youthjustice__v1__start_aimassessment_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__youthjustice__v1__start_aimassessment_request__free_unpacked
+                     (Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__youthjustice__v1__start_aimassessment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__youthjustice__v1__update_aimassessment_request__init
+                     (Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest         *message)
+{
+  static const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest init_value = HSB__YOUTHJUSTICE__V1__UPDATE_AIMASSESSMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__youthjustice__v1__update_aimassessment_request__get_packed_size
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__update_aimassessment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__youthjustice__v1__update_aimassessment_request__pack
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__update_aimassessment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__youthjustice__v1__update_aimassessment_request__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__update_aimassessment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *
+       hsb__youthjustice__v1__update_aimassessment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *)
+     protobuf_c_message_unpack (&hsb__youthjustice__v1__update_aimassessment_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__youthjustice__v1__update_aimassessment_request__free_unpacked
+                     (Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__youthjustice__v1__update_aimassessment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__youthjustice__v1__aimrecord__init
+                     (Hsb__Youthjustice__V1__AIMRecord         *message)
+{
+  static const Hsb__Youthjustice__V1__AIMRecord init_value = HSB__YOUTHJUSTICE__V1__AIMRECORD__INIT;
+  *message = init_value;
+}
+size_t hsb__youthjustice__v1__aimrecord__get_packed_size
+                     (const Hsb__Youthjustice__V1__AIMRecord *message)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__aimrecord__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__youthjustice__v1__aimrecord__pack
+                     (const Hsb__Youthjustice__V1__AIMRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__aimrecord__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__youthjustice__v1__aimrecord__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__AIMRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__youthjustice__v1__aimrecord__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Youthjustice__V1__AIMRecord *
+       hsb__youthjustice__v1__aimrecord__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Youthjustice__V1__AIMRecord *)
+     protobuf_c_message_unpack (&hsb__youthjustice__v1__aimrecord__descriptor,
+                                allocator, len, data);
+}
+void   hsb__youthjustice__v1__aimrecord__free_unpacked
+                     (Hsb__Youthjustice__V1__AIMRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__youthjustice__v1__aimrecord__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__youthjustice__v1__young_person__field_descriptors[4] =
 {
   {
@@ -1040,6 +1175,341 @@ const ProtobufCMessageDescriptor hsb__youthjustice__v1__plans__descriptor =
   (ProtobufCMessageInit) hsb__youthjustice__v1__plans__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor hsb__youthjustice__v1__start_aimassessment_request__field_descriptors[4] =
+{
+  {
+    "young_person",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__StartAIMAssessmentRequest, young_person),
+    &hsb__youthjustice__v1__young_person__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "route",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__StartAIMAssessmentRequest, route),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_assessor_trained",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__StartAIMAssessmentRequest, lead_assessor_trained),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timescale_weeks",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__StartAIMAssessmentRequest, timescale_weeks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__youthjustice__v1__start_aimassessment_request__field_indices_by_name[] = {
+  2,   /* field[2] = lead_assessor_trained */
+  1,   /* field[1] = route */
+  3,   /* field[3] = timescale_weeks */
+  0,   /* field[0] = young_person */
+};
+static const ProtobufCIntRange hsb__youthjustice__v1__start_aimassessment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__youthjustice__v1__start_aimassessment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.youthjustice.v1.StartAIMAssessmentRequest",
+  "StartAIMAssessmentRequest",
+  "Hsb__Youthjustice__V1__StartAIMAssessmentRequest",
+  "hsb.youthjustice.v1",
+  sizeof(Hsb__Youthjustice__V1__StartAIMAssessmentRequest),
+  4,
+  hsb__youthjustice__v1__start_aimassessment_request__field_descriptors,
+  hsb__youthjustice__v1__start_aimassessment_request__field_indices_by_name,
+  1,  hsb__youthjustice__v1__start_aimassessment_request__number_ranges,
+  (ProtobufCMessageInit) hsb__youthjustice__v1__start_aimassessment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__youthjustice__v1__update_aimassessment_request__field_descriptors[5] =
+{
+  {
+    "record_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, record_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, action),
+    &hsb__youthjustice__v1__aimaction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "consent_given",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, consent_given),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "report_sections",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, n_report_sections),
+    offsetof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest, report_sections),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__youthjustice__v1__update_aimassessment_request__field_indices_by_name[] = {
+  2,   /* field[2] = action */
+  3,   /* field[3] = consent_given */
+  1,   /* field[1] = expected_version */
+  0,   /* field[0] = record_id */
+  4,   /* field[4] = report_sections */
+};
+static const ProtobufCIntRange hsb__youthjustice__v1__update_aimassessment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor hsb__youthjustice__v1__update_aimassessment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.youthjustice.v1.UpdateAIMAssessmentRequest",
+  "UpdateAIMAssessmentRequest",
+  "Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest",
+  "hsb.youthjustice.v1",
+  sizeof(Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest),
+  5,
+  hsb__youthjustice__v1__update_aimassessment_request__field_descriptors,
+  hsb__youthjustice__v1__update_aimassessment_request__field_indices_by_name,
+  1,  hsb__youthjustice__v1__update_aimassessment_request__number_ranges,
+  (ProtobufCMessageInit) hsb__youthjustice__v1__update_aimassessment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__youthjustice__v1__aimrecord__field_descriptors[11] =
+{
+  {
+    "record_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, record_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subject_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, lead),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "co_worker",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, co_worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stage",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, stage),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "consent",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, consent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_best_available_information",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, on_best_available_information),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "report_sections",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, n_report_sections),
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, report_sections),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, due),
+    &hsb__common__v1__deadline__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "citations",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, n_citations),
+    offsetof(Hsb__Youthjustice__V1__AIMRecord, citations),
+    &hsb__common__v1__rule_citation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__youthjustice__v1__aimrecord__field_indices_by_name[] = {
+  10,   /* field[10] = citations */
+  3,   /* field[3] = co_worker */
+  5,   /* field[5] = consent */
+  8,   /* field[8] = due */
+  2,   /* field[2] = lead */
+  6,   /* field[6] = on_best_available_information */
+  0,   /* field[0] = record_id */
+  7,   /* field[7] = report_sections */
+  4,   /* field[4] = stage */
+  1,   /* field[1] = subject_id */
+  9,   /* field[9] = version */
+};
+static const ProtobufCIntRange hsb__youthjustice__v1__aimrecord__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor hsb__youthjustice__v1__aimrecord__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.youthjustice.v1.AIMRecord",
+  "AIMRecord",
+  "Hsb__Youthjustice__V1__AIMRecord",
+  "hsb.youthjustice.v1",
+  sizeof(Hsb__Youthjustice__V1__AIMRecord),
+  11,
+  hsb__youthjustice__v1__aimrecord__field_descriptors,
+  hsb__youthjustice__v1__aimrecord__field_indices_by_name,
+  1,  hsb__youthjustice__v1__aimrecord__number_ranges,
+  (ProtobufCMessageInit) hsb__youthjustice__v1__aimrecord__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue hsb__youthjustice__v1__police_decision__enum_values_by_number[7] =
 {
   { "POLICE_DECISION_UNSPECIFIED", "HSB__YOUTHJUSTICE__V1__POLICE_DECISION__POLICE_DECISION_UNSPECIFIED", 0 },
@@ -1140,5 +1610,39 @@ const ProtobufCEnumDescriptor hsb__youthjustice__v1__plea__descriptor =
   hsb__youthjustice__v1__plea__enum_values_by_name,
   1,
   hsb__youthjustice__v1__plea__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue hsb__youthjustice__v1__aimaction__enum_values_by_number[5] =
+{
+  { "AIM_ACTION_UNSPECIFIED", "HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_UNSPECIFIED", 0 },
+  { "AIM_ACTION_RECORD_CONSENT", "HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_RECORD_CONSENT", 1 },
+  { "AIM_ACTION_PROCEED_WITHOUT_ENGAGEMENT", "HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_PROCEED_WITHOUT_ENGAGEMENT", 2 },
+  { "AIM_ACTION_COMPLETE_REPORT", "HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_COMPLETE_REPORT", 3 },
+  { "AIM_ACTION_SHARE_REPORT", "HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_SHARE_REPORT", 4 },
+};
+static const ProtobufCIntRange hsb__youthjustice__v1__aimaction__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex hsb__youthjustice__v1__aimaction__enum_values_by_name[5] =
+{
+  { "AIM_ACTION_COMPLETE_REPORT", 3 },
+  { "AIM_ACTION_PROCEED_WITHOUT_ENGAGEMENT", 2 },
+  { "AIM_ACTION_RECORD_CONSENT", 1 },
+  { "AIM_ACTION_SHARE_REPORT", 4 },
+  { "AIM_ACTION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor hsb__youthjustice__v1__aimaction__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hsb.youthjustice.v1.AIMAction",
+  "AIMAction",
+  "Hsb__Youthjustice__V1__AIMAction",
+  "hsb.youthjustice.v1",
+  5,
+  hsb__youthjustice__v1__aimaction__enum_values_by_number,
+  5,
+  hsb__youthjustice__v1__aimaction__enum_values_by_name,
+  1,
+  hsb__youthjustice__v1__aimaction__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

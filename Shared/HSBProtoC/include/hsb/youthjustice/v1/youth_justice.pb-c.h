@@ -25,6 +25,9 @@ typedef struct Hsb__Youthjustice__V1__RecordAdmissionRequest Hsb__Youthjustice__
 typedef struct Hsb__Youthjustice__V1__PlanResult Hsb__Youthjustice__V1__PlanResult;
 typedef struct Hsb__Youthjustice__V1__GetPlansRequest Hsb__Youthjustice__V1__GetPlansRequest;
 typedef struct Hsb__Youthjustice__V1__Plans Hsb__Youthjustice__V1__Plans;
+typedef struct Hsb__Youthjustice__V1__StartAIMAssessmentRequest Hsb__Youthjustice__V1__StartAIMAssessmentRequest;
+typedef struct Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest;
+typedef struct Hsb__Youthjustice__V1__AIMRecord Hsb__Youthjustice__V1__AIMRecord;
 
 
 /* --- enums --- */
@@ -53,6 +56,14 @@ typedef enum _Hsb__Youthjustice__V1__Plea {
   HSB__YOUTHJUSTICE__V1__PLEA__PLEA_NOT_GUILTY = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__YOUTHJUSTICE__V1__PLEA)
 } Hsb__Youthjustice__V1__Plea;
+typedef enum _Hsb__Youthjustice__V1__AIMAction {
+  HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_UNSPECIFIED = 0,
+  HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_RECORD_CONSENT = 1,
+  HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_PROCEED_WITHOUT_ENGAGEMENT = 2,
+  HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_COMPLETE_REPORT = 3,
+  HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_SHARE_REPORT = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__YOUTHJUSTICE__V1__AIMACTION)
+} Hsb__Youthjustice__V1__AIMAction;
 
 /* --- messages --- */
 
@@ -218,6 +229,94 @@ struct  Hsb__Youthjustice__V1__Plans
 #define HSB__YOUTHJUSTICE__V1__PLANS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__youthjustice__v1__plans__descriptor) \
     , 0,NULL }
+
+
+/*
+ * Starts an AIM assessment (YJ-04, YJ-05).
+ */
+struct  Hsb__Youthjustice__V1__StartAIMAssessmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  Hsb__Youthjustice__V1__YoungPerson *young_person;
+  /*
+   * "criminal-justice" or "concern".
+   */
+  /*
+   * required
+   */
+  char *route;
+  protobuf_c_boolean lead_assessor_trained;
+  /*
+   * As agreed at the strategy meeting.
+   */
+  /*
+   * required
+   */
+  int32_t timescale_weeks;
+};
+#define HSB__YOUTHJUSTICE__V1__START_AIMASSESSMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__youthjustice__v1__start_aimassessment_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * One step of an AIM assessment, based on the version the caller last read.
+ */
+struct  Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *record_id;
+  /*
+   * required
+   */
+  int64_t expected_version;
+  /*
+   * required
+   */
+  Hsb__Youthjustice__V1__AIMAction action;
+  protobuf_c_boolean consent_given;
+  /*
+   * For AIM_ACTION_COMPLETE_REPORT: "details", "context", "overview-of-the-aim3-model",
+   * "aim3-assessment", "intervention-and-safety-planning", "conclusion-and-recommendations",
+   * "author-and-date".
+   */
+  size_t n_report_sections;
+  char **report_sections;
+};
+#define HSB__YOUTHJUSTICE__V1__UPDATE_AIMASSESSMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__youthjustice__v1__update_aimassessment_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, HSB__YOUTHJUSTICE__V1__AIMACTION__AIM_ACTION_UNSPECIFIED, 0, 0,NULL }
+
+
+struct  Hsb__Youthjustice__V1__AIMRecord
+{
+  ProtobufCMessage base;
+  char *record_id;
+  char *subject_id;
+  char *lead;
+  char *co_worker;
+  char *stage;
+  /*
+   * "given", "refused" or empty.
+   */
+  char *consent;
+  protobuf_c_boolean on_best_available_information;
+  size_t n_report_sections;
+  char **report_sections;
+  Hsb__Common__V1__Deadline *due;
+  int64_t version;
+  size_t n_citations;
+  Hsb__Common__V1__RuleCitation **citations;
+};
+#define HSB__YOUTHJUSTICE__V1__AIMRECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__youthjustice__v1__aimrecord__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, NULL, 0, 0,NULL }
 
 
 /* Hsb__Youthjustice__V1__YoungPerson methods */
@@ -391,6 +490,63 @@ Hsb__Youthjustice__V1__Plans *
 void   hsb__youthjustice__v1__plans__free_unpacked
                      (Hsb__Youthjustice__V1__Plans *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Youthjustice__V1__StartAIMAssessmentRequest methods */
+void   hsb__youthjustice__v1__start_aimassessment_request__init
+                     (Hsb__Youthjustice__V1__StartAIMAssessmentRequest         *message);
+size_t hsb__youthjustice__v1__start_aimassessment_request__get_packed_size
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest   *message);
+size_t hsb__youthjustice__v1__start_aimassessment_request__pack
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest   *message,
+                      uint8_t             *out);
+size_t hsb__youthjustice__v1__start_aimassessment_request__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Youthjustice__V1__StartAIMAssessmentRequest *
+       hsb__youthjustice__v1__start_aimassessment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__youthjustice__v1__start_aimassessment_request__free_unpacked
+                     (Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest methods */
+void   hsb__youthjustice__v1__update_aimassessment_request__init
+                     (Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest         *message);
+size_t hsb__youthjustice__v1__update_aimassessment_request__get_packed_size
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest   *message);
+size_t hsb__youthjustice__v1__update_aimassessment_request__pack
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest   *message,
+                      uint8_t             *out);
+size_t hsb__youthjustice__v1__update_aimassessment_request__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *
+       hsb__youthjustice__v1__update_aimassessment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__youthjustice__v1__update_aimassessment_request__free_unpacked
+                     (Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Youthjustice__V1__AIMRecord methods */
+void   hsb__youthjustice__v1__aimrecord__init
+                     (Hsb__Youthjustice__V1__AIMRecord         *message);
+size_t hsb__youthjustice__v1__aimrecord__get_packed_size
+                     (const Hsb__Youthjustice__V1__AIMRecord   *message);
+size_t hsb__youthjustice__v1__aimrecord__pack
+                     (const Hsb__Youthjustice__V1__AIMRecord   *message,
+                      uint8_t             *out);
+size_t hsb__youthjustice__v1__aimrecord__pack_to_buffer
+                     (const Hsb__Youthjustice__V1__AIMRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Youthjustice__V1__AIMRecord *
+       hsb__youthjustice__v1__aimrecord__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__youthjustice__v1__aimrecord__free_unpacked
+                     (Hsb__Youthjustice__V1__AIMRecord *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Youthjustice__V1__YoungPerson_Closure)
@@ -420,6 +576,15 @@ typedef void (*Hsb__Youthjustice__V1__GetPlansRequest_Closure)
 typedef void (*Hsb__Youthjustice__V1__Plans_Closure)
                  (const Hsb__Youthjustice__V1__Plans *message,
                   void *closure_data);
+typedef void (*Hsb__Youthjustice__V1__StartAIMAssessmentRequest_Closure)
+                 (const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest_Closure)
+                 (const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Youthjustice__V1__AIMRecord_Closure)
+                 (const Hsb__Youthjustice__V1__AIMRecord *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -429,6 +594,7 @@ typedef void (*Hsb__Youthjustice__V1__Plans_Closure)
 extern const ProtobufCEnumDescriptor    hsb__youthjustice__v1__police_decision__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__youthjustice__v1__out_of_court_disposal__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__youthjustice__v1__plea__descriptor;
+extern const ProtobufCEnumDescriptor    hsb__youthjustice__v1__aimaction__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__young_person__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__record_police_decision_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__record_court_outcome_request__descriptor;
@@ -438,6 +604,9 @@ extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__record_admission_
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__plan_result__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__get_plans_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__plans__descriptor;
+extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__start_aimassessment_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__update_aimassessment_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__aimrecord__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -1,0 +1,138 @@
+import Foundation
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBStorage
+import HSBWire
+
+extension YouthJusticeService {
+    public static let startAIMAssessment = "hsb.youthjustice.v1.YouthJustice/StartAIMAssessment"
+    public static let updateAIMAssessment = "hsb.youthjustice.v1.YouthJustice/UpdateAIMAssessment"
+    static let aimKind = "aim-assessment"
+
+    static func leadAgency(_ agency: Agency) throws(RPCError) -> LeadAgency {
+        switch agency {
+        case .youthJustice: return .youthJustice
+        case .socialCare: return .socialCare
+        default: throw RPCError(.permissionDenied, "only youth justice and children's social care take part in AIM assessments (YJ-04)")
+        }
+    }
+
+    static func wire(_ assessment: AIMAssessment, id: String, version: Int64) -> YouthjusticeV1.AIMRecord {
+        YouthjusticeV1.AIMRecord(
+            recordId: id, subjectId: assessment.subjectID, lead: assessment.lead.rawValue, coWorker: assessment.coWorker.rawValue,
+            stage: assessment.stage.rawValue, consent: assessment.consentGiven.map { $0 ? "given" : "refused" } ?? "",
+            onBestAvailableInformation: assessment.onBestAvailableInformation,
+            reportSections: AIMReportSection.allCases.filter(assessment.sections.contains).map(\.rawValue),
+            due: Deadline(
+                kind: DecisionWire.deadlineKind(assessment.due.rule), dueUnixMillis: assessment.due.due.unixMillis, ruleID: "YJ-05",
+                description: "\(assessment.due.rule), by \(assessment.due.date)"),
+            version: version,
+            citations: ["YJ-04", "YJ-05"].map { RuleCatalogue.cite($0) }.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) })
+    }
+
+    static func encodeAssessment(_ assessment: AIMAssessment) throws(RecordStoreError) -> String {
+        do { return String(decoding: try JSONEncoder().encode(assessment), as: UTF8.self) } catch {
+            throw .storage(StorageError(operation: "encode AIM assessment", message: "\(error)"))
+        }
+    }
+
+    static func aimHandlers(_ resources: ServiceResources, profile: ProcedureProfile, deadlines: DeadlineCalculator) -> [MethodHandler] {
+        let policy = AccessPolicy.agencies([.youthJustice, .socialCare])
+        return [
+            MethodHandler(method: startAIMAssessment, policy: policy) { context, payload in
+                let request = try decode(YouthjusticeV1.StartAIMAssessmentRequest.self, payload)
+                _ = try leadAgency(context.caller!.agency)
+                let now = Instant(unixMillis: resources.clock.nowUnixMillis())
+                let person = try YoungPerson(request.youngPerson!, now: now)
+                guard let route = CaseRoute(rawValue: request.route) else {
+                    throw RPCError(.invalidArgument, "route must be criminal-justice or concern")
+                }
+                let assessment = try rules { () throws(ScreeningInputError) in
+                    try AIMRules.start(
+                        subjectID: person.subjectID, age: person.age, route: route, openToYouthJustice: person.openToYouthJustice,
+                        leadAssessorTrained: request.leadAssessorTrained, timescaleWeeks: Int(request.timescaleWeeks), at: now, profile: profile,
+                        deadlines: deadlines)
+                }
+                let id = ServiceResources.newID("aim")
+                let reply = try wire(assessment, id: id, version: 1).encoded()
+                let caller = context.caller!
+                let store = resources.store
+                return try await resources.blocking {
+                    try store.perform(
+                        idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: startAIMAssessment, now: now.unixMillis
+                    ) {
+                        tx throws(RecordStoreError) in
+                        _ = try tx.insert(kind: aimKind, id: id, subjectID: person.subjectID, body: try encodeAssessment(assessment))
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: id,
+                            purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+                        return reply
+                    }.reply
+                }
+            },
+            MethodHandler(method: updateAIMAssessment, policy: policy) { context, payload in
+                let request = try decode(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
+                let caller = context.caller!
+                let actor = try leadAgency(caller.agency)
+                let action: AIMAction
+                switch request.action {
+                case .unspecified: throw RPCError(.invalidArgument, "action is unspecified")
+                case .recordConsent: action = .recordConsent(given: request.consentGiven)
+                case .proceedWithoutEngagement: action = .proceedWithoutEngagement
+                case .shareReport: action = .shareReport
+                case .completeReport:
+                    var sections: Set<AIMReportSection> = []
+                    for (index, name) in request.reportSections.enumerated() {
+                        guard let section = AIMReportSection(rawValue: name) else {
+                            throw RPCError(.invalidArgument, "report_sections[\(index)] '\(name)' is not a section of the AIM report")
+                        }
+                        sections.insert(section)
+                    }
+                    action = .completeReport(sections: sections)
+                }
+                let now = resources.clock.nowUnixMillis()
+                let store = resources.store
+                // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
+                let outcome: Result<[UInt8], RPCError> = try await resources.blocking {
+                    var refusal: RPCError?
+                    do {
+                        let reply = try store.perform(
+                            idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
+                        ) { tx throws(RecordStoreError) -> [UInt8] in
+                            guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
+                                throw .notFound(kind: aimKind, id: request.recordId)
+                            }
+                            guard record.version == request.expectedVersion else {
+                                throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
+                            }
+                            guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
+                                throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
+                            }
+                            let next: AIMAssessment
+                            do throws(ScreeningInputError) {
+                                next = try AIMRules.apply(action, by: actor, to: current)
+                            } catch {
+                                refusal = RPCError(.failedPrecondition, error.problems.joined(separator: "; "))
+                                throw .storage(StorageError(operation: "refused by the rules", message: error.description))
+                            }
+                            let updated = try tx.update(
+                                kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
+                            try tx.logAccess(
+                                agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
+                                purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+                            do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
+                                throw .storage(StorageError(operation: "encode", message: "\(error)"))
+                            }
+                        }.reply
+                        return .success(reply)
+                    } catch {
+                        if let refusal { return .failure(refusal) }
+                        throw error
+                    }
+                }
+                return try outcome.get()
+            },
+        ]
+    }
+}
