@@ -57,6 +57,8 @@ public enum DeadlineRule: Sendable, Hashable, Codable, CustomStringConvertible {
     case monthsAfter(Int)
     /// N working days before an anchor date (a release date).
     case workingDaysBefore(Int)
+    /// N calendar days before an anchor date; when that is not a working day, the working day before.
+    case calendarDaysBefore(Int)
     /// N months before an anchor date; when that is not a working day, the working day before.
     case monthsBefore(Int)
 
@@ -67,6 +69,7 @@ public enum DeadlineRule: Sendable, Hashable, Codable, CustomStringConvertible {
         case .hours(let n): "\(n) hour\(n == 1 ? "" : "s")"
         case .monthsAfter(let n): "\(n) month\(n == 1 ? "" : "s")"
         case .workingDaysBefore(let n): "\(n) working day\(n == 1 ? "" : "s") before"
+        case .calendarDaysBefore(let n): "\(n) day\(n == 1 ? "" : "s") before"
         case .monthsBefore(let n): "\(n) month\(n == 1 ? "" : "s") before"
         }
     }
@@ -127,7 +130,7 @@ public struct DeadlineCalculator: Sendable {
             return dated(rule, calendar.onOrBefore(startDate.adding(days: n)))
         case .monthsAfter(let n):
             return dated(rule, calendar.onOrBefore(startDate.adding(months: n)))
-        case .workingDaysBefore, .monthsBefore:
+        case .workingDaysBefore, .monthsBefore, .calendarDaysBefore:
             preconditionFailure("\(rule) counts back from an anchor date: use due(_:before:)")
         }
     }
@@ -139,6 +142,8 @@ public struct DeadlineCalculator: Sendable {
             return dated(rule, calendar.workingDays(n, before: anchor))
         case .monthsBefore(let n):
             return dated(rule, calendar.onOrBefore(anchor.adding(months: -n)))
+        case .calendarDaysBefore(let n):
+            return dated(rule, calendar.onOrBefore(anchor.adding(days: -n)))
         case .workingDays, .calendarDays, .hours, .monthsAfter:
             preconditionFailure("\(rule) counts forward from a start: use due(_:from:)")
         }

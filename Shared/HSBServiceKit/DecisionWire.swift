@@ -25,7 +25,7 @@ public enum DecisionWire {
         case .calendarDays: .calendarDays
         case .hours: .hours
         case .monthsAfter: .review
-        case .workingDaysBefore: .workingDaysBefore
+        case .workingDaysBefore, .calendarDaysBefore: .workingDaysBefore
         case .monthsBefore: .monthsBefore
         }
     }
