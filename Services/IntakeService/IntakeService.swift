@@ -41,7 +41,11 @@ public enum IntakeService {
         let callers = AccessPolicy.agencies(ServiceDescriptor.intake.callers)
         let screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
         let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar))
+        let events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
         return [
+            MethodHandler(method: recordCaseEvent, policy: .agencies([.socialCare, .orchestrator])) { context, payload in
+                try await caseEvent(payload, context: context, resources: resources, rules: events)
+            },
             MethodHandler(method: recordStrategyMeeting, policy: .agencies([.socialCare, .orchestrator])) { context, payload in
                 try await meeting(payload, context: context, resources: resources, rules: meetings)
             },

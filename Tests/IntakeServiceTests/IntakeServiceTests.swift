@@ -326,3 +326,66 @@ struct StrategyMeetingServiceTests {
         await server.stop()
     }
 }
+
+@Suite("Case events over loopback")
+struct CaseEventServiceTests {
+    @Test("GEN-02 STR-05 STR-07: case events are checked against the referral's children and the procedure", arguments: Store.allCases)
+    func events(_ store: Store) async throws {
+        let server = try await IntakeHost.start(store)
+        let social = server.client(.socialCare)
+        let referral = try await social.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+        let id = referral.referralId
+        await #expect(
+            throws: RPCError(
+                .invalidArgument,
+                "workers: harmed-1 has the same social worker as the child displaying HSB; they must differ, even in the same household (GEN-02)")
+        ) {
+            try await social.call(
+                IntakeService.recordCaseEvent,
+                IntakeV1.RecordCaseEventRequest(
+                    referralId: id, kind: .workersAllocated,
+                    workers: [
+                        IntakeV1.WorkerAllocation(subjectId: "child-1", socialWorker: "sw-1"),
+                        IntakeV1.WorkerAllocation(subjectId: "harmed-1", socialWorker: "sw-1"),
+                    ]),
+                as: IntakeV1.CaseEventRecord.self)
+        }
+        let allocated = try await social.call(
+            IntakeService.recordCaseEvent,
+            IntakeV1.RecordCaseEventRequest(
+                referralId: id, kind: .workersAllocated,
+                workers: [
+                    IntakeV1.WorkerAllocation(subjectId: "child-1", socialWorker: "sw-1"),
+                    IntakeV1.WorkerAllocation(subjectId: "harmed-1", socialWorker: "sw-2"),
+                ]),
+            as: IntakeV1.CaseEventRecord.self)
+        #expect(allocated.decision?.citations.map(\.ruleID) == ["GEN-02"])
+        let conference = try await social.call(
+            IntakeService.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: id, kind: .conferenceOutcome, concernsRemain: true),
+            as: IntakeV1.CaseEventRecord.self)
+        #expect(conference.decision?.tasks.map(\.taskID).contains("STR-05/hsb-meeting/child-1") == true)
+        await #expect(throws: RPCError.self) {
+            try await social.call(
+                IntakeService.recordCaseEvent,
+                IntakeV1.RecordCaseEventRequest(referralId: id, kind: .closure, levelOfRisk: "low", agreedBy: ["social-care"]),
+                as: IntakeV1.CaseEventRecord.self)
+        }
+        await #expect(throws: RPCError(.notFound, "no referral with id ref-missing")) {
+            try await social.call(
+                IntakeService.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: "ref-missing", kind: .writtenFollowUpReceived),
+                as: IntakeV1.CaseEventRecord.self)
+        }
+        await #expect(throws: RPCError(.invalidArgument, "the camden profile has no HSB panel (STR-08)")) {
+            try await social.call(
+                IntakeService.recordCaseEvent,
+                IntakeV1.RecordCaseEventRequest(
+                    referralId: id, kind: .panel, assessmentFoundHsb: true, panelDate: CalendarDate(year: 2030, month: 1, day: 9)),
+                as: IntakeV1.CaseEventRecord.self)
+        }
+        let events = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "case-event", subjectID: id) }
+        #expect(events.count == 2, "only the two valid events were stored")
+        await social.close()
+        await server.stop()
+    }
+}

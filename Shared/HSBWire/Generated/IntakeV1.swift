@@ -62,6 +62,21 @@ extension IntakeV1 {
     }
 }
 
+/// What happened on a case after screening (SCR-11, GEN-02, STR-05 to STR-08, STR-10).
+extension IntakeV1 {
+    public enum CaseEventKind: Int32, Sendable, Hashable, CaseIterable, Codable {
+        case unspecified = 0
+        case writtenFollowUpReceived = 1
+        case workersAllocated = 2
+        case conferenceOutcome = 3
+        case hsbMeeting = 4
+        case reviewHeld = 5
+        case closure = 6
+        case disagreement = 7
+        case panel = 8
+    }
+}
+
 /// A reported behaviour: a Brook catalogue id, or the referrer's own words.
 extension IntakeV1 {
     public struct Behaviour: Sendable, Hashable {
@@ -938,11 +953,266 @@ extension IntakeV1.MeetingRecord: WireMessage, CBacked {
 }
 
 extension IntakeV1 {
+    public struct WorkerAllocation: Sendable, Hashable {
+        public var subjectId: String
+        public var socialWorker: String
+
+        public init(subjectId: String = "", socialWorker: String = "") {
+            self.subjectId = subjectId
+            self.socialWorker = socialWorker
+        }
+    }
+}
+
+extension IntakeV1.WorkerAllocation: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__WorkerAllocation
+    public static let protoName = "hsb.intake.v1.WorkerAllocation"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__worker_allocation__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__worker_allocation__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__worker_allocation__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__worker_allocation__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__worker_allocation__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.social_worker = try arena.cString(socialWorker, field: "\(Self.protoName).social_worker")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            socialWorker: try CCodec.string(m.pointee.social_worker, field: "\(Self.protoName).social_worker")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!subjectId.isEmpty, "subject_id")
+        required.require(!socialWorker.isEmpty, "social_worker")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// The fields each kind uses are named after it; the rest stay empty.
+extension IntakeV1 {
+    public struct RecordCaseEventRequest: Sendable, Hashable {
+        public var referralId: String
+        public var kind: IntakeV1.CaseEventKind
+        /// WORKERS_ALLOCATED
+        public var workers: [IntakeV1.WorkerAllocation]
+        /// CONFERENCE_OUTCOME
+        public var childProtectionPlan: Bool
+        public var concernsRemain: Bool
+        /// HSB_MEETING
+        public var chronology: Bool
+        public var assessmentTimetable: CalendarDate?
+        public var riskPlanForChild: Bool
+        public var riskPlanForChildrenAtRisk: Bool
+        public var rolesAllocated: Bool
+        public var leadSocialWorker: String
+        /// REVIEW_HELD: "risk-management-plan" or "child-in-need-plan".
+        public var reviewedPlan: String
+        /// CLOSURE
+        public var levelOfRisk: String
+        public var outcomesAchieved: String
+        public var carersCapacity: String
+        public var ongoingSupport: String
+        public var agreedBy: [String]
+        public var longTermMonitoringConsidered: Bool
+        /// DISAGREEMENT
+        public var disagreementBetween: [String]
+        public var disagreementAbout: String
+        /// PANEL
+        public var assessmentFoundHsb: Bool
+        public var panelDate: CalendarDate?
+        public var minutesCirculatedTo: [String]
+
+        public init(
+            referralId: String = "", kind: IntakeV1.CaseEventKind = .unspecified, workers: [IntakeV1.WorkerAllocation] = [],
+            childProtectionPlan: Bool = false, concernsRemain: Bool = false, chronology: Bool = false, assessmentTimetable: CalendarDate? = nil,
+            riskPlanForChild: Bool = false, riskPlanForChildrenAtRisk: Bool = false, rolesAllocated: Bool = false, leadSocialWorker: String = "",
+            reviewedPlan: String = "", levelOfRisk: String = "", outcomesAchieved: String = "", carersCapacity: String = "",
+            ongoingSupport: String = "", agreedBy: [String] = [], longTermMonitoringConsidered: Bool = false, disagreementBetween: [String] = [],
+            disagreementAbout: String = "", assessmentFoundHsb: Bool = false, panelDate: CalendarDate? = nil, minutesCirculatedTo: [String] = []
+        ) {
+            self.referralId = referralId
+            self.kind = kind
+            self.workers = workers
+            self.childProtectionPlan = childProtectionPlan
+            self.concernsRemain = concernsRemain
+            self.chronology = chronology
+            self.assessmentTimetable = assessmentTimetable
+            self.riskPlanForChild = riskPlanForChild
+            self.riskPlanForChildrenAtRisk = riskPlanForChildrenAtRisk
+            self.rolesAllocated = rolesAllocated
+            self.leadSocialWorker = leadSocialWorker
+            self.reviewedPlan = reviewedPlan
+            self.levelOfRisk = levelOfRisk
+            self.outcomesAchieved = outcomesAchieved
+            self.carersCapacity = carersCapacity
+            self.ongoingSupport = ongoingSupport
+            self.agreedBy = agreedBy
+            self.longTermMonitoringConsidered = longTermMonitoringConsidered
+            self.disagreementBetween = disagreementBetween
+            self.disagreementAbout = disagreementAbout
+            self.assessmentFoundHsb = assessmentFoundHsb
+            self.panelDate = panelDate
+            self.minutesCirculatedTo = minutesCirculatedTo
+        }
+    }
+}
+
+extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__RecordCaseEventRequest
+    public static let protoName = "hsb.intake.v1.RecordCaseEventRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_case_event_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_case_event_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__intake__v1__record_case_event_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__record_case_event_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__record_case_event_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        m.pointee.kind = Hsb__Intake__V1__CaseEventKind(rawValue: UInt32(bitPattern: kind.rawValue))
+        (m.pointee.n_workers, m.pointee.workers) = try arena.messages(workers)
+        m.pointee.child_protection_plan = childProtectionPlan ? 1 : 0
+        m.pointee.concerns_remain = concernsRemain ? 1 : 0
+        m.pointee.chronology = chronology ? 1 : 0
+        if let assessmentTimetable { m.pointee.assessment_timetable = try arena.message(assessmentTimetable) }
+        m.pointee.risk_plan_for_child = riskPlanForChild ? 1 : 0
+        m.pointee.risk_plan_for_children_at_risk = riskPlanForChildrenAtRisk ? 1 : 0
+        m.pointee.roles_allocated = rolesAllocated ? 1 : 0
+        m.pointee.lead_social_worker = try arena.cString(leadSocialWorker, field: "\(Self.protoName).lead_social_worker")
+        m.pointee.reviewed_plan = try arena.cString(reviewedPlan, field: "\(Self.protoName).reviewed_plan")
+        m.pointee.level_of_risk = try arena.cString(levelOfRisk, field: "\(Self.protoName).level_of_risk")
+        m.pointee.outcomes_achieved = try arena.cString(outcomesAchieved, field: "\(Self.protoName).outcomes_achieved")
+        m.pointee.carers_capacity = try arena.cString(carersCapacity, field: "\(Self.protoName).carers_capacity")
+        m.pointee.ongoing_support = try arena.cString(ongoingSupport, field: "\(Self.protoName).ongoing_support")
+        (m.pointee.n_agreed_by, m.pointee.agreed_by) = try arena.strings(agreedBy, field: "\(Self.protoName).agreed_by")
+        m.pointee.long_term_monitoring_considered = longTermMonitoringConsidered ? 1 : 0
+        (m.pointee.n_disagreement_between, m.pointee.disagreement_between) = try arena.strings(
+            disagreementBetween, field: "\(Self.protoName).disagreement_between")
+        m.pointee.disagreement_about = try arena.cString(disagreementAbout, field: "\(Self.protoName).disagreement_about")
+        m.pointee.assessment_found_hsb = assessmentFoundHsb ? 1 : 0
+        if let panelDate { m.pointee.panel_date = try arena.message(panelDate) }
+        (m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to) = try arena.strings(
+            minutesCirculatedTo, field: "\(Self.protoName).minutes_circulated_to")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            kind: try CCodec.enumValue(m.pointee.kind.rawValue, field: "\(Self.protoName).kind"),
+            workers: try CCodec.messages(IntakeV1.WorkerAllocation.self, m.pointee.n_workers, m.pointee.workers, field: "\(Self.protoName).workers"),
+            childProtectionPlan: m.pointee.child_protection_plan != 0,
+            concernsRemain: m.pointee.concerns_remain != 0,
+            chronology: m.pointee.chronology != 0,
+            assessmentTimetable: try CCodec.message(CalendarDate.self, m.pointee.assessment_timetable),
+            riskPlanForChild: m.pointee.risk_plan_for_child != 0,
+            riskPlanForChildrenAtRisk: m.pointee.risk_plan_for_children_at_risk != 0,
+            rolesAllocated: m.pointee.roles_allocated != 0,
+            leadSocialWorker: try CCodec.string(m.pointee.lead_social_worker, field: "\(Self.protoName).lead_social_worker"),
+            reviewedPlan: try CCodec.string(m.pointee.reviewed_plan, field: "\(Self.protoName).reviewed_plan"),
+            levelOfRisk: try CCodec.string(m.pointee.level_of_risk, field: "\(Self.protoName).level_of_risk"),
+            outcomesAchieved: try CCodec.string(m.pointee.outcomes_achieved, field: "\(Self.protoName).outcomes_achieved"),
+            carersCapacity: try CCodec.string(m.pointee.carers_capacity, field: "\(Self.protoName).carers_capacity"),
+            ongoingSupport: try CCodec.string(m.pointee.ongoing_support, field: "\(Self.protoName).ongoing_support"),
+            agreedBy: try CCodec.strings(m.pointee.n_agreed_by, m.pointee.agreed_by, field: "\(Self.protoName).agreed_by"),
+            longTermMonitoringConsidered: m.pointee.long_term_monitoring_considered != 0,
+            disagreementBetween: try CCodec.strings(
+                m.pointee.n_disagreement_between, m.pointee.disagreement_between, field: "\(Self.protoName).disagreement_between"),
+            disagreementAbout: try CCodec.string(m.pointee.disagreement_about, field: "\(Self.protoName).disagreement_about"),
+            assessmentFoundHsb: m.pointee.assessment_found_hsb != 0,
+            panelDate: try CCodec.message(CalendarDate.self, m.pointee.panel_date),
+            minutesCirculatedTo: try CCodec.strings(
+                m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to, field: "\(Self.protoName).minutes_circulated_to")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!referralId.isEmpty, "referral_id")
+        required.require(kind.rawValue != 0, "kind")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
+    public struct CaseEventRecord: Sendable, Hashable {
+        public var recordId: String
+        public var referralId: String
+        public var kind: String
+        public var decision: Decision?
+        public var version: Int64
+
+        public init(recordId: String = "", referralId: String = "", kind: String = "", decision: Decision? = nil, version: Int64 = 0) {
+            self.recordId = recordId
+            self.referralId = referralId
+            self.kind = kind
+            self.decision = decision
+            self.version = version
+        }
+    }
+}
+
+extension IntakeV1.CaseEventRecord: WireMessage, CBacked {
+    typealias CMessage = Hsb__Intake__V1__CaseEventRecord
+    public static let protoName = "hsb.intake.v1.CaseEventRecord"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__case_event_record__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__case_event_record__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__case_event_record__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__case_event_record__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__intake__v1__case_event_record__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        m.pointee.kind = try arena.cString(kind, field: "\(Self.protoName).kind")
+        if let decision { m.pointee.decision = try arena.message(decision) }
+        m.pointee.version = version
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            kind: try CCodec.string(m.pointee.kind, field: "\(Self.protoName).kind"),
+            decision: try CCodec.message(Decision.self, m.pointee.decision),
+            version: m.pointee.version
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         IntakeV1.Behaviour.cMessageSize, IntakeV1.PersonHarmed.cMessageSize, IntakeV1.Referral.cMessageSize,
         IntakeV1.SubmitReferralRequest.cMessageSize, IntakeV1.Notice.cMessageSize, IntakeV1.ScreeningResult.cMessageSize,
         IntakeV1.GetReferralRequest.cMessageSize, IntakeV1.ReferralView.cMessageSize, IntakeV1.ConsultationRequest.cMessageSize,
         IntakeV1.Invitee.cMessageSize, IntakeV1.RecordStrategyMeetingRequest.cMessageSize, IntakeV1.MeetingRecord.cMessageSize,
+        IntakeV1.WorkerAllocation.cMessageSize, IntakeV1.RecordCaseEventRequest.cMessageSize, IntakeV1.CaseEventRecord.cMessageSize,
     ]
 }

@@ -547,6 +547,141 @@ void   hsb__intake__v1__meeting_record__free_unpacked
   assert(message->base.descriptor == &hsb__intake__v1__meeting_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__intake__v1__worker_allocation__init
+                     (Hsb__Intake__V1__WorkerAllocation         *message)
+{
+  static const Hsb__Intake__V1__WorkerAllocation init_value = HSB__INTAKE__V1__WORKER_ALLOCATION__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__worker_allocation__get_packed_size
+                     (const Hsb__Intake__V1__WorkerAllocation *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__worker_allocation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__worker_allocation__pack
+                     (const Hsb__Intake__V1__WorkerAllocation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__worker_allocation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__worker_allocation__pack_to_buffer
+                     (const Hsb__Intake__V1__WorkerAllocation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__worker_allocation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__WorkerAllocation *
+       hsb__intake__v1__worker_allocation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__WorkerAllocation *)
+     protobuf_c_message_unpack (&hsb__intake__v1__worker_allocation__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__worker_allocation__free_unpacked
+                     (Hsb__Intake__V1__WorkerAllocation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__worker_allocation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__intake__v1__record_case_event_request__init
+                     (Hsb__Intake__V1__RecordCaseEventRequest         *message)
+{
+  static const Hsb__Intake__V1__RecordCaseEventRequest init_value = HSB__INTAKE__V1__RECORD_CASE_EVENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__record_case_event_request__get_packed_size
+                     (const Hsb__Intake__V1__RecordCaseEventRequest *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_case_event_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__record_case_event_request__pack
+                     (const Hsb__Intake__V1__RecordCaseEventRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_case_event_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__record_case_event_request__pack_to_buffer
+                     (const Hsb__Intake__V1__RecordCaseEventRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__record_case_event_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__RecordCaseEventRequest *
+       hsb__intake__v1__record_case_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__RecordCaseEventRequest *)
+     protobuf_c_message_unpack (&hsb__intake__v1__record_case_event_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__record_case_event_request__free_unpacked
+                     (Hsb__Intake__V1__RecordCaseEventRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__record_case_event_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__intake__v1__case_event_record__init
+                     (Hsb__Intake__V1__CaseEventRecord         *message)
+{
+  static const Hsb__Intake__V1__CaseEventRecord init_value = HSB__INTAKE__V1__CASE_EVENT_RECORD__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__case_event_record__get_packed_size
+                     (const Hsb__Intake__V1__CaseEventRecord *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__case_event_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__case_event_record__pack
+                     (const Hsb__Intake__V1__CaseEventRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__case_event_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__case_event_record__pack_to_buffer
+                     (const Hsb__Intake__V1__CaseEventRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__case_event_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__CaseEventRecord *
+       hsb__intake__v1__case_event_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__CaseEventRecord *)
+     protobuf_c_message_unpack (&hsb__intake__v1__case_event_record__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__case_event_record__free_unpacked
+                     (Hsb__Intake__V1__CaseEventRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__case_event_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__intake__v1__behaviour__field_descriptors[2] =
 {
   {
@@ -1978,6 +2113,471 @@ const ProtobufCMessageDescriptor hsb__intake__v1__meeting_record__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__meeting_record__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor hsb__intake__v1__worker_allocation__field_descriptors[2] =
+{
+  {
+    "subject_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__WorkerAllocation, subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "social_worker",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__WorkerAllocation, social_worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__worker_allocation__field_indices_by_name[] = {
+  1,   /* field[1] = social_worker */
+  0,   /* field[0] = subject_id */
+};
+static const ProtobufCIntRange hsb__intake__v1__worker_allocation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__worker_allocation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.WorkerAllocation",
+  "WorkerAllocation",
+  "Hsb__Intake__V1__WorkerAllocation",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__WorkerAllocation),
+  2,
+  hsb__intake__v1__worker_allocation__field_descriptors,
+  hsb__intake__v1__worker_allocation__field_indices_by_name,
+  1,  hsb__intake__v1__worker_allocation__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__worker_allocation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__record_case_event_request__field_descriptors[23] =
+{
+  {
+    "referral_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, referral_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, kind),
+    &hsb__intake__v1__case_event_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workers",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, n_workers),
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, workers),
+    &hsb__intake__v1__worker_allocation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "child_protection_plan",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, child_protection_plan),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "concerns_remain",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, concerns_remain),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chronology",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, chronology),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assessment_timetable",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, assessment_timetable),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "risk_plan_for_child",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, risk_plan_for_child),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "risk_plan_for_children_at_risk",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, risk_plan_for_children_at_risk),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "roles_allocated",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, roles_allocated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_social_worker",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, lead_social_worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviewed_plan",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, reviewed_plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level_of_risk",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, level_of_risk),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcomes_achieved",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, outcomes_achieved),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "carers_capacity",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, carers_capacity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ongoing_support",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, ongoing_support),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agreed_by",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, n_agreed_by),
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, agreed_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "long_term_monitoring_considered",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, long_term_monitoring_considered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disagreement_between",
+    19,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, n_disagreement_between),
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, disagreement_between),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disagreement_about",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, disagreement_about),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assessment_found_hsb",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, assessment_found_hsb),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "panel_date",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, panel_date),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "minutes_circulated_to",
+    23,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, n_minutes_circulated_to),
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, minutes_circulated_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__record_case_event_request__field_indices_by_name[] = {
+  16,   /* field[16] = agreed_by */
+  20,   /* field[20] = assessment_found_hsb */
+  6,   /* field[6] = assessment_timetable */
+  14,   /* field[14] = carers_capacity */
+  3,   /* field[3] = child_protection_plan */
+  5,   /* field[5] = chronology */
+  4,   /* field[4] = concerns_remain */
+  19,   /* field[19] = disagreement_about */
+  18,   /* field[18] = disagreement_between */
+  1,   /* field[1] = kind */
+  10,   /* field[10] = lead_social_worker */
+  12,   /* field[12] = level_of_risk */
+  17,   /* field[17] = long_term_monitoring_considered */
+  22,   /* field[22] = minutes_circulated_to */
+  15,   /* field[15] = ongoing_support */
+  13,   /* field[13] = outcomes_achieved */
+  21,   /* field[21] = panel_date */
+  0,   /* field[0] = referral_id */
+  11,   /* field[11] = reviewed_plan */
+  7,   /* field[7] = risk_plan_for_child */
+  8,   /* field[8] = risk_plan_for_children_at_risk */
+  9,   /* field[9] = roles_allocated */
+  2,   /* field[2] = workers */
+};
+static const ProtobufCIntRange hsb__intake__v1__record_case_event_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 23 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__record_case_event_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.RecordCaseEventRequest",
+  "RecordCaseEventRequest",
+  "Hsb__Intake__V1__RecordCaseEventRequest",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__RecordCaseEventRequest),
+  23,
+  hsb__intake__v1__record_case_event_request__field_descriptors,
+  hsb__intake__v1__record_case_event_request__field_indices_by_name,
+  1,  hsb__intake__v1__record_case_event_request__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__record_case_event_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__case_event_record__field_descriptors[5] =
+{
+  {
+    "record_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__CaseEventRecord, record_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referral_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__CaseEventRecord, referral_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__CaseEventRecord, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decision",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__CaseEventRecord, decision),
+    &hsb__common__v1__decision__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__CaseEventRecord, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__case_event_record__field_indices_by_name[] = {
+  3,   /* field[3] = decision */
+  2,   /* field[2] = kind */
+  0,   /* field[0] = record_id */
+  1,   /* field[1] = referral_id */
+  4,   /* field[4] = version */
+};
+static const ProtobufCIntRange hsb__intake__v1__case_event_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__case_event_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.CaseEventRecord",
+  "CaseEventRecord",
+  "Hsb__Intake__V1__CaseEventRecord",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__CaseEventRecord),
+  5,
+  hsb__intake__v1__case_event_record__field_descriptors,
+  hsb__intake__v1__case_event_record__field_indices_by_name,
+  1,  hsb__intake__v1__case_event_record__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__case_event_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue hsb__intake__v1__harm_indicator__enum_values_by_number[7] =
 {
   { "HARM_INDICATOR_UNSPECIFIED", "HSB__INTAKE__V1__HARM_INDICATOR__HARM_INDICATOR_UNSPECIFIED", 0 },
@@ -2148,5 +2748,47 @@ const ProtobufCEnumDescriptor hsb__intake__v1__strategy_outcome__descriptor =
   hsb__intake__v1__strategy_outcome__enum_values_by_name,
   1,
   hsb__intake__v1__strategy_outcome__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue hsb__intake__v1__case_event_kind__enum_values_by_number[9] =
+{
+  { "CASE_EVENT_KIND_UNSPECIFIED", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_UNSPECIFIED", 0 },
+  { "CASE_EVENT_KIND_WRITTEN_FOLLOW_UP_RECEIVED", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_WRITTEN_FOLLOW_UP_RECEIVED", 1 },
+  { "CASE_EVENT_KIND_WORKERS_ALLOCATED", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_WORKERS_ALLOCATED", 2 },
+  { "CASE_EVENT_KIND_CONFERENCE_OUTCOME", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_CONFERENCE_OUTCOME", 3 },
+  { "CASE_EVENT_KIND_HSB_MEETING", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_HSB_MEETING", 4 },
+  { "CASE_EVENT_KIND_REVIEW_HELD", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_REVIEW_HELD", 5 },
+  { "CASE_EVENT_KIND_CLOSURE", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_CLOSURE", 6 },
+  { "CASE_EVENT_KIND_DISAGREEMENT", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_DISAGREEMENT", 7 },
+  { "CASE_EVENT_KIND_PANEL", "HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_PANEL", 8 },
+};
+static const ProtobufCIntRange hsb__intake__v1__case_event_kind__value_ranges[] = {
+{0, 0},{0, 9}
+};
+static const ProtobufCEnumValueIndex hsb__intake__v1__case_event_kind__enum_values_by_name[9] =
+{
+  { "CASE_EVENT_KIND_CLOSURE", 6 },
+  { "CASE_EVENT_KIND_CONFERENCE_OUTCOME", 3 },
+  { "CASE_EVENT_KIND_DISAGREEMENT", 7 },
+  { "CASE_EVENT_KIND_HSB_MEETING", 4 },
+  { "CASE_EVENT_KIND_PANEL", 8 },
+  { "CASE_EVENT_KIND_REVIEW_HELD", 5 },
+  { "CASE_EVENT_KIND_UNSPECIFIED", 0 },
+  { "CASE_EVENT_KIND_WORKERS_ALLOCATED", 2 },
+  { "CASE_EVENT_KIND_WRITTEN_FOLLOW_UP_RECEIVED", 1 },
+};
+const ProtobufCEnumDescriptor hsb__intake__v1__case_event_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.CaseEventKind",
+  "CaseEventKind",
+  "Hsb__Intake__V1__CaseEventKind",
+  "hsb.intake.v1",
+  9,
+  hsb__intake__v1__case_event_kind__enum_values_by_number,
+  9,
+  hsb__intake__v1__case_event_kind__enum_values_by_name,
+  1,
+  hsb__intake__v1__case_event_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

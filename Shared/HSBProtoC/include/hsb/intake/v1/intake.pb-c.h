@@ -28,6 +28,9 @@ typedef struct Hsb__Intake__V1__ConsultationRequest Hsb__Intake__V1__Consultatio
 typedef struct Hsb__Intake__V1__Invitee Hsb__Intake__V1__Invitee;
 typedef struct Hsb__Intake__V1__RecordStrategyMeetingRequest Hsb__Intake__V1__RecordStrategyMeetingRequest;
 typedef struct Hsb__Intake__V1__MeetingRecord Hsb__Intake__V1__MeetingRecord;
+typedef struct Hsb__Intake__V1__WorkerAllocation Hsb__Intake__V1__WorkerAllocation;
+typedef struct Hsb__Intake__V1__RecordCaseEventRequest Hsb__Intake__V1__RecordCaseEventRequest;
+typedef struct Hsb__Intake__V1__CaseEventRecord Hsb__Intake__V1__CaseEventRecord;
 
 
 /* --- enums --- */
@@ -88,6 +91,21 @@ typedef enum _Hsb__Intake__V1__StrategyOutcome {
   HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_FOLLOW_UP_MEETING = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__STRATEGY_OUTCOME)
 } Hsb__Intake__V1__StrategyOutcome;
+/*
+ * What happened on a case after screening (SCR-11, GEN-02, STR-05 to STR-08, STR-10).
+ */
+typedef enum _Hsb__Intake__V1__CaseEventKind {
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_UNSPECIFIED = 0,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_WRITTEN_FOLLOW_UP_RECEIVED = 1,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_WORKERS_ALLOCATED = 2,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_CONFERENCE_OUTCOME = 3,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_HSB_MEETING = 4,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_REVIEW_HELD = 5,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_CLOSURE = 6,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_DISAGREEMENT = 7,
+  HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_PANEL = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__CASE_EVENT_KIND)
+} Hsb__Intake__V1__CaseEventKind;
 
 /* --- messages --- */
 
@@ -393,6 +411,103 @@ struct  Hsb__Intake__V1__MeetingRecord
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0 }
 
 
+struct  Hsb__Intake__V1__WorkerAllocation
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *subject_id;
+  /*
+   * required
+   */
+  char *social_worker;
+};
+#define HSB__INTAKE__V1__WORKER_ALLOCATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__worker_allocation__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The fields each kind uses are named after it; the rest stay empty.
+ */
+struct  Hsb__Intake__V1__RecordCaseEventRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *referral_id;
+  /*
+   * required
+   */
+  Hsb__Intake__V1__CaseEventKind kind;
+  /*
+   * WORKERS_ALLOCATED
+   */
+  size_t n_workers;
+  Hsb__Intake__V1__WorkerAllocation **workers;
+  /*
+   * CONFERENCE_OUTCOME
+   */
+  protobuf_c_boolean child_protection_plan;
+  protobuf_c_boolean concerns_remain;
+  /*
+   * HSB_MEETING
+   */
+  protobuf_c_boolean chronology;
+  Hsb__Common__V1__Date *assessment_timetable;
+  protobuf_c_boolean risk_plan_for_child;
+  protobuf_c_boolean risk_plan_for_children_at_risk;
+  protobuf_c_boolean roles_allocated;
+  char *lead_social_worker;
+  /*
+   * REVIEW_HELD: "risk-management-plan" or "child-in-need-plan".
+   */
+  char *reviewed_plan;
+  /*
+   * CLOSURE
+   */
+  char *level_of_risk;
+  char *outcomes_achieved;
+  char *carers_capacity;
+  char *ongoing_support;
+  size_t n_agreed_by;
+  char **agreed_by;
+  protobuf_c_boolean long_term_monitoring_considered;
+  /*
+   * DISAGREEMENT
+   */
+  size_t n_disagreement_between;
+  char **disagreement_between;
+  char *disagreement_about;
+  /*
+   * PANEL
+   */
+  protobuf_c_boolean assessment_found_hsb;
+  Hsb__Common__V1__Date *panel_date;
+  size_t n_minutes_circulated_to;
+  char **minutes_circulated_to;
+};
+#define HSB__INTAKE__V1__RECORD_CASE_EVENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__record_case_event_request__descriptor) \
+    , (char *)protobuf_c_empty_string, HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_UNSPECIFIED, 0,NULL, 0, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, NULL, 0,NULL }
+
+
+struct  Hsb__Intake__V1__CaseEventRecord
+{
+  ProtobufCMessage base;
+  char *record_id;
+  char *referral_id;
+  char *kind;
+  Hsb__Common__V1__Decision *decision;
+  int64_t version;
+};
+#define HSB__INTAKE__V1__CASE_EVENT_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__case_event_record__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0 }
+
+
 /* Hsb__Intake__V1__Behaviour methods */
 void   hsb__intake__v1__behaviour__init
                      (Hsb__Intake__V1__Behaviour         *message);
@@ -621,6 +736,63 @@ Hsb__Intake__V1__MeetingRecord *
 void   hsb__intake__v1__meeting_record__free_unpacked
                      (Hsb__Intake__V1__MeetingRecord *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__WorkerAllocation methods */
+void   hsb__intake__v1__worker_allocation__init
+                     (Hsb__Intake__V1__WorkerAllocation         *message);
+size_t hsb__intake__v1__worker_allocation__get_packed_size
+                     (const Hsb__Intake__V1__WorkerAllocation   *message);
+size_t hsb__intake__v1__worker_allocation__pack
+                     (const Hsb__Intake__V1__WorkerAllocation   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__worker_allocation__pack_to_buffer
+                     (const Hsb__Intake__V1__WorkerAllocation   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__WorkerAllocation *
+       hsb__intake__v1__worker_allocation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__worker_allocation__free_unpacked
+                     (Hsb__Intake__V1__WorkerAllocation *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__RecordCaseEventRequest methods */
+void   hsb__intake__v1__record_case_event_request__init
+                     (Hsb__Intake__V1__RecordCaseEventRequest         *message);
+size_t hsb__intake__v1__record_case_event_request__get_packed_size
+                     (const Hsb__Intake__V1__RecordCaseEventRequest   *message);
+size_t hsb__intake__v1__record_case_event_request__pack
+                     (const Hsb__Intake__V1__RecordCaseEventRequest   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__record_case_event_request__pack_to_buffer
+                     (const Hsb__Intake__V1__RecordCaseEventRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__RecordCaseEventRequest *
+       hsb__intake__v1__record_case_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__record_case_event_request__free_unpacked
+                     (Hsb__Intake__V1__RecordCaseEventRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__CaseEventRecord methods */
+void   hsb__intake__v1__case_event_record__init
+                     (Hsb__Intake__V1__CaseEventRecord         *message);
+size_t hsb__intake__v1__case_event_record__get_packed_size
+                     (const Hsb__Intake__V1__CaseEventRecord   *message);
+size_t hsb__intake__v1__case_event_record__pack
+                     (const Hsb__Intake__V1__CaseEventRecord   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__case_event_record__pack_to_buffer
+                     (const Hsb__Intake__V1__CaseEventRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__CaseEventRecord *
+       hsb__intake__v1__case_event_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__case_event_record__free_unpacked
+                     (Hsb__Intake__V1__CaseEventRecord *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Intake__V1__Behaviour_Closure)
@@ -659,6 +831,15 @@ typedef void (*Hsb__Intake__V1__RecordStrategyMeetingRequest_Closure)
 typedef void (*Hsb__Intake__V1__MeetingRecord_Closure)
                  (const Hsb__Intake__V1__MeetingRecord *message,
                   void *closure_data);
+typedef void (*Hsb__Intake__V1__WorkerAllocation_Closure)
+                 (const Hsb__Intake__V1__WorkerAllocation *message,
+                  void *closure_data);
+typedef void (*Hsb__Intake__V1__RecordCaseEventRequest_Closure)
+                 (const Hsb__Intake__V1__RecordCaseEventRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Intake__V1__CaseEventRecord_Closure)
+                 (const Hsb__Intake__V1__CaseEventRecord *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -670,6 +851,7 @@ extern const ProtobufCEnumDescriptor    hsb__intake__v1__answer__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__parents_told__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__youth_produced_images__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__strategy_outcome__descriptor;
+extern const ProtobufCEnumDescriptor    hsb__intake__v1__case_event_kind__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__behaviour__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__person_harmed__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor;
@@ -682,6 +864,9 @@ extern const ProtobufCMessageDescriptor hsb__intake__v1__consultation_request__d
 extern const ProtobufCMessageDescriptor hsb__intake__v1__invitee__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__record_strategy_meeting_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__meeting_record__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__worker_allocation__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__record_case_event_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__case_event_record__descriptor;
 
 PROTOBUF_C__END_DECLS
 

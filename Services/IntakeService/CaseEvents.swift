@@ -1,0 +1,111 @@
+import Foundation
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBStorage
+import HSBWire
+
+extension IntakeService {
+    public static let recordCaseEvent = "hsb.intake.v1.Intake/RecordCaseEvent"
+    static let eventKind = "case-event"
+
+    static func civil(_ date: CalendarDate?, _ field: String) throws(RPCError) -> CivilDate? {
+        guard let date else { return nil }
+        guard let civil = CivilDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) else {
+            throw RPCError(.invalidArgument, "\(field) is not a date")
+        }
+        return civil
+    }
+
+    /// The rules' event for a wire request; INVALID_ARGUMENT naming what is missing.
+    static func event(_ request: IntakeV1.RecordCaseEventRequest) throws(RPCError) -> CaseEvent {
+        switch request.kind {
+        case .unspecified:
+            throw RPCError(.invalidArgument, "kind is unspecified")
+        case .writtenFollowUpReceived:
+            return .writtenFollowUpReceived
+        case .workersAllocated:
+            var workers: [String: String] = [:]
+            for allocation in request.workers { workers[allocation.subjectId] = allocation.socialWorker }
+            return .workersAllocated(workers)
+        case .conferenceOutcome:
+            return .conferenceOutcome(childProtectionPlan: request.childProtectionPlan, concernsRemain: request.concernsRemain)
+        case .hsbMeeting:
+            return .hsbMeeting(
+                HSBMeeting(
+                    chronologyOfPresentingBehaviour: request.chronology,
+                    assessmentTimetable: try civil(request.assessmentTimetable, "assessment_timetable"),
+                    riskPlanForChild: request.riskPlanForChild, riskPlanForChildrenAtRisk: request.riskPlanForChildrenAtRisk,
+                    rolesAllocated: request.rolesAllocated, leadSocialWorker: request.leadSocialWorker))
+        case .reviewHeld:
+            guard let plan = ReviewedPlan(rawValue: request.reviewedPlan) else {
+                throw RPCError(.invalidArgument, "reviewed_plan must be risk-management-plan or child-in-need-plan")
+            }
+            return .reviewHeld(plan: plan)
+        case .closure:
+            return .closure(
+                Closure(
+                    levelOfRisk: request.levelOfRisk, outcomesAchieved: request.outcomesAchieved, carersCapacity: request.carersCapacity,
+                    ongoingSupport: request.ongoingSupport, agreedBy: request.agreedBy,
+                    longTermMonitoringConsidered: request.longTermMonitoringConsidered))
+        case .disagreement:
+            return .disagreement(between: request.disagreementBetween, about: request.disagreementAbout)
+        case .panel:
+            guard let date = try civil(request.panelDate, "panel_date") else {
+                throw RPCError(.invalidArgument, "panel_date is required for a panel listing")
+            }
+            return .panel(
+                PanelListing(assessmentFoundHSB: request.assessmentFoundHsb, meetingDate: date, minutesCirculatedTo: request.minutesCirculatedTo))
+        }
+    }
+
+    static func caseEvent(_ payload: [UInt8], context: RequestContext, resources: ServiceResources, rules: CaseEventRules) async throws -> [UInt8] {
+        let request: IntakeV1.RecordCaseEventRequest
+        do throws(WireError) { request = try IntakeV1.RecordCaseEventRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
+        let event = try event(request)
+        let caller = context.caller!
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let kindName = String(describing: request.kind)
+        let outcome: Result<[UInt8], RPCError> = try await resources.blocking {
+            var refusal: RPCError?
+            do {
+                let reply = try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordCaseEvent, now: now) {
+                    tx throws(RecordStoreError) -> [UInt8] in
+                    guard let referralRecord = try tx.get(kind: referralKind, id: request.referralId) else {
+                        throw .notFound(kind: referralKind, id: request.referralId)
+                    }
+                    let child = referralRecord.subjectID
+                    let harmed = subjectsOf(referralRecord).subtracting([child]).sorted()
+                    let plan: WorkPlan
+                    do throws(ScreeningInputError) {
+                        plan = try rules.record(event, childSubjectID: child, personsHarmed: harmed, at: Instant(unixMillis: now))
+                    } catch {
+                        refusal = RPCError(.invalidArgument, error.problems.joined(separator: "; "))
+                        throw .storage(StorageError(operation: "refused by the rules", message: error.description))
+                    }
+                    let id = ServiceResources.newID("event")
+                    let record = IntakeV1.CaseEventRecord(
+                        recordId: id, referralId: request.referralId, kind: kindName,
+                        decision: DecisionWire.decision(plan, outcome: kindName, subjects: [child] + harmed), version: 1)
+                    let bytes: [UInt8]
+                    do throws(WireError) { bytes = try record.encoded() } catch {
+                        throw .storage(StorageError(operation: "encode", message: "\(error)"))
+                    }
+                    _ = try tx.insert(
+                        kind: eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
+                    )
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .write, kind: eventKind, recordID: id,
+                        purpose: context.purpose.isEmpty ? kindName : context.purpose, requestID: String(context.requestID))
+                    return bytes
+                }.reply
+                return .success(reply)
+            } catch {
+                if let refusal { return .failure(refusal) }
+                throw error
+            }
+        }
+        return try outcome.get()
+    }
+}
