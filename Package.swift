@@ -232,8 +232,6 @@ let package = Package(
             name: "IntakeServiceTests",
             dependencies: [
                 "IntakeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding",
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -21,8 +21,8 @@ public enum CamhsService {
         let callers = AccessPolicy.agencies(ServiceDescriptor.camhs.callers)
         return [
             MethodHandler(method: refer, policy: callers) { context, payload in
-                let request = try decode(CamhsV1.ReferRequest.self, payload)
-                guard let birth = civil(request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
+                let request = try decodePayload(CamhsV1.ReferRequest.self, payload)
+                guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
                 let now = resources.clock.nowUnixMillis()
                 let age = birth.age(on: LondonTime.date(of: Instant(unixMillis: now)))
                 let caller = context.caller!
@@ -69,7 +69,7 @@ public enum CamhsService {
                 return reply
             },
             MethodHandler(method: consult, policy: callers) { context, payload in
-                let request = try decode(CamhsV1.ConsultRequest.self, payload)
+                let request = try decodePayload(CamhsV1.ConsultRequest.self, payload)
                 let citation = RuleCatalogue.cite("MH-03")
                 let result = CamhsV1.ConsultationRecord(
                     recordId: ServiceResources.newID("camhs-consultation"), offers: CamhsRules.offers,
@@ -81,7 +81,7 @@ public enum CamhsService {
                     body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
             },
             MethodHandler(method: agreeAssessment, policy: callers) { context, payload in
-                let request = try decode(CamhsV1.AgreeAssessmentRequest.self, payload)
+                let request = try decodePayload(CamhsV1.AgreeAssessmentRequest.self, payload)
                 let prompt = CamhsRules.aimDuplicationPrompt(camhsAssessmentAgreed: true, aimAssessmentComplete: request.aimAssessmentComplete)
                 let citation = RuleCatalogue.cite("MH-05")
                 let result = CamhsV1.AssessmentAgreement(
@@ -95,11 +95,4 @@ public enum CamhsService {
         ]
     }
 
-    static func decode<M: WireMessage>(_ type: M.Type, _ payload: [UInt8]) throws(RPCError) -> M {
-        do throws(WireError) { return try M(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-    }
-
-    static func civil(_ date: CalendarDate?) -> CivilDate? {
-        date.flatMap { CivilDate(year: Int($0.year), month: Int($0.month), day: Int($0.day)) }
-    }
 }

@@ -23,8 +23,8 @@ public enum MappaService {
         let readers = AccessPolicy.agencies(Set(Agency.allCases).subtracting([.unspecified, .ops]))
         return [
             MethodHandler(method: screen, policy: writers) { context, payload in
-                let request = try decode(MappaV1.ScreenRequest.self, payload)
-                guard let birth = civil(request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
+                let request = try decodePayload(MappaV1.ScreenRequest.self, payload)
+                guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
                 let today = LondonTime.date(of: Instant(unixMillis: resources.clock.nowUnixMillis()))
                 var facts = MappaFacts(subjectID: request.subjectId, age: birth.age(on: today))
                 facts.subjectToNotificationRequirements = request.subjectToNotificationRequirements
@@ -40,7 +40,7 @@ public enum MappaService {
                     guard let sentence = try notificationSentence(request) else {
                         throw RPCError(.invalidArgument, "sentence is required when subject_to_notification_requirements is set")
                     }
-                    let relevant = civil(request.relevantDate) ?? today
+                    let relevant = CivilDate(wire: request.relevantDate) ?? today
                     period =
                         MappaRules.notificationPeriod(sentence, underEighteenOnRelevantDate: birth.age(on: relevant) < AgeRules.adulthood).description
                 }
@@ -54,9 +54,9 @@ public enum MappaService {
                     body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
             },
             MethodHandler(method: recordLevel, policy: .agencies([.mappa])) { context, payload in
-                let request = try decode(MappaV1.RecordLevelRequest.self, payload)
+                let request = try decodePayload(MappaV1.RecordLevelRequest.self, payload)
                 guard (1...3).contains(request.level) else { throw RPCError(.invalidArgument, "level must be 1, 2 or 3; it is \(request.level)") }
-                guard let review = civil(request.nextReview) else { throw RPCError(.invalidArgument, "next_review is not a date") }
+                guard let review = CivilDate(wire: request.nextReview) else { throw RPCError(.invalidArgument, "next_review is not a date") }
                 let now = Instant(unixMillis: resources.clock.nowUnixMillis())
                 guard review > LondonTime.date(of: now) else { throw RPCError(.invalidArgument, "next_review \(review) must be after today") }
                 let citation = RuleCatalogue.cite("MP-03")
@@ -88,7 +88,7 @@ public enum MappaService {
                     body: StoredReply(reply: reply, recordedBy: "mappa").json(), reply: reply)
             },
             MethodHandler(method: decideDisclosure, policy: .agencies([.mappa])) { context, payload in
-                let request = try decode(MappaV1.DecideDisclosureRequest.self, payload)
+                let request = try decodePayload(MappaV1.DecideDisclosureRequest.self, payload)
                 guard request.recipient != .unspecified else { throw RPCError(.invalidArgument, "recipient is unspecified") }
                 let result = MappaV1.DisclosureDecision(
                     recordId: ServiceResources.newID("mappa-disclosure"), recipient: request.recipient, what: request.what, reason: request.reason)
@@ -133,11 +133,4 @@ public enum MappaService {
         }
     }
 
-    static func decode<M: WireMessage>(_ type: M.Type, _ payload: [UInt8]) throws(RPCError) -> M {
-        do throws(WireError) { return try M(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-    }
-
-    static func civil(_ date: CalendarDate?) -> CivilDate? {
-        date.flatMap { CivilDate(year: Int($0.year), month: Int($0.month), day: Int($0.day)) }
-    }
 }

@@ -41,7 +41,7 @@ extension YouthJusticeService {
         let policy = AccessPolicy.agencies([.youthJustice, .socialCare])
         return [
             MethodHandler(method: startAIMAssessment, policy: policy) { context, payload in
-                let request = try decode(YouthjusticeV1.StartAIMAssessmentRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.StartAIMAssessmentRequest.self, payload)
                 _ = try leadAgency(context.caller!.agency)
                 let now = Instant(unixMillis: resources.clock.nowUnixMillis())
                 let person = try YoungPerson(request.youngPerson!, now: now)
@@ -72,7 +72,7 @@ extension YouthJusticeService {
                 }
             },
             MethodHandler(method: updateAIMAssessment, policy: policy) { context, payload in
-                let request = try decode(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
                 let caller = context.caller!
                 let actor = try leadAgency(caller.agency)
                 let action: AIMAction

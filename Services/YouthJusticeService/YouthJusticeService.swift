@@ -27,7 +27,7 @@ public enum YouthJusticeService {
         @Sendable func now() -> Instant { Instant(unixMillis: resources.clock.nowUnixMillis()) }
         return aimHandlers(resources, profile: profile, deadlines: deadlines) + [
             MethodHandler(method: recordPoliceDecision, policy: writers) { context, payload in
-                let request = try decode(YouthjusticeV1.RecordPoliceDecisionRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.RecordPoliceDecisionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard let decision = policeDecisions[request.decision] else { throw RPCError(.invalidArgument, "decision is unspecified") }
                 let facts = PoliceDecisionFacts(
@@ -43,7 +43,7 @@ public enum YouthJusticeService {
                 return try await store(result, person: person, method: recordPoliceDecision, context: context, resources: resources)
             },
             MethodHandler(method: recordCourtOutcome, policy: writers) { context, payload in
-                let request = try decode(YouthjusticeV1.RecordCourtOutcomeRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.RecordCourtOutcomeRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard let plea = pleas[request.plea] else { throw RPCError(.invalidArgument, "plea is unspecified") }
                 var facts = CourtFacts(recordedAt: now(), childSubjectID: person.subjectID, age: person.age, plea: plea)
@@ -55,7 +55,7 @@ public enum YouthJusticeService {
                     resources: resources)
             },
             MethodHandler(method: referToPanel, policy: writers) { context, payload in
-                let request = try decode(YouthjusticeV1.ReferToPanelRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.ReferToPanelRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard
                     let plan = planning.panelReferral(
@@ -70,9 +70,9 @@ public enum YouthJusticeService {
                     plan, event: "panel-referral", outcome: "referred", person: person, method: referToPanel, context: context, resources: resources)
             },
             MethodHandler(method: planRelease, policy: writers) { context, payload in
-                let request = try decode(YouthjusticeV1.PlanReleaseRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.PlanReleaseRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
-                guard let date = civil(request.date) else { throw RPCError(.invalidArgument, "date is not a date") }
+                guard let date = CivilDate(wire: request.date) else { throw RPCError(.invalidArgument, "date is not a date") }
                 let plan = planning.release(
                     childSubjectID: person.subjectID, date: date, concernsAboutOthers: request.concernsAboutOthers,
                     siblingsOrChildrenAtRisk: request.siblingsOrChildrenAtRisk, movingIntoArea: request.movingIntoArea)
@@ -82,7 +82,7 @@ public enum YouthJusticeService {
                     context: context, resources: resources)
             },
             MethodHandler(method: recordAdmission, policy: writers) { context, payload in
-                let request = try decode(YouthjusticeV1.RecordAdmissionRequest.self, payload)
+                let request = try decodePayload(YouthjusticeV1.RecordAdmissionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 let plan = try rules { () throws(ScreeningInputError) in
                     try planning.admission(
@@ -114,16 +114,8 @@ public enum YouthJusticeService {
     ]
     static let pleas: [YouthjusticeV1.Plea: Plea] = [.guilty: .guilty, .foundGuilty: .foundGuilty, .notGuilty: .notGuilty]
 
-    static func decode<M: WireMessage>(_ type: M.Type, _ payload: [UInt8]) throws(RPCError) -> M {
-        do throws(WireError) { return try M(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-    }
-
     static func rules<T>(_ body: () throws(ScreeningInputError) -> T) throws(RPCError) -> T {
         do throws(ScreeningInputError) { return try body() } catch { throw RPCError(.invalidArgument, error.problems.joined(separator: "; ")) }
-    }
-
-    static func civil(_ date: CalendarDate?) -> CivilDate? {
-        date.flatMap { CivilDate(year: Int($0.year), month: Int($0.month), day: Int($0.day)) }
     }
 
     struct YoungPerson {
@@ -132,10 +124,12 @@ public enum YouthJusticeService {
         let openToYouthJustice: Bool
 
         init(_ wire: YouthjusticeV1.YoungPerson, now: Instant) throws(RPCError) {
-            guard let birth = civil(wire.dateOfBirth) else { throw RPCError(.invalidArgument, "young_person.date_of_birth is not a date") }
+            guard let birth = CivilDate(wire: wire.dateOfBirth) else { throw RPCError(.invalidArgument, "young_person.date_of_birth is not a date") }
             let on: CivilDate
             if wire.behaviourDate != nil {
-                guard let behaviour = civil(wire.behaviourDate) else { throw RPCError(.invalidArgument, "young_person.behaviour_date is not a date") }
+                guard let behaviour = CivilDate(wire: wire.behaviourDate) else {
+                    throw RPCError(.invalidArgument, "young_person.behaviour_date is not a date")
+                }
                 on = behaviour
             } else {
                 on = LondonTime.date(of: now)

@@ -2,62 +2,29 @@ import Foundation
 import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit
+import HSBServiceTesting
 import HSBStorage
 import HSBWire
 import IntakeService
-import Logging
-import NIOPosix
 import Testing
 
-enum Store: String, CaseIterable, CustomTestStringConvertible {
-    case sqlite
-    case postgresql
-    var testDescription: String { rawValue }
-}
+typealias Store = TestStore
 
-let secrets: [Agency: AgencySecret] = Dictionary(
-    uniqueKeysWithValues: [Agency.orchestrator, .socialCare, .education, .youthJustice, .police, .mappa, .camhs].map { ($0, AgencySecret.random()) })
-
-/// A real intake service on port 0, on SQLite in a fresh folder or PostgreSQL in a fresh schema.
+/// A real intake service on port 0 (see `TestServiceHost`).
 struct IntakeHost {
-    let host: ServiceHost
-    let dataDir: String
+    let server: TestServiceHost
+    var host: ServiceHost { server.host }
 
     static func start(_ store: Store, profile: ProcedureProfile = .camden) async throws -> IntakeHost {
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-intake-\(UUID().uuidString)").path
-        var databaseURL: String?
-        if store == .postgresql {
-            guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
-                throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
-            }
-            let schema = "intake_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
-            databaseURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
-        }
         let configuration = IntakeConfiguration(profile: profile, localAuthority: "Camden")
-        let host = try ServiceHost(
-            descriptor: .intake, options: ResolvedServiceOptions(dataDir: dataDir, databaseURL: databaseURL),
-            handlers: { IntakeService.handlers($0, configuration) }, secrets: secrets, group: MultiThreadedEventLoopGroup.singleton,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        try await host.start()
-        return IntakeHost(host: host, dataDir: dataDir)
+        return IntakeHost(server: try await TestServiceHost.start(.intake, store: store) { IntakeService.handlers($0, configuration) })
     }
 
-    func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient {
-        RPCClient(
-            configuration: RPCClientConfiguration(host: "127.0.0.1", port: host.rpc.localAddress!.port!, retry: retry),
-            signer: RequestSigner(agency: agency, secret: secrets[agency]!, user: "\(agency.name).worker"),
-            group: MultiThreadedEventLoopGroup.singleton)
-    }
+    func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient { server.client(agency, retry: retry) }
 
-    func referralCount() throws -> Int {
-        try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "child-1") }.count
-    }
+    func referralCount() throws -> Int { try server.records("referral", subjectID: "child-1").count }
 
-    func stop() async {
-        await host.shutdown()
-        try? FileManager.default.removeItem(atPath: dataDir)
-    }
+    func stop() async { await server.stop() }
 }
 
 /// A complete referral from a school about a 14-year-old's red behaviour towards a 12-year-old.
