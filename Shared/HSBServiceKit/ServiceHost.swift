@@ -3,7 +3,7 @@ public import HSBStorage
 public import HSBWire
 public import Logging
 public import NIOCore
-import NIOPosix
+public import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -17,15 +17,24 @@ import Synchronization
 public struct StoreReadiness: ReadinessProbe {
     let database: any SQLDatabase
     let clock: any WallClock
+    let threadPool: NIOThreadPool
 
-    public init(database: any SQLDatabase, clock: any WallClock = SystemWallClock()) {
+    public init(database: any SQLDatabase, clock: any WallClock = SystemWallClock(), threadPool: NIOThreadPool = .singleton) {
         self.database = database
         self.clock = clock
+        self.threadPool = threadPool
     }
 
+    /// Probes on the thread pool: a committed write waits for the disk, which must never stall an event loop.
     public func check() async -> [ReadinessCheck] {
-        let result = database.probeWritable(nowUnixMillis: clock.nowUnixMillis())
-        return [ReadinessCheck(name: "store", ok: result.ok, detail: result.detail)]
+        let database = self.database
+        let now = clock.nowUnixMillis()
+        do {
+            let result = try await threadPool.runIfActive { database.probeWritable(nowUnixMillis: now) }
+            return [ReadinessCheck(name: "store", ok: result.ok, detail: result.detail)]
+        } catch {
+            return [ReadinessCheck(name: "store", ok: false, detail: "the store could not be probed: \(error)")]
+        }
     }
 }
 

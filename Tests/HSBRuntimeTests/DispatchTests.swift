@@ -8,7 +8,7 @@ import Testing
 let echo = MethodHandler(method: "test.v1.Echo/Echo", policy: .agencies([.orchestrator])) { _, payload in payload }
 let decide = MethodHandler.unary("test.v1.Echo/Decide", policy: .anyAuthenticated) { (_: RequestContext, decision: Decision) in decision }
 
-@Suite("Requests over loopback: dispatch, bad input, deadlines, concurrency")
+@Suite("Requests over loopback: dispatch, bad input, deadlines, concurrency", .timeLimit(.minutes(2)))
 struct DispatchTests {
     @Test func aKnownMethodAnswersAndAnUnknownOneIsUnimplemented() async throws {
         let server = try await TestHost.start(handlers: [echo])
@@ -89,12 +89,10 @@ struct DispatchTests {
         let server = try await TestHost.start(handlers: [slow])
         let raw = try await RawConnection.open(port: server.rpcPort)
         try raw.send(signed(RequestEnvelope(requestID: 9, method: "test.v1.Slow/Wait", timeoutMillis: 100)))
-        let started = ContinuousClock.now
         let reply = try #require(try await raw.response())
         #expect(reply.requestID == 9)
         #expect(reply.status == .deadlineExceeded)
         #expect(reply.message == "deadline of 100 ms exceeded; the work was abandoned")
-        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(await eventually { cancelled.load(ordering: .sequentiallyConsistent) })
         #expect(await eventually { server.host.metrics.requestsInFlight == 0 })
         await server.stop()
@@ -115,11 +113,10 @@ struct DispatchTests {
         let client = RPCClient(
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: .none), signer: nil,
             group: MultiThreadedEventLoopGroup.singleton)
-        let started = ContinuousClock.now
+        // Without the client's deadline this call would wait for ever; the suite's time limit bounds it.
         await #expect(throws: RPCError(.deadlineExceeded, "no reply to test.v1.Echo/Echo before the deadline")) {
             try await client.call("test.v1.Echo/Echo", payload: [1], timeout: .milliseconds(200))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
         await client.close()
     }
 

@@ -5,7 +5,7 @@ import HSBWire
 import Synchronization
 import Testing
 
-@Suite("Health, readiness, ops HTTP, limits and graceful shutdown")
+@Suite("Health, readiness, ops HTTP, limits and graceful shutdown", .timeLimit(.minutes(2)))
 struct HealthAndLifecycleTests {
     @Test func healthOverTheWireFollowsGRPCHealthMeaning() async throws {
         let server = try await TestHost.start(handlers: [echo])
@@ -101,9 +101,8 @@ struct HealthAndLifecycleTests {
     @Test func anIdleConnectionIsClosed() async throws {
         let server = try await TestHost.start(idleTimeoutSeconds: 1)
         let raw = try await RawConnection.open(port: server.rpcPort, receiveTimeoutSeconds: 10)
-        let opened = ContinuousClock.now
+        // The read waits up to 10 s; an idle timeout that did not work would leave the peer open.
         #expect(await raw.closedByPeer())
-        #expect(ContinuousClock.now - opened < .seconds(8))
         await server.stop()
     }
 
@@ -118,9 +117,8 @@ struct HealthAndLifecycleTests {
                 raw.send([0x41])
             }
         }
-        let opened = ContinuousClock.now
+        // The trickle would keep the connection open for 9 s, within the 10 s read; the frame timeout closes it first.
         #expect(await raw.closedByPeer())
-        #expect(ContinuousClock.now - opened < .seconds(8))
         trickle.cancel()
         #expect(server.host.metrics.framesRefusedCount(reason: "too_slow") == 1)
         await server.stop()
