@@ -189,7 +189,22 @@ let package = Package(
             path: "Services/MAPPA",
             swiftSettings: strict
         ),
-        .executableTarget(name: "Orchestrator", dependencies: ["HSBServiceKit"], path: "Services/Orchestrator", swiftSettings: strict),
+        .target(
+            name: "OrchestratorService",
+            dependencies: [
+                "HSBServiceKit", "HSBRuntime", "HSBStorage", "HSBWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/OrchestratorService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Orchestrator",
+            dependencies: ["HSBServiceKit", "OrchestratorService", "HSBRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/Orchestrator",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "HSBCtl",
             dependencies: [
@@ -232,6 +247,14 @@ let package = Package(
             name: "IntakeServiceTests",
             dependencies: [
                 "IntakeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage", "HSBSafeguarding",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OrchestratorTests",
+            dependencies: [
+                "OrchestratorService", "IntakeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -4,7 +4,7 @@ public import HSBWire
 public import Logging
 public import NIOCore
 public import NIOPosix
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -129,11 +129,12 @@ public final class ServiceHost: Sendable {
         await ops.stop()
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, ops last).
-    public func runUntilSignalled() async throws {
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, then the
+    /// background services, ops last).
+    public func runUntilSignalled(background: [any Service] = []) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: ops), .init(service: rpc)],
+                services: [.init(service: ops)] + background.map { .init(service: $0) } + [.init(service: rpc)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -179,7 +180,7 @@ public enum ServiceMain {
     /// Runs `descriptor`'s service until signalled.
     public static func run(
         _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
-        extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }
+        extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, background: () -> [any Service] = { [] }
     ) async throws {
         let resolved = try options.resolve(for: descriptor)
         bootstrapLogging(resolved)
@@ -193,6 +194,6 @@ public enum ServiceMain {
         let host = try ServiceHost(
             descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group),
             secrets: secrets, group: group, logger: logger)
-        try await host.runUntilSignalled()
+        try await host.runUntilSignalled(background: background())
     }
 }

@@ -24,10 +24,14 @@ public struct TestServiceHost: Sendable {
     public static let testSecrets: [Agency: AgencySecret] = Dictionary(
         uniqueKeysWithValues: Agency.allCases.filter { $0 != .unspecified }.map { ($0, AgencySecret.random()) })
 
+    /// - Parameters:
+    ///   - dataDir: reuse a data folder (SQLite), to restart a service on its own records.
+    ///   - port: a fixed RPC port, to bring a stopped service back where its callers expect it.
     public static func start(
-        _ descriptor: ServiceDescriptor, store: TestStore, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
+        _ descriptor: ServiceDescriptor, store: TestStore, dataDir reuse: String? = nil, port: Int = 0,
+        handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
     ) async throws -> TestServiceHost {
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
+        let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
         var databaseURL: String?
         if store == .postgresql {
             guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
@@ -38,7 +42,7 @@ public struct TestServiceHost: Sendable {
             databaseURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
         }
         let host = try ServiceHost(
-            descriptor: descriptor, options: ResolvedServiceOptions(dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
+            descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
             secrets: testSecrets, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
@@ -62,8 +66,17 @@ public struct TestServiceHost: Sendable {
         try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.accessLog(kind: kind, recordID: recordID) }
     }
 
+    /// The RPC port it listens on.
+    public var port: Int { host.rpc.localAddress!.port! }
+
+    /// Stops the service and removes its data folder.
     public func stop() async {
         await host.shutdown()
         try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    /// Stops the service and keeps its records, to start it again.
+    public func stopKeepingData() async {
+        await host.shutdown()
     }
 }

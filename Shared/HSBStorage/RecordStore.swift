@@ -99,6 +99,15 @@ public struct RecordTransaction {
         }.map(Self.record)
     }
 
+    /// Every record of `kind`, oldest first (for work queues such as an outbox).
+    public func all(kind: String) throws(RecordStoreError) -> [StoredRecord] {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? ORDER BY created_at_unix_ms, id",
+                [.text(kind)])
+        }.map(Self.record)
+    }
+
     /// Records who read or wrote a record, and why (INF-05).
     public func logAccess(
         agency: String, user: String, action: AccessEntry.Action, kind: String, recordID: String, purpose: String, requestID: String

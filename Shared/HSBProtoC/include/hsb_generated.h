@@ -4,5 +4,6 @@
 #include "hsb/health/v1/health.pb-c.h"
 #include "hsb/intake/v1/intake.pb-c.h"
 #include "hsb/mappa/v1/mappa.pb-c.h"
+#include "hsb/orchestrator/v1/orchestrator.pb-c.h"
 #include "hsb/rpc/v1/envelope.pb-c.h"
 #include "hsb/youthjustice/v1/youth_justice.pb-c.h"

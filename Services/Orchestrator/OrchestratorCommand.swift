@@ -1,0 +1,67 @@
+import ArgumentParser
+import HSBRuntime
+import HSBServiceKit
+import NIOPosix
+import OrchestratorService
+import Synchronization
+
+@main
+struct OrchestratorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: ServiceDescriptor.orchestrator.name,
+        abstract: ServiceDescriptor.orchestrator.summary,
+        discussion: """
+            Ready when its store is writable and every agency service answers its health check. It signs its calls to the \
+            agency services with its own secret: HSB_SIGNING_SECRET, or the 'orchestrator' line of the credentials file.
+            """)
+
+    @OptionGroup var options: ServiceOptions
+
+    @Option(
+        name: .customLong("agency-endpoint"),
+        help:
+            "An agency service to route to, as name=host:port; repeat for each. Env: HSB_AGENCY_ENDPOINTS (comma-separated). Default: the four agency services on 127.0.0.1 at their default ports."
+    )
+    var agencyEndpoints: [String] = []
+
+    func run() async throws {
+        var texts = agencyEndpoints
+        if texts.isEmpty, let env = environment("HSB_AGENCY_ENDPOINTS") {
+            texts = env.split(separator: ",").map(String.init)
+        }
+        let endpoints =
+            texts.isEmpty
+            ? ServiceDescriptor.agencyServices.map { ServiceEndpoint(name: $0.name, host: "127.0.0.1", port: $0.defaultPort) }
+            : try texts.map { try ServiceEndpoint(parsing: $0) }
+        let resolved = try options.resolve(for: .orchestrator)
+        let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
+        let signingSecret: AgencySecret
+        if let text = environment("HSB_SIGNING_SECRET") {
+            guard let secret = AgencySecret(hex: text) else { throw ConfigurationError("HSB_SIGNING_SECRET must be at least 64 hex digits") }
+            signingSecret = secret
+        } else if let secret = secrets[.orchestrator] {
+            signingSecret = secret
+        } else {
+            throw ConfigurationError(
+                "the orchestrator needs its own signing secret: set HSB_SIGNING_SECRET or an 'orchestrator' line in the credentials file")
+        }
+        let signer = RequestSigner(agency: .orchestrator, secret: signingSecret)
+        var clients: [String: RPCClient] = [:]
+        for endpoint in endpoints {
+            clients[endpoint.name] = RPCClient(
+                configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, retry: .none), signer: signer,
+                group: MultiThreadedEventLoopGroup.singleton)
+        }
+        let box = Mutex<Deliverer?>(nil)
+        let agencyClients = clients
+        try await ServiceMain.run(
+            .orchestrator, options: options,
+            handlers: { resources in
+                let deliverer = Deliverer(resources: resources, clients: agencyClients)
+                box.withLock { $0 = deliverer }
+                return OrchestratorService.handlers(resources, deliverer: deliverer)
+            },
+            extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group)] },
+            background: { box.withLock { $0 }.map { [$0] } ?? [] })
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HSBWire
+
+/// A case as the orchestrator stores it (one versioned record per case).
+struct CaseState: Codable {
+    struct Entry: Codable {
+        var at: Int64
+        var what: String
+        var ruleIDs: [String]
+    }
+
+    struct DisclosureEntry: Codable {
+        var at: Int64
+        var toService: String
+        var what: String
+        var purpose: String
+        var lawfulBasis: String
+        var consent: String
+    }
+
+    struct DeadlineItem: Codable {
+        var taskID: String
+        var description: String
+        var owner: Int32
+        var assignee: String
+        var due: Int64
+        var ruleID: String
+    }
+
+    var caseID: String
+    var childSubjectID: String
+    var status: String
+    var referral: Data
+    var screening: Data?
+    var chronology: [Entry]
+    var disclosures: [DisclosureEntry]
+    var deadlines: [DeadlineItem]
+}
+
+/// A step owed to an agency service: written before it is sent, delivered until it lands.
+struct StepState: Codable {
+    var stepID: String
+    var caseID: String
+    var service: String
+    var method: String
+    var payload: Data
+    var status: String
+    var attempts: Int32
+    var lastError: String
+    var nextAttempt: Int64
+}
+
+enum JSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension CaseState {
+    func view(steps: [StepState], version: Int64, now: Int64) -> OrchestratorV1.CaseView {
+        OrchestratorV1.CaseView(
+            caseId: caseID, childSubjectId: childSubjectID, status: status,
+            screening: screening.flatMap { try? IntakeV1.ScreeningResult(decoding: [UInt8]($0)) },
+            steps: steps.map {
+                OrchestratorV1.Step(
+                    stepId: $0.stepID, service: $0.service, method: $0.method, status: $0.status, attempts: $0.attempts, lastError: $0.lastError,
+                    nextAttemptUnixMs: $0.nextAttempt)
+            },
+            deadlines: deadlines.map { deadlineEntry($0, now: now) },
+            chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
+            disclosures: disclosures.map {
+                OrchestratorV1.Disclosure(
+                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+            },
+            version: version)
+    }
+
+    func deadlineEntry(_ item: DeadlineItem, now: Int64) -> OrchestratorV1.DeadlineEntry {
+        OrchestratorV1.DeadlineEntry(
+            caseId: caseID, taskId: item.taskID, description: item.description, owner: Agency(rawValue: item.owner) ?? .unspecified,
+            assignee: item.assignee, dueUnixMs: item.due, ruleId: item.ruleID, status: item.due < now ? "overdue" : "open")
+    }
+}

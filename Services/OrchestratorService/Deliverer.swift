@@ -1,0 +1,165 @@
+import Foundation
+public import HSBRuntime
+public import HSBServiceKit
+import HSBStorage
+import HSBWire
+import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Delivers the outbox: each pending step is sent with its step id as the idempotency key, so a
+/// step delivered twice is applied once; a service that is down delays the step, never drops it.
+public final class Deliverer: Service, Sendable {
+    let resources: ServiceResources
+    let clients: [String: RPCClient]
+    /// Pause after attempt n: base * 2^(n-1), at most `maxBackoffMillis`.
+    let baseBackoffMillis: Int64
+    let maxBackoffMillis: Int64
+    let pollInterval: Duration
+
+    public init(
+        resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
+        pollInterval: Duration = .milliseconds(250)
+    ) {
+        self.resources = resources
+        self.clients = clients
+        self.baseBackoffMillis = baseBackoffMillis
+        self.maxBackoffMillis = maxBackoffMillis
+        self.pollInterval = pollInterval
+    }
+
+    static let outboxKind = "outbox"
+    static let caseKind = "case"
+
+    /// Delivers every step due now; returns how many landed.
+    @discardableResult
+    public func deliverDue() async -> Int {
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let due: [String]
+        do {
+            due = try await resources.blocking {
+                try store.read(now: now) { tx throws(RecordStoreError) in
+                    try tx.all(kind: Self.outboxKind).compactMap { record in
+                        guard let step = JSON.decode(StepState.self, record.body), step.status == "pending", step.nextAttempt <= now else {
+                            return nil
+                        }
+                        return step.stepID
+                    }
+                }
+            }
+        } catch {
+            resources.logger.warning("outbox could not be read", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var delivered = 0
+        for id in due where await deliver(stepID: id) { delivered += 1 }
+        return delivered
+    }
+
+    /// Attempts one step; true when it landed.
+    @discardableResult
+    public func deliver(stepID: String) async -> Bool {
+        let store = resources.store
+        let now = resources.clock.nowUnixMillis()
+        guard let (step, _) = try? await resources.blocking({ try Self.loadStep(store, stepID, now: now) }), step.status == "pending" else {
+            return false
+        }
+        guard let client = clients[step.service] else {
+            await record(step, outcome: .failure(RPCError(.failedPrecondition, "no endpoint configured for \(step.service)")))
+            return false
+        }
+        do throws(RPCError) {
+            let reply = try await client.call(
+                step.method, payload: [UInt8](step.payload), timeout: .seconds(10), idempotencyKey: step.stepID, purpose: "screening")
+            return await record(step, outcome: .success(reply))
+        } catch {
+            return await record(step, outcome: .failure(error))
+        }
+    }
+
+    static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64)? {
+        try store.read(now: now) { tx throws(RecordStoreError) in
+            guard let record = try tx.get(kind: outboxKind, id: id), let step = JSON.decode(StepState.self, record.body) else { return nil }
+            return (step, record.version)
+        }
+    }
+
+    static func retryable(_ code: StatusCode) -> Bool {
+        [.unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .internal].contains(code)
+    }
+
+    /// Applies an attempt's outcome to the step and its case, in one transaction.
+    @discardableResult
+    func record(_ attempted: StepState, outcome: Result<[UInt8], RPCError>) async -> Bool {
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let base = baseBackoffMillis
+        let maxBackoff = maxBackoffMillis
+        do {
+            return try await resources.blocking {
+                try store.perform(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) { tx throws(RecordStoreError) -> [UInt8] in
+                    guard let stepRecord = try tx.get(kind: Deliverer.outboxKind, id: attempted.stepID),
+                        var step = JSON.decode(StepState.self, stepRecord.body), step.status == "pending",
+                        let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID),
+                        var state = JSON.decode(CaseState.self, caseRecord.body)
+                    else { return [0] }
+                    step.attempts += 1
+                    var landed: UInt8 = 0
+                    switch outcome {
+                    case .success(let reply):
+                        step.status = "delivered"
+                        step.lastError = ""
+                        landed = 1
+                        Deliverer.apply(reply: reply, of: step, to: &state, now: now)
+                    case .failure(let error) where Deliverer.retryable(error.code):
+                        let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
+                        step.nextAttempt = now + pause
+                        step.lastError = "\(error)"
+                    case .failure(let error):
+                        step.status = "refused"
+                        step.lastError = "\(error)"
+                        state.status = "refused"
+                        state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
+                    }
+                    _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
+                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
+                    return [landed]
+                }.reply == [1]
+            }
+        } catch {
+            resources.logger.warning(
+                "a delivery could not be recorded; it will be tried again", metadata: ["step": "\(attempted.stepID)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// What a delivered step means for its case.
+    static func apply(reply: [UInt8], of step: StepState, to state: inout CaseState, now: Int64) {
+        guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return }
+        state.screening = Data(reply)
+        state.status = result.outcome
+        let citations = result.decision?.citations.map(\.ruleID) ?? []
+        state.chronology.append(
+            .init(
+                at: now,
+                what:
+                    "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
+                ruleIDs: citations))
+        state.deadlines = (result.decision?.tasks ?? []).compactMap { task in
+            guard let deadline = task.deadline else { return nil }
+            return .init(
+                taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee, due: deadline.dueUnixMillis,
+                ruleID: task.ruleID)
+        }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.deliverDue()
+                try? await Task.sleep(for: self.pollInterval)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+public import HSBRuntime
+public import HSBServiceKit
+import HSBStorage
+import HSBWire
+
+/// The orchestrator's methods: take a referral, have intake screen it through the outbox, and
+/// show each case with its deadlines, chronology and disclosures.
+public enum OrchestratorService {
+    public static let submitReferral = "hsb.orchestrator.v1.Orchestrator/SubmitReferral"
+    public static let getCase = "hsb.orchestrator.v1.Orchestrator/GetCase"
+    public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
+    static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
+
+    public static func handlers(_ resources: ServiceResources, deliverer: Deliverer) -> [MethodHandler] {
+        let callers = AccessPolicy.agencies(ServiceDescriptor.orchestrator.callers)
+        return [
+            MethodHandler(method: submitReferral, policy: callers) { context, payload in
+                let request = try decodePayload(OrchestratorV1.SubmitReferralRequest.self, payload)
+                let caller = context.caller!
+                let now = resources.clock.nowUnixMillis()
+                let referral = request.referral!
+                let caseID = ServiceResources.newID("case")
+                let stepID = ServiceResources.newID("step")
+                let intakeRequest = try IntakeV1.SubmitReferralRequest(referral: referral).encoded()
+                let consent = [IntakeV1.ParentsTold.yes: "parents told"][referral.parentsTold] ?? "not sought: \(referral.parentsTold)"
+                let state = CaseState(
+                    caseID: caseID, childSubjectID: referral.child?.subjectID ?? "", status: "awaiting-screening",
+                    referral: Data(try referral.encoded()),
+                    screening: nil,
+                    chronology: [.init(at: now, what: "Referral received from \(caller.agency.name) (\(referral.referrer))", ruleIDs: ["SCR-10"])],
+                    disclosures: [
+                        .init(
+                            at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
+                            lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected", consent: consent)
+                    ],
+                    deadlines: [])
+                let step = StepState(
+                    stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest), status: "pending",
+                    attempts: 0, lastError: "", nextAttempt: now)
+                let store = resources.store
+                // The case and its first step are durable before anything is sent (the outbox).
+                let accepted = try await resources.blocking {
+                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now) {
+                        tx throws(RecordStoreError) -> [UInt8] in
+                        _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: state.childSubjectID, body: JSON.encode(state))
+                        _ = try tx.insert(kind: Deliverer.outboxKind, id: stepID, subjectID: caseID, body: JSON.encode(step))
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
+                            purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+                        return Array(caseID.utf8)
+                    }
+                }
+                let acceptedCase = String(decoding: accepted.reply, as: UTF8.self)
+                if !accepted.replayed {
+                    await deliverer.deliver(stepID: stepID)
+                }
+                return try await view(caseID: acceptedCase, resources: resources, context: context, logRead: false).encoded()
+            },
+            .unary(getCase, policy: callers) { (context: RequestContext, request: OrchestratorV1.GetCaseRequest) in
+                guard !context.purpose.isEmpty else {
+                    throw RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")
+                }
+                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: true)
+            },
+            .unary(listDeadlines, policy: callers) { (_: RequestContext, request: OrchestratorV1.ListDeadlinesRequest) in
+                guard request.withinDays >= 0 else { throw RPCError(.invalidArgument, "within_days must not be negative") }
+                let now = resources.clock.nowUnixMillis()
+                let store = resources.store
+                let cases = try await resources.blocking {
+                    try store.read(now: now) { tx throws(RecordStoreError) in try tx.all(kind: Deliverer.caseKind) }
+                }
+                var overdue: [OrchestratorV1.DeadlineEntry] = []
+                var soon: [OrchestratorV1.DeadlineEntry] = []
+                let horizon = now + Int64(request.withinDays) * 86_400_000
+                for record in cases {
+                    guard let state = JSON.decode(CaseState.self, record.body) else { continue }
+                    for item in state.deadlines {
+                        if item.due < now {
+                            overdue.append(state.deadlineEntry(item, now: now))
+                        } else if item.due <= horizon {
+                            soon.append(state.deadlineEntry(item, now: now))
+                        }
+                    }
+                }
+                return OrchestratorV1.DeadlineList(
+                    overdue: overdue.sorted { $0.dueUnixMs < $1.dueUnixMs }, dueSoon: soon.sorted { $0.dueUnixMs < $1.dueUnixMs })
+            },
+        ]
+    }
+
+    static func view(caseID: String, resources: ServiceResources, context: RequestContext, logRead: Bool) async throws -> OrchestratorV1.CaseView {
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let caller = context.caller!
+        let found: (StoredRecord, [StoredRecord])? = try await resources.blocking {
+            try store.read(now: now) { tx throws(RecordStoreError) in
+                guard let record = try tx.get(kind: Deliverer.caseKind, id: caseID) else { return nil }
+                if logRead {
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.caseKind, recordID: caseID,
+                        purpose: context.purpose,
+                        requestID: String(context.requestID))
+                }
+                return (record, try tx.list(kind: Deliverer.outboxKind, subjectID: caseID))
+            }
+        }
+        guard let (record, steps) = found, let state = JSON.decode(CaseState.self, record.body) else {
+            throw RPCError(.notFound, "no case with id \(caseID)")
+        }
+        return state.view(steps: steps.compactMap { JSON.decode(StepState.self, $0.body) }, version: record.version, now: now)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import HSBRuntime
+import HSBServiceKit
+import HSBServiceTesting
+import HSBStorage
+import HSBWire
+import IntakeService
+import NIOPosix
+import OrchestratorService
+import Synchronization
+import Testing
+
+/// An orchestrator whose outbox delivers to intake at `intakePort`.
+struct OrchestratorHost {
+    let server: TestServiceHost
+    let deliverer: Deliverer
+
+    static func start(_ store: TestStore, intakePort: Int, dataDir: String? = nil) async throws -> OrchestratorHost {
+        let intake = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: intakePort, connectTimeout: .seconds(1), retry: .none),
+            signer: RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!),
+            group: MultiThreadedEventLoopGroup.singleton)
+        let box = Mutex<Deliverer?>(nil)
+        let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir) { resources in
+            let deliverer = Deliverer(resources: resources, clients: ["intake": intake], baseBackoffMillis: 1, maxBackoffMillis: 5)
+            box.withLock { $0 = deliverer }
+            return OrchestratorService.handlers(resources, deliverer: deliverer)
+        }
+        return OrchestratorHost(server: server, deliverer: box.withLock { $0 }!)
+    }
+}
+
+func startIntake(_ store: TestStore, port: Int = 0, dataDir: String? = nil) async throws -> TestServiceHost {
+    let configuration = IntakeConfiguration(localAuthority: "Camden")
+    return try await TestServiceHost.start(.intake, store: store, dataDir: dataDir, port: port) { IntakeService.handlers($0, configuration) }
+}
+
+func referral(child: String = "child-1") -> IntakeV1.Referral {
+    let year = Int32(Calendar(identifier: .gregorian).component(.year, from: Date()))
+    return IntakeV1.Referral(
+        child: Subject(subjectID: child, role: .childDisplayingHSB, givenName: "Sam", dateOfBirth: CalendarDate(year: year - 15, month: 1, day: 1)),
+        personsHarmed: [
+            IntakeV1.PersonHarmed(
+                subject: Subject(subjectID: "harmed-1", role: .personHarmed, dateOfBirth: CalendarDate(year: year - 12, month: 12, day: 31)))
+        ],
+        behaviours: [IntakeV1.Behaviour(catalogueId: "brook/13-17/red/8")], referrer: "DSL, Hill School", incidentDetails: "changing rooms",
+        victimVulnerability: "younger", coercionEvidence: "threats", referrerAssessedRisk: "high", otherChildrenMayBeAtRisk: .no, parentsTold: .yes,
+        significantHarmSuspected: true)
+}
+
+@Suite("The orchestrator over loopback with a real intake", .timeLimit(.minutes(2)))
+struct OrchestratorTests {
+    @Test(
+        "SCR-08 INF-01: a referral is screened through the outbox; its deadlines, chronology and disclosure are on the case",
+        arguments: TestStore.allCases)
+    func pathway(_ store: TestStore) async throws {
+        let intake = try await startIntake(store)
+        let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port)
+        let school = orchestrator.server.client(.education)
+        let view = try await school.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
+            idempotencyKey: "school-1")
+        #expect(view.status == "screened")
+        #expect(view.steps.map(\.status) == ["delivered"])
+        #expect(view.screening?.threshold == "child protection")
+        #expect(view.deadlines.contains { $0.taskId == "SCR-08/strategy-meeting/child-1" && $0.ruleId == "SCR-08" })
+        #expect(view.chronology.count == 2 && view.chronology[1].ruleIds.contains("SCR-08"))
+        #expect(view.disclosures.first?.toService == "intake" && view.disclosures.first?.consent == "parents told")
+        let again = try await school.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
+            idempotencyKey: "school-1")
+        #expect(again.caseId == view.caseId, "a retried submission is the same case")
+        #expect(try intake.records("referral", subjectID: "child-1").count == 1)
+        let deadlines = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+        #expect(deadlines.dueSoon.contains { $0.caseId == view.caseId && $0.ruleId == "SCR-18" })
+        #expect(deadlines.overdue.isEmpty)
+        await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")) {
+            try await school.call(OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self)
+        }
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("A service that is down delays the step and never drops it; a restarted orchestrator resumes; nothing is doubled")
+    func outageAndRestart() async throws {
+        // Find a port for intake, then take intake away.
+        let first = try await startIntake(.sqlite)
+        let intakePort = first.port
+        let intakeData = first.dataDir
+        await first.stopKeepingData()
+
+        var orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
+        let orchestratorData = orchestrator.server.dataDir
+        let view = try await orchestrator.server.client(.police).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        #expect(view.status == "awaiting-screening")
+        #expect(view.steps.first?.status == "pending" && view.steps.first?.attempts == 1)
+        #expect(view.steps.first?.lastError.hasPrefix("UNAVAILABLE") == true)
+
+        // The orchestrator restarts on its own records, and intake comes back.
+        await orchestrator.server.stopKeepingData()
+        orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort, dataDir: orchestratorData)
+        let intake = try await startIntake(.sqlite, port: intakePort, dataDir: intakeData)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await orchestrator.deliverer.deliverDue() == 1)
+        #expect(await orchestrator.deliverer.deliverDue() == 0, "a delivered step is not sent again")
+        let resumed = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self, purpose: "case review")
+        #expect(resumed.status == "screened" && resumed.steps.first?.status == "delivered" && resumed.steps.first?.attempts == 2)
+        #expect(try intake.records("referral", subjectID: "child-1").count == 1)
+
+        // A step delivered twice (a reply lost on the way back) is applied once: intake answers the same key with its first reply.
+        let stepID = resumed.steps.first!.stepId
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: intakePort, retry: .none),
+            signer: RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!),
+            group: MultiThreadedEventLoopGroup.singleton)
+        let replay = try await client.call(
+            "hsb.intake.v1.Intake/SubmitReferral", IntakeV1.SubmitReferralRequest(referral: referral()), as: IntakeV1.ScreeningResult.self,
+            idempotencyKey: stepID)
+        #expect(replay.referralId == resumed.screening?.referralId)
+        #expect(try intake.records("referral", subjectID: "child-1").count == 1)
+        await client.close()
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("An agency's refusal is recorded on the case, not retried for ever")
+    func refusal() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        var bad = referral()
+        bad.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1")]
+        let view = try await orchestrator.server.client(.education).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: bad), as: OrchestratorV1.CaseView.self)
+        #expect(view.status == "refused")
+        #expect(view.steps.first?.status == "refused")
+        #expect(view.chronology.last?.what.contains("is for the 0-5 band") == true)
+        #expect(await orchestrator.deliverer.deliverDue() == 0)
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+}
