@@ -12,6 +12,14 @@ public enum OrchestratorService {
     public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
     static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
 
+    /// INF-01, INF-02: the consent position recorded with a disclosure, or the grounds for sharing without it.
+    static let consentText: [IntakeV1.ParentsTold: String] = [
+        .yes: "parents told",
+        .noWouldIncreaseRiskOfHarm: "not sought: telling the parents would increase the risk of harm",
+        .noWouldInterfereWithCriminalInvestigation: "not sought: it would interfere with a criminal investigation",
+        .noWouldCauseUndueDelay: "not sought: it would cause undue delay",
+    ]
+
     public static func handlers(_ resources: ServiceResources, deliverer: Deliverer) -> [MethodHandler] {
         let callers = AccessPolicy.agencies(ServiceDescriptor.orchestrator.callers)
         return [
@@ -23,7 +31,7 @@ public enum OrchestratorService {
                 let caseID = ServiceResources.newID("case")
                 let stepID = ServiceResources.newID("step")
                 let intakeRequest = try IntakeV1.SubmitReferralRequest(referral: referral).encoded()
-                let consent = [IntakeV1.ParentsTold.yes: "parents told"][referral.parentsTold] ?? "not sought: \(referral.parentsTold)"
+                let consent = consentText[referral.parentsTold] ?? "not recorded"
                 let state = CaseState(
                     caseID: caseID, childSubjectID: referral.child?.subjectID ?? "", status: "awaiting-screening",
                     referral: Data(try referral.encoded()),

@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import HSBRuntime
+import HSBServiceKit
+import HSBWire
+import NIOPosix
+
+/// Who hsbctl calls as, and where the orchestrator is.
+struct CallerOptions: ParsableArguments {
+    @Option(help: "The agency to act for, e.g. social-care. Env: HSB_AGENCY. Default: social-care.")
+    var agency: String?
+
+    @Option(help: "Your name, for the access log. Env: HSB_USER. Default: the login name.")
+    var user: String?
+
+    @Option(
+        name: .customLong("credentials-file"),
+        help:
+            "A credentials file holding your agency's secret ('agency-name hex-secret' lines). Env: HSB_CREDENTIALS_FILE. Or give the secret in HSB_SECRET."
+    )
+    var credentialsFile: String?
+
+    @Option(help: "The orchestrator as host:port. Env: HSB_ORCHESTRATOR. Default: 127.0.0.1:7100.")
+    var orchestrator: String?
+
+    @Option(help: "Why you need this (recorded in the access log). Env: HSB_PURPOSE.")
+    var purpose: String?
+
+    func client() throws -> RPCClient {
+        let agencyName = agency ?? environment("HSB_AGENCY") ?? "social-care"
+        guard let agency = Agency(name: agencyName) else { throw ValidationError("--agency '\(agencyName)' is not an agency of the suite") }
+        let secret: AgencySecret
+        if let text = environment("HSB_SECRET") {
+            guard let parsed = AgencySecret(hex: text) else { throw ValidationError("HSB_SECRET must be at least 64 hex digits") }
+            secret = parsed
+        } else {
+            let secrets = try CredentialsLoader.load(file: credentialsFile ?? environment("HSB_CREDENTIALS_FILE"))
+            guard let found = secrets[agency] else {
+                throw ValidationError("no secret for \(agency.name): give --credentials-file (or HSB_CREDENTIALS_FILE) or HSB_SECRET")
+            }
+            secret = found
+        }
+        let target = try ServiceEndpoint(parsing: "orchestrator=" + (orchestrator ?? environment("HSB_ORCHESTRATOR") ?? "127.0.0.1:7100"))
+        return RPCClient(
+            configuration: RPCClientConfiguration(host: target.host, port: target.port),
+            signer: RequestSigner(agency: agency, secret: secret, user: user ?? environment("HSB_USER") ?? environment("USER") ?? ""),
+            group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    var purposeText: String { purpose ?? environment("HSB_PURPOSE") ?? "" }
+}
+
+/// Exit codes: 0 done; 1 the service refused or failed (its message is printed); 64 bad usage.
+func runCall<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as RPCError {
+        FileHandle.standardError.write(Data("hsbctl: \(error.code): \(error.message)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as ReferralFileError {
+        FileHandle.standardError.write(Data("hsbctl: \(error.description)\n".utf8))
+        throw ExitCode(64)
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Submit a referral from a JSON file (docs/REFERRAL_JSON.md) to the orchestrator.")
+
+    @Argument(help: "The referral file.") var file: String
+    @Option(
+        name: .customLong("idempotency-key"),
+        help: "Reuse to retry safely; default: one derived from the referral's contents, so submitting the same file again is the same referral.")
+    var idempotencyKey: String?
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        let referral = try await runCall { try ReferralFile.load(file) }
+        let client = try caller.client()
+        let key = try idempotencyKey ?? "referral-" + Self.fingerprint(referral.encoded())
+        let view = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/SubmitReferral", OrchestratorV1.SubmitReferralRequest(referral: referral),
+                as: OrchestratorV1.CaseView.self,
+                idempotencyKey: key, purpose: caller.purposeText.isEmpty ? "referral" : caller.purposeText)
+        }
+        print(CasePrinter.render(view, json: json))
+    }
+
+    /// A stable 64-bit FNV-1a fingerprint of the referral's bytes, in hex.
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16)
+    }
+}
+
+struct Case: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a case: its screening, routes, deadlines, chronology and disclosures.")
+
+    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to read a case (INF-05)") }
+        let client = try caller.client()
+        let view = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/GetCase", OrchestratorV1.GetCaseRequest(caseId: caseID), as: OrchestratorV1.CaseView.self,
+                purpose: caller.purposeText)
+        }
+        print(CasePrinter.render(view, json: json))
+    }
+}
+
+struct Deadlines: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List overdue work, and what falls due within N days, across all cases.")
+
+    @Option(name: .customLong("within"), help: "Days ahead to list. Default: 14.") var within: Int32 = 14
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        let client = try caller.client()
+        let list = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/ListDeadlines", OrchestratorV1.ListDeadlinesRequest(withinDays: within),
+                as: OrchestratorV1.DeadlineList.self)
+        }
+        if json {
+            print(CasePrinter.json(["overdue": list.overdue.map(CasePrinter.deadlineJSON), "due_soon": list.dueSoon.map(CasePrinter.deadlineJSON)]))
+            return
+        }
+        print("OVERDUE (\(list.overdue.count))")
+        for entry in list.overdue { print("  " + CasePrinter.deadlineLine(entry)) }
+        print("DUE WITHIN \(within) DAYS (\(list.dueSoon.count))")
+        for entry in list.dueSoon { print("  " + CasePrinter.deadlineLine(entry)) }
+    }
+}
+
+enum CasePrinter {
+    static func date(_ millis: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "Europe/London")
+        formatter.dateFormat = "EEE d MMM yyyy HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+
+    static func deadlineLine(_ entry: OrchestratorV1.DeadlineEntry) -> String {
+        "\(date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
+    }
+
+    static func deadlineJSON(_ entry: OrchestratorV1.DeadlineEntry) -> [String: Any] {
+        [
+            "case_id": entry.caseId, "task_id": entry.taskId, "description": entry.description, "owner": entry.owner.name, "assignee": entry.assignee,
+            "due_unix_ms": entry.dueUnixMs, "rule_id": entry.ruleId, "status": entry.status,
+        ]
+    }
+
+    static func json(_ object: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func render(_ view: OrchestratorV1.CaseView, json asJSON: Bool) -> String {
+        let screening = view.screening
+        if asJSON {
+            return json([
+                "case_id": view.caseId, "child_subject_id": view.childSubjectId, "status": view.status, "version": view.version,
+                "threshold": screening?.threshold ?? "", "traffic_light": screening?.trafficLight ?? "", "continuum": screening?.continuum ?? "",
+                "risk_category": screening?.riskCategory ?? "", "routes": screening?.decision?.routes ?? [], "missing": screening?.missing ?? [],
+                "citations": screening?.decision?.citations.map { "\($0.ruleID) (\($0.source))" } ?? [],
+                "deadlines": view.deadlines.map(deadlineJSON),
+                "steps": view.steps.map {
+                    ["service": $0.service, "method": $0.method, "status": $0.status, "attempts": $0.attempts, "last_error": $0.lastError]
+                },
+                "chronology": view.chronology.map { ["at_unix_ms": $0.atUnixMs, "what": $0.what, "rule_ids": $0.ruleIds] },
+                "disclosures": view.disclosures.map {
+                    ["to": $0.toService, "what": $0.what, "purpose": $0.purpose, "lawful_basis": $0.lawfulBasis, "consent": $0.consent]
+                },
+            ])
+        }
+        var lines = ["Case \(view.caseId) — child \(view.childSubjectId) — \(view.status)"]
+        if let screening, !screening.outcome.isEmpty {
+            lines.append(
+                "Screening: \(screening.trafficLight) / \(screening.continuum)\(screening.riskCategory.isEmpty ? "" : " / category \(screening.riskCategory)") -> \(screening.threshold.isEmpty ? screening.outcome : screening.threshold)"
+            )
+            if !screening.missing.isEmpty { lines.append("Missing: \(screening.missing.joined(separator: "; "))") }
+            if let routes = screening.decision?.routes, !routes.isEmpty { lines.append("Routes: \(routes.joined(separator: ", "))") }
+            if let citations = screening.decision?.citations { lines.append("Rules: \(citations.map(\.ruleID).joined(separator: " "))") }
+        }
+        if !view.deadlines.isEmpty {
+            lines.append("Deadlines:")
+            for entry in view.deadlines.sorted(by: { $0.dueUnixMs < $1.dueUnixMs }) {
+                lines.append("  \(entry.status == "overdue" ? "OVERDUE " : "")\(deadlineLine(entry))")
+            }
+        }
+        for step in view.steps where step.status != "delivered" {
+            lines.append(
+                "Step to \(step.service): \(step.status) after \(step.attempts) attempt(s)\(step.lastError.isEmpty ? "" : ": \(step.lastError)")")
+        }
+        lines.append("Chronology:")
+        for entry in view.chronology { lines.append("  \(date(entry.atUnixMs))  \(entry.what)") }
+        lines.append("Disclosures:")
+        for entry in view.disclosures {
+            lines.append("  to \(entry.toService): \(entry.what) for \(entry.purpose); basis: \(entry.lawfulBasis); consent: \(entry.consent)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
