@@ -62,6 +62,10 @@ struct MappaAndCamhsServiceTests {
         #expect(school.disclosures.map(\.what) == ["supervision arrangements at school"])
         #expect(school.levels.isEmpty && school.screenings.isEmpty)
         #expect(school.withheld == ["screenings", "levels", "disclosures to other agencies"])
+        // INF-04, MP-05: a health caller sees only what the forum disclosed to health.
+        let health = try await server.client(.health).call(
+            MappaService.getRecord, MappaV1.GetRecordRequest(subjectId: "yp-1"), as: MappaV1.MappaView.self, purpose: "clinical review")
+        #expect(health.disclosures.map(\.what) == ["medication review"] && health.levels.isEmpty && health.screenings.isEmpty)
         let forum = try await server.client(.youthJustice).call(
             MappaService.getRecord, MappaV1.GetRecordRequest(subjectId: "yp-1"), as: MappaV1.MappaView.self, purpose: "plan implementation")
         #expect(forum.levels == [level] && forum.disclosures.count == 2 && forum.withheld.isEmpty)

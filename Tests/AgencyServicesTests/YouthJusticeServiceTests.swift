@@ -102,9 +102,12 @@ struct YouthJusticeServiceTests {
             as: YouthjusticeV1.PlanResult.self)
         let meeting = release.decision?.tasks.first { $0.taskID == "YJ-11/pre-release-meeting/yp-1" }
         #expect(meeting?.deadline?.kind == .workingDaysBefore && meeting?.deadline?.description == "10 working days before, by 2027-02-26")
-        await #expect(throws: RPCError(.permissionDenied, "agency education may not call hsb.youthjustice.v1.YouthJustice/GetPlans")) {
-            try await server.client(.education).call(
-                YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self, purpose: "x")
+        // INF-04: a school or health caller cannot read youth justice detail.
+        for agency in [Agency.education, .health] {
+            await #expect(throws: RPCError(.permissionDenied, "agency \(agency.name) may not call hsb.youthjustice.v1.YouthJustice/GetPlans")) {
+                try await server.client(agency).call(
+                    YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self, purpose: "x")
+            }
         }
         #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 3)
         await server.stop()

@@ -1,0 +1,87 @@
+import Foundation
+import HSBRuntime
+import HSBServiceTesting
+import HSBWire
+import Testing
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs the real hsbctl binary; its exit status, standard output and standard error.
+func hsbctl(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+    let binary = packageRoot.appendingPathComponent(".build/debug/hsbctl").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        throw RPCError(.failedPrecondition, "build the executables first (scripts/test.sh runs swift build)")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+}
+
+@Suite("hsbctl against a real orchestrator and intake", .timeLimit(.minutes(2)))
+struct HSBCtlTests {
+    @Test("SCR-08 SCR-17: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
+    func endToEnd() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let environment = [
+            "HSB_SECRET": TestServiceHost.testSecrets[.socialCare]!.hex, "HSB_AGENCY": "social-care",
+            "HSB_ORCHESTRATOR": "127.0.0.1:\(orchestrator.server.port)",
+        ]
+        let submitted = try await offloaded {
+            try hsbctl(["submit", "examples/referrals/school-changing-rooms.json", "--json"], environment: environment)
+        }
+        #expect(submitted.status == 0, "\(submitted.err)")
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any])
+        #expect(view["status"] as? String == "screened")
+        #expect(view["threshold"] as? String == "child protection")
+        #expect((view["citations"] as? [String])?.contains { $0.hasPrefix("SCR-08") } == true)
+        let caseID = try #require(view["case_id"] as? String)
+
+        let again = try await offloaded {
+            try hsbctl(["submit", "examples/referrals/school-changing-rooms.json", "--json"], environment: environment)
+        }
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any])?["case_id"] as? String == caseID,
+            "the same file is the same referral")
+
+        let outside = try await offloaded { try hsbctl(["submit", "examples/referrals/images-shared-experimental.json"], environment: environment) }
+        #expect(outside.status == 0 && outside.out.contains("outside-procedure") && outside.out.contains("SCR-17"))
+
+        let shown = try await offloaded { try hsbctl(["case", caseID, "--purpose", "strategy meeting"], environment: environment) }
+        #expect(shown.status == 0 && shown.out.contains("Chronology:") && shown.out.contains("[SCR-08] Convene the HSB strategy meeting"))
+        let noPurpose = try await offloaded { try hsbctl(["case", caseID], environment: environment) }
+        #expect(noPurpose.status == 64 && noPurpose.err.contains("--purpose"))
+        let missing = try await offloaded { try hsbctl(["case", "case-nope", "--purpose", "x"], environment: environment) }
+        #expect(missing.status == 1 && missing.err.contains("NOT_FOUND: no case with id case-nope"))
+
+        let deadlines = try await offloaded { try hsbctl(["deadlines", "--within", "60", "--json"], environment: environment) }
+        #expect(deadlines.status == 0 && deadlines.out.contains("\"rule_id\" : \"SCR-18\""))
+
+        let badFile = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
+        try #"{"referrer": "x", "child": {"given_name": "no id"}}"#.write(to: badFile, atomically: true, encoding: .utf8)
+        let bad = try await offloaded { try hsbctl(["submit", badFile.path], environment: environment) }
+        #expect(bad.status == 64 && bad.err.contains("child.subject_id is required"))
+        try? FileManager.default.removeItem(at: badFile)
+
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+}
+
+/// Runs blocking work (a child process) off the cooperative pool, which the servers under test share.
+func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
