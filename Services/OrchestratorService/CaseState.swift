@@ -30,8 +30,13 @@ struct CaseState: Codable {
     var caseID: String
     var childSubjectID: String
     var status: String
-    var referral: Data
+    /// Every referral the case holds, oldest first, with when each arrived.
+    var referrals: [Data]
+    var referralTimes: [Int64]
     var screening: Data?
+    var alerts: [String]
+    /// The child's identity for duplicate detection: normalised name, date of birth, postcode.
+    var identity: String
     var chronology: [Entry]
     var disclosures: [DisclosureEntry]
     var deadlines: [DeadlineItem]
@@ -76,7 +81,20 @@ extension CaseState {
                 OrchestratorV1.Disclosure(
                     atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
             },
-            version: version)
+            version: version, alerts: alerts, referrals: Int32(referrals.count))
+    }
+
+    /// Open: not yet finished with. A child has at most one open case.
+    var isOpen: Bool { !["refused", "outside-procedure", "returned-incomplete", "closed"].contains(status) }
+
+    /// Lower-case letters and digits of the name, the date of birth and the postcode, so that
+    /// "O'Neil, Sam" and "oneil sam" match.
+    static func identity(of child: Subject?) -> String {
+        guard let child else { return "" }
+        func normal(_ text: String) -> String { String(text.lowercased().filter { $0.isLetter || $0.isNumber }) }
+        let birth = child.dateOfBirth.map { "\($0.year)-\($0.month)-\($0.day)" } ?? ""
+        guard !child.familyName.isEmpty, !birth.isEmpty else { return "" }
+        return [normal(child.givenName), normal(child.familyName), birth, normal(child.postcode)].joined(separator: "|")
     }
 
     func deadlineEntry(_ item: DeadlineItem, now: Int64) -> OrchestratorV1.DeadlineEntry {

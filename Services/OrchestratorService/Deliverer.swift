@@ -146,11 +146,15 @@ public final class Deliverer: Service, Sendable {
                 what:
                     "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
                 ruleIDs: citations))
-        state.deadlines = (result.decision?.tasks ?? []).compactMap { task in
-            guard let deadline = task.deadline else { return nil }
-            return .init(
-                taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee, due: deadline.dueUnixMillis,
-                ruleID: task.ruleID)
+        // A further referral's deadlines join the case's; none is dropped.
+        for task in result.decision?.tasks ?? [] {
+            guard let deadline = task.deadline, !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == deadline.dueUnixMillis })
+            else { continue }
+            state.deadlines.append(
+                .init(
+                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee,
+                    due: deadline.dueUnixMillis,
+                    ruleID: task.ruleID))
         }
     }
 

@@ -28,30 +28,63 @@ public enum OrchestratorService {
                 let caller = context.caller!
                 let now = resources.clock.nowUnixMillis()
                 let referral = request.referral!
-                let caseID = ServiceResources.newID("case")
+                let newCaseID = ServiceResources.newID("case")
                 let stepID = ServiceResources.newID("step")
                 let intakeRequest = try IntakeV1.SubmitReferralRequest(referral: referral).encoded()
+                let referralBytes = Data(try referral.encoded())
                 let consent = consentText[referral.parentsTold] ?? "not recorded"
-                let state = CaseState(
-                    caseID: caseID, childSubjectID: referral.child?.subjectID ?? "", status: "awaiting-screening",
-                    referral: Data(try referral.encoded()),
-                    screening: nil,
-                    chronology: [.init(at: now, what: "Referral received from \(caller.agency.name) (\(referral.referrer))", ruleIDs: ["SCR-10"])],
-                    disclosures: [
-                        .init(
-                            at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
-                            lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected", consent: consent)
-                    ],
-                    deadlines: [])
-                let step = StepState(
-                    stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest), status: "pending",
-                    attempts: 0, lastError: "", nextAttempt: now)
+                let childID = referral.child?.subjectID ?? ""
+                let identity = CaseState.identity(of: referral.child)
+                let received = CaseState.Entry(
+                    at: now, what: "Referral received from \(caller.agency.name) (\(referral.referrer))", ruleIDs: ["SCR-10"])
+                let disclosure = CaseState.DisclosureEntry(
+                    at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
+                    lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected", consent: consent)
                 let store = resources.store
-                // The case and its first step are durable before anything is sent (the outbox).
+                // The case and its step are durable before anything is sent (the outbox). A child
+                // has one open case: a new referral joins it, and one within 7 days of the last is
+                // a repeat concern. A likely duplicate child is flagged, never merged.
                 let accepted = try await resources.blocking {
                     try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now) {
                         tx throws(RecordStoreError) -> [UInt8] in
-                        _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: state.childSubjectID, body: JSON.encode(state))
+                        let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
+                            JSON.decode(CaseState.self, record.body).map { (record, $0) }
+                        }.last { $0.1.isOpen }
+                        let caseID: String
+                        if let (record, found) = existing {
+                            var state = found
+                            caseID = state.caseID
+                            if let last = state.referralTimes.last, now - last <= 7 * 86_400_000 {
+                                state.alerts.append("Repeat concern: a further referral within 7 days of the last (\(referral.referrer))")
+                            }
+                            state.referrals.append(referralBytes)
+                            state.referralTimes.append(now)
+                            state.chronology.append(received)
+                            state.disclosures.append(disclosure)
+                            _ = try tx.update(kind: Deliverer.caseKind, id: caseID, expectedVersion: record.version, body: JSON.encode(state))
+                        } else {
+                            caseID = newCaseID
+                            var alerts: [String] = []
+                            if !identity.isEmpty {
+                                for other in try tx.all(kind: Deliverer.caseKind) {
+                                    guard let state = JSON.decode(CaseState.self, other.body), state.identity == identity,
+                                        state.childSubjectID != childID
+                                    else { continue }
+                                    alerts.append(
+                                        "Possible duplicate child: the same name, date of birth and postcode as \(state.childSubjectID) (case \(state.caseID)); a practitioner decides whether to merge"
+                                    )
+                                }
+                            }
+                            let state = CaseState(
+                                caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
+                                referralTimes: [now],
+                                screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
+                            _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: childID, body: JSON.encode(state))
+                        }
+                        let step = StepState(
+                            stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
+                            status: "pending",
+                            attempts: 0, lastError: "", nextAttempt: now)
                         _ = try tx.insert(kind: Deliverer.outboxKind, id: stepID, subjectID: caseID, body: JSON.encode(step))
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,

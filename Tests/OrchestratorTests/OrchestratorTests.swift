@@ -126,6 +126,37 @@ struct OrchestratorTests {
         await intake.stop()
     }
 
+    @Test("One open case per child: a second referral within 7 days joins it as a repeat concern; a likely duplicate child is flagged, not merged")
+    func repeatAndDuplicate() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let school = orchestrator.server.client(.education)
+        var first = referral()
+        first.child?.familyName = "O'Neil"
+        first.child?.postcode = "NW5 1AA"
+        let opened = try await school.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: first), as: OrchestratorV1.CaseView.self)
+        var second = first
+        second.referrer = "GP surgery"
+        let joined = try await orchestrator.server.client(.health).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: second), as: OrchestratorV1.CaseView.self)
+        #expect(joined.caseId == opened.caseId && joined.referrals == 2)
+        #expect(joined.alerts.contains { $0.hasPrefix("Repeat concern") })
+        #expect(joined.steps.count == 2 && joined.steps.allSatisfy { $0.status == "delivered" })
+        #expect(joined.chronology.filter { $0.what.hasPrefix("Referral received") }.count == 2)
+
+        var twin = first
+        twin.child?.subjectID = "child-9"
+        twin.child?.familyName = "oneil"
+        twin.child?.postcode = "nw51aa"
+        let flagged = try await school.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: twin), as: OrchestratorV1.CaseView.self)
+        #expect(flagged.caseId != opened.caseId, "never merged automatically")
+        #expect(flagged.alerts.contains { $0.hasPrefix("Possible duplicate child") && $0.contains("child-1") })
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
     @Test("An agency's refusal is recorded on the case, not retried for ever")
     func refusal() async throws {
         let intake = try await startIntake(.sqlite)

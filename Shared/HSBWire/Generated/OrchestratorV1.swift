@@ -314,11 +314,15 @@ extension OrchestratorV1 {
         public var chronology: [OrchestratorV1.ChronologyEntry]
         public var disclosures: [OrchestratorV1.Disclosure]
         public var version: Int64
+        /// Repeat concerns within 7 days, likely duplicate children (merged only by a practitioner).
+        public var alerts: [String]
+        /// How many referrals the case holds (one open case per child).
+        public var referrals: Int32
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", screening: IntakeV1.ScreeningResult? = nil,
             steps: [OrchestratorV1.Step] = [], deadlines: [OrchestratorV1.DeadlineEntry] = [], chronology: [OrchestratorV1.ChronologyEntry] = [],
-            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0
+            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -329,6 +333,8 @@ extension OrchestratorV1 {
             self.chronology = chronology
             self.disclosures = disclosures
             self.version = version
+            self.alerts = alerts
+            self.referrals = referrals
         }
     }
 }
@@ -356,6 +362,8 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked {
         (m.pointee.n_chronology, m.pointee.chronology) = try arena.messages(chronology)
         (m.pointee.n_disclosures, m.pointee.disclosures) = try arena.messages(disclosures)
         m.pointee.version = version
+        (m.pointee.n_alerts, m.pointee.alerts) = try arena.strings(alerts, field: "\(Self.protoName).alerts")
+        m.pointee.referrals = referrals
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -371,7 +379,9 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked {
                 OrchestratorV1.ChronologyEntry.self, m.pointee.n_chronology, m.pointee.chronology, field: "\(Self.protoName).chronology"),
             disclosures: try CCodec.messages(
                 OrchestratorV1.Disclosure.self, m.pointee.n_disclosures, m.pointee.disclosures, field: "\(Self.protoName).disclosures"),
-            version: m.pointee.version
+            version: m.pointee.version,
+            alerts: try CCodec.strings(m.pointee.n_alerts, m.pointee.alerts, field: "\(Self.protoName).alerts"),
+            referrals: m.pointee.referrals
         )
     }
 

@@ -862,7 +862,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[9] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[11] =
 {
   {
     "case_id",
@@ -972,13 +972,39 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "alerts",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Orchestrator__V1__CaseView, n_alerts),
+    offsetof(Hsb__Orchestrator__V1__CaseView, alerts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referrals",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseView, referrals),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] = {
+  9,   /* field[9] = alerts */
   0,   /* field[0] = case_id */
   1,   /* field[1] = child_subject_id */
   6,   /* field[6] = chronology */
   5,   /* field[5] = deadlines */
   7,   /* field[7] = disclosures */
+  10,   /* field[10] = referrals */
   3,   /* field[3] = screening */
   2,   /* field[2] = status */
   4,   /* field[4] = steps */
@@ -987,7 +1013,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
 static const ProtobufCIntRange hsb__orchestrator__v1__case_view__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
 {
@@ -997,7 +1023,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   "Hsb__Orchestrator__V1__CaseView",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__CaseView),
-  9,
+  11,
   hsb__orchestrator__v1__case_view__field_descriptors,
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,

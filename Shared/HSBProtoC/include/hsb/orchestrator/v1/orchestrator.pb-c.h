@@ -144,10 +144,19 @@ struct  Hsb__Orchestrator__V1__CaseView
   size_t n_disclosures;
   Hsb__Orchestrator__V1__Disclosure **disclosures;
   int64_t version;
+  /*
+   * Repeat concerns within 7 days, likely duplicate children (merged only by a practitioner).
+   */
+  size_t n_alerts;
+  char **alerts;
+  /*
+   * How many referrals the case holds (one open case per child).
+   */
+  int32_t referrals;
 };
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0 }
 
 
 struct  Hsb__Orchestrator__V1__GetCaseRequest
