@@ -253,7 +253,9 @@ let package = Package(
         .testTarget(
             name: "OrchestratorTests",
             dependencies: [
-                "OrchestratorService", "IntakeService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage",
+                "OrchestratorService", "IntakeService", "YouthJusticeService", "HSBSafeguarding", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime",
+                "HSBWire",
+                "HSBStorage",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict

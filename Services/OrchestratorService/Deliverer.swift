@@ -136,6 +136,12 @@ public final class Deliverer: Service, Sendable {
 
     /// What a delivered step means for its case.
     static func apply(reply: [UInt8], of step: StepState, to state: inout CaseState, now: Int64) {
+        if let entry = EventMethods.table[step.method] {
+            guard let (decision, summary) = entry.read(reply) else { return }
+            state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
+            merge(decision?.tasks ?? [], into: &state)
+            return
+        }
         guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return }
         state.screening = Data(reply)
         state.status = result.outcome
@@ -148,6 +154,19 @@ public final class Deliverer: Service, Sendable {
                 ruleIDs: citations))
         // A further referral's deadlines join the case's; none is dropped.
         for task in result.decision?.tasks ?? [] {
+            guard let deadline = task.deadline, !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == deadline.dueUnixMillis })
+            else { continue }
+            state.deadlines.append(
+                .init(
+                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee,
+                    due: deadline.dueUnixMillis,
+                    ruleID: task.ruleID))
+        }
+    }
+
+    /// New tasks' deadlines join the case's; none is dropped or doubled.
+    static func merge(_ tasks: [CaseTask], into state: inout CaseState) {
+        for task in tasks {
             guard let deadline = task.deadline, !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == deadline.dueUnixMillis })
             else { continue }
             state.deadlines.append(

@@ -9,6 +9,7 @@ import HSBWire
 public enum OrchestratorService {
     public static let submitReferral = "hsb.orchestrator.v1.Orchestrator/SubmitReferral"
     public static let getCase = "hsb.orchestrator.v1.Orchestrator/GetCase"
+    public static let recordEvent = "hsb.orchestrator.v1.Orchestrator/RecordEvent"
     public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
     static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
 
@@ -98,6 +99,47 @@ public enum OrchestratorService {
                 }
                 return try await view(caseID: acceptedCase, resources: resources, context: context, logRead: false).encoded()
             },
+            MethodHandler(method: recordEvent, policy: callers) { context, payload in
+                let request = try decodePayload(OrchestratorV1.RecordEventRequest.self, payload)
+                guard let entry = EventMethods.table[request.method] else {
+                    throw RPCError(
+                        .invalidArgument,
+                        "method \(request.method) cannot be recorded through the orchestrator; accepted: \(EventMethods.table.keys.sorted().joined(separator: ", "))"
+                    )
+                }
+                let caller = context.caller!
+                let now = resources.clock.nowUnixMillis()
+                let stepID = ServiceResources.newID("step")
+                let store = resources.store
+                let purpose = context.purpose.isEmpty ? "case event" : context.purpose
+                let accepted = try await resources.blocking {
+                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordEvent, now: now) {
+                        tx throws(RecordStoreError) -> [UInt8] in
+                        guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                            var state = JSON.decode(CaseState.self, record.body)
+                        else {
+                            throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
+                        }
+                        state.chronology.append(.init(at: now, what: "\(caller.agency.name) recorded \(shortName(request.method))", ruleIDs: []))
+                        state.disclosures.append(
+                            .init(
+                                at: now, toService: entry.service, what: shortName(request.method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
+                                consent: "not sought: shared for the case's multi-agency plan"))
+                        _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                        let step = StepState(
+                            stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
+                            status: "pending", attempts: 0, lastError: "", nextAttempt: now)
+                        _ = try tx.insert(kind: Deliverer.outboxKind, id: stepID, subjectID: state.caseID, body: JSON.encode(step))
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                            purpose: purpose,
+                            requestID: String(context.requestID))
+                        return Array(stepID.utf8)
+                    }
+                }
+                if !accepted.replayed { await deliverer.deliver(stepID: stepID) }
+                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
+            },
             .unary(getCase, policy: callers) { (context: RequestContext, request: OrchestratorV1.GetCaseRequest) in
                 guard !context.purpose.isEmpty else {
                     throw RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")
@@ -128,6 +170,11 @@ public enum OrchestratorService {
                     overdue: overdue.sorted { $0.dueUnixMs < $1.dueUnixMs }, dueSoon: soon.sorted { $0.dueUnixMs < $1.dueUnixMs })
             },
         ]
+    }
+
+    /// `RecordPoliceDecision` from `hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision`.
+    static func shortName(_ method: String) -> String {
+        String(method.split(separator: "/").last ?? Substring(method))
     }
 
     static func view(caseID: String, resources: ServiceResources, context: RequestContext, logRead: Bool) async throws -> OrchestratorV1.CaseView {

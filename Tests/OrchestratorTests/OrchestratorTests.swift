@@ -1,5 +1,6 @@
 import Foundation
 import HSBRuntime
+import HSBSafeguarding
 import HSBServiceKit
 import HSBServiceTesting
 import HSBStorage
@@ -9,20 +10,27 @@ import NIOPosix
 import OrchestratorService
 import Synchronization
 import Testing
+import YouthJusticeService
 
 /// An orchestrator whose outbox delivers to intake at `intakePort`.
 struct OrchestratorHost {
     let server: TestServiceHost
     let deliverer: Deliverer
 
-    static func start(_ store: TestStore, intakePort: Int, dataDir: String? = nil) async throws -> OrchestratorHost {
-        let intake = RPCClient(
-            configuration: RPCClientConfiguration(host: "127.0.0.1", port: intakePort, connectTimeout: .seconds(1), retry: .none),
+    static func client(_ port: Int) -> RPCClient {
+        RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), retry: .none),
             signer: RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!),
             group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    static func start(_ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, dataDir: String? = nil) async throws -> OrchestratorHost {
+        var clients = ["intake": client(intakePort)]
+        if let youthJusticePort { clients["youth-justice"] = client(youthJusticePort) }
+        let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
         let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir) { resources in
-            let deliverer = Deliverer(resources: resources, clients: ["intake": intake], baseBackoffMillis: 1, maxBackoffMillis: 5)
+            let deliverer = Deliverer(resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5)
             box.withLock { $0 = deliverer }
             return OrchestratorService.handlers(resources, deliverer: deliverer)
         }
@@ -154,6 +162,52 @@ struct OrchestratorTests {
         #expect(flagged.caseId != opened.caseId, "never merged automatically")
         #expect(flagged.alerts.contains { $0.hasPrefix("Possible duplicate child") && $0.contains("child-1") })
         await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test(
+        "YJ-02 YJ-08 INF-01: events recorded through the orchestrator reach youth justice; their deadlines join the case",
+        arguments: TestStore.allCases)
+    func events(_ store: TestStore) async throws {
+        let intake = try await startIntake(store)
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: store) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port, youthJusticePort: youthJustice.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
+        let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
+        let afterCharge = try await orchestrator.server.client(.police).call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordPoliceDecision, payload: charge),
+            as: OrchestratorV1.CaseView.self, purpose: "police decision")
+        #expect(afterCharge.chronology.last?.what.hasPrefix("youth-justice: police-decision: charge") == true)
+        #expect(afterCharge.chronology.last?.ruleIds.contains("YJ-02") == true)
+        #expect(afterCharge.disclosures.last?.toService == "youth-justice" && afterCharge.disclosures.last?.lawfulBasis.contains("s115") == true)
+        let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()
+        let afterCourt = try await social.call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordCourtOutcome, payload: court),
+            as: OrchestratorV1.CaseView.self)
+        #expect(afterCourt.deadlines.contains { $0.ruleId == "YJ-08" && $0.taskId == "YJ-08/pre-sentence-report/child-1" })
+        #expect(afterCourt.deadlines.contains { $0.ruleId == "SCR-08" }, "the screening's deadlines are kept")
+        #expect(try youthJustice.records("youth-justice-plan", subjectID: "child-1").count == 2)
+        await #expect(throws: RPCError.self) {
+            try await social.call(
+                OrchestratorService.recordEvent,
+                OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.mappa.v1.Mappa/RecordLevel", payload: []),
+                as: OrchestratorV1.CaseView.self)
+        }
+        await #expect(throws: RPCError(.notFound, "no case with id case-nope")) {
+            try await social.call(
+                OrchestratorService.recordEvent,
+                OrchestratorV1.RecordEventRequest(caseId: "case-nope", method: YouthJusticeService.recordCourtOutcome, payload: court),
+                as: OrchestratorV1.CaseView.self)
+        }
+        await orchestrator.server.stop()
+        await youthJustice.stop()
         await intake.stop()
     }
 

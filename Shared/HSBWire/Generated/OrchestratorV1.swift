@@ -391,6 +391,64 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked {
     }
 }
 
+/// Something that happened on a case, recorded with the agency that owns it through the outbox:
+/// the agency's own method and request (see README for the methods accepted).
+extension OrchestratorV1 {
+    public struct RecordEventRequest: Sendable, Hashable {
+        public var caseId: String
+        /// e.g. "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision".
+        public var method: String
+        /// That method's request, encoded.
+        public var payload: [UInt8]
+
+        public init(caseId: String = "", method: String = "", payload: [UInt8] = []) {
+            self.caseId = caseId
+            self.method = method
+            self.payload = payload
+        }
+    }
+}
+
+extension OrchestratorV1.RecordEventRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Orchestrator__V1__RecordEventRequest
+    public static let protoName = "hsb.orchestrator.v1.RecordEventRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__record_event_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__record_event_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__record_event_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__record_event_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__orchestrator__v1__record_event_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
+        m.pointee.payload = arena.binary(payload)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
+            payload: CCodec.bytes(m.pointee.payload)
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!caseId.isEmpty, "case_id")
+        required.require(!method.isEmpty, "method")
+        required.require(!payload.isEmpty, "payload")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension OrchestratorV1 {
     public struct GetCaseRequest: Sendable, Hashable {
         public var caseId: String
@@ -527,6 +585,7 @@ extension OrchestratorV1 {
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
-        OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize, OrchestratorV1.DeadlineList.cMessageSize,
+        OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
+        OrchestratorV1.DeadlineList.cMessageSize,
     ]
 }

@@ -277,6 +277,51 @@ void   hsb__orchestrator__v1__case_view__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__case_view__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__record_event_request__init
+                     (Hsb__Orchestrator__V1__RecordEventRequest         *message)
+{
+  static const Hsb__Orchestrator__V1__RecordEventRequest init_value = HSB__ORCHESTRATOR__V1__RECORD_EVENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__record_event_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__RecordEventRequest *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__record_event_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__record_event_request__pack
+                     (const Hsb__Orchestrator__V1__RecordEventRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__record_event_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__record_event_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__RecordEventRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__record_event_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__RecordEventRequest *
+       hsb__orchestrator__v1__record_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__RecordEventRequest *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__record_event_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__record_event_request__free_unpacked
+                     (Hsb__Orchestrator__V1__RecordEventRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__record_event_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__orchestrator__v1__get_case_request__init
                      (Hsb__Orchestrator__V1__GetCaseRequest         *message)
 {
@@ -1028,6 +1073,70 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__case_view__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__record_event_request__field_descriptors[3] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__RecordEventRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__RecordEventRequest, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payload",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__RecordEventRequest, payload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__record_event_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = method */
+  2,   /* field[2] = payload */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__record_event_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.RecordEventRequest",
+  "RecordEventRequest",
+  "Hsb__Orchestrator__V1__RecordEventRequest",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__RecordEventRequest),
+  3,
+  hsb__orchestrator__v1__record_event_request__field_descriptors,
+  hsb__orchestrator__v1__record_event_request__field_indices_by_name,
+  1,  hsb__orchestrator__v1__record_event_request__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__record_event_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__get_case_request__field_descriptors[1] =

@@ -23,6 +23,7 @@ typedef struct Hsb__Orchestrator__V1__DeadlineEntry Hsb__Orchestrator__V1__Deadl
 typedef struct Hsb__Orchestrator__V1__ChronologyEntry Hsb__Orchestrator__V1__ChronologyEntry;
 typedef struct Hsb__Orchestrator__V1__Disclosure Hsb__Orchestrator__V1__Disclosure;
 typedef struct Hsb__Orchestrator__V1__CaseView Hsb__Orchestrator__V1__CaseView;
+typedef struct Hsb__Orchestrator__V1__RecordEventRequest Hsb__Orchestrator__V1__RecordEventRequest;
 typedef struct Hsb__Orchestrator__V1__GetCaseRequest Hsb__Orchestrator__V1__GetCaseRequest;
 typedef struct Hsb__Orchestrator__V1__ListDeadlinesRequest Hsb__Orchestrator__V1__ListDeadlinesRequest;
 typedef struct Hsb__Orchestrator__V1__DeadlineList Hsb__Orchestrator__V1__DeadlineList;
@@ -157,6 +158,37 @@ struct  Hsb__Orchestrator__V1__CaseView
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0 }
+
+
+/*
+ * Something that happened on a case, recorded with the agency that owns it through the outbox:
+ * the agency's own method and request (see README for the methods accepted).
+ */
+struct  Hsb__Orchestrator__V1__RecordEventRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *case_id;
+  /*
+   * e.g. "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision".
+   */
+  /*
+   * required
+   */
+  char *method;
+  /*
+   * That method's request, encoded.
+   */
+  /*
+   * required
+   */
+  ProtobufCBinaryData payload;
+};
+#define HSB__ORCHESTRATOR__V1__RECORD_EVENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__record_event_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL} }
 
 
 struct  Hsb__Orchestrator__V1__GetCaseRequest
@@ -312,6 +344,25 @@ Hsb__Orchestrator__V1__CaseView *
 void   hsb__orchestrator__v1__case_view__free_unpacked
                      (Hsb__Orchestrator__V1__CaseView *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__RecordEventRequest methods */
+void   hsb__orchestrator__v1__record_event_request__init
+                     (Hsb__Orchestrator__V1__RecordEventRequest         *message);
+size_t hsb__orchestrator__v1__record_event_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__RecordEventRequest   *message);
+size_t hsb__orchestrator__v1__record_event_request__pack
+                     (const Hsb__Orchestrator__V1__RecordEventRequest   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__record_event_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__RecordEventRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__RecordEventRequest *
+       hsb__orchestrator__v1__record_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__record_event_request__free_unpacked
+                     (Hsb__Orchestrator__V1__RecordEventRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Orchestrator__V1__GetCaseRequest methods */
 void   hsb__orchestrator__v1__get_case_request__init
                      (Hsb__Orchestrator__V1__GetCaseRequest         *message);
@@ -389,6 +440,9 @@ typedef void (*Hsb__Orchestrator__V1__Disclosure_Closure)
 typedef void (*Hsb__Orchestrator__V1__CaseView_Closure)
                  (const Hsb__Orchestrator__V1__CaseView *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__RecordEventRequest_Closure)
+                 (const Hsb__Orchestrator__V1__RecordEventRequest *message,
+                  void *closure_data);
 typedef void (*Hsb__Orchestrator__V1__GetCaseRequest_Closure)
                  (const Hsb__Orchestrator__V1__GetCaseRequest *message,
                   void *closure_data);
@@ -410,6 +464,7 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__d
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__chronology_entry__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descriptor;

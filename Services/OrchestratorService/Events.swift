@@ -1,0 +1,54 @@
+import Foundation
+import HSBWire
+
+/// The agency methods a case event may be recorded through, and how to read their replies.
+enum EventMethods {
+    struct Entry: Sendable {
+        let service: String
+        let lawfulBasis: String
+        /// The decision in the reply (its tasks become the case's deadlines) and a line for the chronology.
+        let read: @Sendable ([UInt8]) -> (Decision?, String)?
+    }
+
+    static let childrenAct = "Children Act 2004 (safeguarding)"
+    static let crimeAndDisorder = "Crime and Disorder Act 1998 s115; Children Act 2004 (safeguarding)"
+
+    static func plan(_ reply: [UInt8]) -> (Decision?, String)? {
+        (try? YouthjusticeV1.PlanResult(decoding: reply)).map { ($0.decision, "\($0.event): \($0.decision?.outcome ?? "")") }
+    }
+
+    static let table: [String: Entry] = [
+        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/PlanRelease": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.intake.v1.Intake/RecordStrategyMeeting": Entry(
+            service: "intake", lawfulBasis: childrenAct,
+            read: { reply in (try? IntakeV1.MeetingRecord(decoding: reply)).map { ($0.decision, "strategy meeting: \($0.decision?.outcome ?? "")") } }
+        ),
+        "hsb.intake.v1.Intake/RecordCaseEvent": Entry(
+            service: "intake", lawfulBasis: childrenAct,
+            read: { reply in (try? IntakeV1.CaseEventRecord(decoding: reply)).map { ($0.decision, "case event: \($0.kind)") } }),
+        "hsb.mappa.v1.Mappa/Screen": Entry(
+            service: "mappa", lawfulBasis: crimeAndDisorder,
+            read: { reply in
+                (try? MappaV1.ScreenResult(decoding: reply)).map { result in
+                    (
+                        Decision(outcome: "MAPPA screening", citations: result.citations),
+                        "MAPPA screening: \(result.category == 0 ? "no category" : "category \(result.category)")\(result.outstanding.isEmpty ? "" : "; owed: \(result.outstanding.joined(separator: "; "))")"
+                    )
+                }
+            }),
+        "hsb.camhs.v1.Camhs/Refer": Entry(
+            service: "camhs", lawfulBasis: "Children Act 2004 (safeguarding); medical purposes",
+            read: { reply in
+                (try? CamhsV1.ReferralOutcome(decoding: reply)).map { outcome in
+                    (
+                        Decision(outcome: outcome.outcome, citations: outcome.citation.map { [$0] } ?? []),
+                        "CAMHS referral: \(outcome.outcome) (\(outcome.reason))"
+                    )
+                }
+            }),
+    ]
+}
