@@ -17,6 +17,10 @@ public final class Deliverer: Service, Sendable {
     let maxBackoffMillis: Int64
     let pollInterval: Duration
 
+    /// Overdue deadlines and undelivered steps, counted every few passes for the metrics.
+    let overdue = Atomic<Int>(0)
+    let pending = Atomic<Int>(0)
+
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
         pollInterval: Duration = .milliseconds(250)
@@ -26,6 +30,40 @@ public final class Deliverer: Service, Sendable {
         self.baseBackoffMillis = baseBackoffMillis
         self.maxBackoffMillis = maxBackoffMillis
         self.pollInterval = pollInterval
+        resources.metrics.addGauges { [weak self] in
+            guard let self else { return [] }
+            return [
+                (
+                    name: "deadlines_overdue", help: "Deadlines past due across all cases, as of the last count.",
+                    value: Double(self.overdue.load(ordering: .relaxed))
+                ),
+                (
+                    name: "outbox_pending", help: "Steps written but not yet delivered to their agency.",
+                    value: Double(self.pending.load(ordering: .relaxed))
+                ),
+            ]
+        }
+    }
+
+    /// Counts overdue deadlines and undelivered steps (for `/metrics`).
+    public func count() async {
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        guard
+            let (late, waiting) = try? await resources.blocking({
+                try store.read(now: now) { tx throws(RecordStoreError) in
+                    let late = try tx.all(kind: Deliverer.caseKind).compactMap { JSON.decode(CaseState.self, $0.body) }.reduce(0) { sum, state in
+                        sum + state.deadlines.filter { $0.due < now }.count
+                    }
+                    let waiting = try tx.all(kind: Deliverer.outboxKind).compactMap { JSON.decode(StepState.self, $0.body) }.filter {
+                        $0.status == "pending"
+                    }.count
+                    return (late, waiting)
+                }
+            })
+        else { return }
+        overdue.store(late, ordering: .relaxed)
+        pending.store(waiting, ordering: .relaxed)
     }
 
     static let outboxKind = "outbox"
@@ -179,8 +217,11 @@ public final class Deliverer: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var passes = 0
             while !Task.isCancelled {
                 await self.deliverDue()
+                if passes % 20 == 0 { await self.count() }
+                passes += 1
                 try? await Task.sleep(for: self.pollInterval)
             }
         }

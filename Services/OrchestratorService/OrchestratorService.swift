@@ -10,6 +10,7 @@ public enum OrchestratorService {
     public static let submitReferral = "hsb.orchestrator.v1.Orchestrator/SubmitReferral"
     public static let getCase = "hsb.orchestrator.v1.Orchestrator/GetCase"
     public static let recordEvent = "hsb.orchestrator.v1.Orchestrator/RecordEvent"
+    public static let listDisclosures = "hsb.orchestrator.v1.Orchestrator/ListDisclosures"
     public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
     static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
 
@@ -139,6 +140,21 @@ public enum OrchestratorService {
                 }
                 if !accepted.replayed { await deliverer.deliver(stepID: stepID) }
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
+            },
+            .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in
+                let records =
+                    try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
+                return OrchestratorV1.DisclosureList(
+                    items: records.compactMap { JSON.decode(CaseState.self, $0.body) }.flatMap { state in
+                        state.disclosures.map { entry in
+                            OrchestratorV1.DisclosureEntryWithCase(
+                                caseId: state.caseID,
+                                disclosure: OrchestratorV1.Disclosure(
+                                    atUnixMs: entry.at, toService: entry.toService, what: entry.what, purpose: entry.purpose,
+                                    lawfulBasis: entry.lawfulBasis,
+                                    consent: entry.consent))
+                        }
+                    })
             },
             .unary(getCase, policy: callers) { (context: RequestContext, request: OrchestratorV1.GetCaseRequest) in
                 guard !context.purpose.isEmpty else {

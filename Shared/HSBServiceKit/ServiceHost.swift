@@ -56,6 +56,8 @@ public struct ServiceResources: Sendable {
     public let store: RecordStore
     public let clock: any WallClock
     public let logger: Logger
+    /// The service's metrics, for gauges of its own (e.g. overdue deadlines).
+    public let metrics: ServerMetrics
     let threadPool: NIOThreadPool
 
     /// Runs blocking work (the store) on the thread pool, never on an event loop.
@@ -94,9 +96,9 @@ public final class ServiceHost: Sendable {
         }
         let store = try RecordStore(database: database, migrations: migrations)
         self.store = store
-        let resources = ServiceResources(store: store, clock: clock, logger: logger, threadPool: NIOThreadPool.singleton)
-        let handlers = makeHandlers(resources)
         let metrics = ServerMetrics(prefix: "hsb_" + descriptor.name.replacingHyphens())
+        let resources = ServiceResources(store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton)
+        let handlers = makeHandlers(resources)
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
         var registry = MethodRegistry(handlers)

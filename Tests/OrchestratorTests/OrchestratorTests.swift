@@ -211,6 +211,33 @@ struct OrchestratorTests {
         await intake.stop()
     }
 
+    @Test("INF-01: an agency asks what was shared about a child and with whom; overdue work and the outbox show in /metrics")
+    func disclosuresAndMetrics() async throws {
+        let intake = try await startIntake(.sqlite)
+        let intakePort = intake.port
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
+        let opened = try await orchestrator.server.client(.education).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let shared = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-1"),
+            as: OrchestratorV1.DisclosureList.self,
+            purpose: "subject access request")
+        #expect(shared.items.map(\.caseId) == [opened.caseId])
+        #expect(
+            shared.items.first?.disclosure?.toService == "intake" && shared.items.first?.disclosure?.lawfulBasis.contains("Children Act 2004") == true
+        )
+        await intake.stopKeepingData()
+        _ = try await orchestrator.server.client(.police).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")),
+            as: OrchestratorV1.CaseView.self)
+        await orchestrator.deliverer.count()
+        let metrics = orchestrator.server.host.metrics.prometheusText()
+        #expect(metrics.contains("hsb_orchestrator_outbox_pending 1.0"))
+        #expect(metrics.contains("hsb_orchestrator_deadlines_overdue 0.0"))
+        await orchestrator.server.stop()
+        try? FileManager.default.removeItem(atPath: intake.dataDir)
+    }
+
     @Test("An agency's refusal is recorded on the case, not retried for ever")
     func refusal() async throws {
         let intake = try await startIntake(.sqlite)

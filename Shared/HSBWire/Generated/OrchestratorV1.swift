@@ -580,12 +580,145 @@ extension OrchestratorV1.DeadlineList: WireMessage, CBacked {
     }
 }
 
+/// INF-01: what was shared about a child, with whom, why and on what basis.
+extension OrchestratorV1 {
+    public struct ListDisclosuresRequest: Sendable, Hashable {
+        public var childSubjectId: String
+
+        public init(childSubjectId: String = "") {
+            self.childSubjectId = childSubjectId
+        }
+    }
+}
+
+extension OrchestratorV1.ListDisclosuresRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Orchestrator__V1__ListDisclosuresRequest
+    public static let protoName = "hsb.orchestrator.v1.ListDisclosuresRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__list_disclosures_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__list_disclosures_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__list_disclosures_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__list_disclosures_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__orchestrator__v1__list_disclosures_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.child_subject_id = try arena.cString(childSubjectId, field: "\(Self.protoName).child_subject_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            childSubjectId: try CCodec.string(m.pointee.child_subject_id, field: "\(Self.protoName).child_subject_id")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!childSubjectId.isEmpty, "child_subject_id")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct DisclosureList: Sendable, Hashable {
+        public var items: [OrchestratorV1.DisclosureEntryWithCase]
+
+        public init(items: [OrchestratorV1.DisclosureEntryWithCase] = []) {
+            self.items = items
+        }
+    }
+}
+
+extension OrchestratorV1.DisclosureList: WireMessage, CBacked {
+    typealias CMessage = Hsb__Orchestrator__V1__DisclosureList
+    public static let protoName = "hsb.orchestrator.v1.DisclosureList"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure_list__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure_list__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__disclosure_list__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__disclosure_list__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__orchestrator__v1__disclosure_list__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        (m.pointee.n_items, m.pointee.items) = try arena.messages(items)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            items: try CCodec.messages(
+                OrchestratorV1.DisclosureEntryWithCase.self, m.pointee.n_items, m.pointee.items, field: "\(Self.protoName).items")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct DisclosureEntryWithCase: Sendable, Hashable {
+        public var caseId: String
+        public var disclosure: OrchestratorV1.Disclosure?
+
+        public init(caseId: String = "", disclosure: OrchestratorV1.Disclosure? = nil) {
+            self.caseId = caseId
+            self.disclosure = disclosure
+        }
+    }
+}
+
+extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked {
+    typealias CMessage = Hsb__Orchestrator__V1__DisclosureEntryWithCase
+    public static let protoName = "hsb.orchestrator.v1.DisclosureEntryWithCase"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure_entry_with_case__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure_entry_with_case__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__disclosure_entry_with_case__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__disclosure_entry_with_case__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__orchestrator__v1__disclosure_entry_with_case__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        if let disclosure { m.pointee.disclosure = try arena.message(disclosure) }
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            disclosure: try CCodec.message(OrchestratorV1.Disclosure.self, m.pointee.disclosure)
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension OrchestratorV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
         OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
-        OrchestratorV1.DeadlineList.cMessageSize,
+        OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
+        OrchestratorV1.DisclosureEntryWithCase.cMessageSize,
     ]
 }

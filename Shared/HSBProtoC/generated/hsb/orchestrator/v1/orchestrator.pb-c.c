@@ -457,6 +457,141 @@ void   hsb__orchestrator__v1__deadline_list__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__deadline_list__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__list_disclosures_request__init
+                     (Hsb__Orchestrator__V1__ListDisclosuresRequest         *message)
+{
+  static const Hsb__Orchestrator__V1__ListDisclosuresRequest init_value = HSB__ORCHESTRATOR__V1__LIST_DISCLOSURES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__list_disclosures_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_disclosures_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__list_disclosures_request__pack
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_disclosures_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__list_disclosures_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_disclosures_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__ListDisclosuresRequest *
+       hsb__orchestrator__v1__list_disclosures_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__ListDisclosuresRequest *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__list_disclosures_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__list_disclosures_request__free_unpacked
+                     (Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_disclosures_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__disclosure_list__init
+                     (Hsb__Orchestrator__V1__DisclosureList         *message)
+{
+  static const Hsb__Orchestrator__V1__DisclosureList init_value = HSB__ORCHESTRATOR__V1__DISCLOSURE_LIST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__disclosure_list__get_packed_size
+                     (const Hsb__Orchestrator__V1__DisclosureList *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__disclosure_list__pack
+                     (const Hsb__Orchestrator__V1__DisclosureList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__disclosure_list__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__DisclosureList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__DisclosureList *
+       hsb__orchestrator__v1__disclosure_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__DisclosureList *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__disclosure_list__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__disclosure_list__free_unpacked
+                     (Hsb__Orchestrator__V1__DisclosureList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__disclosure_entry_with_case__init
+                     (Hsb__Orchestrator__V1__DisclosureEntryWithCase         *message)
+{
+  static const Hsb__Orchestrator__V1__DisclosureEntryWithCase init_value = HSB__ORCHESTRATOR__V1__DISCLOSURE_ENTRY_WITH_CASE__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__pack
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__DisclosureEntryWithCase *
+       hsb__orchestrator__v1__disclosure_entry_with_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__DisclosureEntryWithCase *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__disclosure_entry_with_case__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__disclosure_entry_with_case__free_unpacked
+                     (Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__submit_referral_request__field_descriptors[1] =
 {
   {
@@ -1264,5 +1399,132 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descripto
   hsb__orchestrator__v1__deadline_list__field_indices_by_name,
   1,  hsb__orchestrator__v1__deadline_list__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__deadline_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_disclosures_request__field_descriptors[1] =
+{
+  {
+    "child_subject_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__ListDisclosuresRequest, child_subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__list_disclosures_request__field_indices_by_name[] = {
+  0,   /* field[0] = child_subject_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__list_disclosures_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.ListDisclosuresRequest",
+  "ListDisclosuresRequest",
+  "Hsb__Orchestrator__V1__ListDisclosuresRequest",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__ListDisclosuresRequest),
+  1,
+  hsb__orchestrator__v1__list_disclosures_request__field_descriptors,
+  hsb__orchestrator__v1__list_disclosures_request__field_indices_by_name,
+  1,  hsb__orchestrator__v1__list_disclosures_request__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__list_disclosures_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__disclosure_list__field_descriptors[1] =
+{
+  {
+    "items",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__DisclosureList, n_items),
+    offsetof(Hsb__Orchestrator__V1__DisclosureList, items),
+    &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__disclosure_list__field_indices_by_name[] = {
+  0,   /* field[0] = items */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__disclosure_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.DisclosureList",
+  "DisclosureList",
+  "Hsb__Orchestrator__V1__DisclosureList",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__DisclosureList),
+  1,
+  hsb__orchestrator__v1__disclosure_list__field_descriptors,
+  hsb__orchestrator__v1__disclosure_list__field_indices_by_name,
+  1,  hsb__orchestrator__v1__disclosure_list__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__DisclosureEntryWithCase, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disclosure",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__DisclosureEntryWithCase, disclosure),
+    &hsb__orchestrator__v1__disclosure__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__disclosure_entry_with_case__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = disclosure */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__disclosure_entry_with_case__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.DisclosureEntryWithCase",
+  "DisclosureEntryWithCase",
+  "Hsb__Orchestrator__V1__DisclosureEntryWithCase",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__DisclosureEntryWithCase),
+  2,
+  hsb__orchestrator__v1__disclosure_entry_with_case__field_descriptors,
+  hsb__orchestrator__v1__disclosure_entry_with_case__field_indices_by_name,
+  1,  hsb__orchestrator__v1__disclosure_entry_with_case__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure_entry_with_case__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -27,6 +27,9 @@ typedef struct Hsb__Orchestrator__V1__RecordEventRequest Hsb__Orchestrator__V1__
 typedef struct Hsb__Orchestrator__V1__GetCaseRequest Hsb__Orchestrator__V1__GetCaseRequest;
 typedef struct Hsb__Orchestrator__V1__ListDeadlinesRequest Hsb__Orchestrator__V1__ListDeadlinesRequest;
 typedef struct Hsb__Orchestrator__V1__DeadlineList Hsb__Orchestrator__V1__DeadlineList;
+typedef struct Hsb__Orchestrator__V1__ListDisclosuresRequest Hsb__Orchestrator__V1__ListDisclosuresRequest;
+typedef struct Hsb__Orchestrator__V1__DisclosureList Hsb__Orchestrator__V1__DisclosureList;
+typedef struct Hsb__Orchestrator__V1__DisclosureEntryWithCase Hsb__Orchestrator__V1__DisclosureEntryWithCase;
 
 
 /* --- enums --- */
@@ -230,6 +233,44 @@ struct  Hsb__Orchestrator__V1__DeadlineList
     , 0,NULL, 0,NULL }
 
 
+/*
+ * INF-01: what was shared about a child, with whom, why and on what basis.
+ */
+struct  Hsb__Orchestrator__V1__ListDisclosuresRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *child_subject_id;
+};
+#define HSB__ORCHESTRATOR__V1__LIST_DISCLOSURES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__list_disclosures_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Hsb__Orchestrator__V1__DisclosureList
+{
+  ProtobufCMessage base;
+  size_t n_items;
+  Hsb__Orchestrator__V1__DisclosureEntryWithCase **items;
+};
+#define HSB__ORCHESTRATOR__V1__DISCLOSURE_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__disclosure_list__descriptor) \
+    , 0,NULL }
+
+
+struct  Hsb__Orchestrator__V1__DisclosureEntryWithCase
+{
+  ProtobufCMessage base;
+  char *case_id;
+  Hsb__Orchestrator__V1__Disclosure *disclosure;
+};
+#define HSB__ORCHESTRATOR__V1__DISCLOSURE_ENTRY_WITH_CASE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__disclosure_entry_with_case__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
 /* Hsb__Orchestrator__V1__SubmitReferralRequest methods */
 void   hsb__orchestrator__v1__submit_referral_request__init
                      (Hsb__Orchestrator__V1__SubmitReferralRequest         *message);
@@ -420,6 +461,63 @@ Hsb__Orchestrator__V1__DeadlineList *
 void   hsb__orchestrator__v1__deadline_list__free_unpacked
                      (Hsb__Orchestrator__V1__DeadlineList *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__ListDisclosuresRequest methods */
+void   hsb__orchestrator__v1__list_disclosures_request__init
+                     (Hsb__Orchestrator__V1__ListDisclosuresRequest         *message);
+size_t hsb__orchestrator__v1__list_disclosures_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest   *message);
+size_t hsb__orchestrator__v1__list_disclosures_request__pack
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__list_disclosures_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__ListDisclosuresRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__ListDisclosuresRequest *
+       hsb__orchestrator__v1__list_disclosures_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__list_disclosures_request__free_unpacked
+                     (Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__DisclosureList methods */
+void   hsb__orchestrator__v1__disclosure_list__init
+                     (Hsb__Orchestrator__V1__DisclosureList         *message);
+size_t hsb__orchestrator__v1__disclosure_list__get_packed_size
+                     (const Hsb__Orchestrator__V1__DisclosureList   *message);
+size_t hsb__orchestrator__v1__disclosure_list__pack
+                     (const Hsb__Orchestrator__V1__DisclosureList   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__disclosure_list__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__DisclosureList   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__DisclosureList *
+       hsb__orchestrator__v1__disclosure_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__disclosure_list__free_unpacked
+                     (Hsb__Orchestrator__V1__DisclosureList *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__DisclosureEntryWithCase methods */
+void   hsb__orchestrator__v1__disclosure_entry_with_case__init
+                     (Hsb__Orchestrator__V1__DisclosureEntryWithCase         *message);
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase   *message);
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__pack
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__disclosure_entry_with_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__DisclosureEntryWithCase   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__DisclosureEntryWithCase *
+       hsb__orchestrator__v1__disclosure_entry_with_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__disclosure_entry_with_case__free_unpacked
+                     (Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Orchestrator__V1__SubmitReferralRequest_Closure)
@@ -452,6 +550,15 @@ typedef void (*Hsb__Orchestrator__V1__ListDeadlinesRequest_Closure)
 typedef void (*Hsb__Orchestrator__V1__DeadlineList_Closure)
                  (const Hsb__Orchestrator__V1__DeadlineList *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__ListDisclosuresRequest_Closure)
+                 (const Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__DisclosureList_Closure)
+                 (const Hsb__Orchestrator__V1__DisclosureList *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__DisclosureEntryWithCase_Closure)
+                 (const Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -468,6 +575,9 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_requ
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor;
 
 PROTOBUF_C__END_DECLS
 
