@@ -253,7 +253,8 @@ let package = Package(
         .testTarget(
             name: "OrchestratorTests",
             dependencies: [
-                "OrchestratorService", "IntakeService", "YouthJusticeService", "HSBSafeguarding", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime",
+                "OrchestratorService", "IntakeService", "YouthJusticeService", "CamhsService", "HSBSafeguarding", "HSBServiceTesting",
+                "HSBServiceKit", "HSBRuntime",
                 "HSBWire",
                 "HSBStorage",
                 .product(name: "NIOPosix", package: "swift-nio"),

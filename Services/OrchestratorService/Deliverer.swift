@@ -134,6 +134,7 @@ public final class Deliverer: Service, Sendable {
         let store = resources.store
         let base = baseBackoffMillis
         let maxBackoff = maxBackoffMillis
+        let available = Set(clients.keys)
         do {
             return try await resources.blocking {
                 try store.perform(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) { tx throws(RecordStoreError) -> [UInt8] in
@@ -144,12 +145,13 @@ public final class Deliverer: Service, Sendable {
                     else { return [0] }
                     step.attempts += 1
                     var landed: UInt8 = 0
+                    var followUps: [StepState] = []
                     switch outcome {
                     case .success(let reply):
                         step.status = "delivered"
                         step.lastError = ""
                         landed = 1
-                        Deliverer.apply(reply: reply, of: step, to: &state, now: now)
+                        followUps = Deliverer.apply(reply: reply, of: step, to: &state, now: now, available: available)
                     case .failure(let error) where Deliverer.retryable(error.code):
                         let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
                         step.nextAttempt = now + pause
@@ -162,6 +164,9 @@ public final class Deliverer: Service, Sendable {
                     }
                     _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
                     _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
+                    for followUp in followUps {
+                        _ = try tx.insert(kind: Deliverer.outboxKind, id: followUp.stepID, subjectID: followUp.caseID, body: JSON.encode(followUp))
+                    }
                     return [landed]
                 }.reply == [1]
             }
@@ -173,14 +178,15 @@ public final class Deliverer: Service, Sendable {
     }
 
     /// What a delivered step means for its case.
-    static func apply(reply: [UInt8], of step: StepState, to state: inout CaseState, now: Int64) {
+    /// Returns the steps it sets going (routes the orchestrator opens itself).
+    static func apply(reply: [UInt8], of step: StepState, to state: inout CaseState, now: Int64, available: Set<String>) -> [StepState] {
         if let entry = EventMethods.table[step.method] {
-            guard let (decision, summary) = entry.read(reply) else { return }
+            guard let (decision, summary) = entry.read(reply) else { return [] }
             state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
             merge(decision?.tasks ?? [], into: &state)
-            return
+            return []
         }
-        guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return }
+        guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }
         state.screening = Data(reply)
         state.status = result.outcome
         let citations = result.decision?.citations.map(\.ruleID) ?? []
@@ -190,16 +196,44 @@ public final class Deliverer: Service, Sendable {
                 what:
                     "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
                 ruleIDs: citations))
-        // A further referral's deadlines join the case's; none is dropped.
-        for task in result.decision?.tasks ?? [] {
-            guard let deadline = task.deadline, !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == deadline.dueUnixMillis })
-            else { continue }
-            state.deadlines.append(
-                .init(
-                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee,
-                    due: deadline.dueUnixMillis,
-                    ruleID: task.ruleID))
+        merge(result.decision?.tasks ?? [], into: &state)
+        return openRoutes(result, state: &state, caseID: step.caseID, now: now, available: available)
+    }
+
+    /// The routes a screening names that the orchestrator opens itself: a CAMHS referral through the
+    /// outbox (MH-01, MH-02: CAMHS decides from its own records whether the child is already known),
+    /// and notices owed to services outside the suite (GEN-06, SCR-12, SCR-16), kept on the chronology.
+    static func openRoutes(
+        _ result: IntakeV1.ScreeningResult, state: inout CaseState, caseID: String, now: Int64, available: Set<String>
+    ) -> [StepState] {
+        var followUps: [StepState] = []
+        let decision = result.decision
+        let wantsCAMHS =
+            (decision?.tasks.contains { $0.ruleID == "MH-01" } ?? false) || (decision?.notices.contains { $0.ruleID == "MH-02" } ?? false)
+        if wantsCAMHS, let latest = state.referrals.last, let referral = try? IntakeV1.Referral(decoding: [UInt8](latest)) {
+            if available.contains("camhs") {
+                let request = CamhsV1.ReferRequest(
+                    childSubjectId: referral.child?.subjectID ?? "", dateOfBirth: referral.child?.dateOfBirth, mentalHealthConcern: true,
+                    concern: "Referred through the HSB procedure: \(result.threshold)")
+                if let payload = try? request.encoded() {
+                    followUps.append(
+                        StepState(
+                            stepID: "step-\(UUID().uuidString.lowercased())", caseID: caseID, service: "camhs", method: "hsb.camhs.v1.Camhs/Refer",
+                            payload: Data(payload), status: "pending", attempts: 0, lastError: "", nextAttempt: now))
+                    state.chronology.append(.init(at: now, what: "CAMHS route opened: referral to CAMHS", ruleIDs: ["MH-01"]))
+                    state.disclosures.append(
+                        .init(
+                            at: now, toService: "camhs", what: "the child's identity and the concern", purpose: "CAMHS referral",
+                            lawfulBasis: "Children Act 2004 (safeguarding); medical purposes", consent: "not sought: shared for the child's care"))
+                }
+            } else {
+                state.chronology.append(.init(at: now, what: "A CAMHS referral is owed, but no CAMHS endpoint is configured", ruleIDs: ["MH-01"]))
+            }
         }
+        for notice in decision?.notices ?? [] where ["GEN-06", "SCR-12", "SCR-16"].contains(notice.ruleID) && notice.recipient != "contact-service" {
+            state.chronology.append(.init(at: now, what: "Notice owed to \(notice.recipient): \(notice.reason)", ruleIDs: [notice.ruleID]))
+        }
+        return followUps
     }
 
     /// New tasks' deadlines join the case's; none is dropped or doubled.

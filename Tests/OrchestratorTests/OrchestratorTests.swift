@@ -1,3 +1,4 @@
+import CamhsService
 import Foundation
 import HSBRuntime
 import HSBSafeguarding
@@ -24,9 +25,14 @@ struct OrchestratorHost {
             group: MultiThreadedEventLoopGroup.singleton)
     }
 
-    static func start(_ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, dataDir: String? = nil) async throws -> OrchestratorHost {
+    static func start(
+        _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, dataDir: String? = nil
+    ) async throws
+        -> OrchestratorHost
+    {
         var clients = ["intake": client(intakePort)]
         if let youthJusticePort { clients["youth-justice"] = client(youthJusticePort) }
+        if let camhsPort { clients["camhs"] = client(camhsPort) }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
         let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir) { resources in
@@ -236,6 +242,35 @@ struct OrchestratorTests {
         #expect(metrics.contains("hsb_orchestrator_deadlines_overdue 0.0"))
         await orchestrator.server.stop()
         try? FileManager.default.removeItem(atPath: intake.dataDir)
+    }
+
+    @Test(
+        "MH-01 MH-02 SCR-12: the orchestrator opens the CAMHS route itself; a second concern notifies CAMHS; notices owed outside the suite are on the chronology"
+    )
+    func camhsRoute() async throws {
+        let intake = try await startIntake(.sqlite)
+        let camhs = try await TestServiceHost.start(.camhs, store: .sqlite) { CamhsService.handlers($0) }
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, camhsPort: camhs.port)
+        var concern = referral()
+        concern.mentalHealthConcern = true
+        concern.child?.homeAuthority = "Barnet"
+        let opened = try await orchestrator.server.client(.education).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern), as: OrchestratorV1.CaseView.self)
+        #expect(await orchestrator.deliverer.deliverDue() == 1)
+        let view = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "review")
+        #expect(view.steps.map(\.service) == ["intake", "camhs"] && view.steps.allSatisfy { $0.status == "delivered" })
+        #expect(view.chronology.contains { $0.what == "CAMHS route opened: referral to CAMHS" })
+        #expect(view.chronology.contains { $0.what.contains("camhs: CAMHS referral: accepted") })
+        #expect(view.chronology.contains { $0.what.hasPrefix("Notice owed to home-authority") && $0.ruleIds == ["SCR-12"] })
+        #expect(try camhs.records("camhs-referral", subjectID: "child-1").count == 1)
+        _ = try await orchestrator.server.client(.health).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern), as: OrchestratorV1.CaseView.self)
+        await orchestrator.deliverer.deliverDue()
+        #expect(try camhs.records("camhs-notification", subjectID: "child-1").count == 1, "the second concern notifies the team")
+        await orchestrator.server.stop()
+        await camhs.stop()
+        await intake.stop()
     }
 
     @Test("An agency's refusal is recorded on the case, not retried for ever")
