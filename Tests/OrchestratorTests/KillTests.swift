@@ -112,6 +112,8 @@ struct KillTests {
                     running.process.kill9()
                 }
                 if index == 24 {
+                    // At most 9 referrals were launched before the kill: wait until some launched after it were answered (while intake was down).
+                    while answered.value.load(ordering: .relaxed) < 14 { try await Task.sleep(for: .milliseconds(2)) }
                     running.process = try IntakeProcess(port: port, dataDir: intakeData, credentials: credentials)
                 }
             }
