@@ -79,6 +79,39 @@ struct HSBCtlTests {
     }
 }
 
+@Suite("The example referrals and the routes each opens", .timeLimit(.minutes(2)))
+struct ExampleReferralTests {
+    @Test("SCR-05 SCR-17 GEN-03 YJ-03: each example referral is screened to the threshold and routes its situation calls for")
+    func examples() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let environment = [
+            "HSB_SECRET": TestServiceHost.testSecrets[.socialCare]!.hex, "HSB_AGENCY": "social-care",
+            "HSB_ORCHESTRATOR": "127.0.0.1:\(orchestrator.server.port)",
+        ]
+        let expected: [(file: String, status: String, threshold: String, routes: [String])] = [
+            ("school-changing-rooms", "screened", "child protection", ["child-protection", "concern"]),
+            ("primary-pupil-age-8", "screened", "child in need", ["child-in-need"]),
+            ("looked-after-foster-placement", "screened", "child protection", ["child-protection", "concern"]),
+            ("images-shared-experimental", "outside-procedure", "", []),
+            ("out-of-area-child", "screened", "child in need", ["child-in-need", "concern"]),
+            ("urgent-telephone", "screened", "child protection", ["child-protection", "concern"]),
+        ]
+        for example in expected {
+            let result = try await offloaded {
+                try hsbctl(["submit", "examples/referrals/\(example.file).json", "--json"], environment: environment)
+            }
+            #expect(result.status == 0, "\(example.file): \(result.err)")
+            let view = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], "\(example.file)")
+            #expect(view["status"] as? String == example.status, "\(example.file)")
+            #expect(view["threshold"] as? String == example.threshold, "\(example.file)")
+            #expect(view["routes"] as? [String] == example.routes, "\(example.file)")
+        }
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+}
+
 /// Runs blocking work (a child process) off the cooperative pool, which the servers under test share.
 func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
