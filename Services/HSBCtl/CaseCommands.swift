@@ -213,3 +213,55 @@ enum CasePrinter {
         return lines.joined(separator: "\n")
     }
 }
+
+/// Records a police decision on a case through the orchestrator (youth justice receives it).
+struct PoliceDecision: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "police-decision", abstract: "Record a police decision on a case; youth justice opens the route it calls for (YJ-02, YJ-14).")
+
+    @Argument(help: "The case id.") var caseID: String
+    @Option(
+        help: "charge, out-of-court-disposal, no-further-action, insufficient-evidence, released-under-investigation or investigation-continuing.")
+    var decision: String
+    @Option(help: "triage, youth-caution or youth-conditional-caution (with out-of-court-disposal).") var disposal: String?
+    @Option(name: .customLong("date-of-birth"), help: "The young person's date of birth, YYYY-MM-DD.") var dateOfBirth: String
+    @Option(name: .customLong("child"), help: "The young person's subject id.") var child: String
+    @Flag(name: .customLong("concerns-remain"), help: "After no further action, concerns about the behaviour remain.") var concernsRemain = false
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    static let decisions: [String: YouthjusticeV1.PoliceDecision] = [
+        "charge": .charge, "out-of-court-disposal": .outOfCourtDisposal, "no-further-action": .noFurtherAction,
+        "insufficient-evidence": .insufficientEvidence, "released-under-investigation": .releasedUnderInvestigation,
+        "investigation-continuing": .investigationContinuing,
+    ]
+    static let disposals: [String: YouthjusticeV1.OutOfCourtDisposal] = [
+        "triage": .triage, "youth-caution": .youthCaution, "youth-conditional-caution": .youthConditionalCaution,
+    ]
+
+    func run() async throws {
+        guard let decision = Self.decisions[decision] else {
+            throw ValidationError("--decision must be one of \(Self.decisions.keys.sorted().joined(separator: ", "))")
+        }
+        var chosenDisposal = YouthjusticeV1.OutOfCourtDisposal.unspecified
+        if let disposal {
+            guard let value = Self.disposals[disposal] else {
+                throw ValidationError("--disposal must be one of \(Self.disposals.keys.sorted().joined(separator: ", "))")
+            }
+            chosenDisposal = value
+        }
+        let birth = try await runCall { try ReferralFile.date(dateOfBirth, "--date-of-birth", "command line") }
+        let request = YouthjusticeV1.RecordPoliceDecisionRequest(
+            youngPerson: YouthjusticeV1.YoungPerson(subjectId: child, dateOfBirth: birth), decision: decision, disposal: chosenDisposal,
+            concernsRemain: concernsRemain)
+        let client = try caller.client()
+        let view = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/RecordEvent",
+                OrchestratorV1.RecordEventRequest(
+                    caseId: caseID, method: "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", payload: try request.encoded()),
+                as: OrchestratorV1.CaseView.self, purpose: caller.purposeText.isEmpty ? "police decision" : caller.purposeText)
+        }
+        print(CasePrinter.render(view, json: json))
+    }
+}

@@ -104,7 +104,8 @@ public final class Deliverer: Service, Sendable {
             return false
         }
         guard let client = clients[step.service] else {
-            await record(step, outcome: .failure(RPCError(.failedPrecondition, "no endpoint configured for \(step.service)")))
+            // A missing endpoint is a configuration gap: the step waits (and is retried) rather than being dropped.
+            await record(step, outcome: .failure(RPCError(.unavailable, "no endpoint configured for \(step.service)")))
             return false
         }
         do throws(RPCError) {
@@ -159,7 +160,8 @@ public final class Deliverer: Service, Sendable {
                     case .failure(let error):
                         step.status = "refused"
                         step.lastError = "\(error)"
-                        state.status = "refused"
+                        // A refused screening leaves the case refused; a refused event is recorded and the case goes on.
+                        if step.method == OrchestratorService.intakeSubmitReferral { state.status = "refused" }
                         state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
                     }
                     _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))

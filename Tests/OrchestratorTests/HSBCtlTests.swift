@@ -1,8 +1,10 @@
 import Foundation
 import HSBRuntime
+import HSBSafeguarding
 import HSBServiceTesting
 import HSBWire
 import Testing
+import YouthJusticeService
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -30,10 +32,13 @@ func hsbctl(_ arguments: [String], environment: [String: String]) throws -> (sta
 
 @Suite("hsbctl against a real orchestrator and intake", .timeLimit(.minutes(2)))
 struct HSBCtlTests {
-    @Test("SCR-08 SCR-17: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
+    @Test("SCR-08 SCR-17 YJ-02: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
     func endToEnd() async throws {
         let intake = try await startIntake(.sqlite)
-        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port)
         let environment = [
             "HSB_SECRET": TestServiceHost.testSecrets[.socialCare]!.hex, "HSB_AGENCY": "social-care",
             "HSB_ORCHESTRATOR": "127.0.0.1:\(orchestrator.server.port)",
@@ -66,7 +71,21 @@ struct HSBCtlTests {
         #expect(missing.status == 1 && missing.err.contains("NOT_FOUND: no case with id case-nope"))
 
         let deadlines = try await offloaded { try hsbctl(["deadlines", "--within", "60", "--json"], environment: environment) }
+        #expect(deadlines.status == 0)
         #expect(deadlines.status == 0 && deadlines.out.contains("\"rule_id\" : \"SCR-18\""))
+
+        let police = try await offloaded {
+            try hsbctl(
+                ["police-decision", caseID, "--decision", "charge", "--child", "ex-child-a", "--date-of-birth", "2012-03-10", "--json"],
+                environment: environment.merging(["HSB_SECRET": TestServiceHost.testSecrets[.police]!.hex, "HSB_AGENCY": "police"]) { $1 })
+        }
+        #expect(police.status == 0, "\(police.err)")
+        #expect(police.out.contains("youth-justice: police-decision: charge"))
+        let badDecision = try await offloaded {
+            try hsbctl(
+                ["police-decision", caseID, "--decision", "arrest", "--child", "c", "--date-of-birth", "2012-03-10"], environment: environment)
+        }
+        #expect(badDecision.status == 64 && badDecision.err.contains("--decision must be one of"))
 
         let badFile = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
         try #"{"referrer": "x", "child": {"given_name": "no id"}}"#.write(to: badFile, atomically: true, encoding: .utf8)
@@ -75,6 +94,7 @@ struct HSBCtlTests {
         try? FileManager.default.removeItem(at: badFile)
 
         await orchestrator.server.stop()
+        await youthJustice.stop()
         await intake.stop()
     }
 }
