@@ -192,7 +192,7 @@ let package = Package(
         .target(
             name: "OrchestratorService",
             dependencies: [
-                "HSBServiceKit", "HSBRuntime", "HSBStorage", "HSBWire",
+                "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

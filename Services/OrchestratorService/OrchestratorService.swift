@@ -1,5 +1,6 @@
 import Foundation
 public import HSBRuntime
+import HSBSafeguarding
 public import HSBServiceKit
 import HSBStorage
 import HSBWire
@@ -212,6 +213,33 @@ public enum OrchestratorService {
         guard let (record, steps) = found, let state = JSON.decode(CaseState.self, record.body) else {
             throw RPCError(.notFound, "no case with id \(caseID)")
         }
-        return state.view(steps: steps.compactMap { JSON.decode(StepState.self, $0.body) }, version: record.version, now: now)
+        return needToKnow(
+            state.view(steps: steps.compactMap { JSON.decode(StepState.self, $0.body) }, version: record.version, now: now), for: caller.agency)
+    }
+
+    /// Agencies that see a whole case: social care leads it; police and youth justice investigate and
+    /// assess it (INF-04). Every other caller sees its status, its own work and its own deadlines.
+    static let wholeCaseReaders: Set<Agency> = [.socialCare, .police, .youthJustice, .orchestrator]
+
+    static func needToKnow(_ view: OrchestratorV1.CaseView, for agency: Agency) -> OrchestratorV1.CaseView {
+        guard !wholeCaseReaders.contains(agency) else { return view }
+        var out = view
+        if var screening = out.screening {
+            if var decision = screening.decision {
+                decision.rationale = ""
+                decision.tasks = decision.tasks.filter { $0.owner == agency }
+                decision.notices = decision.notices.filter { $0.agency == agency }
+                screening.decision = decision
+            }
+            screening.notices = screening.notices.filter { notice in Recipient(rawValue: notice.recipient).map(DecisionWire.agency(for:)) == agency }
+            screening.forPractitionerJudgement = []
+            out.screening = screening
+        }
+        out.deadlines = view.deadlines.filter { $0.owner == agency }
+        out.chronology = []
+        out.disclosures = []
+        out.alerts = []
+        out.withheld = ["the screening's rationale", "other agencies' work and deadlines", "the chronology", "the disclosure ledger", "alerts"]
+        return out
     }
 }

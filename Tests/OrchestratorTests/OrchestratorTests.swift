@@ -70,7 +70,7 @@ struct OrchestratorTests {
     func pathway(_ store: TestStore) async throws {
         let intake = try await startIntake(store)
         let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port)
-        let school = orchestrator.server.client(.education)
+        let school = orchestrator.server.client(.socialCare)
         let view = try await school.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
             idempotencyKey: "school-1")
@@ -92,6 +92,12 @@ struct OrchestratorTests {
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")) {
             try await school.call(OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self)
         }
+        // INF-04: a school sees the case's status and its own work, not the rest.
+        let schoolView = try await orchestrator.server.client(.education).call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self, purpose: "safety plan")
+        #expect(schoolView.status == "screened" && schoolView.screening?.threshold == "child protection")
+        #expect(schoolView.chronology.isEmpty && schoolView.disclosures.isEmpty && schoolView.deadlines.allSatisfy { $0.owner == .education })
+        #expect(schoolView.screening?.decision?.rationale == "" && schoolView.withheld.contains("the chronology"))
         await orchestrator.server.stop()
         await intake.stop()
     }
@@ -144,7 +150,7 @@ struct OrchestratorTests {
     func repeatAndDuplicate() async throws {
         let intake = try await startIntake(.sqlite)
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
-        let school = orchestrator.server.client(.education)
+        let school = orchestrator.server.client(.socialCare)
         var first = referral()
         first.child?.familyName = "O'Neil"
         first.child?.postcode = "NW5 1AA"
@@ -152,7 +158,7 @@ struct OrchestratorTests {
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: first), as: OrchestratorV1.CaseView.self)
         var second = first
         second.referrer = "GP surgery"
-        let joined = try await orchestrator.server.client(.health).call(
+        let joined = try await orchestrator.server.client(.police).call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: second), as: OrchestratorV1.CaseView.self)
         #expect(joined.caseId == opened.caseId && joined.referrals == 2)
         #expect(joined.alerts.contains { $0.hasPrefix("Repeat concern") })
@@ -279,7 +285,7 @@ struct OrchestratorTests {
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         var bad = referral()
         bad.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1")]
-        let view = try await orchestrator.server.client(.education).call(
+        let view = try await orchestrator.server.client(.socialCare).call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: bad), as: OrchestratorV1.CaseView.self)
         #expect(view.status == "refused")
         #expect(view.steps.first?.status == "refused")

@@ -318,11 +318,13 @@ extension OrchestratorV1 {
         public var alerts: [String]
         /// How many referrals the case holds (one open case per child).
         public var referrals: Int32
+        /// What was withheld from this caller under need to know (INF-04).
+        public var withheld: [String]
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", screening: IntakeV1.ScreeningResult? = nil,
             steps: [OrchestratorV1.Step] = [], deadlines: [OrchestratorV1.DeadlineEntry] = [], chronology: [OrchestratorV1.ChronologyEntry] = [],
-            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0
+            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0, withheld: [String] = []
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -335,6 +337,7 @@ extension OrchestratorV1 {
             self.version = version
             self.alerts = alerts
             self.referrals = referrals
+            self.withheld = withheld
         }
     }
 }
@@ -364,6 +367,7 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked {
         m.pointee.version = version
         (m.pointee.n_alerts, m.pointee.alerts) = try arena.strings(alerts, field: "\(Self.protoName).alerts")
         m.pointee.referrals = referrals
+        (m.pointee.n_withheld, m.pointee.withheld) = try arena.strings(withheld, field: "\(Self.protoName).withheld")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -381,7 +385,8 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked {
                 OrchestratorV1.Disclosure.self, m.pointee.n_disclosures, m.pointee.disclosures, field: "\(Self.protoName).disclosures"),
             version: m.pointee.version,
             alerts: try CCodec.strings(m.pointee.n_alerts, m.pointee.alerts, field: "\(Self.protoName).alerts"),
-            referrals: m.pointee.referrals
+            referrals: m.pointee.referrals,
+            withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld")
         )
     }
 

@@ -1042,7 +1042,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[11] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[12] =
 {
   {
     "case_id",
@@ -1176,6 +1176,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "withheld",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Orchestrator__V1__CaseView, n_withheld),
+    offsetof(Hsb__Orchestrator__V1__CaseView, withheld),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] = {
   9,   /* field[9] = alerts */
@@ -1189,11 +1201,12 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
   2,   /* field[2] = status */
   4,   /* field[4] = steps */
   8,   /* field[8] = version */
+  11,   /* field[11] = withheld */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__case_view__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
 {
@@ -1203,7 +1216,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   "Hsb__Orchestrator__V1__CaseView",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__CaseView),
-  11,
+  12,
   hsb__orchestrator__v1__case_view__field_descriptors,
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,

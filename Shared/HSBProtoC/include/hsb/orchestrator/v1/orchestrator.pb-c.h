@@ -157,10 +157,15 @@ struct  Hsb__Orchestrator__V1__CaseView
    * How many referrals the case holds (one open case per child).
    */
   int32_t referrals;
+  /*
+   * What was withheld from this caller under need to know (INF-04).
+   */
+  size_t n_withheld;
+  char **withheld;
 };
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL }
 
 
 /*
