@@ -186,6 +186,8 @@ public final class Deliverer: Service, Sendable {
             guard let (decision, summary) = entry.read(reply) else { return [] }
             state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
             merge(decision?.tasks ?? [], into: &state)
+            // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
+            if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
             return []
         }
         guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }

@@ -206,6 +206,20 @@ struct OrchestratorTests {
         #expect(afterCourt.deadlines.contains { $0.ruleId == "YJ-08" && $0.taskId == "YJ-08/pre-sentence-report/child-1" })
         #expect(afterCourt.deadlines.contains { $0.ruleId == "SCR-08" }, "the screening's deadlines are kept")
         #expect(try youthJustice.records("youth-justice-plan", subjectID: "child-1").count == 2)
+        // STR-07: closure recorded through the orchestrator closes the case; a new referral opens a new one.
+        let referralID = try #require(afterCourt.screening?.referralId)
+        let closure = try IntakeV1.RecordCaseEventRequest(
+            referralId: referralID, kind: .closure, levelOfRisk: "low", outcomesAchieved: "plan completed", carersCapacity: "good",
+            ongoingSupport: "school mentor", agreedBy: ["social-care", "youth-justice"], longTermMonitoringConsidered: true
+        ).encoded()
+        let closed = try await social.call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.intake.v1.Intake/RecordCaseEvent", payload: closure),
+            as: OrchestratorV1.CaseView.self)
+        #expect(closed.status == "closed")
+        let reopened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        #expect(reopened.caseId != opened.caseId)
         await #expect(throws: RPCError.self) {
             try await social.call(
                 OrchestratorService.recordEvent,
