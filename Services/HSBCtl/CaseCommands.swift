@@ -158,7 +158,7 @@ enum CasePrinter {
     static func deadlineJSON(_ entry: OrchestratorV1.DeadlineEntry) -> [String: Any] {
         [
             "case_id": entry.caseId, "task_id": entry.taskId, "description": entry.description, "owner": entry.owner.name, "assignee": entry.assignee,
-            "due_unix_ms": entry.dueUnixMs, "rule_id": entry.ruleId, "status": entry.status,
+            "due_unix_ms": entry.dueUnixMs, "rule_id": entry.ruleId, "status": entry.status, "completed_by": entry.completedBy,
         ]
     }
 
@@ -197,7 +197,8 @@ enum CasePrinter {
         if !view.deadlines.isEmpty {
             lines.append("Deadlines:")
             for entry in view.deadlines.sorted(by: { $0.dueUnixMs < $1.dueUnixMs }) {
-                lines.append("  \(entry.status == "overdue" ? "OVERDUE " : "")\(deadlineLine(entry))")
+                let mark = entry.status == "overdue" ? "OVERDUE " : entry.status == "done" ? "done    " : ""
+                lines.append("  \(mark)\(deadlineLine(entry))")
             }
         }
         for step in view.steps where step.status != "delivered" {
@@ -261,6 +262,27 @@ struct PoliceDecision: AsyncParsableCommand {
                 OrchestratorV1.RecordEventRequest(
                     caseId: caseID, method: "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", payload: try request.encoded()),
                 as: OrchestratorV1.CaseView.self, purpose: caller.purposeText.isEmpty ? "police decision" : caller.purposeText)
+        }
+        print(CasePrinter.render(view, json: json))
+    }
+}
+
+/// Marks a case's task done (by the agency it falls to, or social care).
+struct Done: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Mark a task of a case done; its deadline leaves the overdue and due lists.")
+
+    @Argument(help: "The case id.") var caseID: String
+    @Argument(help: "The task id, as `hsbctl case` shows it in --json (e.g. SCR-18/assessment/child-1).") var taskID: String
+    @Option(help: "A note for the chronology.") var note: String = ""
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        let client = try caller.client()
+        let view = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/CompleteTask", OrchestratorV1.CompleteTaskRequest(caseId: caseID, taskId: taskID, note: note),
+                as: OrchestratorV1.CaseView.self, purpose: caller.purposeText.isEmpty ? "task done" : caller.purposeText)
         }
         print(CasePrinter.render(view, json: json))
     }

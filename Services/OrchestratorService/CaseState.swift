@@ -25,6 +25,23 @@ struct CaseState: Codable {
         var assignee: String
         var due: Int64
         var ruleID: String
+        /// Set when the task is done: by whom and when.
+        var completedBy: String?
+        var completedAt: Int64?
+
+        var isOpen: Bool { completedAt == nil }
+    }
+
+    /// Marks the open tasks whose id starts with one of `prefixes` done; returns how many.
+    @discardableResult
+    mutating func complete(prefixes: [String], by: String, at: Int64) -> Int {
+        var count = 0
+        for index in deadlines.indices where deadlines[index].isOpen && prefixes.contains(where: { deadlines[index].taskID.hasPrefix($0) }) {
+            deadlines[index].completedBy = by
+            deadlines[index].completedAt = at
+            count += 1
+        }
+        return count
     }
 
     var caseID: String
@@ -100,6 +117,8 @@ extension CaseState {
     func deadlineEntry(_ item: DeadlineItem, now: Int64) -> OrchestratorV1.DeadlineEntry {
         OrchestratorV1.DeadlineEntry(
             caseId: caseID, taskId: item.taskID, description: item.description, owner: Agency(rawValue: item.owner) ?? .unspecified,
-            assignee: item.assignee, dueUnixMs: item.due, ruleId: item.ruleID, status: item.due < now ? "overdue" : "open")
+            assignee: item.assignee, dueUnixMs: item.due, ruleId: item.ruleID,
+            status: item.completedAt != nil ? "done" : item.due < now ? "overdue" : "open", completedBy: item.completedBy ?? "",
+            completedUnixMs: item.completedAt ?? 0)
     }
 }

@@ -53,7 +53,7 @@ public final class Deliverer: Service, Sendable {
             let (late, waiting) = try? await resources.blocking({
                 try store.read(now: now) { tx throws(RecordStoreError) in
                     let late = try tx.all(kind: Deliverer.caseKind).compactMap { JSON.decode(CaseState.self, $0.body) }.reduce(0) { sum, state in
-                        sum + state.deadlines.filter { $0.due < now }.count
+                        sum + state.deadlines.filter { $0.isOpen && $0.due < now }.count
                     }
                     let waiting = try tx.all(kind: Deliverer.outboxKind).compactMap { JSON.decode(StepState.self, $0.body) }.filter {
                         $0.status == "pending"
@@ -185,6 +185,8 @@ public final class Deliverer: Service, Sendable {
         if let entry = EventMethods.table[step.method] {
             guard let (decision, summary) = entry.read(reply) else { return [] }
             state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
+            // Work the event answers is done before its own new work joins the case.
+            state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
             if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }

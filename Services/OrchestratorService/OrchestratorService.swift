@@ -12,6 +12,7 @@ public enum OrchestratorService {
     public static let getCase = "hsb.orchestrator.v1.Orchestrator/GetCase"
     public static let recordEvent = "hsb.orchestrator.v1.Orchestrator/RecordEvent"
     public static let listDisclosures = "hsb.orchestrator.v1.Orchestrator/ListDisclosures"
+    public static let completeTask = "hsb.orchestrator.v1.Orchestrator/CompleteTask"
     public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
     static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
 
@@ -142,6 +143,54 @@ public enum OrchestratorService {
                 if !accepted.replayed { await deliverer.deliver(stepID: stepID) }
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
             },
+            MethodHandler(method: completeTask, policy: callers) { context, payload in
+                let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)
+                let caller = context.caller!
+                let now = resources.clock.nowUnixMillis()
+                let store = resources.store
+                let by = caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
+                let outcome: Result<Void, RPCError> = try await resources.blocking {
+                    var refusal: RPCError?
+                    do {
+                        _ = try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
+                            tx throws(RecordStoreError) -> [UInt8] in
+                            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                                var state = JSON.decode(CaseState.self, record.body)
+                            else {
+                                throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
+                            }
+                            guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
+                                throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
+                            }
+                            // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
+                            guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
+                                refusal = RPCError(
+                                    .permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
+                                throw .storage(StorageError(operation: "refused", message: "not the task's owner"))
+                            }
+                            if item.isOpen {
+                                state.complete(prefixes: [request.taskId], by: by, at: now)
+                                state.chronology.append(
+                                    .init(
+                                        at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
+                                        ruleIDs: [item.ruleID]))
+                                _ = try tx.update(
+                                    kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                                try tx.logAccess(
+                                    agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                                    purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
+                            }
+                            return []
+                        }
+                        return .success(())
+                    } catch {
+                        if let refusal { return .failure(refusal) }
+                        throw error
+                    }
+                }
+                try outcome.get()
+                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
+            },
             .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in
                 let records =
                     try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
@@ -175,7 +224,7 @@ public enum OrchestratorService {
                 let horizon = now + Int64(request.withinDays) * 86_400_000
                 for record in cases {
                     guard let state = JSON.decode(CaseState.self, record.body) else { continue }
-                    for item in state.deadlines {
+                    for item in state.deadlines where item.isOpen {
                         if item.due < now {
                             overdue.append(state.deadlineEntry(item, now: now))
                         } else if item.due <= horizon {

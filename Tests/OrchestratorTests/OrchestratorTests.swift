@@ -92,6 +92,26 @@ struct OrchestratorTests {
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")) {
             try await school.call(OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self)
         }
+        // A task is marked done by the agency it falls to (or social care); it leaves the lists.
+        await #expect(throws: RPCError(.permissionDenied, "education may not mark SCR-18/assessment/child-1 done: it falls to another agency")) {
+            try await orchestrator.server.client(.education).call(
+                OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1"),
+                as: OrchestratorV1.CaseView.self)
+        }
+        await #expect(throws: RPCError(.notFound, "no task of \(view.caseId) with id nope")) {
+            try await school.call(
+                OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "nope"),
+                as: OrchestratorV1.CaseView.self)
+        }
+        let done = try await school.call(
+            OrchestratorService.completeTask,
+            OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1", note: "assessment signed off"),
+            as: OrchestratorV1.CaseView.self)
+        #expect(done.deadlines.first { $0.taskId == "SCR-18/assessment/child-1" }?.status == "done")
+        #expect(done.chronology.last?.what.hasPrefix("Done: Complete the child and family assessment") == true)
+        let afterDone = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+        #expect(!afterDone.dueSoon.contains { $0.taskId == "SCR-18/assessment/child-1" })
         // INF-04: a school sees the case's status and its own work, not the rest.
         let schoolView = try await orchestrator.server.client(.education).call(
             OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self, purpose: "safety plan")
@@ -206,8 +226,24 @@ struct OrchestratorTests {
         #expect(afterCourt.deadlines.contains { $0.ruleId == "YJ-08" && $0.taskId == "YJ-08/pre-sentence-report/child-1" })
         #expect(afterCourt.deadlines.contains { $0.ruleId == "SCR-08" }, "the screening's deadlines are kept")
         #expect(try youthJustice.records("youth-justice-plan", subjectID: "child-1").count == 2)
-        // STR-07: closure recorded through the orchestrator closes the case; a new referral opens a new one.
+        // A strategy meeting recorded through the orchestrator completes the strategy meeting task.
         let referralID = try #require(afterCourt.screening?.referralId)
+        let meeting = try IntakeV1.RecordStrategyMeetingRequest(
+            referralId: referralID, subjectIds: ["child-1"], chairRole: "social-care",
+            invitees: [
+                IntakeV1.Invitee(role: "social-care", attended: true), IntakeV1.Invitee(role: "youth-justice", attended: true),
+                IntakeV1.Invitee(role: "police", attended: true), IntakeV1.Invitee(role: "health", writtenReport: true),
+            ],
+            outcome: .section47Joint, significantHarm: true, safetyPlanAgreed: true, mappaReferralConsidered: true,
+            exploitationReferralConsidered: true
+        ).encoded()
+        let afterMeeting = try await social.call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.intake.v1.Intake/RecordStrategyMeeting", payload: meeting),
+            as: OrchestratorV1.CaseView.self)
+        #expect(afterMeeting.deadlines.first { $0.taskId == "SCR-08/strategy-meeting/child-1" }?.status == "done")
+        #expect(afterMeeting.deadlines.first { $0.taskId == "SCR-08/strategy-meeting/child-1" }?.completedBy == "intake")
+        // STR-07: closure recorded through the orchestrator closes the case; a new referral opens a new one.
         let closure = try IntakeV1.RecordCaseEventRequest(
             referralId: referralID, kind: .closure, levelOfRisk: "low", outcomesAchieved: "plan completed", carersCapacity: "good",
             ongoingSupport: "school mentor", agreedBy: ["social-care", "youth-justice"], longTermMonitoringConsidered: true

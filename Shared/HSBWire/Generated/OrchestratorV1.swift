@@ -128,12 +128,15 @@ extension OrchestratorV1 {
         public var assignee: String
         public var dueUnixMs: Int64
         public var ruleId: String
-        /// "overdue" or "open".
+        /// "overdue", "open" or "done".
         public var status: String
+        /// Who marked it done, and when (done only).
+        public var completedBy: String
+        public var completedUnixMs: Int64
 
         public init(
             caseId: String = "", taskId: String = "", description: String = "", owner: Agency = .unspecified, assignee: String = "",
-            dueUnixMs: Int64 = 0, ruleId: String = "", status: String = ""
+            dueUnixMs: Int64 = 0, ruleId: String = "", status: String = "", completedBy: String = "", completedUnixMs: Int64 = 0
         ) {
             self.caseId = caseId
             self.taskId = taskId
@@ -143,6 +146,8 @@ extension OrchestratorV1 {
             self.dueUnixMs = dueUnixMs
             self.ruleId = ruleId
             self.status = status
+            self.completedBy = completedBy
+            self.completedUnixMs = completedUnixMs
         }
     }
 }
@@ -169,6 +174,8 @@ extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked {
         m.pointee.due_unix_ms = dueUnixMs
         m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
         m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        m.pointee.completed_by = try arena.cString(completedBy, field: "\(Self.protoName).completed_by")
+        m.pointee.completed_unix_ms = completedUnixMs
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -180,7 +187,9 @@ extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked {
             assignee: try CCodec.string(m.pointee.assignee, field: "\(Self.protoName).assignee"),
             dueUnixMs: m.pointee.due_unix_ms,
             ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"),
-            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status")
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            completedBy: try CCodec.string(m.pointee.completed_by, field: "\(Self.protoName).completed_by"),
+            completedUnixMs: m.pointee.completed_unix_ms
         )
     }
 
@@ -717,6 +726,60 @@ extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked {
     }
 }
 
+/// Marks a task of a case done; its deadline leaves the overdue and due lists.
+extension OrchestratorV1 {
+    public struct CompleteTaskRequest: Sendable, Hashable {
+        public var caseId: String
+        public var taskId: String
+        public var note: String
+
+        public init(caseId: String = "", taskId: String = "", note: String = "") {
+            self.caseId = caseId
+            self.taskId = taskId
+            self.note = note
+        }
+    }
+}
+
+extension OrchestratorV1.CompleteTaskRequest: WireMessage, CBacked {
+    typealias CMessage = Hsb__Orchestrator__V1__CompleteTaskRequest
+    public static let protoName = "hsb.orchestrator.v1.CompleteTaskRequest"
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__complete_task_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__complete_task_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__complete_task_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__complete_task_request__unpack(a, n, d)
+    }
+    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
+        hsb__orchestrator__v1__complete_task_request__free_unpacked(m, a)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.task_id = try arena.cString(taskId, field: "\(Self.protoName).task_id")
+        m.pointee.note = try arena.cString(note, field: "\(Self.protoName).note")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            taskId: try CCodec.string(m.pointee.task_id, field: "\(Self.protoName).task_id"),
+            note: try CCodec.string(m.pointee.note, field: "\(Self.protoName).note")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!caseId.isEmpty, "case_id")
+        required.require(!taskId.isEmpty, "task_id")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension OrchestratorV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
@@ -724,6 +787,6 @@ extension OrchestratorV1 {
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
         OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
         OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
-        OrchestratorV1.DisclosureEntryWithCase.cMessageSize,
+        OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
     ]
 }

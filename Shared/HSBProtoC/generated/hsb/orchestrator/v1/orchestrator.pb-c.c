@@ -592,6 +592,51 @@ void   hsb__orchestrator__v1__disclosure_entry_with_case__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__disclosure_entry_with_case__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__complete_task_request__init
+                     (Hsb__Orchestrator__V1__CompleteTaskRequest         *message)
+{
+  static const Hsb__Orchestrator__V1__CompleteTaskRequest init_value = HSB__ORCHESTRATOR__V1__COMPLETE_TASK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__complete_task_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__complete_task_request__pack
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__complete_task_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__CompleteTaskRequest *
+       hsb__orchestrator__v1__complete_task_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__CompleteTaskRequest *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__complete_task_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__complete_task_request__free_unpacked
+                     (Hsb__Orchestrator__V1__CompleteTaskRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__submit_referral_request__field_descriptors[1] =
 {
   {
@@ -746,7 +791,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__step__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__step__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_entry__field_descriptors[8] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_entry__field_descriptors[10] =
 {
   {
     "case_id",
@@ -844,10 +889,36 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_entry__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "completed_by",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__DeadlineEntry, completed_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_unix_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__DeadlineEntry, completed_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__deadline_entry__field_indices_by_name[] = {
   4,   /* field[4] = assignee */
   0,   /* field[0] = case_id */
+  8,   /* field[8] = completed_by */
+  9,   /* field[9] = completed_unix_ms */
   2,   /* field[2] = description */
   5,   /* field[5] = due_unix_ms */
   3,   /* field[3] = owner */
@@ -858,7 +929,7 @@ static const unsigned hsb__orchestrator__v1__deadline_entry__field_indices_by_na
 static const ProtobufCIntRange hsb__orchestrator__v1__deadline_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__descriptor =
 {
@@ -868,7 +939,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__descript
   "Hsb__Orchestrator__V1__DeadlineEntry",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__DeadlineEntry),
-  8,
+  10,
   hsb__orchestrator__v1__deadline_entry__field_descriptors,
   hsb__orchestrator__v1__deadline_entry__field_indices_by_name,
   1,  hsb__orchestrator__v1__deadline_entry__number_ranges,
@@ -1539,5 +1610,69 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_ca
   hsb__orchestrator__v1__disclosure_entry_with_case__field_indices_by_name,
   1,  hsb__orchestrator__v1__disclosure_entry_with_case__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure_entry_with_case__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__complete_task_request__field_descriptors[3] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CompleteTaskRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "task_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CompleteTaskRequest, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CompleteTaskRequest, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__complete_task_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  2,   /* field[2] = note */
+  1,   /* field[1] = task_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__complete_task_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.CompleteTaskRequest",
+  "CompleteTaskRequest",
+  "Hsb__Orchestrator__V1__CompleteTaskRequest",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__CompleteTaskRequest),
+  3,
+  hsb__orchestrator__v1__complete_task_request__field_descriptors,
+  hsb__orchestrator__v1__complete_task_request__field_indices_by_name,
+  1,  hsb__orchestrator__v1__complete_task_request__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__complete_task_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

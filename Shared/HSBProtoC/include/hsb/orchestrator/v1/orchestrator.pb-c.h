@@ -30,6 +30,7 @@ typedef struct Hsb__Orchestrator__V1__DeadlineList Hsb__Orchestrator__V1__Deadli
 typedef struct Hsb__Orchestrator__V1__ListDisclosuresRequest Hsb__Orchestrator__V1__ListDisclosuresRequest;
 typedef struct Hsb__Orchestrator__V1__DisclosureList Hsb__Orchestrator__V1__DisclosureList;
 typedef struct Hsb__Orchestrator__V1__DisclosureEntryWithCase Hsb__Orchestrator__V1__DisclosureEntryWithCase;
+typedef struct Hsb__Orchestrator__V1__CompleteTaskRequest Hsb__Orchestrator__V1__CompleteTaskRequest;
 
 
 /* --- enums --- */
@@ -86,13 +87,18 @@ struct  Hsb__Orchestrator__V1__DeadlineEntry
   int64_t due_unix_ms;
   char *rule_id;
   /*
-   * "overdue" or "open".
+   * "overdue", "open" or "done".
    */
   char *status;
+  /*
+   * Who marked it done, and when (done only).
+   */
+  char *completed_by;
+  int64_t completed_unix_ms;
 };
 #define HSB__ORCHESTRATOR__V1__DEADLINE_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__deadline_entry__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Hsb__Orchestrator__V1__ChronologyEntry
@@ -274,6 +280,27 @@ struct  Hsb__Orchestrator__V1__DisclosureEntryWithCase
 #define HSB__ORCHESTRATOR__V1__DISCLOSURE_ENTRY_WITH_CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__disclosure_entry_with_case__descriptor) \
     , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * Marks a task of a case done; its deadline leaves the overdue and due lists.
+ */
+struct  Hsb__Orchestrator__V1__CompleteTaskRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *case_id;
+  /*
+   * required
+   */
+  char *task_id;
+  char *note;
+};
+#define HSB__ORCHESTRATOR__V1__COMPLETE_TASK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__complete_task_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /* Hsb__Orchestrator__V1__SubmitReferralRequest methods */
@@ -523,6 +550,25 @@ Hsb__Orchestrator__V1__DisclosureEntryWithCase *
 void   hsb__orchestrator__v1__disclosure_entry_with_case__free_unpacked
                      (Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__CompleteTaskRequest methods */
+void   hsb__orchestrator__v1__complete_task_request__init
+                     (Hsb__Orchestrator__V1__CompleteTaskRequest         *message);
+size_t hsb__orchestrator__v1__complete_task_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest   *message);
+size_t hsb__orchestrator__v1__complete_task_request__pack
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__complete_task_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__CompleteTaskRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__CompleteTaskRequest *
+       hsb__orchestrator__v1__complete_task_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__complete_task_request__free_unpacked
+                     (Hsb__Orchestrator__V1__CompleteTaskRequest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Orchestrator__V1__SubmitReferralRequest_Closure)
@@ -564,6 +610,9 @@ typedef void (*Hsb__Orchestrator__V1__DisclosureList_Closure)
 typedef void (*Hsb__Orchestrator__V1__DisclosureEntryWithCase_Closure)
                  (const Hsb__Orchestrator__V1__DisclosureEntryWithCase *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__CompleteTaskRequest_Closure)
+                 (const Hsb__Orchestrator__V1__CompleteTaskRequest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -583,6 +632,7 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__de
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__descriptor;
 
 PROTOBUF_C__END_DECLS
 
