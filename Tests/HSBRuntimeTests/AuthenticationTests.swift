@@ -148,16 +148,23 @@ struct RetryTests {
     }
 
     @Test func anUnreachableServiceIsUnavailableAfterTheRetries() async throws {
-        let server = try await TestHost.start()
-        let port = server.rpcPort
-        await server.stop()
+        // A port bound but not listening refuses connections, and no other test's server can take it meanwhile.
+        let reserved = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(reserved) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(reserved, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(reserved, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let client = RPCClient(
             configuration: RPCClientConfiguration(
                 host: "127.0.0.1", port: port, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5))),
             signer: nil, group: MultiThreadedEventLoopGroup.singleton)
         do {
             _ = try await client.call(HealthService.checkMethod, payload: [])
-            Issue.record("a call to a stopped server succeeded")
+            Issue.record("a call to a port with no server succeeded")
         } catch {
             #expect(error.code == .unavailable)
             #expect(error.message.hasPrefix("cannot connect to 127.0.0.1:\(port)"))
