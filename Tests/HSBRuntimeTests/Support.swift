@@ -148,10 +148,12 @@ final class RawConnection: @unchecked Sendable {
         return try ResponseEnvelope(decoding: body)
     }
 
-    /// True when the peer closes the connection before the receive timeout.
+    /// True when the peer closes the connection before the receive timeout. A close that races
+    /// bytes still arriving is a reset (ECONNRESET), which counts as closed; a timeout does not.
     func peerClosed() -> Bool {
         var byte: UInt8 = 0
-        return recv(fd, &byte, 1, 0) == 0
+        let received = recv(fd, &byte, 1, 0)
+        return received == 0 || (received < 0 && errno == ECONNRESET)
     }
 
     /// Everything until the peer closes.
