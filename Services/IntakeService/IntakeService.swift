@@ -71,9 +71,7 @@ public enum IntakeService {
         let referral = request.referral!
         let facts = try ReferralMapping.facts(referral, receivedAt: Instant(unixMillis: now), localAuthority: configuration.localAuthority)
         let decision: ScreeningDecision
-        do throws(ScreeningInputError) { decision = try screening.screen(facts) } catch {
-            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
-        }
+        decision = try screening.screen(facts)
         let subjects = [facts.child.subjectID] + facts.personsHarmed.map(\.subjectID)
         // A retry with the same idempotency key gets the first reply, and so the first id.
         let referralID = "ref-\(UUID().uuidString.lowercased())"
@@ -156,9 +154,7 @@ public enum IntakeService {
             facts.otherChildrenMayBeAtRisk = false
         }
         let decision: ScreeningDecision
-        do throws(ScreeningInputError) { decision = try screening.screen(facts) } catch {
-            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
-        }
+        decision = try screening.screen(facts)
         var result = ReferralMapping.result(decision, referralID: "", version: 0, subjects: [])
         let citation = RuleCatalogue.cite("SCR-21")
         result.decision?.citations.append(RuleCitation(ruleID: citation.ruleID, source: citation.source))

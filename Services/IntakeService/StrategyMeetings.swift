@@ -52,9 +52,7 @@ extension IntakeService {
         meeting.aimTimescaleWeeks = request.aimTimescaleWeeks > 0 ? Int(request.aimTimescaleWeeks) : nil
         meeting.manyChildren = request.manyChildren
         let plan: WorkPlan
-        do throws(ScreeningInputError) { plan = try rules.record(meeting) } catch {
-            throw RPCError(.invalidArgument, error.problems.joined(separator: "; "))
-        }
+        plan = try rules.record(meeting)
         let id = ServiceResources.newID("meeting")
         let result = IntakeV1.MeetingRecord(
             recordId: id, referralId: request.referralId,

@@ -149,46 +149,36 @@ public enum OrchestratorService {
                 let now = resources.clock.nowUnixMillis()
                 let store = resources.store
                 let by = caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
-                let outcome: Result<Void, RPCError> = try await resources.blocking {
-                    var refusal: RPCError?
-                    do {
-                        _ = try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
-                            tx throws(RecordStoreError) -> [UInt8] in
-                            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                                var state = JSON.decode(CaseState.self, record.body)
-                            else {
-                                throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
-                            }
-                            guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
-                                throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
-                            }
-                            // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
-                            guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
-                                refusal = RPCError(
-                                    .permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
-                                throw .storage(StorageError(operation: "refused", message: "not the task's owner"))
-                            }
-                            if item.isOpen {
-                                state.complete(prefixes: [request.taskId], by: by, at: now)
-                                state.chronology.append(
-                                    .init(
-                                        at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
-                                        ruleIDs: [item.ruleID]))
-                                _ = try tx.update(
-                                    kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
-                                try tx.logAccess(
-                                    agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
-                                    purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
-                            }
-                            return []
+                _ = try await resources.blocking {
+                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
+                        tx throws(RecordStoreError) -> [UInt8] in
+                        guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                            var state = JSON.decode(CaseState.self, record.body)
+                        else {
+                            throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                         }
-                        return .success(())
-                    } catch {
-                        if let refusal { return .failure(refusal) }
-                        throw error
+                        guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
+                            throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
+                        }
+                        // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
+                        guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
+                            throw .refused(.permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
+                        }
+                        if item.isOpen {
+                            state.complete(prefixes: [request.taskId], by: by, at: now)
+                            state.chronology.append(
+                                .init(
+                                    at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
+                                    ruleIDs: [item.ruleID]))
+                            _ = try tx.update(
+                                kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                            try tx.logAccess(
+                                agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                                purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
+                        }
+                        return []
                     }
                 }
-                try outcome.get()
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
             },
             .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in

@@ -48,12 +48,10 @@ extension YouthJusticeService {
                 guard let route = CaseRoute(rawValue: request.route) else {
                     throw RPCError(.invalidArgument, "route must be criminal-justice or concern")
                 }
-                let assessment = try rules { () throws(ScreeningInputError) in
-                    try AIMRules.start(
-                        subjectID: person.subjectID, age: person.age, route: route, openToYouthJustice: person.openToYouthJustice,
-                        leadAssessorTrained: request.leadAssessorTrained, timescaleWeeks: Int(request.timescaleWeeks), at: now, profile: profile,
-                        deadlines: deadlines)
-                }
+                let assessment = try AIMRules.start(
+                    subjectID: person.subjectID, age: person.age, route: route, openToYouthJustice: person.openToYouthJustice,
+                    leadAssessorTrained: request.leadAssessorTrained, timescaleWeeks: Int(request.timescaleWeeks), at: now, profile: profile,
+                    deadlines: deadlines)
                 let id = ServiceResources.newID("aim")
                 let reply = try wire(assessment, id: id, version: 1).encoded()
                 let caller = context.caller!
@@ -94,44 +92,35 @@ extension YouthJusticeService {
                 let now = resources.clock.nowUnixMillis()
                 let store = resources.store
                 // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
-                let outcome: Result<[UInt8], RPCError> = try await resources.blocking {
-                    var refusal: RPCError?
-                    do {
-                        let reply = try store.perform(
-                            idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
-                        ) { tx throws(RecordStoreError) -> [UInt8] in
-                            guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
-                                throw .notFound(kind: aimKind, id: request.recordId)
-                            }
-                            guard record.version == request.expectedVersion else {
-                                throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
-                            }
-                            guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
-                                throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
-                            }
-                            let next: AIMAssessment
-                            do throws(ScreeningInputError) {
-                                next = try AIMRules.apply(action, by: actor, to: current)
-                            } catch {
-                                refusal = RPCError(.failedPrecondition, error.problems.joined(separator: "; "))
-                                throw .storage(StorageError(operation: "refused by the rules", message: error.description))
-                            }
-                            let updated = try tx.update(
-                                kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
-                            try tx.logAccess(
-                                agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
-                                purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
-                            do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
-                                throw .storage(StorageError(operation: "encode", message: "\(error)"))
-                            }
-                        }.reply
-                        return .success(reply)
-                    } catch {
-                        if let refusal { return .failure(refusal) }
-                        throw error
-                    }
+                return try await resources.blocking {
+                    try store.perform(
+                        idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
+                    ) { tx throws(RecordStoreError) -> [UInt8] in
+                        guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
+                            throw .notFound(kind: aimKind, id: request.recordId)
+                        }
+                        guard record.version == request.expectedVersion else {
+                            throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
+                        }
+                        guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
+                            throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
+                        }
+                        let next: AIMAssessment
+                        do throws(ScreeningInputError) {
+                            next = try AIMRules.apply(action, by: actor, to: current)
+                        } catch {
+                            throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
+                        }
+                        let updated = try tx.update(
+                            kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
+                            purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+                        do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
+                            throw .storage(StorageError(operation: "encode", message: "\(error)"))
+                        }
+                    }.reply
                 }
-                return try outcome.get()
             },
         ]
     }

@@ -33,7 +33,7 @@ public enum YouthJusticeService {
                 let facts = PoliceDecisionFacts(
                     decidedAt: now(), childSubjectID: person.subjectID, age: person.age, decision: decision,
                     disposal: disposals[request.disposal], concernsRemain: request.concernsRemain, openToYouthJustice: person.openToYouthJustice)
-                let routes = try rules { () throws(ScreeningInputError) in try routing.route(facts) }
+                let routes = try routing.route(facts)
                 let result = YouthjusticeV1.PlanResult(
                     recordId: ServiceResources.newID("yj"), event: "police-decision",
                     decision: DecisionWire.decision(
@@ -49,7 +49,7 @@ public enum YouthJusticeService {
                 var facts = CourtFacts(recordedAt: now(), childSubjectID: person.subjectID, age: person.age, plea: plea)
                 facts.referralOrder = request.referralOrder
                 facts.camhsAssessmentCoversIssues = request.camhsAssessmentCoversIssues
-                let plan = try rules { () throws(ScreeningInputError) in try planning.court(facts) }
+                let plan = try planning.court(facts)
                 return try await store(
                     plan, event: "court-outcome", outcome: plea.rawValue, person: person, method: recordCourtOutcome, context: context,
                     resources: resources)
@@ -84,11 +84,9 @@ public enum YouthJusticeService {
             MethodHandler(method: recordAdmission, policy: writers) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordAdmissionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
-                let plan = try rules { () throws(ScreeningInputError) in
-                    try planning.admission(
-                        childSubjectID: person.subjectID, admittedAt: now(), bailDays: request.bailDays == 0 ? nil : Int(request.bailDays),
-                        socialCareInvolvementEnds: request.socialCareInvolvementEnds)
-                }
+                let plan = try planning.admission(
+                    childSubjectID: person.subjectID, admittedAt: now(), bailDays: request.bailDays == 0 ? nil : Int(request.bailDays),
+                    socialCareInvolvementEnds: request.socialCareInvolvementEnds)
                 return try await store(
                     plan, event: "admission", outcome: "admitted", person: person, method: recordAdmission, context: context, resources: resources)
             },
@@ -113,10 +111,6 @@ public enum YouthJusticeService {
         .triage: .triage, .youthCaution: .youthCaution, .youthConditionalCaution: .youthConditionalCaution,
     ]
     static let pleas: [YouthjusticeV1.Plea: Plea] = [.guilty: .guilty, .foundGuilty: .foundGuilty, .notGuilty: .notGuilty]
-
-    static func rules<T>(_ body: () throws(ScreeningInputError) -> T) throws(RPCError) -> T {
-        do throws(ScreeningInputError) { return try body() } catch { throw RPCError(.invalidArgument, error.problems.joined(separator: "; ")) }
-    }
 
     struct YoungPerson {
         let subjectID: String

@@ -54,8 +54,6 @@ public struct AIMAssignment: Sendable, Hashable, Codable {
         "gather and collate relevant information", "liaise with other professionals", "interview the young person and family or carers",
         "complete the AIM assessment",
     ]
-    /// Only assessors trained in AIM may lead.
-    public static let leadMustBeTrained = true
     public let citation: Citation
 
     /// YJ-04: youth justice leads on the criminal justice route; on the concern route the profile's

@@ -10,6 +10,9 @@ extension RecordStoreError: RPCErrorConvertible {
         case .versionConflict: RPCError(.aborted, description)
         case .idempotencyKeyReused: RPCError(.failedPrecondition, "\(description); use a new key for a new request")
         case .storage(let error): RPCError(.unavailable, "the store could not complete the request (\(error.operation)); retry later")
+        case .refused(.invalidArgument, let message): RPCError(.invalidArgument, message)
+        case .refused(.failedPrecondition, let message): RPCError(.failedPrecondition, message)
+        case .refused(.permissionDenied, let message): RPCError(.permissionDenied, message)
         }
     }
 }

@@ -14,3 +14,8 @@ extension CivilDate {
         self = civil
     }
 }
+
+/// A request the rules cannot read is INVALID_ARGUMENT, naming every problem.
+extension ScreeningInputError: RPCErrorConvertible {
+    public var rpcError: RPCError { RPCError(.invalidArgument, problems.joined(separator: "; ")) }
+}

@@ -37,6 +37,9 @@ public enum RecordStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case versionConflict(kind: String, id: String, expected: Int64, actual: Int64)
     /// The idempotency key was first used for another method.
     case idempotencyKeyReused(key: String, firstMethod: String)
+    /// The service's rules refused the change, having read the records in the same transaction;
+    /// the transaction is rolled back and the caller gets `kind` with `message`.
+    case refused(RefusalKind, String)
 
     public var description: String {
         switch self {
@@ -46,8 +49,16 @@ public enum RecordStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .versionConflict(let kind, let id, let expected, let actual):
             "\(kind) \(id) changed since it was read (your version \(expected), now \(actual)); read it again and reapply your change"
         case .idempotencyKeyReused(let key, let firstMethod): "idempotency key \(key) was already used for \(firstMethod)"
+        case .refused(_, let message): message
         }
     }
+}
+
+/// Why a service's rules refused a change inside a transaction.
+public enum RefusalKind: Sendable, Hashable {
+    case invalidArgument
+    case failedPrecondition
+    case permissionDenied
 }
 
 /// The operations of one transaction on a service's records.

@@ -21,8 +21,8 @@ struct AgencyRulesTests {
         }
         #expect(plan.tasks.first { $0.id == "YJ-08/pre-sentence-report/child-1" }?.due?.date == date("2027-01-11"), "8 weeks from 16 November 2026")
         #expect(ids.contains("MP-04/mappa-on-conviction/child-1"))
+        #expect(!(try court(.guilty)).tasks.contains { $0.id == "YJ-08/referral-order-contract/child-1" }, "only with a referral order")
         #expect(plan.notifications.contains { $0.recipient == .contactService && $0.ruleID == "INF-06" })
-        #expect(!ids.contains("YJ-08/referral-order-contract/child-1") || plan.citations.contains { $0.ruleID == "YJ-08" })
     }
 
     @Test("YJ-08: a not guilty plea gets safety-planning advice and no HSB assessment yet")
