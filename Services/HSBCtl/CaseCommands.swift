@@ -152,7 +152,7 @@ enum CasePrinter {
     }
 
     static func deadlineLine(_ entry: OrchestratorV1.DeadlineEntry) -> String {
-        "\(date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
+        "\(entry.dueUnixMs == 0 ? "no time limit".padding(21) : date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
     }
 
     static func deadlineJSON(_ entry: OrchestratorV1.DeadlineEntry) -> [String: Any] {
@@ -196,7 +196,8 @@ enum CasePrinter {
         }
         if !view.deadlines.isEmpty {
             lines.append("Deadlines:")
-            for entry in view.deadlines.sorted(by: { $0.dueUnixMs < $1.dueUnixMs }) {
+            for entry in view.deadlines.sorted(by: { ($0.dueUnixMs == 0 ? Int64.max : $0.dueUnixMs) < ($1.dueUnixMs == 0 ? Int64.max : $1.dueUnixMs) }
+            ) {
                 let mark = entry.status == "overdue" ? "OVERDUE " : entry.status == "done" ? "done    " : ""
                 lines.append("  \(mark)\(deadlineLine(entry))")
             }

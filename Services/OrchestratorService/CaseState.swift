@@ -23,6 +23,7 @@ struct CaseState: Codable {
         var description: String
         var owner: Int32
         var assignee: String
+        /// When it falls due; 0 for work without a time limit.
         var due: Int64
         var ruleID: String
         /// Set when the task is done: by whom and when.
@@ -30,6 +31,8 @@ struct CaseState: Codable {
         var completedAt: Int64?
 
         var isOpen: Bool { completedAt == nil }
+        /// Past due and not done; work the procedure names without a time limit (due 0) is never overdue.
+        func isOverdue(at now: Int64) -> Bool { isOpen && due > 0 && due < now }
     }
 
     /// Marks the open tasks whose id starts with one of `prefixes` done; returns how many.
@@ -118,7 +121,7 @@ extension CaseState {
         OrchestratorV1.DeadlineEntry(
             caseId: caseID, taskId: item.taskID, description: item.description, owner: Agency(rawValue: item.owner) ?? .unspecified,
             assignee: item.assignee, dueUnixMs: item.due, ruleId: item.ruleID,
-            status: item.completedAt != nil ? "done" : item.due < now ? "overdue" : "open", completedBy: item.completedBy ?? "",
+            status: item.completedAt != nil ? "done" : item.isOverdue(at: now) ? "overdue" : "open", completedBy: item.completedBy ?? "",
             completedUnixMs: item.completedAt ?? 0)
     }
 }

@@ -17,9 +17,16 @@ public final class Deliverer: Service, Sendable {
     let maxBackoffMillis: Int64
     let pollInterval: Duration
 
-    /// Overdue deadlines and undelivered steps, counted every few passes for the metrics.
-    let overdue = Atomic<Int>(0)
+    /// Overdue deadlines by kind, and undelivered steps, counted every few passes for the metrics.
+    let overdue = Mutex<[OverdueKind: Int]>([:])
     let pending = Atomic<Int>(0)
+
+    /// What ops group overdue work by: the rule behind the task, the task, and the agency it falls to.
+    struct OverdueKind: Hashable {
+        var ruleID: String
+        var task: String
+        var owner: String
+    }
 
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
@@ -32,42 +39,70 @@ public final class Deliverer: Service, Sendable {
         self.pollInterval = pollInterval
         resources.metrics.addGauges { [weak self] in
             guard let self else { return [] }
+            let byKind = self.overdue.withLock { $0 }.sorted {
+                ($0.key.ruleID, $0.key.task, $0.key.owner) < ($1.key.ruleID, $1.key.task, $1.key.owner)
+            }
             return [
-                (
+                .init(
                     name: "deadlines_overdue", help: "Deadlines past due across all cases, as of the last count.",
-                    value: Double(self.overdue.load(ordering: .relaxed))
-                ),
-                (
+                    value: Double(byKind.reduce(0) { $0 + $1.value })),
+                .init(
+                    name: "deadlines_overdue_by_kind",
+                    help: "Deadlines past due across all cases, by the rule behind the task, the task and the agency it falls to.",
+                    series: byKind.map {
+                        (labels: [("rule", $0.key.ruleID), ("task", $0.key.task), ("owner", $0.key.owner)], value: Double($0.value))
+                    }),
+                .init(
                     name: "outbox_pending", help: "Steps written but not yet delivered to their agency.",
-                    value: Double(self.pending.load(ordering: .relaxed))
-                ),
+                    value: Double(self.pending.load(ordering: .relaxed))),
             ]
         }
     }
 
-    /// Counts overdue deadlines and undelivered steps (for `/metrics`).
-    public func count() async {
-        let now = resources.clock.nowUnixMillis()
+    /// Overdue open deadlines of `states` at `now`, by kind.
+    static func overdueByKind(_ states: [CaseState], now: Int64) -> [OverdueKind: Int] {
+        var counts: [OverdueKind: Int] = [:]
+        for state in states {
+            for item in state.deadlines where item.isOverdue(at: now) {
+                // Task ids read RULE/task/… (e.g. SCR-18/assessment/child-1).
+                let parts = item.taskID.split(separator: "/", omittingEmptySubsequences: false)
+                let key = OverdueKind(
+                    ruleID: item.ruleID, task: parts.count > 1 ? String(parts[1]) : item.taskID,
+                    owner: Agency(rawValue: item.owner).map(\.name) ?? "unspecified")
+                counts[key, default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    /// Counts overdue deadlines and undelivered steps (for `/metrics`), as of `now` (default: the clock).
+    public func count(asOf now: Int64? = nil) async {
+        let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
         guard
             let (late, waiting) = try? await resources.blocking({
                 try store.read(now: now) { tx throws(RecordStoreError) in
-                    let late = try tx.all(kind: Deliverer.caseKind).compactMap { JSON.decode(CaseState.self, $0.body) }.reduce(0) { sum, state in
-                        sum + state.deadlines.filter { $0.isOpen && $0.due < now }.count
-                    }
-                    let waiting = try tx.all(kind: Deliverer.outboxKind).compactMap { JSON.decode(StepState.self, $0.body) }.filter {
-                        $0.status == "pending"
-                    }.count
-                    return (late, waiting)
+                    let states = try tx.all(kind: Deliverer.caseKind).compactMap { JSON.decode(CaseState.self, $0.body) }
+                    return (Deliverer.overdueByKind(states, now: now), try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count)
                 }
             })
         else { return }
-        overdue.store(late, ordering: .relaxed)
+        overdue.withLock { $0 = late }
         pending.store(waiting, ordering: .relaxed)
     }
 
     static let outboxKind = "outbox"
     static let caseKind = "case"
+    /// One marker per undelivered step (subject `pending`, body: when to try next), so the
+    /// deliverer reads the steps still owed, not every step ever written.
+    static let dueKind = "outbox-due"
+    static let pendingMark = "pending"
+
+    /// Writes a step and its due marker (inside the caller's transaction: the step is durable before it is sent).
+    static func enqueue(_ step: StepState, _ tx: RecordTransaction) throws(RecordStoreError) {
+        _ = try tx.insert(kind: outboxKind, id: step.stepID, subjectID: step.caseID, body: JSON.encode(step))
+        _ = try tx.insert(kind: dueKind, id: step.stepID, subjectID: pendingMark, body: String(step.nextAttempt))
+    }
 
     /// Delivers every step due now; returns how many landed.
     @discardableResult
@@ -78,11 +113,8 @@ public final class Deliverer: Service, Sendable {
         do {
             due = try await resources.blocking {
                 try store.read(now: now) { tx throws(RecordStoreError) in
-                    try tx.all(kind: Self.outboxKind).compactMap { record in
-                        guard let step = JSON.decode(StepState.self, record.body), step.status == "pending", step.nextAttempt <= now else {
-                            return nil
-                        }
-                        return step.stepID
+                    try tx.list(kind: Self.dueKind, subjectID: Self.pendingMark).compactMap { marker in
+                        (Int64(marker.body) ?? 0) <= now ? marker.id : nil
                     }
                 }
             }
@@ -165,10 +197,12 @@ public final class Deliverer: Service, Sendable {
                         state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
                     }
                     _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
-                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
-                    for followUp in followUps {
-                        _ = try tx.insert(kind: Deliverer.outboxKind, id: followUp.stepID, subjectID: followUp.caseID, body: JSON.encode(followUp))
+                    try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
+                    if step.status == "pending" {
+                        _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
                     }
+                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
+                    for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
                     return [landed]
                 }.reply == [1]
             }
@@ -188,6 +222,7 @@ public final class Deliverer: Service, Sendable {
             // Work the event answers is done before its own new work joins the case.
             state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
+            noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
             if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
             return []
@@ -203,6 +238,7 @@ public final class Deliverer: Service, Sendable {
                     "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
                 ruleIDs: citations))
         merge(result.decision?.tasks ?? [], into: &state)
+        noteMappaRoute(result.decision?.tasks ?? [], state: &state, now: now)
         return openRoutes(result, state: &state, caseID: step.caseID, now: now, available: available)
     }
 
@@ -242,15 +278,28 @@ public final class Deliverer: Service, Sendable {
         return followUps
     }
 
-    /// New tasks' deadlines join the case's; none is dropped or doubled.
+    /// MP-04, MP-02: a task to consider MAPPA opens the MAPPA screening route. The orchestrator does not
+    /// send the child's details to MAPPA itself: for an under-18, youth justice screens internally and the
+    /// High Risk and Vulnerability Panel discusses first (MP-02), and MAPPA shares only as its forum decides
+    /// (MP-05). The screening reaches MAPPA when it is recorded through the orchestrator (`Mappa/Screen`).
+    static func noteMappaRoute(_ tasks: [CaseTask], state: inout CaseState, now: Int64) {
+        for task in tasks where task.ruleID == "MP-04" {
+            let what =
+                "MAPPA screening route opened (\(task.description)): \(task.owner.name) screens first; MAPPA receives the screening when it is recorded"
+            guard !state.chronology.contains(where: { $0.what == what }) else { continue }
+            state.chronology.append(.init(at: now, what: what, ruleIDs: ["MP-04", "MP-02"]))
+        }
+    }
+
+    /// New tasks join the case's work, with their deadlines where they have one; none is dropped or
+    /// doubled (a task without a time limit is not added again while the same task is still open).
     static func merge(_ tasks: [CaseTask], into state: inout CaseState) {
         for task in tasks {
-            guard let deadline = task.deadline, !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == deadline.dueUnixMillis })
-            else { continue }
+            let due = task.deadline?.dueUnixMillis ?? 0
+            guard !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == due && (due > 0 || $0.isOpen) }) else { continue }
             state.deadlines.append(
                 .init(
-                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee,
-                    due: deadline.dueUnixMillis,
+                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee, due: due,
                     ruleID: task.ruleID))
         }
     }

@@ -23,6 +23,9 @@ enum EventMethods {
             }
         case "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome":
             return ["YJ-02/prompt-referral"]
+        case "hsb.mappa.v1.Mappa/Screen":
+            // MP-04: a screening recorded at MAPPA is the consideration the task asked for.
+            return ["MP-04/"]
         default:
             return []
         }

@@ -89,7 +89,7 @@ public enum OrchestratorService {
                             stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
                             status: "pending",
                             attempts: 0, lastError: "", nextAttempt: now)
-                        _ = try tx.insert(kind: Deliverer.outboxKind, id: stepID, subjectID: caseID, body: JSON.encode(step))
+                        try Deliverer.enqueue(step, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
                             purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
@@ -132,7 +132,7 @@ public enum OrchestratorService {
                         let step = StepState(
                             stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
                             status: "pending", attempts: 0, lastError: "", nextAttempt: now)
-                        _ = try tx.insert(kind: Deliverer.outboxKind, id: stepID, subjectID: state.caseID, body: JSON.encode(step))
+                        try Deliverer.enqueue(step, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                             purpose: purpose,
@@ -214,7 +214,7 @@ public enum OrchestratorService {
                 let horizon = now + Int64(request.withinDays) * 86_400_000
                 for record in cases {
                     guard let state = JSON.decode(CaseState.self, record.body) else { continue }
-                    for item in state.deadlines where item.isOpen {
+                    for item in state.deadlines where item.isOpen && item.due > 0 {
                         if item.due < now {
                             overdue.append(state.deadlineEntry(item, now: now))
                         } else if item.due <= horizon {

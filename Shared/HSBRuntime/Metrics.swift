@@ -32,7 +32,7 @@ public final class ServerMetrics: Sendable {
     private let state = Mutex(State())
     /// Prefix of every metric name, e.g. `hsb_intake`.
     public let prefix: String
-    private let extraGauges: Mutex<[@Sendable () -> [(name: String, help: String, value: Double)]]> = Mutex([])
+    private let extraGauges: Mutex<[@Sendable () -> [Gauge]]> = Mutex([])
 
     public init(prefix: String = "hsb") {
         self.prefix = prefix
@@ -53,8 +53,25 @@ public final class ServerMetrics: Sendable {
     public func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
     public func frameRefused(reason: String) { state.withLock { $0.framesRefused[reason, default: 0] += 1 } }
 
+    /// A gauge computed at scrape time: one series without labels, or one per label set.
+    public struct Gauge: Sendable {
+        public var name: String
+        public var help: String
+        public var series: [(labels: [(String, String)], value: Double)]
+
+        public init(name: String, help: String, value: Double) {
+            self.init(name: name, help: help, series: [(labels: [], value: value)])
+        }
+
+        public init(name: String, help: String, series: [(labels: [(String, String)], value: Double)]) {
+            self.name = name
+            self.help = help
+            self.series = series
+        }
+    }
+
     /// Adds gauges computed at scrape time (e.g. overdue deadlines).
-    public func addGauges(_ provider: @escaping @Sendable () -> [(name: String, help: String, value: Double)]) {
+    public func addGauges(_ provider: @escaping @Sendable () -> [Gauge]) {
         extraGauges.withLock { $0.append(provider) }
     }
 
@@ -102,7 +119,11 @@ public final class ServerMetrics: Sendable {
         }
         for provider in extraGauges.withLock({ $0 }) {
             for gauge in provider() {
-                out += "# HELP \(p)_\(gauge.name) \(gauge.help)\n# TYPE \(p)_\(gauge.name) gauge\n\(p)_\(gauge.name) \(gauge.value)\n"
+                out += "# HELP \(p)_\(gauge.name) \(gauge.help)\n# TYPE \(p)_\(gauge.name) gauge\n"
+                for (labels, value) in gauge.series {
+                    let text = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+                    out += "\(p)_\(gauge.name)\(text) \(value)\n"
+                }
             }
         }
         return out

@@ -93,6 +93,15 @@ public struct RecordTransaction {
             createdAtUnixMillis: current.createdAtUnixMillis, updatedAtUnixMillis: now)
     }
 
+    /// Removes a record; true when there was one. For work-queue markers only: a case's records are
+    /// versioned and kept, never removed.
+    @discardableResult
+    public func remove(kind: String, id: String) throws(RecordStoreError) -> Bool {
+        try run { () throws(StorageError) in
+            try session.execute("DELETE FROM hsb_records WHERE kind = ? AND id = ?", [.text(kind), .text(id)])
+        } == 1
+    }
+
     public func get(kind: String, id: String) throws(RecordStoreError) -> StoredRecord? {
         try run { () throws(StorageError) in
             try session.query(

@@ -15,6 +15,8 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidString(field: String, reason: String)
     /// A repeated field holds more entries than the schema allows.
     case tooManyEntries(field: String, count: Int, limit: Int)
+    /// A JSON document does not fit the message's schema (`ProtoJSON`).
+    case invalidJSON(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(field) \(reason)"
         case .tooManyEntries(let field, let count, let limit):
             return "\(field) has \(count) entries; at most \(limit) are allowed"
+        case .invalidJSON(let field, let reason):
+            return "\(field) \(reason)"
         }
     }
 }

@@ -97,6 +97,7 @@ struct HostileBytesTests {
             case .enumOutOfRange: return "enum"
             case .invalidString: return "string"
             case .tooManyEntries: return "entries"
+            case .invalidJSON: return "json"
             }
         } catch {
             return "unexpected \(type(of: error))"

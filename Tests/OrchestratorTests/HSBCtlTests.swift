@@ -32,7 +32,7 @@ func hsbctl(_ arguments: [String], environment: [String: String]) throws -> (sta
 
 @Suite("hsbctl against a real orchestrator and intake", .timeLimit(.minutes(2)))
 struct HSBCtlTests {
-    @Test("SCR-08 SCR-17 YJ-02: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
+    @Test("SCR-08 SCR-17 YJ-02 MP-04: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
     func endToEnd() async throws {
         let intake = try await startIntake(.sqlite)
         let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
@@ -89,6 +89,57 @@ struct HSBCtlTests {
                 ["police-decision", caseID, "--decision", "arrest", "--child", "c", "--date-of-birth", "2012-03-10"], environment: environment)
         }
         #expect(badDecision.status == 64 && badDecision.err.contains("--decision must be one of"))
+
+        // Events from JSON files: each read by its request's schema, relayed, and merged into the case.
+        let youthJusticeEnvironment = environment.merging([
+            "HSB_SECRET": TestServiceHost.testSecrets[.youthJustice]!.hex, "HSB_AGENCY": "youth-justice",
+        ]) {
+            $1
+        }
+        let meeting = try await offloaded {
+            try hsbctl(["event", caseID, "examples/events/strategy-meeting.json", "--purpose", "meeting held", "--json"], environment: environment)
+        }
+        #expect(meeting.status == 0, "\(meeting.err)")
+        let afterMeeting = try #require(try JSONSerialization.jsonObject(with: Data(meeting.out.utf8)) as? [String: Any])
+        let meetingTasks = (afterMeeting["deadlines"] as? [[String: Any]] ?? []).filter {
+            ($0["task_id"] as? String)?.hasPrefix("SCR-08/strategy-meeting") == true
+        }
+        #expect(
+            !meetingTasks.isEmpty && meetingTasks.allSatisfy { $0["status"] as? String == "done" }, "the meeting answers its task: \(meeting.out)")
+        let court = try await offloaded {
+            try hsbctl(["event", caseID, "examples/events/court-outcome.json"], environment: youthJusticeEnvironment)
+        }
+        #expect(court.status == 0, "\(court.err)")
+        #expect(court.out.contains("MAPPA screening route opened"), "MP-04")
+        let events = FileManager.default.temporaryDirectory.appendingPathComponent("event-\(UUID().uuidString).json")
+        for (text, message) in [
+            (
+                #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "date_of_birth": "2012-03-10"}, "plea": "innocent"}"#,
+                "plea 'innocent' is not one of guilty, found-guilty, not-guilty"
+            ),
+            (
+                #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "date_of_birth": "10/03/2012"}, "plea": "guilty"}"#,
+                "young_person.date_of_birth '10/03/2012' must be a date YYYY-MM-DD"
+            ),
+            (
+                #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "dob": "2012-03-10"}, "plea": "guilty"}"#,
+                "young_person.dob is not a field of hsb.youthjustice.v1.YoungPerson"
+            ),
+            (#"{"event": "court-outcome", "plea": "guilty"}"#, "missing required field: hsb.youthjustice.v1.RecordCourtOutcomeRequest.young_person"),
+            (#"{"event": "court-outcome", "young_person": {"subject_id": 7}, "plea": "guilty"}"#, "young_person.subject_id must be a string"),
+            (#"{"event": "arrest"}"#, "event 'arrest' is not one of"),
+        ] {
+            try text.write(to: events, atomically: true, encoding: .utf8)
+            let refused = try await offloaded { try hsbctl(["event", caseID, events.path], environment: youthJusticeEnvironment) }
+            #expect(refused.status == 64 && refused.err.contains(message), "\(refused.err)")
+        }
+        // A refusal by the agency is the command's outcome: exit 1 with its reason.
+        try
+            #"{"event": "strategy-meeting", "subject_ids": ["ex-child-a"], "chair_role": "social-care", "invitees": [{"role": "police", "attended": true}], "outcome": "section-47-joint", "aim_appropriate": true}"#
+            .write(to: events, atomically: true, encoding: .utf8)
+        let refusedByIntake = try await offloaded { try hsbctl(["event", caseID, events.path], environment: environment) }
+        #expect(refusedByIntake.status == 1 && refusedByIntake.err.contains("intake refused the strategy-meeting"), "\(refusedByIntake.err)")
+        try? FileManager.default.removeItem(at: events)
 
         let badFile = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
         try #"{"referrer": "x", "child": {"given_name": "no id"}}"#.write(to: badFile, atomically: true, encoding: .utf8)

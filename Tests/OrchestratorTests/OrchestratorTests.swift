@@ -7,6 +7,7 @@ import HSBServiceTesting
 import HSBStorage
 import HSBWire
 import IntakeService
+import MappaService
 import NIOPosix
 import OrchestratorService
 import Synchronization
@@ -26,13 +27,14 @@ struct OrchestratorHost {
     }
 
     static func start(
-        _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, dataDir: String? = nil
+        _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil
     ) async throws
         -> OrchestratorHost
     {
         var clients = ["intake": client(intakePort)]
         if let youthJusticePort { clients["youth-justice"] = client(youthJusticePort) }
         if let camhsPort { clients["camhs"] = client(camhsPort) }
+        if let mappaPort { clients["mappa"] = client(mappaPort) }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
         let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir) { resources in
@@ -269,6 +271,58 @@ struct OrchestratorTests {
                 as: OrchestratorV1.CaseView.self)
         }
         await orchestrator.server.stop()
+        await youthJustice.stop()
+        await intake.stop()
+    }
+
+    @Test(
+        "MP-04 MP-02: a conviction opens the MAPPA screening route; the screening recorded through the orchestrator reaches MAPPA and answers the task; overdue work is gauged by kind"
+    )
+    func mappaRouteAndOverdueByKind() async throws {
+        let intake = try await startIntake(.sqlite)
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite) { MappaService.handlers($0) }
+        let orchestrator = try await OrchestratorHost.start(
+            .sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port, mappaPort: mappa.port)
+        let youthJusticeClient = orchestrator.server.client(.youthJustice)
+        let opened = try await orchestrator.server.client(.education).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
+        let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()
+        let convicted = try await youthJusticeClient.call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordCourtOutcome, payload: court),
+            as: OrchestratorV1.CaseView.self, purpose: "court outcome")
+        let task = try #require(convicted.deadlines.first { $0.ruleId == "MP-04" })
+        #expect(task.owner == .youthJustice && task.status == "open")
+        #expect(convicted.chronology.contains { $0.what.hasPrefix("MAPPA screening route opened") && $0.ruleIds == ["MP-04", "MP-02"] })
+        #expect(try mappa.records("mappa-screening", subjectID: "child-1").isEmpty, "nothing reaches MAPPA before youth justice screens")
+
+        // Overdue work by kind: counted as of a day long after every deadline.
+        await orchestrator.deliverer.count(asOf: Int64(Date().timeIntervalSince1970 * 1000) + 400 * 86_400_000)
+        let metrics = orchestrator.server.host.metrics.prometheusText()
+        let dated = convicted.deadlines.filter { $0.status != "done" && $0.dueUnixMs > 0 }
+        #expect(metrics.contains("hsb_orchestrator_deadlines_overdue \(Double(dated.count))\n"))
+        #expect(!metrics.contains("rule=\"MP-04\""), "work without a time limit is never overdue")
+        #expect(
+            metrics.contains("hsb_orchestrator_deadlines_overdue_by_kind{rule=\"YJ-08\",task=\"pre-sentence-report\",owner=\"youth-justice\"} 1.0"))
+
+        let screening = try MappaV1.ScreenRequest(
+            subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth, subjectToNotificationRequirements: true,
+            youthJusticeScreeningDone: true, panelDiscussed: true, sentence: .other
+        ).encoded()
+        let screened = try await youthJusticeClient.call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: MappaService.screen, payload: screening),
+            as: OrchestratorV1.CaseView.self, purpose: "MAPPA screening")
+        #expect(screened.steps.last?.status == "delivered", "\(screened.steps.last?.lastError ?? "")")
+        #expect(screened.deadlines.first { $0.taskId == task.taskId }?.status == "done")
+        #expect(screened.chronology.last?.what.hasPrefix("mappa: MAPPA screening: category 1") == true)
+        #expect(try mappa.records("mappa-screening", subjectID: "child-1").count == 1)
+        await orchestrator.server.stop()
+        await mappa.stop()
         await youthJustice.stop()
         await intake.stop()
     }

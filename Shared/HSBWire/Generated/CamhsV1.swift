@@ -23,9 +23,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.ReferRequest: WireMessage, CBacked {
+extension CamhsV1.ReferRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ReferRequest
     public static let protoName = "hsb.camhs.v1.ReferRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__refer_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__refer_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__refer_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__camhs__v1__refer_request__pack(m, out) }
@@ -82,9 +83,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.ReferralOutcome: WireMessage, CBacked {
+extension CamhsV1.ReferralOutcome: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ReferralOutcome
     public static let protoName = "hsb.camhs.v1.ReferralOutcome"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__referral_outcome__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__referral_outcome__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__referral_outcome__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__camhs__v1__referral_outcome__pack(m, out) }
@@ -133,9 +135,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.ConsultRequest: WireMessage, CBacked {
+extension CamhsV1.ConsultRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ConsultRequest
     public static let protoName = "hsb.camhs.v1.ConsultRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__consult_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__consult_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__consult_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__camhs__v1__consult_request__pack(m, out) }
@@ -181,9 +184,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.ConsultationRecord: WireMessage, CBacked {
+extension CamhsV1.ConsultationRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ConsultationRecord
     public static let protoName = "hsb.camhs.v1.ConsultationRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__consultation_record__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__consultation_record__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__consultation_record__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__camhs__v1__consultation_record__pack(m, out) }
@@ -226,9 +230,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.AgreeAssessmentRequest: WireMessage, CBacked {
+extension CamhsV1.AgreeAssessmentRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__AgreeAssessmentRequest
     public static let protoName = "hsb.camhs.v1.AgreeAssessmentRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__agree_assessment_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__agree_assessment_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__agree_assessment_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -277,9 +282,10 @@ extension CamhsV1 {
     }
 }
 
-extension CamhsV1.AssessmentAgreement: WireMessage, CBacked {
+extension CamhsV1.AssessmentAgreement: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__AssessmentAgreement
     public static let protoName = "hsb.camhs.v1.AssessmentAgreement"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__camhs__v1__assessment_agreement__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__camhs__v1__assessment_agreement__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__camhs__v1__assessment_agreement__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__camhs__v1__assessment_agreement__pack(m, out) }

@@ -92,9 +92,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Behaviour: WireMessage, CBacked {
+extension IntakeV1.Behaviour: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__Behaviour
     public static let protoName = "hsb.intake.v1.Behaviour"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__behaviour__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__behaviour__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__behaviour__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__behaviour__pack(m, out) }
@@ -136,9 +137,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.PersonHarmed: WireMessage, CBacked {
+extension IntakeV1.PersonHarmed: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__PersonHarmed
     public static let protoName = "hsb.intake.v1.PersonHarmed"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__person_harmed__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__person_harmed__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__person_harmed__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__person_harmed__pack(m, out) }
@@ -247,9 +249,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Referral: WireMessage, CBacked {
+extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__Referral
     public static let protoName = "hsb.intake.v1.Referral"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral__pack(m, out) }
@@ -360,9 +363,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.SubmitReferralRequest: WireMessage, CBacked {
+extension IntakeV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__SubmitReferralRequest
     public static let protoName = "hsb.intake.v1.SubmitReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__submit_referral_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__submit_referral_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__submit_referral_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -409,9 +413,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Notice: WireMessage, CBacked {
+extension IntakeV1.Notice: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__Notice
     public static let protoName = "hsb.intake.v1.Notice"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__notice__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__notice__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__notice__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__notice__pack(m, out) }
@@ -489,9 +494,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ScreeningResult: WireMessage, CBacked {
+extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__ScreeningResult
     public static let protoName = "hsb.intake.v1.ScreeningResult"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__screening_result__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__screening_result__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__screening_result__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__screening_result__pack(m, out) }
@@ -558,9 +564,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.GetReferralRequest: WireMessage, CBacked {
+extension IntakeV1.GetReferralRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__GetReferralRequest
     public static let protoName = "hsb.intake.v1.GetReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__get_referral_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__get_referral_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__get_referral_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__get_referral_request__pack(m, out) }
@@ -613,9 +620,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ReferralView: WireMessage, CBacked {
+extension IntakeV1.ReferralView: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__ReferralView
     public static let protoName = "hsb.intake.v1.ReferralView"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral_view__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral_view__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral_view__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral_view__pack(m, out) }
@@ -680,9 +688,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ConsultationRequest: WireMessage, CBacked {
+extension IntakeV1.ConsultationRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__ConsultationRequest
     public static let protoName = "hsb.intake.v1.ConsultationRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__consultation_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__consultation_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__consultation_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__consultation_request__pack(m, out) }
@@ -756,9 +765,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Invitee: WireMessage, CBacked {
+extension IntakeV1.Invitee: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__Invitee
     public static let protoName = "hsb.intake.v1.Invitee"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__invitee__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__invitee__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__invitee__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__invitee__pack(m, out) }
@@ -837,9 +847,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked {
+extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__RecordStrategyMeetingRequest
     public static let protoName = "hsb.intake.v1.RecordStrategyMeetingRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__record_strategy_meeting_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_strategy_meeting_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_strategy_meeting_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -917,9 +928,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.MeetingRecord: WireMessage, CBacked {
+extension IntakeV1.MeetingRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__MeetingRecord
     public static let protoName = "hsb.intake.v1.MeetingRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__meeting_record__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__meeting_record__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__meeting_record__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__meeting_record__pack(m, out) }
@@ -964,9 +976,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.WorkerAllocation: WireMessage, CBacked {
+extension IntakeV1.WorkerAllocation: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__WorkerAllocation
     public static let protoName = "hsb.intake.v1.WorkerAllocation"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__worker_allocation__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__worker_allocation__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__worker_allocation__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__worker_allocation__pack(m, out) }
@@ -1068,9 +1081,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked {
+extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__RecordCaseEventRequest
     public static let protoName = "hsb.intake.v1.RecordCaseEventRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__record_case_event_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_case_event_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_case_event_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -1169,9 +1183,10 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.CaseEventRecord: WireMessage, CBacked {
+extension IntakeV1.CaseEventRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__CaseEventRecord
     public static let protoName = "hsb.intake.v1.CaseEventRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__case_event_record__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__case_event_record__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__case_event_record__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__case_event_record__pack(m, out) }

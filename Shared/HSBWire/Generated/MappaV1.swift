@@ -57,9 +57,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.ScreenRequest: WireMessage, CBacked {
+extension MappaV1.ScreenRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__ScreenRequest
     public static let protoName = "hsb.mappa.v1.ScreenRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__screen_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__screen_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__screen_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__screen_request__pack(m, out) }
@@ -140,9 +141,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.ScreenResult: WireMessage, CBacked {
+extension MappaV1.ScreenResult: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__ScreenResult
     public static let protoName = "hsb.mappa.v1.ScreenResult"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__screen_result__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__screen_result__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__screen_result__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__screen_result__pack(m, out) }
@@ -198,9 +200,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.RecordLevelRequest: WireMessage, CBacked {
+extension MappaV1.RecordLevelRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__RecordLevelRequest
     public static let protoName = "hsb.mappa.v1.RecordLevelRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__record_level_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__record_level_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__record_level_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__record_level_request__pack(m, out) }
@@ -262,9 +265,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.LevelRecord: WireMessage, CBacked {
+extension MappaV1.LevelRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__LevelRecord
     public static let protoName = "hsb.mappa.v1.LevelRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__level_record__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__level_record__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__level_record__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__level_record__pack(m, out) }
@@ -318,9 +322,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.DecideDisclosureRequest: WireMessage, CBacked {
+extension MappaV1.DecideDisclosureRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__DecideDisclosureRequest
     public static let protoName = "hsb.mappa.v1.DecideDisclosureRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__decide_disclosure_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__decide_disclosure_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__decide_disclosure_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -377,9 +382,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.DisclosureDecision: WireMessage, CBacked {
+extension MappaV1.DisclosureDecision: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__DisclosureDecision
     public static let protoName = "hsb.mappa.v1.DisclosureDecision"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__disclosure_decision__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__disclosure_decision__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__disclosure_decision__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__disclosure_decision__pack(m, out) }
@@ -422,9 +428,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.GetRecordRequest: WireMessage, CBacked {
+extension MappaV1.GetRecordRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__GetRecordRequest
     public static let protoName = "hsb.mappa.v1.GetRecordRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__get_record_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__get_record_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__get_record_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__get_record_request__pack(m, out) }
@@ -477,9 +484,10 @@ extension MappaV1 {
     }
 }
 
-extension MappaV1.MappaView: WireMessage, CBacked {
+extension MappaV1.MappaView: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__MappaView
     public static let protoName = "hsb.mappa.v1.MappaView"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__mappa__v1__mappa_view__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__mappa__v1__mappa_view__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__mappa__v1__mappa_view__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__mappa__v1__mappa_view__pack(m, out) }

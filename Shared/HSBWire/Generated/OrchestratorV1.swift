@@ -16,9 +16,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.SubmitReferralRequest: WireMessage, CBacked {
+extension OrchestratorV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__SubmitReferralRequest
     public static let protoName = "hsb.orchestrator.v1.SubmitReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__submit_referral_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__submit_referral_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__submit_referral_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -78,9 +79,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.Step: WireMessage, CBacked {
+extension OrchestratorV1.Step: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__Step
     public static let protoName = "hsb.orchestrator.v1.Step"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__step__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__step__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__step__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__step__pack(m, out) }
@@ -126,6 +128,7 @@ extension OrchestratorV1 {
         public var description: String
         public var owner: Agency
         public var assignee: String
+        /// 0 for work the procedure names without a time limit.
         public var dueUnixMs: Int64
         public var ruleId: String
         /// "overdue", "open" or "done".
@@ -152,9 +155,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked {
+extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DeadlineEntry
     public static let protoName = "hsb.orchestrator.v1.DeadlineEntry"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__deadline_entry__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__deadline_entry__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__deadline_entry__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__deadline_entry__pack(m, out) }
@@ -213,9 +217,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.ChronologyEntry: WireMessage, CBacked {
+extension OrchestratorV1.ChronologyEntry: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__ChronologyEntry
     public static let protoName = "hsb.orchestrator.v1.ChronologyEntry"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__chronology_entry__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__chronology_entry__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__chronology_entry__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -272,9 +277,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.Disclosure: WireMessage, CBacked {
+extension OrchestratorV1.Disclosure: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__Disclosure
     public static let protoName = "hsb.orchestrator.v1.Disclosure"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__disclosure__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__disclosure__pack(m, out) }
@@ -351,9 +357,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.CaseView: WireMessage, CBacked {
+extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__CaseView
     public static let protoName = "hsb.orchestrator.v1.CaseView"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__case_view__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__case_view__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__case_view__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__case_view__pack(m, out) }
@@ -423,9 +430,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.RecordEventRequest: WireMessage, CBacked {
+extension OrchestratorV1.RecordEventRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__RecordEventRequest
     public static let protoName = "hsb.orchestrator.v1.RecordEventRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__record_event_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__record_event_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__record_event_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -473,9 +481,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.GetCaseRequest: WireMessage, CBacked {
+extension OrchestratorV1.GetCaseRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__GetCaseRequest
     public static let protoName = "hsb.orchestrator.v1.GetCaseRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__get_case_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__get_case_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__get_case_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -518,9 +527,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.ListDeadlinesRequest: WireMessage, CBacked {
+extension OrchestratorV1.ListDeadlinesRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__ListDeadlinesRequest
     public static let protoName = "hsb.orchestrator.v1.ListDeadlinesRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__list_deadlines_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__list_deadlines_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__list_deadlines_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -561,9 +571,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.DeadlineList: WireMessage, CBacked {
+extension OrchestratorV1.DeadlineList: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DeadlineList
     public static let protoName = "hsb.orchestrator.v1.DeadlineList"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__deadline_list__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__deadline_list__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__deadline_list__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__deadline_list__pack(m, out) }
@@ -605,9 +616,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.ListDisclosuresRequest: WireMessage, CBacked {
+extension OrchestratorV1.ListDisclosuresRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__ListDisclosuresRequest
     public static let protoName = "hsb.orchestrator.v1.ListDisclosuresRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__list_disclosures_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__list_disclosures_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__list_disclosures_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -649,9 +661,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.DisclosureList: WireMessage, CBacked {
+extension OrchestratorV1.DisclosureList: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DisclosureList
     public static let protoName = "hsb.orchestrator.v1.DisclosureList"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__disclosure_list__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure_list__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure_list__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -693,9 +706,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked {
+extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DisclosureEntryWithCase
     public static let protoName = "hsb.orchestrator.v1.DisclosureEntryWithCase"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__disclosure_entry_with_case__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure_entry_with_case__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure_entry_with_case__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -741,9 +755,10 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.CompleteTaskRequest: WireMessage, CBacked {
+extension OrchestratorV1.CompleteTaskRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__CompleteTaskRequest
     public static let protoName = "hsb.orchestrator.v1.CompleteTaskRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__complete_task_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__complete_task_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__complete_task_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {

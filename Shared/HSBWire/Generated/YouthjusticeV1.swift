@@ -63,9 +63,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.YoungPerson: WireMessage, CBacked {
+extension YouthjusticeV1.YoungPerson: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__YoungPerson
     public static let protoName = "hsb.youthjustice.v1.YoungPerson"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__young_person__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__young_person__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__young_person__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__young_person__pack(m, out) }
@@ -121,9 +122,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.RecordPoliceDecisionRequest: WireMessage, CBacked {
+extension YouthjusticeV1.RecordPoliceDecisionRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__RecordPoliceDecisionRequest
     public static let protoName = "hsb.youthjustice.v1.RecordPoliceDecisionRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__record_police_decision_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__record_police_decision_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__record_police_decision_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -181,9 +183,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.RecordCourtOutcomeRequest: WireMessage, CBacked {
+extension YouthjusticeV1.RecordCourtOutcomeRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__RecordCourtOutcomeRequest
     public static let protoName = "hsb.youthjustice.v1.RecordCourtOutcomeRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__record_court_outcome_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__record_court_outcome_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__record_court_outcome_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -236,9 +239,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.ReferToPanelRequest: WireMessage, CBacked {
+extension YouthjusticeV1.ReferToPanelRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__ReferToPanelRequest
     public static let protoName = "hsb.youthjustice.v1.ReferToPanelRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__refer_to_panel_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__refer_to_panel_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__refer_to_panel_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -296,9 +300,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.PlanReleaseRequest: WireMessage, CBacked {
+extension YouthjusticeV1.PlanReleaseRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__PlanReleaseRequest
     public static let protoName = "hsb.youthjustice.v1.PlanReleaseRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__plan_release_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__plan_release_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__plan_release_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -354,9 +359,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked {
+extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__RecordAdmissionRequest
     public static let protoName = "hsb.youthjustice.v1.RecordAdmissionRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__record_admission_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__record_admission_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__record_admission_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -417,9 +423,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.PlanResult: WireMessage, CBacked {
+extension YouthjusticeV1.PlanResult: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__PlanResult
     public static let protoName = "hsb.youthjustice.v1.PlanResult"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__plan_result__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__plan_result__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__plan_result__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__plan_result__pack(m, out) }
@@ -466,9 +473,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.GetPlansRequest: WireMessage, CBacked {
+extension YouthjusticeV1.GetPlansRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__GetPlansRequest
     public static let protoName = "hsb.youthjustice.v1.GetPlansRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__get_plans_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__get_plans_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__get_plans_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -510,9 +518,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.Plans: WireMessage, CBacked {
+extension YouthjusticeV1.Plans: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__Plans
     public static let protoName = "hsb.youthjustice.v1.Plans"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__plans__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__plans__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__plans__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__plans__pack(m, out) }
@@ -559,9 +568,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked {
+extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__StartAIMAssessmentRequest
     public static let protoName = "hsb.youthjustice.v1.StartAIMAssessmentRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__start_aimassessment_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__start_aimassessment_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__start_aimassessment_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -626,9 +636,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked {
+extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest
     public static let protoName = "hsb.youthjustice.v1.UpdateAIMAssessmentRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__update_aimassessment_request__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__update_aimassessment_request__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__update_aimassessment_request__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -705,9 +716,10 @@ extension YouthjusticeV1 {
     }
 }
 
-extension YouthjusticeV1.AIMRecord: WireMessage, CBacked {
+extension YouthjusticeV1.AIMRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__AIMRecord
     public static let protoName = "hsb.youthjustice.v1.AIMRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__youthjustice__v1__aimrecord__descriptor }
     static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__youthjustice__v1__aimrecord__init(m) }
     static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__youthjustice__v1__aimrecord__get_packed_size(m) }
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__aimrecord__pack(m, out) }

@@ -84,6 +84,9 @@ struct  Hsb__Orchestrator__V1__DeadlineEntry
   char *description;
   Hsb__Common__V1__Agency owner;
   char *assignee;
+  /*
+   * 0 for work the procedure names without a time limit.
+   */
   int64_t due_unix_ms;
   char *rule_id;
   /*
