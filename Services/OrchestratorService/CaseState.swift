@@ -73,6 +73,9 @@ struct StepState: Codable {
     var attempts: Int32
     var lastError: String
     var nextAttempt: Int64
+    /// Why the step is sent, and for whom: the agency service logs it as the orchestrator's purpose,
+    /// so its own access log says which agency and practitioner the orchestrator acted for (INF-05).
+    var purpose: String? = nil
 }
 
 enum JSON {

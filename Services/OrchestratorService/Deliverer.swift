@@ -142,7 +142,8 @@ public final class Deliverer: Service, Sendable {
         }
         do throws(RPCError) {
             let reply = try await client.call(
-                step.method, payload: [UInt8](step.payload), timeout: .seconds(10), idempotencyKey: step.stepID, purpose: "screening")
+                step.method, payload: [UInt8](step.payload), timeout: .seconds(10), idempotencyKey: step.stepID,
+                purpose: step.purpose ?? "screening")
             return await record(step, outcome: .success(reply))
         } catch {
             return await record(step, outcome: .failure(error))

@@ -30,6 +30,7 @@ public enum OrchestratorService {
             MethodHandler(method: submitReferral, policy: callers) { context, payload in
                 let request = try decodePayload(OrchestratorV1.SubmitReferralRequest.self, payload)
                 let caller = context.caller!
+                let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let referral = request.referral!
                 let newCaseID = ServiceResources.newID("case")
@@ -88,7 +89,7 @@ public enum OrchestratorService {
                         let step = StepState(
                             stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
                             status: "pending",
-                            attempts: 0, lastError: "", nextAttempt: now)
+                            attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)")
                         try Deliverer.enqueue(step, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
@@ -111,6 +112,7 @@ public enum OrchestratorService {
                     )
                 }
                 let caller = context.caller!
+                let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let stepID = ServiceResources.newID("step")
                 let store = resources.store
@@ -131,7 +133,7 @@ public enum OrchestratorService {
                         _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
                         let step = StepState(
                             stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
-                            status: "pending", attempts: 0, lastError: "", nextAttempt: now)
+                            status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)")
                         try Deliverer.enqueue(step, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
@@ -226,6 +228,11 @@ public enum OrchestratorService {
                     overdue: overdue.sorted { $0.dueUnixMs < $1.dueUnixMs }, dueSoon: soon.sorted { $0.dueUnixMs < $1.dueUnixMs })
             },
         ]
+    }
+
+    /// Who the orchestrator acts for: `police (J Smith)`, or the agency alone.
+    static func actor(_ caller: AuthenticatedCaller) -> String {
+        caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
     }
 
     /// `RecordPoliceDecision` from `hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision`.

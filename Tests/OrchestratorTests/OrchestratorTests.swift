@@ -276,7 +276,7 @@ struct OrchestratorTests {
     }
 
     @Test(
-        "MP-04 MP-02: a conviction opens the MAPPA screening route; the screening recorded through the orchestrator reaches MAPPA and answers the task; overdue work is gauged by kind"
+        "MP-04 MP-02 INF-05: a conviction opens the MAPPA screening route; the screening recorded through the orchestrator reaches MAPPA and answers the task; overdue work is gauged by kind"
     )
     func mappaRouteAndOverdueByKind() async throws {
         let intake = try await startIntake(.sqlite)
@@ -320,7 +320,14 @@ struct OrchestratorTests {
         #expect(screened.steps.last?.status == "delivered", "\(screened.steps.last?.lastError ?? "")")
         #expect(screened.deadlines.first { $0.taskId == task.taskId }?.status == "done")
         #expect(screened.chronology.last?.what.hasPrefix("mappa: MAPPA screening: category 1") == true)
-        #expect(try mappa.records("mappa-screening", subjectID: "child-1").count == 1)
+        let screenings = try mappa.records("mappa-screening", subjectID: "child-1")
+        #expect(screenings.count == 1)
+        let record = try #require(screenings.first)
+        // INF-05: MAPPA's own access log says whom the orchestrator acted for, and why.
+        #expect(
+            try mappa.accessLog("mappa-screening", recordID: record.id).map { "\($0.agency): \($0.purpose)" } == [
+                "orchestrator: MAPPA screening, for youth-justice (youth-justice.worker)"
+            ])
         await orchestrator.server.stop()
         await mappa.stop()
         await youthJustice.stop()
