@@ -242,7 +242,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HSBSafeguardingTests", dependencies: ["HSBSafeguarding"], swiftSettings: strict),
-        .testTarget(name: "HSBStorageTests", dependencies: ["HSBStorage"], swiftSettings: strict),
+        .testTarget(
+            name: "HSBStorageTests", dependencies: ["HSBStorage", "HSBServiceKit", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(
             name: "IntakeServiceTests",
             dependencies: [

@@ -26,46 +26,43 @@ public enum CamhsService {
                 let now = resources.clock.nowUnixMillis()
                 let age = birth.age(on: LondonTime.date(of: Instant(unixMillis: now)))
                 let caller = context.caller!
-                let store = resources.store
                 // MH-02 is decided from CAMHS's own records, in the same transaction as the write.
-                let reply = try await resources.blocking {
-                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: refer, now: now) {
-                        tx throws(RecordStoreError) in
-                        let known = try !tx.list(kind: referralKind, subjectID: request.childSubjectId).isEmpty
-                        let (intake, citation) = CamhsRules.intake(
-                            ageAtReferral: age, mentalHealthConcern: request.mentalHealthConcern, alreadyKnown: known)
-                        let outcome: String
-                        let reason: String
-                        let kind: String
-                        switch intake {
-                        case .acceptReferral:
-                            (outcome, reason, kind) = ("accepted", "accepted through the single point of access", referralKind)
-                        case .notifyTeam:
-                            (outcome, reason, kind) = (
-                                "team-notified", "already known to CAMHS: the team is told of the new concern; no second referral", notificationKind
-                            )
-                        case .decline(let why):
-                            (outcome, reason, kind) = ("declined", why, "")
-                        }
-                        let id = kind.isEmpty ? "" : ServiceResources.newID(kind)
-                        let result = CamhsV1.ReferralOutcome(
-                            recordId: id, outcome: outcome, reason: reason, citation: RuleCitation(ruleID: citation.ruleID, source: citation.source),
-                            offers: CamhsRules.offers)
-                        let bytes: [UInt8]
-                        do throws(WireError) { bytes = try result.encoded() } catch {
-                            throw .storage(StorageError(operation: "encode", message: "\(error)"))
-                        }
-                        if !kind.isEmpty {
-                            _ = try tx.insert(
-                                kind: kind, id: id, subjectID: request.childSubjectId,
-                                body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json())
-                            try tx.logAccess(
-                                agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
-                                purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-                        }
-                        return bytes
-                    }.reply
-                }
+                let reply = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: refer, now: now) {
+                    tx throws(RecordStoreError) in
+                    let known = try !tx.list(kind: referralKind, subjectID: request.childSubjectId).isEmpty
+                    let (intake, citation) = CamhsRules.intake(
+                        ageAtReferral: age, mentalHealthConcern: request.mentalHealthConcern, alreadyKnown: known)
+                    let outcome: String
+                    let reason: String
+                    let kind: String
+                    switch intake {
+                    case .acceptReferral:
+                        (outcome, reason, kind) = ("accepted", "accepted through the single point of access", referralKind)
+                    case .notifyTeam:
+                        (outcome, reason, kind) = (
+                            "team-notified", "already known to CAMHS: the team is told of the new concern; no second referral", notificationKind
+                        )
+                    case .decline(let why):
+                        (outcome, reason, kind) = ("declined", why, "")
+                    }
+                    let id = kind.isEmpty ? "" : ServiceResources.newID(kind)
+                    let result = CamhsV1.ReferralOutcome(
+                        recordId: id, outcome: outcome, reason: reason, citation: RuleCitation(ruleID: citation.ruleID, source: citation.source),
+                        offers: CamhsRules.offers)
+                    let bytes: [UInt8]
+                    do throws(WireError) { bytes = try result.encoded() } catch {
+                        throw .storage(StorageError(operation: "encode", message: "\(error)"))
+                    }
+                    if !kind.isEmpty {
+                        _ = try tx.insert(
+                            kind: kind, id: id, subjectID: request.childSubjectId,
+                            body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json())
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
+                            purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+                    }
+                    return bytes
+                }.reply
                 return reply
             },
             MethodHandler(method: consult, policy: callers) { context, payload in

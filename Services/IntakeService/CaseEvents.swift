@@ -65,38 +65,35 @@ extension IntakeService {
         let event = try event(request)
         let caller = context.caller!
         let now = resources.clock.nowUnixMillis()
-        let store = resources.store
         let kindName = String(describing: request.kind)
-        return try await resources.blocking {
-            try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordCaseEvent, now: now) {
-                tx throws(RecordStoreError) -> [UInt8] in
-                guard let referralRecord = try tx.get(kind: referralKind, id: request.referralId) else {
-                    throw .notFound(kind: referralKind, id: request.referralId)
-                }
-                let child = referralRecord.subjectID
-                let harmed = subjectsOf(referralRecord).subtracting([child]).sorted()
-                let plan: WorkPlan
-                do throws(ScreeningInputError) {
-                    plan = try rules.record(event, childSubjectID: child, personsHarmed: harmed, at: Instant(unixMillis: now))
-                } catch {
-                    throw .refused(.invalidArgument, error.problems.joined(separator: "; "))
-                }
-                let id = ServiceResources.newID("event")
-                let record = IntakeV1.CaseEventRecord(
-                    recordId: id, referralId: request.referralId, kind: kindName,
-                    decision: DecisionWire.decision(plan, outcome: kindName, subjects: [child] + harmed), version: 1)
-                let bytes: [UInt8]
-                do throws(WireError) { bytes = try record.encoded() } catch {
-                    throw .storage(StorageError(operation: "encode", message: "\(error)"))
-                }
-                _ = try tx.insert(
-                    kind: eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
-                )
-                try tx.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .write, kind: eventKind, recordID: id,
-                    purpose: context.purpose.isEmpty ? kindName : context.purpose, requestID: String(context.requestID))
-                return bytes
-            }.reply
-        }
+        return try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordCaseEvent, now: now) {
+            tx throws(RecordStoreError) -> [UInt8] in
+            guard let referralRecord = try tx.get(kind: referralKind, id: request.referralId) else {
+                throw .notFound(kind: referralKind, id: request.referralId)
+            }
+            let child = referralRecord.subjectID
+            let harmed = subjectsOf(referralRecord).subtracting([child]).sorted()
+            let plan: WorkPlan
+            do throws(ScreeningInputError) {
+                plan = try rules.record(event, childSubjectID: child, personsHarmed: harmed, at: Instant(unixMillis: now))
+            } catch {
+                throw .refused(.invalidArgument, error.problems.joined(separator: "; "))
+            }
+            let id = ServiceResources.newID("event")
+            let record = IntakeV1.CaseEventRecord(
+                recordId: id, referralId: request.referralId, kind: kindName,
+                decision: DecisionWire.decision(plan, outcome: kindName, subjects: [child] + harmed), version: 1)
+            let bytes: [UInt8]
+            do throws(WireError) { bytes = try record.encoded() } catch {
+                throw .storage(StorageError(operation: "encode", message: "\(error)"))
+            }
+            _ = try tx.insert(
+                kind: eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
+            )
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: eventKind, recordID: id,
+                purpose: context.purpose.isEmpty ? kindName : context.purpose, requestID: String(context.requestID))
+            return bytes
+        }.reply
     }
 }

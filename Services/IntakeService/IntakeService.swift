@@ -79,21 +79,20 @@ public enum IntakeService {
         let result = ReferralMapping.result(decision, referralID: stored ? referralID : "", version: stored ? 1 : 0, subjects: subjects)
         let reply = try result.encoded()
         let referralBytes = try referral.encoded()
-        let outcome = try await resources.blocking {
-            try resources.store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now) {
-                transaction throws(RecordStoreError) in
-                guard stored else { return reply }
-                let body = try encodeJSON(
-                    StoredReferral(referral: Data(referralBytes), result: Data(reply), submittedBy: caller.agency.name, user: caller.user))
-                _ = try transaction.insert(kind: referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
-                for subject in subjects where try transaction.get(kind: subjectKind, id: subject) == nil {
-                    _ = try transaction.insert(kind: subjectKind, id: subject, subjectID: subject, body: "{}")
-                }
-                try transaction.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .write, kind: referralKind, recordID: referralID,
-                    purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-                return reply
+        let outcome = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now)
+        {
+            transaction throws(RecordStoreError) in
+            guard stored else { return reply }
+            let body = try encodeJSON(
+                StoredReferral(referral: Data(referralBytes), result: Data(reply), submittedBy: caller.agency.name, user: caller.user))
+            _ = try transaction.insert(kind: referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
+            for subject in subjects where try transaction.get(kind: subjectKind, id: subject) == nil {
+                _ = try transaction.insert(kind: subjectKind, id: subject, subjectID: subject, body: "{}")
             }
+            try transaction.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: referralKind, recordID: referralID,
+                purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+            return reply
         }
         return outcome.reply
     }

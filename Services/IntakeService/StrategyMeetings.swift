@@ -58,24 +58,23 @@ extension IntakeService {
             recordId: id, referralId: request.referralId,
             decision: DecisionWire.decision(plan, outcome: outcome.rawValue, subjects: request.subjectIds), version: 1)
         let reply = try result.encoded()
-        let store = resources.store
         let body = StoredReply(reply: reply, recordedBy: caller.agency.name).json()
-        let outcomeOfWrite = try await resources.blocking {
-            try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordStrategyMeeting, now: now) {
-                tx throws(RecordStoreError) -> [UInt8] in
-                guard let referral = try tx.get(kind: referralKind, id: request.referralId) else {
-                    throw .notFound(kind: referralKind, id: request.referralId)
-                }
-                let subjects = subjectsOf(referral)
-                if let stranger = request.subjectIds.first(where: { !subjects.contains($0) }) {
-                    throw .notFound(kind: "subject of \(request.referralId)", id: stranger)
-                }
-                _ = try tx.insert(kind: meetingKind, id: id, subjectID: request.referralId, body: body)
-                try tx.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .write, kind: meetingKind, recordID: id,
-                    purpose: context.purpose.isEmpty ? "strategy meeting" : context.purpose, requestID: String(context.requestID))
-                return reply
+        let outcomeOfWrite = try await resources.write(
+            idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordStrategyMeeting, now: now
+        ) {
+            tx throws(RecordStoreError) -> [UInt8] in
+            guard let referral = try tx.get(kind: referralKind, id: request.referralId) else {
+                throw .notFound(kind: referralKind, id: request.referralId)
             }
+            let subjects = subjectsOf(referral)
+            if let stranger = request.subjectIds.first(where: { !subjects.contains($0) }) {
+                throw .notFound(kind: "subject of \(request.referralId)", id: stranger)
+            }
+            _ = try tx.insert(kind: meetingKind, id: id, subjectID: request.referralId, body: body)
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: meetingKind, recordID: id,
+                purpose: context.purpose.isEmpty ? "strategy meeting" : context.purpose, requestID: String(context.requestID))
+            return reply
         }
         return outcomeOfWrite.reply
     }

@@ -165,48 +165,46 @@ public final class Deliverer: Service, Sendable {
     @discardableResult
     func record(_ attempted: StepState, outcome: Result<[UInt8], RPCError>) async -> Bool {
         let now = resources.clock.nowUnixMillis()
-        let store = resources.store
         let base = baseBackoffMillis
         let maxBackoff = maxBackoffMillis
         let available = Set(clients.keys)
         do {
-            return try await resources.blocking {
-                try store.perform(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) { tx throws(RecordStoreError) -> [UInt8] in
-                    guard let stepRecord = try tx.get(kind: Deliverer.outboxKind, id: attempted.stepID),
-                        var step = JSON.decode(StepState.self, stepRecord.body), step.status == "pending",
-                        let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID),
-                        var state = JSON.decode(CaseState.self, caseRecord.body)
-                    else { return [0] }
-                    step.attempts += 1
-                    var landed: UInt8 = 0
-                    var followUps: [StepState] = []
-                    switch outcome {
-                    case .success(let reply):
-                        step.status = "delivered"
-                        step.lastError = ""
-                        landed = 1
-                        followUps = Deliverer.apply(reply: reply, of: step, to: &state, now: now, available: available)
-                    case .failure(let error) where Deliverer.retryable(error.code):
-                        let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
-                        step.nextAttempt = now + pause
-                        step.lastError = "\(error)"
-                    case .failure(let error):
-                        step.status = "refused"
-                        step.lastError = "\(error)"
-                        // A refused screening leaves the case refused; a refused event is recorded and the case goes on.
-                        if step.method == OrchestratorService.intakeSubmitReferral { state.status = "refused" }
-                        state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
-                    }
-                    _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
-                    try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
-                    if step.status == "pending" {
-                        _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
-                    }
-                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
-                    for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
-                    return [landed]
-                }.reply == [1]
-            }
+            return try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) {
+                tx throws(RecordStoreError) -> [UInt8] in
+                guard let stepRecord = try tx.get(kind: Deliverer.outboxKind, id: attempted.stepID),
+                    var step = JSON.decode(StepState.self, stepRecord.body), step.status == "pending",
+                    let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID),
+                    var state = JSON.decode(CaseState.self, caseRecord.body)
+                else { return [0] }
+                step.attempts += 1
+                var landed: UInt8 = 0
+                var followUps: [StepState] = []
+                switch outcome {
+                case .success(let reply):
+                    step.status = "delivered"
+                    step.lastError = ""
+                    landed = 1
+                    followUps = Deliverer.apply(reply: reply, of: step, to: &state, now: now, available: available)
+                case .failure(let error) where Deliverer.retryable(error.code):
+                    let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
+                    step.nextAttempt = now + pause
+                    step.lastError = "\(error)"
+                case .failure(let error):
+                    step.status = "refused"
+                    step.lastError = "\(error)"
+                    // A refused screening leaves the case refused; a refused event is recorded and the case goes on.
+                    if step.method == OrchestratorService.intakeSubmitReferral { state.status = "refused" }
+                    state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
+                }
+                _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
+                try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
+                if step.status == "pending" {
+                    _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
+                }
+                _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
+                for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
+                return [landed]
+            }.reply == [1]
         } catch {
             resources.logger.warning(
                 "a delivery could not be recorded; it will be tried again", metadata: ["step": "\(attempted.stepID)", "error": "\(error)"])

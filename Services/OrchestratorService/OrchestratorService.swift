@@ -45,57 +45,56 @@ public enum OrchestratorService {
                 let disclosure = CaseState.DisclosureEntry(
                     at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
                     lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected", consent: consent)
-                let store = resources.store
                 // The case and its step are durable before anything is sent (the outbox). A child
                 // has one open case: a new referral joins it, and one within 7 days of the last is
                 // a repeat concern. A likely duplicate child is flagged, never merged.
-                let accepted = try await resources.blocking {
-                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now) {
-                        tx throws(RecordStoreError) -> [UInt8] in
-                        let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
-                            JSON.decode(CaseState.self, record.body).map { (record, $0) }
-                        }.last { $0.1.isOpen }
-                        let caseID: String
-                        if let (record, found) = existing {
-                            var state = found
-                            caseID = state.caseID
-                            if let last = state.referralTimes.last, now - last <= 7 * 86_400_000 {
-                                state.alerts.append("Repeat concern: a further referral within 7 days of the last (\(referral.referrer))")
-                            }
-                            state.referrals.append(referralBytes)
-                            state.referralTimes.append(now)
-                            state.chronology.append(received)
-                            state.disclosures.append(disclosure)
-                            _ = try tx.update(kind: Deliverer.caseKind, id: caseID, expectedVersion: record.version, body: JSON.encode(state))
-                        } else {
-                            caseID = newCaseID
-                            var alerts: [String] = []
-                            if !identity.isEmpty {
-                                for other in try tx.all(kind: Deliverer.caseKind) {
-                                    guard let state = JSON.decode(CaseState.self, other.body), state.identity == identity,
-                                        state.childSubjectID != childID
-                                    else { continue }
-                                    alerts.append(
-                                        "Possible duplicate child: the same name, date of birth and postcode as \(state.childSubjectID) (case \(state.caseID)); a practitioner decides whether to merge"
-                                    )
-                                }
-                            }
-                            let state = CaseState(
-                                caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
-                                referralTimes: [now],
-                                screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
-                            _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: childID, body: JSON.encode(state))
+                let accepted = try await resources.write(
+                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now
+                ) {
+                    tx throws(RecordStoreError) -> [UInt8] in
+                    let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
+                        JSON.decode(CaseState.self, record.body).map { (record, $0) }
+                    }.last { $0.1.isOpen }
+                    let caseID: String
+                    if let (record, found) = existing {
+                        var state = found
+                        caseID = state.caseID
+                        if let last = state.referralTimes.last, now - last <= 7 * 86_400_000 {
+                            state.alerts.append("Repeat concern: a further referral within 7 days of the last (\(referral.referrer))")
                         }
-                        let step = StepState(
-                            stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
-                            status: "pending",
-                            attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)")
-                        try Deliverer.enqueue(step, tx)
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
-                            purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-                        return Array(caseID.utf8)
+                        state.referrals.append(referralBytes)
+                        state.referralTimes.append(now)
+                        state.chronology.append(received)
+                        state.disclosures.append(disclosure)
+                        _ = try tx.update(kind: Deliverer.caseKind, id: caseID, expectedVersion: record.version, body: JSON.encode(state))
+                    } else {
+                        caseID = newCaseID
+                        var alerts: [String] = []
+                        if !identity.isEmpty {
+                            for other in try tx.all(kind: Deliverer.caseKind) {
+                                guard let state = JSON.decode(CaseState.self, other.body), state.identity == identity,
+                                    state.childSubjectID != childID
+                                else { continue }
+                                alerts.append(
+                                    "Possible duplicate child: the same name, date of birth and postcode as \(state.childSubjectID) (case \(state.caseID)); a practitioner decides whether to merge"
+                                )
+                            }
+                        }
+                        let state = CaseState(
+                            caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
+                            referralTimes: [now],
+                            screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
+                        _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: childID, body: JSON.encode(state))
                     }
+                    let step = StepState(
+                        stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
+                        status: "pending",
+                        attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)")
+                    try Deliverer.enqueue(step, tx)
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
+                        purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+                    return Array(caseID.utf8)
                 }
                 let acceptedCase = String(decoding: accepted.reply, as: UTF8.self)
                 if !accepted.replayed {
@@ -115,32 +114,31 @@ public enum OrchestratorService {
                 let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let stepID = ServiceResources.newID("step")
-                let store = resources.store
                 let purpose = context.purpose.isEmpty ? "case event" : context.purpose
-                let accepted = try await resources.blocking {
-                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordEvent, now: now) {
-                        tx throws(RecordStoreError) -> [UInt8] in
-                        guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                            var state = JSON.decode(CaseState.self, record.body)
-                        else {
-                            throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
-                        }
-                        state.chronology.append(.init(at: now, what: "\(caller.agency.name) recorded \(shortName(request.method))", ruleIDs: []))
-                        state.disclosures.append(
-                            .init(
-                                at: now, toService: entry.service, what: shortName(request.method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
-                                consent: "not sought: shared for the case's multi-agency plan"))
-                        _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
-                        let step = StepState(
-                            stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
-                            status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)")
-                        try Deliverer.enqueue(step, tx)
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
-                            purpose: purpose,
-                            requestID: String(context.requestID))
-                        return Array(stepID.utf8)
+                let accepted = try await resources.write(
+                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordEvent, now: now
+                ) {
+                    tx throws(RecordStoreError) -> [UInt8] in
+                    guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                        var state = JSON.decode(CaseState.self, record.body)
+                    else {
+                        throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
+                    state.chronology.append(.init(at: now, what: "\(caller.agency.name) recorded \(shortName(request.method))", ruleIDs: []))
+                    state.disclosures.append(
+                        .init(
+                            at: now, toService: entry.service, what: shortName(request.method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
+                            consent: "not sought: shared for the case's multi-agency plan"))
+                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                    let step = StepState(
+                        stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
+                        status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)")
+                    try Deliverer.enqueue(step, tx)
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                        purpose: purpose,
+                        requestID: String(context.requestID))
+                    return Array(stepID.utf8)
                 }
                 if !accepted.replayed { await deliverer.deliver(stepID: stepID) }
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
@@ -149,37 +147,34 @@ public enum OrchestratorService {
                 let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)
                 let caller = context.caller!
                 let now = resources.clock.nowUnixMillis()
-                let store = resources.store
                 let by = caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
-                _ = try await resources.blocking {
-                    try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
-                        tx throws(RecordStoreError) -> [UInt8] in
-                        guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                            var state = JSON.decode(CaseState.self, record.body)
-                        else {
-                            throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
-                        }
-                        guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
-                            throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
-                        }
-                        // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
-                        guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
-                            throw .refused(.permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
-                        }
-                        if item.isOpen {
-                            state.complete(prefixes: [request.taskId], by: by, at: now)
-                            state.chronology.append(
-                                .init(
-                                    at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
-                                    ruleIDs: [item.ruleID]))
-                            _ = try tx.update(
-                                kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
-                            try tx.logAccess(
-                                agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
-                                purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
-                        }
-                        return []
+                _ = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
+                    tx throws(RecordStoreError) -> [UInt8] in
+                    guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                        var state = JSON.decode(CaseState.self, record.body)
+                    else {
+                        throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
+                    guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
+                        throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
+                    }
+                    // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
+                    guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
+                        throw .refused(.permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
+                    }
+                    if item.isOpen {
+                        state.complete(prefixes: [request.taskId], by: by, at: now)
+                        state.chronology.append(
+                            .init(
+                                at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
+                                ruleIDs: [item.ruleID]))
+                        _ = try tx.update(
+                            kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                        try tx.logAccess(
+                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                            purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
+                    }
+                    return []
                 }
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
             },

@@ -55,19 +55,16 @@ extension YouthJusticeService {
                 let id = ServiceResources.newID("aim")
                 let reply = try wire(assessment, id: id, version: 1).encoded()
                 let caller = context.caller!
-                let store = resources.store
-                return try await resources.blocking {
-                    try store.perform(
-                        idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: startAIMAssessment, now: now.unixMillis
-                    ) {
-                        tx throws(RecordStoreError) in
-                        _ = try tx.insert(kind: aimKind, id: id, subjectID: person.subjectID, body: try encodeAssessment(assessment))
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: id,
-                            purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
-                        return reply
-                    }.reply
-                }
+                return try await resources.write(
+                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: startAIMAssessment, now: now.unixMillis
+                ) {
+                    tx throws(RecordStoreError) in
+                    _ = try tx.insert(kind: aimKind, id: id, subjectID: person.subjectID, body: try encodeAssessment(assessment))
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: id,
+                        purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+                    return reply
+                }.reply
             },
             MethodHandler(method: updateAIMAssessment, policy: policy) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
@@ -90,37 +87,34 @@ extension YouthJusticeService {
                     action = .completeReport(sections: sections)
                 }
                 let now = resources.clock.nowUnixMillis()
-                let store = resources.store
                 // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
-                return try await resources.blocking {
-                    try store.perform(
-                        idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
-                    ) { tx throws(RecordStoreError) -> [UInt8] in
-                        guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
-                            throw .notFound(kind: aimKind, id: request.recordId)
-                        }
-                        guard record.version == request.expectedVersion else {
-                            throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
-                        }
-                        guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
-                            throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
-                        }
-                        let next: AIMAssessment
-                        do throws(ScreeningInputError) {
-                            next = try AIMRules.apply(action, by: actor, to: current)
-                        } catch {
-                            throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
-                        }
-                        let updated = try tx.update(
-                            kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
-                            purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
-                        do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
-                            throw .storage(StorageError(operation: "encode", message: "\(error)"))
-                        }
-                    }.reply
-                }
+                return try await resources.write(
+                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
+                ) { tx throws(RecordStoreError) -> [UInt8] in
+                    guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
+                        throw .notFound(kind: aimKind, id: request.recordId)
+                    }
+                    guard record.version == request.expectedVersion else {
+                        throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
+                    }
+                    guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
+                        throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
+                    }
+                    let next: AIMAssessment
+                    do throws(ScreeningInputError) {
+                        next = try AIMRules.apply(action, by: actor, to: current)
+                    } catch {
+                        throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
+                    }
+                    let updated = try tx.update(
+                        kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
+                        purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+                    do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
+                        throw .storage(StorageError(operation: "encode", message: "\(error)"))
+                    }
+                }.reply
             },
         ]
     }

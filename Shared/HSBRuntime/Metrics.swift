@@ -53,19 +53,27 @@ public final class ServerMetrics: Sendable {
     public func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
     public func frameRefused(reason: String) { state.withLock { $0.framesRefused[reason, default: 0] += 1 } }
 
-    /// A gauge computed at scrape time: one series without labels, or one per label set.
+    /// A value computed at scrape time (a gauge, or a counter kept elsewhere): one series without
+    /// labels, or one per label set.
     public struct Gauge: Sendable {
-        public var name: String
-        public var help: String
-        public var series: [(labels: [(String, String)], value: Double)]
-
-        public init(name: String, help: String, value: Double) {
-            self.init(name: name, help: help, series: [(labels: [], value: value)])
+        public enum Kind: String, Sendable {
+            case gauge
+            case counter
         }
 
-        public init(name: String, help: String, series: [(labels: [(String, String)], value: Double)]) {
+        public var name: String
+        public var help: String
+        public var type: Kind
+        public var series: [(labels: [(String, String)], value: Double)]
+
+        public init(name: String, help: String, value: Double, type: Kind = .gauge) {
+            self.init(name: name, help: help, series: [(labels: [], value: value)], type: type)
+        }
+
+        public init(name: String, help: String, series: [(labels: [(String, String)], value: Double)], type: Kind = .gauge) {
             self.name = name
             self.help = help
+            self.type = type
             self.series = series
         }
     }
@@ -119,7 +127,7 @@ public final class ServerMetrics: Sendable {
         }
         for provider in extraGauges.withLock({ $0 }) {
             for gauge in provider() {
-                out += "# HELP \(p)_\(gauge.name) \(gauge.help)\n# TYPE \(p)_\(gauge.name) gauge\n"
+                out += "# HELP \(p)_\(gauge.name) \(gauge.help)\n# TYPE \(p)_\(gauge.name) \(gauge.type.rawValue)\n"
                 for (labels, value) in gauge.series {
                     let text = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
                     out += "\(p)_\(gauge.name)\(text) \(value)\n"

@@ -25,17 +25,14 @@ extension ServiceResources {
     ) async throws -> [UInt8] {
         let caller = context.caller!
         let now = clock.nowUnixMillis()
-        let store = self.store
-        return try await blocking {
-            try store.perform(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: method, now: now) {
-                tx throws(RecordStoreError) in
-                _ = try tx.insert(kind: kind, id: id, subjectID: subjectID, body: body)
-                try tx.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
-                    purpose: context.purpose.isEmpty ? method : context.purpose, requestID: String(context.requestID))
-                return reply
-            }.reply
-        }
+        return try await write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: method, now: now) {
+            tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: kind, id: id, subjectID: subjectID, body: body)
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
+                purpose: context.purpose.isEmpty ? method : context.purpose, requestID: String(context.requestID))
+            return reply
+        }.reply
     }
 
     /// The records of each kind about `subjectID`, each read logged with the caller's purpose.

@@ -59,6 +59,8 @@ public struct ServiceResources: Sendable {
     /// The service's metrics, for gauges of its own (e.g. overdue deadlines).
     public let metrics: ServerMetrics
     let threadPool: NIOThreadPool
+    /// The store's group commit: every write of every handler goes through it (`write`).
+    public let committer: GroupCommitter
 
     /// Runs blocking work (the store) on the thread pool, never on an event loop.
     public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -97,7 +99,20 @@ public final class ServiceHost: Sendable {
         let store = try RecordStore(database: database, migrations: migrations)
         self.store = store
         let metrics = ServerMetrics(prefix: "hsb_" + descriptor.name.replacingHyphens())
-        let resources = ServiceResources(store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton)
+        let committer = GroupCommitter(store: store, threadPool: NIOThreadPool.singleton)
+        metrics.addGauges {
+            let counts = committer.counts
+            return [
+                .init(
+                    name: "store_commits_total", help: "Transactions committed by the group commit.", value: Double(counts.commits), type: .counter),
+                .init(
+                    name: "store_writes_total", help: "Writes committed; writes per commit is how many shared a flush.", value: Double(counts.writes),
+                    type: .counter),
+                .init(name: "store_largest_batch", help: "The most writes one commit has held.", value: Double(counts.largestBatch)),
+            ]
+        }
+        let resources = ServiceResources(
+            store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton, committer: committer)
         let handlers = makeHandlers(resources)
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)

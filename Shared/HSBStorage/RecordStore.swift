@@ -197,27 +197,90 @@ public final class RecordStore: Sendable {
         idempotencyKey: String, caller: String, method: String, now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> [UInt8]
     ) throws(RecordStoreError) -> (reply: [UInt8], replayed: Bool) {
         try inTransaction(now: now) { transaction throws(RecordStoreError) in
-            let session = transaction.session
-            if !idempotencyKey.isEmpty {
-                let rows = try transaction.run { () throws(StorageError) in
-                    try session.query(
-                        "SELECT method, response FROM hsb_idempotency WHERE caller = ? AND key = ?", [.text(caller), .text(idempotencyKey)])
-                }
-                if let row = rows.first {
-                    guard row[0] == method else { throw .idempotencyKeyReused(key: idempotencyKey, firstMethod: row[0] ?? "") }
-                    return (Self.bytes(fromHex: row[1] ?? ""), true)
-                }
-            }
-            let reply = try body(transaction)
-            if !idempotencyKey.isEmpty {
-                try transaction.run { () throws(StorageError) in
-                    try session.execute(
-                        "INSERT INTO hsb_idempotency (caller, key, method, response, created_at_unix_ms) VALUES (?, ?, ?, ?, ?)",
-                        [.text(caller), .text(idempotencyKey), .text(method), .text(Self.hex(reply)), .integer(now)])
-                }
-            }
-            return (reply, false)
+            try Self.apply(idempotencyKey: idempotencyKey, caller: caller, method: method, now: now, body, in: transaction)
         }
+    }
+
+    /// One write of a group commit: what `perform` takes, as a value.
+    public struct Write: Sendable {
+        public let idempotencyKey: String
+        public let caller: String
+        public let method: String
+        public let now: Int64
+        public let body: @Sendable (RecordTransaction) throws(RecordStoreError) -> [UInt8]
+
+        public init(
+            idempotencyKey: String, caller: String, method: String, now: Int64,
+            _ body: @escaping @Sendable (RecordTransaction) throws(RecordStoreError) -> [UInt8]
+        ) {
+            self.idempotencyKey = idempotencyKey
+            self.caller = caller
+            self.method = method
+            self.now = now
+            self.body = body
+        }
+    }
+
+    public typealias WriteResult = Result<(reply: [UInt8], replayed: Bool), RecordStoreError>
+
+    /// Group commit: runs `writes` in order in one transaction, each inside its own savepoint, and
+    /// commits once, so many writes share one flush to disk. A write that fails (a refusal, a
+    /// version conflict, a storage error) is rolled back to its savepoint alone and gets its own
+    /// error; the rest go on, each seeing the writes before it. Nothing is reported done before the
+    /// one commit is durable, and if that commit fails every write gets the storage error.
+    public func performBatch(_ writes: [Write]) -> [WriteResult] {
+        var results: [WriteResult] = []
+        results.reserveCapacity(writes.count)
+        do {
+            try database.transaction { session throws(StorageError) in
+                results.removeAll(keepingCapacity: true)
+                for write in writes {
+                    try session.execute("SAVEPOINT hsb_write")
+                    let outcome: WriteResult
+                    do throws(RecordStoreError) {
+                        outcome = .success(
+                            try Self.apply(
+                                idempotencyKey: write.idempotencyKey, caller: write.caller, method: write.method, now: write.now, write.body,
+                                in: RecordTransaction(session: session, now: write.now)))
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    if case .failure = outcome { try session.execute("ROLLBACK TO SAVEPOINT hsb_write") }
+                    try session.execute("RELEASE SAVEPOINT hsb_write")
+                    results.append(outcome)
+                }
+            }
+        } catch {
+            return writes.map { _ in .failure(.storage(error)) }
+        }
+        return results
+    }
+
+    /// The idempotency check, the write and the stored reply, inside an open transaction.
+    static func apply(
+        idempotencyKey: String, caller: String, method: String, now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> [UInt8],
+        in transaction: RecordTransaction
+    ) throws(RecordStoreError) -> (reply: [UInt8], replayed: Bool) {
+        let session = transaction.session
+        if !idempotencyKey.isEmpty {
+            let rows = try transaction.run { () throws(StorageError) in
+                try session.query(
+                    "SELECT method, response FROM hsb_idempotency WHERE caller = ? AND key = ?", [.text(caller), .text(idempotencyKey)])
+            }
+            if let row = rows.first {
+                guard row[0] == method else { throw .idempotencyKeyReused(key: idempotencyKey, firstMethod: row[0] ?? "") }
+                return (bytes(fromHex: row[1] ?? ""), true)
+            }
+        }
+        let reply = try body(transaction)
+        if !idempotencyKey.isEmpty {
+            try transaction.run { () throws(StorageError) in
+                try session.execute(
+                    "INSERT INTO hsb_idempotency (caller, key, method, response, created_at_unix_ms) VALUES (?, ?, ?, ?, ?)",
+                    [.text(caller), .text(idempotencyKey), .text(method), .text(hex(reply)), .integer(now)])
+            }
+        }
+        return (reply, false)
     }
 
     /// Runs `body` in one transaction (for reads, which log their access).
