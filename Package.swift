@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "HSBRuntime", targets: ["HSBRuntime"]),
         .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
         .library(name: "HSBSafeguarding", targets: ["HSBSafeguarding"]),
+        // The generated protobuf-c code, for the benchmark package's bare C codec baseline (Benchmarks/).
+        .library(name: "HSBProtoC", targets: ["HSBProtoC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -217,20 +219,6 @@ let package = Package(
             path: "Services/HSBCtl",
             swiftSettings: strict
         ),
-        // Benchmarks, run on demand by Benchmarks/run.sh (never by the tests); results in BENCHMARKS.md.
-        .executableTarget(
-            name: "RPCBench",
-            dependencies: [
-                "HSBWire",
-                "HSBRuntime",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Benchmarks/RPCBench",
-            swiftSettings: strict
-        ),
-        .executableTarget(name: "WireSoak", dependencies: ["HSBWire"], path: "Benchmarks/WireSoak", swiftSettings: strict),
         .testTarget(
             name: "HSBWireTests",
             dependencies: [

@@ -1,82 +1,226 @@
 #!/usr/bin/env bash
-# Runs the benchmarks (release build) and writes BENCHMARKS.md. Never part of the test run.
+# Runs every benchmark (release builds) and writes BENCHMARKS.md. Never part of the test run.
 #   Benchmarks/run.sh [seconds-per-round] [rounds]
+# Parts: RPC (bare NIO echo, the suite's runtime, grpc-swift-2), codec (wire module, swift-protobuf,
+# bare protobuf-c), end to end (durable referrals through the real services on SQLite and on
+# PostgreSQL beside the disk's fsync rate), memory, and the wire soak.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
 cd "$root"
+# The PostgreSQL suite needs a server: the whole run happens beside a throwaway one, on the same disk.
+if [ -z "${HSB_BENCH_WITH_POSTGRES:-}" ]; then
+  scripts/install-deps.sh >/dev/null
+  export HSB_BENCH_WITH_POSTGRES=1
+  exec scripts/with-postgres.sh "$here/run.sh" "$@"
+fi
 seconds=${1:-3}
 rounds=${2:-3}
-scripts/install-deps.sh
-swift build -c release --product RPCBench >/dev/null
-swift build -c release --product WireSoak >/dev/null
-bin=$(swift build -c release --show-bin-path)
+e2e_seconds=${E2E_SECONDS:-8}
+started=$(date +%s)
 
-rpc=$("$bin/RPCBench" "$seconds" "$rounds")
-soak=$("$bin/WireSoak" 1000000)
+echo "building the suite and the benchmark package (release)..." >&2
+swift build -c release >/dev/null
+swift build -c release --package-path "$here" >/dev/null
+sbin=$(swift build -c release --show-bin-path)
+bbin=$(swift build -c release --package-path "$here" --show-bin-path)
+
+echo "RPC..." >&2
+rpc=$("$bbin/RPCBench" "$seconds" "$rounds")
+echo "codec..." >&2
+codec=$("$bbin/CodecBench" 2 "$((rounds + 2))")
+
+# ---- end to end -------------------------------------------------------------------------------
+work=$(mktemp -d "$root/.hsb-bench.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+creds="$work/credentials"
+for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
+  echo "$agency $("$sbin/hsbctl" new-secret)"
+done > "$creds"
+education_secret=$(awk '$1 == "education" {print $2}' "$creds")
+
+# start_suite NAME BASEPORT [DATABASE-URL-PREFIX]: the five services on BASEPORT..BASEPORT+4.
+start_suite() {
+  local name=$1 base=$2 urlprefix=${3:-} i=0 endpoints=() service
+  mkdir -p "$work/$name"
+  for service in intake youth-justice camhs mappa; do
+    i=$((i + 1)); endpoints+=("$service=127.0.0.1:$((base + i))")
+  done
+  i=0
+  for service in orchestrator intake youth-justice camhs mappa; do
+    local port=$((base + i)) extra=()
+    [ "$service" = intake ] && extra=(--local-authority Camden --profile camden)
+    [ "$service" = youth-justice ] && extra=(--profile camden)
+    [ "$service" = orchestrator ] && extra=(--agency-endpoint "${endpoints[0]}" --agency-endpoint "${endpoints[1]}" --agency-endpoint "${endpoints[2]}" --agency-endpoint "${endpoints[3]}")
+    [ -n "$urlprefix" ] && extra+=(--database-url "$urlprefix${service//-/_}")
+    "$sbin/$service" --port "$port" --ops-port $((port + 100)) --data-dir "$work/$name" --credentials-file "$creds" \
+      --log-level warning "${extra[@]}" > "$work/$name-$service.log" 2>&1 &
+    pids+=($!)
+    eval "${name}_pid_${service//-/_}=$!"
+    i=$((i + 1))
+  done
+  local health=()
+  i=0
+  for service in orchestrator intake youth-justice camhs mappa; do health+=(--endpoint "$service=127.0.0.1:$((base + i))"); i=$((i + 1)); done
+  for _ in $(seq 1 120); do
+    "$sbin/hsbctl" health "${health[@]}" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "the $name suite did not become ready; see $work/$name-*.log" >&2
+  exit 1
+}
+
+suite_pids() { local name=$1 s; for s in orchestrator intake camhs; do eval "echo -n \"\${${name}_pid_${s}} \""; done; }
+idle_rss() {
+  local name=$1 s out=()
+  for s in orchestrator intake youth_justice camhs mappa; do
+    pid=$(eval "echo \${${name}_pid_${s}}")
+    out+=("$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")")
+  done
+  echo "${out[*]}" | sed 's/ / \/ /g'
+}
+
+echo "end to end: starting the SQLite and PostgreSQL suites..." >&2
+start_suite sqlite 7300
+for service in orchestrator intake youth_justice camhs mappa; do
+  psql "$HSB_TEST_POSTGRES_URL" -q -c "CREATE DATABASE hsb_$service" >/dev/null
+done
+start_suite postgresql 7600 "${HSB_TEST_POSTGRES_URL%/*}/hsb_"
+idle_sqlite=$(idle_rss sqlite)
+idle_pg=$(idle_rss postgresql)
+fsync_rate=$("$bbin/EndToEnd" fsync "$work/sqlite" 3)
+: > "$work/e2e.txt"
+for concurrency in 1 16 64; do
+  echo "end to end: $concurrency concurrent referrals..." >&2
+  for round in $(seq 1 "$rounds"); do
+    for store in sqlite postgresql; do
+      port=$([ $store = sqlite ] && echo 7300 || echo 7600)
+      # shellcheck disable=SC2046
+      row=$("$bbin/EndToEnd" referrals "127.0.0.1:$port" "$education_secret" "$concurrency" "$e2e_seconds" $(suite_pids "$store"))
+      echo "$store $concurrency $round $row" >> "$work/e2e.txt"
+    done
+  done
+done
+fsync_after=$("$bbin/EndToEnd" fsync "$work/sqlite" 3)
+group_commit() {
+  local out="" port
+  for port in "$@"; do
+    out+=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/_store_(commits|writes)_total / {printf "%s %s; ", $1, $2}')
+  done
+  echo "${out%; }"
+}
+commits_sqlite=$(group_commit 7400 7401)
+commits_pg=$(group_commit 7700 7701)
+
+# The median round per (store, concurrency), by referrals/s (the row's first field).
+e2e_table() {
+  local store=$1 concurrency
+  for concurrency in 1 16 64; do
+    grep "^$store $concurrency " "$work/e2e.txt" | sort -k4 -g | awk -v n="$rounds" 'NR == int((n + 1) / 2)' | sed 's/^[^|]*|/|/'
+  done
+}
+best_rate() { grep "^$1 " "$work/e2e.txt" | awk '{if ($4 + 0 > m) m = $4 + 0} END {print m}'; }
+sqlite_best=$(best_rate sqlite)
+pg_best=$(best_rate postgresql)
+fsync_plain=${fsync_rate//,/}
+
+echo "wire soak..." >&2
+soak=$("$bbin/WireSoak" 1000000)
 valgrind_summary="valgrind not installed"
 if command -v valgrind >/dev/null; then
   copy=$(mktemp)
-  cp "$bin/WireSoak" "$copy" && chmod 755 "$copy" && strip --strip-debug "$copy"
+  cp "$bbin/WireSoak" "$copy" && chmod 755 "$copy" && strip --strip-debug "$copy"
   valgrind_summary=$(valgrind --leak-check=full "$copy" 2000 2>&1 >/dev/null | grep -E "definitely lost|indirectly lost|possibly lost|ERROR SUMMARY" | sed 's/^==[0-9]*== *//')
   rm -f "$copy"
 fi
+elapsed=$(( $(date +%s) - started ))
 
 cat > BENCHMARKS.md <<MD
 # Benchmarks
 
-Measured by \`Benchmarks/run.sh $seconds $rounds\` on $(date -u +%F): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB, $(swift --version 2>&1 | head -1), release build.
-Client and server run in one process on loopback and share the cores.
+Measured by \`Benchmarks/run.sh $seconds $rounds\` on $(date -u +%F) in $((elapsed / 60)) min $((elapsed % 60)) s (builds
+already done): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB,
+$(swift --version 2>&1 | head -1), release builds. Every client and server shares the same cores on
+loopback. The benchmarks are a package of their own (\`Benchmarks/Package.swift\`): grpc-swift-2,
+swift-protobuf and HdrHistogram never enter the suite's build.
 
-## RPC: the suite's runtime beside a bare SwiftNIO echo
+## 1. RPC: bare NIO echo, the suite's runtime, grpc-swift-2
 
-Unary calls, 200-byte payload. *Bare NIO echo*: a length-prefixed echo with no envelope, the
-limit of this machine. *Suite runtime*: \`RPCClient\` to \`RPCServer\` with protobuf-c envelopes,
-HMAC-SHA256 signing and verification, the replay cache, the method registry, deadlines and
-metrics. Contenders alternate (A B A B ...) in one run; each cell is the median of $rounds rounds
-of $seconds s. Command: \`$(basename "$bin")/RPCBench $seconds $rounds\`.
+Unary calls, 200-byte payload. *Bare NIO echo*: a length-prefixed echo with no envelope, the limit
+of this machine. *Suite runtime*: \`RPCClient\` to \`RPCServer\` with protobuf-c envelopes, HMAC-SHA256
+signing and verification, the replay cache, the method registry, deadlines and metrics.
+*grpc-swift-2*: 2.4.3 over grpc-swift-nio-transport's HTTP/2 (plaintext), swift-protobuf messages
+carrying the same 200 bytes. The three alternate (A B C A B C) in one run; each cell is the median
+of $rounds rounds of $seconds s; latencies from HdrHistogram. Command: \`RPCBench $seconds $rounds\`.
 
 $rpc
 
-Target (issue 2, issue 6): at least 0.80x the bare echo's requests/s. **Not met yet**; see
-"Where the time goes" below.
+## 2. Codec: a referral through the wire module, swift-protobuf and bare protobuf-c
 
-## Where the time goes
+One realistic referral (the child and a person harmed, four behaviours, three harm indicators, a
+referrer, incident text) decoded from its bytes and encoded again. *Suite wire module*: protobuf-c
+unpack, then validation into Swift values (required fields, enums, UTF-8), and back. *swift-protobuf*:
+1.39.0 code generated from the same \`.proto\` files (\`Benchmarks/generate-swift-protobuf.sh\`, committed).
+*protobuf-c from C*: unpack + pack in a C loop with no Swift, the limit. Command: \`CodecBench 2 $((rounds + 2))\`.
 
-Found with \`perf record -g\` on \`RPCBench 2 1 runtime\` (the runtime alone), and fixed in order:
+$codec
 
-| change | 1 x 32 requests/s after |
-|---|---:|
-| first working runtime | 2,749 |
-| replay cache made O(1) per request (it re-filtered every entry once it held 100,000) | 25,048 |
-| handlers run on the connection's event loop (a \`TaskExecutor\` over the loop) instead of hopping to the cooperative pool and back; the client keeps its connection instead of awaiting a future per call; idempotency keys from a counter instead of 16 \`getrandom\` calls | 42,493 |
-| replies (and client requests) finished in one loop turn share one flush | about the same |
-| HMAC keyed once per secret (EVP_MAC context duplicated per message: 1.28 µs instead of 2.44 µs for the one-shot \`HMAC()\`), signed bytes fed without building a buffer | 45,463 |
+## 3. End to end: durable referrals through the real services
 
-What remains, from the last profile: no single hot spot. About 29% of cycles are in the Swift
-runtime (retain/release, generic metadata look-ups), 16% in malloc/free, 8% in OpenSSL, 2% in
-protobuf-c itself. Per request the runtime does two protobuf-c encodes and two decodes with
-copies into Swift values, two HMACs, a Swift task on the server, and a promise and continuation
-on the client, where the bare echo copies bytes. Next steps (issue 6): decode the envelope
-without copying the payload (a \`ByteBuffer\` view), an arena allocator for protobuf-c instead of
-malloc per field, one allocation for each encode, and a synchronous fast path for handlers that
-never suspend.
+\`EndToEnd referrals\` submits referrals to the orchestrator as \`hsbctl submit\` does (one connection per
+16 callers), each a new child. A reply comes only after the orchestrator committed the case and its
+outbox step, intake screened and committed the referral, and the orchestrator committed the
+screening's outcome: three durable commits in two services (SQLite: WAL, \`synchronous=FULL\`;
+PostgreSQL: \`fsync=on\`, \`synchronous_commit=on\`, one server on the same disk). Writes go through each
+service's group commit (\`GroupCommitter\`): writes that queue while a commit is being flushed share the
+next one, and none is answered before its commit is durable. The suites run as release processes
+(\`.build/release/{orchestrator,intake,...}\`), each run $e2e_seconds s, median of $rounds rounds, SQLite and
+PostgreSQL alternating.
 
-## Wire module: a million round trips with flat memory
+The disk, one writer appending 4 KiB and calling fsync after each write, in the stores' folder:
+**$fsync_rate fsyncs/s** (before the runs), $fsync_after (after).
 
-\`WireSoak 1000000\`: each iteration encodes and decodes a request envelope (200-byte payload)
-and a decision, then takes four error paths (malformed bytes, an allocation budget refused part
-way through an unpack, invalid UTF-8, a NUL in a string on encode). Resident memory (KiB) by
-iteration:
+On SQLite:
 
-\`\`\`
+| concurrent referrals | referrals/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB: orchestrator / intake / camhs |
+|---:|---:|---:|---:|---:|---|
+$(e2e_table sqlite)
+
+On PostgreSQL:
+
+| concurrent referrals | referrals/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB: orchestrator / intake / camhs |
+|---:|---:|---:|---:|---:|---|
+$(e2e_table postgresql)
+
+Best durable referrals/s against the single-writer fsync rate (target at least 4x): SQLite
+$(awk -v a="$sqlite_best" -v b="$fsync_plain" 'BEGIN {printf "%.2fx", a / b}'), PostgreSQL $(awk -v a="$pg_best" -v b="$fsync_plain" 'BEGIN {printf "%.2fx", a / b}').
+Each referral is three commits, so the commits/s the services sustained is three times the
+referrals/s. Group commit counters at the end (SQLite suite, orchestrator and intake):
+\`$commits_sqlite\`; PostgreSQL suite: \`$commits_pg\`.
+
+## 4. Memory
+
+Resident size of each service, idle after start-up (MiB, orchestrator / intake / youth-justice /
+camhs / mappa): SQLite $idle_sqlite; PostgreSQL $idle_pg. Under load: the peak columns above.
+
+## 5. Wire soak
+
+\`WireSoak 1000000\`: one million encode/decode round trips of a referral plus four error paths each
+(missing required field, invalid UTF-8, out-of-range enum, truncated bytes), resident memory
+sampled as it goes:
+
 $soak
-\`\`\`
 
-valgrind memcheck on 2,000 iterations (debug info stripped from a copy; valgrind 3.19 cannot
-read DWARF 5): the "possibly lost" blocks are the Swift runtime's metadata caches.
+valgrind memcheck on 2,000 iterations of the same binary:
 
 \`\`\`
 $valgrind_summary
 \`\`\`
 MD
-echo "wrote BENCHMARKS.md"
+echo "wrote BENCHMARKS.md" >&2

@@ -2,7 +2,7 @@
 # Fails when a Swift file differs from .swift-format's style; `scripts/check-format.sh --fix` formats them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-paths=(Package.swift Shared Services Tests Benchmarks)
+paths=(Package.swift Shared Services Tests Benchmarks/Package.swift Benchmarks/Sources)
 if [ "${1:-}" = "--fix" ]; then
   swift format format --in-place --recursive "${paths[@]}"
   exit 0

@@ -97,6 +97,8 @@ public final class Deliverer: Service, Sendable {
     /// deliverer reads the steps still owed, not every step ever written.
     static let dueKind = "outbox-due"
     static let pendingMark = "pending"
+    /// Each case's child identity (normalised name, date of birth, postcode), for finding likely duplicates by index.
+    static let identityKind = "case-identity"
 
     /// Writes a step and its due marker (inside the caller's transaction: the step is durable before it is sent).
     static func enqueue(_ step: StepState, _ tx: RecordTransaction) throws(RecordStoreError) {

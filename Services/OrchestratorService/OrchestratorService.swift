@@ -71,14 +71,13 @@ public enum OrchestratorService {
                         caseID = newCaseID
                         var alerts: [String] = []
                         if !identity.isEmpty {
-                            for other in try tx.all(kind: Deliverer.caseKind) {
-                                guard let state = JSON.decode(CaseState.self, other.body), state.identity == identity,
-                                    state.childSubjectID != childID
-                                else { continue }
+                            // The identity index: one entry per case (subject: the identity, body: the child), read by index.
+                            for other in try tx.list(kind: Deliverer.identityKind, subjectID: identity) where other.body != childID {
                                 alerts.append(
-                                    "Possible duplicate child: the same name, date of birth and postcode as \(state.childSubjectID) (case \(state.caseID)); a practitioner decides whether to merge"
+                                    "Possible duplicate child: the same name, date of birth and postcode as \(other.body) (case \(other.id)); a practitioner decides whether to merge"
                                 )
                             }
+                            _ = try tx.insert(kind: Deliverer.identityKind, id: newCaseID, subjectID: identity, body: childID)
                         }
                         let state = CaseState(
                             caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],

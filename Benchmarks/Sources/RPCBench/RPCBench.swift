@@ -1,16 +1,23 @@
 // Unary calls over loopback with a 200-byte payload: a bare SwiftNIO length-prefixed echo (the
-// limit) beside the suite's runtime (envelopes, HMAC authentication, method registry, metrics),
-// alternating A B A B in the same run, at 1 connection x 1 in flight, 1 x 32 and 8 x 32.
-// Usage: RPCBench [seconds-per-round] [rounds]
+// limit), the suite's runtime (envelopes, HMAC authentication, method registry, metrics) and
+// grpc-swift-2 over its HTTP/2 NIO transport with swift-protobuf messages, alternating A B C A B C
+// in the same run, at 1 connection x 1 in flight, 1 x 32 and 8 x 32. Latencies in HdrHistogram.
+// Usage: RPCBench [seconds-per-round] [rounds] [runtime]   (`runtime`: the suite's runtime alone, for profiling)
+import BenchSupport
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import HSBRuntime
 import HSBWire
 import Logging
 import NIOCore
 import NIOPosix
+import SwiftProtobufMessages
 import Synchronization
 
-let secondsPerRound = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 3 : 3
-let rounds = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 3 : 3
+let secondsPerRound = argument(1, default: 3)
+let rounds = Int(argument(2, default: 3))
 /// `runtime` runs only the suite's runtime (for profiling); anything else runs both contenders.
 let only = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "both"
 let payload = [UInt8](repeating: 0x5A, count: 200)
@@ -100,62 +107,45 @@ func startRuntimeServer() async throws -> RPCServer {
     return server
 }
 
-// MARK: load
+// MARK: grpc-swift-2
 
-struct Result {
-    var requests: Int
-    var seconds: Double
-    var latencies: [UInt64]  // nanoseconds
-    var rate: Double { Double(requests) / seconds }
-    func percentile(_ p: Double) -> Double {
-        let sorted = latencies.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
-        return Double(sorted[max(0, index)]) / 1000
-    }
-}
+let grpcEcho = MethodDescriptor(fullyQualifiedService: "hsb.bench.v1.Bench", method: "Echo")
 
-/// Runs `inFlight` loops per connection, each making calls back to back, for `seconds`.
-func load(connections: Int, inFlight: Int, seconds: Double, call: @escaping @Sendable (Int) async throws -> Void) async throws -> Result {
-    let stop = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { tasks in
-        for connection in 0..<connections {
-            for _ in 0..<inFlight {
-                tasks.addTask {
-                    var samples: [UInt64] = []
-                    samples.reserveCapacity(100_000)
-                    while ContinuousClock.now < stop {
-                        let t0 = ContinuousClock.now
-                        try await call(connection)
-                        let elapsed = ContinuousClock.now - t0
-                        samples.append(UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
-                    }
-                    return samples
-                }
-            }
+struct GRPCEchoService: RegistrableRPCService {
+    func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        router.registerHandler(
+            forMethod: grpcEcho, deserializer: ProtobufDeserializer<Hsb_Bench_V1_EchoMessage>(),
+            serializer: ProtobufSerializer<Hsb_Bench_V1_EchoMessage>()
+        ) { request, _ in
+            let single = try await ServerRequest(stream: request)
+            return StreamingServerResponse(single: ServerResponse(message: single.message))
         }
-        var all: [UInt64] = []
-        for try await samples in tasks { all += samples }
-        return all
     }
-    let elapsed = ContinuousClock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(requests: latencies.count, seconds: seconds, latencies: latencies)
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+func grpcCall(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ message: Hsb_Bench_V1_EchoMessage) async throws {
+    _ = try await client.unary(
+        request: ClientRequest(message: message), descriptor: grpcEcho, serializer: ProtobufSerializer<Hsb_Bench_V1_EchoMessage>(),
+        deserializer: ProtobufDeserializer<Hsb_Bench_V1_EchoMessage>(), options: .defaults
+    ) { response in try response.message }
 }
 
 let echoServer = try await startEchoServer()
 let runtimeServer = try await startRuntimeServer()
 let echoPort = echoServer.localAddress!.port!
 let runtimePort = runtimeServer.localAddress!.port!
+let grpcServer = GRPCServer(
+    transport: HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext),
+    services: [GRPCEchoService()])
+let grpcServing = Task { try await grpcServer.serve() }
+guard let grpcPort = try await grpcServer.listeningAddress?.ipv4?.port else { fatalError("the gRPC server did not start") }
+var grpcMessage = Hsb_Bench_V1_EchoMessage()
+grpcMessage.payload = Data(payload)
+let echoMessage = grpcMessage
 
 print("| configuration | contender | requests/s (median of \(rounds)) | p50 µs | p99 µs | p99.9 µs | vs bare echo |")
 print("|---|---|---:|---:|---:|---:|---:|")
+var summary: [String] = []
 for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     let echoes = try await (0..<connections).asyncMap { _ in try await connectEcho(port: echoPort) }
     let clients = (0..<connections).map { _ in
@@ -163,45 +153,49 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: runtimePort, retry: .none),
             signer: RequestSigner(agency: .orchestrator, secret: secret), group: group)
     }
-    var echoResults: [Result] = []
-    var runtimeResults: [Result] = []
-    // Warm up both, then alternate A B A B.
-    _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) { try await echoes[$0].call(payload) }
-    _ = try await load(connections: connections, inFlight: inFlight, seconds: 0.5) {
-        _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload)
+    let grpcClients = try (0..<connections).map { _ in
+        GRPCClient(transport: try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: grpcPort), transportSecurity: .plaintext))
     }
+    let grpcRunning = grpcClients.map { client in Task { try await client.runConnections() } }
+    let workers = connections * inFlight
+    let all: [(name: String, call: @Sendable (Int) async throws -> Void)] = [
+        ("bare NIO echo", { @Sendable in try await echoes[$0 % connections].call(payload) }),
+        ("suite runtime", { @Sendable in _ = try await clients[$0 % connections].call("hsb.bench.v1.Bench/Echo", payload: payload) }),
+        ("grpc-swift-2", { @Sendable in try await grpcCall(grpcClients[$0 % connections], echoMessage) }),
+    ]
+    let contenders = all.filter { only != "runtime" || $0.name == "suite runtime" }
+    var results = [Rounds](repeating: Rounds(), count: contenders.count)
+    // Warm up each, then alternate A B C A B C.
+    for contender in contenders { _ = try await load(workers: workers, seconds: 0.5, call: contender.call) }
     for _ in 0..<rounds {
-        if only != "runtime" {
-            echoResults.append(
-                try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) { try await echoes[$0].call(payload) })
+        for (index, contender) in contenders.enumerated() {
+            results[index].results.append(try await load(workers: workers, seconds: secondsPerRound, call: contender.call))
         }
-        runtimeResults.append(
-            try await load(connections: connections, inFlight: inFlight, seconds: secondsPerRound) {
-                _ = try await clients[$0].call("hsb.bench.v1.Bench/Echo", payload: payload)
-            })
     }
-    let echoRate = echoResults.isEmpty ? 1 : median(echoResults.map(\.rate))
-    let runtimeRate = median(runtimeResults.map(\.rate))
-    let label = "\(connections) x \(inFlight)"
-    for (name, results, rate) in [("bare NIO echo", echoResults, echoRate), ("suite runtime", runtimeResults, runtimeRate)] {
-        let p50 = median(results.map { $0.percentile(0.50) })
-        let p99 = median(results.map { $0.percentile(0.99) })
-        let p999 = median(results.map { $0.percentile(0.999) })
-        let ratio = rate / echoRate
-        print("| \(label) | \(name) | \(Int(rate)) | \(Int(p50)) | \(Int(p99)) | \(Int(p999)) | \(String(format2: ratio)) |")
+    let echoRate = contenders.first?.name == "bare NIO echo" ? results[0].rate : 1
+    let echoP99 = contenders.first?.name == "bare NIO echo" ? results[0].micros(99) : 1
+    for (index, contender) in contenders.enumerated() {
+        let rounds = results[index]
+        print(
+            "| \(connections) x \(inFlight) | \(contender.name) | \(grouped(rounds.rate)) | \(oneDecimal(rounds.micros(50))) | \(oneDecimal(rounds.micros(99))) | \(oneDecimal(rounds.micros(99.9))) | \(ratio(rounds.rate / echoRate)) |"
+        )
+    }
+    if contenders.count == 3 {
+        summary.append(
+            "- \(connections) x \(inFlight): runtime/echo requests/s \(ratio(results[1].rate / echoRate)) (target 0.80x), runtime/echo p99 \(ratio(results[1].micros(99) / echoP99)) (target at most 1.25x), runtime/grpc-swift-2 requests/s \(ratio(results[1].rate / results[2].rate))"
+        )
     }
     for echo in echoes { try? await echo.channel.close().get() }
     for client in clients { await client.close() }
+    for client in grpcClients { client.beginGracefulShutdown() }
+    for running in grpcRunning { _ = try? await running.value }
 }
+print("")
+for line in summary { print(line) }
 try await echoServer.close().get()
 await runtimeServer.drain()
-
-extension String {
-    init(format2 value: Double) {
-        let hundredths = Int((value * 100).rounded())
-        self = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)x"
-    }
-}
+grpcServer.beginGracefulShutdown()
+_ = try? await grpcServing.value
 
 extension Range where Bound == Int {
     func asyncMap<T>(_ transform: (Int) async throws -> T) async rethrows -> [T] {
