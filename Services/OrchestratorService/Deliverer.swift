@@ -137,6 +137,13 @@ public final class Deliverer: Service, Sendable {
         guard let (step, _) = try? await resources.blocking({ try Self.loadStep(store, stepID, now: now) }), step.status == "pending" else {
             return false
         }
+        return await deliver(step)
+    }
+
+    /// Attempts `step` as written; true when it landed. Its outcome is recorded against the stored
+    /// step, which must still be pending (a step another attempt already settled is left alone).
+    @discardableResult
+    func deliver(_ step: StepState) async -> Bool {
         guard let client = clients[step.service] else {
             // A missing endpoint is a configuration gap: the step waits (and is retried) rather than being dropped.
             await record(step, outcome: .failure(RPCError(.unavailable, "no endpoint configured for \(step.service)")))

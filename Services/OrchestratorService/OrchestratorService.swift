@@ -97,7 +97,11 @@ public enum OrchestratorService {
                 }
                 let acceptedCase = String(decoding: accepted.reply, as: UTF8.self)
                 if !accepted.replayed {
-                    await deliverer.deliver(stepID: stepID)
+                    // The step just written, sent at once (no need to read it back); the outbox retries it if this fails.
+                    await deliverer.deliver(
+                        StepState(
+                            stepID: stepID, caseID: acceptedCase, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
+                            status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)"))
                 }
                 return try await view(caseID: acceptedCase, resources: resources, context: context, logRead: false).encoded()
             },

@@ -16,6 +16,8 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Guards `db`: every use of it happens inside this lock.
     private let lock = Mutex<Void>(())
     nonisolated(unsafe) private var db: OpaquePointer?
+    /// Prepared statements by SQL text, reused across transactions; used only inside `lock`.
+    private let statements = StatementCache()
     /// The file's identity when opened: a store whose file was removed or replaced is not ready.
     private let identity: (device: UInt64, inode: UInt64)
 
@@ -48,6 +50,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     deinit {
+        statements.finalizeAll()
         sqlite3_close(db)
     }
 
@@ -55,7 +58,7 @@ public final class SQLiteDatabase: SQLDatabase {
     public func transaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
         let result: Result<T, StorageError> = lock.withLock { _ in
             guard let db else { return .failure(StorageError(operation: "transaction", message: "database is closed")) }
-            let session = SQLiteSession(db: db)
+            let session = SQLiteSession(db: db, cache: statements)
             do throws(StorageError) {
                 try session.execute("BEGIN IMMEDIATE")
                 let value = try body(session)
@@ -102,13 +105,47 @@ func writeLiveness(_ session: any SQLSession, _ now: Int64) throws(StorageError)
         [.integer(now)])
 }
 
-struct SQLiteSession: SQLSession {
-    let db: OpaquePointer
+/// Compiled statements keyed by their SQL text. SQL parsing and planning is a large share of a
+/// small transaction's cost; every statement the store runs is one of a few dozen texts with `?`
+/// parameters, so each is compiled once per connection. Not thread-safe: the database's lock
+/// guards it.
+final class StatementCache: @unchecked Sendable {
+    private var statements: [String: OpaquePointer] = [:]
+    /// Beyond this many texts, statements are compiled for one use and finalized (so that ad hoc
+    /// SQL cannot grow the cache without bound).
+    static let capacity = 128
 
-    private func prepare(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> OpaquePointer {
+    func statement(_ sql: String, db: OpaquePointer) throws(StorageError) -> (OpaquePointer, cached: Bool) {
+        if let statement = statements[sql] { return (statement, true) }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw StorageError(operation: "prepare", message: String(cString: sqlite3_errmsg(db)))
+        }
+        guard statements.count < Self.capacity else { return (statement, false) }
+        statements[sql] = statement
+        return (statement, true)
+    }
+
+    func finalizeAll() {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        statements.removeAll()
+    }
+}
+
+struct SQLiteSession: SQLSession {
+    let db: OpaquePointer
+    let cache: StatementCache
+
+    /// Runs `body` on the statement for `sql` with `parameters` bound, then resets it for its next use.
+    private func with<T>(_ sql: String, _ parameters: [SQLValue], _ body: (OpaquePointer) throws(StorageError) -> T) throws(StorageError) -> T {
+        let (statement, cached) = try cache.statement(sql, db: db)
+        defer {
+            if cached {
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+            } else {
+                sqlite3_finalize(statement)
+            }
         }
         for (index, value) in parameters.enumerated() {
             let position = Int32(index + 1)
@@ -118,41 +155,42 @@ struct SQLiteSession: SQLSession {
             case .null: sqlite3_bind_null(statement, position)
             }
         }
-        return statement
+        return try body(statement)
     }
 
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> Int {
-        let statement = try prepare(sql, parameters)
-        defer { sqlite3_finalize(statement) }
-        var rc = sqlite3_step(statement)
-        while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
-        guard rc == SQLITE_DONE else {
-            throw StorageError(operation: "execute", message: String(cString: sqlite3_errmsg(db)))
+        try with(sql, parameters) { (statement) throws(StorageError) -> Int in
+            var rc = sqlite3_step(statement)
+            while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
+            guard rc == SQLITE_DONE else {
+                throw StorageError(operation: "execute", message: String(cString: sqlite3_errmsg(db)))
+            }
+            return Int(sqlite3_changes(db))
         }
-        return Int(sqlite3_changes(db))
     }
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
-        let statement = try prepare(sql, parameters)
-        defer { sqlite3_finalize(statement) }
-        var rows: [[String?]] = []
-        let columns = sqlite3_column_count(statement)
-        while true {
-            let rc = sqlite3_step(statement)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: String(cString: sqlite3_errmsg(db))) }
-            var row: [String?] = []
-            for column in 0..<columns {
-                if let text = sqlite3_column_text(statement, column) {
-                    let count = Int(sqlite3_column_bytes(statement, column))
-                    row.append(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
-                } else {
-                    row.append(nil)
+        try with(sql, parameters) { (statement) throws(StorageError) -> [[String?]] in
+            var rows: [[String?]] = []
+            let columns = sqlite3_column_count(statement)
+            while true {
+                let rc = sqlite3_step(statement)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: String(cString: sqlite3_errmsg(db))) }
+                var row: [String?] = []
+                row.reserveCapacity(Int(columns))
+                for column in 0..<columns {
+                    if let text = sqlite3_column_text(statement, column) {
+                        let count = Int(sqlite3_column_bytes(statement, column))
+                        row.append(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+                    } else {
+                        row.append(nil)
+                    }
                 }
+                rows.append(row)
             }
-            rows.append(row)
+            return rows
         }
-        return rows
     }
 }

@@ -8,23 +8,35 @@ internal import HSBProtoC
 #endif
 
 /// Owns every C allocation made while building one message for packing, and frees them all
-/// when it goes away: on success and on every error path alike.
+/// when it goes away: on success and on every error path alike. Allocations are carved from 4 KiB
+/// chunks (one malloc for a typical message instead of one per string and sub-message).
 final class Arena {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var block: UnsafeMutableRawPointer?
+    private var blockSize = 0
+    private var blockUsed = 0
+    static let chunkSize = 4096
 
-    init() {
-        blocks.reserveCapacity(16)
-    }
+    init() {}
 
     deinit {
-        for block in blocks { free(block) }
+        for chunk in chunks { free(chunk) }
     }
 
     func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let size = Swift.max(1, MemoryLayout<T>.stride * count)
-        guard let raw = malloc(size) else { fatalError("out of memory allocating \(size) bytes") }
-        blocks.append(raw)
-        return raw.bindMemory(to: T.self, capacity: count)
+        let alignment = Swift.max(MemoryLayout<T>.alignment, 8)
+        var offset = (blockUsed + alignment - 1) & ~(alignment - 1)
+        if block == nil || offset + size > blockSize {
+            let chunkSize = Swift.max(Self.chunkSize, size + alignment)
+            guard let raw = malloc(chunkSize) else { fatalError("out of memory allocating \(chunkSize) bytes") }
+            chunks.append(raw)
+            block = raw
+            blockSize = chunkSize
+            offset = 0
+        }
+        blockUsed = offset + size
+        return (block! + offset).bindMemory(to: T.self, capacity: count)
     }
 
     /// A NUL-terminated copy of `string`; refuses U+0000, which C would silently cut at.
@@ -49,11 +61,12 @@ final class Arena {
         return ProtobufCBinaryData(len: bytes.count, data: pointer)
     }
 
-    func strings(_ values: [String], field: String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+    func strings(_ values: [String], field: @autoclosure () -> String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
+    {
         if values.isEmpty { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
         for (index, value) in values.enumerated() {
-            array[index] = try cString(value, field: "\(field)[\(index)]")
+            array[index] = try cString(value, field: "\(field())[\(index)]")
         }
         return (values.count, array)
     }
@@ -134,24 +147,35 @@ enum CCodec {
         }
     }
 
+    /// Bytes of stack the decoder's arena starts with; most messages need no malloc at all.
+    static let inlineArenaBytes = 4096
+
     static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
-        let budget = UnsafeMutablePointer<hsb_alloc_budget>.allocate(capacity: 1)
-        let allocator = UnsafeMutablePointer<ProtobufCAllocator>.allocate(capacity: 1)
-        defer {
-            budget.deallocate()
-            allocator.deallocate()
-        }
         let limit = limits.budget(forInputCount: bytes.count)
-        hsb_budget_allocator_init(allocator, budget, limit)
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(zeroByte)
-        guard let message = M.cUnpack(allocator, bytes.count, data) else {
-            if budget.pointee.refused != 0 {
-                throw .allocationBudgetExceeded(message: M.protoName, budget: limit)
+        let result: Result<M, WireError> = withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { block in
+            var budget = hsb_alloc_budget()
+            var allocator = ProtobufCAllocator()
+            return withUnsafeMutablePointer(to: &budget) { budget in
+                withUnsafeMutablePointer(to: &allocator) { allocator in
+                    hsb_budget_allocator_init(allocator, budget, limit, block.baseAddress, block.count)
+                    // The arena owns everything unpack allocated: released at once, on every path.
+                    defer { hsb_arena_release(budget) }
+                    guard let message = M.cUnpack(allocator, bytes.count, data) else {
+                        if budget.pointee.refused != 0 {
+                            return .failure(.allocationBudgetExceeded(message: M.protoName, budget: limit))
+                        }
+                        return .failure(.malformed(message: M.protoName, byteCount: bytes.count))
+                    }
+                    do throws(WireError) {
+                        return .success(try M(c: UnsafePointer(message)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             }
-            throw .malformed(message: M.protoName, byteCount: bytes.count)
         }
-        defer { M.cFreeUnpacked(message, allocator) }
-        return try M(c: UnsafePointer(message))
+        return try result.get()
     }
 
     /// Reads a C string as validated UTF-8.
@@ -164,12 +188,14 @@ enum CCodec {
         return string
     }
 
-    static func strings(_ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, field: String) throws(WireError) -> [String] {
+    static func strings(
+        _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, field: @autoclosure () -> String
+    ) throws(WireError) -> [String] {
         guard count > 0, let array else { return [] }
         var result: [String] = []
         result.reserveCapacity(count)
         for index in 0..<count {
-            result.append(try string(array[index], field: "\(field)[\(index)]"))
+            result.append(try string(array[index], field: "\(field())[\(index)]"))
         }
         return result
     }
@@ -185,13 +211,13 @@ enum CCodec {
     }
 
     static func messages<M: CBacked>(
-        _ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: String
+        _ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: @autoclosure () -> String
     ) throws(WireError) -> [M] {
         guard count > 0, let array else { return [] }
         var result: [M] = []
         result.reserveCapacity(count)
         for index in 0..<count {
-            guard let element = array[index] else { throw .missingFields(["\(field)[\(index)]"]) }
+            guard let element = array[index] else { throw .missingFields(["\(field())[\(index)]"]) }
             result.append(try M(c: UnsafePointer(element)))
         }
         return result
