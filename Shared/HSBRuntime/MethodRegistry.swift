@@ -12,7 +12,14 @@ public struct RequestContext: Sendable {
     public let purpose: String
     /// When the caller stops waiting; the server abandons the work then.
     public let deadline: NIODeadline?
-    public var logger: Logger
+    /// The service's logger; `logger` adds this request's metadata when something is logged.
+    let baseLogger: Logger
+
+    /// A logger carrying the request id, method and caller. Built when asked for, so a request
+    /// that logs nothing pays nothing for it.
+    public var logger: Logger {
+        Dispatcher.requestLogger(baseLogger, requestID: requestID, method: method, caller: caller)
+    }
 }
 
 /// A method a service serves: its full name, who may call it, and the work.

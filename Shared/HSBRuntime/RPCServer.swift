@@ -52,11 +52,16 @@ public final class Dispatcher: Sendable {
         self.logger = logger
     }
 
+    static func requestLogger(_ base: Logger, requestID: UInt64, method: String, caller: AuthenticatedCaller?) -> Logger {
+        var logger = base
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        logger[metadataKey: "method"] = "\(method)"
+        if let caller { logger[metadataKey: "caller"] = "\(caller.agency.name)" }
+        return logger
+    }
+
     /// The reply to `request`. Never throws: every failure is a status with a message.
     func respond(to request: RequestEnvelope, deadline: NIODeadline?) async -> ResponseEnvelope {
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = "\(request.requestID)"
-        logger[metadataKey: "method"] = "\(request.method)"
         guard let handler = registry.handler(for: request.method) else {
             return ResponseEnvelope(requestID: request.requestID, status: .unimplemented, message: "method \(request.method) is not served here")
         }
@@ -64,13 +69,13 @@ public final class Dispatcher: Sendable {
         do {
             caller = try authenticator.authenticate(request, policy: handler.policy)
         } catch {
-            logger.notice("refused", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
+            Self.requestLogger(logger, requestID: request.requestID, method: request.method, caller: nil).notice(
+                "refused", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
             return ResponseEnvelope(requestID: request.requestID, status: error.code, message: error.message)
         }
-        if let caller { logger[metadataKey: "caller"] = "\(caller.agency.name)" }
         let context = RequestContext(
             requestID: request.requestID, method: request.method, caller: caller,
-            idempotencyKey: request.idempotencyKey, purpose: request.purpose, deadline: deadline, logger: logger)
+            idempotencyKey: request.idempotencyKey, purpose: request.purpose, deadline: deadline, baseLogger: logger)
         do {
             let payload = try await handler.body(context, request.payload)
             return ResponseEnvelope(requestID: request.requestID, status: .ok, payload: payload)
@@ -79,13 +84,13 @@ public final class Dispatcher: Sendable {
         } catch let error as any RPCErrorConvertible {
             let rpc = error.rpcError
             if rpc.code == .internal || rpc.code == .unavailable {
-                logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             return ResponseEnvelope(requestID: request.requestID, status: rpc.code, message: rpc.message)
         } catch is CancellationError {
             return ResponseEnvelope(requestID: request.requestID, status: .cancelled, message: "the work was cancelled")
         } catch {
-            logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"])
             return ResponseEnvelope(
                 requestID: request.requestID, status: .internal,
                 message: "internal error while serving \(request.method); the service logged the details")

@@ -90,13 +90,13 @@ let swiftProtobuf = median(results[1])
 let bare = median(results[2])
 print("Referral: \(bytes.count) bytes on the wire.")
 print("")
-print("| contender | encode + decode, ns (median of \(rounds)) | round trips/s | suite is faster by |")
+print("| contender | encode + decode, ns (median of \(rounds)) | round trips/s | time vs the suite |")
 print("|---|---:|---:|---:|")
 for (index, contender) in contenders.enumerated() {
     let ns = median(results[index])
-    print("| \(contender.name) | \(grouped(ns)) | \(grouped(1e9 / ns)) | \(index == 0 ? "" : ratio(ns / suite)) |")
+    print("| \(contender.name) | \(grouped(ns)) | \(grouped(1e9 / ns)) | \(ratio(ns / suite)) |")
 }
 print("")
 print("- suite vs swift-protobuf: \(ratio(swiftProtobuf / suite)) faster (target at least 1.50x)")
-print("- suite vs bare protobuf-c: \(ratio(suite / bare)) of the C time (target within 1.50x)")
+print("- suite vs bare protobuf-c: \(ratio(suite / bare)) the C time (target within 1.50x)")
 if sink == 42 { print("") }
