@@ -59,36 +59,127 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// Overdue open deadlines of `states` at `now`, by kind.
-    static func overdueByKind(_ states: [CaseState], now: Int64) -> [OverdueKind: Int] {
+    /// Overdue open deadlines at `now`, by kind.
+    static func overdueByKind(_ open: [OpenDeadline], now: Int64) -> [OverdueKind: Int] {
         var counts: [OverdueKind: Int] = [:]
-        for state in states {
-            for item in state.deadlines where item.isOverdue(at: now) {
-                // Task ids read RULE/task/… (e.g. SCR-18/assessment/child-1).
-                let parts = item.taskID.split(separator: "/", omittingEmptySubsequences: false)
-                let key = OverdueKind(
-                    ruleID: item.ruleID, task: parts.count > 1 ? String(parts[1]) : item.taskID,
-                    owner: Agency(rawValue: item.owner).map(\.name) ?? "unspecified")
-                counts[key, default: 0] += 1
-            }
+        for item in open where item.due < now {
+            // Task ids read RULE/task/… (e.g. SCR-18/assessment/child-1).
+            let parts = item.taskID.split(separator: "/", omittingEmptySubsequences: false)
+            let key = OverdueKind(
+                ruleID: item.ruleID, task: parts.count > 1 ? String(parts[1]) : item.taskID,
+                owner: Agency(rawValue: item.owner).map(\.name) ?? "unspecified")
+            counts[key, default: 0] += 1
         }
         return counts
     }
 
     /// Counts overdue deadlines and undelivered steps (for `/metrics`), as of `now` (default: the clock).
+    /// Reads the open-deadline index and the due markers, never the cases themselves.
     public func count(asOf now: Int64? = nil) async {
         let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
         guard
             let (late, waiting) = try? await resources.blocking({
                 try store.read(now: now) { tx throws(RecordStoreError) in
-                    let states = try tx.all(kind: Deliverer.caseKind).compactMap { JSON.decode(CaseState.self, $0.body) }
-                    return (Deliverer.overdueByKind(states, now: now), try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count)
+                    (
+                        Deliverer.overdueByKind(try Deliverer.openDeadlines(tx), now: now),
+                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count
+                    )
                 }
             })
         else { return }
         overdue.withLock { $0 = late }
         pending.store(waiting, ordering: .relaxed)
+    }
+
+    /// An open deadline as the index keeps it: one small row per open, dated task of a case.
+    struct OpenDeadline {
+        var caseID: String
+        var taskID: String
+        var due: Int64
+        var owner: Int32
+        var ruleID: String
+        var assignee: String
+        var description: String
+
+        /// `due<TAB>owner<TAB>rule<TAB>task<TAB>assignee<TAB>description` (tabs in text become spaces).
+        var body: String {
+            [String(due), String(owner), ruleID, taskID, assignee, description].map { $0.replacing("\t", with: " ") }.joined(separator: "\t")
+        }
+
+        init(caseID: String, item: CaseState.DeadlineItem) {
+            self.caseID = caseID
+            taskID = item.taskID
+            due = item.due
+            owner = item.owner
+            ruleID = item.ruleID
+            assignee = item.assignee
+            description = item.description
+        }
+
+        init?(record: StoredRecord) {
+            let fields = record.body.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
+            guard fields.count == 6, let due = Int64(fields[0]), let owner = Int32(fields[1]) else { return nil }
+            caseID = record.subjectID
+            self.due = due
+            self.owner = owner
+            ruleID = String(fields[2])
+            taskID = String(fields[3])
+            assignee = String(fields[4])
+            description = String(fields[5])
+        }
+
+        func entry(status: String) -> OrchestratorV1.DeadlineEntry {
+            OrchestratorV1.DeadlineEntry(
+                caseId: caseID, taskId: taskID, description: description, owner: Agency(rawValue: owner) ?? .unspecified, assignee: assignee,
+                dueUnixMs: due, ruleId: ruleID, status: status)
+        }
+    }
+
+    /// Every open, dated deadline across cases, from the index.
+    static func openDeadlines(_ tx: RecordTransaction) throws(RecordStoreError) -> [OpenDeadline] {
+        try tx.all(kind: openDeadlineKind).compactMap(OpenDeadline.init(record:))
+    }
+
+    /// Writes a case (a new one when `version` is nil) and brings its rows of the open-deadline
+    /// index in line with it, in the caller's transaction.
+    static func saveCase(_ state: CaseState, version: Int64?, _ tx: RecordTransaction) throws(RecordStoreError) {
+        if let version {
+            _ = try tx.update(kind: caseKind, id: state.caseID, expectedVersion: version, body: JSON.encode(state))
+        } else {
+            _ = try tx.insert(kind: caseKind, id: state.caseID, subjectID: state.childSubjectID, body: JSON.encode(state))
+        }
+        try syncIndex(state, tx)
+    }
+
+    static func syncIndex(_ state: CaseState, _ tx: RecordTransaction) throws(RecordStoreError) {
+        var wanted: [String: OpenDeadline] = [:]
+        for item in state.deadlines where item.isOpen && item.due > 0 {
+            wanted["\(state.caseID)|\(item.taskID)|\(item.due)"] = OpenDeadline(caseID: state.caseID, item: item)
+        }
+        for row in try tx.list(kind: openDeadlineKind, subjectID: state.caseID) {
+            if wanted.removeValue(forKey: row.id) == nil { try tx.remove(kind: openDeadlineKind, id: row.id) }
+        }
+        for (id, item) in wanted.sorted(by: { $0.key < $1.key }) {
+            _ = try tx.insert(kind: openDeadlineKind, id: id, subjectID: state.caseID, body: item.body)
+        }
+    }
+
+    /// Builds the open-deadline index for a store written before it existed (once, at start).
+    public func buildIndexIfMissing() async {
+        let now = resources.clock.nowUnixMillis()
+        do {
+            _ = try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "index", now: now) { tx throws(RecordStoreError) in
+                guard try tx.get(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind) == nil else { return [] }
+                for record in try tx.all(kind: Deliverer.caseKind) {
+                    if let state = JSON.decode(CaseState.self, record.body) { try Deliverer.syncIndex(state, tx) }
+                }
+                _ = try tx.insert(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind, subjectID: "", body: "built")
+                return []
+            }
+        } catch {
+            resources.logger.error("the open-deadline index could not be built", metadata: ["error": "\(error)"])
+        }
     }
 
     static let outboxKind = "outbox"
@@ -99,6 +190,11 @@ public final class Deliverer: Service, Sendable {
     static let pendingMark = "pending"
     /// Each case's child identity (normalised name, date of birth, postcode), for finding likely duplicates by index.
     static let identityKind = "case-identity"
+    /// One row per open, dated deadline of a case (subject: the case), so the overdue and due-soon
+    /// lists and the gauges read small rows instead of decoding every case.
+    static let openDeadlineKind = "open-deadline"
+    /// Which indexes a store has built.
+    static let indexMarkKind = "index-built"
 
     /// Writes a step and its due marker (inside the caller's transaction: the step is durable before it is sent).
     static func enqueue(_ step: StepState, _ tx: RecordTransaction) throws(RecordStoreError) {
@@ -114,7 +210,7 @@ public final class Deliverer: Service, Sendable {
         let due: [String]
         do {
             due = try await resources.blocking {
-                try store.read(now: now) { tx throws(RecordStoreError) in
+                try store.snapshot(now: now) { tx throws(RecordStoreError) in
                     try tx.list(kind: Self.dueKind, subjectID: Self.pendingMark).compactMap { marker in
                         (Int64(marker.body) ?? 0) <= now ? marker.id : nil
                     }
@@ -160,7 +256,7 @@ public final class Deliverer: Service, Sendable {
     }
 
     static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64)? {
-        try store.read(now: now) { tx throws(RecordStoreError) in
+        try store.snapshot(now: now) { tx throws(RecordStoreError) in
             guard let record = try tx.get(kind: outboxKind, id: id), let step = JSON.decode(StepState.self, record.body) else { return nil }
             return (step, record.version)
         }
@@ -210,7 +306,7 @@ public final class Deliverer: Service, Sendable {
                 if step.status == "pending" {
                     _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
                 }
-                _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: caseRecord.version, body: JSON.encode(state))
+                try Deliverer.saveCase(state, version: caseRecord.version, tx)
                 for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
                 return [landed]
             }.reply == [1]
@@ -313,6 +409,7 @@ public final class Deliverer: Service, Sendable {
     }
 
     public func run() async throws {
+        await buildIndexIfMissing()
         await cancelWhenGracefulShutdown {
             var passes = 0
             while !Task.isCancelled {

@@ -66,7 +66,7 @@ public enum OrchestratorService {
                         state.referralTimes.append(now)
                         state.chronology.append(received)
                         state.disclosures.append(disclosure)
-                        _ = try tx.update(kind: Deliverer.caseKind, id: caseID, expectedVersion: record.version, body: JSON.encode(state))
+                        try Deliverer.saveCase(state, version: record.version, tx)
                     } else {
                         caseID = newCaseID
                         var alerts: [String] = []
@@ -83,7 +83,7 @@ public enum OrchestratorService {
                             caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
                             referralTimes: [now],
                             screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
-                        _ = try tx.insert(kind: Deliverer.caseKind, id: caseID, subjectID: childID, body: JSON.encode(state))
+                        try Deliverer.saveCase(state, version: nil, tx)
                     }
                     let step = StepState(
                         stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
@@ -132,7 +132,7 @@ public enum OrchestratorService {
                         .init(
                             at: now, toService: entry.service, what: shortName(request.method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
                             consent: "not sought: shared for the case's multi-agency plan"))
-                    _ = try tx.update(kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                    try Deliverer.saveCase(state, version: record.version, tx)
                     let step = StepState(
                         stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
                         status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)")
@@ -171,8 +171,7 @@ public enum OrchestratorService {
                             .init(
                                 at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
                                 ruleIDs: [item.ruleID]))
-                        _ = try tx.update(
-                            kind: Deliverer.caseKind, id: state.caseID, expectedVersion: record.version, body: JSON.encode(state))
+                        try Deliverer.saveCase(state, version: record.version, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                             purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
@@ -206,20 +205,18 @@ public enum OrchestratorService {
                 guard request.withinDays >= 0 else { throw RPCError(.invalidArgument, "within_days must not be negative") }
                 let now = resources.clock.nowUnixMillis()
                 let store = resources.store
-                let cases = try await resources.blocking {
-                    try store.read(now: now) { tx throws(RecordStoreError) in try tx.all(kind: Deliverer.caseKind) }
+                // The open-deadline index, not every case.
+                let open = try await resources.blocking {
+                    try store.snapshot(now: now) { tx throws(RecordStoreError) in try Deliverer.openDeadlines(tx) }
                 }
                 var overdue: [OrchestratorV1.DeadlineEntry] = []
                 var soon: [OrchestratorV1.DeadlineEntry] = []
                 let horizon = now + Int64(request.withinDays) * 86_400_000
-                for record in cases {
-                    guard let state = JSON.decode(CaseState.self, record.body) else { continue }
-                    for item in state.deadlines where item.isOpen && item.due > 0 {
-                        if item.due < now {
-                            overdue.append(state.deadlineEntry(item, now: now))
-                        } else if item.due <= horizon {
-                            soon.append(state.deadlineEntry(item, now: now))
-                        }
+                for item in open {
+                    if item.due < now {
+                        overdue.append(item.entry(status: "overdue"))
+                    } else if item.due <= horizon {
+                        soon.append(item.entry(status: "open"))
                     }
                 }
                 return OrchestratorV1.DeadlineList(
@@ -243,7 +240,8 @@ public enum OrchestratorService {
         let store = resources.store
         let caller = context.caller!
         let found: (StoredRecord, [StoredRecord])? = try await resources.blocking {
-            try store.read(now: now) { tx throws(RecordStoreError) in
+            // A read a person asked for is logged (a write); the view a write returns is a snapshot.
+            let body = { (tx: RecordTransaction) throws(RecordStoreError) -> (StoredRecord, [StoredRecord])? in
                 guard let record = try tx.get(kind: Deliverer.caseKind, id: caseID) else { return nil }
                 if logRead {
                     try tx.logAccess(
@@ -253,6 +251,7 @@ public enum OrchestratorService {
                 }
                 return (record, try tx.list(kind: Deliverer.outboxKind, subjectID: caseID))
             }
+            return logRead ? try store.read(now: now, body) : try store.snapshot(now: now, body)
         }
         guard let (record, steps) = found, let state = JSON.decode(CaseState.self, record.body) else {
             throw RPCError(.notFound, "no case with id \(caseID)")

@@ -283,6 +283,25 @@ public final class RecordStore: Sendable {
         return (reply, false)
     }
 
+    /// Runs `body` against a snapshot of the last commit, on the database's reader connection where
+    /// it has one: for reads that write nothing (work queues, indexes, gauges). A read a person
+    /// makes is logged, which is a write: use `read` for those.
+    public func snapshot<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
+        var refusal: RecordStoreError?
+        do {
+            return try database.readTransaction { session throws(StorageError) in
+                do throws(RecordStoreError) {
+                    return try body(RecordTransaction(session: session, now: now))
+                } catch {
+                    refusal = error
+                    throw StorageError(operation: "rollback", message: "\(error)")
+                }
+            }
+        } catch {
+            throw refusal ?? .storage(error)
+        }
+    }
+
     /// Runs `body` in one transaction (for reads, which log their access).
     public func read<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
         try inTransaction(now: now, body)

@@ -26,6 +26,16 @@ public protocol SQLDatabase: Sendable {
     func probeWritable(nowUnixMillis: Int64) -> (ok: Bool, detail: String)
     /// Serialises migrations across processes for the rest of `session`'s transaction.
     func lockForMigration(_ session: any SQLSession) throws(StorageError)
+    /// Runs `body` in a transaction that only reads; a database may serve it on a connection of its
+    /// own so that reads neither wait for writes nor hold them up.
+    func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T
+}
+
+extension SQLDatabase {
+    /// By default, reads share the one connection.
+    public func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
+        try transaction(body)
+    }
 }
 
 /// A value bound to a statement parameter.

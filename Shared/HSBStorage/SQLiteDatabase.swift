@@ -20,6 +20,11 @@ public final class SQLiteDatabase: SQLDatabase {
     private let statements = StatementCache()
     /// The file's identity when opened: a store whose file was removed or replaced is not ready.
     private let identity: (device: UInt64, inode: UInt64)
+    /// A second, read-only connection for `readTransaction`: in WAL mode its readers see the last
+    /// commit and neither wait for the writer nor hold it up. Opened on first use; guarded by its own lock.
+    private let readerLock = Mutex<Void>(())
+    nonisolated(unsafe) private var reader: OpaquePointer?
+    private let readerStatements = StatementCache()
 
     /// Opens (creating if needed) the file and runs the base migrations.
     public init(path: String) throws(StorageError) {
@@ -51,7 +56,37 @@ public final class SQLiteDatabase: SQLDatabase {
 
     deinit {
         statements.finalizeAll()
+        readerStatements.finalizeAll()
+        sqlite3_close(reader)
         sqlite3_close(db)
+    }
+
+    /// Runs `body` in a read-only transaction on the reader connection (a consistent snapshot of
+    /// the last commit). A write inside fails; use `transaction` for anything that writes.
+    public func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
+        let result: Result<T, StorageError> = readerLock.withLock { _ in
+            if reader == nil {
+                var opened: OpaquePointer?
+                guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let opened else {
+                    let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+                    sqlite3_close(opened)
+                    return .failure(StorageError(operation: "open \(path) for reading", message: message))
+                }
+                sqlite3_busy_timeout(opened, 5000)
+                reader = opened
+            }
+            let session = SQLiteSession(db: reader!, cache: readerStatements)
+            do throws(StorageError) {
+                try session.execute("BEGIN")
+                let value = try body(session)
+                try session.execute("COMMIT")
+                return .success(value)
+            } catch {
+                _ = sqlite3_exec(reader, "ROLLBACK", nil, nil, nil)
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     @discardableResult

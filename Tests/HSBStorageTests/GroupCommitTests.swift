@@ -111,3 +111,37 @@ struct GroupCommitTests {
         #expect(stored.count == writers - 1)
     }
 }
+
+@Suite("Snapshots: reads that write nothing, on SQLite's reader connection")
+struct SnapshotTests {
+    @Test("A snapshot sees the last commit, not a write in progress, does not wait for the writer, and cannot write")
+    func snapshotReads() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-snapshot-\(UUID().uuidString).sqlite3").path
+        let database = try SQLiteDatabase(path: path)
+        let store = try RecordStore(database: database)
+        _ = try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child-1", body: "{}")
+            return []
+        }
+        let listed = { () throws(RecordStoreError) -> [String] in
+            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.all(kind: "referral").map(\.id) }
+        }
+        #expect(try listed() == ["r-1"])
+        // Inside an open write transaction (the writer's lock held on this very thread), a snapshot
+        // still answers, from the last commit: it neither waits for the writer nor sees its work.
+        var seenDuringWrite: [String] = []
+        try database.transaction { session throws(StorageError) in
+            try session.execute(
+                "INSERT INTO hsb_records (kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms) VALUES ('referral', 'r-2', 'child-2', 1, '{}', 0, 0)",
+                [])
+            do throws(RecordStoreError) { seenDuringWrite = try listed() } catch { throw StorageError(operation: "snapshot", message: "\(error)") }
+        }
+        #expect(seenDuringWrite == ["r-1"])
+        #expect(try listed().sorted() == ["r-1", "r-2"], "the commit is seen once it is made")
+        #expect(throws: RecordStoreError.self) {
+            try store.snapshot(now: now) { tx throws(RecordStoreError) in
+                _ = try tx.insert(kind: "referral", id: "r-3", subjectID: "child-3", body: "{}")
+            }
+        }
+    }
+}

@@ -334,6 +334,41 @@ struct OrchestratorTests {
         await intake.stop()
     }
 
+    @Test("Overdue lists and gauges read an index of open deadlines, kept with every case write and rebuilt for a store without one")
+    func openDeadlineIndex() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let dated = opened.deadlines.filter { $0.dueUnixMs > 0 && $0.status != "done" }
+        #expect(!dated.isEmpty)
+        let later = Int64(Date().timeIntervalSince1970 * 1000) + 400 * 86_400_000
+        func overdueTotal() async -> String? {
+            await orchestrator.deliverer.count(asOf: later)
+            return orchestrator.server.host.metrics.prometheusText().split(separator: "\n").first {
+                $0.hasPrefix("hsb_orchestrator_deadlines_overdue ")
+            }.map(String.init)
+        }
+        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count))")
+        // Marking a task done takes it out of the index.
+        let done = try await social.call(
+            OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: dated[0].taskId),
+            as: OrchestratorV1.CaseView.self)
+        #expect(done.deadlines.first { $0.taskId == dated[0].taskId }?.status == "done")
+        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
+        // A store written before the index existed: the index is rebuilt from the cases, once.
+        _ = try orchestrator.server.host.store.perform(idempotencyKey: "", caller: "test", method: "drop", now: 0) { tx throws(RecordStoreError) in
+            for row in try tx.all(kind: "open-deadline") { try tx.remove(kind: "open-deadline", id: row.id) }
+            return []
+        }
+        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue 0.0")
+        await orchestrator.deliverer.buildIndexIfMissing()
+        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
     @Test("INF-01: an agency asks what was shared about a child and with whom; overdue work and the outbox show in /metrics")
     func disclosuresAndMetrics() async throws {
         let intake = try await startIntake(.sqlite)
