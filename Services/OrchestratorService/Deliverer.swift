@@ -327,6 +327,13 @@ public final class Deliverer: Service, Sendable {
             state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
             noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
+            // INF-07, INF-01: the minutes owed to each agency that attended or reported go on the ledger.
+            for notice in decision?.notices ?? [] where notice.ruleID == "INF-07" {
+                state.disclosures.append(
+                    .init(
+                        at: now, toService: notice.recipient, what: notice.reason, purpose: "minutes to an agency that attended or reported (INF-07)",
+                        lawfulBasis: entry.lawfulBasis, consent: "not sought: shared for the case's multi-agency plan"))
+            }
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
             if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
             return []

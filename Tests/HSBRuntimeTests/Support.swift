@@ -99,10 +99,9 @@ final class RawConnection: @unchecked Sendable {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else {
-            close(fd)
-            throw RPCError(.unavailable, "connect failed: errno \(errno)")
-        }
+        // On failure the socket is closed by deinit (which runs for a class whose init throws once
+        // every stored property is set); closing it here as well would close whatever reused the number.
+        guard rc == 0 else { throw RPCError(.unavailable, "connect failed: errno \(errno)") }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

@@ -200,7 +200,7 @@ struct OrchestratorTests {
     }
 
     @Test(
-        "YJ-02 YJ-08 INF-01: events recorded through the orchestrator reach youth justice; their deadlines join the case",
+        "YJ-02 YJ-08 INF-01 INF-07: events recorded through the orchestrator reach youth justice; their deadlines join the case",
         arguments: TestStore.allCases)
     func events(_ store: TestStore) async throws {
         let intake = try await startIntake(store)
@@ -244,6 +244,10 @@ struct OrchestratorTests {
             OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.intake.v1.Intake/RecordStrategyMeeting", payload: meeting),
             as: OrchestratorV1.CaseView.self)
         #expect(afterMeeting.deadlines.first { $0.taskId == "SCR-08/strategy-meeting/child-1" }?.status == "done")
+        // INF-07: minutes go to each agency that attended or reported, and each share is on the ledger.
+        let minutes = afterMeeting.disclosures.filter { $0.purpose.contains("INF-07") }
+        #expect(Set(minutes.map(\.toService)) == ["social-care", "youth-justice", "police", "health"])
+        #expect(minutes.allSatisfy { $0.what.hasPrefix("Minutes of the strategy meeting") && $0.lawfulBasis.contains("Children Act 2004") })
         #expect(afterMeeting.deadlines.first { $0.taskId == "SCR-08/strategy-meeting/child-1" }?.completedBy == "intake")
         // STR-07: closure recorded through the orchestrator closes the case; a new referral opens a new one.
         let closure = try IntakeV1.RecordCaseEventRequest(
