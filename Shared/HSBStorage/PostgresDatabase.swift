@@ -11,6 +11,8 @@ public final class PostgresDatabase: SQLDatabase {
     /// Guards `connection`: every use of it happens inside this lock.
     private let lock = Mutex<Void>(())
     nonisolated(unsafe) private var connection: OpaquePointer?
+    /// Statements prepared on `connection`, by SQL text; forgotten when the connection is re-established.
+    private let prepared = PreparedStatements()
 
     public init(url: String) throws(StorageError) {
         self.url = url
@@ -37,11 +39,14 @@ public final class PostgresDatabase: SQLDatabase {
         let result: Result<T, StorageError> = lock.withLock { _ in
             if connection == nil { connection = PQconnectdb(url) }
             guard let conn = connection else { return .failure(StorageError(operation: "connect", message: "libpq could not allocate a connection")) }
-            if PQstatus(conn) != CONNECTION_OK { PQreset(conn) }
+            if PQstatus(conn) != CONNECTION_OK {
+                PQreset(conn)
+                prepared.forgetAll()  // a new server session has none of them
+            }
             guard PQstatus(conn) == CONNECTION_OK else {
                 return .failure(StorageError(operation: "connect", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()))
             }
-            let session = PostgresSession(conn: conn)
+            let session = PostgresSession(conn: conn, prepared: prepared)
             do throws(StorageError) {
                 try session.execute("BEGIN")
                 let value = try body(session)
@@ -70,8 +75,34 @@ public final class PostgresDatabase: SQLDatabase {
     }
 }
 
+/// Names of the statements prepared on one connection, by SQL text. Every statement with parameters
+/// is one of a few dozen texts: preparing each once spares the server parsing and planning it on
+/// every call. Not thread-safe: the database's lock guards it.
+final class PreparedStatements: @unchecked Sendable {
+    private var names: [String: String] = [:]
+    private var counter = 0
+    /// Beyond this many texts, statements run unprepared (ad hoc SQL cannot grow the set without bound).
+    static let capacity = 128
+
+    func name(for sql: String) -> (name: String, isNew: Bool)? {
+        if let name = names[sql] { return (name, false) }
+        guard names.count < Self.capacity else { return nil }
+        counter += 1
+        let name = "hsb_\(counter)"
+        names[sql] = name
+        return (name, true)
+    }
+
+    func forget(_ sql: String) { names[sql] = nil }
+    func forgetAll() {
+        names.removeAll()
+        counter = 0
+    }
+}
+
 struct PostgresSession: SQLSession {
     let conn: OpaquePointer
+    let prepared: PreparedStatements
 
     /// `?` placeholders become `$1`, `$2`, ... (the suite's SQL has no `?` inside literals).
     static func numbered(_ sql: String) -> String {
@@ -88,15 +119,7 @@ struct PostgresSession: SQLSession {
         return out
     }
 
-    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> OpaquePointer {
-        let texts = parameters.map(\.text)
-        var pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { for pointer in pointers { free(pointer) } }
-        let result = pointers.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
-                PQexecParams(conn, Self.numbered(sql), Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
-            }
-        }
+    private func check(_ result: OpaquePointer?) throws(StorageError) -> OpaquePointer {
         guard let result else { throw StorageError(operation: "execute", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()) }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
@@ -105,6 +128,36 @@ struct PostgresSession: SQLSession {
             throw StorageError(operation: "execute", message: message)
         }
         return result
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> OpaquePointer {
+        // Statements without parameters (transaction control, DDL) run as they are.
+        if parameters.isEmpty { return try check(PQexec(conn, sql)) }
+        let texts = parameters.map(\.text)
+        var pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { for pointer in pointers { free(pointer) } }
+        guard let (name, isNew) = prepared.name(for: sql) else {
+            return try check(
+                pointers.withUnsafeMutableBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                        PQexecParams(conn, Self.numbered(sql), Int32(parameters.count), nil, values.baseAddress, nil, nil, 0)
+                    }
+                })
+        }
+        if isNew {
+            do throws(StorageError) {
+                PQclear(try check(PQprepare(conn, name, Self.numbered(sql), Int32(parameters.count), nil)))
+            } catch {
+                prepared.forget(sql)
+                throw error
+            }
+        }
+        return try check(
+            pointers.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                    PQexecPrepared(conn, name, Int32(parameters.count), values.baseAddress, nil, nil, 0)
+                }
+            })
     }
 
     @discardableResult

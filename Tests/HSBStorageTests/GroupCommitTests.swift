@@ -145,3 +145,30 @@ struct SnapshotTests {
         }
     }
 }
+
+@Suite("PostgreSQL: prepared statements and a dropped connection")
+struct PostgresConnectionTests {
+    @Test("A connection the server drops is re-established on the next call, and its statements prepared again")
+    func reconnectsAndPreparesAgain() throws {
+        let (database, reopen) = try Backend.postgresql.open()
+        let store = try RecordStore(database: database)
+        func write(_ id: String) throws -> [UInt8] {
+            try store.perform(idempotencyKey: "key-\(id)", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.insert(kind: "referral", id: id, subjectID: "child", body: "{}")
+                return Array(id.utf8)
+            }.reply
+        }
+        #expect(try write("r-1") == Array("r-1".utf8))  // its statements are now prepared on this connection
+        let pid = try database.transaction { session throws(StorageError) in try session.query("SELECT pg_backend_pid()", []) }.first?.first ?? nil
+        let killer = try reopen()
+        _ = try killer.transaction { session throws(StorageError) in
+            try session.query("SELECT pg_terminate_backend(?)", [.integer(Int64(pid ?? "0") ?? 0)])
+        }
+        // The first call after the drop may fail (the server is gone mid-call); the next reconnects,
+        // prepares its statements on the new session and succeeds.
+        _ = try? write("r-2")
+        #expect(try write("r-3") == Array("r-3".utf8))
+        let ids = try store.read(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "child").map(\.id) }
+        #expect(ids.contains("r-1") && ids.contains("r-3"))
+    }
+}
