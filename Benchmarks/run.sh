@@ -210,7 +210,9 @@ outbox step, intake screened and committed the referral, and the orchestrator co
 screening's outcome: three durable commits in two services (SQLite: WAL, \`synchronous=FULL\`;
 PostgreSQL: \`fsync=on\`, \`synchronous_commit=on\`, one server on the same disk). Writes go through each
 service's group commit (\`GroupCommitter\`): writes that queue while a commit is being flushed share the
-next one, and none is answered before its commit is durable. The suites run as release processes
+next one, and none is answered before its commit is durable. Statements are compiled once per
+connection (SQLite) or prepared once per connection (PostgreSQL: this doubled the PostgreSQL rates);
+reads that write nothing use SQLite's reader connection. The suites run as release processes
 (\`.build/release/{orchestrator,intake,...}\`), each run $e2e_seconds s, median of $rounds rounds, SQLite and
 PostgreSQL alternating.
 
