@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A bank holiday of England and Wales.
 public struct BankHoliday: Sendable, Hashable, Codable {
     public var date: CivilDate
@@ -30,6 +32,22 @@ public struct BankHolidayChange: Sendable, Hashable, Codable {
 /// England and Wales bank holidays, computed by rule (Easter, first and last Mondays, substitute
 /// days for New Year, Christmas and Boxing Day), corrected by a table of one-off proclamations,
 /// and by further changes a partnership loads from an override file.
+/// Holiday dates by year, for one calendar; bounded (a long-running service asks about a handful of years).
+final class YearCache: Sendable {
+    private let years = Mutex<[Int: Set<CivilDate>]>([:])
+    static let capacity = 64
+
+    func dates(in year: Int, compute: (Int) -> Set<CivilDate>) -> Set<CivilDate> {
+        if let known = years.withLock({ $0[year] }) { return known }
+        let dates = compute(year)
+        years.withLock { years in
+            if years.count >= Self.capacity { years.removeAll() }
+            years[year] = dates
+        }
+        return dates
+    }
+}
+
 public struct EnglandAndWalesHolidays: Sendable {
     /// Proclamations that moved or added days since 2011.
     public static let proclaimedChanges: [BankHolidayChange] = [
@@ -48,6 +66,8 @@ public struct EnglandAndWalesHolidays: Sendable {
 
     /// Changes beyond the built-in table (future proclamations), applied after it.
     public let overrides: [BankHolidayChange]
+    /// Each year's holiday dates, worked out once (every working-day deadline asks about many days).
+    private let cache = YearCache()
 
     public init(overrides: [BankHolidayChange] = []) {
         self.overrides = overrides
@@ -130,7 +150,7 @@ public struct EnglandAndWalesHolidays: Sendable {
     }
 
     public func isBankHoliday(_ date: CivilDate) -> Bool {
-        holidays(in: date.year).contains { $0.date == date }
+        cache.dates(in: date.year) { Set(holidays(in: $0).map(\.date)) }.contains(date)
     }
 
     /// Parses an override file: one change per line, `add YYYY-MM-DD name` or `remove YYYY-MM-DD

@@ -13,6 +13,11 @@ public final class PostgresDatabase: SQLDatabase {
     nonisolated(unsafe) private var connection: OpaquePointer?
     /// Statements prepared on `connection`, by SQL text; forgotten when the connection is re-established.
     private let prepared = PreparedStatements()
+    /// A second connection for `readTransaction`: a read-only snapshot that neither waits for the
+    /// writer's transaction nor holds it up. Opened on first use; guarded by its own lock.
+    private let readerLock = Mutex<Void>(())
+    nonisolated(unsafe) private var reader: OpaquePointer?
+    private let readerPrepared = PreparedStatements()
 
     public init(url: String) throws(StorageError) {
         self.url = url
@@ -32,30 +37,47 @@ public final class PostgresDatabase: SQLDatabase {
 
     deinit {
         PQfinish(connection)
+        PQfinish(reader)
+    }
+
+    /// Runs `body` in a read-only, repeatable-read transaction on the reader connection.
+    public func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
+        let result: Result<T, StorageError> = readerLock.withLock { _ in
+            Self.run(on: &reader, url: url, prepared: readerPrepared, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+        }
+        return try result.get()
+    }
+
+    /// One transaction on `connection` (connected, or re-established, first).
+    private static func run<T>(
+        on connection: inout OpaquePointer?, url: String, prepared: PreparedStatements, begin: String,
+        _ body: (any SQLSession) throws(StorageError) -> T
+    ) -> Result<T, StorageError> {
+        if connection == nil { connection = PQconnectdb(url) }
+        guard let conn = connection else { return .failure(StorageError(operation: "connect", message: "libpq could not allocate a connection")) }
+        if PQstatus(conn) != CONNECTION_OK {
+            PQreset(conn)
+            prepared.forgetAll()  // a new server session has none of them
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            return .failure(StorageError(operation: "connect", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()))
+        }
+        let session = PostgresSession(conn: conn, prepared: prepared)
+        do throws(StorageError) {
+            try session.execute(begin)
+            let value = try body(session)
+            try session.execute("COMMIT")
+            return .success(value)
+        } catch {
+            PQclear(PQexec(conn, "ROLLBACK"))
+            return .failure(error)
+        }
     }
 
     @discardableResult
     public func transaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
         let result: Result<T, StorageError> = lock.withLock { _ in
-            if connection == nil { connection = PQconnectdb(url) }
-            guard let conn = connection else { return .failure(StorageError(operation: "connect", message: "libpq could not allocate a connection")) }
-            if PQstatus(conn) != CONNECTION_OK {
-                PQreset(conn)
-                prepared.forgetAll()  // a new server session has none of them
-            }
-            guard PQstatus(conn) == CONNECTION_OK else {
-                return .failure(StorageError(operation: "connect", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()))
-            }
-            let session = PostgresSession(conn: conn, prepared: prepared)
-            do throws(StorageError) {
-                try session.execute("BEGIN")
-                let value = try body(session)
-                try session.execute("COMMIT")
-                return .success(value)
-            } catch {
-                PQclear(PQexec(conn, "ROLLBACK"))
-                return .failure(error)
-            }
+            Self.run(on: &connection, url: url, prepared: prepared, begin: "BEGIN", body)
         }
         return try result.get()
     }

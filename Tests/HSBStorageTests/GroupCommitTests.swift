@@ -112,12 +112,13 @@ struct GroupCommitTests {
     }
 }
 
-@Suite("Snapshots: reads that write nothing, on SQLite's reader connection")
+@Suite("Snapshots: reads that write nothing, on a reader connection of their own")
 struct SnapshotTests {
-    @Test("A snapshot sees the last commit, not a write in progress, does not wait for the writer, and cannot write")
-    func snapshotReads() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-snapshot-\(UUID().uuidString).sqlite3").path
-        let database = try SQLiteDatabase(path: path)
+    @Test(
+        "A snapshot sees the last commit, not a write in progress, does not wait for the writer, and cannot write",
+        arguments: Backend.allCases)
+    func snapshotReads(_ backend: Backend) throws {
+        let (database, _) = try backend.open()
         let store = try RecordStore(database: database)
         _ = try store.perform(idempotencyKey: "", caller: "c", method: "m", now: now) { tx throws(RecordStoreError) in
             _ = try tx.insert(kind: "referral", id: "r-1", subjectID: "child-1", body: "{}")
