@@ -212,7 +212,8 @@ PostgreSQL: \`fsync=on\`, \`synchronous_commit=on\`, one server on the same disk
 service's group commit (\`GroupCommitter\`): writes that queue while a commit is being flushed share the
 next one, and none is answered before its commit is durable. Statements are compiled once per
 connection (SQLite) or prepared once per connection (PostgreSQL: this doubled the PostgreSQL rates);
-reads that write nothing use SQLite's reader connection. The suites run as release processes
+reads that write nothing use a reader connection of their own (SQLite: a WAL snapshot; PostgreSQL:
+a repeatable-read, read-only transaction). The suites run as release processes
 (\`.build/release/{orchestrator,intake,...}\`), each run $e2e_seconds s, median of $rounds rounds, SQLite and
 PostgreSQL alternating.
 
