@@ -250,7 +250,6 @@ def generate(path, known):
         w(f"    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int {{ {cfn}__get_packed_size(m) }}")
         w(f"    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {{ {cfn}__pack(m, out) }}")
         w(f"    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {{ {cfn}__unpack(a, n, d) }}")
-        w(f"    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {{ {cfn}__free_unpacked(m, a) }}")
         w("")
         w("    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {")
         for f in m["fields"]:

@@ -106,7 +106,6 @@ protocol CBacked {
     static func cUnpack(
         _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>
     ) -> UnsafeMutablePointer<CMessage>?
-    static func cFreeUnpacked(_ message: UnsafeMutablePointer<CMessage>, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>)
     /// Writes this value into a freshly initialised C message; memory comes from `arena`.
     func fill(_ message: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError)
     /// Reads a value out of an unpacked C message, validating enums, strings and required fields.

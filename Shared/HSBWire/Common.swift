@@ -64,9 +64,6 @@ extension CalendarDate: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__date__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__date__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.year = year
@@ -130,9 +127,6 @@ extension Subject: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__subject__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__subject__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         let name = Self.protoName
@@ -194,9 +188,6 @@ extension RuleCitation: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__rule_citation__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__rule_citation__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.rule_id = try arena.cString(ruleID, field: "\(Self.protoName).rule_id")
@@ -254,9 +245,6 @@ extension Deadline: WireMessage, CBacked {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__deadline__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__deadline__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__deadline__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -318,9 +306,6 @@ extension CaseTask: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__task__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__task__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.task_id = try arena.cString(taskID, field: "\(Self.protoName).task_id")
@@ -377,9 +362,6 @@ extension Notice: WireMessage, CBacked {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__notice__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__notice__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__notice__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -438,9 +420,6 @@ extension Decision: WireMessage, CBacked {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__decision__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__common__v1__decision__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__common__v1__decision__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {

@@ -72,9 +72,6 @@ extension Credential: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__rpc__v1__credential__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__rpc__v1__credential__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: agency.rawValue))
@@ -141,9 +138,6 @@ extension RequestEnvelope: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__rpc__v1__request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__rpc__v1__request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.request_id = requestID
@@ -202,9 +196,6 @@ extension ResponseEnvelope: WireMessage, CBacked {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__rpc__v1__response__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__rpc__v1__response__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__rpc__v1__response__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {

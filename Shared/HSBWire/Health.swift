@@ -20,9 +20,6 @@ extension HealthCheckRequest: WireMessage, CBacked {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__health__v1__health_check_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__health__v1__health_check_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
@@ -63,9 +60,6 @@ extension HealthCheckResponse: WireMessage, CBacked {
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__health__v1__health_check_response__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__health__v1__health_check_response__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {

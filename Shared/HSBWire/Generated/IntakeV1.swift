@@ -102,9 +102,6 @@ extension IntakeV1.Behaviour: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__behaviour__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__behaviour__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
@@ -146,9 +143,6 @@ extension IntakeV1.PersonHarmed: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__person_harmed__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__person_harmed__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__person_harmed__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -258,9 +252,6 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__referral__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__referral__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -375,9 +366,6 @@ extension IntakeV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed 
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__submit_referral_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__submit_referral_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         if let referral { m.pointee.referral = try arena.message(referral) }
@@ -422,9 +410,6 @@ extension IntakeV1.Notice: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__notice__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__notice__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__notice__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -504,9 +489,6 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__screening_result__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__screening_result__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
@@ -574,9 +556,6 @@ extension IntakeV1.GetReferralRequest: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__get_referral_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__get_referral_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
@@ -629,9 +608,6 @@ extension IntakeV1.ReferralView: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral_view__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__referral_view__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__referral_view__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -697,9 +673,6 @@ extension IntakeV1.ConsultationRequest: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__consultation_request__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__consultation_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__consultation_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -774,9 +747,6 @@ extension IntakeV1.Invitee: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__invitee__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__invitee__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__invitee__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -859,9 +829,6 @@ extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDes
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__record_strategy_meeting_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__record_strategy_meeting_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
@@ -938,9 +905,6 @@ extension IntakeV1.MeetingRecord: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__meeting_record__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__meeting_record__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
@@ -985,9 +949,6 @@ extension IntakeV1.WorkerAllocation: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__worker_allocation__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__worker_allocation__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__worker_allocation__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -1093,9 +1054,6 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__record_case_event_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__record_case_event_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
@@ -1192,9 +1150,6 @@ extension IntakeV1.CaseEventRecord: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__case_event_record__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__intake__v1__case_event_record__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__intake__v1__case_event_record__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {

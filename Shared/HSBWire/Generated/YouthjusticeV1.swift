@@ -73,9 +73,6 @@ extension YouthjusticeV1.YoungPerson: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__young_person__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__young_person__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
@@ -133,9 +130,6 @@ extension YouthjusticeV1.RecordPoliceDecisionRequest: WireMessage, CBacked, Sche
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__record_police_decision_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__record_police_decision_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -195,9 +189,6 @@ extension YouthjusticeV1.RecordCourtOutcomeRequest: WireMessage, CBacked, Schema
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__record_court_outcome_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__record_court_outcome_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         if let youngPerson { m.pointee.young_person = try arena.message(youngPerson) }
@@ -250,9 +241,6 @@ extension YouthjusticeV1.ReferToPanelRequest: WireMessage, CBacked, SchemaDescri
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__refer_to_panel_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__refer_to_panel_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -312,9 +300,6 @@ extension YouthjusticeV1.PlanReleaseRequest: WireMessage, CBacked, SchemaDescrib
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__plan_release_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__plan_release_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         if let youngPerson { m.pointee.young_person = try arena.message(youngPerson) }
@@ -370,9 +355,6 @@ extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked, SchemaDes
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__record_admission_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__record_admission_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -433,9 +415,6 @@ extension YouthjusticeV1.PlanResult: WireMessage, CBacked, SchemaDescribed {
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__plan_result__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__plan_result__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
@@ -485,9 +464,6 @@ extension YouthjusticeV1.GetPlansRequest: WireMessage, CBacked, SchemaDescribed 
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__get_plans_request__unpack(a, n, d)
     }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__get_plans_request__free_unpacked(m, a)
-    }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
@@ -527,9 +503,6 @@ extension YouthjusticeV1.Plans: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__plans__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__plans__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__plans__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -579,9 +552,6 @@ extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked, Schema
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__start_aimassessment_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__start_aimassessment_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -647,9 +617,6 @@ extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked, Schem
     }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__update_aimassessment_request__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__update_aimassessment_request__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
@@ -725,9 +692,6 @@ extension YouthjusticeV1.AIMRecord: WireMessage, CBacked, SchemaDescribed {
     static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__youthjustice__v1__aimrecord__pack(m, out) }
     static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
         hsb__youthjustice__v1__aimrecord__unpack(a, n, d)
-    }
-    static func cFreeUnpacked(_ m: UnsafeMutablePointer<CMessage>, _ a: UnsafeMutablePointer<ProtobufCAllocator>) {
-        hsb__youthjustice__v1__aimrecord__free_unpacked(m, a)
     }
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
