@@ -103,7 +103,7 @@ struct Event: AsyncParsableCommand {
         }
         print(CasePrinter.render(view, json: json))
         // The orchestrator tries the agency at once; its refusal is on the case, and is this command's outcome too.
-        if let step = view.steps.last(where: { $0.method == kind.method }) {
+        if let step = view.steps.first(where: { $0.stepId == view.stepId }) {
             switch step.status {
             case "refused":
                 FileHandle.standardError.write(Data("hsbctl: \(step.service) refused the \(name): \(step.lastError)\n".utf8))

@@ -3,32 +3,31 @@ import HSBWire
 
 /// The agency methods a case event may be recorded through, and how to read their replies.
 enum EventMethods {
-    /// Tasks an event completes when the agency accepts it: a strategy meeting held completes the
-    /// strategy meeting and discussion tasks; case events complete the tasks they answer.
+    /// Tasks an event completes when the agency accepts it (task id prefixes): a strategy meeting
+    /// held completes the strategy meeting and discussion tasks; a conviction the prompt to refer;
+    /// a MAPPA screening the MP-04 consideration it was asked for.
+    static let completedByMethod: [String: [String]] = [
+        "hsb.intake.v1.Intake/RecordStrategyMeeting": [
+            "SCR-08/strategy-meeting", "SCR-09/strategy-meeting", "SCR-09/immediate-protection", "SCR-07/strategy-discussion",
+            "SCR-07/risk-discussion", "GEN-03/strategy-discussion",
+        ],
+        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": ["YJ-02/prompt-referral"],
+        "hsb.mappa.v1.Mappa/Screen": ["MP-04/"],
+    ]
+
+    /// Tasks a case event completes, by the kind intake recorded.
+    static let completedByCaseEvent: [String: [String]] = [
+        "writtenFollowUpReceived": ["SCR-11/written-follow-up"],
+        "workersAllocated": ["GEN-02/separate-workers"],
+        "hsbMeeting": ["STR-05/hsb-meeting"],
+        "reviewHeld": ["STR-06/"],
+    ]
+
     static func completes(method: String, reply: [UInt8]) -> [String] {
-        switch method {
-        case "hsb.intake.v1.Intake/RecordStrategyMeeting":
-            return [
-                "SCR-08/strategy-meeting", "SCR-09/strategy-meeting", "SCR-09/immediate-protection", "SCR-07/strategy-discussion",
-                "SCR-07/risk-discussion", "GEN-03/strategy-discussion",
-            ]
-        case "hsb.intake.v1.Intake/RecordCaseEvent":
-            guard let record = try? IntakeV1.CaseEventRecord(decoding: reply) else { return [] }
-            switch record.kind {
-            case "writtenFollowUpReceived": return ["SCR-11/written-follow-up"]
-            case "workersAllocated": return ["GEN-02/separate-workers"]
-            case "hsbMeeting": return ["STR-05/hsb-meeting"]
-            case "reviewHeld": return ["STR-06/"]
-            default: return []
-            }
-        case "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome":
-            return ["YJ-02/prompt-referral"]
-        case "hsb.mappa.v1.Mappa/Screen":
-            // MP-04: a screening recorded at MAPPA is the consideration the task asked for.
-            return ["MP-04/"]
-        default:
-            return []
+        if method == "hsb.intake.v1.Intake/RecordCaseEvent" {
+            return (try? IntakeV1.CaseEventRecord(decoding: reply)).flatMap { completedByCaseEvent[$0.kind] } ?? []
         }
+        return completedByMethod[method] ?? []
     }
 
     struct Entry: Sendable {

@@ -143,8 +143,12 @@ public enum OrchestratorService {
                         requestID: String(context.requestID))
                     return Array(stepID.utf8)
                 }
-                if !accepted.replayed { await deliverer.deliver(stepID: stepID) }
-                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
+                // A retried call answers with the step its first attempt wrote.
+                let written = String(decoding: accepted.reply, as: UTF8.self)
+                if !accepted.replayed { await deliverer.deliver(stepID: written) }
+                var recorded = try await view(caseID: request.caseId, resources: resources, context: context, logRead: false)
+                recorded.stepId = written
+                return try recorded.encoded()
             },
             MethodHandler(method: completeTask, policy: callers) { context, payload in
                 let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)

@@ -62,16 +62,7 @@ public final class PostgresDatabase: SQLDatabase {
         guard PQstatus(conn) == CONNECTION_OK else {
             return .failure(StorageError(operation: "connect", message: String(cString: PQerrorMessage(conn)).trimmingWhitespace()))
         }
-        let session = PostgresSession(conn: conn, prepared: prepared)
-        do throws(StorageError) {
-            try session.execute(begin)
-            let value = try body(session)
-            try session.execute("COMMIT")
-            return .success(value)
-        } catch {
-            PQclear(PQexec(conn, "ROLLBACK"))
-            return .failure(error)
-        }
+        return committing(PostgresSession(conn: conn, prepared: prepared), begin: begin, rollback: { PQclear(PQexec(conn, "ROLLBACK")) }, body)
     }
 
     @discardableResult

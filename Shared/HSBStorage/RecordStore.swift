@@ -287,19 +287,7 @@ public final class RecordStore: Sendable {
     /// it has one: for reads that write nothing (work queues, indexes, gauges). A read a person
     /// makes is logged, which is a write: use `read` for those.
     public func snapshot<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
-        var refusal: RecordStoreError?
-        do {
-            return try database.readTransaction { session throws(StorageError) in
-                do throws(RecordStoreError) {
-                    return try body(RecordTransaction(session: session, now: now))
-                } catch {
-                    refusal = error
-                    throw StorageError(operation: "rollback", message: "\(error)")
-                }
-            }
-        } catch {
-            throw refusal ?? .storage(error)
-        }
+        try inTransaction(now: now, readOnly: true, body)
     }
 
     /// Runs `body` in one transaction (for reads, which log their access).
@@ -307,18 +295,22 @@ public final class RecordStore: Sendable {
         try inTransaction(now: now, body)
     }
 
-    /// One database transaction around `body`; a domain refusal rolls it back and is rethrown as itself.
-    private func inTransaction<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
+    /// One database transaction around `body` (on the reader connection when `readOnly`); a domain
+    /// refusal rolls it back and is rethrown as itself.
+    private func inTransaction<T>(
+        now: Int64, readOnly: Bool = false, _ body: (RecordTransaction) throws(RecordStoreError) -> T
+    ) throws(RecordStoreError) -> T {
         var refusal: RecordStoreError?
-        do {
-            return try database.transaction { session throws(StorageError) in
-                do throws(RecordStoreError) {
-                    return try body(RecordTransaction(session: session, now: now))
-                } catch {
-                    refusal = error
-                    throw StorageError(operation: "rollback", message: "\(error)")
-                }
+        let run = { (session: any SQLSession) throws(StorageError) -> T in
+            do throws(RecordStoreError) {
+                return try body(RecordTransaction(session: session, now: now))
+            } catch {
+                refusal = error
+                throw StorageError(operation: "rollback", message: "\(error)")
             }
+        }
+        do {
+            return try readOnly ? database.readTransaction(run) : database.transaction(run)
         } catch {
             throw refusal ?? .storage(error)
         }

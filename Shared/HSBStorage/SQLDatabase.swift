@@ -38,6 +38,22 @@ extension SQLDatabase {
     }
 }
 
+/// `body` between `begin` and `COMMIT` on `session`; `rollback` runs (outside the failed
+/// statement) if anything throws. Every database's transactions go through here.
+func committing<T>(
+    _ session: any SQLSession, begin: String, rollback: () -> Void, _ body: (any SQLSession) throws(StorageError) -> T
+) -> Result<T, StorageError> {
+    do throws(StorageError) {
+        try session.execute(begin)
+        let value = try body(session)
+        try session.execute("COMMIT")
+        return .success(value)
+    } catch {
+        rollback()
+        return .failure(error)
+    }
+}
+
 /// A value bound to a statement parameter.
 public enum SQLValue: Sendable, Hashable {
     case integer(Int64)

@@ -75,34 +75,23 @@ public final class SQLiteDatabase: SQLDatabase {
                 sqlite3_busy_timeout(opened, 5000)
                 reader = opened
             }
-            let session = SQLiteSession(db: reader!, cache: readerStatements)
-            do throws(StorageError) {
-                try session.execute("BEGIN")
-                let value = try body(session)
-                try session.execute("COMMIT")
-                return .success(value)
-            } catch {
-                _ = sqlite3_exec(reader, "ROLLBACK", nil, nil, nil)
-                return .failure(error)
-            }
+            return Self.run(reader!, cache: readerStatements, begin: "BEGIN", body)
         }
         return try result.get()
+    }
+
+    /// `body` between `begin` and `COMMIT` on `db`, rolled back if anything throws.
+    private static func run<T>(
+        _ db: OpaquePointer, cache: StatementCache, begin: String, _ body: (any SQLSession) throws(StorageError) -> T
+    ) -> Result<T, StorageError> {
+        committing(SQLiteSession(db: db, cache: cache), begin: begin, rollback: { _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }, body)
     }
 
     @discardableResult
     public func transaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
         let result: Result<T, StorageError> = lock.withLock { _ in
             guard let db else { return .failure(StorageError(operation: "transaction", message: "database is closed")) }
-            let session = SQLiteSession(db: db, cache: statements)
-            do throws(StorageError) {
-                try session.execute("BEGIN IMMEDIATE")
-                let value = try body(session)
-                try session.execute("COMMIT")
-                return .success(value)
-            } catch {
-                _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
-                return .failure(error)
-            }
+            return Self.run(db, cache: statements, begin: "BEGIN IMMEDIATE", body)
         }
         return try result.get()
     }

@@ -218,6 +218,11 @@ struct OrchestratorTests {
             OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordPoliceDecision, payload: charge),
             as: OrchestratorV1.CaseView.self, purpose: "police decision")
         #expect(afterCharge.chronology.last?.what.hasPrefix("youth-justice: police-decision: charge") == true)
+        // The reply names the step this call wrote, and that step landed.
+        #expect(
+            !afterCharge.stepId.isEmpty
+                && afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.method == YouthJusticeService.recordPoliceDecision)
+        #expect(afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.status == "delivered")
         #expect(afterCharge.chronology.last?.ruleIds.contains("YJ-02") == true)
         #expect(afterCharge.disclosures.last?.toService == "youth-justice" && afterCharge.disclosures.last?.lawfulBasis.contains("s115") == true)
         let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()

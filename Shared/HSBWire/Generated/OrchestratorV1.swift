@@ -320,11 +320,14 @@ extension OrchestratorV1 {
         public var referrals: Int32
         /// What was withheld from this caller under need to know (INF-04).
         public var withheld: [String]
+        /// RecordEvent: the step this call wrote (its delivery is among `steps`).
+        public var stepId: String
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", screening: IntakeV1.ScreeningResult? = nil,
             steps: [OrchestratorV1.Step] = [], deadlines: [OrchestratorV1.DeadlineEntry] = [], chronology: [OrchestratorV1.ChronologyEntry] = [],
-            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0, withheld: [String] = []
+            disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0, withheld: [String] = [],
+            stepId: String = ""
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -338,6 +341,7 @@ extension OrchestratorV1 {
             self.alerts = alerts
             self.referrals = referrals
             self.withheld = withheld
+            self.stepId = stepId
         }
     }
 }
@@ -366,6 +370,7 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
         (m.pointee.n_alerts, m.pointee.alerts) = try arena.strings(alerts, field: "\(Self.protoName).alerts")
         m.pointee.referrals = referrals
         (m.pointee.n_withheld, m.pointee.withheld) = try arena.strings(withheld, field: "\(Self.protoName).withheld")
+        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -384,7 +389,8 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
             version: m.pointee.version,
             alerts: try CCodec.strings(m.pointee.n_alerts, m.pointee.alerts, field: "\(Self.protoName).alerts"),
             referrals: m.pointee.referrals,
-            withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld")
+            withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld"),
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id")
         )
     }
 

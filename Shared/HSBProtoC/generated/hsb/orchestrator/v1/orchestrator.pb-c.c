@@ -1113,7 +1113,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[12] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[13] =
 {
   {
     "case_id",
@@ -1259,6 +1259,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "step_id",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseView, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] = {
   9,   /* field[9] = alerts */
@@ -1270,6 +1282,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
   10,   /* field[10] = referrals */
   3,   /* field[3] = screening */
   2,   /* field[2] = status */
+  12,   /* field[12] = step_id */
   4,   /* field[4] = steps */
   8,   /* field[8] = version */
   11,   /* field[11] = withheld */
@@ -1277,7 +1290,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
 static const ProtobufCIntRange hsb__orchestrator__v1__case_view__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
 {
@@ -1287,7 +1300,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   "Hsb__Orchestrator__V1__CaseView",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__CaseView),
-  12,
+  13,
   hsb__orchestrator__v1__case_view__field_descriptors,
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,

@@ -171,10 +171,14 @@ struct  Hsb__Orchestrator__V1__CaseView
    */
   size_t n_withheld;
   char **withheld;
+  /*
+   * RecordEvent: the step this call wrote (its delivery is among `steps`).
+   */
+  char *step_id;
 };
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
