@@ -66,25 +66,31 @@ extension String {
 final class HMACKey: Sendable {
     nonisolated(unsafe) private let key: OpaquePointer
 
-    init(_ secret: AgencySecret) {
-        guard let key = secret.bytes.withUnsafeBufferPointer({ hsb_hmac_key_new($0.baseAddress, $0.count) }) else {
-            fatalError("OpenSSL could not provide HMAC-SHA256")
+    convenience init(_ secret: AgencySecret) { self.init(keyBytes: secret.bytes) }
+
+    /// Any key length, as HMAC allows (a secret's own minimum is enforced by ``AgencySecret``).
+    init(keyBytes: [UInt8]) {
+        guard let key = keyBytes.withUnsafeBufferPointer({ hsb_hmac_key_new($0.baseAddress, $0.count) }) else {
+            fatalError("out of memory making an HMAC key")
         }
         self.key = key
     }
 
     deinit { hsb_hmac_key_free(key) }
 
-    /// The MAC of the concatenation of `parts`, fed without copying them together.
+    /// The MAC of the concatenation of `parts`, fed without copying them together. The message's
+    /// state lives on this call's stack.
     func mac(_ body: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
-        guard let run = hsb_hmac_begin(key) else { fatalError("OpenSSL could not start an HMAC") }
-        var failed = false
+        var run = hsb_hmac_run()
+        var failed = hsb_hmac_begin(key, &run) != 1
         body { bytes in
-            if hsb_hmac_update(run, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count) != 1 { failed = true }
+            if hsb_hmac_update(&run, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count) != 1 { failed = true }
         }
-        var out = [UInt8](repeating: 0, count: 32)
-        let finished = out.withUnsafeMutableBufferPointer { hsb_hmac_finish(run, $0.baseAddress) }
-        precondition(finished == 1 && !failed, "OpenSSL failed to compute an HMAC")
+        let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            if hsb_hmac_finish(&run, buffer.baseAddress) != 1 { failed = true }
+            count = 32
+        }
+        precondition(!failed, "OpenSSL failed to compute an HMAC")
         return out
     }
 }

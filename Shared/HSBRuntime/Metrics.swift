@@ -6,46 +6,80 @@ public final class ServerMetrics: Sendable {
     /// Latency buckets in seconds.
     public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    struct Histogram {
-        var counts = [UInt64](repeating: 0, count: ServerMetrics.latencyBuckets.count)
-        var sum: Double = 0
-        var count: UInt64 = 0
+    /// One method's counters: resolved once when the method is registered, so that a request
+    /// pays one uncontended lock and no string hashing to be counted.
+    public final class MethodSeries: Sendable {
+        public let method: String
+        fileprivate let counters = Mutex(Counters())
 
-        mutating func record(_ seconds: Double) {
-            for (index, bound) in ServerMetrics.latencyBuckets.enumerated() where seconds <= bound {
-                counts[index] += 1
+        fileprivate init(method: String) { self.method = method }
+
+        fileprivate struct Counters {
+            /// Finished requests by status code (indexed by the code's number).
+            var statuses = [UInt64](repeating: 0, count: StatusCode.allCases.count)
+            /// Requests per latency bucket, not cumulative (the exposition sums them).
+            var buckets = [UInt64](repeating: 0, count: ServerMetrics.latencyBuckets.count)
+            var sum: Double = 0
+            var count: UInt64 = 0
+        }
+
+        fileprivate func record(status: StatusCode, seconds: Double) {
+            // The first bucket whose bound holds the latency; past the last bound only +Inf counts it.
+            let bounds = ServerMetrics.latencyBuckets
+            var low = 0
+            var high = bounds.count
+            while low < high {
+                let middle = (low + high) / 2
+                if seconds <= bounds[middle] { high = middle } else { low = middle + 1 }
             }
-            sum += seconds
-            count += 1
+            counters.withLock { counters in
+                let code = Int(status.rawValue)
+                if code >= 0 && code < counters.statuses.count { counters.statuses[code] += 1 }
+                if low < counters.buckets.count { counters.buckets[low] += 1 }
+                counters.sum += seconds
+                counters.count += 1
+            }
         }
     }
 
     struct State {
-        var requests: [String: [StatusCode: UInt64]] = [:]
-        var latency: [String: Histogram] = [:]
-        var inFlight: Int = 0
-        var openConnections: Int = 0
         var framesRefused: [String: UInt64] = [:]
         var connectionsRefused: UInt64 = 0
+        var openConnections: Int = 0
     }
 
     private let state = Mutex(State())
+    private let series = Mutex<[String: MethodSeries]>([:])
+    private let inFlight = Atomic<Int>(0)
     /// Prefix of every metric name, e.g. `hsb_intake`.
     public let prefix: String
     private let extraGauges: Mutex<[@Sendable () -> [Gauge]]> = Mutex([])
+    /// The series every method this server does not serve shares, so a caller cannot grow the
+    /// metrics without bound.
+    public let unknownMethod: MethodSeries
 
     public init(prefix: String = "hsb") {
         self.prefix = prefix
+        let unknown = MethodSeries(method: "unknown")
+        self.unknownMethod = unknown
+        series.withLock { $0[unknown.method] = unknown }
     }
 
-    public func requestStarted() { state.withLock { $0.inFlight += 1 } }
-
-    public func requestFinished(method: String, status: StatusCode, seconds: Double) {
-        state.withLock { state in
-            state.inFlight -= 1
-            state.requests[method, default: [:]][status, default: 0] += 1
-            state.latency[method, default: Histogram()].record(seconds)
+    /// The series for `method`, made on first use (at registration).
+    public func series(for method: String) -> MethodSeries {
+        series.withLock { all in
+            if let existing = all[method] { return existing }
+            let made = MethodSeries(method: method)
+            all[method] = made
+            return made
         }
+    }
+
+    public func requestStarted() { inFlight.wrappingAdd(1, ordering: .relaxed) }
+
+    public func requestFinished(_ method: MethodSeries, status: StatusCode, seconds: Double) {
+        method.record(status: status, seconds: seconds)
+        inFlight.wrappingSubtract(1, ordering: .releasing)
     }
 
     public func connectionOpened() { state.withLock { $0.openConnections += 1 } }
@@ -83,12 +117,13 @@ public final class ServerMetrics: Sendable {
         extraGauges.withLock { $0.append(provider) }
     }
 
-    public var requestsInFlight: Int { state.withLock { $0.inFlight } }
+    public var requestsInFlight: Int { inFlight.load(ordering: .acquiring) }
     public var openConnections: Int { state.withLock { $0.openConnections } }
 
     /// The count of finished requests for `method` with `status`.
     public func requestCount(method: String, status: StatusCode) -> UInt64 {
-        state.withLock { $0.requests[method]?[status] ?? 0 }
+        let found = series.withLock { $0[method] }
+        return found?.counters.withLock { $0.statuses[Int(status.rawValue)] } ?? 0
     }
 
     public func framesRefusedCount(reason: String) -> UInt64 { state.withLock { $0.framesRefused[reason] ?? 0 } }
@@ -96,27 +131,29 @@ public final class ServerMetrics: Sendable {
     /// The Prometheus text exposition (format 0.0.4).
     public func prometheusText() -> String {
         let snapshot = state.withLock { $0 }
+        let methods = series.withLock { $0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value.counters.withLock { $0 }) }
         var out = ""
         let p = prefix
         out += "# HELP \(p)_requests_total Requests finished, by method and status code.\n# TYPE \(p)_requests_total counter\n"
-        for method in snapshot.requests.keys.sorted() {
-            for (status, count) in snapshot.requests[method]!.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                out += "\(p)_requests_total{method=\"\(escape(method))\",code=\"\(status)\"} \(count)\n"
+        for (method, counters) in methods {
+            for status in StatusCode.allCases where counters.statuses[Int(status.rawValue)] > 0 {
+                out += "\(p)_requests_total{method=\"\(escape(method))\",code=\"\(status)\"} \(counters.statuses[Int(status.rawValue)])\n"
             }
         }
         out += "# HELP \(p)_request_duration_seconds Time from a request's arrival to its reply.\n# TYPE \(p)_request_duration_seconds histogram\n"
-        for method in snapshot.latency.keys.sorted() {
-            let histogram = snapshot.latency[method]!
+        for (method, counters) in methods where counters.count > 0 {
             let label = "method=\"\(escape(method))\""
+            var cumulative: UInt64 = 0
             for (index, bound) in Self.latencyBuckets.enumerated() {
-                out += "\(p)_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(histogram.counts[index])\n"
+                cumulative += counters.buckets[index]
+                out += "\(p)_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
             }
-            out += "\(p)_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
-            out += "\(p)_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
-            out += "\(p)_request_duration_seconds_count{\(label)} \(histogram.count)\n"
+            out += "\(p)_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(counters.count)\n"
+            out += "\(p)_request_duration_seconds_sum{\(label)} \(counters.sum)\n"
+            out += "\(p)_request_duration_seconds_count{\(label)} \(counters.count)\n"
         }
         out +=
-            "# HELP \(p)_requests_in_flight Requests being worked on now.\n# TYPE \(p)_requests_in_flight gauge\n\(p)_requests_in_flight \(snapshot.inFlight)\n"
+            "# HELP \(p)_requests_in_flight Requests being worked on now.\n# TYPE \(p)_requests_in_flight gauge\n\(p)_requests_in_flight \(requestsInFlight)\n"
         out +=
             "# HELP \(p)_open_connections Open client connections.\n# TYPE \(p)_open_connections gauge\n\(p)_open_connections \(snapshot.openConnections)\n"
         out +=

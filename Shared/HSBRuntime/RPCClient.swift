@@ -285,9 +285,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         pending[id] = Pending(promise: promise, timer: timer)
-        context.write(NIOAny(frame)).assumeIsolated().whenFailure { [self] error in
-            self.fail(id: id, RPCError(.unavailable, "could not send \(method): \(error)"))
-        }
+        // No promise per write: a write that fails closes the connection, and channelInactive
+        // fails every call still waiting, this one included.
+        context.write(NIOAny(frame), promise: nil)
         if !flushScheduled {
             flushScheduled = true
             context.eventLoop.assumeIsolated().execute { [self] in

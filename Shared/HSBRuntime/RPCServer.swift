@@ -44,13 +44,28 @@ public final class Dispatcher: Sendable {
     public let authenticator: Authenticator
     public let metrics: ServerMetrics
     let logger: Logger
+    /// Each method's handler beside its metrics series, looked up once per request.
+    private let routes: [String: Route]
+
+    /// A served method and the series its requests are counted in.
+    struct Route: Sendable {
+        let handler: MethodHandler
+        let series: ServerMetrics.MethodSeries
+    }
 
     public init(registry: MethodRegistry, authenticator: Authenticator, metrics: ServerMetrics, logger: Logger) {
         self.registry = registry
         self.authenticator = authenticator
         self.metrics = metrics
         self.logger = logger
+        var routes: [String: Route] = [:]
+        for method in registry.methods {
+            routes[method] = Route(handler: registry.handler(for: method)!, series: metrics.series(for: method))
+        }
+        self.routes = routes
     }
+
+    func route(for method: String) -> Route? { routes[method] }
 
     static func requestLogger(_ base: Logger, requestID: UInt64, method: String, caller: AuthenticatedCaller?) -> Logger {
         var logger = base
@@ -61,8 +76,9 @@ public final class Dispatcher: Sendable {
     }
 
     /// The reply to `request`. Never throws: every failure is a status with a message.
-    func respond(to request: RequestEnvelope, deadline: NIODeadline?) async -> ResponseEnvelope {
-        guard let handler = registry.handler(for: request.method) else {
+    /// `route` is the request's method as looked up by ``route(for:)``; nil when it is not served here.
+    func respond(to request: RequestEnvelope, route: Route?, deadline: NIODeadline?) async -> ResponseEnvelope {
+        guard let handler = route?.handler else {
             return ResponseEnvelope(requestID: request.requestID, status: .unimplemented, message: "method \(request.method) is not served here")
         }
         let caller: AuthenticatedCaller?
@@ -106,6 +122,8 @@ public final class RPCServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = Mutex(ServerState())
+    /// Set once a drain begins, so a finished request need not take the lock unless one has.
+    private let drainBegun = Atomic<Bool>(false)
 
     struct ServerState {
         var channel: (any Channel)?
@@ -172,6 +190,7 @@ public final class RPCServer: Service, Sendable {
     }
 
     func requestFinished() {
+        guard drainBegun.load(ordering: .acquiring) else { return }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             guard state.draining, dispatcher.metrics.requestsInFlight == 0 else { return [] }
             defer { state.drainWaiters.removeAll() }
@@ -185,6 +204,7 @@ public final class RPCServer: Service, Sendable {
     public func drain() async {
         let listener: (any Channel)? = state.withLock { state in
             state.draining = true
+            drainBegun.store(true, ordering: .releasing)
             return state.channel
         }
         try? await listener?.close()
@@ -256,8 +276,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private let server: RPCServer
     private let channel: any Channel
-    private var inFlight: [UInt64: Scheduled<Void>?] = [:]
-    private var tasks: [UInt64: Task<Void, Never>] = [:]
+    /// Requests being served on this connection: the deadline's timer and the handler's task.
+    private var inFlight: [UInt64: InFlight] = [:]
     /// Runs this connection's handlers on its own event loop.
     private let executor: EventLoopTaskExecutor
     private var flushScheduled = false
@@ -270,6 +290,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private var metrics: ServerMetrics { server.dispatcher.metrics }
 
+    private struct InFlight {
+        var timer: Scheduled<Void>?
+        var task: Task<Void, Never>?
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         metrics.connectionOpened()
         context.fireChannelActive()
@@ -278,7 +303,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         metrics.connectionClosed()
         server.connectionClosed(channel)
-        for (_, task) in tasks { task.cancel() }
+        for (_, request) in inFlight { request.task?.cancel() }
         context.fireChannelInactive()
     }
 
@@ -303,42 +328,48 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let deadline: NIODeadline? = request.timeoutMillis > 0 ? started + .milliseconds(request.timeoutMillis) : nil
         metrics.requestStarted()
         let id = request.requestID
-        let method = request.method
+        let dispatcher = server.dispatcher
+        let route = dispatcher.route(for: request.method)
+        let series = route?.series ?? metrics.unknownMethod
         var timer: Scheduled<Void>? = nil
         if let deadline {
             timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 let response = ResponseEnvelope(
                     requestID: id, status: .deadlineExceeded, message: "deadline of \(request.timeoutMillis) ms exceeded; the work was abandoned")
-                self.tasks[id]?.cancel()
-                self.finish(id: id, method: method, started: started, response: response, context: context)
+                self.inFlight[id]?.task?.cancel()
+                self.finish(id: id, series: series, started: started, response: response, context: context)
             }
         }
-        inFlight[id] = .some(timer)
-        let dispatcher = server.dispatcher
+        inFlight[id] = InFlight(timer: timer, task: nil)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        tasks[id] = Task(executorPreference: executor) {
-            let response = await dispatcher.respond(to: request, deadline: deadline)
+        // The handler starts here, on the loop, and runs until it first suspends: one that never
+        // does (a read, a health check) is answered before this returns, with no task switch. One
+        // that suspends resumes on this connection's loop.
+        let task = Task.immediate(executorPreference: executor) {
+            let response = await dispatcher.respond(to: request, route: route, deadline: deadline)
             if loop.inEventLoop {
                 let (handler, context) = bound.value
-                handler.finish(id: id, method: method, started: started, response: response, context: context)
+                handler.finish(id: id, series: series, started: started, response: response, context: context)
             } else {
                 loop.execute {
                     let (handler, context) = bound.value
-                    handler.finish(id: id, method: method, started: started, response: response, context: context)
+                    handler.finish(id: id, series: series, started: started, response: response, context: context)
                 }
             }
         }
+        // Kept only while the request is still in flight (it may have been answered already).
+        inFlight[id]?.task = task
     }
 
     /// Writes the first reply for `id` and forgets it; a later one (work after a deadline) is dropped.
-    private func finish(id: UInt64, method: String, started: NIODeadline, response: ResponseEnvelope, context: ChannelHandlerContext) {
-        guard let timer = inFlight.removeValue(forKey: id) else { return }
-        timer?.cancel()
-        tasks.removeValue(forKey: id)
+    private func finish(
+        id: UInt64, series: ServerMetrics.MethodSeries, started: NIODeadline, response: ResponseEnvelope, context: ChannelHandlerContext
+    ) {
+        guard let request = inFlight.removeValue(forKey: id) else { return }
+        request.timer?.cancel()
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-        // Unknown methods share one label, so a caller cannot grow the metrics without bound.
-        metrics.requestFinished(method: response.status == .unimplemented ? "unknown" : method, status: response.status, seconds: seconds)
+        metrics.requestFinished(series, status: response.status, seconds: seconds)
         if context.channel.isActive {
             write(response, context: context)
         }

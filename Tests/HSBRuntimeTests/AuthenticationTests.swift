@@ -182,6 +182,37 @@ struct RetryTests {
     }
 }
 
+@Suite("HMAC-SHA256 against RFC 4231")
+struct HMACTests {
+    static func mac(key: [UInt8], _ parts: [[UInt8]]) -> String {
+        HMACKey(keyBytes: key).mac { update in for part in parts { part.withUnsafeBytes { update($0) } } }.hexString
+    }
+
+    @Test(arguments: [
+        // Test case 1: a 20-byte key.
+        ([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        // Test case 2: a key shorter than the hash.
+        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        // Test case 4: a 25-byte key and 50 bytes of data.
+        (Array(1...25), [UInt8](repeating: 0xcd, count: 50), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+        // Test case 6: a key longer than a block is hashed first.
+        (
+            [UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        ),
+    ])
+    func knownAnswers(key: [UInt8], data: [UInt8], expected: String) {
+        #expect(Self.mac(key: key, [data]) == expected)
+        // Fed in pieces (as a request's fields are), the MAC is the same; one key serves many messages.
+        let pieces = stride(from: 0, to: data.count, by: 7).map { Array(data[$0..<min($0 + 7, data.count)]) }
+        #expect(Self.mac(key: key, pieces) == expected)
+        let shared = HMACKey(keyBytes: key)
+        let first = shared.mac { update in data.withUnsafeBytes { update($0) } }.hexString
+        let second = shared.mac { update in data.withUnsafeBytes { update($0) } }.hexString
+        #expect(first == expected && second == expected)
+    }
+}
+
 @Suite("Replay cache")
 struct ReplayCacheTests {
     static func signature(_ first: UInt8) -> [UInt8] { [first] + [UInt8](repeating: 0, count: 31) }

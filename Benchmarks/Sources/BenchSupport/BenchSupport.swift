@@ -1,3 +1,4 @@
+import Glibc
 import Histogram
 
 /// One timed run: how many operations finished, over how long, and their latencies (HdrHistogram,
@@ -6,8 +7,13 @@ public struct RunResult: Sendable {
     public var operations: Int
     public var seconds: Double
     public var latency: Histogram<UInt64>
+    /// CPU time (user + system) this whole process used during the run: client and server alike
+    /// when both are in the process. Steadier than a rate on a shared machine.
+    public var cpuSeconds: Double = 0
 
     public var rate: Double { Double(operations) / seconds }
+    /// This process's CPU time per operation, in microseconds.
+    public var cpuMicrosPerOperation: Double { operations > 0 ? cpuSeconds * 1e6 / Double(operations) : 0 }
     /// The latency at `percentile` (0-100), in microseconds.
     public func micros(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
 }
@@ -20,6 +26,7 @@ public func newHistogram() -> Histogram<UInt64> {
 public func load(workers: Int, seconds: Double, call: @escaping @Sendable (Int) async throws -> Void) async throws -> RunResult {
     let stop = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     let started = ContinuousClock.now
+    let cpuBefore = processCPUSeconds()
     let merged = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { tasks in
         for worker in 0..<workers {
             tasks.addTask {
@@ -42,7 +49,16 @@ public func load(workers: Int, seconds: Double, call: @escaping @Sendable (Int) 
         }
         return (total, all)
     }
-    return RunResult(operations: merged.0, seconds: secondsOf(ContinuousClock.now - started), latency: merged.1)
+    return RunResult(
+        operations: merged.0, seconds: secondsOf(ContinuousClock.now - started), latency: merged.1, cpuSeconds: processCPUSeconds() - cpuBefore)
+}
+
+/// User + system CPU time of this process so far, every thread included.
+public func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 public func nanoseconds(_ duration: Duration) -> UInt64 {
@@ -87,6 +103,7 @@ public struct Rounds: Sendable {
     public var results: [RunResult] = []
     public init() {}
     public var rate: Double { median(results.map(\.rate)) }
+    public var cpuMicrosPerOperation: Double { median(results.map(\.cpuMicrosPerOperation)) }
     public func micros(_ percentile: Double) -> Double { median(results.map { $0.micros(percentile) }) }
 }
 

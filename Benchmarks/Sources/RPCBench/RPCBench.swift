@@ -2,7 +2,7 @@
 // limit), the suite's runtime (envelopes, HMAC authentication, method registry, metrics) and
 // grpc-swift-2 over its HTTP/2 NIO transport with swift-protobuf messages, alternating A B C A B C
 // in the same run, at 1 connection x 1 in flight, 1 x 32 and 8 x 32. Latencies in HdrHistogram.
-// Usage: RPCBench [seconds-per-round] [rounds] [runtime]   (`runtime`: the suite's runtime alone, for profiling)
+// Usage: RPCBench [seconds-per-round] [rounds] [echo|runtime|grpc]   (one contender alone, for profiling)
 import BenchSupport
 import Foundation
 import GRPCCore
@@ -18,8 +18,8 @@ import Synchronization
 
 let secondsPerRound = argument(1, default: 3)
 let rounds = Int(argument(2, default: 3))
-/// `runtime` runs only the suite's runtime (for profiling); anything else runs both contenders.
-let only = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "both"
+/// `echo`, `runtime` or `grpc` runs that contender alone (for profiling); by default all three run.
+let only = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "all"
 let payload = [UInt8](repeating: 0x5A, count: 200)
 let group = MultiThreadedEventLoopGroup.singleton
 let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -143,8 +143,8 @@ var grpcMessage = Hsb_Bench_V1_EchoMessage()
 grpcMessage.payload = Data(payload)
 let echoMessage = grpcMessage
 
-print("| configuration | contender | requests/s (median of \(rounds)) | p50 µs | p99 µs | p99.9 µs | vs bare echo |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| configuration | contender | requests/s (median of \(rounds)) | p50 µs | p99 µs | p99.9 µs | vs bare echo | CPU µs per request |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 var summary: [String] = []
 for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     let echoes = try await (0..<connections).asyncMap { _ in try await connectEcho(port: echoPort) }
@@ -158,12 +158,12 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     }
     let grpcRunning = grpcClients.map { client in Task { try await client.runConnections() } }
     let workers = connections * inFlight
-    let all: [(name: String, call: @Sendable (Int) async throws -> Void)] = [
-        ("bare NIO echo", { @Sendable in try await echoes[$0 % connections].call(payload) }),
-        ("suite runtime", { @Sendable in _ = try await clients[$0 % connections].call("hsb.bench.v1.Bench/Echo", payload: payload) }),
-        ("grpc-swift-2", { @Sendable in try await grpcCall(grpcClients[$0 % connections], echoMessage) }),
+    let all: [(key: String, name: String, call: @Sendable (Int) async throws -> Void)] = [
+        ("echo", "bare NIO echo", { @Sendable in try await echoes[$0 % connections].call(payload) }),
+        ("runtime", "suite runtime", { @Sendable in _ = try await clients[$0 % connections].call("hsb.bench.v1.Bench/Echo", payload: payload) }),
+        ("grpc", "grpc-swift-2", { @Sendable in try await grpcCall(grpcClients[$0 % connections], echoMessage) }),
     ]
-    let contenders = all.filter { only != "runtime" || $0.name == "suite runtime" }
+    let contenders = all.filter { only == "all" || $0.key == only }
     var results = [Rounds](repeating: Rounds(), count: contenders.count)
     // Warm up each, then alternate A B C A B C.
     for contender in contenders { _ = try await load(workers: workers, seconds: 0.5, call: contender.call) }
@@ -177,7 +177,7 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
     for (index, contender) in contenders.enumerated() {
         let rounds = results[index]
         print(
-            "| \(connections) x \(inFlight) | \(contender.name) | \(grouped(rounds.rate)) | \(oneDecimal(rounds.micros(50))) | \(oneDecimal(rounds.micros(99))) | \(oneDecimal(rounds.micros(99.9))) | \(ratio(rounds.rate / echoRate)) |"
+            "| \(connections) x \(inFlight) | \(contender.name) | \(grouped(rounds.rate)) | \(oneDecimal(rounds.micros(50))) | \(oneDecimal(rounds.micros(99))) | \(oneDecimal(rounds.micros(99.9))) | \(ratio(rounds.rate / echoRate)) | \(oneDecimal(rounds.cpuMicrosPerOperation)) |"
         )
     }
     if contenders.count == 3 {
