@@ -162,21 +162,25 @@ public final class RPCClient: Sendable {
             requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method, timeoutMillis: timeoutMillis,
             idempotencyKey: idempotencyKey, payload: payload, purpose: purpose)
         signer?.sign(&request)
-        let bytes: [UInt8]
-        do throws(WireError) { bytes = try request.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
-        guard bytes.count <= configuration.maxFrameSize else {
-            throw RPCError(.resourceExhausted, "request of \(bytes.count) bytes exceeds the maximum frame size of \(configuration.maxFrameSize)")
+        let frame: ByteBuffer
+        do throws(WireError) {
+            frame = try request.encodedFrame(allocator: ByteBufferAllocator())
+        } catch {
+            throw RPCError(.invalidArgument, "request could not be encoded: \(error)")
+        }
+        let size = frame.readableBytes - Framing.headerSize
+        guard size <= configuration.maxFrameSize else {
+            throw RPCError(.resourceExhausted, "request of \(size) bytes exceeds the maximum frame size of \(configuration.maxFrameSize)")
         }
         let conn = try await connect()
-        let promise = conn.channel.eventLoop.makePromise(of: ResponseEnvelope.self)
         let id = request.requestID
         let handler = conn.handler
-        let channel = conn.channel
-        conn.channel.eventLoop.execute {
-            handler.value.send(Framing.frame(bytes, allocator: channel.allocator), id: id, promise: promise, deadline: deadline, method: method)
-        }
+        let loop = conn.channel.eventLoop
         do {
-            return try await promise.futureResult.get()
+            // Resumed once, from the connection's loop: by the reply, the deadline, or the connection's end.
+            return try await withUnsafeThrowingContinuation { (reply: UnsafeContinuation<ResponseEnvelope, any Error>) in
+                loop.execute { handler.value.send(frame, id: id, reply: reply, deadline: deadline, method: method) }
+            }
         } catch let error as RPCError {
             throw error
         } catch {
@@ -255,7 +259,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private struct Pending {
-        let promise: EventLoopPromise<ResponseEnvelope>
+        let reply: UnsafeContinuation<ResponseEnvelope, any Error>
         let timer: Scheduled<Void>?
     }
 
@@ -273,9 +277,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var flushScheduled = false
 
     /// Registers the call and writes its frame; calls sent in the same turn of the loop share a flush.
-    func send(_ frame: ByteBuffer, id: UInt64, promise: EventLoopPromise<ResponseEnvelope>, deadline: NIODeadline?, method: String) {
+    func send(_ frame: ByteBuffer, id: UInt64, reply: UnsafeContinuation<ResponseEnvelope, any Error>, deadline: NIODeadline?, method: String) {
         guard let context, context.channel.isActive else {
-            promise.fail(RPCError(.unavailable, "connection closed before \(method) was sent"))
+            reply.resume(throwing: RPCError(.unavailable, "connection closed before \(method) was sent"))
             return
         }
         var timer: Scheduled<Void>? = nil
@@ -284,7 +288,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 self.fail(id: id, RPCError(.deadlineExceeded, "no reply to \(method) before the deadline"))
             }
         }
-        pending[id] = Pending(promise: promise, timer: timer)
+        pending[id] = Pending(reply: reply, timer: timer)
         // No promise per write: a write that fails closes the connection, and channelInactive
         // fails every call still waiting, this one included.
         context.write(NIOAny(frame), promise: nil)
@@ -300,7 +304,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func fail(id: UInt64, _ error: RPCError) {
         guard let entry = pending.removeValue(forKey: id) else { return }
         entry.timer?.cancel()
-        entry.promise.fail(error)
+        entry.reply.resume(throwing: error)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -320,7 +324,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         guard let entry = pending.removeValue(forKey: response.requestID) else { return }
         entry.timer?.cancel()
-        entry.promise.succeed(response)
+        entry.reply.resume(returning: response)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -338,7 +342,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         pending.removeAll()
         for (_, entry) in entries {
             entry.timer?.cancel()
-            entry.promise.fail(error)
+            entry.reply.resume(throwing: error)
         }
     }
 }

@@ -377,20 +377,28 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func write(_ response: ResponseEnvelope, context: ChannelHandlerContext) {
-        var bytes: [UInt8]
+        let allocator = context.channel.allocator
+        var frame: ByteBuffer
         do {
-            bytes = try response.encoded()
+            frame = try response.encodedFrame(allocator: allocator)
         } catch {
-            bytes = (try? ResponseEnvelope(requestID: response.requestID, status: .internal, message: "reply could not be encoded").encoded()) ?? []
+            frame = Self.fallback(
+                ResponseEnvelope(requestID: response.requestID, status: .internal, message: "reply could not be encoded"), allocator)
         }
-        if bytes.count > server.configuration.maxFrameSize {
-            bytes =
-                (try? ResponseEnvelope(
-                    requestID: response.requestID, status: .resourceExhausted, message: "reply of \(bytes.count) bytes exceeds the maximum frame size"
-                ).encoded()) ?? []
+        let size = frame.readableBytes - Framing.headerSize
+        if size > server.configuration.maxFrameSize {
+            frame = Self.fallback(
+                ResponseEnvelope(
+                    requestID: response.requestID, status: .resourceExhausted, message: "reply of \(size) bytes exceeds the maximum frame size"),
+                allocator)
         }
-        context.write(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator)), promise: nil)
+        context.write(Self.wrapOutboundOut(frame), promise: nil)
         flushSoon(context: context)
+    }
+
+    /// A short status reply, which always encodes (its message is the runtime's own text).
+    private static func fallback(_ response: ResponseEnvelope, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        (try? response.encodedFrame(allocator: allocator)) ?? Framing.frame([], allocator: allocator)
     }
 
     /// Replies finished in the same turn of the event loop share one flush (one write system call).

@@ -1,5 +1,6 @@
 internal import CProtobufC
 internal import HSBProtoC
+internal import NIOCore
 
 #if canImport(Glibc)
     internal import Glibc
@@ -8,8 +9,9 @@ internal import HSBProtoC
 #endif
 
 /// Owns every C allocation made while building one message for packing, and frees them all
-/// when it goes away: on success and on every error path alike. Allocations are carved from 4 KiB
-/// chunks (one malloc for a typical message instead of one per string and sub-message).
+/// when it goes away: on success and on every error path alike. Allocations are carved first
+/// from a block the caller lends (on its stack), then from 4 KiB chunks: a typical message
+/// needs no malloc at all.
 final class Arena {
     private var chunks: [UnsafeMutableRawPointer] = []
     private var block: UnsafeMutableRawPointer?
@@ -18,6 +20,12 @@ final class Arena {
     static let chunkSize = 4096
 
     init() {}
+
+    /// An arena that carves `firstBlock` before it mallocs; the block must outlive the arena.
+    init(firstBlock: UnsafeMutableRawBufferPointer) {
+        block = firstBlock.baseAddress
+        blockSize = firstBlock.count
+    }
 
     deinit {
         for chunk in chunks { free(chunk) }
@@ -137,13 +145,44 @@ enum WireSchema {
 
 enum CCodec {
     static func encode<M: CBacked>(_ value: M) throws(WireError) -> [UInt8] {
-        let arena = Arena()
-        let message = try arena.message(value)
-        let size = M.cPackedSize(message)
-        if size == 0 { return [] }
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = M.cPack(message, buffer.baseAddress!)
+        try packing(value) { message, size in
+            if size == 0 { return [] }
+            return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = M.cPack(message, buffer.baseAddress!)
+            }
         }
+    }
+
+    /// `value` packed straight into a new buffer as one frame (length prefix, then the message):
+    /// no intermediate array.
+    static func encodeFrame<M: CBacked>(_ value: M, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
+        try packing(value) { message, size in
+            var buffer = allocator.buffer(capacity: Framing.headerSize + size)
+            buffer.writeInteger(UInt32(size), endianness: .big)
+            if size > 0 {
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+                    M.cPack(message, raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            return buffer
+        }
+    }
+
+    /// Builds `value`'s C message in an arena that starts on the stack and hands it, with its
+    /// packed size, to `body`; everything is released when `body` returns.
+    private static func packing<M: CBacked, R>(
+        _ value: M, _ body: (UnsafeMutablePointer<M.CMessage>, Int) -> R
+    ) throws(WireError) -> R {
+        let result: Result<R, WireError> = withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { block in
+            let arena = Arena(firstBlock: block)
+            do throws(WireError) {
+                let message = try arena.message(value)
+                return .success(body(message, M.cPackedSize(message)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// Bytes of stack the decoder's arena starts with; most messages need no malloc at all.

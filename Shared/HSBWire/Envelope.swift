@@ -1,5 +1,6 @@
 internal import CProtobufC
 internal import HSBProtoC
+public import NIOCore
 
 /// The gRPC status code set, with gRPC's numbers (`hsb.rpc.v1.StatusCode`).
 public enum StatusCode: Int32, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
@@ -165,6 +166,8 @@ extension RequestEnvelope: WireMessage, CBacked {
         try required.check()
     }
 
+    /// This envelope as one frame, packed straight into a new buffer.
+    public func encodedFrame(allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer { try CCodec.encodeFrame(self, allocator: allocator) }
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
@@ -214,6 +217,8 @@ extension ResponseEnvelope: WireMessage, CBacked {
         )
     }
 
+    /// This envelope as one frame, packed straight into a new buffer.
+    public func encodedFrame(allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer { try CCodec.encodeFrame(self, allocator: allocator) }
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
