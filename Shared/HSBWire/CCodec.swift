@@ -173,16 +173,13 @@ enum CCodec {
     private static func packing<M: CBacked, R>(
         _ value: M, _ body: (UnsafeMutablePointer<M.CMessage>, Int) -> R
     ) throws(WireError) -> R {
-        let result: Result<R, WireError> = withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { block in
+        // Typed throws all the way down: the value is returned in place, never wrapped in a Result
+        // and copied out again (a large message's copy and destroy cost as much as its decode).
+        try withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { (block) throws(WireError) -> R in
             let arena = Arena(firstBlock: block)
-            do throws(WireError) {
-                let message = try arena.message(value)
-                return .success(body(message, M.cPackedSize(message)))
-            } catch {
-                return .failure(error)
-            }
+            let message = try arena.message(value)
+            return body(message, M.cPackedSize(message))
         }
-        return try result.get()
     }
 
     /// Bytes of stack the decoder's arena starts with; most messages need no malloc at all.
@@ -191,29 +188,24 @@ enum CCodec {
     static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
         let limit = limits.budget(forInputCount: bytes.count)
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(zeroByte)
-        let result: Result<M, WireError> = withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { block in
+        return try withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { (block) throws(WireError) -> M in
             var budget = hsb_alloc_budget()
             var allocator = ProtobufCAllocator()
-            return withUnsafeMutablePointer(to: &budget) { budget in
-                withUnsafeMutablePointer(to: &allocator) { allocator in
+            return try withUnsafeMutablePointer(to: &budget) { (budget) throws(WireError) -> M in
+                try withUnsafeMutablePointer(to: &allocator) { (allocator) throws(WireError) -> M in
                     hsb_budget_allocator_init(allocator, budget, limit, block.baseAddress, block.count)
                     // The arena owns everything unpack allocated: released at once, on every path.
                     defer { hsb_arena_release(budget) }
                     guard let message = M.cUnpack(allocator, bytes.count, data) else {
                         if budget.pointee.refused != 0 {
-                            return .failure(.allocationBudgetExceeded(message: M.protoName, budget: limit))
+                            throw .allocationBudgetExceeded(message: M.protoName, budget: limit)
                         }
-                        return .failure(.malformed(message: M.protoName, byteCount: bytes.count))
+                        throw .malformed(message: M.protoName, byteCount: bytes.count)
                     }
-                    do throws(WireError) {
-                        return .success(try M(c: UnsafePointer(message)))
-                    } catch {
-                        return .failure(error)
-                    }
+                    return try M(c: UnsafePointer(message))
                 }
             }
         }
-        return try result.get()
     }
 
     /// Reads a C string as validated UTF-8.
