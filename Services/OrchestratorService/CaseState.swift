@@ -2,14 +2,14 @@ import Foundation
 import HSBWire
 
 /// A case as the orchestrator stores it (one versioned record per case).
-struct CaseState: Codable {
-    struct Entry: Codable {
+struct CaseState: Codable, Equatable {
+    struct Entry: Codable, Equatable {
         var at: Int64
         var what: String
         var ruleIDs: [String]
     }
 
-    struct DisclosureEntry: Codable {
+    struct DisclosureEntry: Codable, Equatable {
         var at: Int64
         var toService: String
         var what: String
@@ -18,7 +18,7 @@ struct CaseState: Codable {
         var consent: String
     }
 
-    struct DeadlineItem: Codable {
+    struct DeadlineItem: Codable, Equatable {
         var taskID: String
         var description: String
         var owner: Int32
@@ -63,7 +63,7 @@ struct CaseState: Codable {
 }
 
 /// A step owed to an agency service: written before it is sent, delivered until it lands.
-struct StepState: Codable {
+struct StepState: Codable, Equatable {
     var stepID: String
     var caseID: String
     var service: String
@@ -78,6 +78,93 @@ struct StepState: Codable {
     var purpose: String? = nil
 }
 
+/// A case or step as its store record body. Written as protobuf (`StoredCase`, `StoredStep`),
+/// base64 after a `pb1:` tag in the text column; records written before that, as JSON, are still
+/// read (and become protobuf the next time they are written).
+protocol StoredBody {
+    associatedtype Stored: WireMessage
+    init(stored: Stored)
+    var stored: Stored { get }
+}
+
+extension StoredBody where Self: Codable {
+    static var tag: String { "pb1:" }
+
+    /// This value as a record body.
+    var body: String {
+        // Encoding fails only on a string holding U+0000; such a value is kept as JSON instead.
+        guard let bytes = try? stored.encoded() else { return JSON.encode(self) }
+        return Self.tag + Data(bytes).base64EncodedString()
+    }
+
+    /// The value a record body holds; nil when it is neither form.
+    init?(body: String) {
+        if body.hasPrefix(Self.tag) {
+            guard let data = Data(base64Encoded: String(body.dropFirst(Self.tag.count))),
+                let stored = try? Stored(decoding: [UInt8](data))
+            else { return nil }
+            self.init(stored: stored)
+        } else if let legacy = JSON.decode(Self.self, body) {
+            self = legacy
+        } else {
+            return nil
+        }
+    }
+}
+
+extension CaseState: StoredBody {
+    init(stored: OrchestratorV1.StoredCase) {
+        self.init(
+            caseID: stored.caseId, childSubjectID: stored.childSubjectId, status: stored.status,
+            referrals: stored.referrals.map { Data($0.referral) }, referralTimes: stored.referrals.map(\.receivedUnixMs),
+            screening: stored.hasScreening ? Data(stored.screening) : nil, alerts: stored.alerts, identity: stored.identity,
+            chronology: stored.chronology.map { Entry(at: $0.atUnixMs, what: $0.what, ruleIDs: $0.ruleIds) },
+            disclosures: stored.disclosures.map {
+                DisclosureEntry(
+                    at: $0.atUnixMs, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+            },
+            deadlines: stored.deadlines.map {
+                DeadlineItem(
+                    taskID: $0.taskId, description: $0.description, owner: $0.owner.rawValue, assignee: $0.assignee, due: $0.dueUnixMs,
+                    ruleID: $0.ruleId, completedBy: $0.completed ? $0.completedBy : nil, completedAt: $0.completed ? $0.completedUnixMs : nil)
+            })
+    }
+
+    var stored: OrchestratorV1.StoredCase {
+        OrchestratorV1.StoredCase(
+            caseId: caseID, childSubjectId: childSubjectID, status: status,
+            referrals: zip(referrals, referralTimes).map { OrchestratorV1.StoredReferral(referral: [UInt8]($0), receivedUnixMs: $1) },
+            hasScreening: screening != nil, screening: screening.map { [UInt8]($0) } ?? [], alerts: alerts, identity: identity,
+            chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
+            disclosures: disclosures.map {
+                OrchestratorV1.Disclosure(
+                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+            },
+            deadlines: deadlines.map {
+                OrchestratorV1.StoredDeadline(
+                    taskId: $0.taskID, description: $0.description, owner: Agency(rawValue: $0.owner) ?? .unspecified, assignee: $0.assignee,
+                    dueUnixMs: $0.due, ruleId: $0.ruleID, completed: $0.completedAt != nil, completedBy: $0.completedBy ?? "",
+                    completedUnixMs: $0.completedAt ?? 0)
+            })
+    }
+}
+
+extension StepState: StoredBody {
+    init(stored: OrchestratorV1.StoredStep) {
+        self.init(
+            stepID: stored.stepId, caseID: stored.caseId, service: stored.service, method: stored.method, payload: Data(stored.payload),
+            status: stored.status, attempts: stored.attempts, lastError: stored.lastError, nextAttempt: stored.nextAttemptUnixMs,
+            purpose: stored.hasPurpose ? stored.purpose : nil)
+    }
+
+    var stored: OrchestratorV1.StoredStep {
+        OrchestratorV1.StoredStep(
+            stepId: stepID, caseId: caseID, service: service, method: method, payload: [UInt8](payload), status: status, attempts: attempts,
+            lastError: lastError, nextAttemptUnixMs: nextAttempt, hasPurpose: purpose != nil, purpose: purpose ?? "")
+    }
+}
+
+/// The JSON form of records written before the protobuf one.
 enum JSON {
     static func encode<T: Encodable>(_ value: T) -> String {
         String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)

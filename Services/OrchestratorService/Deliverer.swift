@@ -145,9 +145,9 @@ public final class Deliverer: Service, Sendable {
     /// index in line with it, in the caller's transaction.
     static func saveCase(_ state: CaseState, version: Int64?, _ tx: RecordTransaction) throws(RecordStoreError) {
         if let version {
-            _ = try tx.update(kind: caseKind, id: state.caseID, expectedVersion: version, body: JSON.encode(state))
+            _ = try tx.update(kind: caseKind, id: state.caseID, expectedVersion: version, body: state.body)
         } else {
-            _ = try tx.insert(kind: caseKind, id: state.caseID, subjectID: state.childSubjectID, body: JSON.encode(state))
+            _ = try tx.insert(kind: caseKind, id: state.caseID, subjectID: state.childSubjectID, body: state.body)
         }
         try syncIndex(state, tx)
     }
@@ -172,7 +172,7 @@ public final class Deliverer: Service, Sendable {
             _ = try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "index", now: now) { tx throws(RecordStoreError) in
                 guard try tx.get(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind) == nil else { return [] }
                 for record in try tx.all(kind: Deliverer.caseKind) {
-                    if let state = JSON.decode(CaseState.self, record.body) { try Deliverer.syncIndex(state, tx) }
+                    if let state = CaseState(body: record.body) { try Deliverer.syncIndex(state, tx) }
                 }
                 _ = try tx.insert(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind, subjectID: "", body: "built")
                 return []
@@ -198,7 +198,7 @@ public final class Deliverer: Service, Sendable {
 
     /// Writes a step and its due marker (inside the caller's transaction: the step is durable before it is sent).
     static func enqueue(_ step: StepState, _ tx: RecordTransaction) throws(RecordStoreError) {
-        _ = try tx.insert(kind: outboxKind, id: step.stepID, subjectID: step.caseID, body: JSON.encode(step))
+        _ = try tx.insert(kind: outboxKind, id: step.stepID, subjectID: step.caseID, body: step.body)
         _ = try tx.insert(kind: dueKind, id: step.stepID, subjectID: pendingMark, body: String(step.nextAttempt))
     }
 
@@ -257,7 +257,7 @@ public final class Deliverer: Service, Sendable {
 
     static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64)? {
         try store.snapshot(now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: outboxKind, id: id), let step = JSON.decode(StepState.self, record.body) else { return nil }
+            guard let record = try tx.get(kind: outboxKind, id: id), let step = StepState(body: record.body) else { return nil }
             return (step, record.version)
         }
     }
@@ -277,9 +277,9 @@ public final class Deliverer: Service, Sendable {
             return try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) {
                 tx throws(RecordStoreError) -> [UInt8] in
                 guard let stepRecord = try tx.get(kind: Deliverer.outboxKind, id: attempted.stepID),
-                    var step = JSON.decode(StepState.self, stepRecord.body), step.status == "pending",
+                    var step = StepState(body: stepRecord.body), step.status == "pending",
                     let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID),
-                    var state = JSON.decode(CaseState.self, caseRecord.body)
+                    var state = CaseState(body: caseRecord.body)
                 else { return [0] }
                 step.attempts += 1
                 var landed: UInt8 = 0
@@ -301,7 +301,7 @@ public final class Deliverer: Service, Sendable {
                     if step.method == OrchestratorService.intakeSubmitReferral { state.status = "refused" }
                     state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
                 }
-                _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: JSON.encode(step))
+                _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
                 try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
                 if step.status == "pending" {
                     _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))

@@ -53,7 +53,7 @@ public enum OrchestratorService {
                 ) {
                     tx throws(RecordStoreError) -> [UInt8] in
                     let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
-                        JSON.decode(CaseState.self, record.body).map { (record, $0) }
+                        CaseState(body: record.body).map { (record, $0) }
                     }.last { $0.1.isOpen }
                     let caseID: String
                     if let (record, found) = existing {
@@ -123,7 +123,7 @@ public enum OrchestratorService {
                 ) {
                     tx throws(RecordStoreError) -> [UInt8] in
                     guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        var state = JSON.decode(CaseState.self, record.body)
+                        var state = CaseState(body: record.body)
                     else {
                         throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
@@ -158,7 +158,7 @@ public enum OrchestratorService {
                 _ = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
                     tx throws(RecordStoreError) -> [UInt8] in
                     guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        var state = JSON.decode(CaseState.self, record.body)
+                        var state = CaseState(body: record.body)
                     else {
                         throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
@@ -188,7 +188,7 @@ public enum OrchestratorService {
                 let records =
                     try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
                 return OrchestratorV1.DisclosureList(
-                    items: records.compactMap { JSON.decode(CaseState.self, $0.body) }.flatMap { state in
+                    items: records.compactMap { CaseState(body: $0.body) }.flatMap { state in
                         state.disclosures.map { entry in
                             OrchestratorV1.DisclosureEntryWithCase(
                                 caseId: state.caseID,
@@ -257,11 +257,11 @@ public enum OrchestratorService {
             }
             return logRead ? try store.read(now: now, body) : try store.snapshot(now: now, body)
         }
-        guard let (record, steps) = found, let state = JSON.decode(CaseState.self, record.body) else {
+        guard let (record, steps) = found, let state = CaseState(body: record.body) else {
             throw RPCError(.notFound, "no case with id \(caseID)")
         }
         return needToKnow(
-            state.view(steps: steps.compactMap { JSON.decode(StepState.self, $0.body) }, version: record.version, now: now), for: caller.agency)
+            state.view(steps: steps.compactMap { StepState(body: $0.body) }, version: record.version, now: now), for: caller.agency)
     }
 
     /// Agencies that see a whole case: social care leads it; police and youth justice investigate and

@@ -14,6 +14,8 @@ import Synchronization
 import Testing
 import YouthJusticeService
 
+@testable import OrchestratorService
+
 /// An orchestrator whose outbox delivers to intake at `intakePort`.
 struct OrchestratorHost {
     let server: TestServiceHost
@@ -374,6 +376,62 @@ struct OrchestratorTests {
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue 0.0")
         await orchestrator.deliverer.buildIndexIfMissing()
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("Cases and steps are stored as protobuf; a store's older JSON records are still read, and become protobuf when next written")
+    func storedForms() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let store = orchestrator.server.host.store
+        func records() throws -> (StoredRecord, [StoredRecord]) {
+            try store.read(now: 0) { tx throws(RecordStoreError) in
+                (try tx.get(kind: "case", id: opened.caseId)!, try tx.list(kind: "outbox", subjectID: opened.caseId))
+            }
+        }
+        let (caseRecord, stepRecords) = try records()
+        #expect(caseRecord.body.hasPrefix("pb1:"))
+        #expect(!stepRecords.isEmpty && stepRecords.allSatisfy { $0.body.hasPrefix("pb1:") })
+        let state = try #require(CaseState(body: caseRecord.body))
+        let steps = try stepRecords.map { try #require(StepState(body: $0.body)) }
+        #expect(state.screening != nil && !state.referrals.isEmpty && !state.deadlines.isEmpty && !state.chronology.isEmpty)
+        #expect(CaseState(body: state.body) == state && steps.allSatisfy { StepState(body: $0.body) == $0 })
+        // Every optional part survives the round trip: a task done, a step without a purpose.
+        var done = state
+        done.complete(prefixes: [state.deadlines[0].taskID], by: "social-care (Sam Lee)", at: 1_800_000_000_000)
+        #expect(CaseState(body: done.body) == done)
+        var unexplained = steps[0]
+        unexplained.purpose = nil
+        #expect(StepState(body: unexplained.body) == unexplained)
+        #expect(CaseState(body: "pb1:not base64!") == nil && CaseState(body: "{not json") == nil)
+
+        let before = try await social.call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self,
+            purpose: "case review")
+        // The same case and steps as an older store wrote them, in JSON.
+        _ = try store.perform(idempotencyKey: "", caller: "test", method: "downgrade", now: 0) { tx throws(RecordStoreError) in
+            _ = try tx.update(kind: "case", id: opened.caseId, expectedVersion: caseRecord.version, body: JSON.encode(state))
+            for (record, step) in zip(stepRecords, steps) {
+                _ = try tx.update(kind: "outbox", id: record.id, expectedVersion: record.version, body: JSON.encode(step))
+            }
+            return []
+        }
+        #expect(try records().0.body.hasPrefix("{"))
+        let legacy = try await social.call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self,
+            purpose: "case review")
+        #expect(legacy.chronology == before.chronology && legacy.deadlines == before.deadlines && legacy.steps == before.steps)
+        #expect(legacy.screening == before.screening && legacy.disclosures == before.disclosures && legacy.status == before.status)
+        // The next write of the case stores it as protobuf again.
+        let task = try #require(before.deadlines.first { $0.status != "done" })
+        _ = try await social.call(
+            OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: task.taskId),
+            as: OrchestratorV1.CaseView.self)
+        #expect(try records().0.body.hasPrefix("pb1:"))
         await orchestrator.server.stop()
         await intake.stop()
     }

@@ -760,6 +760,293 @@ extension OrchestratorV1.CompleteTaskRequest: WireMessage, CBacked, SchemaDescri
 }
 
 extension OrchestratorV1 {
+    public struct StoredReferral: Sendable, Hashable {
+        /// The referral's own protobuf bytes (hsb.intake.v1.Referral).
+        public var referral: [UInt8]
+        public var receivedUnixMs: Int64
+
+        public init(referral: [UInt8] = [], receivedUnixMs: Int64 = 0) {
+            self.referral = referral
+            self.receivedUnixMs = receivedUnixMs
+        }
+    }
+}
+
+extension OrchestratorV1.StoredReferral: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__StoredReferral
+    public static let protoName = "hsb.orchestrator.v1.StoredReferral"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__stored_referral__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__stored_referral__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__stored_referral__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__stored_referral__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__stored_referral__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral = arena.binary(referral)
+        m.pointee.received_unix_ms = receivedUnixMs
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referral: CCodec.bytes(m.pointee.referral),
+            receivedUnixMs: m.pointee.received_unix_ms
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredDeadline: Sendable, Hashable {
+        public var taskId: String
+        public var description: String
+        public var owner: Agency
+        public var assignee: String
+        /// 0 for work without a time limit.
+        public var dueUnixMs: Int64
+        public var ruleId: String
+        public var completed: Bool
+        public var completedBy: String
+        public var completedUnixMs: Int64
+
+        public init(
+            taskId: String = "", description: String = "", owner: Agency = .unspecified, assignee: String = "", dueUnixMs: Int64 = 0,
+            ruleId: String = "", completed: Bool = false, completedBy: String = "", completedUnixMs: Int64 = 0
+        ) {
+            self.taskId = taskId
+            self.description = description
+            self.owner = owner
+            self.assignee = assignee
+            self.dueUnixMs = dueUnixMs
+            self.ruleId = ruleId
+            self.completed = completed
+            self.completedBy = completedBy
+            self.completedUnixMs = completedUnixMs
+        }
+    }
+}
+
+extension OrchestratorV1.StoredDeadline: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__StoredDeadline
+    public static let protoName = "hsb.orchestrator.v1.StoredDeadline"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__stored_deadline__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__stored_deadline__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__stored_deadline__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__stored_deadline__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__stored_deadline__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.task_id = try arena.cString(taskId, field: "\(Self.protoName).task_id")
+        m.pointee.description = try arena.cString(description, field: "\(Self.protoName).description")
+        m.pointee.owner = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: owner.rawValue))
+        m.pointee.assignee = try arena.cString(assignee, field: "\(Self.protoName).assignee")
+        m.pointee.due_unix_ms = dueUnixMs
+        m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
+        m.pointee.completed = completed ? 1 : 0
+        m.pointee.completed_by = try arena.cString(completedBy, field: "\(Self.protoName).completed_by")
+        m.pointee.completed_unix_ms = completedUnixMs
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            taskId: try CCodec.string(m.pointee.task_id, field: "\(Self.protoName).task_id"),
+            description: try CCodec.string(m.pointee.description, field: "\(Self.protoName).description"),
+            owner: try CCodec.enumValue(m.pointee.owner.rawValue, field: "\(Self.protoName).owner"),
+            assignee: try CCodec.string(m.pointee.assignee, field: "\(Self.protoName).assignee"),
+            dueUnixMs: m.pointee.due_unix_ms,
+            ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"),
+            completed: m.pointee.completed != 0,
+            completedBy: try CCodec.string(m.pointee.completed_by, field: "\(Self.protoName).completed_by"),
+            completedUnixMs: m.pointee.completed_unix_ms
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredCase: Sendable, Hashable {
+        public var caseId: String
+        public var childSubjectId: String
+        public var status: String
+        public var referrals: [OrchestratorV1.StoredReferral]
+        /// The screening's protobuf bytes (hsb.intake.v1.ScreeningResult), when has_screening.
+        public var hasScreening: Bool
+        public var screening: [UInt8]
+        public var alerts: [String]
+        public var identity: String
+        public var chronology: [OrchestratorV1.ChronologyEntry]
+        public var disclosures: [OrchestratorV1.Disclosure]
+        public var deadlines: [OrchestratorV1.StoredDeadline]
+
+        public init(
+            caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
+            hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
+            chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
+            deadlines: [OrchestratorV1.StoredDeadline] = []
+        ) {
+            self.caseId = caseId
+            self.childSubjectId = childSubjectId
+            self.status = status
+            self.referrals = referrals
+            self.hasScreening = hasScreening
+            self.screening = screening
+            self.alerts = alerts
+            self.identity = identity
+            self.chronology = chronology
+            self.disclosures = disclosures
+            self.deadlines = deadlines
+        }
+    }
+}
+
+extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__StoredCase
+    public static let protoName = "hsb.orchestrator.v1.StoredCase"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__stored_case__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__stored_case__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__stored_case__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__stored_case__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__stored_case__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.child_subject_id = try arena.cString(childSubjectId, field: "\(Self.protoName).child_subject_id")
+        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        (m.pointee.n_referrals, m.pointee.referrals) = try arena.messages(referrals)
+        m.pointee.has_screening = hasScreening ? 1 : 0
+        m.pointee.screening = arena.binary(screening)
+        (m.pointee.n_alerts, m.pointee.alerts) = try arena.strings(alerts, field: "\(Self.protoName).alerts")
+        m.pointee.identity = try arena.cString(identity, field: "\(Self.protoName).identity")
+        (m.pointee.n_chronology, m.pointee.chronology) = try arena.messages(chronology)
+        (m.pointee.n_disclosures, m.pointee.disclosures) = try arena.messages(disclosures)
+        (m.pointee.n_deadlines, m.pointee.deadlines) = try arena.messages(deadlines)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            childSubjectId: try CCodec.string(m.pointee.child_subject_id, field: "\(Self.protoName).child_subject_id"),
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            referrals: try CCodec.messages(
+                OrchestratorV1.StoredReferral.self, m.pointee.n_referrals, m.pointee.referrals, field: "\(Self.protoName).referrals"),
+            hasScreening: m.pointee.has_screening != 0,
+            screening: CCodec.bytes(m.pointee.screening),
+            alerts: try CCodec.strings(m.pointee.n_alerts, m.pointee.alerts, field: "\(Self.protoName).alerts"),
+            identity: try CCodec.string(m.pointee.identity, field: "\(Self.protoName).identity"),
+            chronology: try CCodec.messages(
+                OrchestratorV1.ChronologyEntry.self, m.pointee.n_chronology, m.pointee.chronology, field: "\(Self.protoName).chronology"),
+            disclosures: try CCodec.messages(
+                OrchestratorV1.Disclosure.self, m.pointee.n_disclosures, m.pointee.disclosures, field: "\(Self.protoName).disclosures"),
+            deadlines: try CCodec.messages(
+                OrchestratorV1.StoredDeadline.self, m.pointee.n_deadlines, m.pointee.deadlines, field: "\(Self.protoName).deadlines")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredStep: Sendable, Hashable {
+        public var stepId: String
+        public var caseId: String
+        public var service: String
+        public var method: String
+        public var payload: [UInt8]
+        public var status: String
+        public var attempts: Int32
+        public var lastError: String
+        public var nextAttemptUnixMs: Int64
+        /// Set when has_purpose: why the step is sent and for whom (INF-05).
+        public var hasPurpose: Bool
+        public var purpose: String
+
+        public init(
+            stepId: String = "", caseId: String = "", service: String = "", method: String = "", payload: [UInt8] = [], status: String = "",
+            attempts: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, hasPurpose: Bool = false, purpose: String = ""
+        ) {
+            self.stepId = stepId
+            self.caseId = caseId
+            self.service = service
+            self.method = method
+            self.payload = payload
+            self.status = status
+            self.attempts = attempts
+            self.lastError = lastError
+            self.nextAttemptUnixMs = nextAttemptUnixMs
+            self.hasPurpose = hasPurpose
+            self.purpose = purpose
+        }
+    }
+}
+
+extension OrchestratorV1.StoredStep: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__StoredStep
+    public static let protoName = "hsb.orchestrator.v1.StoredStep"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__stored_step__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__stored_step__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__stored_step__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__stored_step__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__stored_step__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
+        m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
+        m.pointee.payload = arena.binary(payload)
+        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        m.pointee.attempts = attempts
+        m.pointee.last_error = try arena.cString(lastError, field: "\(Self.protoName).last_error")
+        m.pointee.next_attempt_unix_ms = nextAttemptUnixMs
+        m.pointee.has_purpose = hasPurpose ? 1 : 0
+        m.pointee.purpose = try arena.cString(purpose, field: "\(Self.protoName).purpose")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            service: try CCodec.string(m.pointee.service, field: "\(Self.protoName).service"),
+            method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
+            payload: CCodec.bytes(m.pointee.payload),
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            attempts: m.pointee.attempts,
+            lastError: try CCodec.string(m.pointee.last_error, field: "\(Self.protoName).last_error"),
+            nextAttemptUnixMs: m.pointee.next_attempt_unix_ms,
+            hasPurpose: m.pointee.has_purpose != 0,
+            purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
@@ -767,5 +1054,7 @@ extension OrchestratorV1 {
         OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
         OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
         OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
+        OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize, OrchestratorV1.StoredCase.cMessageSize,
+        OrchestratorV1.StoredStep.cMessageSize,
     ]
 }

@@ -637,6 +637,186 @@ void   hsb__orchestrator__v1__complete_task_request__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__stored_referral__init
+                     (Hsb__Orchestrator__V1__StoredReferral         *message)
+{
+  static const Hsb__Orchestrator__V1__StoredReferral init_value = HSB__ORCHESTRATOR__V1__STORED_REFERRAL__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__stored_referral__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredReferral *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_referral__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__stored_referral__pack
+                     (const Hsb__Orchestrator__V1__StoredReferral *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_referral__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__stored_referral__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredReferral *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_referral__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__StoredReferral *
+       hsb__orchestrator__v1__stored_referral__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__StoredReferral *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__stored_referral__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__stored_referral__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredReferral *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_referral__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__stored_deadline__init
+                     (Hsb__Orchestrator__V1__StoredDeadline         *message)
+{
+  static const Hsb__Orchestrator__V1__StoredDeadline init_value = HSB__ORCHESTRATOR__V1__STORED_DEADLINE__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__stored_deadline__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredDeadline *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_deadline__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__stored_deadline__pack
+                     (const Hsb__Orchestrator__V1__StoredDeadline *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_deadline__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__stored_deadline__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredDeadline *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_deadline__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__StoredDeadline *
+       hsb__orchestrator__v1__stored_deadline__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__StoredDeadline *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__stored_deadline__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__stored_deadline__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredDeadline *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_deadline__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__stored_case__init
+                     (Hsb__Orchestrator__V1__StoredCase         *message)
+{
+  static const Hsb__Orchestrator__V1__StoredCase init_value = HSB__ORCHESTRATOR__V1__STORED_CASE__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__stored_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredCase *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_case__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__stored_case__pack
+                     (const Hsb__Orchestrator__V1__StoredCase *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_case__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__stored_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredCase *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_case__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__StoredCase *
+       hsb__orchestrator__v1__stored_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__StoredCase *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__stored_case__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__stored_case__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredCase *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_case__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__stored_step__init
+                     (Hsb__Orchestrator__V1__StoredStep         *message)
+{
+  static const Hsb__Orchestrator__V1__StoredStep init_value = HSB__ORCHESTRATOR__V1__STORED_STEP__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__stored_step__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredStep *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_step__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__stored_step__pack
+                     (const Hsb__Orchestrator__V1__StoredStep *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_step__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__stored_step__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredStep *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_step__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__StoredStep *
+       hsb__orchestrator__v1__stored_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__StoredStep *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__stored_step__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__stored_step__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredStep *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__stored_step__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__submit_referral_request__field_descriptors[1] =
 {
   {
@@ -1687,5 +1867,534 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__d
   hsb__orchestrator__v1__complete_task_request__field_indices_by_name,
   1,  hsb__orchestrator__v1__complete_task_request__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__complete_task_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_referral__field_descriptors[2] =
+{
+  {
+    "referral",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredReferral, referral),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "received_unix_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredReferral, received_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__stored_referral__field_indices_by_name[] = {
+  1,   /* field[1] = received_unix_ms */
+  0,   /* field[0] = referral */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__stored_referral__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_referral__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.StoredReferral",
+  "StoredReferral",
+  "Hsb__Orchestrator__V1__StoredReferral",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__StoredReferral),
+  2,
+  hsb__orchestrator__v1__stored_referral__field_descriptors,
+  hsb__orchestrator__v1__stored_referral__field_indices_by_name,
+  1,  hsb__orchestrator__v1__stored_referral__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__stored_referral__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_deadline__field_descriptors[9] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "owner",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, owner),
+    &hsb__common__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assignee",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, assignee),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_unix_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, due_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rule_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, rule_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, completed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_by",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, completed_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_unix_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredDeadline, completed_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__stored_deadline__field_indices_by_name[] = {
+  3,   /* field[3] = assignee */
+  6,   /* field[6] = completed */
+  7,   /* field[7] = completed_by */
+  8,   /* field[8] = completed_unix_ms */
+  1,   /* field[1] = description */
+  4,   /* field[4] = due_unix_ms */
+  2,   /* field[2] = owner */
+  5,   /* field[5] = rule_id */
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__stored_deadline__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.StoredDeadline",
+  "StoredDeadline",
+  "Hsb__Orchestrator__V1__StoredDeadline",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__StoredDeadline),
+  9,
+  hsb__orchestrator__v1__stored_deadline__field_descriptors,
+  hsb__orchestrator__v1__stored_deadline__field_indices_by_name,
+  1,  hsb__orchestrator__v1__stored_deadline__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__stored_deadline__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[11] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "child_subject_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, child_subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "referrals",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_referrals),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, referrals),
+    &hsb__orchestrator__v1__stored_referral__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_screening",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, has_screening),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "screening",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, screening),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alerts",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_alerts),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, alerts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "identity",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, identity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chronology",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_chronology),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, chronology),
+    &hsb__orchestrator__v1__chronology_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disclosures",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_disclosures),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, disclosures),
+    &hsb__orchestrator__v1__disclosure__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deadlines",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_deadlines),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, deadlines),
+    &hsb__orchestrator__v1__stored_deadline__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[] = {
+  6,   /* field[6] = alerts */
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = child_subject_id */
+  8,   /* field[8] = chronology */
+  10,   /* field[10] = deadlines */
+  9,   /* field[9] = disclosures */
+  4,   /* field[4] = has_screening */
+  7,   /* field[7] = identity */
+  3,   /* field[3] = referrals */
+  5,   /* field[5] = screening */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__stored_case__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.StoredCase",
+  "StoredCase",
+  "Hsb__Orchestrator__V1__StoredCase",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__StoredCase),
+  11,
+  hsb__orchestrator__v1__stored_case__field_descriptors,
+  hsb__orchestrator__v1__stored_case__field_indices_by_name,
+  1,  hsb__orchestrator__v1__stored_case__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__stored_case__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_step__field_descriptors[11] =
+{
+  {
+    "step_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "service",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, service),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payload",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, payload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, last_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_attempt_unix_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, next_attempt_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_purpose",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, has_purpose),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "purpose",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, purpose),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__stored_step__field_indices_by_name[] = {
+  6,   /* field[6] = attempts */
+  1,   /* field[1] = case_id */
+  9,   /* field[9] = has_purpose */
+  7,   /* field[7] = last_error */
+  3,   /* field[3] = method */
+  8,   /* field[8] = next_attempt_unix_ms */
+  4,   /* field[4] = payload */
+  10,   /* field[10] = purpose */
+  2,   /* field[2] = service */
+  5,   /* field[5] = status */
+  0,   /* field[0] = step_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__stored_step__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.StoredStep",
+  "StoredStep",
+  "Hsb__Orchestrator__V1__StoredStep",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__StoredStep),
+  11,
+  hsb__orchestrator__v1__stored_step__field_descriptors,
+  hsb__orchestrator__v1__stored_step__field_indices_by_name,
+  1,  hsb__orchestrator__v1__stored_step__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__stored_step__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

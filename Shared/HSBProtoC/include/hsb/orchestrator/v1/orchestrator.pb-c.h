@@ -31,6 +31,10 @@ typedef struct Hsb__Orchestrator__V1__ListDisclosuresRequest Hsb__Orchestrator__
 typedef struct Hsb__Orchestrator__V1__DisclosureList Hsb__Orchestrator__V1__DisclosureList;
 typedef struct Hsb__Orchestrator__V1__DisclosureEntryWithCase Hsb__Orchestrator__V1__DisclosureEntryWithCase;
 typedef struct Hsb__Orchestrator__V1__CompleteTaskRequest Hsb__Orchestrator__V1__CompleteTaskRequest;
+typedef struct Hsb__Orchestrator__V1__StoredReferral Hsb__Orchestrator__V1__StoredReferral;
+typedef struct Hsb__Orchestrator__V1__StoredDeadline Hsb__Orchestrator__V1__StoredDeadline;
+typedef struct Hsb__Orchestrator__V1__StoredCase Hsb__Orchestrator__V1__StoredCase;
+typedef struct Hsb__Orchestrator__V1__StoredStep Hsb__Orchestrator__V1__StoredStep;
 
 
 /* --- enums --- */
@@ -310,6 +314,92 @@ struct  Hsb__Orchestrator__V1__CompleteTaskRequest
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+struct  Hsb__Orchestrator__V1__StoredReferral
+{
+  ProtobufCMessage base;
+  /*
+   * The referral's own protobuf bytes (hsb.intake.v1.Referral).
+   */
+  ProtobufCBinaryData referral;
+  int64_t received_unix_ms;
+};
+#define HSB__ORCHESTRATOR__V1__STORED_REFERRAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_referral__descriptor) \
+    , {0,NULL}, 0 }
+
+
+struct  Hsb__Orchestrator__V1__StoredDeadline
+{
+  ProtobufCMessage base;
+  char *task_id;
+  char *description;
+  Hsb__Common__V1__Agency owner;
+  char *assignee;
+  /*
+   * 0 for work without a time limit.
+   */
+  int64_t due_unix_ms;
+  char *rule_id;
+  protobuf_c_boolean completed;
+  char *completed_by;
+  int64_t completed_unix_ms;
+};
+#define HSB__ORCHESTRATOR__V1__STORED_DEADLINE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_deadline__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Hsb__Orchestrator__V1__StoredCase
+{
+  ProtobufCMessage base;
+  char *case_id;
+  char *child_subject_id;
+  char *status;
+  size_t n_referrals;
+  Hsb__Orchestrator__V1__StoredReferral **referrals;
+  /*
+   * The screening's protobuf bytes (hsb.intake.v1.ScreeningResult), when has_screening.
+   */
+  protobuf_c_boolean has_screening;
+  ProtobufCBinaryData screening;
+  size_t n_alerts;
+  char **alerts;
+  char *identity;
+  size_t n_chronology;
+  Hsb__Orchestrator__V1__ChronologyEntry **chronology;
+  size_t n_disclosures;
+  Hsb__Orchestrator__V1__Disclosure **disclosures;
+  size_t n_deadlines;
+  Hsb__Orchestrator__V1__StoredDeadline **deadlines;
+};
+#define HSB__ORCHESTRATOR__V1__STORED_CASE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_case__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL }
+
+
+struct  Hsb__Orchestrator__V1__StoredStep
+{
+  ProtobufCMessage base;
+  char *step_id;
+  char *case_id;
+  char *service;
+  char *method;
+  ProtobufCBinaryData payload;
+  char *status;
+  int32_t attempts;
+  char *last_error;
+  int64_t next_attempt_unix_ms;
+  /*
+   * Set when has_purpose: why the step is sent and for whom (INF-05).
+   */
+  protobuf_c_boolean has_purpose;
+  char *purpose;
+};
+#define HSB__ORCHESTRATOR__V1__STORED_STEP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_step__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
 /* Hsb__Orchestrator__V1__SubmitReferralRequest methods */
 void   hsb__orchestrator__v1__submit_referral_request__init
                      (Hsb__Orchestrator__V1__SubmitReferralRequest         *message);
@@ -576,6 +666,82 @@ Hsb__Orchestrator__V1__CompleteTaskRequest *
 void   hsb__orchestrator__v1__complete_task_request__free_unpacked
                      (Hsb__Orchestrator__V1__CompleteTaskRequest *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__StoredReferral methods */
+void   hsb__orchestrator__v1__stored_referral__init
+                     (Hsb__Orchestrator__V1__StoredReferral         *message);
+size_t hsb__orchestrator__v1__stored_referral__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredReferral   *message);
+size_t hsb__orchestrator__v1__stored_referral__pack
+                     (const Hsb__Orchestrator__V1__StoredReferral   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__stored_referral__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredReferral   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__StoredReferral *
+       hsb__orchestrator__v1__stored_referral__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__stored_referral__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredReferral *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__StoredDeadline methods */
+void   hsb__orchestrator__v1__stored_deadline__init
+                     (Hsb__Orchestrator__V1__StoredDeadline         *message);
+size_t hsb__orchestrator__v1__stored_deadline__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredDeadline   *message);
+size_t hsb__orchestrator__v1__stored_deadline__pack
+                     (const Hsb__Orchestrator__V1__StoredDeadline   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__stored_deadline__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredDeadline   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__StoredDeadline *
+       hsb__orchestrator__v1__stored_deadline__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__stored_deadline__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredDeadline *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__StoredCase methods */
+void   hsb__orchestrator__v1__stored_case__init
+                     (Hsb__Orchestrator__V1__StoredCase         *message);
+size_t hsb__orchestrator__v1__stored_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredCase   *message);
+size_t hsb__orchestrator__v1__stored_case__pack
+                     (const Hsb__Orchestrator__V1__StoredCase   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__stored_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredCase   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__StoredCase *
+       hsb__orchestrator__v1__stored_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__stored_case__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredCase *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__StoredStep methods */
+void   hsb__orchestrator__v1__stored_step__init
+                     (Hsb__Orchestrator__V1__StoredStep         *message);
+size_t hsb__orchestrator__v1__stored_step__get_packed_size
+                     (const Hsb__Orchestrator__V1__StoredStep   *message);
+size_t hsb__orchestrator__v1__stored_step__pack
+                     (const Hsb__Orchestrator__V1__StoredStep   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__stored_step__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__StoredStep   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__StoredStep *
+       hsb__orchestrator__v1__stored_step__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__stored_step__free_unpacked
+                     (Hsb__Orchestrator__V1__StoredStep *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Orchestrator__V1__SubmitReferralRequest_Closure)
@@ -620,6 +786,18 @@ typedef void (*Hsb__Orchestrator__V1__DisclosureEntryWithCase_Closure)
 typedef void (*Hsb__Orchestrator__V1__CompleteTaskRequest_Closure)
                  (const Hsb__Orchestrator__V1__CompleteTaskRequest *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__StoredReferral_Closure)
+                 (const Hsb__Orchestrator__V1__StoredReferral *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__StoredDeadline_Closure)
+                 (const Hsb__Orchestrator__V1__StoredDeadline *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__StoredCase_Closure)
+                 (const Hsb__Orchestrator__V1__StoredCase *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__StoredStep_Closure)
+                 (const Hsb__Orchestrator__V1__StoredStep *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -640,6 +818,10 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_referral__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor;
 
 PROTOBUF_C__END_DECLS
 
