@@ -104,7 +104,14 @@ public final class Deliverer: Service, Sendable {
 
         /// `due<TAB>owner<TAB>rule<TAB>task<TAB>assignee<TAB>description` (tabs in text become spaces).
         var body: String {
-            [String(due), String(owner), ruleID, taskID, assignee, description].map { $0.replacing("\t", with: " ") }.joined(separator: "\t")
+            [String(due), String(owner), ruleID, taskID, assignee, description].map(Self.untabbed).joined(separator: "\t")
+        }
+
+        /// `text` with each tab a space. Most text has none and is returned as it is: the generic
+        /// `replacing` searched every field through the string-processing library on every case write.
+        static func untabbed(_ text: String) -> String {
+            guard text.utf8.contains(UInt8(ascii: "\t")) else { return text }
+            return String(decoding: text.utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
         }
 
         init(caseID: String, item: CaseState.DeadlineItem) {

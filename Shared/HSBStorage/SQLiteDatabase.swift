@@ -26,6 +26,11 @@ public final class SQLiteDatabase: SQLDatabase {
     nonisolated(unsafe) private var reader: OpaquePointer?
     private let readerStatements = StatementCache()
 
+    /// Each connection's page cache: up to 32 MiB, filled only as pages are read. SQLite's default
+    /// (2 MiB) is smaller than a partnership's store after a few thousand referrals, and every page
+    /// past it was read again through a system call (about 4% of the orchestrator's time under load).
+    static let cacheSizePragma = "PRAGMA cache_size=-32768"
+
     /// Opens (creating if needed) the file and runs the base migrations.
     public init(path: String) throws(StorageError) {
         self.path = path
@@ -37,7 +42,7 @@ public final class SQLiteDatabase: SQLDatabase {
             throw StorageError(operation: "open \(path)", message: message)
         }
         sqlite3_busy_timeout(db, 5000)
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", Self.cacheSizePragma] {
             guard sqlite3_exec(db, pragma, nil, nil, nil) == SQLITE_OK else {
                 let message = String(cString: sqlite3_errmsg(db))
                 sqlite3_close(db)
@@ -73,6 +78,7 @@ public final class SQLiteDatabase: SQLDatabase {
                     return .failure(StorageError(operation: "open \(path) for reading", message: message))
                 }
                 sqlite3_busy_timeout(opened, 5000)
+                _ = sqlite3_exec(opened, Self.cacheSizePragma, nil, nil, nil)
                 reader = opened
             }
             return Self.run(reader!, cache: readerStatements, begin: "BEGIN", body)

@@ -436,6 +436,15 @@ struct OrchestratorTests {
         await intake.stop()
     }
 
+    @Test("An open-deadline index row keeps its six fields when a text holds a tab")
+    func openDeadlineRowWithTabs() {
+        let item = CaseState.DeadlineItem(
+            taskID: "t1", description: "meet\twith the school", owner: 1, assignee: "mash\tteam", due: 5, ruleID: "SC-05", completedBy: nil,
+            completedAt: nil)
+        #expect(Deliverer.OpenDeadline(caseID: "c", item: item).body == "5\t1\tSC-05\tt1\tmash team\tmeet with the school")
+        #expect(Deliverer.OpenDeadline.untabbed("no tabs here") == "no tabs here")
+    }
+
     @Test("INF-01: an agency asks what was shared about a child and with whom; overdue work and the outbox show in /metrics")
     func disclosuresAndMetrics() async throws {
         let intake = try await startIntake(.sqlite)
