@@ -74,15 +74,16 @@ public final class Deliverer: Service, Sendable {
     }
 
     /// Counts overdue deadlines and undelivered steps (for `/metrics`), as of `now` (default: the clock).
-    /// Reads the open-deadline index and the due markers, never the cases themselves.
+    /// Reads the overdue rows of the open-deadline index and the due markers, on the reader
+    /// connection: never the cases, never the deadlines still to come, never holding up a write.
     public func count(asOf now: Int64? = nil) async {
         let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
         guard
             let (late, waiting) = try? await resources.blocking({
-                try store.read(now: now) { tx throws(RecordStoreError) in
+                try store.snapshot(now: now) { tx throws(RecordStoreError) in
                     (
-                        Deliverer.overdueByKind(try Deliverer.openDeadlines(tx), now: now),
+                        Deliverer.overdueByKind(try Deliverer.openDeadlines(tx, dueBefore: now), now: now),
                         try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count
                     )
                 }
@@ -101,6 +102,16 @@ public final class Deliverer: Service, Sendable {
         var ruleID: String
         var assignee: String
         var description: String
+
+        /// The row's id: the due time zero-padded to 19 digits, then the case and the task, so the
+        /// rows due before a time are a range of the store's key.
+        var id: String { "\(Self.sortable(due))|\(caseID)|\(taskID)" }
+
+        /// `time` as 19 digits, zero-padded: ids that sort in byte order as the times do.
+        static func sortable(_ time: Int64) -> String {
+            let digits = String(max(0, time))
+            return String(repeating: "0", count: max(0, 19 - digits.count)) + digits
+        }
 
         /// `due<TAB>owner<TAB>rule<TAB>task<TAB>assignee<TAB>description` (tabs in text become spaces).
         var body: String {
@@ -143,9 +154,9 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// Every open, dated deadline across cases, from the index.
-    static func openDeadlines(_ tx: RecordTransaction) throws(RecordStoreError) -> [OpenDeadline] {
-        try tx.all(kind: openDeadlineKind).compactMap(OpenDeadline.init(record:))
+    /// The open, dated deadlines across cases that fall due before `time`, from the index, soonest first.
+    static func openDeadlines(_ tx: RecordTransaction, dueBefore time: Int64) throws(RecordStoreError) -> [OpenDeadline] {
+        try tx.list(kind: openDeadlineKind, idBefore: OpenDeadline.sortable(time)).compactMap(OpenDeadline.init(record:))
     }
 
     /// Writes a case (a new one when `version` is nil) and brings its rows of the open-deadline
@@ -162,7 +173,8 @@ public final class Deliverer: Service, Sendable {
     static func syncIndex(_ state: CaseState, _ tx: RecordTransaction) throws(RecordStoreError) {
         var wanted: [String: OpenDeadline] = [:]
         for item in state.deadlines where item.isOpen && item.due > 0 {
-            wanted["\(state.caseID)|\(item.taskID)|\(item.due)"] = OpenDeadline(caseID: state.caseID, item: item)
+            let row = OpenDeadline(caseID: state.caseID, item: item)
+            wanted[row.id] = row
         }
         for row in try tx.list(kind: openDeadlineKind, subjectID: state.caseID) {
             if wanted.removeValue(forKey: row.id) == nil { try tx.remove(kind: openDeadlineKind, id: row.id) }
@@ -172,16 +184,18 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// Builds the open-deadline index for a store written before it existed (once, at start).
+    /// Builds the open-deadline index for a store written before it existed, or before its rows
+    /// were keyed by due time (once, at start): rows of the older form are replaced.
     public func buildIndexIfMissing() async {
         let now = resources.clock.nowUnixMillis()
         do {
             _ = try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "index", now: now) { tx throws(RecordStoreError) in
-                guard try tx.get(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind) == nil else { return [] }
+                guard try tx.get(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineIndexVersion) == nil else { return [] }
+                for row in try tx.all(kind: Deliverer.openDeadlineKind) { try tx.remove(kind: Deliverer.openDeadlineKind, id: row.id) }
                 for record in try tx.all(kind: Deliverer.caseKind) {
                     if let state = CaseState(body: record.body) { try Deliverer.syncIndex(state, tx) }
                 }
-                _ = try tx.insert(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineKind, subjectID: "", body: "built")
+                _ = try tx.insert(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineIndexVersion, subjectID: "", body: "built")
                 return []
             }
         } catch {
@@ -200,6 +214,9 @@ public final class Deliverer: Service, Sendable {
     /// One row per open, dated deadline of a case (subject: the case), so the overdue and due-soon
     /// lists and the gauges read small rows instead of decoding every case.
     static let openDeadlineKind = "open-deadline"
+    /// The index-built mark of the open-deadline index keyed by due time (the first form, marked
+    /// `open-deadline`, was keyed by case and read whole for every count).
+    static let openDeadlineIndexVersion = "open-deadline/by-due"
     /// Which indexes a store has built.
     static let indexMarkKind = "index-built"
 

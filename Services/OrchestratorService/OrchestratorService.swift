@@ -209,13 +209,13 @@ public enum OrchestratorService {
                 guard request.withinDays >= 0 else { throw RPCError(.invalidArgument, "within_days must not be negative") }
                 let now = resources.clock.nowUnixMillis()
                 let store = resources.store
-                // The open-deadline index, not every case.
+                let horizon = now + Int64(request.withinDays) * 86_400_000
+                // The rows of the open-deadline index due by the horizon, not every case or deadline.
                 let open = try await resources.blocking {
-                    try store.snapshot(now: now) { tx throws(RecordStoreError) in try Deliverer.openDeadlines(tx) }
+                    try store.snapshot(now: now) { tx throws(RecordStoreError) in try Deliverer.openDeadlines(tx, dueBefore: horizon + 1) }
                 }
                 var overdue: [OrchestratorV1.DeadlineEntry] = []
                 var soon: [OrchestratorV1.DeadlineEntry] = []
-                let horizon = now + Int64(request.withinDays) * 86_400_000
                 for item in open {
                     if item.due < now {
                         overdue.append(item.entry(status: "overdue"))

@@ -119,6 +119,17 @@ public struct RecordTransaction {
         }.map(Self.record)
     }
 
+    /// The records of `kind` whose id sorts before `before` (byte order; give ids a fixed-width
+    /// numeric prefix, e.g. a zero-padded time, and this reads only those due by then), in id order.
+    /// A range of the primary key: it reads what it returns, not the whole kind.
+    public func list(kind: String, idBefore before: String) throws(RecordStoreError) -> [StoredRecord] {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND id < ? ORDER BY id",
+                [.text(kind), .text(before)])
+        }.map(Self.record)
+    }
+
     /// Every record of `kind`, oldest first (for work queues such as an outbox).
     public func all(kind: String) throws(RecordStoreError) -> [StoredRecord] {
         try run { () throws(StorageError) in

@@ -62,6 +62,25 @@ struct RecordStoreTests {
         }
     }
 
+    @Test("Records listed by an id range: only those before the bound, in id order, on the reader too", arguments: Backend.allCases)
+    func idRange(_ backend: Backend) throws {
+        let (database, _) = try backend.open()
+        let store = try RecordStore(database: database)
+        // Zero-padded times as the id's prefix, as the orchestrator's deadline index writes them.
+        let ids = ["0000000000000000300|case-b|t", "0000000000000000100|case-a|t", "0000000000000000200|case-c|t", "0000000000000001000|case-a|u"]
+        _ = try store.perform(idempotencyKey: "", caller: "orchestrator", method: "m", now: now) { tx throws(RecordStoreError) in
+            for id in ids { _ = try tx.insert(kind: "due", id: id, subjectID: "s", body: "") }
+            _ = try tx.insert(kind: "other", id: "0000000000000000001|x", subjectID: "s", body: "")
+            return []
+        }
+        let before300 = try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "0000000000000000300") }
+        #expect(before300.map(\.id) == ["0000000000000000100|case-a|t", "0000000000000000200|case-c|t"])
+        let all = try store.read(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "9999999999999999999") }
+        #expect(all.map(\.id) == ids.sorted())
+        let none = try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "0000000000000000100") }
+        #expect(none.isEmpty)
+    }
+
     @Test("A write based on a stale version is refused and changes nothing", arguments: Backend.allCases)
     func staleVersion(_ backend: Backend) throws {
         let store = try RecordStore(database: try backend.open().database)

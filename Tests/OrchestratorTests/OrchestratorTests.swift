@@ -374,8 +374,20 @@ struct OrchestratorTests {
             return []
         }
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue 0.0")
+        // A row of the index's first form (keyed by case, not by due time) is replaced when the index is built.
+        let oldForm = "\(opened.caseId)|\(dated[0].taskId)|\(dated[0].dueUnixMs)"
+        _ = try orchestrator.server.host.store.perform(idempotencyKey: "", caller: "test", method: "old", now: 0) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: "open-deadline", id: oldForm, subjectID: opened.caseId, body: "\(dated[0].dueUnixMs)\t1\tSC-05\tx\t\tx")
+            return []
+        }
         await orchestrator.deliverer.buildIndexIfMissing()
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
+        let rows = try orchestrator.server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.all(kind: "open-deadline") }
+        #expect(rows.count == dated.count - 1 && rows.allSatisfy { $0.id.prefix(19).allSatisfy(\.isNumber) && $0.id.dropFirst(19).hasPrefix("|") })
+        // ListDeadlines reads the same rows: everything is overdue a little over a year from now.
+        let listed = try await social.call(
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500), as: OrchestratorV1.DeadlineList.self)
+        #expect(listed.dueSoon.count + listed.overdue.count == dated.count - 1)
         await orchestrator.server.stop()
         await intake.stop()
     }
