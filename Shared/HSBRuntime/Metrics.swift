@@ -79,7 +79,7 @@ public final class ServerMetrics: Sendable {
 
     public func requestFinished(_ method: MethodSeries, status: StatusCode, seconds: Double) {
         method.record(status: status, seconds: seconds)
-        inFlight.wrappingSubtract(1, ordering: .releasing)
+        inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent)
     }
 
     public func connectionOpened() { state.withLock { $0.openConnections += 1 } }
@@ -117,7 +117,7 @@ public final class ServerMetrics: Sendable {
         extraGauges.withLock { $0.append(provider) }
     }
 
-    public var requestsInFlight: Int { inFlight.load(ordering: .acquiring) }
+    public var requestsInFlight: Int { inFlight.load(ordering: .sequentiallyConsistent) }
     public var openConnections: Int { state.withLock { $0.openConnections } }
 
     /// The count of finished requests for `method` with `status`.

@@ -123,6 +123,9 @@ public final class RPCServer: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(ServerState())
     /// Set once a drain begins, so a finished request need not take the lock unless one has.
+    /// Sequentially consistent with the in-flight count: a request that finishes as a drain begins
+    /// either sees the drain, or the drain sees it finished (never both missed, which would leave
+    /// the drain waiting for its timeout).
     private let drainBegun = Atomic<Bool>(false)
 
     struct ServerState {
@@ -190,7 +193,7 @@ public final class RPCServer: Service, Sendable {
     }
 
     func requestFinished() {
-        guard drainBegun.load(ordering: .acquiring) else { return }
+        guard drainBegun.load(ordering: .sequentiallyConsistent) else { return }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             guard state.draining, dispatcher.metrics.requestsInFlight == 0 else { return [] }
             defer { state.drainWaiters.removeAll() }
@@ -204,7 +207,7 @@ public final class RPCServer: Service, Sendable {
     public func drain() async {
         let listener: (any Channel)? = state.withLock { state in
             state.draining = true
-            drainBegun.store(true, ordering: .releasing)
+            drainBegun.store(true, ordering: .sequentiallyConsistent)
             return state.channel
         }
         try? await listener?.close()
