@@ -347,8 +347,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         // The handler starts here, on the loop, and runs until it first suspends: one that never
-        // does (a read, a health check) is answered before this returns, with no task switch. One
-        // that suspends resumes on this connection's loop.
+        // does (a health check, a refusal) is answered before this returns, with no task switch.
+        // One that suspends (storage, through the thread pool) resumes on this connection's loop.
         let task = Task.immediate(executorPreference: executor) {
             let response = await dispatcher.respond(to: request, route: route, deadline: deadline)
             if loop.inEventLoop {
