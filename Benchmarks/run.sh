@@ -154,7 +154,7 @@ if command -v valgrind >/dev/null; then
 fi
 elapsed=$(( $(date +%s) - started ))
 read -r cpu_total_after cpu_steal_after < <(cpu_times)
-steal=$(awk -v t=$((cpu_total_after - cpu_total_before)) -v s=$((cpu_steal_after - cpu_steal_before)) 'BEGIN {printf "%.0f%%", t > 0 ? 100 * s / t : 0}')
+steal=$(awk -v t=$((cpu_total_after - cpu_total_before)) -v s=$((cpu_steal_after - cpu_steal_before)) 'BEGIN {printf "%.0f%%", (t > 0 ? 100 * s / t : 0)}')
 
 cat > BENCHMARKS.md <<MD
 # Benchmarks
