@@ -19,8 +19,6 @@ final class Arena {
     private var blockUsed = 0
     static let chunkSize = 4096
 
-    init() {}
-
     /// An arena that carves `firstBlock` before it mallocs; the block must outlive the arena.
     init(firstBlock: UnsafeMutableRawBufferPointer) {
         block = firstBlock.baseAddress

@@ -169,3 +169,37 @@ struct DispatchTests {
         await server.stop()
     }
 }
+
+@Suite("Request metrics")
+struct RequestMetricsTests {
+    @Test("A latency on a bucket's bound counts in that bucket; past the last bound only in +Inf; statuses by code; unknown methods share one series")
+    func histogramBucketsAndStatuses() {
+        let metrics = ServerMetrics(prefix: "t")
+        let echo = metrics.series(for: "test.v1.Echo/Echo")
+        #expect(metrics.series(for: "test.v1.Echo/Echo") === echo, "one series per method")
+        metrics.requestStarted()
+        metrics.requestFinished(echo, status: .ok, seconds: 0.0005)
+        metrics.requestStarted()
+        metrics.requestFinished(echo, status: .ok, seconds: 0.003)
+        metrics.requestStarted()
+        metrics.requestFinished(echo, status: .invalidArgument, seconds: 20)
+        metrics.requestStarted()
+        metrics.requestFinished(metrics.unknownMethod, status: .unimplemented, seconds: 0.001)
+        let lines = Set(metrics.prometheusText().split(separator: "\n").map(String.init))
+        for expected in [
+            #"t_request_duration_seconds_bucket{method="test.v1.Echo/Echo",le="0.0005"} 1"#,
+            #"t_request_duration_seconds_bucket{method="test.v1.Echo/Echo",le="0.0025"} 1"#,
+            #"t_request_duration_seconds_bucket{method="test.v1.Echo/Echo",le="0.005"} 2"#,
+            #"t_request_duration_seconds_bucket{method="test.v1.Echo/Echo",le="10.0"} 2"#,
+            #"t_request_duration_seconds_bucket{method="test.v1.Echo/Echo",le="+Inf"} 3"#,
+            #"t_request_duration_seconds_count{method="test.v1.Echo/Echo"} 3"#,
+            #"t_requests_total{method="test.v1.Echo/Echo",code="OK"} 2"#,
+            #"t_requests_total{method="test.v1.Echo/Echo",code="INVALID_ARGUMENT"} 1"#,
+            #"t_requests_total{method="unknown",code="UNIMPLEMENTED"} 1"#,
+            "t_requests_in_flight 0",
+        ] {
+            #expect(lines.contains(expected), "missing: \(expected)")
+        }
+        #expect(metrics.requestCount(method: "test.v1.Echo/Echo", status: .ok) == 2)
+    }
+}
