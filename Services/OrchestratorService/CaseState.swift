@@ -185,7 +185,7 @@ extension CaseState {
                     stepId: $0.stepID, service: $0.service, method: $0.method, status: $0.status, attempts: $0.attempts, lastError: $0.lastError,
                     nextAttemptUnixMs: $0.nextAttempt)
             },
-            deadlines: deadlines.map { deadlineEntry($0, now: now) },
+            deadlines: deadlines.map { $0.entry(caseID: caseID, now: now) },
             chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
             disclosures: disclosures.map {
                 OrchestratorV1.Disclosure(
@@ -206,12 +206,15 @@ extension CaseState {
         guard !child.familyName.isEmpty, !birth.isEmpty else { return "" }
         return [normal(child.givenName), normal(child.familyName), birth, normal(child.postcode)].joined(separator: "|")
     }
+}
 
-    func deadlineEntry(_ item: DeadlineItem, now: Int64) -> OrchestratorV1.DeadlineEntry {
+extension CaseState.DeadlineItem {
+    /// This task of case `caseID` as a reply lists it, with its status as of `now`.
+    func entry(caseID: String, now: Int64) -> OrchestratorV1.DeadlineEntry {
         OrchestratorV1.DeadlineEntry(
-            caseId: caseID, taskId: item.taskID, description: item.description, owner: Agency(rawValue: item.owner) ?? .unspecified,
-            assignee: item.assignee, dueUnixMs: item.due, ruleId: item.ruleID,
-            status: item.completedAt != nil ? "done" : item.isOverdue(at: now) ? "overdue" : "open", completedBy: item.completedBy ?? "",
-            completedUnixMs: item.completedAt ?? 0)
+            caseId: caseID, taskId: taskID, description: description, owner: Agency(rawValue: owner) ?? .unspecified,
+            assignee: assignee, dueUnixMs: due, ruleId: ruleID,
+            status: completedAt != nil ? "done" : isOverdue(at: now) ? "overdue" : "open", completedBy: completedBy ?? "",
+            completedUnixMs: completedAt ?? 0)
     }
 }

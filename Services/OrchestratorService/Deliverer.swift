@@ -62,7 +62,7 @@ public final class Deliverer: Service, Sendable {
     /// Overdue open deadlines at `now`, by kind.
     static func overdueByKind(_ open: [OpenDeadline], now: Int64) -> [OverdueKind: Int] {
         var counts: [OverdueKind: Int] = [:]
-        for item in open where item.due < now {
+        for item in open.map(\.task) where item.isOverdue(at: now) {
             // Task ids read RULE/task/… (e.g. SCR-18/assessment/child-1).
             let parts = item.taskID.split(separator: "/", omittingEmptySubsequences: false)
             let key = OverdueKind(
@@ -96,16 +96,11 @@ public final class Deliverer: Service, Sendable {
     /// An open deadline as the index keeps it: one small row per open, dated task of a case.
     struct OpenDeadline {
         var caseID: String
-        var taskID: String
-        var due: Int64
-        var owner: Int32
-        var ruleID: String
-        var assignee: String
-        var description: String
+        var task: CaseState.DeadlineItem
 
         /// The row's id: the due time zero-padded to 19 digits, then the case and the task, so the
         /// rows due before a time are a range of the store's key.
-        var id: String { "\(Self.sortable(due))|\(caseID)|\(taskID)" }
+        var id: String { "\(Self.sortable(task.due))|\(caseID)|\(task.taskID)" }
 
         /// `time` as 19 digits, zero-padded: ids that sort in byte order as the times do.
         static func sortable(_ time: Int64) -> String {
@@ -115,7 +110,8 @@ public final class Deliverer: Service, Sendable {
 
         /// `due<TAB>owner<TAB>rule<TAB>task<TAB>assignee<TAB>description` (tabs in text become spaces).
         var body: String {
-            [String(due), String(owner), ruleID, taskID, assignee, description].map(Self.untabbed).joined(separator: "\t")
+            [String(task.due), String(task.owner), task.ruleID, task.taskID, task.assignee, task.description].map(Self.untabbed)
+                .joined(separator: "\t")
         }
 
         /// `text` with each tab a space. Most text has none and is returned as it is: the generic
@@ -127,30 +123,17 @@ public final class Deliverer: Service, Sendable {
 
         init(caseID: String, item: CaseState.DeadlineItem) {
             self.caseID = caseID
-            taskID = item.taskID
-            due = item.due
-            owner = item.owner
-            ruleID = item.ruleID
-            assignee = item.assignee
-            description = item.description
+            task = item
         }
 
+        /// The open task a row holds (the index keeps open tasks only).
         init?(record: StoredRecord) {
             let fields = record.body.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
             guard fields.count == 6, let due = Int64(fields[0]), let owner = Int32(fields[1]) else { return nil }
             caseID = record.subjectID
-            self.due = due
-            self.owner = owner
-            ruleID = String(fields[2])
-            taskID = String(fields[3])
-            assignee = String(fields[4])
-            description = String(fields[5])
-        }
-
-        func entry(status: String) -> OrchestratorV1.DeadlineEntry {
-            OrchestratorV1.DeadlineEntry(
-                caseId: caseID, taskId: taskID, description: description, owner: Agency(rawValue: owner) ?? .unspecified, assignee: assignee,
-                dueUnixMs: due, ruleId: ruleID, status: status)
+            task = CaseState.DeadlineItem(
+                taskID: String(fields[3]), description: String(fields[5]), owner: owner, assignee: String(fields[4]), due: due,
+                ruleID: String(fields[2]), completedBy: nil, completedAt: nil)
         }
     }
 

@@ -214,17 +214,10 @@ public enum OrchestratorService {
                 let open = try await resources.blocking {
                     try store.snapshot(now: now) { tx throws(RecordStoreError) in try Deliverer.openDeadlines(tx, dueBefore: horizon + 1) }
                 }
-                var overdue: [OrchestratorV1.DeadlineEntry] = []
-                var soon: [OrchestratorV1.DeadlineEntry] = []
-                for item in open {
-                    if item.due < now {
-                        overdue.append(item.entry(status: "overdue"))
-                    } else if item.due <= horizon {
-                        soon.append(item.entry(status: "open"))
-                    }
-                }
+                // The index returns them soonest first; each is overdue or open as of now.
+                let entries = open.map { $0.task.entry(caseID: $0.caseID, now: now) }
                 return OrchestratorV1.DeadlineList(
-                    overdue: overdue.sorted { $0.dueUnixMs < $1.dueUnixMs }, dueSoon: soon.sorted { $0.dueUnixMs < $1.dueUnixMs })
+                    overdue: entries.filter { $0.status == "overdue" }, dueSoon: entries.filter { $0.status == "open" })
             },
         ]
     }
