@@ -5,7 +5,8 @@ For each .proto under proto/ whose package is not hsb.common.v1, hsb.rpc.v1 or h
 (those are written by hand in Shared/HSBWire), writes Shared/HSBWire/Generated/<Package>.swift:
 Swift value types and enums, and their conversion to and from the protobuf-c structs.
 
-A field whose line ends with `// required` must be set: a non-empty string, bytes or repeated
+A field whose comment says `range LO..HI` (e.g. `// required, range 1..3`) is refused outside
+those bounds, naming the field. A field whose line ends with `// required` must be set: a non-empty string, bytes or repeated
 field, a present message, a non-zero enum or number. Decoding names every missing one.
 
 Supported: proto3 messages of string, bytes, bool, int32, int64, uint32, uint64, enums and
@@ -124,9 +125,12 @@ def parse(path):
                 continue
             m = re.match(r"\s*(repeated\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);\s*(//\s*(.*))?$", line)
             if m:
+                note = m.group(6) or ""
+                bounds = re.search(r"range (-?\d+)\.\.(-?\d+)", note)
                 message["fields"].append({
                     "repeated": bool(m.group(1)), "type": m.group(2), "name": m.group(3),
-                    "required": (m.group(6) or "").startswith("required"), "doc": fdoc,
+                    "required": note.startswith("required"), "doc": fdoc,
+                    "range": (int(bounds.group(1)), int(bounds.group(2))) if bounds else None,
                 })
             elif stripped and not stripped.startswith("enum") and stripped != "}":
                 raise SystemExit(f"{path}: cannot read field line: {stripped}")
@@ -305,6 +309,8 @@ def generate(path, known):
                     w("            }")
                     w("        }")
                     expr = prop
+            elif kind == "message" and swift == "CalendarDate":
+                expr = f"try CCodec.date(m.pointee.{cf}, field: {field_name})"
             elif kind == "message":
                 expr = f"try CCodec.message({swift}.self, m.pointee.{cf})"
             elif kind == "enum":
@@ -315,6 +321,9 @@ def generate(path, known):
                 expr = f"CCodec.bytes(m.pointee.{cf})"
             elif f["type"] == "bool":
                 expr = f"m.pointee.{cf} != 0"
+            elif f["range"]:
+                lo, hi = f["range"]
+                expr = f"try CCodec.ranged(m.pointee.{cf}, {lo}...{hi}, field: {field_name})"
             else:
                 expr = f"m.pointee.{cf}"
             args.append(f"{prop}: {expr}")

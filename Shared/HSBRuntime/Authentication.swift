@@ -186,11 +186,29 @@ public final class Authenticator: Sendable {
     public let window: Duration
     private let clock: any WallClock
     private let seen = Mutex<ReplayCache>(ReplayCache())
+    /// Where accepted signatures are recorded so that a restart does not forget them; nil keeps
+    /// them in memory only (tests, and callers that accept replays across restarts).
+    private let journal: ReplayJournal?
 
-    public init(secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock()) {
+    /// The window in milliseconds, clamped to a day so that no arithmetic on it can overflow.
+    private let windowMillis: Int64
+
+    public init(
+        secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock(), journal: ReplayJournal? = nil
+    ) {
+        self.journal = journal
         self.agencies = Set(secrets.keys)
         self.keys = secrets.mapValues { HMACKey($0) }
         self.window = window
+        let seconds = min(max(window.components.seconds, 0), 86_400)
+        self.windowMillis = seconds * 1000 + min(window.components.attoseconds / 1_000_000_000_000_000, 999)
+        if let journal {
+            let now = clock.nowUnixMillis()
+            let windowMillis = self.windowMillis
+            seen.withLock { cache in
+                for entry in journal.load(nowUnixMillis: now) { _ = cache.insert(entry, windowMillis: windowMillis, now: now) }
+            }
+        }
         self.clock = clock
     }
 
@@ -204,22 +222,33 @@ public final class Authenticator: Sendable {
         guard let key = keys[credential.agency] else {
             throw RPCError(.unauthenticated, "agency \(credential.agency.name) has no credential registered with this service")
         }
-        let now = clock.nowUnixMillis()
-        let windowMillis = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
-        let skew = credential.signedAtUnixMillis - now
-        guard abs(skew) <= windowMillis else {
-            throw RPCError(
-                .unauthenticated,
-                "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
+        // Nothing is computed from the credential's numbers until its signature has been checked,
+        // and then only with checked arithmetic: a hostile signing time is a refusal, never a trap.
+        guard credential.signature.count == 32 else {
+            throw RPCError(.unauthenticated, "signature is \(credential.signature.count) bytes; an HMAC-SHA256 signature is 32")
         }
         let expected = CanonicalRequest.signature(
             request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, key: key)
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
             throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
         }
-        let fresh = seen.withLock { $0.insert(credential.signature, signedAt: credential.signedAtUnixMillis, windowMillis: windowMillis, now: now) }
+        let now = clock.nowUnixMillis()
+        let windowMillis = self.windowMillis
+        let (skew, overflow) = credential.signedAtUnixMillis.subtractingReportingOverflow(now)
+        guard !overflow, skew.magnitude <= UInt64(windowMillis) else {
+            throw RPCError(
+                .unauthenticated,
+                overflow
+                    ? "request signing time is outside any window; the window is \(windowMillis / 1000)s (check the caller's clock)"
+                    : "request signed \(skew / 1000)s from this service's clock; the window is \(windowMillis / 1000)s (check the caller's clock)")
+        }
+        let entry = ReplayJournal.Entry(second: credential.signedAtUnixMillis / 1000, prefix: ReplayCache.prefix(credential.signature))
+        let fresh = seen.withLock { $0.insert(entry, windowMillis: windowMillis, now: now) }
         guard fresh else {
             throw RPCError(.unauthenticated, "request replayed: this signature was already used")
+        }
+        if let journal, !journal.append(entry, nowUnixMillis: now) {
+            throw RPCError(.unavailable, "the service cannot record the request against replay; retry later")
         }
         guard policy.permits(credential.agency) else {
             throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not call \(request.method)")
@@ -237,18 +266,26 @@ struct ReplayCache {
     private var seconds: [Int64: Set<UInt64>] = [:]
     private var oldest: Int64 = .max
 
+    static func prefix(_ signature: [UInt8]) -> UInt64 {
+        var prefix: UInt64 = 0
+        for byte in signature.prefix(8) { prefix = prefix << 8 | UInt64(byte) }
+        return prefix
+    }
+
     /// Records `signature`, signed at `signedAt`; false when it was seen before.
     mutating func insert(_ signature: [UInt8], signedAt: Int64, windowMillis: Int64, now: Int64) -> Bool {
+        insert(ReplayJournal.Entry(second: signedAt / 1000, prefix: Self.prefix(signature)), windowMillis: windowMillis, now: now)
+    }
+
+    /// Records a signature (its second and prefix); false when it was seen before.
+    mutating func insert(_ entry: ReplayJournal.Entry, windowMillis: Int64, now: Int64) -> Bool {
         let horizon = (now - windowMillis) / 1000 - 1
         if oldest < horizon {
             seconds = seconds.filter { $0.key >= horizon }
             oldest = seconds.keys.min() ?? .max
         }
-        var prefix: UInt64 = 0
-        for byte in signature.prefix(8) { prefix = prefix << 8 | UInt64(byte) }
-        let second = signedAt / 1000
-        oldest = min(oldest, second)
-        return seconds[second, default: []].insert(prefix).inserted
+        oldest = min(oldest, entry.second)
+        return seconds[entry.second, default: []].insert(entry.prefix).inserted
     }
 
     var count: Int { seconds.values.reduce(0) { $0 + $1.count } }

@@ -15,8 +15,19 @@ public final class OpsServer: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let channel = Mutex<(any Channel)?>(nil)
+    /// Connections the ops port serves at once; more are closed at once, so scrapers and probes
+    /// can never use up the process's file descriptors that the RPC port needs.
+    public let maxConnections: Int
+    /// A connection that has sent nothing for this long is closed.
+    public let idleTimeout: TimeAmount
+    private let open = Atomic<Int>(0)
 
-    public init(host: String, port: Int, metrics: ServerMetrics, probe: any ReadinessProbe, group: any EventLoopGroup, logger: Logger) {
+    public init(
+        host: String, port: Int, metrics: ServerMetrics, probe: any ReadinessProbe, group: any EventLoopGroup, logger: Logger,
+        maxConnections: Int = 64, idleTimeout: TimeAmount = .seconds(30)
+    ) {
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
         self.host = host
         self.port = port
         self.metrics = metrics
@@ -34,8 +45,16 @@ public final class OpsServer: Service, Sendable {
         let probe = self.probe
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let (count, _) = self.open.wrappingAdd(1, ordering: .relaxed)
+                    channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+                    guard count <= self.maxConnections else {
+                        metrics.connectionRefused()
+                        channel.close(promise: nil)
+                        return
+                    }
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: self.idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe))
                 }
@@ -70,6 +89,14 @@ final class OpsHTTPHandler: ChannelInboundHandler {
     init(metrics: ServerMetrics, probe: any ReadinessProbe) {
         self.metrics = metrics
         self.probe = probe
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -19,12 +19,26 @@ public struct RPCServerConfiguration: Sendable {
     /// On shutdown, how long in-flight requests may take to finish before connections are closed.
     public var drainTimeout: TimeAmount
     public var decodeLimits: DecodeLimits
+    /// Connections one peer address may hold at once; past it, like past ``maxConnections``, a
+    /// connection is answered only for health checks.
+    public var maxConnectionsPerPeer: Int
+    /// Connections admitted past a limit to answer health checks, at most this many at once.
+    public var healthOnlyConnections: Int
+    /// Bytes of partial frames all connections together may hold.
+    public var maxBufferedBytes: Int
+    /// The longest status message a reply carries; longer ones are cut, saying so.
+    public var maxMessageBytes: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, maxFrameSize: Int = Framing.defaultMaxFrameSize,
         maxConnections: Int = 1024, idleTimeout: TimeAmount = .seconds(300), frameTimeout: TimeAmount = .seconds(30),
-        drainTimeout: TimeAmount = .seconds(10), decodeLimits: DecodeLimits = .default
+        drainTimeout: TimeAmount = .seconds(10), decodeLimits: DecodeLimits = .default, maxConnectionsPerPeer: Int = 256,
+        healthOnlyConnections: Int = 32, maxBufferedBytes: Int = 128 * 1024 * 1024, maxMessageBytes: Int = 4096
     ) {
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
+        self.healthOnlyConnections = healthOnlyConnections
+        self.maxBufferedBytes = maxBufferedBytes
+        self.maxMessageBytes = maxMessageBytes
         self.host = host
         self.port = port
         self.maxFrameSize = maxFrameSize
@@ -46,6 +60,8 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     /// Each method's handler beside its metrics series, looked up once per request.
     private let routes: [String: Route]
+    /// Refusals are logged at most once a second per status, with a count of the rest.
+    private let refusals = RateLimitedLog()
 
     /// A served method and the series its requests are counted in.
     struct Route: Sendable {
@@ -85,8 +101,11 @@ public final class Dispatcher: Sendable {
         do {
             caller = try authenticator.authenticate(request, policy: handler.policy)
         } catch {
-            Self.requestLogger(logger, requestID: request.requestID, method: request.method, caller: nil).notice(
-                "refused", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
+            let logger = self.logger
+            refusals.log(kind: "\(error.code)") { suppressed in
+                Self.requestLogger(logger, requestID: request.requestID, method: request.method, caller: nil).notice(
+                    "refused", metadata: ["status": "\(error.code)", "reason": "\(error.message)", "suppressed_since_last": "\(suppressed)"])
+            }
             return ResponseEnvelope(requestID: request.requestID, status: error.code, message: error.message)
         }
         let context = RequestContext(
@@ -128,11 +147,26 @@ public final class RPCServer: Service, Sendable {
     /// the drain waiting for its timeout).
     private let drainBegun = Atomic<Bool>(false)
 
+    /// Partial frames held across all connections.
+    let bufferBudget: BufferBudget
+
     struct ServerState {
         var channel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        /// Connections per peer address (its IP, without the port), and each connection's peer.
+        var perPeer: [String: Int] = [:]
+        var peerOf: [ObjectIdentifier: String] = [:]
+        var healthOnly = 0
         var draining = false
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// What a new connection is let do.
+    enum Admission {
+        case served
+        /// Over a limit: health checks only, for a short while.
+        case healthOnly(reason: String)
+        case refused
     }
 
     public init(configuration: RPCServerConfiguration, dispatcher: Dispatcher, group: any EventLoopGroup, logger: Logger) {
@@ -140,6 +174,7 @@ public final class RPCServer: Service, Sendable {
         self.dispatcher = dispatcher
         self.group = group
         self.logger = logger
+        self.bufferBudget = BufferBudget(limit: configuration.maxBufferedBytes)
     }
 
     /// The bound address, once ``start()`` has returned.
@@ -160,17 +195,25 @@ public final class RPCServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let admitted = self.admit(channel)
                     let sync = channel.pipeline.syncOperations
-                    if !admitted {
-                        try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: self.dispatcher.metrics))
-                        return
-                    }
-                    try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
                     let metrics = self.dispatcher.metrics
-                    try sync.addHandler(SlowPeerGuard(frameTimeout: configuration.frameTimeout) { metrics.frameRefused(reason: "too_slow") })
-                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-                    try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
+                    switch self.admit(channel) {
+                    case .refused:
+                        try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: metrics))
+                    case .healthOnly(let reason):
+                        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: min(configuration.maxFrameSize, 64 * 1024))))
+                        try sync.addHandler(
+                            HealthOnlyHandler(
+                                dispatcher: self.dispatcher, reason: reason, lifetime: .seconds(10), decodeLimits: configuration.decodeLimits))
+                    case .served:
+                        try sync.addHandler(
+                            SlowPeerGuard(
+                                frameTimeout: configuration.frameTimeout, budget: self.bufferBudget,
+                                onOverBudget: { metrics.frameRefused(reason: "over_memory_budget") },
+                                onTimeout: { metrics.frameRefused(reason: "too_slow") }))
+                        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+                        try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
+                    }
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -180,16 +223,40 @@ public final class RPCServer: Service, Sendable {
         return channel.localAddress!
     }
 
-    private func admit(_ channel: any Channel) -> Bool {
-        state.withLock { state in
-            guard !state.draining, state.connections.count < configuration.maxConnections else { return false }
-            state.connections[ObjectIdentifier(channel)] = channel
-            return true
+    static func peerKey(_ channel: any Channel) -> String {
+        channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    private func admit(_ channel: any Channel) -> Admission {
+        let peer = Self.peerKey(channel)
+        return state.withLock { state in
+            if state.draining { return .refused }
+            let reason: String
+            if state.connections.count >= configuration.maxConnections {
+                reason = "the server is at its limit of \(configuration.maxConnections) connections"
+            } else if state.perPeer[peer, default: 0] >= configuration.maxConnectionsPerPeer {
+                reason = "your address holds its limit of \(configuration.maxConnectionsPerPeer) connections"
+            } else {
+                state.connections[ObjectIdentifier(channel)] = channel
+                state.peerOf[ObjectIdentifier(channel)] = peer
+                state.perPeer[peer, default: 0] += 1
+                return .served
+            }
+            guard state.healthOnly < configuration.healthOnlyConnections else { return .refused }
+            state.healthOnly += 1
+            channel.closeFuture.whenComplete { _ in self.state.withLock { $0.healthOnly -= 1 } }
+            return .healthOnly(reason: reason)
         }
     }
 
     func connectionClosed(_ channel: any Channel) {
-        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+        state.withLock { state in
+            guard state.connections.removeValue(forKey: ObjectIdentifier(channel)) != nil,
+                let peer = state.peerOf.removeValue(forKey: ObjectIdentifier(channel))
+            else { return }
+            let left = state.perPeer[peer, default: 1] - 1
+            state.perPeer[peer] = left > 0 ? left : nil
+        }
     }
 
     func requestFinished() {
@@ -284,6 +351,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Runs this connection's handlers on its own event loop.
     private let executor: EventLoopTaskExecutor
     private var flushScheduled = false
+    /// When this connection last carried a request that counts as activity: one that was
+    /// authenticated (or needed no credential). Empty frames, undecodable frames and refused
+    /// credentials do not keep a connection open.
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
@@ -300,10 +372,32 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         metrics.connectionOpened()
+        lastActivity = .now()
+        scheduleIdleCheck(at: lastActivity + server.configuration.idleTimeout, context: context)
         context.fireChannelActive()
     }
 
+    /// Closes the connection once it has had no activity and nothing in flight for the idle timeout.
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let timeout = self.server.configuration.idleTimeout
+            let now = NIODeadline.now()
+            if self.inFlight.isEmpty && now - self.lastActivity >= timeout {
+                context.close(promise: nil)
+            } else {
+                self.scheduleIdleCheck(at: self.inFlight.isEmpty ? self.lastActivity + timeout : now + timeout, context: context)
+            }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
         metrics.connectionClosed()
         server.connectionClosed(channel)
         for (_, request) in inFlight { request.task?.cancel() }
@@ -371,6 +465,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     ) {
         guard let request = inFlight.removeValue(forKey: id) else { return }
         request.timer?.cancel()
+        if response.status != .unauthenticated && response.status != .unimplemented { lastActivity = .now() }
         let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
         metrics.requestFinished(series, status: response.status, seconds: seconds)
         if context.channel.isActive {
@@ -380,6 +475,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func write(_ response: ResponseEnvelope, context: ChannelHandlerContext) {
+        var response = response
+        let limit = server.configuration.maxMessageBytes
+        if response.message.utf8.count > limit {
+            // A message is for a person: a bounded one, cut at a character, saying that it was.
+            var cut = response.message.utf8.prefix(limit)
+            while !cut.isEmpty, String(cut) == nil { cut = cut.dropLast() }
+            response.message = (String(cut) ?? "") + " … (cut at \(limit) bytes)"
+        }
         let allocator = context.channel.allocator
         var frame: ByteBuffer
         do {
@@ -412,14 +515,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             self.flushScheduled = false
             context.flush()
         }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, inFlight.isEmpty {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

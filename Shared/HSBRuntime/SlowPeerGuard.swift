@@ -1,3 +1,4 @@
+import HSBWire
 import NIOCore
 
 /// Closes a connection whose peer starts a frame and does not finish it within `frameTimeout`:
@@ -17,19 +18,51 @@ final class SlowPeerGuard: ChannelInboundHandler {
     private var bodyRemaining = 0
     private var frameStarted: NIODeadline?
     private var check: Scheduled<Void>?
+    /// Bytes of the frame in progress that have arrived, as reserved from `budget`.
+    private var held = 0
+    private let budget: BufferBudget?
+    private let onOverBudget: () -> Void
+    private var refused = false
 
-    init(frameTimeout: TimeAmount, onTimeout: @escaping () -> Void) {
+    init(frameTimeout: TimeAmount, budget: BufferBudget? = nil, onOverBudget: @escaping () -> Void = {}, onTimeout: @escaping () -> Void) {
         self.frameTimeout = frameTimeout
+        self.budget = budget
+        self.onOverBudget = onOverBudget
         self.onTimeout = onTimeout
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         check?.cancel()
+        budget?.release(held)
+        held = 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if refused { return }
         let buffer = Self.unwrapInboundIn(data)
+        let before = held
         track(buffer)
+        if let budget {
+            if held > before {
+                if !budget.reserve(held - before) {
+                    // Nothing of this read goes further: the connection is answered and closed.
+                    held = before
+                    refused = true
+                    onOverBudget()
+                    let reply = ResponseEnvelope(
+                        requestID: 0, status: .resourceExhausted,
+                        message: "the server is holding as many partial frames as it allows; the connection is closed, retry later")
+                    if let frame = try? reply.encodedFrame(allocator: context.channel.allocator) {
+                        context.writeAndFlush(NIOAny(frame)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                    } else {
+                        context.close(promise: nil)
+                    }
+                    return
+                }
+            } else if held < before {
+                budget.release(before - held)
+            }
+        }
         if frameStarted != nil && check == nil {
             scheduleCheck(context: context)
         }
@@ -44,16 +77,24 @@ final class SlowPeerGuard: ChannelInboundHandler {
                 let take = min(bodyRemaining, end - index)
                 bodyRemaining -= take
                 index += take
-                if bodyRemaining == 0 && header.isEmpty { frameStarted = nil }
+                held += take
+                if bodyRemaining == 0 && header.isEmpty {
+                    frameStarted = nil
+                    held = 0
+                }
                 continue
             }
             if frameStarted == nil { frameStarted = .now() }
             header.append(buffer.getInteger(at: index, as: UInt8.self)!)
             index += 1
+            held += 1
             if header.count == 4 {
                 bodyRemaining = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
                 header.removeAll(keepingCapacity: true)
-                if bodyRemaining == 0 { frameStarted = nil }
+                if bodyRemaining == 0 {
+                    frameStarted = nil
+                    held = 0
+                }
             }
         }
     }

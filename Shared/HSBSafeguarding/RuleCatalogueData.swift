@@ -15,7 +15,7 @@ extension RuleCatalogue {
         Rule(
             id: "GEN-03", source: "LLR 17, GAT 3.3.1",
             summary:
-                "Under 10: below the age of criminal responsibility. No police investigation or criminal justice route; Children's Social Care leads (strategy discussion SW + team manager, enquiry, CP conference if needed)."
+                "Under 10: below the age of criminal responsibility. No police investigation or criminal justice route; Children's Social Care leads (strategy discussion SW + team manager, enquiry, CP conference if needed). A police decision about an under-10 opens no route by itself; youth justice is not engaged (no AIM3 checklist, no MAPPA consideration)."
         ),
         Rule(
             id: "GEN-04", source: "LLR 3 (Consent Issues)",
@@ -73,17 +73,17 @@ extension RuleCatalogue {
         Rule(
             id: "SCR-08", source: "ISL 5.3, CAM 8.3, GAT 3.3.1",
             summary:
-                "Category 2 or 3: HSB strategy meeting within 3 working days (ISL); within 3 days of referral or incident (CAM); at most 72 hours (GAT). Complex concerns: at most 5 working days (ISL)."
+                "Category 2 or 3: HSB strategy meeting within 3 working days (ISL); within 3 days of social care receiving the referral, or of an incident on a case it already holds (CAM); at most 72 hours (GAT). Complex concerns: at most 5 working days (ISL). Where a procedure sets no timescale (LLR, CAL) the partnership's configured default applies and the decision says so."
         ),
         Rule(
             id: "SCR-09", source: "ISL 5.4",
             summary:
-                "Immediate protection (risk to life or serious immediate harm): immediate action and strategy discussion now; then an HSB strategy meeting within 5 working days."
+                "Immediate protection (risk to life or serious immediate harm), in every profile and at any category: immediate action and a strategy discussion now. The HSB strategy meeting that follows is due within 5 working days under ISL; elsewhere within the profile's own SCR-08 timescale (immediate risk never makes it later)."
         ),
         Rule(
             id: "SCR-10", source: "CAM 6.1",
             summary:
-                "A referral about an incident with a victim is made for both children and must carry: incident details; victim vulnerability factors; evidence of coercion or duress; the referrer's assessed risk; whether other children may be at risk. A referral missing these is returned with the missing items named."
+                "A referral about an incident with a victim is made for both children and must carry: incident details; victim vulnerability factors; evidence of coercion or duress; the referrer's assessed risk; whether other children may be at risk. The missing items are named and requested from the referrer as a follow-up. A referral that indicates significant harm, or an urgent telephone referral, is screened on what it holds and never returned unprocessed; only a referral with no indication of significant harm may be returned as incomplete."
         ),
         Rule(
             id: "SCR-11", source: "CAM 6.1",
@@ -132,9 +132,9 @@ extension RuleCatalogue {
         Rule(
             id: "SCR-21", source: "CAM 6.1, 15", summary: "\"No names\" consultation is possible before a referral, and creates no personal record."),
         Rule(
-            id: "STR-01", source: "GAT 3.3.1, ISL 5.3, CAM 14",
+            id: "STR-01", source: "GAT 3.3.1, ISL 5.3, 5.4, CAM 14",
             summary:
-                "Invitees: social care manager or social worker (chair), youth justice (completes the AIM3 checklist), education where relevant, police, health, other agencies involved; the referrer; parents/carers unless that raises risk; the young person where appropriate. An agency that cannot attend sends a written report."
+                "Invitees: social care manager or social worker (chair), youth justice (completes the AIM3 checklist), education where relevant, police, health, other agencies involved; the referrer; parents/carers unless that raises risk; the young person where appropriate. An agency that cannot attend sends a written report. The chair follows the profile: ISL, the CSE, Missing and Trafficking Coordinator or a CP Coordinator."
         ),
         Rule(
             id: "STR-02", source: "GAT 3.3.1-3.3.2, ISL 5.3",
@@ -159,7 +159,7 @@ extension RuleCatalogue {
         Rule(
             id: "STR-06", source: "LLR 13, CAM 8.2",
             summary:
-                "Reviews: HSB risk management plan reviewed every 3 months for the first 6 months, then every 6 months. Child in need plan reviewed every 6 months."
+                "Reviews: HSB risk management plan reviewed 3 and 6 months after it was agreed, then every 6 months. Child in need plan reviewed every 6 months. Each plan keeps its own schedule; recording one review never closes another's."
         ),
         Rule(
             id: "STR-07", source: "LLR 13",
@@ -219,7 +219,9 @@ extension RuleCatalogue {
         ),
         Rule(
             id: "YJ-12", source: "CAM 10, LLR 16, GAT 3.3",
-            summary: "A young person with known HSB history moving into the area gets the same release-style planning."),
+            summary:
+                "A young person with known HSB history moving into the area gets the same release-style planning, counted forward from when the move became known: a step whose release-style date has already passed is due at once, never created overdue."
+        ),
         Rule(
             id: "YJ-13", source: "CAL 5",
             summary:

@@ -90,11 +90,22 @@ public final class ServiceHost: Sendable {
         self.options = options
         self.logger = logger
         let database: any SQLDatabase
+        // The data folder holds the SQLite store and the replay journal: only the service's own
+        // user may read it (0700), whatever the umask.
+        try Self.makeDirectory(options.dataDir)
         if let url = options.databaseURL {
             database = try PostgresDatabase(url: url)
         } else {
-            try Self.makeDirectory(options.dataDir)
-            database = try SQLiteDatabase(path: "\(options.dataDir)/\(descriptor.name).sqlite3")
+            let path = "\(options.dataDir)/\(descriptor.name).sqlite3"
+            database = try SQLiteDatabase(path: path)
+            for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
+        }
+        let journal: ReplayJournal
+        do {
+            journal = try ReplayJournal(
+                folder: options.dataDir, windowSeconds: Int64(options.replayWindowSeconds), nowUnixMillis: clock.nowUnixMillis())
+        } catch {
+            throw ConfigurationError("\(error)")
         }
         let store = try RecordStore(database: database, migrations: migrations)
         self.store = store
@@ -122,7 +133,7 @@ public final class ServiceHost: Sendable {
             HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainState.isDraining }))
         let dispatcher = Dispatcher(
             registry: registry,
-            authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock),
+            authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock, journal: journal),
             metrics: metrics, logger: logger)
         let configuration = RPCServerConfiguration(
             host: options.host, port: options.port, maxFrameSize: options.maxFrameBytes, maxConnections: options.maxConnections,
@@ -161,9 +172,12 @@ public final class ServiceHost: Sendable {
         var built = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             built += "/" + component
-            if mkdir(built, 0o750) != 0 && errno != EEXIST {
+            if mkdir(built, 0o700) != 0 && errno != EEXIST {
                 throw ConfigurationError("cannot create data folder \(built): \(String(cString: strerror(errno)))")
             }
+        }
+        if chmod(path, 0o700) != 0 {
+            throw ConfigurationError("cannot make data folder \(path) private (0700): \(String(cString: strerror(errno)))")
         }
     }
 }
@@ -199,6 +213,8 @@ public enum ServiceMain {
         _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, background: () -> [any Service] = { [] }
     ) async throws {
+        // Stores, journals and anything else the service creates are readable by its user alone.
+        umask(0o077)
         let resolved = try options.resolve(for: descriptor)
         bootstrapLogging(resolved)
         var logger = Logger(label: "hsb.\(descriptor.name)")

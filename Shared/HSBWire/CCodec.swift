@@ -186,6 +186,7 @@ enum CCodec {
     static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
         let limit = limits.budget(forInputCount: bytes.count)
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(zeroByte)
+        try scan(M.self, data: data, count: bytes.count, limits: limits)
         return try withUnsafeTemporaryAllocation(byteCount: inlineArenaBytes, alignment: 16) { (block) throws(WireError) -> M in
             var budget = hsb_alloc_budget()
             var allocator = ProtobufCAllocator()
@@ -204,6 +205,53 @@ enum CCodec {
                 }
             }
         }
+    }
+
+    /// Walks the bytes before protobuf-c unpacks them, allocating nothing: a NUL in any string
+    /// (which C would cut at), an over-long string, too many entries in a repeated field or
+    /// hostile nesting is refused here, naming the field, before any memory is spent on it.
+    static func scan<M: CBacked>(_ type: M.Type, data: UnsafePointer<UInt8>, count: Int, limits: DecodeLimits) throws(WireError) {
+        // The descriptor comes from an initialised struct (the generated descriptor globals are
+        // C constants Swift would copy to a temporary).
+        let descriptor = withUnsafeTemporaryAllocation(of: M.CMessage.self, capacity: 1) { message -> UnsafePointer<ProtobufCMessageDescriptor>? in
+            M.cInit(message.baseAddress!)
+            return UnsafeRawPointer(message.baseAddress!).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+        }
+        var result = hsb_scan_result()
+        let status = hsb_wire_scan(
+            descriptor, data, count, limits.maxRepeatedEntries, limits.maxStringBytes, UInt32(clamping: limits.maxDepth), &result)
+        func fieldName() -> String {
+            let message = result.message.map { String(cString: $0) } ?? M.protoName
+            return result.field.map { "\(message).\(String(cString: $0))" } ?? message
+        }
+        switch status {
+        case HSB_SCAN_OK: return
+        case HSB_SCAN_NUL_IN_STRING: throw .invalidString(field: fieldName(), reason: "contains U+0000 (NUL), which is not allowed in text")
+        case HSB_SCAN_TOO_MANY_ENTRIES:
+            throw .tooManyEntries(field: fieldName(), count: result.count, limit: limits.maxRepeatedEntries)
+        case HSB_SCAN_STRING_TOO_LONG: throw .stringTooLong(field: fieldName(), bytes: result.count, limit: limits.maxStringBytes)
+        case HSB_SCAN_TOO_DEEP: throw .nestedTooDeeply(message: M.protoName, limit: limits.maxDepth)
+        default: throw .malformed(message: M.protoName, byteCount: count)
+        }
+    }
+
+    /// A wire date that exists in the calendar, within the years the suite accepts.
+    static func date(
+        _ pointer: UnsafeMutablePointer<Hsb__Common__V1__Date>?, field: @autoclosure () -> String
+    ) throws(WireError)
+        -> CalendarDate?
+    {
+        guard let date = try message(CalendarDate.self, pointer) else { return nil }
+        if let problem = date.problem { throw .outOfRange(field: field(), reason: problem) }
+        return date
+    }
+
+    /// A number within the bounds its `.proto` comment declares (`range LO..HI`).
+    static func ranged<T: FixedWidthInteger>(_ value: T, _ bounds: ClosedRange<T>, field: @autoclosure () -> String) throws(WireError) -> T {
+        guard bounds.contains(value) else {
+            throw .outOfRange(field: field(), reason: "is \(value); it must be between \(bounds.lowerBound) and \(bounds.upperBound)")
+        }
+        return value
     }
 
     /// Reads a C string as validated UTF-8.

@@ -55,6 +55,30 @@ public struct CalendarDate: Sendable, Hashable, Codable {
     }
 }
 
+extension CalendarDate {
+    /// The years a date on the wire may fall in: no child, incident, meeting or review of the
+    /// procedures lies outside them, and keeping to them keeps every date's arithmetic in range.
+    public static let acceptedYears: ClosedRange<Int32> = 1900...2200
+
+    /// Why this is not a date the suite accepts, or nil when it is one.
+    public var problem: String? {
+        guard Self.acceptedYears.contains(year) else {
+            return "year \(year) is outside \(Self.acceptedYears.lowerBound)-\(Self.acceptedYears.upperBound)"
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days: Int32 =
+            switch month {
+            case 1, 3, 5, 7, 8, 10, 12: 31
+            case 4, 6, 9, 11: 30
+            case 2: leap ? 29 : 28
+            default: 0
+            }
+        guard days > 0 else { return "month \(month) is not a month" }
+        guard (1...days).contains(day) else { return "\(year)-\(month)-\(day) is not a date" }
+        return nil
+    }
+}
+
 extension CalendarDate: WireMessage, CBacked {
     typealias CMessage = Hsb__Common__V1__Date
     public static let protoName = "hsb.common.v1.Date"
@@ -148,7 +172,7 @@ extension Subject: WireMessage, CBacked {
             role: try CCodec.enumValue(m.pointee.role.rawValue, field: "\(name).role"),
             givenName: try CCodec.string(m.pointee.given_name, field: "\(name).given_name"),
             familyName: try CCodec.string(m.pointee.family_name, field: "\(name).family_name"),
-            dateOfBirth: try CCodec.message(CalendarDate.self, m.pointee.date_of_birth),
+            dateOfBirth: try CCodec.date(m.pointee.date_of_birth, field: "\(Self.protoName).date_of_birth"),
             postcode: try CCodec.string(m.pointee.postcode, field: "\(name).postcode"),
             homeAuthority: try CCodec.string(m.pointee.home_authority, field: "\(name).home_authority"),
             lookedAfter: m.pointee.looked_after != 0,

@@ -17,6 +17,13 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
     case tooManyEntries(field: String, count: Int, limit: Int)
     /// A JSON document does not fit the message's schema (`ProtoJSON`).
     case invalidJSON(field: String, reason: String)
+    /// A string field is longer than the decode limits allow.
+    case stringTooLong(field: String, bytes: Int, limit: Int)
+    /// Sub-messages are nested deeper than the decode limits allow.
+    case nestedTooDeeply(message: String, limit: Int)
+    /// A field's value is outside what the contract accepts (a date that does not exist, a year
+    /// outside the window, a negative count).
+    case outOfRange(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -34,6 +41,12 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(field) has \(count) entries; at most \(limit) are allowed"
         case .invalidJSON(let field, let reason):
             return "\(field) \(reason)"
+        case .stringTooLong(let field, let bytes, let limit):
+            return "\(field) is \(bytes) bytes long; at most \(limit) are allowed"
+        case .nestedTooDeeply(let message, let limit):
+            return "\(message) nests sub-messages deeper than \(limit) levels"
+        case .outOfRange(let field, let reason):
+            return "\(field) \(reason)"
         }
     }
 }
@@ -49,9 +62,23 @@ public struct DecodeLimits: Sendable, Hashable {
     /// Bytes one decode may always allocate, whatever the input size (the top-level structs).
     public var baseBudget: Int
 
-    public init(bytesPerInputByte: Int, baseBudget: Int) {
+    /// Entries one repeated field may hold in one message (packed scalars count by element).
+    public var maxRepeatedEntries: Int
+    /// Bytes one string field may hold; names and free text have tighter limits of their own
+    /// where a service reads them (docs/REFERRAL_JSON.md).
+    public var maxStringBytes: Int
+    /// Levels of sub-messages; the schema is not recursive, so this only stops hostile nesting of
+    /// unknown fields being read as known ones.
+    public var maxDepth: Int
+
+    public init(
+        bytesPerInputByte: Int, baseBudget: Int, maxRepeatedEntries: Int = 4096, maxStringBytes: Int = 64 * 1024, maxDepth: Int = 16
+    ) {
         self.bytesPerInputByte = bytesPerInputByte
         self.baseBudget = baseBudget
+        self.maxRepeatedEntries = maxRepeatedEntries
+        self.maxStringBytes = maxStringBytes
+        self.maxDepth = maxDepth
     }
 
     /// Sized from the schema (see ``bytesPerInputByte``).

@@ -44,7 +44,7 @@ extension CamhsV1.ReferRequest: WireMessage, CBacked, SchemaDescribed {
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             childSubjectId: try CCodec.string(m.pointee.child_subject_id, field: "\(Self.protoName).child_subject_id"),
-            dateOfBirth: try CCodec.message(CalendarDate.self, m.pointee.date_of_birth),
+            dateOfBirth: try CCodec.date(m.pointee.date_of_birth, field: "\(Self.protoName).date_of_birth"),
             mentalHealthConcern: m.pointee.mental_health_concern != 0,
             concern: try CCodec.string(m.pointee.concern, field: "\(Self.protoName).concern")
         )

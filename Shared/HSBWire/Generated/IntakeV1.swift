@@ -306,7 +306,7 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
             behaviours: try CCodec.messages(
                 IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
             harmIndicators: harmIndicators,
-            incidentDate: try CCodec.message(CalendarDate.self, m.pointee.incident_date),
+            incidentDate: try CCodec.date(m.pointee.incident_date, field: "\(Self.protoName).incident_date"),
             referrer: try CCodec.string(m.pointee.referrer, field: "\(Self.protoName).referrer"),
             incidentDetails: try CCodec.string(m.pointee.incident_details, field: "\(Self.protoName).incident_details"),
             victimVulnerability: try CCodec.string(m.pointee.victim_vulnerability, field: "\(Self.protoName).victim_vulnerability"),
@@ -701,7 +701,7 @@ extension IntakeV1.ConsultationRequest: WireMessage, CBacked, SchemaDescribed {
             }
         }
         self.init(
-            age: m.pointee.age,
+            age: try CCodec.ranged(m.pointee.age, 0...25, field: "\(Self.protoName).age"),
             behaviours: try CCodec.messages(
                 IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
             harmIndicators: harmIndicators,
@@ -854,12 +854,12 @@ extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDes
             chairRole: try CCodec.string(m.pointee.chair_role, field: "\(Self.protoName).chair_role"),
             invitees: try CCodec.messages(IntakeV1.Invitee.self, m.pointee.n_invitees, m.pointee.invitees, field: "\(Self.protoName).invitees"),
             outcome: try CCodec.enumValue(m.pointee.outcome.rawValue, field: "\(Self.protoName).outcome"),
-            followUpDate: try CCodec.message(CalendarDate.self, m.pointee.follow_up_date),
+            followUpDate: try CCodec.date(m.pointee.follow_up_date, field: "\(Self.protoName).follow_up_date"),
             significantHarm: m.pointee.significant_harm != 0,
             safetyPlanAgreed: m.pointee.safety_plan_agreed != 0,
             aimAppropriate: m.pointee.aim_appropriate != 0,
             aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
-            aimTimescaleWeeks: m.pointee.aim_timescale_weeks,
+            aimTimescaleWeeks: try CCodec.ranged(m.pointee.aim_timescale_weeks, 0...52, field: "\(Self.protoName).aim_timescale_weeks"),
             mappaReferralConsidered: m.pointee.mappa_referral_considered != 0,
             exploitationReferralConsidered: m.pointee.exploitation_referral_considered != 0,
             manyChildren: m.pointee.many_children != 0
@@ -1091,7 +1091,7 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
             childProtectionPlan: m.pointee.child_protection_plan != 0,
             concernsRemain: m.pointee.concerns_remain != 0,
             chronology: m.pointee.chronology != 0,
-            assessmentTimetable: try CCodec.message(CalendarDate.self, m.pointee.assessment_timetable),
+            assessmentTimetable: try CCodec.date(m.pointee.assessment_timetable, field: "\(Self.protoName).assessment_timetable"),
             riskPlanForChild: m.pointee.risk_plan_for_child != 0,
             riskPlanForChildrenAtRisk: m.pointee.risk_plan_for_children_at_risk != 0,
             rolesAllocated: m.pointee.roles_allocated != 0,
@@ -1107,7 +1107,7 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
                 m.pointee.n_disagreement_between, m.pointee.disagreement_between, field: "\(Self.protoName).disagreement_between"),
             disagreementAbout: try CCodec.string(m.pointee.disagreement_about, field: "\(Self.protoName).disagreement_about"),
             assessmentFoundHsb: m.pointee.assessment_found_hsb != 0,
-            panelDate: try CCodec.message(CalendarDate.self, m.pointee.panel_date),
+            panelDate: try CCodec.date(m.pointee.panel_date, field: "\(Self.protoName).panel_date"),
             minutesCirculatedTo: try CCodec.strings(
                 m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to, field: "\(Self.protoName).minutes_circulated_to")
         )

@@ -86,17 +86,18 @@ extension MappaV1.ScreenRequest: WireMessage, CBacked, SchemaDescribed {
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
-            dateOfBirth: try CCodec.message(CalendarDate.self, m.pointee.date_of_birth),
+            dateOfBirth: try CCodec.date(m.pointee.date_of_birth, field: "\(Self.protoName).date_of_birth"),
             subjectToNotificationRequirements: m.pointee.subject_to_notification_requirements != 0,
-            violentOffenceCustodyMonths: m.pointee.violent_offence_custody_months,
+            violentOffenceCustodyMonths: try CCodec.ranged(
+                m.pointee.violent_offence_custody_months, 0...1200, field: "\(Self.protoName).violent_offence_custody_months"),
             sexualOffenceOnLicence: m.pointee.sexual_offence_on_licence != 0,
             onLicence: m.pointee.on_licence != 0,
             assessedRiskOfSeriousHarm: m.pointee.assessed_risk_of_serious_harm != 0,
             youthJusticeScreeningDone: m.pointee.youth_justice_screening_done != 0,
             panelDiscussed: m.pointee.panel_discussed != 0,
             sentence: try CCodec.enumValue(m.pointee.sentence.rawValue, field: "\(Self.protoName).sentence"),
-            sentenceMonths: m.pointee.sentence_months,
-            relevantDate: try CCodec.message(CalendarDate.self, m.pointee.relevant_date)
+            sentenceMonths: try CCodec.ranged(m.pointee.sentence_months, 0...1200, field: "\(Self.protoName).sentence_months"),
+            relevantDate: try CCodec.date(m.pointee.relevant_date, field: "\(Self.protoName).relevant_date")
         )
         var required = RequiredFields(Self.protoName)
         required.require(!subjectId.isEmpty, "subject_id")
@@ -215,8 +216,8 @@ extension MappaV1.RecordLevelRequest: WireMessage, CBacked, SchemaDescribed {
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
-            level: m.pointee.level,
-            nextReview: try CCodec.message(CalendarDate.self, m.pointee.next_review),
+            level: try CCodec.ranged(m.pointee.level, 1...3, field: "\(Self.protoName).level"),
+            nextReview: try CCodec.date(m.pointee.next_review, field: "\(Self.protoName).next_review"),
             planSummary: try CCodec.string(m.pointee.plan_summary, field: "\(Self.protoName).plan_summary")
         )
         var required = RequiredFields(Self.protoName)
@@ -280,7 +281,7 @@ extension MappaV1.LevelRecord: WireMessage, CBacked, SchemaDescribed {
         self.init(
             recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
             level: m.pointee.level,
-            nextReview: try CCodec.message(CalendarDate.self, m.pointee.next_review),
+            nextReview: try CCodec.date(m.pointee.next_review, field: "\(Self.protoName).next_review"),
             planSummary: try CCodec.string(m.pointee.plan_summary, field: "\(Self.protoName).plan_summary"),
             decision: try CCodec.message(Decision.self, m.pointee.decision),
             version: m.pointee.version

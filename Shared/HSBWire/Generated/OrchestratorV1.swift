@@ -528,7 +528,7 @@ extension OrchestratorV1.ListDeadlinesRequest: WireMessage, CBacked, SchemaDescr
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
-            withinDays: m.pointee.within_days
+            withinDays: try CCodec.ranged(m.pointee.within_days, 0...366, field: "\(Self.protoName).within_days")
         )
     }
 

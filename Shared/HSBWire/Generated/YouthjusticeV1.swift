@@ -84,8 +84,8 @@ extension YouthjusticeV1.YoungPerson: WireMessage, CBacked, SchemaDescribed {
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
-            dateOfBirth: try CCodec.message(CalendarDate.self, m.pointee.date_of_birth),
-            behaviourDate: try CCodec.message(CalendarDate.self, m.pointee.behaviour_date),
+            dateOfBirth: try CCodec.date(m.pointee.date_of_birth, field: "\(Self.protoName).date_of_birth"),
+            behaviourDate: try CCodec.date(m.pointee.behaviour_date, field: "\(Self.protoName).behaviour_date"),
             openToYouthJustice: m.pointee.open_to_youth_justice != 0
         )
         var required = RequiredFields(Self.protoName)
@@ -312,7 +312,7 @@ extension YouthjusticeV1.PlanReleaseRequest: WireMessage, CBacked, SchemaDescrib
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             youngPerson: try CCodec.message(YouthjusticeV1.YoungPerson.self, m.pointee.young_person),
-            date: try CCodec.message(CalendarDate.self, m.pointee.date),
+            date: try CCodec.date(m.pointee.date, field: "\(Self.protoName).date"),
             concernsAboutOthers: m.pointee.concerns_about_others != 0,
             siblingsOrChildrenAtRisk: m.pointee.siblings_or_children_at_risk != 0,
             movingIntoArea: m.pointee.moving_into_area != 0
@@ -366,7 +366,7 @@ extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked, SchemaDes
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             youngPerson: try CCodec.message(YouthjusticeV1.YoungPerson.self, m.pointee.young_person),
-            bailDays: m.pointee.bail_days,
+            bailDays: try CCodec.ranged(m.pointee.bail_days, 0...365, field: "\(Self.protoName).bail_days"),
             socialCareInvolvementEnds: m.pointee.social_care_involvement_ends != 0
         )
         var required = RequiredFields(Self.protoName)
@@ -566,7 +566,7 @@ extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked, Schema
             youngPerson: try CCodec.message(YouthjusticeV1.YoungPerson.self, m.pointee.young_person),
             route: try CCodec.string(m.pointee.route, field: "\(Self.protoName).route"),
             leadAssessorTrained: m.pointee.lead_assessor_trained != 0,
-            timescaleWeeks: m.pointee.timescale_weeks
+            timescaleWeeks: try CCodec.ranged(m.pointee.timescale_weeks, 1...52, field: "\(Self.protoName).timescale_weeks")
         )
         var required = RequiredFields(Self.protoName)
         required.require(youngPerson != nil, "young_person")
