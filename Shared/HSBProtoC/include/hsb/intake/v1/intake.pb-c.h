@@ -308,6 +308,9 @@ struct  Hsb__Intake__V1__ReferralView
 struct  Hsb__Intake__V1__ConsultationRequest
 {
   ProtobufCMessage base;
+  /*
+   * range 0..25
+   */
   int32_t age;
   size_t n_behaviours;
   Hsb__Intake__V1__Behaviour **behaviours;
@@ -388,6 +391,9 @@ struct  Hsb__Intake__V1__RecordStrategyMeetingRequest
    * "social-care" or "youth-justice".
    */
   char *aim_lead;
+  /*
+   * range 0..52
+   */
   int32_t aim_timescale_weeks;
   protobuf_c_boolean mappa_referral_considered;
   protobuf_c_boolean exploitation_referral_considered;

@@ -52,6 +52,9 @@ struct  Hsb__Mappa__V1__ScreenRequest
    */
   Hsb__Common__V1__Date *date_of_birth;
   protobuf_c_boolean subject_to_notification_requirements;
+  /*
+   * range 0..1200
+   */
   int32_t violent_offence_custody_months;
   protobuf_c_boolean sexual_offence_on_licence;
   protobuf_c_boolean on_licence;
@@ -64,6 +67,9 @@ struct  Hsb__Mappa__V1__ScreenRequest
   Hsb__Mappa__V1__Sentence sentence;
   /*
    * Months of imprisonment or of the conditional discharge.
+   */
+  /*
+   * range 0..1200
    */
   int32_t sentence_months;
   /*
@@ -115,7 +121,7 @@ struct  Hsb__Mappa__V1__RecordLevelRequest
    * 1, 2 or 3.
    */
   /*
-   * required
+   * required, range 1..3
    */
   int32_t level;
   /*

@@ -235,6 +235,9 @@ struct  Hsb__Orchestrator__V1__ListDeadlinesRequest
   /*
    * Also list what falls due within this many days.
    */
+  /*
+   * range 0..366
+   */
   int32_t within_days;
 };
 #define HSB__ORCHESTRATOR__V1__LIST_DEADLINES_REQUEST__INIT \

@@ -175,6 +175,9 @@ struct  Hsb__Youthjustice__V1__RecordAdmissionRequest
   /*
    * Days of bail; 0 means the usual 28.
    */
+  /*
+   * range 0..365
+   */
   int32_t bail_days;
   protobuf_c_boolean social_care_involvement_ends;
 };
@@ -253,7 +256,7 @@ struct  Hsb__Youthjustice__V1__StartAIMAssessmentRequest
    * As agreed at the strategy meeting.
    */
   /*
-   * required
+   * required, range 1..52
    */
   int32_t timescale_weeks;
 };
