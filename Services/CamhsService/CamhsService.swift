@@ -20,7 +20,7 @@ public enum CamhsService {
     public static func handlers(_ resources: ServiceResources) -> [MethodHandler] {
         let callers = AccessPolicy.agencies(ServiceDescriptor.camhs.callers)
         return [
-            MethodHandler(method: refer, policy: callers) { context, payload in
+            MethodHandler(method: refer, policy: RelayedActs.policy(refer)) { context, payload in
                 let request = try decodePayload(CamhsV1.ReferRequest.self, payload)
                 guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
                 let now = resources.clock.nowUnixMillis()

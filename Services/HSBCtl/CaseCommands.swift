@@ -85,6 +85,8 @@ struct Submit: AsyncParsableCommand {
                 idempotencyKey: key, purpose: caller.purposeText.isEmpty ? "referral" : caller.purposeText)
         }
         print(CasePrinter.render(view, json: json))
+        // A referral intake refused is the command's failure, as any other refusal is.
+        if view.status == "refused" { throw ExitCode(1) }
     }
 
     /// A stable 64-bit FNV-1a fingerprint of the referral's bytes, in hex.
@@ -118,28 +120,111 @@ struct Case: AsyncParsableCommand {
 }
 
 struct Deadlines: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List overdue work, and what falls due within N days, across all cases.")
+    static let configuration = CommandConfiguration(
+        abstract: "List overdue work, and what falls due within N days, that your agency may see (a page at a time).")
 
     @Option(name: .customLong("within"), help: "Days ahead to list. Default: 14.") var within: Int32 = 14
+    @Option(name: .customLong("page-size"), help: "Entries a page (at most 1000). Default: 200.") var pageSize: Int32 = 200
+    @Option(name: .customLong("page"), help: "The page token a previous listing printed; omit for the first page.") var page = ""
     @OptionGroup var caller: CallerOptions
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func run() async throws {
+        guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to list deadlines (INF-05)") }
         let client = try caller.client()
         let list = try await runCall {
             try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/ListDeadlines", OrchestratorV1.ListDeadlinesRequest(withinDays: within),
-                as: OrchestratorV1.DeadlineList.self)
+                "hsb.orchestrator.v1.Orchestrator/ListDeadlines",
+                OrchestratorV1.ListDeadlinesRequest(withinDays: within, pageSize: pageSize, pageToken: page),
+                as: OrchestratorV1.DeadlineList.self, purpose: caller.purposeText)
         }
         if json {
-            print(CasePrinter.json(["overdue": list.overdue.map(CasePrinter.deadlineJSON), "due_soon": list.dueSoon.map(CasePrinter.deadlineJSON)]))
+            print(
+                CasePrinter.json([
+                    "overdue": list.overdue.map(CasePrinter.deadlineJSON), "due_soon": list.dueSoon.map(CasePrinter.deadlineJSON),
+                    "next_page_token": list.nextPageToken,
+                ]))
             return
         }
         print("OVERDUE (\(list.overdue.count))")
         for entry in list.overdue { print("  " + CasePrinter.deadlineLine(entry)) }
         print("DUE WITHIN \(within) DAYS (\(list.dueSoon.count))")
         for entry in list.dueSoon { print("  " + CasePrinter.deadlineLine(entry)) }
+        if !list.nextPageToken.isEmpty { print("More: hsbctl deadlines --within \(within) --page '\(list.nextPageToken)'") }
     }
+}
+
+struct Outbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The orchestrator's outbox, for its operators: steps still owed, or (--dead) those given up after repeated failures.",
+        subcommands: [OutboxList.self, OutboxRetry.self, OutboxDiscard.self], defaultSubcommand: OutboxList.self)
+}
+
+struct OutboxList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List owed steps, or only the dead ones.")
+
+    @Flag(help: "Only the steps given up after repeated failures.") var dead = false
+    @OptionGroup var caller: CallerOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to read the outbox (INF-05)") }
+        let client = try caller.client()
+        let list = try await runCall {
+            try await client.call(
+                "hsb.orchestrator.v1.Orchestrator/ListOutbox", OrchestratorV1.ListOutboxRequest(deadOnly: dead), as: OrchestratorV1.OutboxList.self,
+                purpose: caller.purposeText)
+        }
+        if json {
+            print(
+                CasePrinter.json(
+                    list.entries.map {
+                        [
+                            "step_id": $0.stepId, "case_id": $0.caseId, "service": $0.service, "method": $0.method, "status": $0.status,
+                            "attempts": $0.attempts, "failures_after_send": $0.failuresAfterSend, "last_error": $0.lastError,
+                            "next_attempt_unix_ms": $0.nextAttemptUnixMs, "acting_for": $0.actingFor,
+                        ] as [String: Any]
+                    }))
+            return
+        }
+        print("\(dead ? "DEAD" : "OWED") STEPS (\(list.entries.count))")
+        for entry in list.entries {
+            let method = entry.method.split(separator: "/").last.map(String.init) ?? entry.method
+            print(
+                "  \(entry.stepId)  \(entry.status)  \(entry.service) \(method)  case \(entry.caseId)  attempts \(entry.attempts)"
+                    + "\(entry.actingFor.isEmpty ? "" : "  for \(entry.actingFor)")")
+            if !entry.lastError.isEmpty { print("      last error: \(entry.lastError)") }
+        }
+    }
+}
+
+/// Retry or discard a dead step, with the reason the case and the access log record.
+struct SettleOptions: ParsableArguments {
+    @Argument(help: "The step id (from hsbctl outbox --dead).") var stepID: String
+    @Option(help: "Why: recorded on the case's chronology and the access log.") var reason: String
+    @OptionGroup var caller: CallerOptions
+
+    func settle(_ method: String) async throws {
+        let client = try caller.client()
+        let entry = try await runCall {
+            try await client.call(
+                method, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: reason), as: OrchestratorV1.OutboxEntry.self,
+                purpose: caller.purposeText)
+        }
+        print("\(entry.stepId): \(entry.status) (\(entry.lastError))")
+    }
+}
+
+struct OutboxRetry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Send a dead step again, from scratch.")
+    @OptionGroup var options: SettleOptions
+    func run() async throws { try await options.settle("hsb.orchestrator.v1.Orchestrator/RetryStep") }
+}
+
+struct OutboxDiscard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "discard", abstract: "Give up a dead step for good.")
+    @OptionGroup var options: SettleOptions
+    func run() async throws { try await options.settle("hsb.orchestrator.v1.Orchestrator/DiscardStep") }
 }
 
 enum CasePrinter {

@@ -10,7 +10,9 @@ struct HSBCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hsbctl",
         abstract: "The practitioner and ops client of the HSB multi-agency suite.",
-        subcommands: [Submit.self, Case.self, Deadlines.self, Event.self, Done.self, PoliceDecision.self, Health.self, Rules.self, NewSecret.self])
+        subcommands: [
+            Submit.self, Case.self, Deadlines.self, Event.self, Done.self, PoliceDecision.self, Outbox.self, Health.self, Rules.self, NewSecret.self,
+        ])
 }
 
 /// Exit codes: 0 all serving; 1 some service not serving or unreachable; 64 usage error.

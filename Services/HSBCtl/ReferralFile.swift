@@ -64,6 +64,7 @@ struct ReferralFile: Decodable {
     /// Reads a referral file; errors name the field and what is wrong.
     static func load(_ path: String) throws -> IntakeV1.Referral {
         guard let data = FileManager.default.contents(atPath: path) else { throw ReferralFileError("cannot read \(path)") }
+        try checkKeys(data, path)
         let file: ReferralFile
         do {
             file = try JSONDecoder().decode(ReferralFile.self, from: data)
@@ -77,6 +78,28 @@ struct ReferralFile: Decodable {
             throw ReferralFileError("\(path) is not valid JSON: \(error.localizedDescription)")
         }
         return try file.referral(path)
+    }
+
+    /// The keys a referral file may hold, and those of a person in it: the properties' own names.
+    static let fileKeys = Set(Mirror(reflecting: ReferralFile(child: Person(subject_id: ""), referrer: "")).children.compactMap(\.label))
+    static let personKeys = Set(Mirror(reflecting: Person(subject_id: "")).children.compactMap(\.label))
+
+    /// A key the format does not have is an error naming it: a misspelt flag (`immediate_rsik`)
+    /// must not vanish and take its rule with it.
+    static func checkKeys(_ data: Data, _ path: String) throws {
+        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        func check(_ object: [String: Any], allowed: Set<String>, at field: String) throws {
+            for key in object.keys.sorted() where !allowed.contains(key) {
+                throw ReferralFileError(
+                    "\(path): \(field.isEmpty ? "" : field + ".")\(key) is not a field of a referral file; the fields are \(allowed.sorted().joined(separator: ", ")) (docs/REFERRAL_JSON.md)"
+                )
+            }
+        }
+        try check(top, allowed: fileKeys, at: "")
+        if let child = top["child"] as? [String: Any] { try check(child, allowed: personKeys, at: "child") }
+        for (index, person) in ((top["persons_harmed"] as? [Any]) ?? []).enumerated() {
+            if let person = person as? [String: Any] { try check(person, allowed: personKeys, at: "persons_harmed[\(index)]") }
+        }
     }
 
     static func fieldPath(_ keys: [any CodingKey]) -> String {

@@ -43,10 +43,10 @@ public enum IntakeService {
         let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar))
         let events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
         return [
-            MethodHandler(method: recordCaseEvent, policy: .agencies([.socialCare, .orchestrator])) { context, payload in
+            MethodHandler(method: recordCaseEvent, policy: RelayedActs.policy(recordCaseEvent)) { context, payload in
                 try await caseEvent(payload, context: context, resources: resources, rules: events)
             },
-            MethodHandler(method: recordStrategyMeeting, policy: .agencies([.socialCare, .orchestrator])) { context, payload in
+            MethodHandler(method: recordStrategyMeeting, policy: RelayedActs.policy(recordStrategyMeeting)) { context, payload in
                 try await meeting(payload, context: context, resources: resources, rules: meetings)
             },
             MethodHandler(method: submitReferral, policy: callers) { context, payload in

@@ -50,9 +50,73 @@ enum ReferralMapping {
         return result
     }
 
+    /// The documented limits of a referral (docs/REFERRAL_JSON.md): beyond them it is refused,
+    /// naming the field, before any rule reads it.
+    enum Limits {
+        static let nameCharacters = 100
+        static let idCharacters = 100
+        static let freeTextCharacters = 10_000
+        static let behaviours = 100
+        static let personsHarmed = 50
+        /// The oldest date of birth a child displaying HSB or a child harmed can have (GEN-01: under 18,
+        /// with room for a late referral about an incident years ago).
+        static let oldestYears = 25
+    }
+
+    /// Checks the lengths, counts and identities of a referral, naming each problem.
+    static func limits(_ referral: IntakeV1.Referral, problems: inout [String]) {
+        func text(_ value: String, _ field: String, max: Int, required: Bool = false) {
+            if required && value.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(field) must not be blank") }
+            if value.count > max { problems.append("\(field) is \(value.count) characters; at most \(max) are allowed") }
+        }
+        func subject(_ subject: Subject, _ field: String) {
+            text(subject.subjectID, "\(field).subject_id", max: Limits.idCharacters, required: true)
+            text(subject.givenName, "\(field).given_name", max: Limits.nameCharacters)
+            text(subject.familyName, "\(field).family_name", max: Limits.nameCharacters)
+            text(subject.postcode, "\(field).postcode", max: 16)
+            text(subject.homeAuthority, "\(field).home_authority", max: Limits.nameCharacters)
+            if !subject.givenName.isEmpty || !subject.familyName.isEmpty {
+                if (subject.givenName + subject.familyName).allSatisfy({ $0.isWhitespace }) { problems.append("\(field) has a blank name") }
+            }
+        }
+        if let child = referral.child { subject(child, "referral.child") }
+        for (index, person) in referral.personsHarmed.enumerated() {
+            if let harmed = person.subject { subject(harmed, "referral.persons_harmed[\(index)].subject") }
+        }
+        text(referral.referrer, "referral.referrer", max: Limits.nameCharacters * 2, required: true)
+        for (value, field) in [
+            (referral.incidentDetails, "incident_details"), (referral.victimVulnerability, "victim_vulnerability"),
+            (referral.coercionEvidence, "coercion_evidence"), (referral.referrerAssessedRisk, "referrer_assessed_risk"),
+        ] {
+            text(value, "referral.\(field)", max: Limits.freeTextCharacters)
+        }
+        for (index, behaviour) in referral.behaviours.enumerated() {
+            text(behaviour.otherDescription, "referral.behaviours[\(index)].other_description", max: Limits.freeTextCharacters)
+        }
+        if referral.behaviours.count > Limits.behaviours {
+            problems.append("referral.behaviours has \(referral.behaviours.count) entries; at most \(Limits.behaviours) are allowed")
+        }
+        if referral.personsHarmed.count > Limits.personsHarmed {
+            problems.append("referral.persons_harmed has \(referral.personsHarmed.count) entries; at most \(Limits.personsHarmed) are allowed")
+        }
+    }
+
+    /// A date of birth that cannot be: after the day the referral was received, after the incident,
+    /// or so long ago that the person could not have been a child within the procedure.
+    static func checkBirth(_ birth: CivilDate?, field: String, received: CivilDate, incident: CivilDate?, problems: inout [String]) {
+        guard let birth else { return }
+        if birth > received { problems.append("\(field) \(birth) is after the referral was received (\(received))") }
+        if let incident, birth > incident { problems.append("\(field) \(birth) is after the incident (\(incident))") }
+        if birth < received.adding(months: -12 * Limits.oldestYears) {
+            problems.append("\(field) \(birth) is more than \(Limits.oldestYears) years before the referral was received")
+        }
+    }
+
     /// The facts of a submitted referral; INVALID_ARGUMENT naming every field that is wrong.
     static func facts(_ referral: IntakeV1.Referral, receivedAt: Instant, localAuthority: String) throws(RPCError) -> ReferralFacts {
         var problems: [String] = []
+        limits(referral, problems: &problems)
+        if !problems.isEmpty { throw RPCError(.invalidArgument, problems.joined(separator: "; ")) }
         let child = referral.child!
         if child.role != .childDisplayingHSB { problems.append("referral.child.role must be SUBJECT_ROLE_CHILD_DISPLAYING_HSB") }
         let dateOfBirth = civil(child.dateOfBirth, field: "referral.child.date_of_birth", problems: &problems)
@@ -74,6 +138,16 @@ enum ReferralMapping {
                 dateOfBirth: civil(subject.dateOfBirth, field: "referral.persons_harmed[\(index)].subject.date_of_birth", problems: &problems))
             harmed.adultInNeedOfSafeguarding = person.adultInNeedOfSafeguarding
             facts.personsHarmed.append(harmed)
+        }
+        let received = LondonTime.date(of: receivedAt)
+        if let incident = facts.incidentDate, incident > received {
+            problems.append("referral.incident_date \(incident) is after the referral was received (\(received))")
+        }
+        checkBirth(dateOfBirth, field: "referral.child.date_of_birth", received: received, incident: facts.incidentDate, problems: &problems)
+        for (index, person) in facts.personsHarmed.enumerated() {
+            checkBirth(
+                person.dateOfBirth, field: "referral.persons_harmed[\(index)].subject.date_of_birth", received: received,
+                incident: facts.incidentDate, problems: &problems)
         }
         facts.behaviours = behaviours(referral.behaviours, problems: &problems)
         facts.harmIndicators = harmIndicators(referral.harmIndicators, problems: &problems)

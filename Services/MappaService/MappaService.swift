@@ -19,10 +19,9 @@ public enum MappaService {
     static let forum: Set<Agency> = [.mappa, .youthJustice, .orchestrator]
 
     public static func handlers(_ resources: ServiceResources) -> [MethodHandler] {
-        let writers = AccessPolicy.agencies([.mappa, .youthJustice, .orchestrator])
         let readers = AccessPolicy.agencies(Set(Agency.allCases).subtracting([.unspecified, .ops]))
         return [
-            MethodHandler(method: screen, policy: writers) { context, payload in
+            MethodHandler(method: screen, policy: RelayedActs.policy(screen)) { context, payload in
                 let request = try decodePayload(MappaV1.ScreenRequest.self, payload)
                 guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
                 let today = LondonTime.date(of: Instant(unixMillis: resources.clock.nowUnixMillis()))

@@ -1,4 +1,5 @@
 import Foundation
+import HSBRuntime
 import HSBWire
 
 /// A case as the orchestrator stores it (one versioned record per case).
@@ -76,6 +77,18 @@ struct StepState: Codable, Equatable {
     /// Why the step is sent, and for whom: the agency service logs it as the orchestrator's purpose,
     /// so its own access log says which agency and practitioner the orchestrator acted for (INF-05).
     var purpose: String? = nil
+    /// The agency (raw value) and person the step relays an act for; nil for the orchestrator's
+    /// own steps (optional, so steps an older version wrote as JSON still decode).
+    var actingAgency: Int32? = nil
+    var actingUser: String? = nil
+    /// Attempts that reached the service without an answer (or with an internal error).
+    var failuresAfterSend: Int32? = nil
+
+    /// The relayed actor the step is signed for, if any.
+    var acting: RelayedActor? {
+        guard let raw = actingAgency, raw != 0, let agency = Agency(rawValue: raw) else { return nil }
+        return RelayedActor(agency: agency, user: actingUser ?? "")
+    }
 }
 
 /// A case or step as its store record body. Written as protobuf (`StoredCase`, `StoredStep`),
@@ -154,13 +167,18 @@ extension StepState: StoredBody {
         self.init(
             stepID: stored.stepId, caseID: stored.caseId, service: stored.service, method: stored.method, payload: Data(stored.payload),
             status: stored.status, attempts: stored.attempts, lastError: stored.lastError, nextAttempt: stored.nextAttemptUnixMs,
-            purpose: stored.hasPurpose ? stored.purpose : nil)
+            purpose: stored.hasPurpose ? stored.purpose : nil,
+            actingAgency: stored.actingAgency == .unspecified ? nil : stored.actingAgency.rawValue,
+            actingUser: stored.actingUser.isEmpty ? nil : stored.actingUser,
+            failuresAfterSend: stored.failuresAfterSend == 0 ? nil : stored.failuresAfterSend)
     }
 
     var stored: OrchestratorV1.StoredStep {
         OrchestratorV1.StoredStep(
             stepId: stepID, caseId: caseID, service: service, method: method, payload: [UInt8](payload), status: status, attempts: attempts,
-            lastError: lastError, nextAttemptUnixMs: nextAttempt, hasPurpose: purpose != nil, purpose: purpose ?? "")
+            lastError: lastError, nextAttemptUnixMs: nextAttempt, hasPurpose: purpose != nil, purpose: purpose ?? "",
+            actingAgency: actingAgency.flatMap(Agency.init(rawValue:)) ?? .unspecified, actingUser: actingUser ?? "",
+            failuresAfterSend: failuresAfterSend ?? 0)
     }
 }
 

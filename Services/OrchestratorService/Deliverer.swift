@@ -16,10 +16,15 @@ public final class Deliverer: Service, Sendable {
     let baseBackoffMillis: Int64
     let maxBackoffMillis: Int64
     let pollInterval: Duration
+    /// Attempts that may reach the service and fail without an answer (the connection dropped,
+    /// the deadline passed, an internal error) before the step is moved to the dead letters. A
+    /// service that cannot be reached at all does not count: its steps wait, however long.
+    let maxFailuresAfterSend: Int32
 
     /// Overdue deadlines by kind, and undelivered steps, counted every few passes for the metrics.
     let overdue = Mutex<[OverdueKind: Int]>([:])
     let pending = Atomic<Int>(0)
+    let dead = Atomic<Int>(0)
 
     /// What ops group overdue work by: the rule behind the task, the task, and the agency it falls to.
     struct OverdueKind: Hashable {
@@ -30,8 +35,9 @@ public final class Deliverer: Service, Sendable {
 
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
-        pollInterval: Duration = .milliseconds(250)
+        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = 5
     ) {
+        self.maxFailuresAfterSend = maxFailuresAfterSend
         self.resources = resources
         self.clients = clients
         self.baseBackoffMillis = baseBackoffMillis
@@ -55,6 +61,10 @@ public final class Deliverer: Service, Sendable {
                 .init(
                     name: "outbox_pending", help: "Steps written but not yet delivered to their agency.",
                     value: Double(self.pending.load(ordering: .relaxed))),
+                .init(
+                    name: "outbox_dead",
+                    help: "Steps given up after repeated failures, waiting for an operator to retry or discard them (hsbctl outbox --dead).",
+                    value: Double(self.dead.load(ordering: .relaxed))),
             ]
         }
     }
@@ -80,17 +90,19 @@ public final class Deliverer: Service, Sendable {
         let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
         guard
-            let (late, waiting) = try? await resources.blocking({
+            let (late, waiting, given) = try? await resources.blocking({
                 try store.snapshot(now: now) { tx throws(RecordStoreError) in
                     (
                         Deliverer.overdueByKind(try Deliverer.openDeadlines(tx, dueBefore: now), now: now),
-                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count
+                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count,
+                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.deadMark).count
                     )
                 }
             })
         else { return }
         overdue.withLock { $0 = late }
         pending.store(waiting, ordering: .relaxed)
+        dead.store(given, ordering: .relaxed)
     }
 
     /// An open deadline as the index keeps it: one small row per open, dated task of a case.
@@ -192,6 +204,8 @@ public final class Deliverer: Service, Sendable {
     /// deliverer reads the steps still owed, not every step ever written.
     static let dueKind = "outbox-due"
     static let pendingMark = "pending"
+    /// The same marker for a step in the dead letters (body: when it was given up).
+    static let deadMark = "dead"
     /// Each case's child identity (normalised name, date of birth, postcode), for finding likely duplicates by index.
     static let identityKind = "case-identity"
     /// One row per open, dated deadline of a case (subject: the case), so the overdue and due-soon
@@ -249,13 +263,14 @@ public final class Deliverer: Service, Sendable {
     func deliver(_ step: StepState) async -> Bool {
         guard let client = clients[step.service] else {
             // A missing endpoint is a configuration gap: the step waits (and is retried) rather than being dropped.
-            await record(step, outcome: .failure(RPCError(.unavailable, "no endpoint configured for \(step.service)")))
+            await record(step, outcome: .failure(RPCError.unreachable("no endpoint configured for \(step.service)")))
             return false
         }
         do throws(RPCError) {
+            // A relayed act is signed for the agency that did it, which the owning service authorises.
             let reply = try await client.call(
                 step.method, payload: [UInt8](step.payload), timeout: .seconds(10), idempotencyKey: step.stepID,
-                purpose: step.purpose ?? "screening")
+                purpose: step.purpose ?? "screening", acting: step.acting)
             return await record(step, outcome: .success(reply))
         } catch {
             return await record(step, outcome: .failure(error))
@@ -279,6 +294,7 @@ public final class Deliverer: Service, Sendable {
         let now = resources.clock.nowUnixMillis()
         let base = baseBackoffMillis
         let maxBackoff = maxBackoffMillis
+        let maxFailures = maxFailuresAfterSend
         let available = Set(clients.keys)
         do {
             return try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) {
@@ -301,17 +317,37 @@ public final class Deliverer: Service, Sendable {
                     let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
                     step.nextAttempt = now + pause
                     step.lastError = "\(error)"
+                    if !error.neverSent {
+                        // It reached the service and got no answer: a step that crashes or hangs
+                        // its receiver must not be sent again for ever.
+                        let failures = (step.failuresAfterSend ?? 0) + 1
+                        step.failuresAfterSend = failures
+                        if failures >= maxFailures {
+                            step.status = "dead"
+                            state.chronology.append(
+                                .init(
+                                    at: now,
+                                    what:
+                                        "\(step.service) \(OrchestratorService.shortName(step.method)) given up after \(failures) failed attempts (\(error.message)); an operator retries or discards it (step \(step.stepID))",
+                                    ruleIDs: []))
+                        }
+                    }
                 case .failure(let error):
                     step.status = "refused"
                     step.lastError = "\(error)"
-                    // A refused screening leaves the case refused; a refused event is recorded and the case goes on.
-                    if step.method == OrchestratorService.intakeSubmitReferral { state.status = "refused" }
                     state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
+                    if step.method == OrchestratorService.intakeSubmitReferral {
+                        // A referral intake refused is not kept: the case holds the refusal and its
+                        // reason, never the child's details from it (the step's copy goes too).
+                        try Deliverer.forgetRefusedReferral(&step, in: &state, tx)
+                    }
                 }
                 _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
                 try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
                 if step.status == "pending" {
                     _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
+                } else if step.status == "dead" {
+                    _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.deadMark, body: String(now))
                 }
                 try Deliverer.saveCase(state, version: caseRecord.version, tx)
                 for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
@@ -321,6 +357,26 @@ public final class Deliverer: Service, Sendable {
             resources.logger.warning(
                 "a delivery could not be recorded; it will be tried again", metadata: ["step": "\(attempted.stepID)", "error": "\(error)"])
             return false
+        }
+    }
+
+    /// Removes a refused referral's personal data from its case and step: the referral itself,
+    /// and, when it was the case's only one, the child's identity and its duplicate-finding row.
+    static func forgetRefusedReferral(_ step: inout StepState, in state: inout CaseState, _ tx: RecordTransaction) throws(RecordStoreError) {
+        if let request = try? IntakeV1.SubmitReferralRequest(decoding: [UInt8](step.payload)), let referral = request.referral,
+            let bytes = try? referral.encoded(), let index = state.referrals.lastIndex(of: Data(bytes))
+        {
+            state.referrals.remove(at: index)
+            if index < state.referralTimes.count { state.referralTimes.remove(at: index) }
+        }
+        step.payload = Data()
+        if state.referrals.isEmpty {
+            state.status = "refused"
+            state.screening = nil
+            if !state.identity.isEmpty {
+                _ = try? tx.remove(kind: identityKind, id: state.caseID)
+                state.identity = ""
+            }
         }
     }
 

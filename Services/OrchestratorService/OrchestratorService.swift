@@ -114,6 +114,15 @@ public enum OrchestratorService {
                     )
                 }
                 let caller = context.caller!
+                // The act is authorised here for the agency that does it, with the owning service's
+                // own table; the step then carries that agency, and the owner checks it again.
+                guard RelayedActs.permits(caller.agency, request.method) else {
+                    let allowed = (RelayedActs.actors[request.method] ?? []).map(\.name).sorted().joined(separator: ", ")
+                    throw RPCError(
+                        .permissionDenied,
+                        "\(caller.agency.name) may not record \(shortName(request.method)): only \(allowed) may, directly or through the orchestrator"
+                    )
+                }
                 let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let stepID = ServiceResources.newID("step")
@@ -135,7 +144,8 @@ public enum OrchestratorService {
                     try Deliverer.saveCase(state, version: record.version, tx)
                     let step = StepState(
                         stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
-                        status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)")
+                        status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)",
+                        actingAgency: caller.agency.rawValue, actingUser: caller.user)
                     try Deliverer.enqueue(step, tx)
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
@@ -185,11 +195,15 @@ public enum OrchestratorService {
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
             },
             .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in
+                let caller = context.caller!
                 let records =
                     try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
+                // Need to know (INF-04): the agencies that see whole cases see every disclosure; any
+                // other agency sees what was shared with it.
+                let mine = Set([caller.agency.name, Self.serviceName(of: caller.agency)])
                 return OrchestratorV1.DisclosureList(
                     items: records.compactMap { CaseState(body: $0.body) }.flatMap { state in
-                        state.disclosures.map { entry in
+                        state.disclosures.filter { wholeCaseReaders.contains(caller.agency) || mine.contains($0.toService) }.map { entry in
                             OrchestratorV1.DisclosureEntryWithCase(
                                 caseId: state.caseID,
                                 disclosure: OrchestratorV1.Disclosure(
@@ -205,21 +219,55 @@ public enum OrchestratorService {
                 }
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: true)
             },
-            .unary(listDeadlines, policy: callers) { (_: RequestContext, request: OrchestratorV1.ListDeadlinesRequest) in
-                guard request.withinDays >= 0 else { throw RPCError(.invalidArgument, "within_days must not be negative") }
-                let now = resources.clock.nowUnixMillis()
-                let store = resources.store
-                let horizon = now + Int64(request.withinDays) * 86_400_000
-                // The rows of the open-deadline index due by the horizon, not every case or deadline.
-                let open = try await resources.blocking {
-                    try store.snapshot(now: now) { tx throws(RecordStoreError) in try Deliverer.openDeadlines(tx, dueBefore: horizon + 1) }
-                }
-                // The index returns them soonest first; each is overdue or open as of now.
-                let entries = open.map { $0.task.entry(caseID: $0.caseID, now: now) }
-                return OrchestratorV1.DeadlineList(
-                    overdue: entries.filter { $0.status == "overdue" }, dueSoon: entries.filter { $0.status == "open" })
+            .unary(listDeadlines, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDeadlinesRequest) in
+                try await listDeadlines(request, context: context, resources: resources)
             },
-        ]
+        ] + OutboxOperations.handlers(resources)
+    }
+
+    /// The entries one page of ListDeadlines holds when the caller names no size.
+    static let defaultPageSize = 200
+
+    /// The deadlines `context`'s agency may see, due by the horizon, soonest first, one page at a
+    /// time; each case listed is an access-log line (INF-05).
+    static func listDeadlines(
+        _ request: OrchestratorV1.ListDeadlinesRequest, context: RequestContext, resources: ServiceResources
+    ) async throws -> OrchestratorV1.DeadlineList {
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to list deadlines: say why you need them (INF-05)")
+        }
+        let caller = context.caller!
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let horizon = now + Int64(request.withinDays) * 86_400_000
+        let pageSize = request.pageSize == 0 ? defaultPageSize : Int(request.pageSize)
+        let seesAll = wholeCaseReaders.contains(caller.agency)
+        // The rows of the open-deadline index due by the horizon, in due order (their ids sort so),
+        // after the previous page's last row.
+        let (page, more) = try await resources.blocking {
+            try store.read(now: now) { tx throws(RecordStoreError) -> ([Deliverer.OpenDeadline], Bool) in
+                let rows = try Deliverer.openDeadlines(tx, dueBefore: horizon + 1).filter { row in
+                    (seesAll || row.task.owner == caller.agency.rawValue) && (request.pageToken.isEmpty || row.id > request.pageToken)
+                }
+                let page = Array(rows.prefix(pageSize))
+                var logged = Set<String>()
+                for row in page where logged.insert(row.caseID).inserted {
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .read, kind: "deadlines", recordID: row.caseID,
+                        purpose: context.purpose, requestID: String(context.requestID))
+                }
+                return (page, rows.count > page.count)
+            }
+        }
+        let entries = page.map { $0.task.entry(caseID: $0.caseID, now: now) }
+        return OrchestratorV1.DeadlineList(
+            overdue: entries.filter { $0.status == "overdue" }, dueSoon: entries.filter { $0.status == "open" },
+            nextPageToken: more ? (page.last?.id ?? "") : "")
+    }
+
+    /// The suite service an agency runs, as disclosures name it (social care runs intake).
+    static func serviceName(of agency: Agency) -> String {
+        ServiceDescriptor.all.first { $0.agency == agency }?.name ?? agency.name
     }
 
     /// Who the orchestrator acts for: `police (J Smith)`, or the agency alone.

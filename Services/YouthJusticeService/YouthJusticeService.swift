@@ -20,13 +20,12 @@ public enum YouthJusticeService {
     static let readers: Set<Agency> = [.youthJustice, .socialCare, .orchestrator]
 
     public static func handlers(_ resources: ServiceResources, profile: ProcedureProfile, calendar: WorkingDayCalendar) -> [MethodHandler] {
-        let writers = AccessPolicy.agencies(ServiceDescriptor.youthJustice.callers)
         let deadlines = DeadlineCalculator(calendar: calendar)
         let routing = PoliceDecisionRouting(profile: profile, deadlines: deadlines)
         let planning = YouthJusticePlanning(profile: profile, deadlines: deadlines)
         @Sendable func now() -> Instant { Instant(unixMillis: resources.clock.nowUnixMillis()) }
         return aimHandlers(resources, profile: profile, deadlines: deadlines) + [
-            MethodHandler(method: recordPoliceDecision, policy: writers) { context, payload in
+            MethodHandler(method: recordPoliceDecision, policy: RelayedActs.policy(recordPoliceDecision)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordPoliceDecisionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard let decision = policeDecisions[request.decision] else { throw RPCError(.invalidArgument, "decision is unspecified") }
@@ -42,7 +41,7 @@ public enum YouthJusticeService {
                     aimLead: routes.aim?.lead.rawValue ?? "", aimCoWorker: routes.aim?.coWorker.rawValue ?? "", version: 1)
                 return try await store(result, person: person, method: recordPoliceDecision, context: context, resources: resources)
             },
-            MethodHandler(method: recordCourtOutcome, policy: writers) { context, payload in
+            MethodHandler(method: recordCourtOutcome, policy: RelayedActs.policy(recordCourtOutcome)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordCourtOutcomeRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard let plea = pleas[request.plea] else { throw RPCError(.invalidArgument, "plea is unspecified") }
@@ -54,7 +53,7 @@ public enum YouthJusticeService {
                     plan, event: "court-outcome", outcome: plea.rawValue, person: person, method: recordCourtOutcome, context: context,
                     resources: resources)
             },
-            MethodHandler(method: referToPanel, policy: writers) { context, payload in
+            MethodHandler(method: referToPanel, policy: RelayedActs.policy(referToPanel)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.ReferToPanelRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard
@@ -69,7 +68,7 @@ public enum YouthJusticeService {
                 return try await store(
                     plan, event: "panel-referral", outcome: "referred", person: person, method: referToPanel, context: context, resources: resources)
             },
-            MethodHandler(method: planRelease, policy: writers) { context, payload in
+            MethodHandler(method: planRelease, policy: RelayedActs.policy(planRelease)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.PlanReleaseRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 guard let date = CivilDate(wire: request.date) else { throw RPCError(.invalidArgument, "date is not a date") }
@@ -81,7 +80,7 @@ public enum YouthJusticeService {
                     method: planRelease,
                     context: context, resources: resources)
             },
-            MethodHandler(method: recordAdmission, policy: writers) { context, payload in
+            MethodHandler(method: recordAdmission, policy: RelayedActs.policy(recordAdmission)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordAdmissionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
                 let plan = try planning.admission(

@@ -98,7 +98,9 @@ final class HMACKey: Sendable {
 /// What a credential's signature covers: every field of the request but the signature, each
 /// length-prefixed so that no two different requests share the signed bytes.
 enum CanonicalRequest {
-    static func signature(_ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64, key: HMACKey) -> [UInt8] {
+    static func signature(
+        _ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64, acting: RelayedActor?, key: HMACKey
+    ) -> [UInt8] {
         key.mac { update in
             func field(_ bytes: UnsafeRawBufferPointer) {
                 withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { update($0) }
@@ -121,6 +123,13 @@ enum CanonicalRequest {
             field(user)
             field(UInt64(bitPattern: signedAt))
             request.payload.withUnsafeBytes { field($0) }
+            // A relayed act signs for whom it is relayed (absent fields add nothing, so a request
+            // that relays nothing signs as it always did).
+            if let acting {
+                field("acting")
+                field(UInt64(UInt32(bitPattern: acting.agency.rawValue)))
+                field(acting.user)
+            }
         }
     }
 
@@ -144,12 +153,25 @@ public struct RequestSigner: Sendable {
         self.clock = clock
     }
 
-    /// Sets `request.credential` to a fresh signature over the request as it stands.
-    public func sign(_ request: inout RequestEnvelope) {
+    /// Sets `request.credential` to a fresh signature over the request as it stands; `acting`
+    /// names the agency and person an act is relayed for.
+    public func sign(_ request: inout RequestEnvelope, acting: RelayedActor? = nil) {
         let now = clock.nowUnixMillis()
         request.credential = Credential(
             agency: agency, user: user, signedAtUnixMillis: now,
-            signature: CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, key: key))
+            signature: CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, acting: acting, key: key),
+            actingAgency: acting?.agency ?? .unspecified, actingUser: acting?.user ?? "")
+    }
+}
+
+/// The agency and person an act is relayed for.
+public struct RelayedActor: Sendable, Hashable {
+    public var agency: Agency
+    public var user: String
+
+    public init(agency: Agency, user: String) {
+        self.agency = agency
+        self.user = user
     }
 }
 
@@ -168,12 +190,29 @@ public enum AccessPolicy: Sendable, Hashable {
         case .agencies(let set): set.contains(agency)
         }
     }
+
+    /// Whether `agency` may do this itself, as a relayed act's actor (a relaying agency is no actor).
+    func permitsDirectly(_ agency: Agency) -> Bool {
+        agency != .orchestrator && permits(agency)
+    }
 }
 
 /// The caller a request was proven to come from.
 public struct AuthenticatedCaller: Sendable, Hashable {
     public var agency: Agency
     public var user: String
+    /// For a relayed act: the agency and person it is relayed for, already authorised for the
+    /// method by the same policy as a direct call.
+    public var actingFor: RelayedActor?
+
+    public init(agency: Agency, user: String, actingFor: RelayedActor? = nil) {
+        self.agency = agency
+        self.user = user
+        self.actingFor = actingFor
+    }
+
+    /// The agency the act is done for: the relayed actor's, or the caller's own.
+    public var actingAgency: Agency { actingFor?.agency ?? agency }
 }
 
 /// Checks credentials: a known agency, a valid signature, a timestamp inside the window, and a
@@ -181,6 +220,9 @@ public struct AuthenticatedCaller: Sendable, Hashable {
 public final class Authenticator: Sendable {
     /// The agencies whose secret this service holds.
     public let agencies: Set<Agency>
+    /// Agencies that may relay an act for another agency.
+    public static let relayers: Set<Agency> = [.orchestrator]
+    private var relayers: Set<Agency> { Self.relayers }
     private let keys: [Agency: HMACKey]
     /// How far a signing time may be from this service's clock, either way.
     public let window: Duration
@@ -227,8 +269,11 @@ public final class Authenticator: Sendable {
         guard credential.signature.count == 32 else {
             throw RPCError(.unauthenticated, "signature is \(credential.signature.count) bytes; an HMAC-SHA256 signature is 32")
         }
+        let acting: RelayedActor? =
+            credential.actingAgency == .unspecified && credential.actingUser.isEmpty
+            ? nil : RelayedActor(agency: credential.actingAgency, user: credential.actingUser)
         let expected = CanonicalRequest.signature(
-            request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, key: key)
+            request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, acting: acting, key: key)
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
             throw RPCError(.unauthenticated, "signature does not match for agency \(credential.agency.name); check the shared secret")
         }
@@ -253,7 +298,19 @@ public final class Authenticator: Sendable {
         guard policy.permits(credential.agency) else {
             throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not call \(request.method)")
         }
-        return AuthenticatedCaller(agency: credential.agency, user: credential.user)
+        if let acting {
+            // Only the orchestrator relays acts; the act is authorised for the agency that did it,
+            // by the same policy a direct call meets (no agency gains through the orchestrator
+            // what it would be refused directly).
+            guard relayers.contains(credential.agency) else {
+                throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not relay acts for another agency")
+            }
+            guard acting.agency != .unspecified, acting.agency != credential.agency, policy.permitsDirectly(acting.agency) else {
+                throw RPCError(
+                    .permissionDenied, "agency \(acting.agency.name) may not do \(request.method), directly or through \(credential.agency.name)")
+            }
+        }
+        return AuthenticatedCaller(agency: credential.agency, user: credential.user, actingFor: acting)
     }
 }
 

@@ -82,7 +82,8 @@ public final class RPCClient: Sendable {
 
     /// Calls `method` with raw payload bytes; throws ``RPCError`` with the service's status and message.
     public func call(
-        _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
+        _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = "",
+        acting: RelayedActor? = nil
     ) async throws(RPCError) -> [UInt8] {
         let key = idempotencyKey ?? "\(keyPrefix)-\(nextKey.wrappingAdd(1, ordering: .relaxed).oldValue)"
         let deadline = timeout.map {
@@ -93,7 +94,8 @@ public final class RPCClient: Sendable {
             attempt += 1
             var lastError: RPCError
             do throws(RPCError) {
-                let response = try await attemptOnce(method: method, payload: payload, deadline: deadline, idempotencyKey: key, purpose: purpose)
+                let response = try await attemptOnce(
+                    method: method, payload: payload, deadline: deadline, idempotencyKey: key, purpose: purpose, acting: acting)
                 if response.status == .ok { return response.payload }
                 lastError = RPCError(response.status, response.message)
             } catch {
@@ -148,7 +150,7 @@ public final class RPCClient: Sendable {
     }
 
     private func attemptOnce(
-        method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String
+        method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String, acting: RelayedActor?
     ) async throws(RPCError) -> ResponseEnvelope {
         let timeoutMillis: Int64
         if let deadline {
@@ -161,7 +163,7 @@ public final class RPCClient: Sendable {
         var request = RequestEnvelope(
             requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method, timeoutMillis: timeoutMillis,
             idempotencyKey: idempotencyKey, payload: payload, purpose: purpose)
-        signer?.sign(&request)
+        signer?.sign(&request, acting: acting)
         let frame: ByteBuffer
         do throws(WireError) {
             frame = try request.encodedFrame(allocator: ByteBufferAllocator())
@@ -189,7 +191,7 @@ public final class RPCClient: Sendable {
     }
 
     private func connect() async throws(RPCError) -> ClientConnection {
-        if closed.load(ordering: .relaxed) { throw RPCError(.unavailable, "client is closed") }
+        if closed.load(ordering: .relaxed) { throw RPCError.unreachable("client is closed") }
         let configuration = self.configuration
         let current: ConnectionState = connection.withLock { state in
             switch state {
@@ -244,7 +246,7 @@ public final class RPCClient: Sendable {
         do {
             return try await future.get()
         } catch {
-            throw RPCError(.unavailable, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+            throw RPCError.unreachable("cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
     }
 }
@@ -279,7 +281,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Registers the call and writes its frame; calls sent in the same turn of the loop share a flush.
     func send(_ frame: ByteBuffer, id: UInt64, reply: UnsafeContinuation<ResponseEnvelope, any Error>, deadline: NIODeadline?, method: String) {
         guard let context, context.channel.isActive else {
-            reply.resume(throwing: RPCError(.unavailable, "connection closed before \(method) was sent"))
+            reply.resume(throwing: RPCError.unreachable("connection closed before \(method) was sent"))
             return
         }
         var timer: Scheduled<Void>? = nil

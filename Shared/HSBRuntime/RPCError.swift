@@ -4,10 +4,27 @@ public import HSBWire
 public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: StatusCode
     public var message: String
+    /// True when the request certainly never reached the service (no connection could be made,
+    /// no endpoint is configured): retrying it can do no harm and says nothing about the request.
+    /// Not part of equality: two errors with the same status and message are the same to a caller.
+    public var neverSent: Bool = false
 
     public init(_ code: StatusCode, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    /// UNAVAILABLE for a request that never reached the service.
+    public static func unreachable(_ message: String) -> RPCError {
+        var error = RPCError(.unavailable, message)
+        error.neverSent = true
+        return error
+    }
+
+    public static func == (a: RPCError, b: RPCError) -> Bool { a.code == b.code && a.message == b.message }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
     }
 
     public var description: String { "\(code): \(message)" }

@@ -1,3 +1,4 @@
+public import HSBRuntime
 public import HSBWire
 
 /// What distinguishes one of the suite's executables: its name, the agency it runs for, the
@@ -47,4 +48,36 @@ extension ServiceDescriptor {
     public static let agencyServices: [ServiceDescriptor] = [.intake, .youthJustice, .camhs, .mappa]
     /// Every service of the suite.
     public static let all: [ServiceDescriptor] = agencyServices + [.orchestrator]
+}
+
+/// Who may do each act that the orchestrator can relay for an agency: one table, read by the
+/// service that owns the act (its method's policy, for direct and relayed calls alike) and by
+/// the orchestrator (which refuses up front what the owner would refuse). Data, not branches.
+public enum RelayedActs {
+    /// Each relayable method and the agencies that may do it themselves.
+    public static let actors: [String: Set<Agency>] = [
+        // Only the police, or youth justice, record a police decision (YJ-01, YJ-02).
+        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": [.police, .youthJustice],
+        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": [.youthJustice, .police, .socialCare],
+        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": [.youthJustice, .police, .socialCare],
+        "hsb.youthjustice.v1.YouthJustice/PlanRelease": [.youthJustice, .police, .socialCare],
+        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": [.youthJustice, .police, .socialCare],
+        // Social care chairs the strategy meeting and records the case's events (STR-01).
+        "hsb.intake.v1.Intake/RecordStrategyMeeting": [.socialCare],
+        "hsb.intake.v1.Intake/RecordCaseEvent": [.socialCare],
+        // Youth justice screens first for an under-18 (MP-02); MAPPA screens its own.
+        "hsb.mappa.v1.Mappa/Screen": [.mappa, .youthJustice],
+        "hsb.camhs.v1.Camhs/Refer": [.camhs, .socialCare, .youthJustice, .health, .education],
+    ]
+
+    /// The policy of a relayable method at the service that owns it: its actors, and the
+    /// orchestrator, which relays for them (and may act for itself, e.g. the CAMHS route it opens).
+    public static func policy(_ method: String) -> AccessPolicy {
+        .agencies((actors[method] ?? []).union([.orchestrator]))
+    }
+
+    /// Whether `agency` may do `method`, directly or through the orchestrator.
+    public static func permits(_ agency: Agency, _ method: String) -> Bool {
+        actors[method]?.contains(agency) ?? false
+    }
 }

@@ -55,12 +55,21 @@ public struct Credential: Sendable, Hashable {
     public var signedAtUnixMillis: Int64
     /// HMAC-SHA256 over the request's canonical bytes.
     public var signature: [UInt8]
+    /// The agency the caller relays the act for (`.unspecified`: the caller acts for itself).
+    public var actingAgency: Agency
+    /// The person at that agency who did it.
+    public var actingUser: String
 
-    public init(agency: Agency, user: String = "", signedAtUnixMillis: Int64, signature: [UInt8]) {
+    public init(
+        agency: Agency, user: String = "", signedAtUnixMillis: Int64, signature: [UInt8], actingAgency: Agency = .unspecified,
+        actingUser: String = ""
+    ) {
         self.agency = agency
         self.user = user
         self.signedAtUnixMillis = signedAtUnixMillis
         self.signature = signature
+        self.actingAgency = actingAgency
+        self.actingUser = actingUser
     }
 }
 
@@ -79,6 +88,8 @@ extension Credential: WireMessage, CBacked {
         m.pointee.user = try arena.cString(user, field: "\(Self.protoName).user")
         m.pointee.signed_at_unix_ms = signedAtUnixMillis
         m.pointee.signature = arena.binary(signature)
+        m.pointee.acting_agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: actingAgency.rawValue))
+        m.pointee.acting_user = try arena.cString(actingUser, field: "\(Self.protoName).acting_user")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -86,7 +97,9 @@ extension Credential: WireMessage, CBacked {
             agency: try CCodec.enumValue(m.pointee.agency.rawValue, field: "\(Self.protoName).agency"),
             user: try CCodec.string(m.pointee.user, field: "\(Self.protoName).user"),
             signedAtUnixMillis: m.pointee.signed_at_unix_ms,
-            signature: CCodec.bytes(m.pointee.signature)
+            signature: CCodec.bytes(m.pointee.signature),
+            actingAgency: try CCodec.enumValue(m.pointee.acting_agency.rawValue, field: "\(Self.protoName).acting_agency"),
+            actingUser: try CCodec.string(m.pointee.acting_user, field: "\(Self.protoName).acting_user")
         )
         var required = RequiredFields(Self.protoName)
         required.require(agency != .unspecified, "agency")

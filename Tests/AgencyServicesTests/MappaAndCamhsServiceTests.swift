@@ -42,7 +42,7 @@ struct MappaAndCamhsServiceTests {
             as: MappaV1.LevelRecord.self)
         #expect(level.decision?.tasks.first?.deadline?.kind == .review)
         #expect(level.decision?.notices.first?.agency == .youthJustice)
-        await #expect(throws: RPCError(.invalidArgument, "level must be 1, 2 or 3; it is 4")) {
+        await #expect(throws: RPCError(.invalidArgument, "request payload: hsb.mappa.v1.RecordLevelRequest.level is 4; it must be between 1 and 3")) {
             try await mappa.call(
                 MappaService.recordLevel,
                 MappaV1.RecordLevelRequest(subjectId: "yp-1", level: 4, nextReview: CalendarDate(year: 2099, month: 3, day: 1), planSummary: "x"),

@@ -54,12 +54,16 @@ struct HostileBytesTests {
         let entries = 20_000
         var bytes: [UInt8] = [0x0A, 0x01, 0x78]
         for _ in 0..<entries { bytes += [0x22, 0x00] }
-        let tight = DecodeLimits(bytesPerInputByte: 8, baseBudget: 1024)
+        let tight = DecodeLimits(bytesPerInputByte: 8, baseBudget: 1024, maxRepeatedEntries: .max)
         #expect(throws: WireError.allocationBudgetExceeded(message: "hsb.common.v1.Decision", budget: tight.budget(forInputCount: bytes.count))) {
             try Decision(decoding: bytes, limits: tight)
         }
-        // The default budget allows it, and then the empty tasks' missing ids are named.
+        // A budget that allows it, and then the empty tasks' missing ids are named.
         #expect(throws: WireError.missingFields(["hsb.common.v1.Task.task_id"])) {
+            try Decision(decoding: bytes, limits: DecodeLimits(bytesPerInputByte: 256, baseBudget: 1024, maxRepeatedEntries: .max))
+        }
+        // The default limits refuse so many entries before anything is unpacked.
+        #expect(throws: WireError.tooManyEntries(field: "hsb.common.v1.Decision.tasks", count: 4097, limit: 4096)) {
             try Decision(decoding: bytes)
         }
     }
@@ -98,6 +102,9 @@ struct HostileBytesTests {
             case .invalidString: return "string"
             case .tooManyEntries: return "entries"
             case .invalidJSON: return "json"
+            case .stringTooLong: return "long"
+            case .nestedTooDeeply: return "deep"
+            case .outOfRange: return "range"
             }
         } catch {
             return "unexpected \(type(of: error))"

@@ -74,7 +74,9 @@ struct HSBCtlTests {
             try hsbctl(["done", caseID, "SCR-18/assessment/ex-child-a", "--note", "signed off", "--json"], environment: environment)
         }
         #expect(done.status == 0 && done.out.contains("\"completed_by\" : \"social-care"), "\(done.err)")
-        let deadlines = try await offloaded { try hsbctl(["deadlines", "--within", "60", "--json"], environment: environment) }
+        let deadlines = try await offloaded {
+            try hsbctl(["deadlines", "--within", "60", "--json", "--purpose", "weekly review"], environment: environment)
+        }
         #expect(deadlines.status == 0 && !deadlines.out.contains("\"rule_id\" : \"SCR-18\""), "a done task leaves the lists")
 
         let police = try await offloaded {

@@ -90,7 +90,8 @@ struct OrchestratorTests {
         #expect(again.caseId == view.caseId, "a retried submission is the same case")
         #expect(try intake.records("referral", subjectID: "child-1").count == 1)
         let deadlines = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
+            purpose: "deadlines due")
         #expect(deadlines.dueSoon.contains { $0.caseId == view.caseId && $0.ruleId == "SCR-18" })
         #expect(deadlines.overdue.isEmpty)
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")) {
@@ -114,7 +115,8 @@ struct OrchestratorTests {
         #expect(done.deadlines.first { $0.taskId == "SCR-18/assessment/child-1" }?.status == "done")
         #expect(done.chronology.last?.what.hasPrefix("Done: Complete the child and family assessment") == true)
         let afterDone = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
+            purpose: "deadlines due")
         #expect(!afterDone.dueSoon.contains { $0.taskId == "SCR-18/assessment/child-1" })
         // INF-04: a school sees the case's status and its own work, not the rest.
         let schoolView = try await orchestrator.server.client(.education).call(
@@ -386,7 +388,8 @@ struct OrchestratorTests {
         #expect(rows.count == dated.count - 1 && rows.allSatisfy { $0.id.prefix(19).allSatisfy(\.isNumber) && $0.id.dropFirst(19).hasPrefix("|") })
         // ListDeadlines reads the same rows: everything is overdue a little over a year from now.
         let listed = try await social.call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500), as: OrchestratorV1.DeadlineList.self)
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500), as: OrchestratorV1.DeadlineList.self,
+            purpose: "deadlines due")
         #expect(listed.dueSoon.count + listed.overdue.count == dated.count - 1)
         await orchestrator.server.stop()
         await intake.stop()

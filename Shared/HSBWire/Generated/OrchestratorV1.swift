@@ -55,7 +55,8 @@ extension OrchestratorV1 {
         /// The service, e.g. "intake".
         public var service: String
         public var method: String
-        /// "pending", "delivered" or "refused".
+        /// "pending", "delivered", "refused" or "dead" (given up after repeated failures; an operator
+        /// retries or discards it).
         public var status: String
         public var attempts: Int32
         public var lastError: String
@@ -498,13 +499,22 @@ extension OrchestratorV1.GetCaseRequest: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
+/// The deadlines the calling agency may see (its own tasks; the whole partnership's for social
+/// care, police and youth justice), soonest first, a page at a time. A purpose is required and
+/// the read is logged for each case listed (INF-05).
 extension OrchestratorV1 {
     public struct ListDeadlinesRequest: Sendable, Hashable {
         /// Also list what falls due within this many days.
         public var withinDays: Int32
+        /// Entries a page; 0 means 200.
+        public var pageSize: Int32
+        /// The next_page_token of the previous page; empty for the first.
+        public var pageToken: String
 
-        public init(withinDays: Int32 = 0) {
+        public init(withinDays: Int32 = 0, pageSize: Int32 = 0, pageToken: String = "") {
             self.withinDays = withinDays
+            self.pageSize = pageSize
+            self.pageToken = pageToken
         }
     }
 }
@@ -524,11 +534,15 @@ extension OrchestratorV1.ListDeadlinesRequest: WireMessage, CBacked, SchemaDescr
 
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         m.pointee.within_days = withinDays
+        m.pointee.page_size = pageSize
+        m.pointee.page_token = try arena.cString(pageToken, field: "\(Self.protoName).page_token")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
-            withinDays: try CCodec.ranged(m.pointee.within_days, 0...366, field: "\(Self.protoName).within_days")
+            withinDays: try CCodec.ranged(m.pointee.within_days, 0...3660, field: "\(Self.protoName).within_days"),
+            pageSize: try CCodec.ranged(m.pointee.page_size, 0...1000, field: "\(Self.protoName).page_size"),
+            pageToken: try CCodec.string(m.pointee.page_token, field: "\(Self.protoName).page_token")
         )
     }
 
@@ -542,10 +556,13 @@ extension OrchestratorV1 {
     public struct DeadlineList: Sendable, Hashable {
         public var overdue: [OrchestratorV1.DeadlineEntry]
         public var dueSoon: [OrchestratorV1.DeadlineEntry]
+        /// Empty on the last page.
+        public var nextPageToken: String
 
-        public init(overdue: [OrchestratorV1.DeadlineEntry] = [], dueSoon: [OrchestratorV1.DeadlineEntry] = []) {
+        public init(overdue: [OrchestratorV1.DeadlineEntry] = [], dueSoon: [OrchestratorV1.DeadlineEntry] = [], nextPageToken: String = "") {
             self.overdue = overdue
             self.dueSoon = dueSoon
+            self.nextPageToken = nextPageToken
         }
     }
 }
@@ -564,6 +581,7 @@ extension OrchestratorV1.DeadlineList: WireMessage, CBacked, SchemaDescribed {
     func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
         (m.pointee.n_overdue, m.pointee.overdue) = try arena.messages(overdue)
         (m.pointee.n_due_soon, m.pointee.due_soon) = try arena.messages(dueSoon)
+        m.pointee.next_page_token = try arena.cString(nextPageToken, field: "\(Self.protoName).next_page_token")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -571,8 +589,213 @@ extension OrchestratorV1.DeadlineList: WireMessage, CBacked, SchemaDescribed {
             overdue: try CCodec.messages(
                 OrchestratorV1.DeadlineEntry.self, m.pointee.n_overdue, m.pointee.overdue, field: "\(Self.protoName).overdue"),
             dueSoon: try CCodec.messages(
-                OrchestratorV1.DeadlineEntry.self, m.pointee.n_due_soon, m.pointee.due_soon, field: "\(Self.protoName).due_soon")
+                OrchestratorV1.DeadlineEntry.self, m.pointee.n_due_soon, m.pointee.due_soon, field: "\(Self.protoName).due_soon"),
+            nextPageToken: try CCodec.string(m.pointee.next_page_token, field: "\(Self.protoName).next_page_token")
         )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// The outbox for its operators: steps still owed, or (dead_only) those given up after repeated
+/// failures. Metadata only: never a step's payload.
+extension OrchestratorV1 {
+    public struct ListOutboxRequest: Sendable, Hashable {
+        public var deadOnly: Bool
+
+        public init(deadOnly: Bool = false) {
+            self.deadOnly = deadOnly
+        }
+    }
+}
+
+extension OrchestratorV1.ListOutboxRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__ListOutboxRequest
+    public static let protoName = "hsb.orchestrator.v1.ListOutboxRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__list_outbox_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__list_outbox_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__list_outbox_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__list_outbox_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__list_outbox_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.dead_only = deadOnly ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            deadOnly: m.pointee.dead_only != 0
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct OutboxEntry: Sendable, Hashable {
+        public var stepId: String
+        public var caseId: String
+        public var service: String
+        public var method: String
+        public var status: String
+        public var attempts: Int32
+        public var failuresAfterSend: Int32
+        public var lastError: String
+        public var nextAttemptUnixMs: Int64
+        /// For whom the step relays an act, e.g. "police (J Smith)".
+        public var actingFor: String
+
+        public init(
+            stepId: String = "", caseId: String = "", service: String = "", method: String = "", status: String = "", attempts: Int32 = 0,
+            failuresAfterSend: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, actingFor: String = ""
+        ) {
+            self.stepId = stepId
+            self.caseId = caseId
+            self.service = service
+            self.method = method
+            self.status = status
+            self.attempts = attempts
+            self.failuresAfterSend = failuresAfterSend
+            self.lastError = lastError
+            self.nextAttemptUnixMs = nextAttemptUnixMs
+            self.actingFor = actingFor
+        }
+    }
+}
+
+extension OrchestratorV1.OutboxEntry: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__OutboxEntry
+    public static let protoName = "hsb.orchestrator.v1.OutboxEntry"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__outbox_entry__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__outbox_entry__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__outbox_entry__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__outbox_entry__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__outbox_entry__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
+        m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
+        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        m.pointee.attempts = attempts
+        m.pointee.failures_after_send = failuresAfterSend
+        m.pointee.last_error = try arena.cString(lastError, field: "\(Self.protoName).last_error")
+        m.pointee.next_attempt_unix_ms = nextAttemptUnixMs
+        m.pointee.acting_for = try arena.cString(actingFor, field: "\(Self.protoName).acting_for")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            service: try CCodec.string(m.pointee.service, field: "\(Self.protoName).service"),
+            method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            attempts: m.pointee.attempts,
+            failuresAfterSend: m.pointee.failures_after_send,
+            lastError: try CCodec.string(m.pointee.last_error, field: "\(Self.protoName).last_error"),
+            nextAttemptUnixMs: m.pointee.next_attempt_unix_ms,
+            actingFor: try CCodec.string(m.pointee.acting_for, field: "\(Self.protoName).acting_for")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1 {
+    public struct OutboxList: Sendable, Hashable {
+        public var entries: [OrchestratorV1.OutboxEntry]
+
+        public init(entries: [OrchestratorV1.OutboxEntry] = []) {
+            self.entries = entries
+        }
+    }
+}
+
+extension OrchestratorV1.OutboxList: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__OutboxList
+    public static let protoName = "hsb.orchestrator.v1.OutboxList"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__outbox_list__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__outbox_list__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__outbox_list__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__outbox_list__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__outbox_list__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        (m.pointee.n_entries, m.pointee.entries) = try arena.messages(entries)
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            entries: try CCodec.messages(OrchestratorV1.OutboxEntry.self, m.pointee.n_entries, m.pointee.entries, field: "\(Self.protoName).entries")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// An operator's decision on a dead step: send it again from scratch, or give it up for good.
+/// The reason goes on the case's chronology and the access log.
+extension OrchestratorV1 {
+    public struct SettleStepRequest: Sendable, Hashable {
+        public var stepId: String
+        public var reason: String
+
+        public init(stepId: String = "", reason: String = "") {
+            self.stepId = stepId
+            self.reason = reason
+        }
+    }
+}
+
+extension OrchestratorV1.SettleStepRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__SettleStepRequest
+    public static let protoName = "hsb.orchestrator.v1.SettleStepRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__settle_step_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__settle_step_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__settle_step_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__settle_step_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__settle_step_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
+        m.pointee.reason = try arena.cString(reason, field: "\(Self.protoName).reason")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
+            reason: try CCodec.string(m.pointee.reason, field: "\(Self.protoName).reason")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!stepId.isEmpty, "step_id")
+        required.require(!reason.isEmpty, "reason")
+        try required.check()
     }
 
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
@@ -979,10 +1202,17 @@ extension OrchestratorV1 {
         /// Set when has_purpose: why the step is sent and for whom (INF-05).
         public var hasPurpose: Bool
         public var purpose: String
+        /// The agency and person the step relays an act for (unspecified: the orchestrator's own step).
+        public var actingAgency: Agency
+        public var actingUser: String
+        /// Attempts that reached the service and got no answer, or an internal error: a step that
+        /// keeps failing so is moved to the dead letters instead of being retried for ever.
+        public var failuresAfterSend: Int32
 
         public init(
             stepId: String = "", caseId: String = "", service: String = "", method: String = "", payload: [UInt8] = [], status: String = "",
-            attempts: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, hasPurpose: Bool = false, purpose: String = ""
+            attempts: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, hasPurpose: Bool = false, purpose: String = "",
+            actingAgency: Agency = .unspecified, actingUser: String = "", failuresAfterSend: Int32 = 0
         ) {
             self.stepId = stepId
             self.caseId = caseId
@@ -995,6 +1225,9 @@ extension OrchestratorV1 {
             self.nextAttemptUnixMs = nextAttemptUnixMs
             self.hasPurpose = hasPurpose
             self.purpose = purpose
+            self.actingAgency = actingAgency
+            self.actingUser = actingUser
+            self.failuresAfterSend = failuresAfterSend
         }
     }
 }
@@ -1022,6 +1255,9 @@ extension OrchestratorV1.StoredStep: WireMessage, CBacked, SchemaDescribed {
         m.pointee.next_attempt_unix_ms = nextAttemptUnixMs
         m.pointee.has_purpose = hasPurpose ? 1 : 0
         m.pointee.purpose = try arena.cString(purpose, field: "\(Self.protoName).purpose")
+        m.pointee.acting_agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: actingAgency.rawValue))
+        m.pointee.acting_user = try arena.cString(actingUser, field: "\(Self.protoName).acting_user")
+        m.pointee.failures_after_send = failuresAfterSend
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -1036,7 +1272,10 @@ extension OrchestratorV1.StoredStep: WireMessage, CBacked, SchemaDescribed {
             lastError: try CCodec.string(m.pointee.last_error, field: "\(Self.protoName).last_error"),
             nextAttemptUnixMs: m.pointee.next_attempt_unix_ms,
             hasPurpose: m.pointee.has_purpose != 0,
-            purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose")
+            purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose"),
+            actingAgency: try CCodec.enumValue(m.pointee.acting_agency.rawValue, field: "\(Self.protoName).acting_agency"),
+            actingUser: try CCodec.string(m.pointee.acting_user, field: "\(Self.protoName).acting_user"),
+            failuresAfterSend: m.pointee.failures_after_send
         )
     }
 
@@ -1052,9 +1291,10 @@ extension OrchestratorV1 {
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
         OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
-        OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
-        OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
-        OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize, OrchestratorV1.StoredCase.cMessageSize,
-        OrchestratorV1.StoredStep.cMessageSize,
+        OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListOutboxRequest.cMessageSize, OrchestratorV1.OutboxEntry.cMessageSize,
+        OrchestratorV1.OutboxList.cMessageSize, OrchestratorV1.SettleStepRequest.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize,
+        OrchestratorV1.DisclosureList.cMessageSize, OrchestratorV1.DisclosureEntryWithCase.cMessageSize,
+        OrchestratorV1.CompleteTaskRequest.cMessageSize, OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize,
+        OrchestratorV1.StoredCase.cMessageSize, OrchestratorV1.StoredStep.cMessageSize,
     ]
 }

@@ -457,6 +457,186 @@ void   hsb__orchestrator__v1__deadline_list__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__deadline_list__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__list_outbox_request__init
+                     (Hsb__Orchestrator__V1__ListOutboxRequest         *message)
+{
+  static const Hsb__Orchestrator__V1__ListOutboxRequest init_value = HSB__ORCHESTRATOR__V1__LIST_OUTBOX_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__list_outbox_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_outbox_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__list_outbox_request__pack
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_outbox_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__list_outbox_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_outbox_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__ListOutboxRequest *
+       hsb__orchestrator__v1__list_outbox_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__ListOutboxRequest *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__list_outbox_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__list_outbox_request__free_unpacked
+                     (Hsb__Orchestrator__V1__ListOutboxRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__list_outbox_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__outbox_entry__init
+                     (Hsb__Orchestrator__V1__OutboxEntry         *message)
+{
+  static const Hsb__Orchestrator__V1__OutboxEntry init_value = HSB__ORCHESTRATOR__V1__OUTBOX_ENTRY__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__outbox_entry__get_packed_size
+                     (const Hsb__Orchestrator__V1__OutboxEntry *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__outbox_entry__pack
+                     (const Hsb__Orchestrator__V1__OutboxEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__outbox_entry__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__OutboxEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__OutboxEntry *
+       hsb__orchestrator__v1__outbox_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__OutboxEntry *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__outbox_entry__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__outbox_entry__free_unpacked
+                     (Hsb__Orchestrator__V1__OutboxEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__outbox_list__init
+                     (Hsb__Orchestrator__V1__OutboxList         *message)
+{
+  static const Hsb__Orchestrator__V1__OutboxList init_value = HSB__ORCHESTRATOR__V1__OUTBOX_LIST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__outbox_list__get_packed_size
+                     (const Hsb__Orchestrator__V1__OutboxList *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_list__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__outbox_list__pack
+                     (const Hsb__Orchestrator__V1__OutboxList *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_list__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__outbox_list__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__OutboxList *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_list__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__OutboxList *
+       hsb__orchestrator__v1__outbox_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__OutboxList *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__outbox_list__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__outbox_list__free_unpacked
+                     (Hsb__Orchestrator__V1__OutboxList *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__outbox_list__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hsb__orchestrator__v1__settle_step_request__init
+                     (Hsb__Orchestrator__V1__SettleStepRequest         *message)
+{
+  static const Hsb__Orchestrator__V1__SettleStepRequest init_value = HSB__ORCHESTRATOR__V1__SETTLE_STEP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__settle_step_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__SettleStepRequest *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__settle_step_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__settle_step_request__pack
+                     (const Hsb__Orchestrator__V1__SettleStepRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__settle_step_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__settle_step_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__SettleStepRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__settle_step_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__SettleStepRequest *
+       hsb__orchestrator__v1__settle_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__SettleStepRequest *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__settle_step_request__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__settle_step_request__free_unpacked
+                     (Hsb__Orchestrator__V1__SettleStepRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__settle_step_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__orchestrator__v1__list_disclosures_request__init
                      (Hsb__Orchestrator__V1__ListDisclosuresRequest         *message)
 {
@@ -1589,7 +1769,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descri
   (ProtobufCMessageInit) hsb__orchestrator__v1__get_case_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_deadlines_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_deadlines_request__field_descriptors[3] =
 {
   {
     "within_days",
@@ -1603,14 +1783,40 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_deadlines_requ
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__ListDeadlinesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__ListDeadlinesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__list_deadlines_request__field_indices_by_name[] = {
+  1,   /* field[1] = page_size */
+  2,   /* field[2] = page_token */
   0,   /* field[0] = within_days */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__list_deadlines_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__descriptor =
 {
@@ -1620,14 +1826,14 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__
   "Hsb__Orchestrator__V1__ListDeadlinesRequest",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__ListDeadlinesRequest),
-  1,
+  3,
   hsb__orchestrator__v1__list_deadlines_request__field_descriptors,
   hsb__orchestrator__v1__list_deadlines_request__field_indices_by_name,
   1,  hsb__orchestrator__v1__list_deadlines_request__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__list_deadlines_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_list__field_descriptors[2] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_list__field_descriptors[3] =
 {
   {
     "overdue",
@@ -1653,15 +1859,28 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__deadline_list__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__DeadlineList, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__deadline_list__field_indices_by_name[] = {
   1,   /* field[1] = due_soon */
+  2,   /* field[2] = next_page_token */
   0,   /* field[0] = overdue */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__deadline_list__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descriptor =
 {
@@ -1671,11 +1890,293 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descripto
   "Hsb__Orchestrator__V1__DeadlineList",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__DeadlineList),
-  2,
+  3,
   hsb__orchestrator__v1__deadline_list__field_descriptors,
   hsb__orchestrator__v1__deadline_list__field_indices_by_name,
   1,  hsb__orchestrator__v1__deadline_list__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__deadline_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_outbox_request__field_descriptors[1] =
+{
+  {
+    "dead_only",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__ListOutboxRequest, dead_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__list_outbox_request__field_indices_by_name[] = {
+  0,   /* field[0] = dead_only */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__list_outbox_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_outbox_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.ListOutboxRequest",
+  "ListOutboxRequest",
+  "Hsb__Orchestrator__V1__ListOutboxRequest",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__ListOutboxRequest),
+  1,
+  hsb__orchestrator__v1__list_outbox_request__field_descriptors,
+  hsb__orchestrator__v1__list_outbox_request__field_indices_by_name,
+  1,  hsb__orchestrator__v1__list_outbox_request__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__list_outbox_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__outbox_entry__field_descriptors[10] =
+{
+  {
+    "step_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "service",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, service),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failures_after_send",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, failures_after_send),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, last_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_attempt_unix_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, next_attempt_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "acting_for",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, acting_for),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__outbox_entry__field_indices_by_name[] = {
+  9,   /* field[9] = acting_for */
+  5,   /* field[5] = attempts */
+  1,   /* field[1] = case_id */
+  6,   /* field[6] = failures_after_send */
+  7,   /* field[7] = last_error */
+  3,   /* field[3] = method */
+  8,   /* field[8] = next_attempt_unix_ms */
+  2,   /* field[2] = service */
+  4,   /* field[4] = status */
+  0,   /* field[0] = step_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__outbox_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.OutboxEntry",
+  "OutboxEntry",
+  "Hsb__Orchestrator__V1__OutboxEntry",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__OutboxEntry),
+  10,
+  hsb__orchestrator__v1__outbox_entry__field_descriptors,
+  hsb__orchestrator__v1__outbox_entry__field_indices_by_name,
+  1,  hsb__orchestrator__v1__outbox_entry__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__outbox_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__outbox_list__field_descriptors[1] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__OutboxList, n_entries),
+    offsetof(Hsb__Orchestrator__V1__OutboxList, entries),
+    &hsb__orchestrator__v1__outbox_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__outbox_list__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__outbox_list__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_list__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.OutboxList",
+  "OutboxList",
+  "Hsb__Orchestrator__V1__OutboxList",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__OutboxList),
+  1,
+  hsb__orchestrator__v1__outbox_list__field_descriptors,
+  hsb__orchestrator__v1__outbox_list__field_indices_by_name,
+  1,  hsb__orchestrator__v1__outbox_list__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__outbox_list__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__settle_step_request__field_descriptors[2] =
+{
+  {
+    "step_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__SettleStepRequest, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__SettleStepRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__settle_step_request__field_indices_by_name[] = {
+  1,   /* field[1] = reason */
+  0,   /* field[0] = step_id */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__settle_step_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__settle_step_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.SettleStepRequest",
+  "SettleStepRequest",
+  "Hsb__Orchestrator__V1__SettleStepRequest",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__SettleStepRequest),
+  2,
+  hsb__orchestrator__v1__settle_step_request__field_descriptors,
+  hsb__orchestrator__v1__settle_step_request__field_indices_by_name,
+  1,  hsb__orchestrator__v1__settle_step_request__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__settle_step_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__list_disclosures_request__field_descriptors[1] =
@@ -2230,7 +2731,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor 
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_case__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_step__field_descriptors[11] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_step__field_descriptors[14] =
 {
   {
     "step_id",
@@ -2364,10 +2865,49 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_step__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "acting_agency",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, acting_agency),
+    &hsb__common__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "acting_user",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, acting_user),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failures_after_send",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredStep, failures_after_send),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__stored_step__field_indices_by_name[] = {
+  11,   /* field[11] = acting_agency */
+  12,   /* field[12] = acting_user */
   6,   /* field[6] = attempts */
   1,   /* field[1] = case_id */
+  13,   /* field[13] = failures_after_send */
   9,   /* field[9] = has_purpose */
   7,   /* field[7] = last_error */
   3,   /* field[3] = method */
@@ -2381,7 +2921,7 @@ static const unsigned hsb__orchestrator__v1__stored_step__field_indices_by_name[
 static const ProtobufCIntRange hsb__orchestrator__v1__stored_step__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor =
 {
@@ -2391,7 +2931,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor 
   "Hsb__Orchestrator__V1__StoredStep",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__StoredStep),
-  11,
+  14,
   hsb__orchestrator__v1__stored_step__field_descriptors,
   hsb__orchestrator__v1__stored_step__field_indices_by_name,
   1,  hsb__orchestrator__v1__stored_step__number_ranges,

@@ -142,7 +142,7 @@ void   hsb__rpc__v1__response__free_unpacked
   assert(message->base.descriptor == &hsb__rpc__v1__response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptors[4] =
+static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptors[6] =
 {
   {
     "agency",
@@ -192,8 +192,34 @@ static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "acting_agency",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Rpc__V1__Credential, acting_agency),
+    &hsb__common__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "acting_user",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Rpc__V1__Credential, acting_user),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__rpc__v1__credential__field_indices_by_name[] = {
+  4,   /* field[4] = acting_agency */
+  5,   /* field[5] = acting_user */
   0,   /* field[0] = agency */
   3,   /* field[3] = signature */
   2,   /* field[2] = signed_at_unix_ms */
@@ -202,7 +228,7 @@ static const unsigned hsb__rpc__v1__credential__field_indices_by_name[] = {
 static const ProtobufCIntRange hsb__rpc__v1__credential__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor hsb__rpc__v1__credential__descriptor =
 {
@@ -212,7 +238,7 @@ const ProtobufCMessageDescriptor hsb__rpc__v1__credential__descriptor =
   "Hsb__Rpc__V1__Credential",
   "hsb.rpc.v1",
   sizeof(Hsb__Rpc__V1__Credential),
-  4,
+  6,
   hsb__rpc__v1__credential__field_descriptors,
   hsb__rpc__v1__credential__field_indices_by_name,
   1,  hsb__rpc__v1__credential__number_ranges,

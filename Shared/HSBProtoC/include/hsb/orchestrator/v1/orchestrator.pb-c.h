@@ -27,6 +27,10 @@ typedef struct Hsb__Orchestrator__V1__RecordEventRequest Hsb__Orchestrator__V1__
 typedef struct Hsb__Orchestrator__V1__GetCaseRequest Hsb__Orchestrator__V1__GetCaseRequest;
 typedef struct Hsb__Orchestrator__V1__ListDeadlinesRequest Hsb__Orchestrator__V1__ListDeadlinesRequest;
 typedef struct Hsb__Orchestrator__V1__DeadlineList Hsb__Orchestrator__V1__DeadlineList;
+typedef struct Hsb__Orchestrator__V1__ListOutboxRequest Hsb__Orchestrator__V1__ListOutboxRequest;
+typedef struct Hsb__Orchestrator__V1__OutboxEntry Hsb__Orchestrator__V1__OutboxEntry;
+typedef struct Hsb__Orchestrator__V1__OutboxList Hsb__Orchestrator__V1__OutboxList;
+typedef struct Hsb__Orchestrator__V1__SettleStepRequest Hsb__Orchestrator__V1__SettleStepRequest;
 typedef struct Hsb__Orchestrator__V1__ListDisclosuresRequest Hsb__Orchestrator__V1__ListDisclosuresRequest;
 typedef struct Hsb__Orchestrator__V1__DisclosureList Hsb__Orchestrator__V1__DisclosureList;
 typedef struct Hsb__Orchestrator__V1__DisclosureEntryWithCase Hsb__Orchestrator__V1__DisclosureEntryWithCase;
@@ -68,7 +72,8 @@ struct  Hsb__Orchestrator__V1__Step
   char *service;
   char *method;
   /*
-   * "pending", "delivered" or "refused".
+   * "pending", "delivered", "refused" or "dead" (given up after repeated failures; an operator
+   * retries or discards it).
    */
   char *status;
   int32_t attempts;
@@ -229,6 +234,11 @@ struct  Hsb__Orchestrator__V1__GetCaseRequest
     , (char *)protobuf_c_empty_string }
 
 
+/*
+ * The deadlines the calling agency may see (its own tasks; the whole partnership's for social
+ * care, police and youth justice), soonest first, a page at a time. A purpose is required and
+ * the read is logged for each case listed (INF-05).
+ */
 struct  Hsb__Orchestrator__V1__ListDeadlinesRequest
 {
   ProtobufCMessage base;
@@ -236,13 +246,24 @@ struct  Hsb__Orchestrator__V1__ListDeadlinesRequest
    * Also list what falls due within this many days.
    */
   /*
-   * range 0..366
+   * range 0..3660
    */
   int32_t within_days;
+  /*
+   * Entries a page; 0 means 200.
+   */
+  /*
+   * range 0..1000
+   */
+  int32_t page_size;
+  /*
+   * The next_page_token of the previous page; empty for the first.
+   */
+  char *page_token;
 };
 #define HSB__ORCHESTRATOR__V1__LIST_DEADLINES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__list_deadlines_request__descriptor) \
-    , 0 }
+    , 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Orchestrator__V1__DeadlineList
@@ -252,10 +273,82 @@ struct  Hsb__Orchestrator__V1__DeadlineList
   Hsb__Orchestrator__V1__DeadlineEntry **overdue;
   size_t n_due_soon;
   Hsb__Orchestrator__V1__DeadlineEntry **due_soon;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define HSB__ORCHESTRATOR__V1__DEADLINE_LIST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__deadline_list__descriptor) \
-    , 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The outbox for its operators: steps still owed, or (dead_only) those given up after repeated
+ * failures. Metadata only: never a step's payload.
+ */
+struct  Hsb__Orchestrator__V1__ListOutboxRequest
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean dead_only;
+};
+#define HSB__ORCHESTRATOR__V1__LIST_OUTBOX_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__list_outbox_request__descriptor) \
+    , 0 }
+
+
+struct  Hsb__Orchestrator__V1__OutboxEntry
+{
+  ProtobufCMessage base;
+  char *step_id;
+  char *case_id;
+  char *service;
+  char *method;
+  char *status;
+  int32_t attempts;
+  int32_t failures_after_send;
+  char *last_error;
+  int64_t next_attempt_unix_ms;
+  /*
+   * For whom the step relays an act, e.g. "police (J Smith)".
+   */
+  char *acting_for;
+};
+#define HSB__ORCHESTRATOR__V1__OUTBOX_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__outbox_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Hsb__Orchestrator__V1__OutboxList
+{
+  ProtobufCMessage base;
+  size_t n_entries;
+  Hsb__Orchestrator__V1__OutboxEntry **entries;
+};
+#define HSB__ORCHESTRATOR__V1__OUTBOX_LIST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__outbox_list__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * An operator's decision on a dead step: send it again from scratch, or give it up for good.
+ * The reason goes on the case's chronology and the access log.
+ */
+struct  Hsb__Orchestrator__V1__SettleStepRequest
+{
+  ProtobufCMessage base;
+  /*
+   * required
+   */
+  char *step_id;
+  /*
+   * required
+   */
+  char *reason;
+};
+#define HSB__ORCHESTRATOR__V1__SETTLE_STEP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__settle_step_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -397,10 +490,20 @@ struct  Hsb__Orchestrator__V1__StoredStep
    */
   protobuf_c_boolean has_purpose;
   char *purpose;
+  /*
+   * The agency and person the step relays an act for (unspecified: the orchestrator's own step).
+   */
+  Hsb__Common__V1__Agency acting_agency;
+  char *acting_user;
+  /*
+   * Attempts that reached the service and got no answer, or an internal error: a step that
+   * keeps failing so is moved to the dead letters instead of being retried for ever.
+   */
+  int32_t failures_after_send;
 };
 #define HSB__ORCHESTRATOR__V1__STORED_STEP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_step__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0 }
 
 
 /* Hsb__Orchestrator__V1__SubmitReferralRequest methods */
@@ -593,6 +696,82 @@ Hsb__Orchestrator__V1__DeadlineList *
 void   hsb__orchestrator__v1__deadline_list__free_unpacked
                      (Hsb__Orchestrator__V1__DeadlineList *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__ListOutboxRequest methods */
+void   hsb__orchestrator__v1__list_outbox_request__init
+                     (Hsb__Orchestrator__V1__ListOutboxRequest         *message);
+size_t hsb__orchestrator__v1__list_outbox_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest   *message);
+size_t hsb__orchestrator__v1__list_outbox_request__pack
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__list_outbox_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__ListOutboxRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__ListOutboxRequest *
+       hsb__orchestrator__v1__list_outbox_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__list_outbox_request__free_unpacked
+                     (Hsb__Orchestrator__V1__ListOutboxRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__OutboxEntry methods */
+void   hsb__orchestrator__v1__outbox_entry__init
+                     (Hsb__Orchestrator__V1__OutboxEntry         *message);
+size_t hsb__orchestrator__v1__outbox_entry__get_packed_size
+                     (const Hsb__Orchestrator__V1__OutboxEntry   *message);
+size_t hsb__orchestrator__v1__outbox_entry__pack
+                     (const Hsb__Orchestrator__V1__OutboxEntry   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__outbox_entry__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__OutboxEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__OutboxEntry *
+       hsb__orchestrator__v1__outbox_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__outbox_entry__free_unpacked
+                     (Hsb__Orchestrator__V1__OutboxEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__OutboxList methods */
+void   hsb__orchestrator__v1__outbox_list__init
+                     (Hsb__Orchestrator__V1__OutboxList         *message);
+size_t hsb__orchestrator__v1__outbox_list__get_packed_size
+                     (const Hsb__Orchestrator__V1__OutboxList   *message);
+size_t hsb__orchestrator__v1__outbox_list__pack
+                     (const Hsb__Orchestrator__V1__OutboxList   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__outbox_list__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__OutboxList   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__OutboxList *
+       hsb__orchestrator__v1__outbox_list__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__outbox_list__free_unpacked
+                     (Hsb__Orchestrator__V1__OutboxList *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__SettleStepRequest methods */
+void   hsb__orchestrator__v1__settle_step_request__init
+                     (Hsb__Orchestrator__V1__SettleStepRequest         *message);
+size_t hsb__orchestrator__v1__settle_step_request__get_packed_size
+                     (const Hsb__Orchestrator__V1__SettleStepRequest   *message);
+size_t hsb__orchestrator__v1__settle_step_request__pack
+                     (const Hsb__Orchestrator__V1__SettleStepRequest   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__settle_step_request__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__SettleStepRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__SettleStepRequest *
+       hsb__orchestrator__v1__settle_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__settle_step_request__free_unpacked
+                     (Hsb__Orchestrator__V1__SettleStepRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Orchestrator__V1__ListDisclosuresRequest methods */
 void   hsb__orchestrator__v1__list_disclosures_request__init
                      (Hsb__Orchestrator__V1__ListDisclosuresRequest         *message);
@@ -777,6 +956,18 @@ typedef void (*Hsb__Orchestrator__V1__ListDeadlinesRequest_Closure)
 typedef void (*Hsb__Orchestrator__V1__DeadlineList_Closure)
                  (const Hsb__Orchestrator__V1__DeadlineList *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__ListOutboxRequest_Closure)
+                 (const Hsb__Orchestrator__V1__ListOutboxRequest *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__OutboxEntry_Closure)
+                 (const Hsb__Orchestrator__V1__OutboxEntry *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__OutboxList_Closure)
+                 (const Hsb__Orchestrator__V1__OutboxList *message,
+                  void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__SettleStepRequest_Closure)
+                 (const Hsb__Orchestrator__V1__SettleStepRequest *message,
+                  void *closure_data);
 typedef void (*Hsb__Orchestrator__V1__ListDisclosuresRequest_Closure)
                  (const Hsb__Orchestrator__V1__ListDisclosuresRequest *message,
                   void *closure_data);
@@ -817,6 +1008,10 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_requ
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_list__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_outbox_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_entry__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_list__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__settle_step_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor;

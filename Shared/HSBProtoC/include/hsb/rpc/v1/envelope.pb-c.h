@@ -67,10 +67,17 @@ struct  Hsb__Rpc__V1__Credential
    */
   int64_t signed_at_unix_ms;
   ProtobufCBinaryData signature;
+  /*
+   * Set when the caller relays an act for another agency (the orchestrator recording a police
+   * decision for the police): the agency and person who did it. The service that owns the act
+   * authorises it for this agency with the same table it uses for direct calls.
+   */
+  Hsb__Common__V1__Agency acting_agency;
+  char *acting_user;
 };
 #define HSB__RPC__V1__CREDENTIAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__rpc__v1__credential__descriptor) \
-    , HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, {0,NULL} }
+    , HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, {0,NULL}, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Rpc__V1__Request
