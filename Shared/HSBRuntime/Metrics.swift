@@ -157,9 +157,9 @@ public final class ServerMetrics: Sendable {
         out +=
             "# HELP \(p)_open_connections Open client connections.\n# TYPE \(p)_open_connections gauge\n\(p)_open_connections \(snapshot.openConnections)\n"
         out +=
-            "# HELP \(p)_connections_refused_total Connections closed at once because the server was at its connection limit.\n# TYPE \(p)_connections_refused_total counter\n\(p)_connections_refused_total \(snapshot.connectionsRefused)\n"
+            "# HELP \(p)_connections_refused_total Connections past the server's or a peer's connection limit (answered for health checks only, or closed at once).\n# TYPE \(p)_connections_refused_total counter\n\(p)_connections_refused_total \(snapshot.connectionsRefused)\n"
         out += "# HELP \(p)_frames_refused_total Frames refused, by reason.\n# TYPE \(p)_frames_refused_total counter\n"
-        for reason in ["too_large", "truncated", "undecodable", "too_slow"] {
+        for reason in ["too_large", "truncated", "undecodable", "too_slow", "over_memory_budget"] {
             out += "\(p)_frames_refused_total{reason=\"\(reason)\"} \(snapshot.framesRefused[reason] ?? 0)\n"
         }
         for provider in extraGauges.withLock({ $0 }) {

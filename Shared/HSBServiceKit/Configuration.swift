@@ -62,6 +62,16 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("max-connections"), help: "Connections served at once; more are refused. Env: HSB_MAX_CONNECTIONS. Default: 1024.")
     public var maxConnections: Int?
 
+    @Option(
+        name: .customLong("max-connections-per-peer"),
+        help: "Connections one peer address may hold; past it, health checks only. Env: HSB_MAX_CONNECTIONS_PER_PEER. Default: 256.")
+    public var maxConnectionsPerPeer: Int?
+
+    @Option(
+        name: .customLong("max-buffered-bytes"),
+        help: "Bytes of partial frames all connections together may hold. Env: HSB_MAX_BUFFERED_BYTES. Default: 134217728 (128 MiB).")
+    public var maxBufferedBytes: Int?
+
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may sit idle with nothing in flight. Env: HSB_IDLE_TIMEOUT. Default: 300.")
     public var idleTimeout: Int?
 
@@ -110,6 +120,8 @@ public struct ServiceOptions: ParsableArguments {
             credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
             maxConnections: try value(maxConnections, "HSB_MAX_CONNECTIONS", default: 1024) { Int($0) },
+            maxConnectionsPerPeer: try value(maxConnectionsPerPeer, "HSB_MAX_CONNECTIONS_PER_PEER", default: 256) { Int($0) },
+            maxBufferedBytes: try value(maxBufferedBytes, "HSB_MAX_BUFFERED_BYTES", default: 128 * 1024 * 1024) { Int($0) },
             idleTimeoutSeconds: try value(idleTimeout, "HSB_IDLE_TIMEOUT", default: 300) { Int($0) },
             frameTimeoutSeconds: try value(frameTimeout, "HSB_FRAME_TIMEOUT", default: 30) { Int($0) },
             drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
@@ -121,6 +133,9 @@ public struct ServiceOptions: ParsableArguments {
         }
         guard resolved.maxFrameBytes > 0, resolved.maxFrameBytes <= Int(UInt32.max) else {
             throw ConfigurationError("max frame size must be between 1 and \(UInt32.max) bytes")
+        }
+        guard resolved.maxConnectionsPerPeer > 0, resolved.maxBufferedBytes >= resolved.maxFrameBytes else {
+            throw ConfigurationError("the per-peer connection limit must be positive, and the buffered-bytes budget at least one frame")
         }
         guard resolved.maxConnections > 0, resolved.idleTimeoutSeconds > 0, resolved.frameTimeoutSeconds > 0, resolved.drainTimeoutSeconds >= 0,
             resolved.replayWindowSeconds > 0
@@ -143,6 +158,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var credentialsFile: String?
     public var maxFrameBytes: Int
     public var maxConnections: Int
+    public var maxConnectionsPerPeer: Int
+    public var maxBufferedBytes: Int
     public var idleTimeoutSeconds: Int
     public var frameTimeoutSeconds: Int
     public var drainTimeoutSeconds: Int
@@ -153,7 +170,7 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
         databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
-        idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
+        maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
         logFormat: String = "text", logLevel: String = "info"
     ) {
         self.host = host
@@ -165,6 +182,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         self.credentialsFile = credentialsFile
         self.maxFrameBytes = maxFrameBytes
         self.maxConnections = maxConnections
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
+        self.maxBufferedBytes = maxBufferedBytes
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.frameTimeoutSeconds = frameTimeoutSeconds
         self.drainTimeoutSeconds = drainTimeoutSeconds

@@ -138,7 +138,8 @@ public final class ServiceHost: Sendable {
         let configuration = RPCServerConfiguration(
             host: options.host, port: options.port, maxFrameSize: options.maxFrameBytes, maxConnections: options.maxConnections,
             idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), frameTimeout: .seconds(Int64(options.frameTimeoutSeconds)),
-            drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)))
+            drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)), maxConnectionsPerPeer: options.maxConnectionsPerPeer,
+            maxBufferedBytes: options.maxBufferedBytes)
         let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
         drainState.server.withLock { $0 = rpc }
         self.rpc = rpc

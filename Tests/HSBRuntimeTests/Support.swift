@@ -33,14 +33,15 @@ struct TestHost {
     static func start(
         handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 5,
-        maxFrameBytes: Int = Framing.defaultMaxFrameSize
+        maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024,
+        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock()
     ) async throws -> TestHost {
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
+        let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         let options = ResolvedServiceOptions(
-            dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections,
-            idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
+            dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
+            maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
-            descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: TestSecrets.all,
+            descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: TestSecrets.all, clock: clock,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
         try await host.start()
         return TestHost(host: host, dataDir: dataDir)
@@ -60,6 +61,11 @@ struct TestHost {
     func stop() async {
         await host.shutdown()
         try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    /// Stops the service and keeps its data folder, to start it again on it.
+    func stopKeepingData() async {
+        await host.shutdown()
     }
 }
 

@@ -1,0 +1,204 @@
+import Foundation
+import HSBRuntime
+import HSBServiceKit
+import HSBWire
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import HSBRuntime
+
+/// A clock that always reads one value: a hostile peer's signing time, replayed as this service's.
+struct FixedClock: WallClock {
+    let value: Int64
+    func nowUnixMillis() -> Int64 { value }
+}
+
+@Suite("Hardening: no frame crashes a service, no replay outlives a restart, no peer starves the rest")
+struct HardeningTests {
+    @Test func aSigningTimeAtTheEdgeOfInt64IsUnauthenticatedNotATrap() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let raw = try await RawConnection.open(port: server.rpcPort)
+        // The 52-byte frame that used to kill every service: a far-past signing time with any signature.
+        var request = RequestEnvelope(requestID: 1, method: "test.v1.Echo/Echo", payload: [1])
+        request.credential = Credential(agency: .orchestrator, signedAtUnixMillis: .min, signature: [UInt8](repeating: 7, count: 32))
+        try raw.send(request)
+        #expect(try await raw.response()?.status == .unauthenticated)
+        // A correctly signed request at the extremes: refused for its time, with checked arithmetic.
+        for time in [Int64.min, Int64.max, Int64.min + 1] {
+            var extreme = RequestEnvelope(requestID: 2, method: "test.v1.Echo/Echo", payload: [2])
+            RequestSigner(agency: .orchestrator, secret: TestSecrets.orchestrator, clock: FixedClock(value: time)).sign(&extreme)
+            try raw.send(extreme)
+            let reply = try #require(try await raw.response())
+            #expect(reply.status == .unauthenticated)
+            #expect(reply.message.contains("the window is 300s"))
+        }
+        // A signature of the wrong length is named before anything else is computed.
+        var short = signed(RequestEnvelope(requestID: 3, method: "test.v1.Echo/Echo", payload: [3]))
+        short.credential?.signature = [1, 2, 3]
+        try raw.send(short)
+        #expect(try await raw.response()?.message == "signature is 3 bytes; an HMAC-SHA256 signature is 32")
+        // And the service is still there.
+        try raw.send(signed(RequestEnvelope(requestID: 4, method: "test.v1.Echo/Echo", payload: [4])))
+        #expect(try await raw.response()?.payload == [4])
+        await server.stop()
+    }
+
+    @Test func aSignedRequestReplayedAfterARestartIsRefused() async throws {
+        let first = try await TestHost.start(handlers: [echo])
+        let request = signed(RequestEnvelope(requestID: 1, method: "test.v1.Echo/Echo", payload: [9]))
+        let raw = try await RawConnection.open(port: first.rpcPort)
+        try raw.send(request)
+        #expect(try await raw.response()?.payload == [9])
+        let dataDir = first.dataDir
+        await first.stopKeepingData()
+        // The same folder, a new process's worth of state: the journal is all that remembers.
+        let second = try await TestHost.start(handlers: [echo], dataDir: dataDir)
+        let again = try await RawConnection.open(port: second.rpcPort)
+        try again.send(request)
+        let reply = try #require(try await again.response())
+        #expect(reply.status == .unauthenticated)
+        #expect(reply.message == "request replayed: this signature was already used")
+        // A fresh request still passes.
+        try again.send(signed(RequestEnvelope(requestID: 2, method: "test.v1.Echo/Echo", payload: [8])))
+        #expect(try await again.response()?.payload == [8])
+        await second.stop()
+    }
+
+    @Test func theReplayJournalForgetsWhatLeftTheWindowAndTakesTurnsBetweenItsFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-journal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let start: Int64 = 1_800_000_000_000
+        let journal = try ReplayJournal(folder: folder, windowSeconds: 10, nowUnixMillis: start)
+        #expect(journal.append(.init(second: start / 1000, prefix: 1), nowUnixMillis: start))
+        #expect(journal.append(.init(second: start / 1000 + 5, prefix: 2), nowUnixMillis: start + 5000))
+        // Past the window the writer switches files; the entries before it are forgotten on load.
+        #expect(journal.append(.init(second: start / 1000 + 30, prefix: 3), nowUnixMillis: start + 30_000))
+        let reopened = try ReplayJournal(folder: folder, windowSeconds: 10, nowUnixMillis: start + 31_000)
+        #expect(Set(reopened.load(nowUnixMillis: start + 31_000).map(\.prefix)) == [3])
+        #expect(Set(reopened.load(nowUnixMillis: start + 6000).map(\.prefix)) == [1, 2, 3])
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/replay-journal.0")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func emptyFramesDoNotKeepAConnectionOpen() async throws {
+        let server = try await TestHost.start(handlers: [echo], idleTimeoutSeconds: 1)
+        let raw = try await RawConnection.open(port: server.rpcPort, receiveTimeoutSeconds: 1)
+        // Zero-length frames every 200 ms used to count as activity and hold the slot for ever.
+        let closed = try await offload { () -> Bool in
+            for _ in 0..<25 {
+                raw.sendFrame([])
+                // An open connection answers the empty frame at once (it is no request); a closed one reads nothing.
+                if (try? raw.readResponse()) == nil { return true }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            return false
+        }
+        #expect(closed, "the connection was closed at the idle timeout although empty frames kept arriving")
+        await server.stop()
+    }
+
+    @Test func pastThePerPeerLimitOnlyHealthChecksAreAnswered() async throws {
+        let server = try await TestHost.start(handlers: [echo], maxConnectionsPerPeer: 2)
+        let held = [try await RawConnection.open(port: server.rpcPort), try await RawConnection.open(port: server.rpcPort)]
+        for connection in held {
+            try connection.send(signed(RequestEnvelope(requestID: 1, method: "test.v1.Echo/Echo", payload: [1])))
+            #expect(try await connection.response()?.payload == [1])
+        }
+        let third = try await RawConnection.open(port: server.rpcPort)
+        try third.send(RequestEnvelope(requestID: 5, method: HealthService.checkMethod))
+        #expect(try await third.response()?.status == .ok, "health is answered past the limit")
+        try third.send(signed(RequestEnvelope(requestID: 6, method: "test.v1.Echo/Echo", payload: [6])))
+        let refusal = try #require(try await third.response())
+        #expect(refusal.status == .resourceExhausted)
+        #expect(refusal.message == "your address holds its limit of 2 connections; only health checks are answered; retry later")
+        await server.stop()
+    }
+
+    @Test func partialFramesShareABudgetAndAPeerPastItIsCutOff() async throws {
+        let budget = 256 * 1024
+        let server = try await TestHost.start(handlers: [echo], maxFrameBytes: 200 * 1024, maxBufferedBytes: budget)
+        let rpc = server.host.rpc
+        // Two peers each send most of a 200 KiB frame: the second one's bytes pass the budget.
+        let first = try await RawConnection.open(port: server.rpcPort)
+        first.send(UInt32(200 * 1024).bytes + [UInt8](repeating: 0x41, count: 150 * 1024))
+        #expect(await eventually { rpc.bufferBudget.inUse >= 150 * 1024 })
+        let second = try await RawConnection.open(port: server.rpcPort)
+        second.send(UInt32(200 * 1024).bytes + [UInt8](repeating: 0x42, count: 150 * 1024))
+        let refusal = try #require(try await second.response())
+        #expect(refusal.status == .resourceExhausted)
+        #expect(await second.closedByPeer())
+        #expect(rpc.bufferBudget.inUse <= budget)
+        // When the first peer goes, its bytes go back to the budget.
+        first.finishWriting()
+        #expect(await first.closedByPeer())
+        #expect(await eventually { rpc.bufferBudget.inUse == 0 })
+        #expect(server.host.metrics.prometheusText().contains("reason=\"over_memory_budget\""))
+        await server.stop()
+    }
+
+    @Test func aHugeStatusMessageIsCutBeforeItIsSent() async throws {
+        let loud = MethodHandler(method: "test.v1.Loud/Fail", policy: .agencies([.orchestrator])) { _, _ in
+            throw RPCError(.invalidArgument, String(repeating: "é", count: 1_000_000))
+        }
+        let server = try await TestHost.start(handlers: [loud])
+        let client = server.client()
+        do {
+            _ = try await client.call("test.v1.Loud/Fail", payload: [])
+            Issue.record("the call succeeded")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.utf8.count < 4200)
+            #expect(error.message.hasSuffix("… (cut at 4096 bytes)"))
+        }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func refusalsAreLoggedAtMostOnceASecondWithACount() {
+        let log = RateLimitedLog(interval: .seconds(1))
+        let start = NIODeadline.now()
+        var lines: [Int] = []
+        for index in 0..<1000 {
+            log.log(kind: "UNAUTHENTICATED", now: start + .milliseconds(Int64(index))) { lines.append($0) }
+        }
+        #expect(lines == [0])
+        log.log(kind: "UNAUTHENTICATED", now: start + .milliseconds(1500)) { lines.append($0) }
+        #expect(lines == [0, 999])
+        log.log(kind: "PERMISSION_DENIED", now: start + .milliseconds(1501)) { lines.append($0) }
+        #expect(lines == [0, 999, 0], "each kind has its own allowance")
+    }
+
+    @Test func theOpsPortHasAConnectionCapAndAnIdleTimeout() async throws {
+        let metrics = ServerMetrics(prefix: "hsb_test")
+        let ops = OpsServer(
+            host: "127.0.0.1", port: 0, metrics: metrics, probe: CombinedReadiness([]), group: MultiThreadedEventLoopGroup.singleton,
+            logger: quietLogger, maxConnections: 3, idleTimeout: .seconds(1))
+        let port = try await ops.start().port!
+        var idle: [RawConnection] = []
+        for _ in 0..<3 { idle.append(try await RawConnection.open(port: port, receiveTimeoutSeconds: 5)) }
+        // The fourth is closed at once; the three idle ones at the idle timeout.
+        let fourth = try await RawConnection.open(port: port, receiveTimeoutSeconds: 5)
+        #expect(await fourth.closedByPeer())
+        for connection in idle { #expect(await connection.closedByPeer()) }
+        // Then the port serves again.
+        #expect(try await http(port: port, path: "/healthz").status == 200)
+        await ops.stop()
+    }
+
+    @Test func theDataFolderAndEverythingInItArePrivateToTheService() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        let client = server.client()
+        _ = try await client.call("test.v1.Echo/Echo", payload: [1])
+        let manager = FileManager.default
+        #expect((try manager.attributesOfItem(atPath: server.dataDir)[.posixPermissions] as? Int) == 0o700)
+        for file in ["intake.sqlite3", "replay-journal.0"] {
+            #expect((try manager.attributesOfItem(atPath: "\(server.dataDir)/\(file)")[.posixPermissions] as? Int) == 0o600, "\(file)")
+        }
+        await client.close()
+        await server.stop()
+    }
+}
+
