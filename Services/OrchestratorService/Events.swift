@@ -32,6 +32,9 @@ enum EventMethods {
 
     struct Entry: Sendable {
         let service: String
+        /// The request message the owning service takes: a payload that does not decode as it is
+        /// refused before anything is written.
+        let request: any WireMessage.Type
         let lawfulBasis: String
         /// The decision in the reply (its tasks become the case's deadlines) and a line for the chronology.
         let read: @Sendable ([UInt8]) -> (Decision?, String)?
@@ -45,20 +48,25 @@ enum EventMethods {
     }
 
     static let table: [String: Entry] = [
-        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/PlanRelease": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": Entry(service: "youth-justice", lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": Entry(
+            service: "youth-justice", request: YouthjusticeV1.RecordPoliceDecisionRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": Entry(
+            service: "youth-justice", request: YouthjusticeV1.RecordCourtOutcomeRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": Entry(
+            service: "youth-justice", request: YouthjusticeV1.ReferToPanelRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/PlanRelease": Entry(
+            service: "youth-justice", request: YouthjusticeV1.PlanReleaseRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
+        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": Entry(
+            service: "youth-justice", request: YouthjusticeV1.RecordAdmissionRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
         "hsb.intake.v1.Intake/RecordStrategyMeeting": Entry(
-            service: "intake", lawfulBasis: childrenAct,
+            service: "intake", request: IntakeV1.RecordStrategyMeetingRequest.self, lawfulBasis: childrenAct,
             read: { reply in (try? IntakeV1.MeetingRecord(decoding: reply)).map { ($0.decision, "strategy meeting: \($0.decision?.outcome ?? "")") } }
         ),
         "hsb.intake.v1.Intake/RecordCaseEvent": Entry(
-            service: "intake", lawfulBasis: childrenAct,
+            service: "intake", request: IntakeV1.RecordCaseEventRequest.self, lawfulBasis: childrenAct,
             read: { reply in (try? IntakeV1.CaseEventRecord(decoding: reply)).map { ($0.decision, "case event: \($0.kind)") } }),
         "hsb.mappa.v1.Mappa/Screen": Entry(
-            service: "mappa", lawfulBasis: crimeAndDisorder,
+            service: "mappa", request: MappaV1.ScreenRequest.self, lawfulBasis: crimeAndDisorder,
             read: { reply in
                 (try? MappaV1.ScreenResult(decoding: reply)).map { result in
                     (
@@ -68,7 +76,7 @@ enum EventMethods {
                 }
             }),
         "hsb.camhs.v1.Camhs/Refer": Entry(
-            service: "camhs", lawfulBasis: "Children Act 2004 (safeguarding); medical purposes",
+            service: "camhs", request: CamhsV1.ReferRequest.self, lawfulBasis: "Children Act 2004 (safeguarding); medical purposes",
             read: { reply in
                 (try? CamhsV1.ReferralOutcome(decoding: reply)).map { outcome in
                     (

@@ -123,6 +123,13 @@ public enum OrchestratorService {
                         "\(caller.agency.name) may not record \(shortName(request.method)): only \(allowed) may, directly or through the orchestrator"
                     )
                 }
+                // The payload must be the owning method's request: what would be refused there is
+                // refused here, before a step is written (and never becomes a step that cannot land).
+                do throws(WireError) {
+                    _ = try entry.request.init(decoding: request.payload, limits: .default)
+                } catch {
+                    throw RPCError(.invalidArgument, "payload of \(shortName(request.method)): \(error)")
+                }
                 let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let stepID = ServiceResources.newID("step")

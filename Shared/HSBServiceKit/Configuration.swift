@@ -170,7 +170,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
         databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
-        maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30, drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
+        maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
+        drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
         logFormat: String = "text", logLevel: String = "info"
     ) {
         self.host = host

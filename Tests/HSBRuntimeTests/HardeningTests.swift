@@ -201,4 +201,3 @@ struct HardeningTests {
         await server.stop()
     }
 }
-

@@ -39,7 +39,8 @@ struct TestHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         let options = ResolvedServiceOptions(
             dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
-            maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds)
+            maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds,
+            drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
             descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: TestSecrets.all, clock: clock,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)

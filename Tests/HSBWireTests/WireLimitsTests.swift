@@ -90,8 +90,9 @@ struct WireLimitsTests {
             try MappaV1.RecordLevelRequest(decoding: try level.encoded())
         }
         // The edges themselves, and a leap day, are dates.
-        for date in [CalendarDate(year: 1900, month: 1, day: 1), CalendarDate(year: 2200, month: 12, day: 31), CalendarDate(year: 2012, month: 2, day: 29)]
-        {
+        for date in [
+            CalendarDate(year: 1900, month: 1, day: 1), CalendarDate(year: 2200, month: 12, day: 31), CalendarDate(year: 2012, month: 2, day: 29),
+        ] {
             #expect(date.problem == nil)
         }
     }
@@ -111,8 +112,9 @@ struct WireLimitsTests {
         }
         let bail = YouthjusticeV1.RecordAdmissionRequest(
             youngPerson: YouthjusticeV1.YoungPerson(subjectId: "c", dateOfBirth: CalendarDate(year: 2008, month: 1, day: 1)), bailDays: -1)
-        #expect(throws: WireError.outOfRange(field: "hsb.youthjustice.v1.RecordAdmissionRequest.bail_days", reason: "is -1; it must be between 0 and 365"))
-        {
+        #expect(
+            throws: WireError.outOfRange(field: "hsb.youthjustice.v1.RecordAdmissionRequest.bail_days", reason: "is -1; it must be between 0 and 365")
+        ) {
             try YouthjusticeV1.RecordAdmissionRequest(decoding: try bail.encoded())
         }
     }

@@ -528,6 +528,13 @@ struct OrchestratorTests {
         #expect(view.steps.first?.status == "refused")
         #expect(view.chronology.last?.what.contains("is for the 0-5 band") == true)
         #expect(await orchestrator.deliverer.deliverDue() == 0)
+        // Nothing personal from a refused referral stays: not the referral, not the child's
+        // identity for duplicate finding, not the step's copy of the request.
+        let stored = try #require(try orchestrator.server.records("case", subjectID: "child-1").first.flatMap { CaseState(body: $0.body) })
+        #expect(stored.referrals.isEmpty && stored.identity.isEmpty && stored.screening == nil)
+        let steps = try orchestrator.server.records("outbox", subjectID: view.caseId).compactMap { StepState(body: $0.body) }
+        #expect(!steps.isEmpty && steps.allSatisfy { $0.payload.isEmpty })
+        #expect(try orchestrator.server.host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.all(kind: "case-identity") }.isEmpty)
         await orchestrator.server.stop()
         await intake.stop()
     }

@@ -1,0 +1,361 @@
+import CamhsService
+import Foundation
+import HSBRuntime
+import HSBSafeguarding
+import HSBServiceKit
+import HSBServiceTesting
+import HSBStorage
+import HSBWire
+import IntakeService
+import MappaService
+import NIOPosix
+import Synchronization
+import Testing
+import YouthJusticeService
+
+@testable import HSBRuntime
+@testable import OrchestratorService
+
+/// A flag shared with the listener's thread.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func store(_ flag: Bool) { value.store(flag, ordering: .relaxed) }
+}
+
+/// A TCP listener that reads a request and drops the connection without answering: a receiver
+/// that crashes on the step it is sent.
+final class DroppingListener: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+    private let stopped = StopFlag()
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound, listen(fd, 16) == 0 else { throw RPCError(.internal, "listener could not bind") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let stopped = self.stopped
+        Thread.detachNewThread {
+            while !stopped.isSet {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+                close(client)
+            }
+        }
+    }
+
+    func stop() {
+        stopped.store(true)
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+@Suite("Hardening of the orchestrator and the agency services", .timeLimit(.minutes(2)))
+struct OrchestratorHardeningTests {
+    /// Every relayable act, for every agency that may call the orchestrator: refused up front
+    /// unless the owning service's table lets that agency do it.
+    @Test("The orchestrator refuses up front, for every event kind and every agency, what the owning service would refuse")
+    func relayedActsRefusedUpFront() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        for agency in ServiceDescriptor.orchestrator.callers.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let client = orchestrator.server.client(agency)
+            for method in RelayedActs.actors.keys.sorted() {
+                do {
+                    _ = try await client.call(
+                        OrchestratorService.recordEvent, OrchestratorV1.RecordEventRequest(caseId: "case-none", method: method, payload: [0x08]),
+                        as: OrchestratorV1.CaseView.self, purpose: "test")
+                    Issue.record("\(agency.name) \(method) succeeded on a case that does not exist")
+                } catch {
+                    if RelayedActs.permits(agency, method) {
+                        // Past authorisation: then the (deliberately bad) payload is refused, naming the method's message.
+                        #expect(error.code == .invalidArgument, "\(agency.name) may do \(method): \(error)")
+                        #expect(error.message.hasPrefix("payload of "))
+                    } else {
+                        #expect(error.code == .permissionDenied, "\(agency.name) may not do \(method)")
+                        #expect(error.message.hasPrefix("\(agency.name) may not record"))
+                    }
+                }
+            }
+            await client.close()
+        }
+        // The attack as found: a school recording a charge, a guilty outcome and a MAPPA screening.
+        #expect(!RelayedActs.permits(.education, YouthJusticeService.recordPoliceDecision))
+        #expect(!RelayedActs.permits(.health, YouthJusticeService.recordCourtOutcome))
+        #expect(!RelayedActs.permits(.camhs, MappaService.screen))
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    /// The owning service's own check: the acting agency inside the orchestrator's credential is
+    /// authorised with the method's policy, for every relayable method and every agency.
+    @Test("The owning service authorises a relayed act for the agency that did it, with its own table")
+    func owningServiceAuthorisesTheActor() throws {
+        let secrets: [Agency: AgencySecret] = [.orchestrator: AgencySecret.random(), .police: AgencySecret.random()]
+        let authenticator = Authenticator(secrets: secrets)
+        for method in RelayedActs.actors.keys.sorted() {
+            let policy = RelayedActs.policy(method)
+            for agency in Agency.allCases where agency != .unspecified {
+                var request = RequestEnvelope(requestID: 1, method: method, payload: [1])
+                RequestSigner(agency: .orchestrator, secret: secrets[.orchestrator]!)
+                    .sign(&request, acting: RelayedActor(agency: agency, user: "worker"))
+                do {
+                    let caller = try authenticator.authenticate(request, policy: policy)
+                    #expect(RelayedActs.permits(agency, method), "\(agency.name) was let do \(method) through the orchestrator")
+                    #expect(caller?.actingAgency == agency && caller?.actingFor?.user == "worker")
+                } catch {
+                    #expect(!RelayedActs.permits(agency, method) || agency == .orchestrator, "\(agency.name) \(method): \(error)")
+                    #expect(error.code == .permissionDenied)
+                }
+            }
+        }
+        // Only the orchestrator relays; the acting agency cannot be changed after signing.
+        var byPolice = RequestEnvelope(requestID: 2, method: YouthJusticeService.recordPoliceDecision, payload: [1])
+        RequestSigner(agency: .police, secret: secrets[.police]!).sign(&byPolice, acting: RelayedActor(agency: .youthJustice, user: "x"))
+        #expect(throws: RPCError(.permissionDenied, "agency police may not relay acts for another agency")) {
+            try authenticator.authenticate(byPolice, policy: RelayedActs.policy(YouthJusticeService.recordPoliceDecision))
+        }
+        var forged = RequestEnvelope(requestID: 3, method: YouthJusticeService.recordPoliceDecision, payload: [1])
+        RequestSigner(agency: .orchestrator, secret: secrets[.orchestrator]!).sign(&forged, acting: RelayedActor(agency: .education, user: "x"))
+        forged.credential?.actingAgency = .police
+        #expect(throws: RPCError(.unauthenticated, "signature does not match for agency orchestrator; check the shared secret")) {
+            try authenticator.authenticate(forged, policy: RelayedActs.policy(YouthJusticeService.recordPoliceDecision))
+        }
+    }
+
+    @Test("Extreme dates and counts are INVALID_ARGUMENT at intake, youth justice and MAPPA, and each service keeps serving")
+    func extremeValuesAtEveryService() async throws {
+        let intake = try await startIntake(.sqlite)
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite) { MappaService.handlers($0) }
+        var ancient = referral()
+        ancient.child?.dateOfBirth = CalendarDate(year: .min, month: 1, day: 1)
+        let social = intake.client(.socialCare)
+        await #expect(
+            throws: RPCError(.invalidArgument, "request payload: hsb.common.v1.Subject.date_of_birth year -2147483648 is outside 1900-2200")
+        ) {
+            try await social.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: ancient), as: IntakeV1.ScreeningResult.self)
+        }
+        // Dates of birth that are real dates but cannot be a child's, and blank or over-long fields.
+        let year = Int32(Calendar(identifier: .gregorian).component(.year, from: Date()))
+        let cases: [(String, (inout IntakeV1.Referral) -> Void)] = [
+            (
+                "referral.child.date_of_birth \(year + 1)-01-01 is after the referral was received",
+                { $0.child?.dateOfBirth = .init(year: year + 1, month: 1, day: 1) }
+            ),
+            (
+                "is after the incident",
+                {
+                    $0.incidentDate = .init(year: year - 14, month: 1, day: 1); $0.child?.dateOfBirth = .init(year: year - 13, month: 1, day: 1)
+                }
+            ),
+            ("is more than 25 years before the referral was received", { $0.child?.dateOfBirth = .init(year: 1950, month: 1, day: 1) }),
+            ("referral.child.subject_id must not be blank", { $0.child?.subjectID = "   " }),
+            ("referral.child.given_name is 101 characters; at most 100 are allowed", { $0.child?.givenName = String(repeating: "a", count: 101) }),
+            (
+                "referral.behaviours has 101 entries; at most 100 are allowed",
+                {
+                    $0.behaviours = Array(repeating: IntakeV1.Behaviour(catalogueId: "brook/13-17/red/8"), count: 101)
+                }
+            ),
+        ]
+        for (expected, change) in cases {
+            var bad = referral()
+            change(&bad)
+            do {
+                _ = try await social.call(
+                    IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: bad), as: IntakeV1.ScreeningResult.self)
+                Issue.record("accepted: \(expected)")
+            } catch {
+                #expect(error.code == .invalidArgument && error.message.contains(expected), "\(error)")
+            }
+        }
+        #expect(try intake.records("referral", subjectID: "child-1").isEmpty)
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: CalendarDate(year: year - 15, month: 1, day: 1))
+        await #expect(
+            throws: RPCError(.invalidArgument, "request payload: hsb.youthjustice.v1.PlanReleaseRequest.date year 2147483647 is outside 1900-2200")
+        ) {
+            try await youthJustice.client(.youthJustice).call(
+                YouthJusticeService.planRelease,
+                YouthjusticeV1.PlanReleaseRequest(youngPerson: person, date: CalendarDate(year: .max, month: 1, day: 1)),
+                as: YouthjusticeV1.PlanResult.self)
+        }
+        await #expect(
+            throws: RPCError(.invalidArgument, "request payload: hsb.mappa.v1.RecordLevelRequest.next_review year 2147483647 is outside 1900-2200")
+        ) {
+            try await mappa.client(.mappa).call(
+                MappaService.recordLevel,
+                MappaV1.RecordLevelRequest(subjectId: "child-1", level: 2, nextReview: CalendarDate(year: .max, month: 1, day: 1), planSummary: "p"),
+                as: MappaV1.LevelRecord.self)
+        }
+        // Each service still answers a real request.
+        let fine = try await social.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), as: IntakeV1.ScreeningResult.self)
+        #expect(fine.outcome == "screened")
+        await intake.stop()
+        await youthJustice.stop()
+        await mappa.stop()
+    }
+
+    @Test("A step whose receiver drops the connection every time goes to the dead letters; an operator retries or discards it, on the record")
+    func poisonStepsAreQuarantined() async throws {
+        let intake = try await startIntake(.sqlite)
+        let dropping = try DroppingListener()
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, youthJusticePort: dropping.port)
+        let opened = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
+        let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
+        let recorded = try await orchestrator.server.client(.police).call(
+            OrchestratorService.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordPoliceDecision, payload: charge),
+            as: OrchestratorV1.CaseView.self, purpose: "police decision")
+        let stepID = recorded.stepId
+        // Each pass tries what is due; after five failures that reached the receiver, it stops.
+        for _ in 0..<40 {
+            _ = await orchestrator.deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ops = orchestrator.server.client(.ops)
+        let dead = try await ops.call(
+            OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(deadOnly: true), as: OrchestratorV1.OutboxList.self, purpose: "triage")
+        let entry = try #require(dead.entries.first { $0.stepId == stepID })
+        #expect(entry.status == "dead" && entry.failuresAfterSend == 5 && entry.attempts == 5)
+        #expect(entry.actingFor == "police (police.worker)")
+        #expect(entry.lastError.contains("closed before the reply"))
+        await orchestrator.deliverer.count()
+        #expect(orchestrator.server.host.metrics.prometheusText().contains("hsb_orchestrator_outbox_dead 1"))
+        // An operator sends it again: it is pending once more, and the decision is on the record.
+        let retried = try await ops.call(
+            OutboxOperations.retryStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "youth justice patched"),
+            as: OrchestratorV1.OutboxEntry.self, purpose: "triage")
+        #expect(retried.status == "pending")
+        await #expect(throws: RPCError.self, "only a dead step can be settled") {
+            try await ops.call(
+                OutboxOperations.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "x"), as: OrchestratorV1.OutboxEntry.self,
+                purpose: "triage")
+        }
+        for _ in 0..<40 {
+            _ = await orchestrator.deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let discarded = try await ops.call(
+            OutboxOperations.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "recorded by hand at youth justice"),
+            as: OrchestratorV1.OutboxEntry.self, purpose: "triage")
+        #expect(discarded.status == "discarded")
+        #expect(await orchestrator.deliverer.deliverDue() == 0)
+        let view = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "check")
+        let lines = view.chronology.map(\.what)
+        #expect(lines.contains { $0.contains("given up after 5 failed attempts") })
+        #expect(lines.contains { $0.contains("sent again by ops (ops.worker): youth justice patched") })
+        #expect(lines.contains { $0.contains("given up for good by ops (ops.worker): recorded by hand at youth justice") })
+        let audit = try orchestrator.server.accessLog("outbox", recordID: stepID)
+        #expect(audit.map(\.purpose) == ["retry: youth justice patched", "discard: recorded by hand at youth justice"])
+        // Not an operator: refused.
+        await #expect(throws: RPCError(.permissionDenied, "agency education may not call \(OutboxOperations.listOutbox)")) {
+            try await orchestrator.server.client(.education).call(
+                OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(), as: OrchestratorV1.OutboxList.self, purpose: "x")
+        }
+        dropping.stop()
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("A service that cannot be reached at all delays its steps and never sends them to the dead letters")
+    func unreachableIsNotPoison() async throws {
+        // A port that is bound and not listening: every connection is refused.
+        let reserved = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(reserved, $0, length) == 0 && getsockname(reserved, $0, &length) == 0 }
+        }
+        defer { close(reserved) }
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: Int(UInt16(bigEndian: address.sin_port)))
+        let view = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        for _ in 0..<20 {
+            _ = await orchestrator.deliverer.deliverDue()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let outbox = try await orchestrator.server.client(.ops).call(
+            OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(), as: OrchestratorV1.OutboxList.self, purpose: "triage")
+        let step = try #require(outbox.entries.first { $0.caseId == view.caseId })
+        #expect(step.status == "pending" && step.failuresAfterSend == 0 && step.attempts > 5)
+        await orchestrator.server.stop()
+    }
+
+    @Test("INF-04 INF-05: ListDeadlines needs a purpose, is logged per case, shows an agency only its own work, and pages")
+    func deadlinesNeedToKnowAndPaging() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let social = orchestrator.server.client(.socialCare)
+        var cases: [String] = []
+        for index in 0..<3 {
+            let view = try await social.call(
+                OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-\(index)")),
+                as: OrchestratorV1.CaseView.self)
+            cases.append(view.caseId)
+        }
+        await #expect(throws: RPCError(.invalidArgument, "purpose is required to list deadlines: say why you need them (INF-05)")) {
+            try await social.call(
+                OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+        }
+        // Page by page, every entry once, in due order.
+        var seen: [OrchestratorV1.DeadlineEntry] = []
+        var token = ""
+        var pages = 0
+        repeat {
+            let page = try await social.call(
+                OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60, pageSize: 2, pageToken: token),
+                as: OrchestratorV1.DeadlineList.self, purpose: "weekly review")
+            #expect(page.overdue.count + page.dueSoon.count <= 2)
+            seen += page.overdue + page.dueSoon
+            token = page.nextPageToken
+            pages += 1
+        } while !token.isEmpty && pages < 50
+        let whole = try await social.call(
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
+            purpose: "weekly review")
+        #expect(seen.map(\.taskId) == (whole.overdue + whole.dueSoon).map(\.taskId))
+        #expect(Set(seen.map(\.caseId)) == Set(cases) && pages > 1)
+        #expect(
+            try orchestrator.server.accessLog("deadlines", recordID: cases[0]).contains {
+                $0.agency == "social-care" && $0.purpose == "weekly review"
+            })
+        // A school sees only the work that falls to a school; none here.
+        let school = try await orchestrator.server.client(.education).call(
+            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
+            purpose: "our tasks")
+        #expect((school.overdue + school.dueSoon).allSatisfy { $0.owner == .education })
+        #expect((school.overdue + school.dueSoon).count < seen.count)
+        // And of the disclosure ledger, only what was shared with it.
+        let shared = try await orchestrator.server.client(.education).call(
+            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
+            as: OrchestratorV1.DisclosureList.self, purpose: "what was shared")
+        #expect(shared.items.allSatisfy { $0.disclosure?.toService == "education" })
+        let all = try await social.call(
+            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
+            as: OrchestratorV1.DisclosureList.self, purpose: "what was shared")
+        #expect(all.items.contains { $0.disclosure?.toService == "intake" })
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+}
