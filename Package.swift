@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "mappa", targets: ["MAPPA"]),
         .executable(name: "orchestrator", targets: ["Orchestrator"]),
         .executable(name: "hsbctl", targets: ["HSBCtl"]),
+        // Hostile frames against every service kind, in-process over loopback (scripts/fuzz.sh).
+        .executable(name: "hsb-fuzz", targets: ["HSBFuzz"]),
         .library(name: "HSBWire", targets: ["HSBWire"]),
         .library(name: "HSBRuntime", targets: ["HSBRuntime"]),
         .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
@@ -217,6 +219,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/HSBCtl",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "HSBFuzz",
+            dependencies: [
+                "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBSafeguarding", "IntakeService", "YouthJusticeService", "CamhsService", "MappaService",
+                "OrchestratorService", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Services/HSBFuzz",
             swiftSettings: strict
         ),
         .testTarget(

@@ -15,5 +15,7 @@ if [ -f ../shared/RULES.md ] && ! cmp -s ../shared/RULES.md docs/RULES.md; then
   exit 1
 fi
 swift build
+# A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
+HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.
 scripts/with-postgres.sh swift test

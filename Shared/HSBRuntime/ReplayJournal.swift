@@ -34,9 +34,10 @@ public final class ReplayJournal: Sendable {
     private let windowSeconds: Int64
     private let state: Mutex<State>
 
-    /// Opens (creating, mode 0600) the journal's two files in `folder`.
-    public init(folder: String, windowSeconds: Int64, nowUnixMillis: Int64) throws(JournalError) {
-        self.paths = ["\(folder)/replay-journal.0", "\(folder)/replay-journal.1"]
+    /// Opens (creating, mode 0600) the journal's two files in `folder`, named for `service` (services
+    /// may share a data folder).
+    public init(folder: String, service: String = "service", windowSeconds: Int64, nowUnixMillis: Int64) throws(JournalError) {
+        self.paths = ["\(folder)/\(service).replay-journal.0", "\(folder)/\(service).replay-journal.1"]
         self.windowSeconds = max(windowSeconds, 1)
         let now = nowUnixMillis / 1000
         // Write to the file last written (the larger), so the other keeps the previous window.

@@ -103,7 +103,8 @@ public final class ServiceHost: Sendable {
         let journal: ReplayJournal
         do {
             journal = try ReplayJournal(
-                folder: options.dataDir, windowSeconds: Int64(options.replayWindowSeconds), nowUnixMillis: clock.nowUnixMillis())
+                folder: options.dataDir, service: descriptor.name, windowSeconds: Int64(options.replayWindowSeconds),
+                nowUnixMillis: clock.nowUnixMillis())
         } catch {
             throw ConfigurationError("\(error)")
         }

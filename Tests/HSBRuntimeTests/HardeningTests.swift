@@ -79,7 +79,7 @@ struct HardeningTests {
         let reopened = try ReplayJournal(folder: folder, windowSeconds: 10, nowUnixMillis: start + 31_000)
         #expect(Set(reopened.load(nowUnixMillis: start + 31_000).map(\.prefix)) == [3])
         #expect(Set(reopened.load(nowUnixMillis: start + 6000).map(\.prefix)) == [1, 2, 3])
-        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/replay-journal.0")
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/service.replay-journal.0")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
@@ -194,7 +194,7 @@ struct HardeningTests {
         _ = try await client.call("test.v1.Echo/Echo", payload: [1])
         let manager = FileManager.default
         #expect((try manager.attributesOfItem(atPath: server.dataDir)[.posixPermissions] as? Int) == 0o700)
-        for file in ["intake.sqlite3", "replay-journal.0"] {
+        for file in ["intake.sqlite3", "intake.replay-journal.0"] {
             #expect((try manager.attributesOfItem(atPath: "\(server.dataDir)/\(file)")[.posixPermissions] as? Int) == 0o600, "\(file)")
         }
         await client.close()

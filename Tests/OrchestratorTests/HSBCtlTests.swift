@@ -147,6 +147,20 @@ struct HSBCtlTests {
         try #"{"referrer": "x", "child": {"given_name": "no id"}}"#.write(to: badFile, atomically: true, encoding: .utf8)
         let bad = try await offloaded { try hsbctl(["submit", badFile.path], environment: environment) }
         #expect(bad.status == 64 && bad.err.contains("child.subject_id is required"))
+        // A misspelt key is named, never dropped with the rule it stands for (SCR-09's immediate risk).
+        try #"{"referrer": "x", "child": {"subject_id": "c-9", "date_of_birth": "2012-01-01"}, "immediate_rsik": true}"#
+            .write(to: badFile, atomically: true, encoding: .utf8)
+        let misspelt = try await offloaded { try hsbctl(["submit", badFile.path], environment: environment) }
+        #expect(misspelt.status == 64 && misspelt.err.contains("immediate_rsik is not a field of a referral file"), "\(misspelt.err)")
+        try #"{"referrer": "x", "child": {"subject_id": "c-9", "dob": "2012-01-01"}}"#.write(to: badFile, atomically: true, encoding: .utf8)
+        let misspeltPerson = try await offloaded { try hsbctl(["submit", badFile.path], environment: environment) }
+        #expect(misspeltPerson.status == 64 && misspeltPerson.err.contains("child.dob is not a field of a referral file"), "\(misspeltPerson.err)")
+        // A referral intake refuses (a date of birth in the future) is the command's failure: exit 1.
+        let nextYear = Calendar(identifier: .gregorian).component(.year, from: Date()) + 1
+        try #"{"referrer": "DSL", "child": {"subject_id": "c-10", "date_of_birth": "\#(nextYear)-01-01"}, "parents_told": "yes"}"#
+            .write(to: badFile, atomically: true, encoding: .utf8)
+        let refused = try await offloaded { try hsbctl(["submit", badFile.path], environment: environment) }
+        #expect(refused.status == 1 && refused.out.contains("refused"), "\(refused.out) \(refused.err)")
         try? FileManager.default.removeItem(at: badFile)
 
         await orchestrator.server.stop()

@@ -10,17 +10,18 @@ swift build
 bin=$(swift build --show-bin-path)
 
 state=${HSB_LOCAL_DIR:-$root/.hsb-local}
+# Stores, logs and secrets hold children's records: readable by this user alone.
+umask 077
 mkdir -p "$state/data" "$state/logs"
+chmod 700 "$state" "$state/data" "$state/logs"
 creds="$state/credentials"
 if [ ! -f "$creds" ]; then
-  umask 077
   {
     echo "# Local caller secrets, generated $(date -u +%FT%TZ). Never commit this file."
     for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
       echo "$agency $("$bin/hsbctl" new-secret)"
     done
   } > "$creds"
-  umask 022
 fi
 
 pids=()
