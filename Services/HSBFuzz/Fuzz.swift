@@ -116,8 +116,14 @@ struct Fuzz {
                     (OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest.self),
                     ("hsb.orchestrator.v1.Orchestrator/ListOutbox", OrchestratorV1.ListOutboxRequest.self),
                     ("hsb.orchestrator.v1.Orchestrator/RetryStep", OrchestratorV1.SettleStepRequest.self),
+                    ("hsb.orchestrator.v1.Orchestrator/DiscardStep", OrchestratorV1.SettleStepRequest.self),
                 ]),
-        ]
+        ].map { target in
+            // Every service also answers health checks, and a method it does not serve.
+            Target(
+                name: target.name, host: target.host,
+                methods: target.methods + [(HealthService.checkMethod, HealthCheckRequest.self), ("hsb.nothing.v1.None/Nothing", HealthCheckRequest.self)])
+        }
 
         let started = ContinuousClock.now
         let outcome = try await Thread.offloaded {

@@ -217,6 +217,13 @@ public enum ServiceMain {
     ) async throws {
         // Stores, journals and anything else the service creates are readable by its user alone.
         umask(0o077)
+        // Connections are file descriptors: take the hard limit, so that the connection caps
+        // (RPC and ops), not the process's soft limit, decide who is served.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         let resolved = try options.resolve(for: descriptor)
         bootstrapLogging(resolved)
         var logger = Logger(label: "hsb.\(descriptor.name)")
