@@ -122,7 +122,9 @@ struct Fuzz {
             // Every service also answers health checks, and a method it does not serve.
             Target(
                 name: target.name, host: target.host,
-                methods: target.methods + [(HealthService.checkMethod, HealthCheckRequest.self), ("hsb.nothing.v1.None/Nothing", HealthCheckRequest.self)])
+                methods: target.methods + [
+                    (HealthService.checkMethod, HealthCheckRequest.self), ("hsb.nothing.v1.None/Nothing", HealthCheckRequest.self),
+                ])
         }
 
         let started = ContinuousClock.now

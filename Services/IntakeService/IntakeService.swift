@@ -40,7 +40,7 @@ public enum IntakeService {
     public static func handlers(_ resources: ServiceResources, _ configuration: IntakeConfiguration) -> [MethodHandler] {
         let callers = AccessPolicy.agencies(ServiceDescriptor.intake.callers)
         let screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
-        let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar))
+        let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar), profile: configuration.profile)
         let events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
         return [
             MethodHandler(method: recordCaseEvent, policy: RelayedActs.policy(recordCaseEvent)) { context, payload in

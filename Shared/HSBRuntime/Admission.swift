@@ -20,7 +20,7 @@ public final class BufferBudget: Sendable {
     /// Takes `bytes` from the budget; false (taking nothing) when that would exceed it.
     func reserve(_ bytes: Int) -> Bool {
         guard bytes > 0 else { return true }
-        let (after, _) = used.wrappingAdd(bytes, ordering: .relaxed)
+        let after = used.wrappingAdd(bytes, ordering: .relaxed).newValue
         if after > limit {
             used.wrappingSubtract(bytes, ordering: .relaxed)
             return false
@@ -33,7 +33,7 @@ public final class BufferBudget: Sendable {
         used.wrappingSubtract(bytes, ordering: .relaxed)
         // Large partial frames freed by cut-off peers would otherwise stay in the allocator's
         // arenas; give them back to the system once 16 MiB have been released.
-        let (released, _) = releasedSinceTrim.wrappingAdd(bytes, ordering: .relaxed)
+        let released = releasedSinceTrim.wrappingAdd(bytes, ordering: .relaxed).newValue
         if released >= 16 * 1024 * 1024 {
             releasedSinceTrim.store(0, ordering: .relaxed)
             hsb_release_free_memory()

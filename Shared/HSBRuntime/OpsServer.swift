@@ -47,7 +47,7 @@ public final class OpsServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let (count, _) = self.open.wrappingAdd(1, ordering: .relaxed)
+                    let count = self.open.wrappingAdd(1, ordering: .relaxed).newValue
                     channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
                     guard count <= self.maxConnections else {
                         metrics.connectionRefused()

@@ -48,7 +48,8 @@ public enum LondonTime {
 public enum DeadlineRule: Sendable, Hashable, Codable, CustomStringConvertible {
     /// N working days after the start date (the start day does not count).
     case workingDays(Int)
-    /// N calendar days after the start date; when that is not a working day, the working day before.
+    /// N calendar days after the start date; when that is not a working day, the working day
+    /// before, unless that is the start date itself: then the next working day.
     case calendarDays(Int)
     /// N hours after the start instant (may fall on any day: these are emergency timescales).
     case hours(Int)
@@ -127,7 +128,10 @@ public struct DeadlineCalculator: Sendable {
         case .workingDays(let n):
             return dated(rule, calendar.adding(workingDays: n, to: startDate))
         case .calendarDays(let n):
-            return dated(rule, calendar.onOrBefore(startDate.adding(days: n)))
+            // The working day on or before the Nth day; never the start day itself (a Friday
+            // referral before a bank-holiday Monday is not due the Friday it came in).
+            let date = calendar.onOrBefore(startDate.adding(days: n))
+            return dated(rule, n > 0 && date <= startDate ? calendar.adding(workingDays: 1, to: startDate) : date)
         case .monthsAfter(let n):
             return dated(rule, calendar.onOrBefore(startDate.adding(months: n)))
         case .workingDaysBefore, .monthsBefore, .calendarDaysBefore:

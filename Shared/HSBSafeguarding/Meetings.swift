@@ -66,20 +66,25 @@ public struct StrategyMeeting: Sendable, Hashable, Codable {
 /// Checks a strategy meeting's record against the procedure, and says what it sets going.
 public struct StrategyMeetingRules: Sendable {
     public let deadlines: DeadlineCalculator
+    /// The procedure in force: who may chair (STR-01).
+    public let profile: ProcedureProfile
 
     /// Who must be invited (STR-01): social care chairs; youth justice completes the AIM3 checklist.
     public static let requiredInvitees = ["social-care", "youth-justice", "police", "health"]
 
-    public init(deadlines: DeadlineCalculator = DeadlineCalculator()) {
+    public init(deadlines: DeadlineCalculator = DeadlineCalculator(), profile: ProcedureProfile = .camden) {
         self.deadlines = deadlines
+        self.profile = profile
     }
 
     public func record(_ meeting: StrategyMeeting) throws(ScreeningInputError) -> WorkPlan {
         var problems: [String] = []
         let roles = Set(meeting.invitees.map(\.role))
         if meeting.subjectIDs.isEmpty { problems.append("subject_ids: a meeting is about at least one child") }
-        if meeting.chairRole != "social-care" {
-            problems.append("chair: children's social care chairs the HSB strategy meeting (STR-01), not \(meeting.chairRole)")
+        if !profile.strategyMeetingChairs.contains(meeting.chairRole) {
+            problems.append(
+                "chair: under \(profile.name) the HSB strategy meeting is chaired by \(profile.strategyMeetingChairs.joined(separator: " or ")) (STR-01, \(profile.strategyMeetingChairSource)), not \(meeting.chairRole)"
+            )
         }
         for role in Self.requiredInvitees where !roles.contains(role) {
             problems.append("invitees: \(role) must be invited (STR-01)")
@@ -113,7 +118,7 @@ public struct StrategyMeetingRules: Sendable {
         let subjects = meeting.subjectIDs.joined(separator: ", ")
         record.apply(
             "STR-01",
-            "Chaired by social care; \(meeting.invitees.filter(\.attended).count) of \(meeting.invitees.count) invitees attended, \(meeting.invitees.filter { !$0.attended && $0.writtenReport }.count) sent written reports"
+            "Chaired by \(meeting.chairRole.replacingHyphensWithSpaces()) (\(profile.strategyMeetingChairSource)); \(meeting.invitees.filter(\.attended).count) of \(meeting.invitees.count) invitees attended, \(meeting.invitees.filter { !$0.attended && $0.writtenReport }.count) sent written reports"
         )
         record.apply(
             "STR-02",

@@ -4,29 +4,31 @@ public enum LeadAgency: String, Sendable, Hashable, Codable, CaseIterable {
     case youthJustice = "youth-justice"
 }
 
-/// Where the strategy meeting deadline is counted from.
-public enum StrategyMeetingStart: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The referral's receipt.
-    case referral
-    /// The earlier of the referral and the incident (CAM 8.3: "within 3 days of receiving the
-    /// referral or the incident occurring").
-    case earlierOfReferralAndIncident = "earlier-of-referral-and-incident"
-}
-
 /// A partnership's procedure, where it differs from the others, as data (RULES.md: "Where
 /// partnerships differ, the difference is data in a procedure profile").
 public struct ProcedureProfile: Sendable, Hashable, Codable {
     public var name: String
     public var summary: String
-    /// SCR-08: the HSB strategy meeting for category 2 or 3.
+    /// SCR-08: the HSB strategy meeting for category 2 or 3, counted from when social care
+    /// received the referral (RULES.md: deadlines count from when a thing happened, never from a
+    /// time before the agency that owns the deadline knew of it).
     public var strategyMeeting: DeadlineRule
-    public var strategyMeetingFrom: StrategyMeetingStart
     /// SCR-08: where the concerns are complex (ISL 5.3); nil when the profile has no such rule.
     public var complexStrategyMeeting: DeadlineRule?
-    /// SCR-09: the HSB strategy meeting after immediate protection (ISL 5.4).
-    public var strategyMeetingAfterImmediateProtection: DeadlineRule
+    /// SCR-09: the HSB strategy meeting after immediate protection, where the procedure sets its
+    /// own (ISL 5.4: 5 working days); nil: the profile's SCR-08 timescale, so immediate risk never
+    /// makes the meeting later.
+    public var strategyMeetingAfterImmediateProtection: DeadlineRule?
     /// The seed clause behind `strategyMeeting`.
     public var strategyMeetingSource: String
+    /// True when the procedure sets no strategy-meeting timescale of its own (LLR, CAL) and the
+    /// partnership's configured default applies: the decision says so rather than citing another
+    /// partnership's clause as if it were this one's.
+    public var strategyMeetingIsPartnershipDefault: Bool
+    /// STR-01: who may chair the HSB strategy meeting (roles as recorded on a meeting).
+    public var strategyMeetingChairs: [String]
+    /// The seed clause behind `strategyMeetingChairs`.
+    public var strategyMeetingChairSource: String
     /// STR-08: cases come to an HSB panel, which advises the route (CAL 5, 6.5).
     public var hsbPanel: Bool
     /// YJ-04: who leads an AIM assessment on the concern route when the case is not open to
@@ -44,8 +46,9 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
     /// Camden (CAM), the default: a strategy meeting within 3 days of the referral or incident.
     public static let camden = ProcedureProfile(
         name: "camden", summary: "Camden Safeguarding Children Partnership HSB protocol 2023 (the default)",
-        strategyMeeting: .calendarDays(3), strategyMeetingFrom: .earlierOfReferralAndIncident, complexStrategyMeeting: nil,
-        strategyMeetingAfterImmediateProtection: .workingDays(5), strategyMeetingSource: "CAM 8.3",
+        strategyMeeting: .calendarDays(3), complexStrategyMeeting: nil,
+        strategyMeetingAfterImmediateProtection: nil, strategyMeetingSource: "CAM 8.3", strategyMeetingIsPartnershipDefault: false,
+        strategyMeetingChairs: ["social-care"], strategyMeetingChairSource: "GAT 3.3.1, CAM 14",
         hsbPanel: false, aimLeadOnConcernRoute: .socialCare,
         riskPlanReviews: ReviewCadence(firstIntervalMonths: 3, firstPeriodMonths: 6, laterIntervalMonths: 6),
         childInNeedReviewMonths: 6, assessmentDays: 35, writtenFollowUpHours: 48)
@@ -56,9 +59,12 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.name = "islington"
         profile.summary = "Islington HSB procedure (risk categories 0-3)"
         profile.strategyMeeting = .workingDays(3)
-        profile.strategyMeetingFrom = .referral
         profile.complexStrategyMeeting = .workingDays(5)
+        profile.strategyMeetingAfterImmediateProtection = .workingDays(5)
         profile.strategyMeetingSource = "ISL 5.3"
+        // ISL 5.3, 5.4: the CSE, Missing and Trafficking Coordinator, or a CP Coordinator, chairs.
+        profile.strategyMeetingChairs = ["cse-missing-trafficking-coordinator", "cp-coordinator"]
+        profile.strategyMeetingChairSource = "ISL 5.3, 5.4"
         return profile
     }()
 
@@ -68,7 +74,6 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.name = "gateshead"
         profile.summary = "Gateshead sexually harmful behaviour procedure (two routes to AIM)"
         profile.strategyMeeting = .hours(72)
-        profile.strategyMeetingFrom = .referral
         profile.strategyMeetingSource = "GAT 3.3.1"
         return profile
     }()
@@ -79,6 +84,7 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         var profile = camden
         profile.name = "llr"
         profile.summary = "Leicester, Leicestershire and Rutland HSB procedure (2024)"
+        profile.strategyMeetingIsPartnershipDefault = true
         return profile
     }()
 
@@ -88,6 +94,7 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.name = "calderdale"
         profile.summary = "Calderdale HSB panel operational guidance"
         profile.hsbPanel = true
+        profile.strategyMeetingIsPartnershipDefault = true
         return profile
     }()
 
@@ -101,9 +108,10 @@ extension ProcedureProfile {
     /// present) names a built-in profile to start from (default `camden`); every other key
     /// overrides one setting. Throws naming the line and the reason.
     ///
-    /// Keys: `name`, `summary`, `based_on`, `strategy_meeting`, `strategy_meeting_from`,
-    /// `strategy_meeting_complex` (`none` to remove), `strategy_meeting_after_immediate_protection`,
-    /// `strategy_meeting_source`, `hsb_panel` (yes/no), `aim_lead_concern_route` (social-care /
+    /// Keys: `name`, `summary`, `based_on`, `strategy_meeting`, `strategy_meeting_from` (only
+    /// `referral`), `strategy_meeting_complex` (`none` to remove), `strategy_meeting_after_immediate_protection`
+    /// (`same` for the SCR-08 timescale), `strategy_meeting_source`, `strategy_meeting_default` (yes/no),
+    /// `strategy_meeting_chairs` (comma-separated roles), `strategy_meeting_chair_source`, `hsb_panel` (yes/no), `aim_lead_concern_route` (social-care /
     /// youth-justice), `risk_plan_reviews` (e.g. `every 3 months for 6 months then every 6 months`),
     /// `child_in_need_review_months`, `assessment_days`, `written_follow_up_hours`. Deadlines read
     /// `3 working days`, `3 days` or `72 hours`.
@@ -138,14 +146,26 @@ extension ProcedureProfile {
             case "summary": profile.summary = value
             case "strategy_meeting": profile.strategyMeeting = try forward(value, fail)
             case "strategy_meeting_from":
-                guard let start = StrategyMeetingStart(rawValue: value) else {
-                    throw fail("strategy_meeting_from must be \(StrategyMeetingStart.allCases.map(\.rawValue).joined(separator: " or "))")
+                // Every deadline counts from when social care received the referral: an earlier
+                // incident date would make a late-reported incident overdue on arrival.
+                guard value == "referral" else {
+                    throw fail(
+                        "strategy_meeting_from can only be 'referral': deadlines count from when social care received it, never from an earlier incident"
+                    )
                 }
-                profile.strategyMeetingFrom = start
             case "strategy_meeting_complex":
                 profile.complexStrategyMeeting = value == "none" ? nil : try forward(value, fail)
-            case "strategy_meeting_after_immediate_protection": profile.strategyMeetingAfterImmediateProtection = try forward(value, fail)
+            case "strategy_meeting_after_immediate_protection":
+                profile.strategyMeetingAfterImmediateProtection = value == "same" ? nil : try forward(value, fail)
             case "strategy_meeting_source": profile.strategyMeetingSource = value
+            case "strategy_meeting_default":
+                guard let flag = ["yes": true, "no": false][value] else { throw fail("strategy_meeting_default must be yes or no") }
+                profile.strategyMeetingIsPartnershipDefault = flag
+            case "strategy_meeting_chairs":
+                let chairs = value.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+                guard !chairs.isEmpty else { throw fail("strategy_meeting_chairs needs at least one role") }
+                profile.strategyMeetingChairs = chairs
+            case "strategy_meeting_chair_source": profile.strategyMeetingChairSource = value
             case "hsb_panel":
                 guard let flag = ["yes": true, "no": false][value] else { throw fail("hsb_panel must be yes or no") }
                 profile.hsbPanel = flag

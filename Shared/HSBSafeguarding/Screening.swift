@@ -208,21 +208,24 @@ public struct ReferralScreening: Sendable {
             }
         }
 
-        // SCR-10 and SCR-20: what the referral must carry.
+        // SCR-10, SCR-11 and SCR-20: what the referral must carry. Only a referral with no sign of
+        // significant harm may go back to the referrer; any other is screened on what it holds.
         let missing = missingItems(referral)
         if !missing.isEmpty {
-            if referral.immediateRisk {
+            let signs = significantHarmSigns(referral, behaviourDate: behaviourDate, age: age)
+            if signs.isEmpty {
                 record.apply(
                     "SCR-10",
-                    "The referral lacks: \(missing.joined(separator: "; ")). Not returned, because there is immediate risk: the items are gathered as a task"
-                )
-                record.task(
-                    "SCR-10", "missing-items", "Obtain the missing referral items: \(missing.joined(separator: "; "))", owner: .contactService,
-                    due: deadlines.due(.hours(24), from: referral.receivedAt))
-            } else {
-                record.apply("SCR-10", "Returned to the referrer: the referral lacks \(missing.joined(separator: "; "))")
+                    "Returned to the referrer: the referral lacks \(missing.joined(separator: "; ")), and nothing in it indicates significant harm")
                 return finish(.returnedIncomplete, record, age: age, band: band, missing: missing)
             }
+            record.apply(
+                "SCR-10",
+                "The referral lacks: \(missing.joined(separator: "; ")). Not returned, because \(signs.joined(separator: ", ")): it is screened on what it holds, and the missing items are requested from the referrer"
+            )
+            record.task(
+                "SCR-10", "missing-items", "Request from the referrer: \(missing.joined(separator: "; "))", owner: .contactService,
+                due: deadlines.due(.hours(24), from: referral.receivedAt))
         }
 
         // SCR-01: each behaviour graded on the child's age band; "other" behaviours by the indicators.
@@ -329,8 +332,9 @@ public struct ReferralScreening: Sendable {
             )
         }
 
-        // The category's actions (SCR-06 to SCR-09) with the profile's deadlines.
-        applyCategoryActions(category, referral, &record, child: child)
+        // The category's actions (SCR-06 to SCR-08) with the profile's deadlines; SCR-09 at any category.
+        applyCategoryActions(category, referral, &record, child: child, age: age)
+        applyImmediateProtection(category, referral, &record, child: child, age: age)
 
         // SCR-18, SCR-19: assessment and the safeguarding unit.
         if threshold >= .childInNeed {
@@ -465,14 +469,39 @@ public struct ReferralScreening: Sendable {
         if !problems.isEmpty { throw ScreeningInputError(problems: problems) }
     }
 
-    private func strategyMeetingStart(_ referral: ReferralFacts) -> Instant {
-        guard profile.strategyMeetingFrom == .earlierOfReferralAndIncident, let incident = referral.incidentDate,
-            incident < LondonTime.date(of: referral.receivedAt)
-        else { return referral.receivedAt }
-        return LondonTime.endOfDay(incident)
+    /// SCR-10: what in a referral indicates significant harm (or makes it urgent), so that it is
+    /// never returned unprocessed; empty when nothing does.
+    public func significantHarmSigns(_ referral: ReferralFacts, behaviourDate: CivilDate, age: Int) -> [String] {
+        var signs: [String] = []
+        if referral.immediateRisk { signs.append("there is immediate risk") }
+        if referral.significantHarmSuspected { signs.append("significant harm is suspected") }
+        if referral.childDisplayingMayBeAbused { signs.append("the child displaying HSB may be being abused") }
+        if referral.physicallyViolent { signs.append("the behaviour was physically violent") }
+        let ages = [age] + referral.personsHarmed.compactMap { $0.dateOfBirth?.age(on: behaviourDate) }
+        if referral.sexualActivity, let youngest = ages.min(), AgeRules.cannotConsentToSexualActivity(age: youngest) {
+            signs.append("sexual activity involved a child under 13")
+        }
+        let red = referral.behaviours.contains { behaviour in
+            if case .catalogue(let id) = behaviour { return BrookCatalogue.behaviour(id: id)?.grade == .red }
+            return false
+        }
+        if red { signs.append("a reported behaviour is red on the Brook traffic light") }
+        if referral.urgentByTelephone { signs.append("it is an urgent telephone referral") }
+        return signs
     }
 
-    private func applyCategoryActions(_ category: RiskCategory?, _ referral: ReferralFacts, _ record: inout DecisionRecorder, child: String) {
+    /// SCR-08: the strategy meeting's timescale for this referral, and how the decision cites it.
+    func strategyMeetingRule(_ referral: ReferralFacts) -> (rule: DeadlineRule, complex: Bool, source: String) {
+        let complex = referral.complexConcerns ? profile.complexStrategyMeeting : nil
+        let source =
+            profile.strategyMeetingIsPartnershipDefault
+            ? "this procedure sets no timescale of its own: the partnership's configured default applies" : profile.strategyMeetingSource
+        return (complex ?? profile.strategyMeeting, complex != nil, source)
+    }
+
+    private func applyCategoryActions(
+        _ category: RiskCategory?, _ referral: ReferralFacts, _ record: inout DecisionRecorder, child: String, age: Int
+    ) {
         switch category {
         case nil:
             return
@@ -494,7 +523,7 @@ public struct ReferralScreening: Sendable {
                 record.task(
                     "SCR-07", "strategy-discussion", "Hold an HSB strategy discussion with police, or an HSB strategy meeting with the network",
                     owner: .socialCare, subject: child)
-                applyStrategyMeetingContent(&record)
+                applyStrategyMeetingContent(&record, age: age)
             } else {
                 record.apply(
                     "SCR-07",
@@ -511,46 +540,65 @@ public struct ReferralScreening: Sendable {
                 "SCR-07", "family-group-conference", "Consider a family group conference to help the family form the diversion plan",
                 owner: .socialCare, subject: child)
         case .two, .three:
-            if referral.immediateRisk {
-                record.apply(
-                    "SCR-09",
-                    "Risk to life or of serious immediate harm: immediate action and a strategy discussion now; then an HSB strategy meeting within \(profile.strategyMeetingAfterImmediateProtection)"
-                )
-                record.task(
-                    "SCR-09", "immediate-protection", "Secure the child's immediate safety and hold a strategy discussion with police now",
-                    owner: .socialCare,
-                    due: DueDate(rule: .hours(0), due: referral.receivedAt, date: LondonTime.date(of: referral.receivedAt)), subject: child)
-                record.task(
-                    "SCR-09", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
-                    due: deadlines.due(profile.strategyMeetingAfterImmediateProtection, from: referral.receivedAt), subject: child)
-            } else {
-                let complex = referral.complexConcerns ? profile.complexStrategyMeeting : nil
-                let rule = complex ?? profile.strategyMeeting
-                let counted = profile.strategyMeetingFrom == .earlierOfReferralAndIncident ? "of the referral or the incident" : "of the referral"
+            // With immediate risk the meeting follows the immediate protection (SCR-09).
+            if !referral.immediateRisk {
+                let (rule, complex, source) = strategyMeetingRule(referral)
                 record.apply(
                     "SCR-08",
-                    "Category \(category!.rawValue): an HSB strategy meeting within \(rule) \(counted)\(complex != nil ? " (complex concerns)" : "") (\(profile.strategyMeetingSource))"
+                    "Category \(category!.rawValue): an HSB strategy meeting within \(rule) of social care receiving the referral\(complex ? " (complex concerns)" : "") (\(source))"
                 )
                 record.task(
                     "SCR-08", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
-                    due: deadlines.due(rule, from: strategyMeetingStart(referral)), subject: child)
+                    due: deadlines.due(rule, from: referral.receivedAt), subject: child)
             }
-            applyStrategyMeetingContent(&record)
+            applyStrategyMeetingContent(&record, age: age)
         }
     }
 
-    /// STR-01, STR-02, MP-04: who a strategy meeting invites and what it decides.
-    private func applyStrategyMeetingContent(_ record: inout DecisionRecorder) {
+    /// SCR-09: risk to life or serious immediate harm, in every profile and at any category:
+    /// immediate action and a strategy discussion now, then the HSB strategy meeting within the
+    /// profile's own rule for it (ISL 5.4), or else its SCR-08 timescale.
+    private func applyImmediateProtection(
+        _ category: RiskCategory?, _ referral: ReferralFacts, _ record: inout DecisionRecorder, child: String, age: Int
+    ) {
+        guard referral.immediateRisk else { return }
+        let (ordinary, _, ordinarySource) = strategyMeetingRule(referral)
+        let rule = profile.strategyMeetingAfterImmediateProtection ?? ordinary
+        let source = profile.strategyMeetingAfterImmediateProtection == nil ? ordinarySource : "ISL 5.4"
+        record.apply(
+            "SCR-09",
+            "Risk to life or of serious immediate harm: immediate action and a strategy discussion now; then an HSB strategy meeting within \(rule) of social care receiving the referral (\(source))"
+        )
+        record.task(
+            "SCR-09", "immediate-protection", "Secure the child's immediate safety and hold a strategy discussion with police now",
+            owner: .socialCare,
+            due: DueDate(rule: .hours(0), due: referral.receivedAt, date: LondonTime.date(of: referral.receivedAt)), subject: child)
+        record.task(
+            "SCR-09", "strategy-meeting", "Convene the HSB strategy meeting", owner: .socialCare,
+            due: deadlines.due(rule, from: referral.receivedAt), subject: child)
+        // Categories 2 and 3 invite for the meeting already; below them the meeting is this one.
+        if category == nil || category! < .two { applyStrategyMeetingContent(&record, age: age) }
+    }
+
+    /// STR-01, STR-02, MP-04: who a strategy meeting invites and what it decides. Under 10, youth
+    /// justice is not engaged: no AIM3 checklist, no MAPPA consideration (GEN-03).
+    private func applyStrategyMeetingContent(_ record: inout DecisionRecorder, age: Int) {
+        let chair = profile.strategyMeetingChairs.map { $0.replacingHyphensWithSpaces() }.joined(separator: " or ")
+        let underTen = AgeRules.belowCriminalResponsibility(age: age)
         record.apply(
             "STR-01",
-            "Invite: social care (chair), youth justice (AIM3 checklist), police, health, education where relevant, the referrer, parents or carers unless that raises risk, the young person where appropriate; an agency that cannot attend sends a written report"
+            "Chaired by \(chair) (\(profile.strategyMeetingChairSource)). Invite: social care, \(underTen ? "" : "youth justice (AIM3 checklist), ")police, health, education where relevant, the referrer, parents or carers unless that raises risk, the young person where appropriate; an agency that cannot attend sends a written report"
         )
         record.apply(
             "STR-02",
-            "The meeting decides and records: significant harm and s47 (single or joint), the initial safety plan, whether an AIM assessment is appropriate with its lead and timescale, MAPPA and exploitation referrals"
+            "The meeting decides and records: significant harm and s47 (single or joint), the initial safety plan\(underTen ? "" : ", whether an AIM assessment is appropriate with its lead and timescale, MAPPA") and exploitation referrals"
         )
-        record.apply("MP-04", "MAPPA referral is considered at the strategy meeting")
-        record.notify(.youthJustice, "Invited to the strategy meeting to complete the AIM3 checklist", rule: "STR-01")
+        if underTen {
+            record.apply("GEN-03", "Under 10: youth justice is not invited to complete an AIM3 checklist and MAPPA is not considered")
+        } else {
+            record.apply("MP-04", "MAPPA referral is considered at the strategy meeting")
+            record.notify(.youthJustice, "Invited to the strategy meeting to complete the AIM3 checklist", rule: "STR-01")
+        }
         record.notify(.police, "Invited to the strategy meeting", rule: "STR-01")
     }
 

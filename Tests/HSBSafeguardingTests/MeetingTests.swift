@@ -41,7 +41,7 @@ struct MeetingTests {
         bad.aimTimescaleWeeks = nil
         #expect(
             throws: ScreeningInputError(problems: [
-                "chair: children's social care chairs the HSB strategy meeting (STR-01), not police",
+                "chair: under camden the HSB strategy meeting is chaired by social-care (STR-01, GAT 3.3.1, CAM 14), not police",
                 "invitees: youth-justice must be invited (STR-01)",
                 "invitees: health neither attended nor sent a written report (STR-01)",
                 "invitees: a school attends only the meeting about its own pupil (STR-03); other-child is not a subject of this meeting",
@@ -49,6 +49,21 @@ struct MeetingTests {
                 "follow_up_date: a follow-up strategy meeting needs a set date (STR-04)",
             ])
         ) { try rules.record(bad) }
+    }
+
+    @Test("STR-01: the chair follows the profile: Islington's coordinators chair there, and social care is refused as chair")
+    func chairFollowsTheProfile() throws {
+        let islington = StrategyMeetingRules(profile: .islington)
+        for chair in ["cse-missing-trafficking-coordinator", "cp-coordinator"] {
+            var held = meeting()
+            held.chairRole = chair
+            let plan = try islington.record(held)
+            #expect(plan.rationale.first?.contains("ISL 5.3, 5.4") == true)
+        }
+        #expect(throws: ScreeningInputError.self) { try islington.record(meeting()) }
+        var coordinator = meeting()
+        coordinator.chairRole = "cp-coordinator"
+        #expect(throws: ScreeningInputError.self, "elsewhere social care chairs") { try rules.record(coordinator) }
     }
 
     @Test("STR-02 MP-04 STR-09: what was not considered becomes a task; many children need a strategic management group")

@@ -140,14 +140,19 @@ struct ProfileTests {
     @Test("The built-in profiles differ only where their procedures do")
     func builtIns() {
         #expect(ProcedureProfile.builtIn.map(\.name) == ["camden", "islington", "gateshead", "llr", "calderdale"])
-        #expect(
-            ProcedureProfile.camden.strategyMeeting == .calendarDays(3)
-                && ProcedureProfile.camden.strategyMeetingFrom == .earlierOfReferralAndIncident)
+        #expect(ProcedureProfile.camden.strategyMeeting == .calendarDays(3))
         #expect(ProcedureProfile.islington.strategyMeeting == .workingDays(3) && ProcedureProfile.islington.complexStrategyMeeting == .workingDays(5))
         #expect(ProcedureProfile.gateshead.strategyMeeting == .hours(72))
         #expect(ProcedureProfile.calderdale.hsbPanel && !ProcedureProfile.camden.hsbPanel)
         for profile in ProcedureProfile.builtIn {
-            #expect(profile.strategyMeetingAfterImmediateProtection == .workingDays(5))
+            // SCR-09: only Islington's procedure sets its own timescale after immediate protection (ISL 5.4).
+            #expect(profile.strategyMeetingAfterImmediateProtection == (profile.name == "islington" ? .workingDays(5) : nil), "\(profile.name)")
+            // SCR-08: LLR and Calderdale set none of their own for the strategy meeting.
+            #expect(profile.strategyMeetingIsPartnershipDefault == ["llr", "calderdale"].contains(profile.name), "\(profile.name)")
+            // STR-01: Islington's meeting is chaired by its coordinators; elsewhere social care.
+            #expect(
+                profile.strategyMeetingChairs
+                    == (profile.name == "islington" ? ["cse-missing-trafficking-coordinator", "cp-coordinator"] : ["social-care"]))
             #expect(profile.assessmentDays == 35 && profile.writtenFollowUpHours == 48 && profile.childInNeedReviewMonths == 6)
         }
     }

@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Front-door screening: each rule")
 struct ScreeningRulesTests {
-    @Test("SCR-10: a referral about an incident with a victim is returned with the missing items named")
+    @Test("SCR-10: an incomplete referral with no sign of significant harm is returned with the missing items named")
     func incompleteReturned() throws {
-        var facts = referral(age: 14, behaviours: ["brook/13-17/red/8"])
+        var facts = referral(age: 14, behaviours: ["brook/13-17/amber/3"])
         facts.incidentDetails = ""
         facts.coercionEvidence = " "
         facts.otherChildrenMayBeAtRisk = nil
@@ -17,17 +17,76 @@ struct ScreeningRulesTests {
         #expect(decision.threshold == nil)
     }
 
-    @Test("SCR-10 SCR-09: with immediate risk an incomplete referral is screened and the missing items become a task")
-    func incompleteButUrgent() throws {
-        var facts = referral(age: 14, behaviours: ["brook/13-17/red/8"])
-        facts.victimVulnerability = ""
-        facts.immediateRisk = true
-        let decision = try screen(facts)
-        #expect(decision.outcome == .screened)
-        #expect(decision.task("SCR-10/missing-items")?.description.contains("factors that make the person harmed particularly vulnerable") == true)
-        #expect(decision.task("SCR-09/immediate-protection/child-1")?.due?.due == monday)
-        // 5 working days from Monday 16 November 2026.
-        #expect(decision.task("SCR-09/strategy-meeting/child-1")?.due?.date == date("2026-11-23"))
+    /// Each sign that a referral indicates significant harm, or is urgent: an incomplete referral
+    /// showing it is screened on what it holds, never returned (SCR-10, SCR-11).
+    static let harmSigns: [(String, @Sendable (inout ReferralFacts) -> Void)] = [
+        ("there is immediate risk", { $0.immediateRisk = true }),
+        ("significant harm is suspected", { $0.significantHarmSuspected = true }),
+        ("the child displaying HSB may be being abused", { $0.childDisplayingMayBeAbused = true }),
+        ("the behaviour was physically violent", { $0.physicallyViolent = true }),
+        ("a reported behaviour is red on the Brook traffic light", { $0.behaviours = [.catalogue(id: "brook/13-17/red/8")] }),
+        ("it is an urgent telephone referral", { $0.urgentByTelephone = true }),
+        (
+            "sexual activity involved a child under 13",
+            {
+                $0.sexualActivity = true
+                $0.personsHarmed[0].dateOfBirth = LondonTime.date(of: monday).adding(months: -12 * 11)
+            }
+        ),
+    ]
+
+    @Test("SCR-10 SCR-11: an urgent referral, or one indicating significant harm, is never returned; it is screened and the missing items requested")
+    func incompleteButHarmIndicated() throws {
+        for (sign, change) in Self.harmSigns {
+            var facts = referral(age: 14, behaviours: ["brook/13-17/amber/3"])
+            facts.victimVulnerability = ""
+            facts.otherChildrenMayBeAtRisk = nil
+            change(&facts)
+            let decision = try screen(facts)
+            #expect(decision.outcome == .screened, "\(sign)")
+            #expect(decision.threshold != nil, "\(sign)")
+            #expect(decision.rationale.contains { $0.contains("Not returned, because") && $0.contains(sign) }, "\(sign)")
+            let request = decision.task("SCR-10/missing-items")
+            #expect(request?.description.contains("factors that make the person harmed particularly vulnerable") == true, "\(sign)")
+            #expect(request?.description.contains("whether other children may be at risk") == true, "\(sign)")
+        }
+        // An urgent telephone referral also gets its 48-hour written follow-up (SCR-11).
+        var phoned = referral(age: 14, behaviours: ["brook/13-17/amber/3"])
+        phoned.incidentDetails = ""
+        phoned.urgentByTelephone = true
+        let decision = try screen(phoned)
+        #expect(decision.task("SCR-11/written-follow-up")?.due?.due == monday.adding(hours: 48))
+    }
+
+    @Test("SCR-09: immediate risk means immediate action now in every profile and at any category; the meeting follows within the profile's rule")
+    func immediateRiskEverywhere() throws {
+        // Category 0 (green), 1 (amber), 2 (red): all get the immediate task due at once.
+        for behaviour in ["brook/13-17/green/1", "brook/13-17/amber/3", "brook/13-17/red/8"] {
+            for profile in ProcedureProfile.builtIn {
+                var facts = referral(age: 14, behaviours: [behaviour])
+                let ordinary = try screen(facts, profile).task("SCR-08/strategy-meeting/child-1")?.due
+                facts.immediateRisk = true
+                let decision = try screen(facts, profile)
+                let context = "\(profile.name) \(behaviour)"
+                #expect(decision.task("SCR-09/immediate-protection/child-1")?.due?.due == monday, "\(context)")
+                let meeting = try #require(decision.task("SCR-09/strategy-meeting/child-1")?.due, "\(context)")
+                #expect(decision.task("SCR-08/strategy-meeting/child-1") == nil, "one meeting, not two: \(context)")
+                if profile.name == "islington" {
+                    // ISL 5.4: within 5 working days of the referral (Monday 16 -> Monday 23 November).
+                    #expect(meeting.date == date("2026-11-23"), "\(context)")
+                } else {
+                    // Elsewhere the profile's own SCR-08 timescale: immediate risk never makes it later.
+                    let expected = try screen(referral(age: 14, behaviours: ["brook/13-17/red/8"]), profile).task("SCR-08/strategy-meeting/child-1")?
+                        .due
+                    #expect(meeting == expected, "\(context)")
+                    if let ordinary { #expect(meeting.due <= ordinary.due, "\(context)") }
+                }
+            }
+        }
+        // Gateshead's 72-hour maximum holds with immediate risk.
+        var gateshead = referral(age: 14, behaviours: ["brook/13-17/red/8"])
+        gateshead.immediateRisk = true
+        #expect(try screen(gateshead, .gateshead).task("SCR-09/strategy-meeting/child-1")?.due?.due == monday.adding(hours: 72))
     }
 
     @Test("SCR-20: parents told, or the reason they were not, is required and recorded")
@@ -109,20 +168,48 @@ struct ScreeningRulesTests {
         #expect(decision.task("SCR-07/strategy-discussion/child-1") != nil)
     }
 
-    @Test("SCR-08: each profile's strategy meeting deadline, side by side on the same referral")
+    @Test("SCR-08: each profile's strategy meeting deadline, side by side, counted from when social care received the referral")
     func profilesSideBySide() throws {
-        // Received Monday 16 November 2026 09:00; incident Sunday 15 November.
+        // Received Monday 16 November 2026 09:00; the incident was reported late (10 days before).
         var facts = referral(age: 14, behaviours: ["brook/13-17/red/8"])
-        facts.incidentDate = date("2026-11-15")
+        facts.incidentDate = date("2026-11-06")
         func due(_ profile: ProcedureProfile) throws -> DueDate? { try screen(facts, profile).task("SCR-08/strategy-meeting/child-1")?.due }
-        #expect(try due(.camden)?.date == date("2026-11-18"), "3 days from the incident (CAM 8.3)")
+        #expect(try due(.camden)?.date == date("2026-11-19"), "3 days of social care receiving the referral (CAM 8.3), not overdue on arrival")
         #expect(try due(.islington)?.date == date("2026-11-19"), "3 working days from the referral (ISL 5.3)")
         #expect(try due(.gateshead)?.due == monday.adding(hours: 72), "72 hours (GAT 3.3.1)")
-        #expect(try due(.llr)?.date == date("2026-11-18"))
-        #expect(try due(.calderdale)?.date == date("2026-11-18"))
+        #expect(try due(.llr)?.date == date("2026-11-19"))
+        #expect(try due(.calderdale)?.date == date("2026-11-19"))
         facts.complexConcerns = true
         #expect(try due(.islington)?.date == date("2026-11-23"), "5 working days when complex (ISL 5.3)")
-        #expect(try due(.camden)?.date == date("2026-11-18"), "Camden has no longer timescale for complex concerns")
+        #expect(try due(.camden)?.date == date("2026-11-19"), "Camden has no longer timescale for complex concerns")
+    }
+
+    @Test("SCR-08: a profile with no timescale of its own says the partnership default applies, not another's clause")
+    func partnershipDefault() throws {
+        let facts = referral(age: 14, behaviours: ["brook/13-17/red/8"])
+        for profile in ProcedureProfile.builtIn {
+            let line = try #require(try screen(facts, profile).rationale.first { $0.hasSuffix("[SCR-08]") })
+            if profile.strategyMeetingIsPartnershipDefault {
+                #expect(line.contains("this procedure sets no timescale of its own: the partnership's configured default applies"), "\(line)")
+            } else {
+                #expect(line.contains("(\(profile.strategyMeetingSource))"), "\(line)")
+            }
+        }
+    }
+
+    @Test("SCR-08: no day-counted deadline falls on the day the referral came in")
+    func neverDueOnTheDayOfReceipt() throws {
+        // Friday 28 August 2026, 16:00; Monday 31 August is the summer bank holiday.
+        let friday = Instant(unixMillis: 1_787_929_200_000)
+        #expect(LondonTime.date(of: friday) == date("2026-08-28"))
+        let facts = referral(age: 14, behaviours: ["brook/13-17/red/8"], on: friday)
+        let due = try #require(try screen(facts, .camden).task("SCR-08/strategy-meeting/child-1")?.due)
+        #expect(
+            due.date == date("2026-09-01"), "three days is the bank holiday; the working day before is the day it came in, so the next working day")
+        for days in 1...10 {
+            let counted = DeadlineCalculator().due(.calendarDays(days), from: friday)
+            #expect(counted.date > date("2026-08-28"), "\(days) days")
+        }
     }
 
     @Test("SCR-08 STR-01 STR-02 MP-04: the strategy meeting invites youth justice and police and considers MAPPA")

@@ -129,11 +129,16 @@ struct IntakeServiceTests {
         await server.stop()
     }
 
-    @Test("SCR-10: an incomplete referral is returned with the missing items named and stores nothing", arguments: Store.allCases)
+    @Test(
+        "SCR-10: an incomplete referral with no sign of significant harm is returned and stores nothing; one indicating harm is screened",
+        arguments: Store.allCases)
     func incompleteReturned(_ store: Store) async throws {
         let server = try await IntakeHost.start(store)
         let client = server.client(.orchestrator)
         var referral = schoolReferral()
+        referral.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/13-17/amber/3")]
+        referral.harmIndicators = []
+        referral.significantHarmSuspected = false
         referral.incidentDetails = ""
         referral.otherChildrenMayBeAtRisk = .unspecified
         let result = try await client.call(
@@ -142,6 +147,15 @@ struct IntakeServiceTests {
         #expect(result.missing == ["details of the incident", "whether other children may be at risk"])
         #expect(result.referralId.isEmpty)
         #expect(try server.referralCount() == 0)
+        // The same gaps in a referral that suspects significant harm: screened, the gaps requested.
+        var harmful = schoolReferral()
+        harmful.incidentDetails = ""
+        harmful.otherChildrenMayBeAtRisk = .unspecified
+        let screened = try await client.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: harmful), as: IntakeV1.ScreeningResult.self)
+        #expect(screened.outcome == "screened" && !screened.referralId.isEmpty)
+        #expect(screened.decision?.tasks.contains { $0.taskID == "SCR-10/missing-items" } == true)
+        #expect(try server.referralCount() == 1)
         await client.close()
         await server.stop()
     }
