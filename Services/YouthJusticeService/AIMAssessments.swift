@@ -20,7 +20,7 @@ extension YouthJusticeService {
 
     static func wire(_ assessment: AIMAssessment, id: String, version: Int64) -> YouthjusticeV1.AIMRecord {
         YouthjusticeV1.AIMRecord(
-            recordId: id, subjectId: assessment.subjectID, lead: assessment.lead.rawValue, coWorker: assessment.coWorker.rawValue,
+            recordId: id, subjectId: assessment.subjectID, lead: assessment.lead.rawValue, coWorker: assessment.coWorker?.rawValue ?? "",
             stage: assessment.stage.rawValue, consent: assessment.consentGiven.map { $0 ? "given" : "refused" } ?? "",
             onBestAvailableInformation: assessment.onBestAvailableInformation,
             reportSections: AIMReportSection.allCases.filter(assessment.sections.contains).map(\.rawValue),

@@ -38,7 +38,7 @@ public enum YouthJusticeService {
                     decision: DecisionWire.decision(
                         outcome: decision.rawValue, subjects: [person.subjectID], routes: routes.routes.map(\.rawValue), tasks: routes.tasks,
                         notifications: routes.notifications, citations: routes.citations, rationale: routes.rationale),
-                    aimLead: routes.aim?.lead.rawValue ?? "", aimCoWorker: routes.aim?.coWorker.rawValue ?? "", version: 1)
+                    aimLead: routes.aim?.lead.rawValue ?? "", aimCoWorker: routes.aim?.coWorker?.rawValue ?? "", version: 1)
                 return try await store(result, person: person, method: recordPoliceDecision, context: context, resources: resources)
             },
             MethodHandler(method: recordCourtOutcome, policy: RelayedActs.policy(recordCourtOutcome)) { context, payload in
@@ -74,7 +74,7 @@ public enum YouthJusticeService {
                 guard let date = CivilDate(wire: request.date) else { throw RPCError(.invalidArgument, "date is not a date") }
                 let plan = planning.release(
                     childSubjectID: person.subjectID, date: date, concernsAboutOthers: request.concernsAboutOthers,
-                    siblingsOrChildrenAtRisk: request.siblingsOrChildrenAtRisk, movingIntoArea: request.movingIntoArea)
+                    siblingsOrChildrenAtRisk: request.siblingsOrChildrenAtRisk, movingIntoArea: request.movingIntoArea, knownAt: now())
                 return try await store(
                     plan, event: request.movingIntoArea ? "moving-into-area" : "release-plan", outcome: "planned", person: person,
                     method: planRelease,

@@ -20,7 +20,8 @@ public enum AIMStage: String, Sendable, Hashable, Codable, CaseIterable {
 public struct AIMAssessment: Sendable, Hashable, Codable {
     public let subjectID: String
     public let lead: LeadAgency
-    public let coWorker: LeadAgency
+    /// Nil when both agencies lead jointly (LLR 15).
+    public let coWorker: LeadAgency?
     public var stage: AIMStage
     /// Nil until the lead has asked.
     public var consentGiven: Bool?
@@ -28,6 +29,11 @@ public struct AIMAssessment: Sendable, Hashable, Codable {
     public var onBestAvailableInformation: Bool
     public var sections: Set<AIMReportSection>
     public let due: DueDate
+
+    /// Whether `agency` holds the lead's duties: the lead, or either agency of a joint lead.
+    public func leads(_ agency: LeadAgency) -> Bool {
+        lead == .joint ? agency != .joint : agency == lead
+    }
 }
 
 public enum AIMAction: Sendable, Hashable {
@@ -62,7 +68,7 @@ public enum AIMRules {
         func refuse(_ problem: String) -> ScreeningInputError { ScreeningInputError(problems: [problem]) }
         switch action {
         case .recordConsent(let given):
-            guard actor == assessment.lead else {
+            guard assessment.leads(actor) else {
                 throw refuse("the lead agency (\(assessment.lead.rawValue)) obtains consent; the co-worker does not (YJ-04)")
             }
             next.consentGiven = given
@@ -83,7 +89,7 @@ public enum AIMRules {
             next.sections = sections
             next.stage = .reportComplete
         case .shareReport:
-            guard actor == assessment.lead else {
+            guard assessment.leads(actor) else {
                 throw refuse("the lead agency (\(assessment.lead.rawValue)) shares the report; the co-worker does not (YJ-04)")
             }
             guard assessment.stage == .reportComplete else {

@@ -2,6 +2,8 @@
 public enum LeadAgency: String, Sendable, Hashable, Codable, CaseIterable {
     case socialCare = "social-care"
     case youthJustice = "youth-justice"
+    /// Youth justice and children's social care together (LLR 15: "jointly delivered").
+    case joint
 }
 
 /// A partnership's procedure, where it differs from the others, as data (RULES.md: "Where
@@ -32,8 +34,15 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
     /// STR-08: cases come to an HSB panel, which advises the route (CAL 5, 6.5).
     public var hsbPanel: Bool
     /// YJ-04: who leads an AIM assessment on the concern route when the case is not open to
-    /// youth justice (GAT 3.3.2: children's services).
+    /// youth justice (GAT 3.3.2: children's services; CAM 9.2: the youth service, or a trained
+    /// social worker where more appropriate; LLR 15: jointly).
     public var aimLeadOnConcernRoute: LeadAgency
+    /// The seed clause behind `aimLeadOnConcernRoute`.
+    public var aimLeadOnConcernRouteSource: String
+    /// YJ-04, YJ-13: who leads on the criminal justice route (youth justice; CAL 5: social care
+    /// while its involvement goes on, youth justice once it ends).
+    public var aimLeadOnCriminalJusticeRoute: LeadAgency
+    public var aimLeadOnCriminalJusticeRouteSource: String
     /// STR-06: the HSB risk management plan's reviews.
     public var riskPlanReviews: ReviewCadence
     /// STR-06: months between child in need plan reviews (CAM 8.2).
@@ -49,7 +58,8 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         strategyMeeting: .calendarDays(3), complexStrategyMeeting: nil,
         strategyMeetingAfterImmediateProtection: nil, strategyMeetingSource: "CAM 8.3", strategyMeetingIsPartnershipDefault: false,
         strategyMeetingChairs: ["social-care"], strategyMeetingChairSource: "GAT 3.3.1, CAM 14",
-        hsbPanel: false, aimLeadOnConcernRoute: .socialCare,
+        hsbPanel: false, aimLeadOnConcernRoute: .youthJustice, aimLeadOnConcernRouteSource: "CAM 9.2",
+        aimLeadOnCriminalJusticeRoute: .youthJustice, aimLeadOnCriminalJusticeRouteSource: "CAM 9.2, GAT 3.3.1",
         riskPlanReviews: ReviewCadence(firstIntervalMonths: 3, firstPeriodMonths: 6, laterIntervalMonths: 6),
         childInNeedReviewMonths: 6, assessmentDays: 35, writtenFollowUpHours: 48)
 
@@ -65,6 +75,10 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         // ISL 5.3, 5.4: the CSE, Missing and Trafficking Coordinator, or a CP Coordinator, chairs.
         profile.strategyMeetingChairs = ["cse-missing-trafficking-coordinator", "cp-coordinator"]
         profile.strategyMeetingChairSource = "ISL 5.3, 5.4"
+        // Islington's procedure names no AIM lead: the partnership default (GAT 3.3.2).
+        profile.aimLeadOnConcernRoute = .socialCare
+        profile.aimLeadOnConcernRouteSource = "GAT 3.3.2 (this procedure names none)"
+        profile.aimLeadOnCriminalJusticeRouteSource = "GAT 3.3.1"
         return profile
     }()
 
@@ -75,6 +89,9 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.summary = "Gateshead sexually harmful behaviour procedure (two routes to AIM)"
         profile.strategyMeeting = .hours(72)
         profile.strategyMeetingSource = "GAT 3.3.1"
+        profile.aimLeadOnConcernRoute = .socialCare
+        profile.aimLeadOnConcernRouteSource = "GAT 3.3.2"
+        profile.aimLeadOnCriminalJusticeRouteSource = "GAT 3.3.1"
         return profile
     }()
 
@@ -85,6 +102,9 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.name = "llr"
         profile.summary = "Leicester, Leicestershire and Rutland HSB procedure (2024)"
         profile.strategyMeetingIsPartnershipDefault = true
+        profile.aimLeadOnConcernRoute = .joint
+        profile.aimLeadOnConcernRouteSource = "LLR 15"
+        profile.aimLeadOnCriminalJusticeRouteSource = "LLR 15, GAT 3.3.1"
         return profile
     }()
 
@@ -95,6 +115,10 @@ public struct ProcedureProfile: Sendable, Hashable, Codable {
         profile.summary = "Calderdale HSB panel operational guidance"
         profile.hsbPanel = true
         profile.strategyMeetingIsPartnershipDefault = true
+        profile.aimLeadOnConcernRoute = .socialCare
+        profile.aimLeadOnConcernRouteSource = "GAT 3.3.2 (this procedure names none)"
+        profile.aimLeadOnCriminalJusticeRoute = .socialCare
+        profile.aimLeadOnCriminalJusticeRouteSource = "CAL 5 (YJ-13: youth justice leads once social care involvement ends)"
         return profile
     }()
 
@@ -111,8 +135,8 @@ extension ProcedureProfile {
     /// Keys: `name`, `summary`, `based_on`, `strategy_meeting`, `strategy_meeting_from` (only
     /// `referral`), `strategy_meeting_complex` (`none` to remove), `strategy_meeting_after_immediate_protection`
     /// (`same` for the SCR-08 timescale), `strategy_meeting_source`, `strategy_meeting_default` (yes/no),
-    /// `strategy_meeting_chairs` (comma-separated roles), `strategy_meeting_chair_source`, `hsb_panel` (yes/no), `aim_lead_concern_route` (social-care /
-    /// youth-justice), `risk_plan_reviews` (e.g. `every 3 months for 6 months then every 6 months`),
+    /// `strategy_meeting_chairs` (comma-separated roles), `strategy_meeting_chair_source`, `hsb_panel` (yes/no), `aim_lead_concern_route` and
+    /// `aim_lead_criminal_justice_route` (social-care / youth-justice / joint) with their `_source`, `risk_plan_reviews` (e.g. `every 3 months for 6 months then every 6 months`),
     /// `child_in_need_review_months`, `assessment_days`, `written_follow_up_hours`. Deadlines read
     /// `3 working days`, `3 days` or `72 hours`.
     public static func parse(_ text: String, source: String) throws(RuleFileError) -> ProcedureProfile {
@@ -169,9 +193,17 @@ extension ProcedureProfile {
             case "hsb_panel":
                 guard let flag = ["yes": true, "no": false][value] else { throw fail("hsb_panel must be yes or no") }
                 profile.hsbPanel = flag
-            case "aim_lead_concern_route":
-                guard let lead = LeadAgency(rawValue: value) else { throw fail("aim_lead_concern_route must be social-care or youth-justice") }
-                profile.aimLeadOnConcernRoute = lead
+            case "aim_lead_concern_route", "aim_lead_criminal_justice_route":
+                guard let lead = LeadAgency(rawValue: value) else {
+                    throw fail("\(key) must be \(LeadAgency.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if key == "aim_lead_concern_route" {
+                    profile.aimLeadOnConcernRoute = lead
+                } else {
+                    profile.aimLeadOnCriminalJusticeRoute = lead
+                }
+            case "aim_lead_concern_route_source": profile.aimLeadOnConcernRouteSource = value
+            case "aim_lead_criminal_justice_route_source": profile.aimLeadOnCriminalJusticeRouteSource = value
             case "risk_plan_reviews": profile.riskPlanReviews = try cadence(value, fail)
             case "child_in_need_review_months": profile.childInNeedReviewMonths = try positive(value, key, fail)
             case "assessment_days": profile.assessmentDays = try positive(value, key, fail)

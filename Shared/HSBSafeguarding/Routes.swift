@@ -45,7 +45,10 @@ public struct PoliceDecisionFacts: Sendable, Hashable, Codable {
 /// Who leads an AIM assessment and who co-works it (YJ-04; GAT 3.3.1-3.4).
 public struct AIMAssignment: Sendable, Hashable, Codable {
     public let lead: LeadAgency
-    public let coWorker: LeadAgency
+    /// The agency that provides the co-worker; nil when both lead jointly.
+    public let coWorker: LeadAgency?
+    /// The seed clause the lead comes from, in the profile in force.
+    public let source: String
     /// The lead obtains consent and shares the report; the co-worker does neither.
     public static let leadOnlyDuties = [
         "obtain consent from the young person and family or carers", "share the assessment's conclusions and recommendations",
@@ -56,16 +59,33 @@ public struct AIMAssignment: Sendable, Hashable, Codable {
     ]
     public let citation: Citation
 
-    /// YJ-04: youth justice leads on the criminal justice route; on the concern route the profile's
-    /// lead (children's services) unless the case is already open to youth justice.
+    /// YJ-04: on the criminal justice route the profile's lead there (youth justice; CAL:
+    /// social care while its involvement goes on); on the concern route the profile's lead
+    /// (GAT: children's services; CAM: the youth service; LLR: jointly), unless the case is
+    /// already open to youth justice. The other agency provides the co-worker.
     public init(route: CaseRoute, openToYouthJustice: Bool, profile: ProcedureProfile) {
-        if route == .criminalJustice || openToYouthJustice {
+        if route == .criminalJustice {
+            lead = profile.aimLeadOnCriminalJusticeRoute
+            source = profile.aimLeadOnCriminalJusticeRouteSource
+        } else if openToYouthJustice {
             lead = .youthJustice
+            source = "GAT 3.3.2 (already open to youth justice)"
         } else {
             lead = profile.aimLeadOnConcernRoute
+            source = profile.aimLeadOnConcernRouteSource
         }
-        coWorker = lead == .youthJustice ? .socialCare : .youthJustice
+        switch lead {
+        case .youthJustice: coWorker = .socialCare
+        case .socialCare: coWorker = .youthJustice
+        case .joint: coWorker = nil
+        }
         citation = RuleCatalogue.cite("YJ-04")
+    }
+
+    /// `youth-justice, with a co-worker from social-care`, or `youth-justice and social-care jointly`.
+    public var summary: String {
+        guard let coWorker else { return "youth-justice and social-care jointly" }
+        return "\(lead.rawValue), with a co-worker from \(coWorker.rawValue)"
     }
 }
 
@@ -99,9 +119,14 @@ public struct PoliceDecisionRouting: Sendable {
                     "a child aged \(facts.age) is below the age of criminal responsibility: the police cannot \(facts.decision.rawValue.replacingHyphensWithSpaces())"
                 ])
             }
-            record.apply("GEN-03", "Aged \(facts.age): no police investigation or criminal justice route; children's social care leads")
+            // GEN-03: a police decision about an under-10 opens no route by itself; the screening's
+            // own threshold (social care leads) stands, and youth justice is not engaged.
+            record.apply(
+                "GEN-03",
+                "Aged \(facts.age): below the age of criminal responsibility. No police investigation or criminal justice route; this decision opens no route, youth justice is not engaged, and children's social care leads"
+            )
             return RouteDecision(
-                routes: [.childProtection], aim: nil, tasks: record.tasks, notifications: record.notifications,
+                routes: [], aim: nil, tasks: record.tasks, notifications: record.notifications,
                 citations: record.citations, rationale: record.rationale)
         }
         guard AgeRules.inYouthJusticeRange(age: facts.age) else {
@@ -165,7 +190,7 @@ public struct PoliceDecisionRouting: Sendable {
         if let aim {
             record.apply(
                 "YJ-04",
-                "AIM assessment lead: \(aim.lead.rawValue); co-worker: \(aim.coWorker.rawValue). Only trained assessors lead; the lead obtains consent and shares the report"
+                "AIM assessment led by \(aim.summary) (\(aim.source)). Only trained assessors lead; the lead obtains consent and shares the report"
             )
             record.apply(
                 "YJ-05",

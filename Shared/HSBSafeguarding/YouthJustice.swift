@@ -115,15 +115,30 @@ public struct YouthJusticePlanning: Sendable {
         return WorkPlan(record)
     }
 
-    /// YJ-11 and YJ-12: planning around a release from custody, or an arrival in the area, on `date`.
+    /// YJ-11 and YJ-12: planning around a release from custody, or an arrival in the area, on
+    /// `date`, as known at `knownAt`. Each step is counted back from the date; a step whose date
+    /// had already passed when the release or move became known is due at once (that day), never
+    /// created overdue (RULES.md: deadlines never count from before the agency knew).
     public func release(
-        childSubjectID: String, date: CivilDate, concernsAboutOthers: Bool, siblingsOrChildrenAtRisk: Bool, movingIntoArea: Bool
+        childSubjectID: String, date: CivilDate, concernsAboutOthers: Bool, siblingsOrChildrenAtRisk: Bool, movingIntoArea: Bool,
+        knownAt: Instant
     ) -> WorkPlan {
         var record = DecisionRecorder()
         let child = childSubjectID
+        let known = LondonTime.date(of: knownAt)
+        var late: [String] = []
+        /// The step's date counted back from `date`, or today when that has passed.
+        func before(_ rule: DeadlineRule, _ step: String) -> DueDate {
+            let counted = deadlines.due(rule, before: date)
+            guard counted.date < known else { return counted }
+            if !late.contains(step) { late.append(step) }
+            return DueDate(rule: .calendarDays(0), due: LondonTime.endOfDay(known), date: known)
+        }
         if movingIntoArea {
             record.apply(
-                "YJ-12", "A young person with known HSB history moving into the area on \(date): the same planning as a release from custody")
+                "YJ-12",
+                "A young person with known HSB history moving into the area on \(date), known since \(known): the same planning as a release from custody, counted from when the move became known"
+            )
         }
         record.apply(
             "YJ-11",
@@ -131,15 +146,15 @@ public struct YouthJusticePlanning: Sendable {
         )
         record.task(
             "YJ-11", "resettlement-panel", "Refer to the resettlement panel", owner: .youthJustice,
-            due: deadlines.due(.monthsBefore(3), before: date), subject: child)
+            due: before(.monthsBefore(3), "resettlement panel"), subject: child)
         record.task(
             "YJ-11", "pre-release-meeting", "Hold the pre-release meeting\(concernsAboutOthers ? ", with children's social care invited" : "")",
-            owner: .youthJustice, due: deadlines.due(.workingDaysBefore(10), before: date), subject: child)
+            owner: .youthJustice, due: before(.workingDaysBefore(10), "pre-release steps"), subject: child)
         record.task(
             "YJ-11", "mash-manager", "Contact the MASH manager about the release and whether social care must be involved", owner: .youthJustice,
-            due: deadlines.due(.workingDaysBefore(10), before: date), subject: child)
+            due: before(.workingDaysBefore(10), "pre-release steps"), subject: child)
         record.task(
-            "YJ-11", "assetplus", "Complete AssetPlus before release", owner: .youthJustice, due: deadlines.due(.workingDaysBefore(10), before: date),
+            "YJ-11", "assetplus", "Complete AssetPlus before release", owner: .youthJustice, due: before(.workingDaysBefore(10), "pre-release steps"),
             subject: child)
         if concernsAboutOthers {
             record.notify(.socialCare, "Invited to the pre-release meeting for a joint risk assessment", rule: "YJ-11")
@@ -147,7 +162,7 @@ public struct YouthJusticePlanning: Sendable {
         if siblingsOrChildrenAtRisk {
             record.task(
                 "YJ-11", "social-care-referral", "Refer to children's social care: siblings or other children are at risk", owner: .youthJustice,
-                due: deadlines.due(.workingDaysBefore(10), before: date), subject: child)
+                due: before(.workingDaysBefore(10), "pre-release steps"), subject: child)
             record.apply(
                 "YJ-11",
                 "Siblings or other children at risk: a social care referral, and a strategy discussion on predictors, a joint AIM assessment, multi-agency strategies and whether the young person returns home"
@@ -156,7 +171,12 @@ public struct YouthJusticePlanning: Sendable {
         record.apply("MP-04", "Before release, MAPPA referral is considered")
         record.task(
             "MP-04", "mappa-before-release", "Consider referral to MAPPA before release", owner: .youthJustice,
-            due: deadlines.due(.workingDaysBefore(10), before: date), subject: child)
+            due: before(.workingDaysBefore(10), "pre-release steps"), subject: child)
+        if !late.isEmpty {
+            record.apply(
+                movingIntoArea ? "YJ-12" : "YJ-11",
+                "Known on \(known), after the dates counted back from \(date) for: \(late.joined(separator: ", ")): those are due at once, that day")
+        }
         return WorkPlan(record)
     }
 

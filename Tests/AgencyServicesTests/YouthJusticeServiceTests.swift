@@ -58,7 +58,8 @@ struct YouthJusticeServiceTests {
             YouthJusticeService.recordPoliceDecision,
             YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 13), decision: .noFurtherAction, concernsRemain: true),
             as: YouthjusticeV1.PlanResult.self)
-        #expect(concern.decision?.routes == ["concern"] && concern.aimLead == "social-care")
+        // Camden's own seed: the youth service leads an AIM assessment on the concern route (CAM 9.2).
+        #expect(concern.decision?.routes == ["concern"] && concern.aimLead == "youth-justice" && concern.aimCoWorker == "social-care")
         await #expect(throws: RPCError(.invalidArgument, "a child aged 9 is below the age of criminal responsibility: the police cannot charge")) {
             try await police.call(
                 YouthJusticeService.recordPoliceDecision,
@@ -143,7 +144,8 @@ struct AIMAssessmentServiceTests {
             YouthjusticeV1.StartAIMAssessmentRequest(
                 youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8),
             as: YouthjusticeV1.AIMRecord.self)
-        #expect(started.lead == "social-care" && started.coWorker == "youth-justice" && started.stage == "planned" && started.version == 1)
+        // Under Camden the youth service leads on the concern route (CAM 9.2); social care co-works.
+        #expect(started.lead == "youth-justice" && started.coWorker == "social-care" && started.stage == "planned" && started.version == 1)
         func update(
             _ client: RPCClient, _ version: Int64, _ action: YouthjusticeV1.AIMAction, consent: Bool = false, sections: [String] = []
         )
@@ -155,26 +157,26 @@ struct AIMAssessmentServiceTests {
                     recordId: started.recordId, expectedVersion: version, action: action, consentGiven: consent, reportSections: sections),
                 as: YouthjusticeV1.AIMRecord.self)
         }
-        await #expect(throws: RPCError(.failedPrecondition, "the lead agency (social-care) obtains consent; the co-worker does not (YJ-04)")) {
-            try await update(yj, 1, .recordConsent, consent: true)
+        await #expect(throws: RPCError(.failedPrecondition, "the lead agency (youth-justice) obtains consent; the co-worker does not (YJ-04)")) {
+            try await update(social, 1, .recordConsent, consent: true)
         }
-        let consented = try await update(social, 1, .recordConsent, consent: true)
+        let consented = try await update(yj, 1, .recordConsent, consent: true)
         #expect(consented.version == 2 && consented.consent == "given" && consented.stage == "underway")
         await #expect(
             throws: RPCError(
                 .aborted,
                 "aim-assessment \(started.recordId) changed since it was read (your version 1, now 2); read it again and reapply your change")
         ) {
-            try await update(yj, 1, .proceedWithoutEngagement)
+            try await update(social, 1, .proceedWithoutEngagement)
         }
-        await #expect(throws: RPCError.self) { try await update(yj, 2, .completeReport, sections: ["details", "context"]) }
+        await #expect(throws: RPCError.self) { try await update(social, 2, .completeReport, sections: ["details", "context"]) }
         let all = AIMRecordSections.all
-        let complete = try await update(yj, 2, .completeReport, sections: all)
+        let complete = try await update(social, 2, .completeReport, sections: all)
         #expect(complete.version == 3 && complete.stage == "report-complete" && complete.reportSections == all)
-        let shared = try await update(social, 3, .shareReport)
+        let shared = try await update(yj, 3, .shareReport)
         #expect(shared.stage == "report-shared" && shared.version == 4)
         let log = try server.accessLog("aim-assessment", recordID: started.recordId)
-        #expect(log.map(\.agency) == ["social-care", "social-care", "youth-justice", "social-care"])
+        #expect(log.map(\.agency) == ["social-care", "youth-justice", "social-care", "youth-justice"])
         await #expect(throws: RPCError(.permissionDenied, "agency police may not call hsb.youthjustice.v1.YouthJustice/StartAIMAssessment")) {
             try await server.client(.police).call(
                 YouthJusticeService.startAIMAssessment,

@@ -51,7 +51,8 @@ struct AgencyRulesTests {
     @Test("YJ-11 MP-04: release on 12 March 2027: resettlement panel 3 months before, pre-release meeting 10 working days before")
     func release() {
         let plan = planning.release(
-            childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: true, siblingsOrChildrenAtRisk: true, movingIntoArea: false)
+            childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: true, siblingsOrChildrenAtRisk: true, movingIntoArea: false,
+            knownAt: monday)
         func due(_ id: String) -> CivilDate? { plan.tasks.first { $0.id == id }?.due?.date }
         #expect(due("YJ-11/resettlement-panel/c") == date("2026-12-11"))
         #expect(due("YJ-11/pre-release-meeting/c") == date("2027-02-26"))
@@ -65,10 +66,32 @@ struct AgencyRulesTests {
     func movingIn() {
         // 3 months before Monday 7 June 2027 is Sunday 7 March: the Friday before.
         let plan = planning.release(
-            childSubjectID: "c", date: date("2027-06-07"), concernsAboutOthers: false, siblingsOrChildrenAtRisk: false, movingIntoArea: true)
+            childSubjectID: "c", date: date("2027-06-07"), concernsAboutOthers: false, siblingsOrChildrenAtRisk: false, movingIntoArea: true,
+            knownAt: monday)
         #expect(plan.citations.map(\.ruleID).starts(with: ["YJ-12", "YJ-11"]))
         #expect(plan.tasks.first { $0.id == "YJ-11/resettlement-panel/c" }?.due?.date == date("2027-03-05"))
         #expect(!plan.notifications.contains { $0.recipient == .socialCare })
+    }
+
+    @Test("YJ-12: a move known after the counted-back dates plans forward: those steps are due the day it became known, never created overdue")
+    func movingInKnownLate() {
+        // Known on Monday 16 November 2026; the young person arrives on Friday 27 November: three
+        // months before and ten working days before have both passed.
+        let plan = planning.release(
+            childSubjectID: "c", date: date("2026-11-27"), concernsAboutOthers: false, siblingsOrChildrenAtRisk: false, movingIntoArea: true,
+            knownAt: monday)
+        #expect(!plan.tasks.isEmpty)
+        for task in plan.tasks {
+            #expect(task.due.map { $0.due >= monday } == true, "\(task.id) is created overdue")
+            #expect(task.due?.date == date("2026-11-16"), "\(task.id) is due at once")
+        }
+        #expect(plan.rationale.contains { $0.contains("due at once") && $0.hasSuffix("[YJ-12]") })
+        // A move known in good time keeps the counted-back dates.
+        let early = planning.release(
+            childSubjectID: "c", date: date("2027-06-07"), concernsAboutOthers: false, siblingsOrChildrenAtRisk: false, movingIntoArea: true,
+            knownAt: monday)
+        #expect(early.tasks.first { $0.id == "YJ-11/resettlement-panel/c" }?.due?.date == date("2027-03-05"))
+        #expect(!early.rationale.contains { $0.contains("due at once") })
     }
 
     @Test("YJ-13: calderdale admission: 28 days' bail by default, assessment to panel before disposal; other profiles refuse")
@@ -135,10 +158,10 @@ struct AIMLifecycleTests {
     func start(route: CaseRoute = .concern, age: Int = 14, trained: Bool = true) throws -> AIMAssessment {
         try AIMRules.start(
             subjectID: "c", age: age, route: route, openToYouthJustice: false, leadAssessorTrained: trained, timescaleWeeks: 8, at: monday,
-            profile: .camden, deadlines: DeadlineCalculator())
+            profile: .gateshead, deadlines: DeadlineCalculator())
     }
 
-    @Test("YJ-04 YJ-05: only trained assessors lead, only 12 to 17; the lead and timescale come from the route")
+    @Test("YJ-04 YJ-05: only trained assessors lead, only 12 to 17; the lead (GAT 3.3.2 here) and timescale come from the route")
     func starting() throws {
         let assessment = try start()
         #expect(assessment.lead == .socialCare && assessment.coWorker == .youthJustice)

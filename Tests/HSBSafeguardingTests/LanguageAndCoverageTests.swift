@@ -58,7 +58,8 @@ struct LanguageAndCoverageTests {
         }
         for plan in [
             planning.release(
-                childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: true, siblingsOrChildrenAtRisk: true, movingIntoArea: true),
+                childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: true, siblingsOrChildrenAtRisk: true, movingIntoArea: true,
+                knownAt: monday),
             try planning.admission(childSubjectID: "c", admittedAt: monday, bailDays: nil, socialCareInvolvementEnds: true),
             planning.panelReferral(childSubjectID: "c", riskOfSeriousHarm: true, highlyVulnerable: true)!,
         ] {

@@ -57,7 +57,10 @@ struct RoutesTests {
         #expect(throws: ScreeningInputError(problems: ["a child aged 9 is below the age of criminal responsibility: the police cannot charge"])) {
             try routing.route(facts(.charge, age: 9))
         }
-        #expect(try routing.route(facts(.noFurtherAction, age: 9)).citations.map(\.ruleID) == ["GEN-03"])
+        let underTen = try routing.route(facts(.noFurtherAction, age: 9))
+        #expect(underTen.citations.map(\.ruleID) == ["GEN-03"])
+        // GEN-03: a police decision about an under-10 opens no route by itself (it used to open child protection).
+        #expect(underTen.routes.isEmpty && underTen.aim == nil && underTen.tasks.isEmpty && underTen.notifications.isEmpty)
         #expect(try routing.route(facts(.charge, age: 10)).routes == [.criminalJustice])
         #expect(try routing.route(facts(.charge, age: 17)).routes == [.criminalJustice])
         #expect(throws: ScreeningInputError(problems: ["aged 18: youth justice works with young people aged 10 to 17 (YJ-01)"])) {
@@ -67,12 +70,35 @@ struct RoutesTests {
         #expect(AgeRules.inYouthJusticeRange(age: 17) && !AgeRules.inYouthJusticeRange(age: 18))
     }
 
-    @Test("YJ-04: youth justice leads AIM on the criminal justice route; social care on the concern route unless open to youth justice")
+    @Test("YJ-04 YJ-13: the AIM lead and co-worker follow each profile's own seed, on each route, and the decision cites it")
     func aimLead() throws {
-        #expect(try routing.route(facts(.charge)).aim?.lead == .youthJustice)
+        // (profile, criminal justice lead, concern route lead, source cited on the concern route)
+        let table: [(ProcedureProfile, LeadAgency, LeadAgency, String)] = [
+            (.camden, .youthJustice, .youthJustice, "CAM 9.2"),
+            (.islington, .youthJustice, .socialCare, "GAT 3.3.2 (this procedure names none)"),
+            (.gateshead, .youthJustice, .socialCare, "GAT 3.3.2"),
+            (.llr, .youthJustice, .joint, "LLR 15"),
+            (.calderdale, .socialCare, .socialCare, "GAT 3.3.2 (this procedure names none)"),
+        ]
+        for (profile, criminal, concern, source) in table {
+            let routing = PoliceDecisionRouting(profile: profile)
+            let charged = try #require(try routing.route(facts(.charge)).aim, "\(profile.name)")
+            #expect(charged.lead == criminal, "\(profile.name)")
+            let concerned = try #require(try routing.route(facts(.noFurtherAction, concerns: true)).aim, "\(profile.name)")
+            #expect(concerned.lead == concern && concerned.source == source, "\(profile.name)")
+            #expect(concerned.coWorker == (concern == .joint ? nil : concern == .youthJustice ? .socialCare : .youthJustice), "\(profile.name)")
+            // Already open to youth justice: youth justice leads on the concern route too.
+            #expect(try routing.route(facts(.noFurtherAction, concerns: true, openToYJ: true)).aim?.lead == .youthJustice, "\(profile.name)")
+            let line = try #require(try routing.route(facts(.noFurtherAction, concerns: true)).rationale.first { $0.hasSuffix("[YJ-04]") })
+            #expect(line.contains("(\(source))"), "\(line)")
+        }
         #expect(try routing.route(facts(.charge)).aim?.coWorker == .socialCare)
-        #expect(try routing.route(facts(.noFurtherAction, concerns: true)).aim?.lead == .socialCare)
-        #expect(try routing.route(facts(.noFurtherAction, concerns: true, openToYJ: true)).aim?.lead == .youthJustice)
+        // A joint lead: either agency holds the lead's duties.
+        let joint = try AIMRules.start(
+            subjectID: "c", age: 14, route: .concern, openToYouthJustice: false, leadAssessorTrained: true, timescaleWeeks: 6, at: monday,
+            profile: .llr, deadlines: DeadlineCalculator())
+        #expect(joint.leads(.youthJustice) && joint.leads(.socialCare) && joint.coWorker == nil)
+        #expect(try AIMRules.apply(.recordConsent(given: true), by: .socialCare, to: joint).consentGiven == true)
         #expect(AIMAssignment.leadOnlyDuties.contains("obtain consent from the young person and family or carers"))
         #expect(!AIMAssignment.sharedDuties.contains { $0.contains("consent") || $0.contains("share") })
         var profile = ProcedureProfile.camden
