@@ -29,19 +29,22 @@ extension IntakeService {
             for allocation in request.workers { workers[allocation.subjectId] = allocation.socialWorker }
             return .workersAllocated(workers)
         case .conferenceOutcome:
-            return .conferenceOutcome(childProtectionPlan: request.childProtectionPlan, concernsRemain: request.concernsRemain)
+            return .conferenceOutcome(
+                childProtectionPlan: request.childProtectionPlan, concernsRemain: request.concernsRemain, heldOn: try civil(request.heldOn, "held_on")
+            )
         case .hsbMeeting:
             return .hsbMeeting(
                 HSBMeeting(
                     chronologyOfPresentingBehaviour: request.chronology,
                     assessmentTimetable: try civil(request.assessmentTimetable, "assessment_timetable"),
                     riskPlanForChild: request.riskPlanForChild, riskPlanForChildrenAtRisk: request.riskPlanForChildrenAtRisk,
-                    rolesAllocated: request.rolesAllocated, leadSocialWorker: request.leadSocialWorker))
+                    rolesAllocated: request.rolesAllocated, leadSocialWorker: request.leadSocialWorker, heldOn: try civil(request.heldOn, "held_on")))
         case .reviewHeld:
             guard let plan = ReviewedPlan(rawValue: request.reviewedPlan) else {
                 throw RPCError(.invalidArgument, "reviewed_plan must be risk-management-plan or child-in-need-plan")
             }
-            return .reviewHeld(plan: plan)
+            return .reviewHeld(
+                plan: plan, heldOn: try civil(request.heldOn, "held_on"), planAgreedOn: try civil(request.planAgreedOn, "plan_agreed_on"))
         case .closure:
             return .closure(
                 Closure(
@@ -55,7 +58,9 @@ extension IntakeService {
                 throw RPCError(.invalidArgument, "panel_date is required for a panel listing")
             }
             return .panel(
-                PanelListing(assessmentFoundHSB: request.assessmentFoundHsb, meetingDate: date, minutesCirculatedTo: request.minutesCirculatedTo))
+                PanelListing(
+                    assessmentFoundHSB: request.assessmentFoundHsb, meetingDate: date, minutesCirculatedTo: request.minutesCirculatedTo,
+                    returnOn: try civil(request.panelReviewDate, "panel_review_date")))
         }
     }
 

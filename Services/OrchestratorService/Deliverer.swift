@@ -387,7 +387,8 @@ public final class Deliverer: Service, Sendable {
             guard let (decision, summary) = entry.read(reply) else { return [] }
             state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
             // Work the event answers is done before its own new work joins the case.
-            state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply), by: step.service, at: now)
+            state.complete(
+                prefixes: EventMethods.completes(method: step.method, reply: reply, request: [UInt8](step.payload)), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
             noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
             // INF-07, INF-01: the minutes owed to each agency that attended or reported go on the ledger.

@@ -15,17 +15,26 @@ enum EventMethods {
         "hsb.mappa.v1.Mappa/Screen": ["MP-04/"],
     ]
 
-    /// Tasks a case event completes, by the kind intake recorded.
+    /// Tasks a case event completes, by the kind intake recorded (and, for a review, by the plan
+    /// reviewed: a risk-plan review never closes the child in need plan's, nor the reverse).
     static let completedByCaseEvent: [String: [String]] = [
         "writtenFollowUpReceived": ["SCR-11/written-follow-up"],
         "workersAllocated": ["GEN-02/separate-workers"],
         "hsbMeeting": ["STR-05/hsb-meeting"],
-        "reviewHeld": ["STR-06/"],
+        "reviewHeld/risk-management-plan": ["STR-06/risk-plan-review/"],
+        "reviewHeld/child-in-need-plan": ["STR-06/cin-review/"],
+        "panel": ["STR-08/panel/", "STR-08/agree-return-to-panel/", "STR-08/return-to-panel/"],
     ]
 
-    static func completes(method: String, reply: [UInt8]) -> [String] {
+    /// The task id prefixes the delivered step completes: by its method, or for a case event by
+    /// the kind in the reply and the plan named in the request the step carried.
+    static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [String] {
         if method == "hsb.intake.v1.Intake/RecordCaseEvent" {
-            return (try? IntakeV1.CaseEventRecord(decoding: reply)).flatMap { completedByCaseEvent[$0.kind] } ?? []
+            guard let record = try? IntakeV1.CaseEventRecord(decoding: reply) else { return [] }
+            if record.kind == "reviewHeld", let sent = try? IntakeV1.RecordCaseEventRequest(decoding: request) {
+                return completedByCaseEvent["reviewHeld/\(sent.reviewedPlan)"] ?? []
+            }
+            return completedByCaseEvent[record.kind] ?? []
         }
         return completedByMethod[method] ?? []
     }

@@ -5,12 +5,13 @@ public enum CaseEvent: Sendable, Hashable, Codable {
     case writtenFollowUpReceived
     /// GEN-02: social workers allocated, by subject id.
     case workersAllocated([String: String])
-    /// STR-05: a child protection conference's outcome.
-    case conferenceOutcome(childProtectionPlan: Bool, concernsRemain: Bool)
+    /// STR-05: a child protection conference's outcome; `heldOn` nil means today.
+    case conferenceOutcome(childProtectionPlan: Bool, concernsRemain: Bool, heldOn: CivilDate? = nil)
     /// STR-05: the multi-agency HSB meeting.
     case hsbMeeting(HSBMeeting)
-    /// STR-06: a review of the HSB risk management plan held.
-    case reviewHeld(plan: ReviewedPlan)
+    /// STR-06: a review of a plan held on `heldOn` (nil: today). A risk management plan's next
+    /// review counts from the day the plan was agreed (`planAgreedOn`, required for it).
+    case reviewHeld(plan: ReviewedPlan, heldOn: CivilDate? = nil, planAgreedOn: CivilDate? = nil)
     /// STR-07: the multi-agency decision to close.
     case closure(Closure)
     /// STR-10: a professional disagreement.
@@ -31,11 +32,14 @@ public struct HSBMeeting: Sendable, Hashable, Codable {
     public var riskPlanForChildrenAtRisk: Bool
     public var rolesAllocated: Bool
     public var leadSocialWorker: String
+    /// The day the meeting was held, and the risk management plan agreed; nil means today.
+    public var heldOn: CivilDate?
 
     public init(
         chronologyOfPresentingBehaviour: Bool, assessmentTimetable: CivilDate?, riskPlanForChild: Bool, riskPlanForChildrenAtRisk: Bool,
-        rolesAllocated: Bool, leadSocialWorker: String
+        rolesAllocated: Bool, leadSocialWorker: String, heldOn: CivilDate? = nil
     ) {
+        self.heldOn = heldOn
         self.chronologyOfPresentingBehaviour = chronologyOfPresentingBehaviour
         self.assessmentTimetable = assessmentTimetable
         self.riskPlanForChild = riskPlanForChild
@@ -70,8 +74,12 @@ public struct PanelListing: Sendable, Hashable, Codable {
     public var assessmentFoundHSB: Bool
     public var meetingDate: CivilDate
     public var minutesCirculatedTo: [String]
+    /// The day the case returns to the panel for review, as agreed (CAL 5: "further review
+    /// dates are agreed"); nil: to be agreed, by the meeting date.
+    public var returnOn: CivilDate?
 
-    public init(assessmentFoundHSB: Bool, meetingDate: CivilDate, minutesCirculatedTo: [String] = []) {
+    public init(assessmentFoundHSB: Bool, meetingDate: CivilDate, minutesCirculatedTo: [String] = [], returnOn: CivilDate? = nil) {
+        self.returnOn = returnOn
         self.assessmentFoundHSB = assessmentFoundHSB
         self.meetingDate = meetingDate
         self.minutesCirculatedTo = minutesCirculatedTo
@@ -92,6 +100,13 @@ public struct CaseEventRules: Sendable {
     ///   - subjects: the child displaying HSB first, then each person harmed.
     public func record(_ event: CaseEvent, childSubjectID: String, personsHarmed: [String], at: Instant) throws(ScreeningInputError) -> WorkPlan {
         var record = DecisionRecorder()
+        let today = LondonTime.date(of: at)
+        /// The day it happened, as recorded (never after today), or today.
+        func happened(_ date: CivilDate?, _ field: String) throws(ScreeningInputError) -> Instant {
+            guard let date else { return at }
+            guard date <= today else { throw ScreeningInputError(problems: ["\(field) \(date) is in the future; record what has happened"]) }
+            return LondonTime.endOfDay(date)
+        }
         switch event {
         case .writtenFollowUpReceived:
             record.apply("SCR-11", "The written follow-up of the telephone referral was received: the 48-hour deadline is met")
@@ -108,7 +123,8 @@ public struct CaseEventRules: Sendable {
             }
             if !problems.isEmpty { throw ScreeningInputError(problems: problems) }
             record.apply("GEN-02", "Different social workers allocated to the child displaying HSB and to each person harmed")
-        case .conferenceOutcome(let plan, let concernsRemain):
+        case .conferenceOutcome(let plan, let concernsRemain, let heldOn):
+            let held = try happened(heldOn, "held_on")
             if plan {
                 record.apply("STR-05", "The conference made a child protection plan: the core group addresses the HSB and the risk to others")
             } else if concernsRemain {
@@ -118,9 +134,12 @@ public struct CaseEventRules: Sendable {
                 record.task(
                     "STR-05", "hsb-meeting", "Convene the multi-agency HSB meeting as early as possible after the conference", owner: .socialCare,
                     subject: childSubjectID)
+                record.apply(
+                    "STR-06",
+                    "The child in need plan is reviewed every \(profile.childInNeedReviewMonths) months, on its own schedule from the conference")
                 record.task(
                     "STR-06", "cin-review", "Review the child in need plan", owner: .socialCare,
-                    due: deadlines.due(.monthsAfter(profile.childInNeedReviewMonths), from: at), subject: childSubjectID)
+                    due: deadlines.due(.monthsAfter(profile.childInNeedReviewMonths), from: held), subject: childSubjectID)
             } else {
                 record.apply("STR-05", "No child protection plan and no remaining concerns recorded by the conference")
             }
@@ -138,7 +157,9 @@ public struct CaseEventRules: Sendable {
             }
             if !meeting.rolesAllocated { problems.append("roles: the meeting allocates roles (STR-05)") }
             if meeting.leadSocialWorker.isBlank { problems.append("lead_social_worker: the meeting names the lead social worker (STR-05)") }
+            if let held = meeting.heldOn, held > today { problems.append("held_on \(held) is in the future; record what has happened") }
             if !problems.isEmpty { throw ScreeningInputError(problems: problems) }
+            let agreed = try happened(meeting.heldOn, "held_on")
             record.apply(
                 "STR-05",
                 "The multi-agency HSB meeting recorded its chronology, assessment timetable, risk plans, roles and lead social worker (\(meeting.leadSocialWorker))"
@@ -147,28 +168,49 @@ public struct CaseEventRules: Sendable {
                 "STR-05", "assessment", "Complete the assessment by its timetable", owner: .socialCare,
                 due: DueDate(rule: .calendarDays(0), due: LondonTime.endOfDay(meeting.assessmentTimetable!), date: meeting.assessmentTimetable!),
                 subject: childSubjectID)
-            let reviews = deadlines.reviews(profile.riskPlanReviews, from: at, count: 3)
+            let reviews = deadlines.reviews(profile.riskPlanReviews, from: agreed, count: 3)
             record.apply(
                 "STR-06",
-                "The HSB risk management plan is reviewed every \(profile.riskPlanReviews.firstIntervalMonths) months for \(profile.riskPlanReviews.firstPeriodMonths) months, then every \(profile.riskPlanReviews.laterIntervalMonths) months: next on \(reviews[0].date)"
+                "The HSB risk management plan agreed on \(LondonTime.date(of: agreed)) is reviewed \(profile.riskPlanReviews.firstIntervalMonths) and \(profile.riskPlanReviews.firstPeriodMonths) months after it was agreed, then every \(profile.riskPlanReviews.laterIntervalMonths) months: first on \(reviews[0].date)"
             )
             record.task(
                 "STR-06", "risk-plan-review", "Review the HSB risk management plan at a multi-agency meeting", owner: .socialCare, due: reviews[0],
                 subject: childSubjectID)
-        case .reviewHeld(let plan):
+        case .reviewHeld(let plan, let heldOn, let planAgreedOn):
+            let held = try happened(heldOn, "held_on")
+            let heldDate = LondonTime.date(of: held)
             switch plan {
             case .riskManagementPlan:
-                // The review series counts from the HSB meeting; a review held now sets the next one.
-                let interval = profile.riskPlanReviews.firstIntervalMonths
-                record.apply("STR-06", "A review of the HSB risk management plan was held; the next is due under the review cadence")
+                // The schedule counts from the day the plan was agreed: the next review is the
+                // first of its dates after the one just held (3 and 6 months, then every 6).
+                guard let agreedOn = planAgreedOn else {
+                    throw ScreeningInputError(problems: [
+                        "plan_agreed_on: the risk management plan's reviews count from the day it was agreed (STR-06); say when that was"
+                    ])
+                }
+                guard agreedOn <= heldDate else {
+                    throw ScreeningInputError(problems: ["plan_agreed_on \(agreedOn) is after the review (\(heldDate))"])
+                }
+                let agreed = LondonTime.endOfDay(agreedOn)
+                var count = 1
+                var next = deadlines.reviews(profile.riskPlanReviews, from: agreed, count: count).last!
+                while next.date <= heldDate && count < 1200 {
+                    count += 1
+                    next = deadlines.reviews(profile.riskPlanReviews, from: agreed, count: count).last!
+                }
+                record.apply(
+                    "STR-06",
+                    "A review of the HSB risk management plan agreed on \(agreedOn) was held on \(heldDate); the next on its schedule is \(next.date) (review \(count))"
+                )
                 record.task(
-                    "STR-06", "risk-plan-review", "Review the HSB risk management plan at a multi-agency meeting", owner: .socialCare,
-                    due: deadlines.due(.monthsAfter(interval), from: at), subject: childSubjectID)
+                    "STR-06", "risk-plan-review", "Review the HSB risk management plan at a multi-agency meeting", owner: .socialCare, due: next,
+                    subject: childSubjectID)
             case .childInNeedPlan:
-                record.apply("STR-06", "A review of the child in need plan was held; the next is in \(profile.childInNeedReviewMonths) months")
+                record.apply(
+                    "STR-06", "A review of the child in need plan was held on \(heldDate); the next is in \(profile.childInNeedReviewMonths) months")
                 record.task(
                     "STR-06", "cin-review", "Review the child in need plan", owner: .socialCare,
-                    due: deadlines.due(.monthsAfter(profile.childInNeedReviewMonths), from: at), subject: childSubjectID)
+                    due: deadlines.due(.monthsAfter(profile.childInNeedReviewMonths), from: held), subject: childSubjectID)
             }
         case .closure(let closure):
             var problems: [String] = []
@@ -215,7 +257,20 @@ public struct CaseEventRules: Sendable {
             record.task(
                 "STR-08", "schedule", "Send the schedule of cases to panel members", owner: .hsbPanel,
                 due: deadlines.due(.calendarDaysBefore(7), before: listing.meetingDate), subject: childSubjectID)
-            record.task("STR-08", "return-to-panel", "Bring the case back to the panel for review", owner: .hsbPanel, subject: childSubjectID)
+            if let returnOn = listing.returnOn {
+                guard returnOn > listing.meetingDate else {
+                    throw ScreeningInputError(problems: ["panel_review_date \(returnOn) must come after the panel on \(listing.meetingDate) (STR-08)"]
+                    )
+                }
+                record.task(
+                    "STR-08", "return-to-panel", "Bring the case back to the panel for review on \(returnOn)", owner: .hsbPanel,
+                    due: DueDate(rule: .calendarDays(0), due: LondonTime.endOfDay(returnOn), date: returnOn), subject: childSubjectID)
+            } else {
+                record.task(
+                    "STR-08", "agree-return-to-panel", "Agree the date the case comes back to the panel for review", owner: .hsbPanel,
+                    due: DueDate(rule: .calendarDays(0), due: LondonTime.endOfDay(listing.meetingDate), date: listing.meetingDate),
+                    subject: childSubjectID)
+            }
             for agency in listing.minutesCirculatedTo {
                 if let recipient = Recipient(rawValue: agency) { record.notify(recipient, "Minutes of the HSB panel", rule: "INF-07") }
             }

@@ -46,10 +46,45 @@ struct CaseEventTests {
         ) { try record(.hsbMeeting(incomplete)) }
     }
 
-    @Test("STR-06: a child in need plan review sets the next in 6 months")
-    func reviews() throws {
-        #expect(try record(.reviewHeld(plan: .childInNeedPlan)).tasks.first?.due?.date == date("2027-05-14"))
-        #expect(try record(.reviewHeld(plan: .riskManagementPlan)).tasks.first?.due?.date == date("2027-02-16"))
+    @Test(
+        "STR-06: the risk management plan's reviews fall 3 and 6 months after it was agreed, then every 6 months, each set when the last is recorded")
+    func riskPlanSchedule() throws {
+        // Agreed at the HSB meeting held on Monday 2 November 2026 (typed in on Monday 16th).
+        let agreed = date("2026-11-02")
+        let meeting = HSBMeeting(
+            chronologyOfPresentingBehaviour: true, assessmentTimetable: date("2027-01-15"), riskPlanForChild: true, riskPlanForChildrenAtRisk: true,
+            rolesAllocated: true, leadSocialWorker: "J. Okoro", heldOn: agreed)
+        let first = try #require(try record(.hsbMeeting(meeting)).tasks.first { $0.id == "STR-06/risk-plan-review/child-1" }?.due)
+        #expect(first.date == date("2027-02-02"), "3 months after the plan was agreed, not after it was typed in")
+        // (review held on, the next review it sets): at 6 months, then every 6 (12, 18, 24), each
+        // on the working day on or before the date. 2 May 2027 is a Sunday: Friday 30 April.
+        let schedule: [(String, String)] = [
+            ("2027-02-02", "2027-04-30"),
+            ("2027-04-30", "2027-11-02"),
+            ("2027-11-02", "2028-05-02"),
+            ("2028-05-02", "2028-11-02"),
+        ]
+        for (held, next) in schedule {
+            // The clock stands on the review day: each is recorded when it has happened.
+            let heldDay = date(held)
+            let plan = try rules.record(
+                .reviewHeld(plan: .riskManagementPlan, heldOn: heldDay, planAgreedOn: agreed), childSubjectID: "child-1", personsHarmed: [],
+                at: LondonTime.endOfDay(heldDay))
+            #expect(plan.tasks.first?.due?.date == date(next), "after the review on \(held)")
+            #expect(plan.tasks.map(\.id) == ["STR-06/risk-plan-review/child-1"], "a risk-plan review sets only the risk plan's next review")
+        }
+        // Without the day the plan was agreed the next review cannot be placed.
+        #expect(throws: ScreeningInputError.self) { try record(.reviewHeld(plan: .riskManagementPlan)) }
+    }
+
+    @Test("STR-06: the child in need plan has its own 6-monthly schedule; a review in the future is refused")
+    func childInNeedSchedule() throws {
+        let plan = try record(.reviewHeld(plan: .childInNeedPlan, heldOn: date("2026-11-13")))
+        #expect(plan.tasks.map(\.id) == ["STR-06/cin-review/child-1"])
+        #expect(plan.tasks.first?.due?.date == date("2027-05-13"), "6 months after the review was held")
+        #expect(throws: ScreeningInputError(problems: ["held_on 2026-11-20 is in the future; record what has happened"])) {
+            try record(.reviewHeld(plan: .childInNeedPlan, heldOn: date("2026-11-20")))
+        }
     }
 
     @Test("STR-07: closure is a multi-agency decision with risk, outcomes, carers' capacity, support and monitoring")
@@ -82,7 +117,11 @@ struct CaseEventTests {
             .panel(PanelListing(assessmentFoundHSB: true, meetingDate: date("2026-12-09"), minutesCirculatedTo: ["police", "youth-justice"])),
             rules: calderdale)
         #expect(plan.tasks.first { $0.id == "STR-08/schedule/child-1" }?.due?.date == date("2026-12-02"))
-        #expect(plan.tasks.contains { $0.id == "STR-08/return-to-panel/child-1" })
+        #expect(plan.tasks.first { $0.id == "STR-08/agree-return-to-panel/child-1" }?.due?.date == date("2026-12-09"))
+        // With the review date agreed, the case returns to panel on it (CAL 5).
+        let dated = try record(
+            .panel(PanelListing(assessmentFoundHSB: true, meetingDate: date("2026-12-09"), returnOn: date("2027-03-10"))), rules: calderdale)
+        #expect(dated.tasks.first { $0.id == "STR-08/return-to-panel/child-1" }?.due?.date == date("2027-03-10"))
         #expect(Set(plan.notifications.map(\.recipient)) == [.police, .youthJustice])
         #expect(throws: ScreeningInputError(problems: ["a case comes to the HSB panel only after a social care assessment found HSB (STR-08)"])) {
             try record(.panel(PanelListing(assessmentFoundHSB: false, meetingDate: date("2026-12-09"))), rules: calderdale)

@@ -1006,6 +1006,14 @@ extension IntakeV1 {
         public var assessmentFoundHsb: Bool
         public var panelDate: CalendarDate?
         public var minutesCirculatedTo: [String]
+        /// When it happened (the conference, meeting or review was held), as the practitioner records
+        /// it; deadlines count from it, not from when it was typed in. Absent: today. Never in the future.
+        public var heldOn: CalendarDate?
+        /// REVIEW_HELD of the risk management plan: the day the plan was agreed, which its review
+        /// schedule counts from (STR-06).
+        public var planAgreedOn: CalendarDate?
+        /// PANEL: the day the case returns to the panel for review, as agreed (STR-08).
+        public var panelReviewDate: CalendarDate?
 
         public init(
             referralId: String = "", kind: IntakeV1.CaseEventKind = .unspecified, workers: [IntakeV1.WorkerAllocation] = [],
@@ -1013,7 +1021,8 @@ extension IntakeV1 {
             riskPlanForChild: Bool = false, riskPlanForChildrenAtRisk: Bool = false, rolesAllocated: Bool = false, leadSocialWorker: String = "",
             reviewedPlan: String = "", levelOfRisk: String = "", outcomesAchieved: String = "", carersCapacity: String = "",
             ongoingSupport: String = "", agreedBy: [String] = [], longTermMonitoringConsidered: Bool = false, disagreementBetween: [String] = [],
-            disagreementAbout: String = "", assessmentFoundHsb: Bool = false, panelDate: CalendarDate? = nil, minutesCirculatedTo: [String] = []
+            disagreementAbout: String = "", assessmentFoundHsb: Bool = false, panelDate: CalendarDate? = nil, minutesCirculatedTo: [String] = [],
+            heldOn: CalendarDate? = nil, planAgreedOn: CalendarDate? = nil, panelReviewDate: CalendarDate? = nil
         ) {
             self.referralId = referralId
             self.kind = kind
@@ -1038,6 +1047,9 @@ extension IntakeV1 {
             self.assessmentFoundHsb = assessmentFoundHsb
             self.panelDate = panelDate
             self.minutesCirculatedTo = minutesCirculatedTo
+            self.heldOn = heldOn
+            self.planAgreedOn = planAgreedOn
+            self.panelReviewDate = panelReviewDate
         }
     }
 }
@@ -1081,6 +1093,9 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
         if let panelDate { m.pointee.panel_date = try arena.message(panelDate) }
         (m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to) = try arena.strings(
             minutesCirculatedTo, field: "\(Self.protoName).minutes_circulated_to")
+        if let heldOn { m.pointee.held_on = try arena.message(heldOn) }
+        if let planAgreedOn { m.pointee.plan_agreed_on = try arena.message(planAgreedOn) }
+        if let panelReviewDate { m.pointee.panel_review_date = try arena.message(panelReviewDate) }
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -1109,7 +1124,10 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
             assessmentFoundHsb: m.pointee.assessment_found_hsb != 0,
             panelDate: try CCodec.date(m.pointee.panel_date, field: "\(Self.protoName).panel_date"),
             minutesCirculatedTo: try CCodec.strings(
-                m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to, field: "\(Self.protoName).minutes_circulated_to")
+                m.pointee.n_minutes_circulated_to, m.pointee.minutes_circulated_to, field: "\(Self.protoName).minutes_circulated_to"),
+            heldOn: try CCodec.date(m.pointee.held_on, field: "\(Self.protoName).held_on"),
+            planAgreedOn: try CCodec.date(m.pointee.plan_agreed_on, field: "\(Self.protoName).plan_agreed_on"),
+            panelReviewDate: try CCodec.date(m.pointee.panel_review_date, field: "\(Self.protoName).panel_review_date")
         )
         var required = RequiredFields(Self.protoName)
         required.require(!referralId.isEmpty, "referral_id")

@@ -2164,7 +2164,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__worker_allocation__descriptor 
   (ProtobufCMessageInit) hsb__intake__v1__worker_allocation__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__record_case_event_request__field_descriptors[23] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__record_case_event_request__field_descriptors[26] =
 {
   {
     "referral_id",
@@ -2442,6 +2442,42 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__record_case_event_request
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "held_on",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, held_on),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan_agreed_on",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, plan_agreed_on),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "panel_review_date",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordCaseEventRequest, panel_review_date),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__record_case_event_request__field_indices_by_name[] = {
   16,   /* field[16] = agreed_by */
@@ -2453,6 +2489,7 @@ static const unsigned hsb__intake__v1__record_case_event_request__field_indices_
   4,   /* field[4] = concerns_remain */
   19,   /* field[19] = disagreement_about */
   18,   /* field[18] = disagreement_between */
+  23,   /* field[23] = held_on */
   1,   /* field[1] = kind */
   10,   /* field[10] = lead_social_worker */
   12,   /* field[12] = level_of_risk */
@@ -2461,6 +2498,8 @@ static const unsigned hsb__intake__v1__record_case_event_request__field_indices_
   15,   /* field[15] = ongoing_support */
   13,   /* field[13] = outcomes_achieved */
   21,   /* field[21] = panel_date */
+  25,   /* field[25] = panel_review_date */
+  24,   /* field[24] = plan_agreed_on */
   0,   /* field[0] = referral_id */
   11,   /* field[11] = reviewed_plan */
   7,   /* field[7] = risk_plan_for_child */
@@ -2471,7 +2510,7 @@ static const unsigned hsb__intake__v1__record_case_event_request__field_indices_
 static const ProtobufCIntRange hsb__intake__v1__record_case_event_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 23 }
+  { 0, 26 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__record_case_event_request__descriptor =
 {
@@ -2481,7 +2520,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__record_case_event_request__des
   "Hsb__Intake__V1__RecordCaseEventRequest",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__RecordCaseEventRequest),
-  23,
+  26,
   hsb__intake__v1__record_case_event_request__field_descriptors,
   hsb__intake__v1__record_case_event_request__field_indices_by_name,
   1,  hsb__intake__v1__record_case_event_request__number_ranges,

@@ -494,10 +494,24 @@ struct  Hsb__Intake__V1__RecordCaseEventRequest
   Hsb__Common__V1__Date *panel_date;
   size_t n_minutes_circulated_to;
   char **minutes_circulated_to;
+  /*
+   * When it happened (the conference, meeting or review was held), as the practitioner records
+   * it; deadlines count from it, not from when it was typed in. Absent: today. Never in the future.
+   */
+  Hsb__Common__V1__Date *held_on;
+  /*
+   * REVIEW_HELD of the risk management plan: the day the plan was agreed, which its review
+   * schedule counts from (STR-06).
+   */
+  Hsb__Common__V1__Date *plan_agreed_on;
+  /*
+   * PANEL: the day the case returns to the panel for review, as agreed (STR-08).
+   */
+  Hsb__Common__V1__Date *panel_review_date;
 };
 #define HSB__INTAKE__V1__RECORD_CASE_EVENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__record_case_event_request__descriptor) \
-    , (char *)protobuf_c_empty_string, HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_UNSPECIFIED, 0,NULL, 0, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, HSB__INTAKE__V1__CASE_EVENT_KIND__CASE_EVENT_KIND_UNSPECIFIED, 0,NULL, 0, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, 0, NULL, 0,NULL, NULL, NULL, NULL }
 
 
 struct  Hsb__Intake__V1__CaseEventRecord

@@ -1,0 +1,65 @@
+import Foundation
+import HSBRuntime
+import HSBServiceKit
+import HSBServiceTesting
+import HSBWire
+import IntakeService
+import Testing
+
+@testable import OrchestratorService
+
+@Suite("The pathway through the orchestrator, end to end", .timeLimit(.minutes(2)))
+struct PathwayEndToEndTests {
+    @Test("STR-06: recording one plan's review never closes another's; each review is scheduled from the plan's own dates")
+    func reviewsKeepTheirOwnSchedules() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let referralID = try #require(opened.screening?.referralId)
+        func event(_ request: IntakeV1.RecordCaseEventRequest) async throws -> OrchestratorV1.CaseView {
+            try await social.call(
+                OrchestratorService.recordEvent,
+                OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: IntakeService.recordCaseEvent, payload: try request.encoded()),
+                as: OrchestratorV1.CaseView.self, purpose: "case event")
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/London")!
+        func civil(_ date: Date) -> CalendarDate {
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            return CalendarDate(year: Int32(parts.year!), month: Int32(parts.month!), day: Int32(parts.day!))
+        }
+        // The plan was agreed at the HSB meeting three months ago; its first review is held today.
+        let today = civil(Date())
+        let agreedOn = civil(calendar.date(byAdding: .month, value: -3, to: Date())!)
+        let heldOn = agreedOn
+        _ = try await event(IntakeV1.RecordCaseEventRequest(referralId: referralID, kind: .conferenceOutcome, concernsRemain: true))
+        let afterMeeting = try await event(
+            IntakeV1.RecordCaseEventRequest(
+                referralId: referralID, kind: .hsbMeeting, chronology: true,
+                assessmentTimetable: CalendarDate(year: heldOn.year + 1, month: 1, day: 15),
+                riskPlanForChild: true, riskPlanForChildrenAtRisk: true, rolesAllocated: true, leadSocialWorker: "J. Okoro", heldOn: heldOn))
+        func open(_ prefix: String, in view: OrchestratorV1.CaseView) -> [OrchestratorV1.DeadlineEntry] {
+            view.deadlines.filter { $0.taskId.hasPrefix(prefix) && $0.status != "done" }
+        }
+        #expect(open("STR-06/cin-review/", in: afterMeeting).count == 1)
+        #expect(open("STR-06/risk-plan-review/", in: afterMeeting).count == 1)
+        let firstRiskReview = try #require(open("STR-06/risk-plan-review/", in: afterMeeting).first)
+        let afterReview = try await event(
+            IntakeV1.RecordCaseEventRequest(
+                referralId: referralID, kind: .reviewHeld, reviewedPlan: "risk-management-plan", heldOn: today, planAgreedOn: agreedOn))
+        // The child in need review is untouched (it used to be closed by any review).
+        #expect(open("STR-06/cin-review/", in: afterReview).count == 1)
+        // The risk plan's review held: that one is done, and the next on its schedule is open.
+        let risk = open("STR-06/risk-plan-review/", in: afterReview)
+        #expect(risk.count == 1 && risk[0].dueUnixMs > firstRiskReview.dueUnixMs, "the 6-month review follows the 3-month one")
+        #expect(
+            afterReview.deadlines.contains { $0.taskId == firstRiskReview.taskId && $0.dueUnixMs == firstRiskReview.dueUnixMs && $0.status == "done" }
+        )
+        let sixMonths = calendar.date(byAdding: .month, value: 3, to: Date())!
+        #expect(abs(Double(risk[0].dueUnixMs) / 1000 - sixMonths.timeIntervalSince1970) < 5 * 86_400, "6 months after the plan was agreed")
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+}
