@@ -22,6 +22,8 @@ struct ReferralFile: Decodable {
     var other_behaviours: [String]?
     var harm_indicators: [String]?
     var incident_date: String?
+    /// When social care received the referral, local time: `YYYY-MM-DDTHH:MM` (or with a space).
+    var received_at: String?
     var referrer: String
     var incident_details: String?
     var victim_vulnerability: String?
@@ -106,6 +108,19 @@ struct ReferralFile: Decodable {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 
+    /// `YYYY-MM-DDTHH:MM` (or `YYYY-MM-DD HH:MM`) in UK local time, as milliseconds since the epoch.
+    static func localTime(_ text: String, _ field: String, _ path: String) throws -> Int64 {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/London")
+        formatter.isLenient = false
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
+            formatter.dateFormat = format
+            if text.count == 16, let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        }
+        throw ReferralFileError("\(path): \(field) '\(text)' must be a local time YYYY-MM-DDTHH:MM, e.g. 2026-11-13T16:00")
+    }
+
     static func date(_ text: String?, _ field: String, _ path: String) throws -> CalendarDate? {
         guard let text else { return nil }
         let parts = text.split(separator: "-").compactMap { Int32($0) }
@@ -139,6 +154,7 @@ struct ReferralFile: Decodable {
             return indicator
         }
         referral.incidentDate = try Self.date(incident_date, "incident_date", path)
+        if let received_at { referral.receivedUnixMs = try Self.localTime(received_at, "received_at", path) }
         referral.referrer = referrer
         referral.incidentDetails = incident_details ?? ""
         referral.victimVulnerability = victim_vulnerability ?? ""

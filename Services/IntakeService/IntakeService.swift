@@ -69,7 +69,8 @@ public enum IntakeService {
         let caller = context.caller!
         let now = resources.clock.nowUnixMillis()
         let referral = request.referral!
-        let facts = try ReferralMapping.facts(referral, receivedAt: Instant(unixMillis: now), localAuthority: configuration.localAuthority)
+        let received = try ReferralMapping.receivedAt(referral, now: now)
+        let facts = try ReferralMapping.facts(referral, receivedAt: received, localAuthority: configuration.localAuthority)
         let decision: ScreeningDecision
         decision = try screening.screen(facts)
         let subjects = [facts.child.subjectID] + facts.personsHarmed.map(\.subjectID)

@@ -112,6 +112,11 @@ enum ReferralMapping {
         }
     }
 
+    /// When social care received the referral (`ReferralReceipt`).
+    static func receivedAt(_ referral: IntakeV1.Referral, now: Int64) throws(RPCError) -> Instant {
+        Instant(unixMillis: try ReferralReceipt.receivedAt(referral.receivedUnixMs, now: now))
+    }
+
     /// The facts of a submitted referral; INVALID_ARGUMENT naming every field that is wrong.
     static func facts(_ referral: IntakeV1.Referral, receivedAt: Instant, localAuthority: String) throws(RPCError) -> ReferralFacts {
         var problems: [String] = []

@@ -33,12 +33,19 @@ extension IntakeService {
         var aimLead: LeadAgency?
         if !request.aimLead.isEmpty {
             guard let lead = LeadAgency(rawValue: request.aimLead) else {
-                throw RPCError(.invalidArgument, "aim_lead must be social-care or youth-justice")
+                throw RPCError(.invalidArgument, "aim_lead must be \(LeadAgency.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             aimLead = lead
         }
+        // The meeting's deadlines count from the day it was held, as recorded; never a future day.
+        var heldAt = Instant(unixMillis: now)
+        if let heldOn = try civil(request.heldOn, "held_on") {
+            let today = LondonTime.date(of: heldAt)
+            guard heldOn <= today else { throw RPCError(.invalidArgument, "held_on \(heldOn) is in the future; record a meeting that was held") }
+            if heldOn < today { heldAt = LondonTime.endOfDay(heldOn) }
+        }
         var meeting = StrategyMeeting(
-            subjectIDs: request.subjectIds, heldAt: Instant(unixMillis: now), chairRole: request.chairRole,
+            subjectIDs: request.subjectIds, heldAt: heldAt, chairRole: request.chairRole,
             invitees: request.invitees.map {
                 Invitee(
                     role: $0.role, attended: $0.attended, writtenReport: $0.writtenReport,

@@ -33,6 +33,8 @@ public enum OrchestratorService {
                 let actor = Self.actor(caller)
                 let now = resources.clock.nowUnixMillis()
                 let referral = request.referral!
+                // When social care received it (as recorded), which the repeat-concern window counts from.
+                let receivedAt = try ReferralReceipt.receivedAt(referral.receivedUnixMs, now: now)
                 let newCaseID = ServiceResources.newID("case")
                 let stepID = ServiceResources.newID("step")
                 let intakeRequest = try IntakeV1.SubmitReferralRequest(referral: referral).encoded()
@@ -59,11 +61,11 @@ public enum OrchestratorService {
                     if let (record, found) = existing {
                         var state = found
                         caseID = state.caseID
-                        if let last = state.referralTimes.last, now - last <= 7 * 86_400_000 {
+                        if let last = state.referralTimes.last, abs(receivedAt - last) <= 7 * 86_400_000 {
                             state.alerts.append("Repeat concern: a further referral within 7 days of the last (\(referral.referrer))")
                         }
                         state.referrals.append(referralBytes)
-                        state.referralTimes.append(now)
+                        state.referralTimes.append(receivedAt)
                         state.chronology.append(received)
                         state.disclosures.append(disclosure)
                         try Deliverer.saveCase(state, version: record.version, tx)
@@ -81,7 +83,7 @@ public enum OrchestratorService {
                         }
                         let state = CaseState(
                             caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
-                            referralTimes: [now],
+                            referralTimes: [receivedAt],
                             screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
                         try Deliverer.saveCase(state, version: nil, tx)
                     }

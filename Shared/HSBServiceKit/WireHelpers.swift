@@ -19,3 +19,20 @@ extension CivilDate {
 extension ScreeningInputError: RPCErrorConvertible {
     public var rpcError: RPCError { RPCError(.invalidArgument, problems.joined(separator: "; ")) }
 }
+
+/// When children's social care received a referral, as the practitioner records it: every
+/// deadline counts from it, never from when it was typed in.
+public enum ReferralReceipt {
+    /// The recorded time, or `now` when none is recorded (0). A time in the future (beyond five
+    /// minutes of clock difference) or more than a year back is INVALID_ARGUMENT naming the field.
+    public static func receivedAt(_ recorded: Int64, now: Int64) throws(RPCError) -> Int64 {
+        guard recorded != 0 else { return now }
+        if recorded > now + 5 * 60_000 {
+            throw RPCError(.invalidArgument, "referral.received_unix_ms is in the future; record when social care received the referral")
+        }
+        if recorded < now - 366 * 86_400_000 {
+            throw RPCError(.invalidArgument, "referral.received_unix_ms is more than a year ago; check the date")
+        }
+        return min(recorded, now)
+    }
+}

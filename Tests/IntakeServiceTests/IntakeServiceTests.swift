@@ -224,6 +224,30 @@ struct IntakeServiceTests {
         await server.stop()
     }
 
+    @Test("SCR-08 SCR-11: deadlines count from when social care received the referral, as recorded; a future time is refused")
+    func countsFromReceipt() async throws {
+        let server = try await IntakeHost.start(.sqlite)
+        let client = server.client(.orchestrator)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // A telephone referral received three days ago and typed in now: its 48-hour written
+        // follow-up fell due a day ago, counted from the call, not from the typing.
+        var phoned = schoolReferral()
+        phoned.urgentByTelephone = true
+        phoned.receivedUnixMs = now - 3 * 86_400_000
+        let result = try await client.call(
+            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: phoned), as: IntakeV1.ScreeningResult.self)
+        let followUp = try #require(result.decision?.tasks.first { $0.taskID == "SCR-11/written-follow-up" }?.deadline)
+        #expect(followUp.dueUnixMillis == phoned.receivedUnixMs + 48 * 3_600_000)
+        var future = schoolReferral()
+        future.receivedUnixMs = now + 86_400_000
+        await #expect(
+            throws: RPCError(.invalidArgument, "referral.received_unix_ms is in the future; record when social care received the referral")
+        ) {
+            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: future), as: IntakeV1.ScreeningResult.self)
+        }
+        await server.stop()
+    }
+
     @Test("SCR-08: the partnership's profile sets the strategy meeting deadline (islington: 3 working days)")
     func profileApplies() async throws {
         let server = try await IntakeHost.start(.sqlite, profile: .islington)
@@ -270,6 +294,10 @@ struct StrategyMeetingServiceTests {
             try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
         }
         #expect(meetings.count == 1)
+        // Held on a day that has not come: refused, naming the field.
+        var ahead = request(referral.referralId)
+        ahead.heldOn = CalendarDate(year: Int32(Calendar(identifier: .gregorian).component(.year, from: Date()) + 1), month: 1, day: 4)
+        await #expect(throws: RPCError.self) { try await social.call(IntakeService.recordStrategyMeeting, ahead, as: IntakeV1.MeetingRecord.self) }
         await social.close()
         await server.stop()
     }

@@ -199,6 +199,10 @@ extension IntakeV1 {
         public var mentalHealthConcern: Bool
         public var openToYouthJustice: Bool
         public var knownToCamhs: Bool
+        /// When children's social care received the referral (a telephone call on Friday at 16:00
+        /// typed in on Monday), milliseconds since the Unix epoch; every deadline counts from it. 0: when
+        /// it reaches intake. A time in the future, or more than a year back, is refused.
+        public var receivedUnixMs: Int64
 
         public init(
             child: Subject? = nil, personsHarmed: [IntakeV1.PersonHarmed] = [], behaviours: [IntakeV1.Behaviour] = [],
@@ -209,7 +213,7 @@ extension IntakeV1 {
             physicallyViolent: Bool = false, sexualActivity: Bool = false, significantHarmSuspected: Bool = false,
             childDisplayingMayBeAbused: Bool = false, immediateRisk: Bool = false, complexConcerns: Bool = false, exploitationLinks: Bool = false,
             policeNotification: Bool = false, siblingsAtRisk: Bool = false, competenceAssessed: Bool = false, mentalHealthConcern: Bool = false,
-            openToYouthJustice: Bool = false, knownToCamhs: Bool = false
+            openToYouthJustice: Bool = false, knownToCamhs: Bool = false, receivedUnixMs: Int64 = 0
         ) {
             self.child = child
             self.personsHarmed = personsHarmed
@@ -239,6 +243,7 @@ extension IntakeV1 {
             self.mentalHealthConcern = mentalHealthConcern
             self.openToYouthJustice = openToYouthJustice
             self.knownToCamhs = knownToCamhs
+            self.receivedUnixMs = receivedUnixMs
         }
     }
 }
@@ -290,6 +295,7 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
         m.pointee.mental_health_concern = mentalHealthConcern ? 1 : 0
         m.pointee.open_to_youth_justice = openToYouthJustice ? 1 : 0
         m.pointee.known_to_camhs = knownToCamhs ? 1 : 0
+        m.pointee.received_unix_ms = receivedUnixMs
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -330,7 +336,8 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
             competenceAssessed: m.pointee.competence_assessed != 0,
             mentalHealthConcern: m.pointee.mental_health_concern != 0,
             openToYouthJustice: m.pointee.open_to_youth_justice != 0,
-            knownToCamhs: m.pointee.known_to_camhs != 0
+            knownToCamhs: m.pointee.known_to_camhs != 0,
+            receivedUnixMs: m.pointee.received_unix_ms
         )
         var required = RequiredFields(Self.protoName)
         required.require(child != nil, "child")
@@ -792,12 +799,15 @@ extension IntakeV1 {
         public var mappaReferralConsidered: Bool
         public var exploitationReferralConsidered: Bool
         public var manyChildren: Bool
+        /// The day the meeting was held, which its deadlines count from; absent: today. Never in the future.
+        public var heldOn: CalendarDate?
 
         public init(
             referralId: String = "", subjectIds: [String] = [], chairRole: String = "", invitees: [IntakeV1.Invitee] = [],
             outcome: IntakeV1.StrategyOutcome = .unspecified, followUpDate: CalendarDate? = nil, significantHarm: Bool = false,
             safetyPlanAgreed: Bool = false, aimAppropriate: Bool = false, aimLead: String = "", aimTimescaleWeeks: Int32 = 0,
-            mappaReferralConsidered: Bool = false, exploitationReferralConsidered: Bool = false, manyChildren: Bool = false
+            mappaReferralConsidered: Bool = false, exploitationReferralConsidered: Bool = false, manyChildren: Bool = false,
+            heldOn: CalendarDate? = nil
         ) {
             self.referralId = referralId
             self.subjectIds = subjectIds
@@ -813,6 +823,7 @@ extension IntakeV1 {
             self.mappaReferralConsidered = mappaReferralConsidered
             self.exploitationReferralConsidered = exploitationReferralConsidered
             self.manyChildren = manyChildren
+            self.heldOn = heldOn
         }
     }
 }
@@ -845,6 +856,7 @@ extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDes
         m.pointee.mappa_referral_considered = mappaReferralConsidered ? 1 : 0
         m.pointee.exploitation_referral_considered = exploitationReferralConsidered ? 1 : 0
         m.pointee.many_children = manyChildren ? 1 : 0
+        if let heldOn { m.pointee.held_on = try arena.message(heldOn) }
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -862,7 +874,8 @@ extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDes
             aimTimescaleWeeks: try CCodec.ranged(m.pointee.aim_timescale_weeks, 0...52, field: "\(Self.protoName).aim_timescale_weeks"),
             mappaReferralConsidered: m.pointee.mappa_referral_considered != 0,
             exploitationReferralConsidered: m.pointee.exploitation_referral_considered != 0,
-            manyChildren: m.pointee.many_children != 0
+            manyChildren: m.pointee.many_children != 0,
+            heldOn: try CCodec.date(m.pointee.held_on, field: "\(Self.protoName).held_on")
         )
         var required = RequiredFields(Self.protoName)
         required.require(!referralId.isEmpty, "referral_id")

@@ -784,7 +784,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__person_harmed__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__person_harmed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descriptors[28] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descriptors[29] =
 {
   {
     "child",
@@ -1122,6 +1122,18 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "received_unix_ms",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Referral, received_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
   2,   /* field[2] = behaviours */
@@ -1143,6 +1155,7 @@ static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
   1,   /* field[1] = persons_harmed */
   15,   /* field[15] = physically_violent */
   22,   /* field[22] = police_notification */
+  28,   /* field[28] = received_unix_ms */
   5,   /* field[5] = referrer */
   9,   /* field[9] = referrer_assessed_risk */
   16,   /* field[16] = sexual_activity */
@@ -1156,7 +1169,7 @@ static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
 static const ProtobufCIntRange hsb__intake__v1__referral__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 28 }
+  { 0, 29 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor =
 {
@@ -1166,7 +1179,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor =
   "Hsb__Intake__V1__Referral",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__Referral),
-  28,
+  29,
   hsb__intake__v1__referral__field_descriptors,
   hsb__intake__v1__referral__field_indices_by_name,
   1,  hsb__intake__v1__referral__number_ranges,
@@ -1829,7 +1842,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__invitee__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__invitee__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__record_strategy_meeting_request__field_descriptors[14] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__record_strategy_meeting_request__field_descriptors[15] =
 {
   {
     "referral_id",
@@ -1999,6 +2012,18 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__record_strategy_meeting_r
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "held_on",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__RecordStrategyMeetingRequest, held_on),
+    &hsb__common__v1__date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__record_strategy_meeting_request__field_indices_by_name[] = {
   8,   /* field[8] = aim_appropriate */
@@ -2007,6 +2032,7 @@ static const unsigned hsb__intake__v1__record_strategy_meeting_request__field_in
   2,   /* field[2] = chair_role */
   12,   /* field[12] = exploitation_referral_considered */
   5,   /* field[5] = follow_up_date */
+  14,   /* field[14] = held_on */
   3,   /* field[3] = invitees */
   13,   /* field[13] = many_children */
   11,   /* field[11] = mappa_referral_considered */
@@ -2019,7 +2045,7 @@ static const unsigned hsb__intake__v1__record_strategy_meeting_request__field_in
 static const ProtobufCIntRange hsb__intake__v1__record_strategy_meeting_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__record_strategy_meeting_request__descriptor =
 {
@@ -2029,7 +2055,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__record_strategy_meeting_reques
   "Hsb__Intake__V1__RecordStrategyMeetingRequest",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__RecordStrategyMeetingRequest),
-  14,
+  15,
   hsb__intake__v1__record_strategy_meeting_request__field_descriptors,
   hsb__intake__v1__record_strategy_meeting_request__field_indices_by_name,
   1,  hsb__intake__v1__record_strategy_meeting_request__number_ranges,

@@ -195,10 +195,16 @@ struct  Hsb__Intake__V1__Referral
   protobuf_c_boolean mental_health_concern;
   protobuf_c_boolean open_to_youth_justice;
   protobuf_c_boolean known_to_camhs;
+  /*
+   * When children's social care received the referral (a telephone call on Friday at 16:00
+   * typed in on Monday), milliseconds since the Unix epoch; every deadline counts from it. 0: when
+   * it reaches intake. A time in the future, or more than a year back, is refused.
+   */
+  int64_t received_unix_ms;
 };
 #define HSB__INTAKE__V1__REFERRAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__referral__descriptor) \
-    , NULL, 0,NULL, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__INTAKE__V1__ANSWER__ANSWER_UNSPECIFIED, HSB__INTAKE__V1__PARENTS_TOLD__PARENTS_TOLD_UNSPECIFIED, HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES__YOUTH_PRODUCED_IMAGES_NOT_REPORTED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , NULL, 0,NULL, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__INTAKE__V1__ANSWER__ANSWER_UNSPECIFIED, HSB__INTAKE__V1__PARENTS_TOLD__PARENTS_TOLD_UNSPECIFIED, HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES__YOUTH_PRODUCED_IMAGES_NOT_REPORTED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Hsb__Intake__V1__SubmitReferralRequest
@@ -398,10 +404,14 @@ struct  Hsb__Intake__V1__RecordStrategyMeetingRequest
   protobuf_c_boolean mappa_referral_considered;
   protobuf_c_boolean exploitation_referral_considered;
   protobuf_c_boolean many_children;
+  /*
+   * The day the meeting was held, which its deadlines count from; absent: today. Never in the future.
+   */
+  Hsb__Common__V1__Date *held_on;
 };
 #define HSB__INTAKE__V1__RECORD_STRATEGY_MEETING_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__record_strategy_meeting_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_UNSPECIFIED, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, HSB__INTAKE__V1__STRATEGY_OUTCOME__STRATEGY_OUTCOME_UNSPECIFIED, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL }
 
 
 struct  Hsb__Intake__V1__MeetingRecord
