@@ -193,10 +193,17 @@ let package = Package(
             path: "Services/MAPPA",
             swiftSettings: strict
         ),
+        // A case's pathway as a pure function of the case and one event (no NIO, no storage).
+        .target(
+            name: "HSBPathway",
+            dependencies: ["HSBWire"],
+            path: "Shared/HSBPathway",
+            swiftSettings: strict
+        ),
         .target(
             name: "OrchestratorService",
             dependencies: [
-                "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire",
+                "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire", "HSBPathway",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -255,11 +262,16 @@ let package = Package(
             name: "OrchestratorTests",
             dependencies: [
                 "OrchestratorService", "IntakeService", "YouthJusticeService", "CamhsService", "HSBSafeguarding", "HSBServiceTesting",
-                "HSBServiceKit", "HSBRuntime",
+                "HSBServiceKit", "HSBRuntime", "HSBPathway",
                 "HSBWire",
                 "HSBStorage",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HSBPathwayTests",
+            dependencies: ["HSBPathway", "HSBWire", "HSBSafeguarding"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import HSBPathway
 public import HSBRuntime
 public import HSBServiceKit
 import HSBStorage
@@ -306,13 +307,14 @@ public final class Deliverer: Service, Sendable {
                 else { return [0] }
                 step.attempts += 1
                 var landed: UInt8 = 0
-                var followUps: [StepState] = []
+                let sent = SentStep(stepID: step.stepID, service: step.service, method: step.method, request: [UInt8](step.payload))
+                var event: PathwayEvent? = nil
                 switch outcome {
                 case .success(let reply):
                     step.status = "delivered"
                     step.lastError = ""
                     landed = 1
-                    followUps = Deliverer.apply(reply: reply, of: step, to: &state, now: now, available: available)
+                    event = .delivered(sent, reply: reply, availableServices: available)
                 case .failure(let error) where Deliverer.retryable(error.code):
                     let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
                     step.nextAttempt = now + pause
@@ -324,23 +326,22 @@ public final class Deliverer: Service, Sendable {
                         step.failuresAfterSend = failures
                         if failures >= maxFailures {
                             step.status = "dead"
-                            state.chronology.append(
-                                .init(
-                                    at: now,
-                                    what:
-                                        "\(step.service) \(OrchestratorService.shortName(step.method)) given up after \(failures) failed attempts (\(error.message)); an operator retries or discards it (step \(step.stepID))",
-                                    ruleIDs: []))
+                            event = .givenUp(sent, failures: failures, error: error.message)
                         }
                     }
                 case .failure(let error):
                     step.status = "refused"
                     step.lastError = "\(error)"
-                    state.chronology.append(.init(at: now, what: "\(step.service) refused \(step.method): \(error.message)", ruleIDs: []))
-                    if step.method == OrchestratorService.intakeSubmitReferral {
-                        // A referral intake refused is not kept: the case holds the refusal and its
-                        // reason, never the child's details from it (the step's copy goes too).
-                        try Deliverer.forgetRefusedReferral(&step, in: &state, tx)
-                    }
+                    event = .refused(sent, reason: error.message)
+                    // A refused referral's copy in the step goes with the case's.
+                    if step.method == CasePathway.intakeSubmitReferral { step.payload = Data() }
+                }
+                if let event {
+                    // The pathway decides what the outcome means for the case; the steps it owes
+                    // are written in this transaction and delivered by the poller.
+                    let (next, effects) = try Deliverer.applying(event, to: state, now: now)
+                    state = next
+                    _ = try Deliverer.execute(effects, caseID: step.caseID, now: now, tx)
                 }
                 _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
                 try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
@@ -350,7 +351,6 @@ public final class Deliverer: Service, Sendable {
                     _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.deadMark, body: String(now))
                 }
                 try Deliverer.saveCase(state, version: caseRecord.version, tx)
-                for followUp in followUps { try Deliverer.enqueue(followUp, tx) }
                 return [landed]
             }.reply == [1]
         } catch {
@@ -360,123 +360,39 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// Removes a refused referral's personal data from its case and step: the referral itself,
-    /// and, when it was the case's only one, the child's identity and its duplicate-finding row.
-    static func forgetRefusedReferral(_ step: inout StepState, in state: inout CaseState, _ tx: RecordTransaction) throws(RecordStoreError) {
-        if let request = try? IntakeV1.SubmitReferralRequest(decoding: [UInt8](step.payload)), let referral = request.referral,
-            let bytes = try? referral.encoded(), let index = state.referrals.lastIndex(of: Data(bytes))
-        {
-            state.referrals.remove(at: index)
-            if index < state.referralTimes.count { state.referralTimes.remove(at: index) }
-        }
-        step.payload = Data()
-        if state.referrals.isEmpty {
-            state.status = "refused"
-            state.screening = nil
-            if !state.identity.isEmpty {
-                _ = try? tx.remove(kind: identityKind, id: state.caseID)
-                state.identity = ""
+    /// The pathway's answer to `event`, with its refusals as the store's (nothing is written).
+    static func applying(_ event: PathwayEvent, to state: CaseState, now: Int64) throws(RecordStoreError) -> (CaseState, [PathwayEffect]) {
+        do throws(PathwayRefusal) {
+            return try CasePathway.apply(event, to: state, now: now)
+        } catch {
+            switch error.kind {
+            case .notFound: throw .refused(.invalidArgument, error.message)
+            case .permissionDenied: throw .refused(.permissionDenied, error.message)
             }
         }
     }
 
-    /// What a delivered step means for its case.
-    /// Returns the steps it sets going (routes the orchestrator opens itself).
-    static func apply(reply: [UInt8], of step: StepState, to state: inout CaseState, now: Int64, available: Set<String>) -> [StepState] {
-        if let entry = EventMethods.table[step.method] {
-            guard let (decision, summary) = entry.read(reply) else { return [] }
-            state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
-            // Work the event answers is done before its own new work joins the case.
-            state.complete(
-                prefixes: EventMethods.completes(method: step.method, reply: reply, request: [UInt8](step.payload)), by: step.service, at: now)
-            merge(decision?.tasks ?? [], into: &state)
-            noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
-            // INF-07, INF-01: the minutes owed to each agency that attended or reported go on the ledger.
-            for notice in decision?.notices ?? [] where notice.ruleID == "INF-07" {
-                state.disclosures.append(
-                    .init(
-                        at: now, toService: notice.recipient, what: notice.reason, purpose: "minutes to an agency that attended or reported (INF-07)",
-                        lawfulBasis: entry.lawfulBasis, consent: "not sought: shared for the case's multi-agency plan"))
-            }
-            // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
-            if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
-            return []
-        }
-        guard step.method == OrchestratorService.intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }
-        state.screening = Data(reply)
-        state.status = result.outcome
-        let citations = result.decision?.citations.map(\.ruleID) ?? []
-        state.chronology.append(
-            .init(
-                at: now,
-                what:
-                    "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
-                ruleIDs: citations))
-        merge(result.decision?.tasks ?? [], into: &state)
-        noteMappaRoute(result.decision?.tasks ?? [], state: &state, now: now)
-        return openRoutes(result, state: &state, caseID: step.caseID, now: now, available: available)
-    }
-
-    /// The routes a screening names that the orchestrator opens itself: a CAMHS referral through the
-    /// outbox (MH-01, MH-02: CAMHS decides from its own records whether the child is already known),
-    /// and notices owed to services outside the suite (GEN-06, SCR-12, SCR-16), kept on the chronology.
-    static func openRoutes(
-        _ result: IntakeV1.ScreeningResult, state: inout CaseState, caseID: String, now: Int64, available: Set<String>
-    ) -> [StepState] {
-        var followUps: [StepState] = []
-        let decision = result.decision
-        let wantsCAMHS =
-            (decision?.tasks.contains { $0.ruleID == "MH-01" } ?? false) || (decision?.notices.contains { $0.ruleID == "MH-02" } ?? false)
-        if wantsCAMHS, let latest = state.referrals.last, let referral = try? IntakeV1.Referral(decoding: [UInt8](latest)) {
-            if available.contains("camhs") {
-                let request = CamhsV1.ReferRequest(
-                    childSubjectId: referral.child?.subjectID ?? "", dateOfBirth: referral.child?.dateOfBirth, mentalHealthConcern: true,
-                    concern: "Referred through the HSB procedure: \(result.threshold)")
-                if let payload = try? request.encoded() {
-                    followUps.append(
-                        StepState(
-                            stepID: "step-\(UUID().uuidString.lowercased())", caseID: caseID, service: "camhs", method: "hsb.camhs.v1.Camhs/Refer",
-                            payload: Data(payload), status: "pending", attempts: 0, lastError: "", nextAttempt: now))
-                    state.chronology.append(.init(at: now, what: "CAMHS route opened: referral to CAMHS", ruleIDs: ["MH-01"]))
-                    state.disclosures.append(
-                        .init(
-                            at: now, toService: "camhs", what: "the child's identity and the concern", purpose: "CAMHS referral",
-                            lawfulBasis: "Children Act 2004 (safeguarding); medical purposes", consent: "not sought: shared for the child's care"))
-                }
-            } else {
-                state.chronology.append(.init(at: now, what: "A CAMHS referral is owed, but no CAMHS endpoint is configured", ruleIDs: ["MH-01"]))
+    /// Carries out what the pathway asked, inside the caller's transaction: each step it owes is
+    /// written to the outbox (durable before it is sent); returns the steps written, to send at once.
+    static func execute(_ effects: [PathwayEffect], caseID: String, now: Int64, _ tx: RecordTransaction) throws(RecordStoreError) -> [StepState] {
+        var written: [StepState] = []
+        for effect in effects {
+            switch effect {
+            case .send(let outgoing):
+                let step = StepState(
+                    stepID: ServiceResources.newID("step"), caseID: caseID, service: outgoing.service, method: outgoing.method,
+                    payload: Data(outgoing.payload), status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: outgoing.purpose,
+                    actingAgency: outgoing.acting?.agency.rawValue, actingUser: outgoing.acting?.user)
+                try enqueue(step, tx)
+                written.append(step)
+            case .indexIdentity(let identity, let childID):
+                // One entry per case (subject: the identity, body: the child), read by index.
+                _ = try tx.insert(kind: identityKind, id: caseID, subjectID: identity, body: childID)
+            case .forgetIdentity:
+                _ = try? tx.remove(kind: identityKind, id: caseID)
             }
         }
-        for notice in decision?.notices ?? [] where ["GEN-06", "SCR-12", "SCR-16"].contains(notice.ruleID) && notice.recipient != "contact-service" {
-            state.chronology.append(.init(at: now, what: "Notice owed to \(notice.recipient): \(notice.reason)", ruleIDs: [notice.ruleID]))
-        }
-        return followUps
-    }
-
-    /// MP-04, MP-02: a task to consider MAPPA opens the MAPPA screening route. The orchestrator does not
-    /// send the child's details to MAPPA itself: for an under-18, youth justice screens internally and the
-    /// High Risk and Vulnerability Panel discusses first (MP-02), and MAPPA shares only as its forum decides
-    /// (MP-05). The screening reaches MAPPA when it is recorded through the orchestrator (`Mappa/Screen`).
-    static func noteMappaRoute(_ tasks: [CaseTask], state: inout CaseState, now: Int64) {
-        for task in tasks where task.ruleID == "MP-04" {
-            let what =
-                "MAPPA screening route opened (\(task.description)): \(task.owner.name) screens first; MAPPA receives the screening when it is recorded"
-            guard !state.chronology.contains(where: { $0.what == what }) else { continue }
-            state.chronology.append(.init(at: now, what: what, ruleIDs: ["MP-04", "MP-02"]))
-        }
-    }
-
-    /// New tasks join the case's work, with their deadlines where they have one; none is dropped or
-    /// doubled (a task without a time limit is not added again while the same task is still open).
-    static func merge(_ tasks: [CaseTask], into state: inout CaseState) {
-        for task in tasks {
-            let due = task.deadline?.dueUnixMillis ?? 0
-            guard !state.deadlines.contains(where: { $0.taskID == task.taskID && $0.due == due && (due > 0 || $0.isOpen) }) else { continue }
-            state.deadlines.append(
-                .init(
-                    taskID: task.taskID, description: task.description, owner: task.owner.rawValue, assignee: task.assignee, due: due,
-                    ruleID: task.ruleID))
-        }
+        return written
     }
 
     public func run() async throws {

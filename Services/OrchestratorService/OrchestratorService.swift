@@ -1,4 +1,5 @@
 import Foundation
+import HSBPathway
 public import HSBRuntime
 import HSBSafeguarding
 public import HSBServiceKit
@@ -14,15 +15,7 @@ public enum OrchestratorService {
     public static let listDisclosures = "hsb.orchestrator.v1.Orchestrator/ListDisclosures"
     public static let completeTask = "hsb.orchestrator.v1.Orchestrator/CompleteTask"
     public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
-    static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
-
-    /// INF-01, INF-02: the consent position recorded with a disclosure, or the grounds for sharing without it.
-    static let consentText: [IntakeV1.ParentsTold: String] = [
-        .yes: "parents told",
-        .noWouldIncreaseRiskOfHarm: "not sought: telling the parents would increase the risk of harm",
-        .noWouldInterfereWithCriminalInvestigation: "not sought: it would interfere with a criminal investigation",
-        .noWouldCauseUndueDelay: "not sought: it would cause undue delay",
-    ]
+    static let intakeSubmitReferral = CasePathway.intakeSubmitReferral
 
     public static func handlers(_ resources: ServiceResources, deliverer: Deliverer) -> [MethodHandler] {
         let callers = AccessPolicy.agencies(ServiceDescriptor.orchestrator.callers)
@@ -30,26 +23,16 @@ public enum OrchestratorService {
             MethodHandler(method: submitReferral, policy: callers) { context, payload in
                 let request = try decodePayload(OrchestratorV1.SubmitReferralRequest.self, payload)
                 let caller = context.caller!
-                let actor = Self.actor(caller)
+                let actor = CaseActor(agency: caller.agency, user: caller.user)
                 let now = resources.clock.nowUnixMillis()
                 let referral = request.referral!
                 // When social care received it (as recorded), which the repeat-concern window counts from.
                 let receivedAt = try ReferralReceipt.receivedAt(referral.receivedUnixMs, now: now)
                 let newCaseID = ServiceResources.newID("case")
-                let stepID = ServiceResources.newID("step")
-                let intakeRequest = try IntakeV1.SubmitReferralRequest(referral: referral).encoded()
-                let referralBytes = Data(try referral.encoded())
-                let consent = consentText[referral.parentsTold] ?? "not recorded"
                 let childID = referral.child?.subjectID ?? ""
                 let identity = CaseState.identity(of: referral.child)
-                let received = CaseState.Entry(
-                    at: now, what: "Referral received from \(caller.agency.name) (\(referral.referrer))", ruleIDs: ["SCR-10"])
-                let disclosure = CaseState.DisclosureEntry(
-                    at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
-                    lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected", consent: consent)
-                // The case and its step are durable before anything is sent (the outbox). A child
-                // has one open case: a new referral joins it, and one within 7 days of the last is
-                // a repeat concern. A likely duplicate child is flagged, never merged.
+                // The case and its step are durable before anything is sent (the outbox). The
+                // pathway decides whether the referral joins the child's open case or opens one.
                 let accepted = try await resources.write(
                     idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now
                 ) {
@@ -58,52 +41,33 @@ public enum OrchestratorService {
                         CaseState(body: record.body).map { (record, $0) }
                     }.last { $0.1.isOpen }
                     let caseID: String
+                    let steps: [StepState]
                     if let (record, found) = existing {
-                        var state = found
-                        caseID = state.caseID
-                        if let last = state.referralTimes.last, abs(receivedAt - last) <= 7 * 86_400_000 {
-                            state.alerts.append("Repeat concern: a further referral within 7 days of the last (\(referral.referrer))")
-                        }
-                        state.referrals.append(referralBytes)
-                        state.referralTimes.append(receivedAt)
-                        state.chronology.append(received)
-                        state.disclosures.append(disclosure)
+                        caseID = found.caseID
+                        let (state, effects) = try Deliverer.applying(
+                            .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: found, now: now)
                         try Deliverer.saveCase(state, version: record.version, tx)
+                        steps = try Deliverer.execute(effects, caseID: caseID, now: now, tx)
                     } else {
                         caseID = newCaseID
-                        var alerts: [String] = []
-                        if !identity.isEmpty {
-                            // The identity index: one entry per case (subject: the identity, body: the child), read by index.
-                            for other in try tx.list(kind: Deliverer.identityKind, subjectID: identity) where other.body != childID {
-                                alerts.append(
-                                    "Possible duplicate child: the same name, date of birth and postcode as \(other.body) (case \(other.id)); a practitioner decides whether to merge"
-                                )
-                            }
-                            _ = try tx.insert(kind: Deliverer.identityKind, id: newCaseID, subjectID: identity, body: childID)
-                        }
-                        let state = CaseState(
-                            caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [referralBytes],
-                            referralTimes: [receivedAt],
-                            screening: nil, alerts: alerts, identity: identity, chronology: [received], disclosures: [disclosure], deadlines: [])
+                        let duplicates =
+                            identity.isEmpty
+                            ? [] : try tx.list(kind: Deliverer.identityKind, subjectID: identity).map { (caseID: $0.id, childID: $0.body) }
+                        let (state, effects) = CasePathway.open(
+                            caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
                         try Deliverer.saveCase(state, version: nil, tx)
+                        steps = try Deliverer.execute(effects, caseID: caseID, now: now, tx)
                     }
-                    let step = StepState(
-                        stepID: stepID, caseID: caseID, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
-                        status: "pending",
-                        attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)")
-                    try Deliverer.enqueue(step, tx)
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
                         purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-                    return Array(caseID.utf8)
+                    return Array((caseID + "\n" + steps.map(\.stepID).joined(separator: "\n")).utf8)
                 }
-                let acceptedCase = String(decoding: accepted.reply, as: UTF8.self)
+                let written = String(decoding: accepted.reply, as: UTF8.self).split(separator: "\n").map(String.init)
+                let acceptedCase = written.first ?? ""
                 if !accepted.replayed {
-                    // The step just written, sent at once (no need to read it back); the outbox retries it if this fails.
-                    await deliverer.deliver(
-                        StepState(
-                            stepID: stepID, caseID: acceptedCase, service: "intake", method: intakeSubmitReferral, payload: Data(intakeRequest),
-                            status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "screening, for \(actor)"))
+                    // The steps just written, sent at once; the outbox retries any that fail.
+                    for stepID in written.dropFirst() { await deliverer.deliver(stepID: stepID) }
                 }
                 return try await view(caseID: acceptedCase, resources: resources, context: context, logRead: false).encoded()
             },
@@ -132,35 +96,27 @@ public enum OrchestratorService {
                 } catch {
                     throw RPCError(.invalidArgument, "payload of \(shortName(request.method)): \(error)")
                 }
-                let actor = Self.actor(caller)
+                let actor = CaseActor(agency: caller.agency, user: caller.user)
                 let now = resources.clock.nowUnixMillis()
-                let stepID = ServiceResources.newID("step")
                 let purpose = context.purpose.isEmpty ? "case event" : context.purpose
                 let accepted = try await resources.write(
                     idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordEvent, now: now
                 ) {
                     tx throws(RecordStoreError) -> [UInt8] in
                     guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        var state = CaseState(body: record.body)
+                        let found = CaseState(body: record.body)
                     else {
                         throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
-                    state.chronology.append(.init(at: now, what: "\(caller.agency.name) recorded \(shortName(request.method))", ruleIDs: []))
-                    state.disclosures.append(
-                        .init(
-                            at: now, toService: entry.service, what: shortName(request.method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
-                            consent: "not sought: shared for the case's multi-agency plan"))
+                    let (state, effects) = try Deliverer.applying(
+                        .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found, now: now)
                     try Deliverer.saveCase(state, version: record.version, tx)
-                    let step = StepState(
-                        stepID: stepID, caseID: state.caseID, service: entry.service, method: request.method, payload: Data(request.payload),
-                        status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: "\(purpose), for \(actor)",
-                        actingAgency: caller.agency.rawValue, actingUser: caller.user)
-                    try Deliverer.enqueue(step, tx)
+                    let steps = try Deliverer.execute(effects, caseID: state.caseID, now: now, tx)
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                         purpose: purpose,
                         requestID: String(context.requestID))
-                    return Array(stepID.utf8)
+                    return Array((steps.first?.stepID ?? "").utf8)
                 }
                 // A retried call answers with the step its first attempt wrote.
                 let written = String(decoding: accepted.reply, as: UTF8.self)
@@ -173,27 +129,20 @@ public enum OrchestratorService {
                 let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)
                 let caller = context.caller!
                 let now = resources.clock.nowUnixMillis()
-                let by = caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
+                let actor = CaseActor(agency: caller.agency, user: caller.user)
                 _ = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
                     tx throws(RecordStoreError) -> [UInt8] in
                     guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        var state = CaseState(body: record.body)
+                        let found = CaseState(body: record.body)
                     else {
                         throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
-                    guard let item = state.deadlines.first(where: { $0.taskID == request.taskId }) else {
+                    guard found.deadlines.contains(where: { $0.taskID == request.taskId }) else {
                         throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
                     }
-                    // A task may be marked done only by the agency it falls to, or by social care, which leads the case.
-                    guard item.owner == caller.agency.rawValue || caller.agency == .socialCare else {
-                        throw .refused(.permissionDenied, "\(caller.agency.name) may not mark \(request.taskId) done: it falls to another agency")
-                    }
-                    if item.isOpen {
-                        state.complete(prefixes: [request.taskId], by: by, at: now)
-                        state.chronology.append(
-                            .init(
-                                at: now, what: "Done: \(item.description) (\(by))\(request.note.isEmpty ? "" : ": \(request.note)")",
-                                ruleIDs: [item.ruleID]))
+                    let (state, _) = try Deliverer.applying(
+                        .taskCompleted(taskID: request.taskId, by: actor, note: request.note), to: found, now: now)
+                    if state != found {
                         try Deliverer.saveCase(state, version: record.version, tx)
                         try tx.logAccess(
                             agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
@@ -284,10 +233,7 @@ public enum OrchestratorService {
         caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
     }
 
-    /// `RecordPoliceDecision` from `hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision`.
-    static func shortName(_ method: String) -> String {
-        String(method.split(separator: "/").last ?? Substring(method))
-    }
+    static func shortName(_ method: String) -> String { CasePathway.shortName(method) }
 
     static func view(caseID: String, resources: ServiceResources, context: RequestContext, logRead: Bool) async throws -> OrchestratorV1.CaseView {
         let now = resources.clock.nowUnixMillis()

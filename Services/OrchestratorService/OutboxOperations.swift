@@ -1,3 +1,4 @@
+import HSBPathway
 import HSBRuntime
 import HSBServiceKit
 import HSBStorage
@@ -89,13 +90,11 @@ enum OutboxOperations {
             if retry {
                 _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(now))
             }
-            if let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID), var state = CaseState(body: caseRecord.body) {
-                state.chronology.append(
-                    .init(
-                        at: now,
-                        what:
-                            "\(step.service) \(OrchestratorService.shortName(step.method)) \(retry ? "sent again" : "given up for good") by \(by): \(request.reason)",
-                        ruleIDs: []))
+            if let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID), let found = CaseState(body: caseRecord.body) {
+                let sent = SentStep(stepID: step.stepID, service: step.service, method: step.method, request: [UInt8](step.payload))
+                let (state, _) = try Deliverer.applying(
+                    .settled(sent, retried: retry, by: CaseActor(agency: caller.agency, user: caller.user), reason: request.reason), to: found,
+                    now: now)
                 try Deliverer.saveCase(state, version: caseRecord.version, tx)
             }
             try tx.logAccess(

@@ -1,5 +1,6 @@
 import CamhsService
 import Foundation
+import HSBPathway
 import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit

@@ -1,12 +1,12 @@
 import Foundation
-import HSBWire
+public import HSBWire
 
 /// The agency methods a case event may be recorded through, and how to read their replies.
-enum EventMethods {
+public enum EventMethods {
     /// Tasks an event completes when the agency accepts it (task id prefixes): a strategy meeting
     /// held completes the strategy meeting and discussion tasks; a conviction the prompt to refer;
     /// a MAPPA screening the MP-04 consideration it was asked for.
-    static let completedByMethod: [String: [String]] = [
+    public static let completedByMethod: [String: [String]] = [
         "hsb.intake.v1.Intake/RecordStrategyMeeting": [
             "SCR-08/strategy-meeting", "SCR-09/strategy-meeting", "SCR-09/immediate-protection", "SCR-07/strategy-discussion",
             "SCR-07/risk-discussion", "GEN-03/strategy-discussion",
@@ -17,7 +17,7 @@ enum EventMethods {
 
     /// Tasks a case event completes, by the kind intake recorded (and, for a review, by the plan
     /// reviewed: a risk-plan review never closes the child in need plan's, nor the reverse).
-    static let completedByCaseEvent: [String: [String]] = [
+    public static let completedByCaseEvent: [String: [String]] = [
         "writtenFollowUpReceived": ["SCR-11/written-follow-up"],
         "workersAllocated": ["GEN-02/separate-workers"],
         "hsbMeeting": ["STR-05/hsb-meeting"],
@@ -28,7 +28,7 @@ enum EventMethods {
 
     /// The task id prefixes the delivered step completes: by its method, or for a case event by
     /// the kind in the reply and the plan named in the request the step carried.
-    static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [String] {
+    public static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [String] {
         if method == "hsb.intake.v1.Intake/RecordCaseEvent" {
             guard let record = try? IntakeV1.CaseEventRecord(decoding: reply) else { return [] }
             if record.kind == "reviewHeld", let sent = try? IntakeV1.RecordCaseEventRequest(decoding: request) {
@@ -39,14 +39,14 @@ enum EventMethods {
         return completedByMethod[method] ?? []
     }
 
-    struct Entry: Sendable {
-        let service: String
+    public struct Entry: Sendable {
+        public let service: String
         /// The request message the owning service takes: a payload that does not decode as it is
         /// refused before anything is written.
-        let request: any WireMessage.Type
-        let lawfulBasis: String
+        public let request: any WireMessage.Type
+        public let lawfulBasis: String
         /// The decision in the reply (its tasks become the case's deadlines) and a line for the chronology.
-        let read: @Sendable ([UInt8]) -> (Decision?, String)?
+        public let read: @Sendable ([UInt8]) -> (Decision?, String)?
     }
 
     static let childrenAct = "Children Act 2004 (safeguarding)"
@@ -56,7 +56,7 @@ enum EventMethods {
         (try? YouthjusticeV1.PlanResult(decoding: reply)).map { ($0.decision, "\($0.event): \($0.decision?.outcome ?? "")") }
     }
 
-    static let table: [String: Entry] = [
+    public static let table: [String: Entry] = [
         "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": Entry(
             service: "youth-justice", request: YouthjusticeV1.RecordPoliceDecisionRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
         "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": Entry(

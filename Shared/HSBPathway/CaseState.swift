@@ -1,0 +1,126 @@
+public import Foundation
+public import HSBWire
+
+/// A case as the orchestrator keeps it: its referrals and screening, its work and deadlines, its
+/// chronology, alerts and disclosure ledger. The pathway (`CasePathway`) is the only thing that
+/// changes it.
+public struct CaseState: Codable, Equatable, Sendable {
+    public struct Entry: Codable, Equatable, Sendable {
+        public var at: Int64
+        public var what: String
+        public var ruleIDs: [String]
+
+        public init(at: Int64, what: String, ruleIDs: [String]) {
+            self.at = at
+            self.what = what
+            self.ruleIDs = ruleIDs
+        }
+    }
+
+    public struct DisclosureEntry: Codable, Equatable, Sendable {
+        public var at: Int64
+        public var toService: String
+        public var what: String
+        public var purpose: String
+        public var lawfulBasis: String
+        public var consent: String
+
+        public init(at: Int64, toService: String, what: String, purpose: String, lawfulBasis: String, consent: String) {
+            self.at = at
+            self.toService = toService
+            self.what = what
+            self.purpose = purpose
+            self.lawfulBasis = lawfulBasis
+            self.consent = consent
+        }
+    }
+
+    public struct DeadlineItem: Codable, Equatable, Sendable {
+        public var taskID: String
+        public var description: String
+        public var owner: Int32
+        public var assignee: String
+        /// When it falls due; 0 for work without a time limit.
+        public var due: Int64
+        public var ruleID: String
+        /// Set when the task is done: by whom and when.
+        public var completedBy: String?
+        public var completedAt: Int64?
+
+        public init(
+            taskID: String, description: String, owner: Int32, assignee: String, due: Int64, ruleID: String, completedBy: String? = nil,
+            completedAt: Int64? = nil
+        ) {
+            self.taskID = taskID
+            self.description = description
+            self.owner = owner
+            self.assignee = assignee
+            self.due = due
+            self.ruleID = ruleID
+            self.completedBy = completedBy
+            self.completedAt = completedAt
+        }
+
+        public var isOpen: Bool { completedAt == nil }
+        /// Past due and not done; work the procedure names without a time limit (due 0) is never overdue.
+        public func isOverdue(at now: Int64) -> Bool { isOpen && due > 0 && due < now }
+    }
+
+    /// Marks the open tasks whose id starts with one of `prefixes` done; returns how many.
+    @discardableResult
+    public mutating func complete(prefixes: [String], by: String, at: Int64) -> Int {
+        var count = 0
+        for index in deadlines.indices where deadlines[index].isOpen && prefixes.contains(where: { deadlines[index].taskID.hasPrefix($0) }) {
+            deadlines[index].completedBy = by
+            deadlines[index].completedAt = at
+            count += 1
+        }
+        return count
+    }
+
+    public var caseID: String
+    public var childSubjectID: String
+    public var status: String
+    /// Every referral the case holds, oldest first, with when each arrived.
+    public var referrals: [Data]
+    public var referralTimes: [Int64]
+    public var screening: Data?
+    public var alerts: [String]
+    /// The child's identity for duplicate detection: normalised name, date of birth, postcode.
+    public var identity: String
+    public var chronology: [Entry]
+    public var disclosures: [DisclosureEntry]
+    public var deadlines: [DeadlineItem]
+
+    public init(
+        caseID: String, childSubjectID: String, status: String, referrals: [Data], referralTimes: [Int64], screening: Data?, alerts: [String],
+        identity: String, chronology: [Entry], disclosures: [DisclosureEntry], deadlines: [DeadlineItem]
+    ) {
+        self.caseID = caseID
+        self.childSubjectID = childSubjectID
+        self.status = status
+        self.referrals = referrals
+        self.referralTimes = referralTimes
+        self.screening = screening
+        self.alerts = alerts
+        self.identity = identity
+        self.chronology = chronology
+        self.disclosures = disclosures
+        self.deadlines = deadlines
+    }
+}
+
+extension CaseState {
+    /// Open: not yet finished with. A child has at most one open case.
+    public var isOpen: Bool { !["refused", "outside-procedure", "returned-incomplete", "closed"].contains(status) }
+
+    /// Lower-case letters and digits of the name, the date of birth and the postcode, so that
+    /// "O'Neil, Sam" and "oneil sam" match.
+    public static func identity(of child: Subject?) -> String {
+        guard let child else { return "" }
+        func normal(_ text: String) -> String { String(text.lowercased().filter { $0.isLetter || $0.isNumber }) }
+        let birth = child.dateOfBirth.map { "\($0.year)-\($0.month)-\($0.day)" } ?? ""
+        guard !child.familyName.isEmpty, !birth.isEmpty else { return "" }
+        return [normal(child.givenName), normal(child.familyName), birth, normal(child.postcode)].joined(separator: "|")
+    }
+}
