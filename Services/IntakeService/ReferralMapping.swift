@@ -205,6 +205,9 @@ enum ReferralMapping {
             decision: wireDecision,
             notices: decision.notifications.map { IntakeV1.Notice(recipient: $0.recipient.rawValue, reason: $0.reason, ruleId: $0.ruleID) },
             forPractitionerJudgement: decision.forPractitionerJudgement, joinsOpenCase: decision.joinsOpenCase, profile: decision.profile,
-            version: version)
+            version: version,
+            harmedChildren: subjects.dropFirst().compactMap { id in
+                decision.thresholdsForPersonsHarmed[id].map { IntakeV1.HarmedChild(subjectId: id, threshold: $0.name) }
+            })
     }
 }

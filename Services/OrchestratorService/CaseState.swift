@@ -81,6 +81,12 @@ extension CaseState: StoredBody {
                     taskID: $0.taskId, description: $0.description, owner: $0.owner.rawValue, assignee: $0.assignee, due: $0.dueUnixMs,
                     ruleID: $0.ruleId, completedBy: $0.completed ? $0.completedBy : nil, completedAt: $0.completed ? $0.completedUnixMs : nil)
             })
+        role = CaseRole(rawValue: stored.role) ?? .childDisplayingHSB
+        linked = stored.linked.map {
+            LinkedCaseRef(
+                caseID: $0.caseId, subjectID: $0.subjectId, role: CaseRole(rawValue: $0.role) ?? .childDisplayingHSB, threshold: $0.threshold)
+        }
+        threshold = stored.threshold
     }
 
     var stored: OrchestratorV1.StoredCase {
@@ -98,7 +104,11 @@ extension CaseState: StoredBody {
                     taskId: $0.taskID, description: $0.description, owner: Agency(rawValue: $0.owner) ?? .unspecified, assignee: $0.assignee,
                     dueUnixMs: $0.due, ruleId: $0.ruleID, completed: $0.completedAt != nil, completedBy: $0.completedBy ?? "",
                     completedUnixMs: $0.completedAt ?? 0)
-            })
+            }, role: role == .childDisplayingHSB ? "" : role.rawValue,
+            linked: linked.map {
+                OrchestratorV1.LinkedCase(caseId: $0.caseID, subjectId: $0.subjectID, role: $0.role.rawValue, threshold: $0.threshold)
+            },
+            threshold: threshold)
     }
 }
 
@@ -149,7 +159,10 @@ extension CaseState {
                 OrchestratorV1.Disclosure(
                     atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
             },
-            version: version, alerts: alerts, referrals: Int32(referrals.count))
+            version: version, alerts: alerts, referrals: Int32(referrals.count), role: role.rawValue,
+            linked: linked.map {
+                OrchestratorV1.LinkedCase(caseId: $0.caseID, subjectId: $0.subjectID, role: $0.role.rawValue, threshold: $0.threshold)
+            })
     }
 }
 

@@ -341,7 +341,7 @@ public final class Deliverer: Service, Sendable {
                     // are written in this transaction and delivered by the poller.
                     let (next, effects) = try Deliverer.applying(event, to: state, now: now)
                     state = next
-                    _ = try Deliverer.execute(effects, caseID: step.caseID, now: now, tx)
+                    _ = try Deliverer.execute(effects, state: &state, now: now, tx)
                 }
                 _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
                 try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
@@ -374,7 +374,12 @@ public final class Deliverer: Service, Sendable {
 
     /// Carries out what the pathway asked, inside the caller's transaction: each step it owes is
     /// written to the outbox (durable before it is sent); returns the steps written, to send at once.
-    static func execute(_ effects: [PathwayEffect], caseID: String, now: Int64, _ tx: RecordTransaction) throws(RecordStoreError) -> [StepState] {
+    static func execute(
+        _ effects: [PathwayEffect], state: inout CaseState, now: Int64, _ tx: RecordTransaction
+    ) throws(RecordStoreError)
+        -> [StepState]
+    {
+        let caseID = state.caseID
         var written: [StepState] = []
         for effect in effects {
             switch effect {
@@ -390,6 +395,26 @@ public final class Deliverer: Service, Sendable {
                 _ = try tx.insert(kind: identityKind, id: caseID, subjectID: identity, body: childID)
             case .forgetIdentity:
                 _ = try? tx.remove(kind: identityKind, id: caseID)
+            case .openHarmedChildCase(let opening):
+                // GEN-01: the harmed child's own case: their open one if they have one, else a new
+                // one; linked both ways.
+                let open = try tx.list(kind: caseKind, subjectID: opening.subjectID).compactMap { record -> (StoredRecord, CaseState)? in
+                    CaseState(body: record.body).map { (record, $0) }
+                }.last { $0.1.isOpen }
+                let harmedCase: CaseState
+                if let (record, found) = open {
+                    var joined = found
+                    CasePathway.join(opening, linkedCase: state, into: &joined, now: now)
+                    try saveCase(joined, version: record.version, tx)
+                    harmedCase = joined
+                } else {
+                    harmedCase = CasePathway.openHarmedChild(opening, caseID: ServiceResources.newID("case"), linkedCase: state, now: now)
+                    try saveCase(harmedCase, version: nil, tx)
+                }
+                if !state.linked.contains(where: { $0.caseID == harmedCase.caseID }) {
+                    state.linked.append(
+                        .init(caseID: harmedCase.caseID, subjectID: opening.subjectID, role: .personHarmed, threshold: opening.threshold))
+                }
             }
         }
         return written

@@ -44,19 +44,19 @@ public enum OrchestratorService {
                     let steps: [StepState]
                     if let (record, found) = existing {
                         caseID = found.caseID
-                        let (state, effects) = try Deliverer.applying(
+                        var (state, effects) = try Deliverer.applying(
                             .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: found, now: now)
+                        steps = try Deliverer.execute(effects, state: &state, now: now, tx)
                         try Deliverer.saveCase(state, version: record.version, tx)
-                        steps = try Deliverer.execute(effects, caseID: caseID, now: now, tx)
                     } else {
                         caseID = newCaseID
                         let duplicates =
                             identity.isEmpty
                             ? [] : try tx.list(kind: Deliverer.identityKind, subjectID: identity).map { (caseID: $0.id, childID: $0.body) }
-                        let (state, effects) = CasePathway.open(
+                        var (state, effects) = CasePathway.open(
                             caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
+                        steps = try Deliverer.execute(effects, state: &state, now: now, tx)
                         try Deliverer.saveCase(state, version: nil, tx)
-                        steps = try Deliverer.execute(effects, caseID: caseID, now: now, tx)
                     }
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
@@ -108,10 +108,10 @@ public enum OrchestratorService {
                     else {
                         throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
                     }
-                    let (state, effects) = try Deliverer.applying(
+                    var (state, effects) = try Deliverer.applying(
                         .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found, now: now)
+                    let steps = try Deliverer.execute(effects, state: &state, now: now, tx)
                     try Deliverer.saveCase(state, version: record.version, tx)
-                    let steps = try Deliverer.execute(effects, caseID: state.caseID, now: now, tx)
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                         purpose: purpose,
@@ -282,7 +282,12 @@ public enum OrchestratorService {
         out.chronology = []
         out.disclosures = []
         out.alerts = []
-        out.withheld = ["the screening's rationale", "other agencies' work and deadlines", "the chronology", "the disclosure ledger", "alerts"]
+        // GEN-01: the other child's case stays with the agencies that see whole cases.
+        out.linked = []
+        out.withheld = [
+            "the screening's rationale", "other agencies' work and deadlines", "the chronology", "the disclosure ledger", "alerts",
+            "the linked case of the other child",
+        ]
         return out
     }
 }

@@ -43,6 +43,24 @@ public enum PathwayEffect: Sendable, Hashable {
     case indexIdentity(identity: String, childID: String)
     /// Remove the case from the likely-duplicate index (its identity was forgotten).
     case forgetIdentity
+    /// Open (or join) the case of a child harmed, linked to this one, with its own work (GEN-01).
+    case openHarmedChildCase(HarmedChildCase)
+}
+
+/// The case a harmed child gets of their own: who, their threshold, their work.
+public struct HarmedChildCase: Sendable, Hashable {
+    public var subjectID: String
+    public var threshold: String
+    public var tasks: [CaseTask]
+    /// The case of the child displaying HSB it is linked to.
+    public var linkedTo: String
+
+    public init(subjectID: String, threshold: String, tasks: [CaseTask], linkedTo: String) {
+        self.subjectID = subjectID
+        self.threshold = threshold
+        self.tasks = tasks
+        self.linkedTo = linkedTo
+    }
 }
 
 /// A step of the outbox as the pathway sees it: what was sent, to whom, for whom.
@@ -253,9 +271,50 @@ public enum CasePathway {
                 what:
                     "Screened by intake: \(result.outcome)\(result.threshold.isEmpty ? "" : ", \(result.threshold)")\(result.missing.isEmpty ? "" : "; missing: \(result.missing.joined(separator: "; "))")",
                 ruleIDs: citations))
-        merge(result.decision?.tasks ?? [], into: &state)
-        noteMappaRoute(result.decision?.tasks ?? [], state: &state, now: now)
-        return openRoutes(result, state: &state, available: available, now: now)
+        // GEN-01: the work for each child harmed goes to that child's own case, not this one.
+        let harmed = Set(result.harmedChildren.map(\.subjectId))
+        let tasks = result.decision?.tasks ?? []
+        merge(tasks.filter { !harmed.contains($0.subjectID) }, into: &state)
+        noteMappaRoute(tasks, state: &state, now: now)
+        var effects = openRoutes(result, state: &state, available: available, now: now)
+        for child in result.harmedChildren where !child.threshold.isEmpty {
+            effects.append(
+                .openHarmedChildCase(
+                    HarmedChildCase(
+                        subjectID: child.subjectId, threshold: child.threshold, tasks: tasks.filter { $0.subjectID == child.subjectId },
+                        linkedTo: state.caseID)))
+            state.chronology.append(
+                .init(at: now, what: "\(child.subjectId), the child harmed, has a case of their own: \(child.threshold)", ruleIDs: ["GEN-01"]))
+        }
+        return effects
+    }
+
+    /// The case of a child harmed, opened for them (GEN-01, GEN-02, STR-03): their threshold and
+    /// own work, linked to the case of the child displaying HSB.
+    public static func openHarmedChild(_ opening: HarmedChildCase, caseID: String, linkedCase: CaseState, now: Int64) -> CaseState {
+        var state = CaseState(
+            caseID: caseID, childSubjectID: opening.subjectID, status: "screened", referrals: [], referralTimes: [], screening: nil, alerts: [],
+            identity: "", chronology: [], disclosures: [], deadlines: [])
+        state.role = .personHarmed
+        state.threshold = opening.threshold
+        join(opening, linkedCase: linkedCase, into: &state, now: now)
+        return state
+    }
+
+    /// A harmed child's work and link joining their case (a new one, or their open one).
+    public static func join(_ opening: HarmedChildCase, linkedCase: CaseState, into state: inout CaseState, now: Int64) {
+        if !state.linked.contains(where: { $0.caseID == linkedCase.caseID }) {
+            let threshold = (linkedCase.screening.flatMap { try? IntakeV1.ScreeningResult(decoding: [UInt8]($0)) })?.threshold ?? ""
+            state.linked.append(
+                .init(caseID: linkedCase.caseID, subjectID: linkedCase.childSubjectID, role: linkedCase.role, threshold: threshold))
+        }
+        state.chronology.append(
+            .init(
+                at: now,
+                what:
+                    "Harmed by the child in case \(linkedCase.caseID): \(opening.threshold) for this child in their own right, with their own social worker and plan",
+                ruleIDs: ["GEN-01", "GEN-02"]))
+        merge(opening.tasks, into: &state)
     }
 
     /// The routes a screening names that the orchestrator opens itself: a CAMHS referral through the

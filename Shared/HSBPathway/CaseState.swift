@@ -4,6 +4,12 @@ public import HSBWire
 /// A case as the orchestrator keeps it: its referrals and screening, its work and deadlines, its
 /// chronology, alerts and disclosure ledger. The pathway (`CasePathway`) is the only thing that
 /// changes it.
+/// Whose case it is (GEN-01: the child displaying HSB and each person harmed are separate subjects).
+public enum CaseRole: String, Codable, Equatable, Sendable {
+    case childDisplayingHSB = "child-displaying-hsb"
+    case personHarmed = "person-harmed"
+}
+
 public struct CaseState: Codable, Equatable, Sendable {
     public struct Entry: Codable, Equatable, Sendable {
         public var at: Int64
@@ -91,6 +97,27 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var chronology: [Entry]
     public var disclosures: [DisclosureEntry]
     public var deadlines: [DeadlineItem]
+    /// Whose case this is (GEN-01): the child displaying HSB, or a child harmed.
+    public var role: CaseRole = .childDisplayingHSB
+    /// The other children's cases linked to this one.
+    public var linked: [LinkedCaseRef] = []
+    /// A harmed child's threshold (their case has no screening of its own); empty otherwise.
+    public var threshold: String = ""
+
+    /// A case linked to this one.
+    public struct LinkedCaseRef: Codable, Equatable, Sendable {
+        public var caseID: String
+        public var subjectID: String
+        public var role: CaseRole
+        public var threshold: String
+
+        public init(caseID: String, subjectID: String, role: CaseRole, threshold: String) {
+            self.caseID = caseID
+            self.subjectID = subjectID
+            self.role = role
+            self.threshold = threshold
+        }
+    }
 
     public init(
         caseID: String, childSubjectID: String, status: String, referrals: [Data], referralTimes: [Int64], screening: Data?, alerts: [String],
@@ -122,5 +149,29 @@ extension CaseState {
         let birth = child.dateOfBirth.map { "\($0.year)-\($0.month)-\($0.day)" } ?? ""
         guard !child.familyName.isEmpty, !birth.isEmpty else { return "" }
         return [normal(child.givenName), normal(child.familyName), birth, normal(child.postcode)].joined(separator: "|")
+    }
+}
+
+extension CaseState {
+    enum CodingKeys: String, CodingKey {
+        case caseID, childSubjectID, status, referrals, referralTimes, screening, alerts, identity, chronology, disclosures, deadlines, role, linked,
+            threshold
+    }
+
+    /// Reads a case an earlier version wrote as JSON: the fields it did not have take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            caseID: try values.decode(String.self, forKey: .caseID), childSubjectID: try values.decode(String.self, forKey: .childSubjectID),
+            status: try values.decode(String.self, forKey: .status), referrals: try values.decode([Data].self, forKey: .referrals),
+            referralTimes: try values.decode([Int64].self, forKey: .referralTimes),
+            screening: try values.decodeIfPresent(Data.self, forKey: .screening),
+            alerts: try values.decode([String].self, forKey: .alerts), identity: try values.decode(String.self, forKey: .identity),
+            chronology: try values.decode([Entry].self, forKey: .chronology),
+            disclosures: try values.decode([DisclosureEntry].self, forKey: .disclosures),
+            deadlines: try values.decode([DeadlineItem].self, forKey: .deadlines))
+        role = try values.decodeIfPresent(CaseRole.self, forKey: .role) ?? .childDisplayingHSB
+        linked = try values.decodeIfPresent([LinkedCaseRef].self, forKey: .linked) ?? []
+        threshold = try values.decodeIfPresent(String.self, forKey: .threshold) ?? ""
     }
 }

@@ -348,6 +348,24 @@ public struct ReferralScreening: Sendable {
             record.notify(.safeguardingUnit, "Child displaying \(continuum.name) sexual behaviour", rule: "SCR-19")
         }
 
+        // GEN-01, STR-03: each child harmed is a subject in their own right, with a threshold,
+        // work and a case of their own (linked to this one by the orchestrator).
+        for person in childrenHarmed {
+            guard let harmedThreshold = harmedThresholds[person.subjectID], harmedThreshold >= .childInNeed else { continue }
+            record.apply(
+                "GEN-01",
+                "\(person.subjectID), the child harmed: \(harmedThreshold.name) in their own right, with their own record, assessment and plan")
+            record.task(
+                "GEN-01", "own-assessment", "Assess the harmed child's own needs and safety, with their own record and plan", owner: .socialCare,
+                subject: person.subjectID)
+            if harmedThreshold == .childProtection || (category.map { $0 >= .two } ?? false) {
+                record.apply("STR-03", "A separate strategy meeting about \(person.subjectID) is considered")
+                record.task(
+                    "STR-03", "separate-strategy-meeting", "Consider a strategy meeting about the harmed child, separate from the other child's",
+                    owner: .socialCare, subject: person.subjectID)
+            }
+        }
+
         // GEN-02, GEN-05, GEN-06: the people involved.
         if !referral.personsHarmed.isEmpty && threshold >= .childInNeed {
             record.apply("GEN-02", "The child displaying HSB and each person harmed get different social workers, even in the same household")

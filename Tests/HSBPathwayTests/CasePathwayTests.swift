@@ -213,6 +213,34 @@ struct CasePathwayTests {
         #expect(refused.chronology.last?.what.contains("date of birth in the future") == true)
     }
 
+    @Test("GEN-01 GEN-02 STR-03: a screening with a harmed child asks for their own case, with their own work; this case keeps its own")
+    func harmedChildGetsACase() throws {
+        let (opened, _) = CasePathway.open(caseID: "case-1", referral: referral(), from: school, receivedAt: now, duplicates: [], now: now)
+        let result = IntakeV1.ScreeningResult(
+            referralId: "ref-1", outcome: "screened", threshold: "child protection",
+            decision: Decision(
+                outcome: "child protection",
+                tasks: [
+                    task("SCR-08/strategy-meeting/child-1", rule: "SCR-08"),
+                    CaseTask(
+                        taskID: "GEN-01/own-assessment/harmed-1", description: "own assessment", owner: .socialCare, ruleID: "GEN-01",
+                        subjectID: "harmed-1"),
+                ]),
+            harmedChildren: [IntakeV1.HarmedChild(subjectId: "harmed-1", threshold: "child protection")])
+        let sent = SentStep(stepID: "s-1", service: "intake", method: CasePathway.intakeSubmitReferral, request: [])
+        let (state, effects) = try CasePathway.apply(.delivered(sent, reply: try result.encoded(), availableServices: []), to: opened, now: now)
+        #expect(state.open("SCR-08/").count == 1 && state.open("GEN-01/").isEmpty)
+        guard case .openHarmedChildCase(let opening) = effects.last else {
+            Issue.record("no case for the harmed child")
+            return
+        }
+        #expect(opening.subjectID == "harmed-1" && opening.threshold == "child protection" && opening.linkedTo == "case-1")
+        #expect(opening.tasks.map(\.taskID) == ["GEN-01/own-assessment/harmed-1"])
+        let harmed = CasePathway.openHarmedChild(opening, caseID: "case-2", linkedCase: state, now: now)
+        #expect(harmed.role == .personHarmed && harmed.childSubjectID == "harmed-1" && harmed.threshold == "child protection")
+        #expect(harmed.linked.map(\.caseID) == ["case-1"] && harmed.open("GEN-01/").count == 1)
+    }
+
     @Test("A task is marked done by the agency it falls to, or by social care; another agency is refused")
     func completingTasks() throws {
         let (state, _) = try screenedCase(tasks: [task("YJ-08/assetplus/child-1", rule: "YJ-08", owner: .youthJustice)])

@@ -89,6 +89,19 @@ struct ScreeningRulesTests {
         #expect(try screen(gateshead, .gateshead).task("SCR-09/strategy-meeting/child-1")?.due?.due == monday.adding(hours: 72))
     }
 
+    @Test("GEN-01 STR-03: each child harmed has a threshold and work of their own; a separate strategy meeting is considered")
+    func harmedChildInTheirOwnRight() throws {
+        var facts = referral(age: 14, behaviours: ["brook/13-17/red/8"])
+        facts.significantHarmSuspected = true
+        let decision = try screen(facts)
+        #expect(decision.thresholdsForPersonsHarmed["harmed-1"] == .childProtection)
+        #expect(decision.task("GEN-01/own-assessment/harmed-1")?.subjectID == "harmed-1")
+        #expect(decision.task("STR-03/separate-strategy-meeting/harmed-1") != nil)
+        // An adult harmed has no child's case (GEN-06 goes to adult social care instead).
+        facts.personsHarmed[0].dateOfBirth = LondonTime.date(of: monday).adding(months: -12 * 30)
+        #expect(try screen(facts).task("GEN-01/own-assessment/harmed-1") == nil)
+    }
+
     @Test("SCR-20: parents told, or the reason they were not, is required and recorded")
     func parentsTold() throws {
         var facts = referral(age: 14, behaviours: ["brook/13-17/amber/3"])

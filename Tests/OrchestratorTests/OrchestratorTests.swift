@@ -83,7 +83,8 @@ struct OrchestratorTests {
         #expect(view.steps.map(\.status) == ["delivered"])
         #expect(view.screening?.threshold == "child protection")
         #expect(view.deadlines.contains { $0.taskId == "SCR-08/strategy-meeting/child-1" && $0.ruleId == "SCR-08" })
-        #expect(view.chronology.count == 2 && view.chronology[1].ruleIds.contains("SCR-08"))
+        #expect(view.chronology.count == 3 && view.chronology[1].ruleIds.contains("SCR-08"))
+        #expect(view.chronology[2].ruleIds == ["GEN-01"] && view.chronology[2].what.hasPrefix("harmed-1, the child harmed, has a case of their own"))
         #expect(view.disclosures.first?.toService == "intake" && view.disclosures.first?.consent == "parents told")
         let again = try await school.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,

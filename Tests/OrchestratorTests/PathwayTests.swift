@@ -10,6 +10,38 @@ import Testing
 
 @Suite("The pathway through the orchestrator, end to end", .timeLimit(.minutes(2)))
 struct PathwayEndToEndTests {
+    @Test("GEN-01 GEN-02 STR-03: the child harmed gets a case of their own, with their threshold and work, linked both ways; need to know holds")
+    func personHarmedHasAPathway() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        let link = try #require(opened.linked.first)
+        #expect(opened.role == "child-displaying-hsb")
+        #expect(link.subjectId == "harmed-1" && link.role == "person-harmed" && link.threshold == "child protection")
+        #expect(opened.screening?.harmedChildren.map(\.subjectId) == ["harmed-1"])
+        // The harmed child's work is on their case, not on the other child's.
+        #expect(!opened.deadlines.contains { $0.taskId.hasSuffix("/harmed-1") })
+        let harmed = try await social.call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: link.caseId), as: OrchestratorV1.CaseView.self, purpose: "allocation")
+        #expect(harmed.role == "person-harmed" && harmed.childSubjectId == "harmed-1")
+        #expect(harmed.linked.map(\.caseId) == [opened.caseId])
+        #expect(harmed.deadlines.contains { $0.taskId == "GEN-01/own-assessment/harmed-1" })
+        #expect(harmed.deadlines.contains { $0.taskId == "STR-03/separate-strategy-meeting/harmed-1" })
+        #expect(harmed.chronology.contains { $0.ruleIds == ["GEN-01", "GEN-02"] && $0.what.contains(opened.caseId) })
+        // A school sees neither child's link to the other.
+        let school = try await orchestrator.server.client(.education).call(
+            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "pupil")
+        #expect(school.linked.isEmpty && school.withheld.contains("the linked case of the other child"))
+        // A second referral about the same children joins both open cases; no third case.
+        _ = try await social.call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+        #expect(try orchestrator.server.records("case", subjectID: "harmed-1").count == 1)
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
     @Test("STR-06: recording one plan's review never closes another's; each review is scheduled from the plan's own dates")
     func reviewsKeepTheirOwnSchedules() async throws {
         let intake = try await startIntake(.sqlite)

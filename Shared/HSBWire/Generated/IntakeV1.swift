@@ -460,12 +460,15 @@ extension IntakeV1 {
         public var joinsOpenCase: Bool
         public var profile: String
         public var version: Int64
+        /// Each person harmed who is a child, with their own threshold (GEN-01); their own tasks are in
+        /// the decision under their subject id.
+        public var harmedChildren: [IntakeV1.HarmedChild]
 
         public init(
             referralId: String = "", outcome: String = "", missing: [String] = [], ageAtBehaviour: Int32 = 0, ageBand: String = "",
             trafficLight: String = "", continuum: String = "", riskCategory: String = "", threshold: String = "", decision: Decision? = nil,
             notices: [IntakeV1.Notice] = [], forPractitionerJudgement: [String] = [], joinsOpenCase: Bool = false, profile: String = "",
-            version: Int64 = 0
+            version: Int64 = 0, harmedChildren: [IntakeV1.HarmedChild] = []
         ) {
             self.referralId = referralId
             self.outcome = outcome
@@ -482,6 +485,7 @@ extension IntakeV1 {
             self.joinsOpenCase = joinsOpenCase
             self.profile = profile
             self.version = version
+            self.harmedChildren = harmedChildren
         }
     }
 }
@@ -514,6 +518,7 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
         m.pointee.joins_open_case = joinsOpenCase ? 1 : 0
         m.pointee.profile = try arena.cString(profile, field: "\(Self.protoName).profile")
         m.pointee.version = version
+        (m.pointee.n_harmed_children, m.pointee.harmed_children) = try arena.messages(harmedChildren)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -533,7 +538,50 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
                 m.pointee.n_for_practitioner_judgement, m.pointee.for_practitioner_judgement, field: "\(Self.protoName).for_practitioner_judgement"),
             joinsOpenCase: m.pointee.joins_open_case != 0,
             profile: try CCodec.string(m.pointee.profile, field: "\(Self.protoName).profile"),
-            version: m.pointee.version
+            version: m.pointee.version,
+            harmedChildren: try CCodec.messages(
+                IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
+    public struct HarmedChild: Sendable, Hashable {
+        public var subjectId: String
+        public var threshold: String
+
+        public init(subjectId: String = "", threshold: String = "") {
+            self.subjectId = subjectId
+            self.threshold = threshold
+        }
+    }
+}
+
+extension IntakeV1.HarmedChild: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__HarmedChild
+    public static let protoName = "hsb.intake.v1.HarmedChild"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__harmed_child__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__harmed_child__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__harmed_child__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__harmed_child__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__harmed_child__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
         )
     }
 
@@ -1212,8 +1260,9 @@ extension IntakeV1 {
     static let messageSizes: [Int] = [
         IntakeV1.Behaviour.cMessageSize, IntakeV1.PersonHarmed.cMessageSize, IntakeV1.Referral.cMessageSize,
         IntakeV1.SubmitReferralRequest.cMessageSize, IntakeV1.Notice.cMessageSize, IntakeV1.ScreeningResult.cMessageSize,
-        IntakeV1.GetReferralRequest.cMessageSize, IntakeV1.ReferralView.cMessageSize, IntakeV1.ConsultationRequest.cMessageSize,
-        IntakeV1.Invitee.cMessageSize, IntakeV1.RecordStrategyMeetingRequest.cMessageSize, IntakeV1.MeetingRecord.cMessageSize,
-        IntakeV1.WorkerAllocation.cMessageSize, IntakeV1.RecordCaseEventRequest.cMessageSize, IntakeV1.CaseEventRecord.cMessageSize,
+        IntakeV1.HarmedChild.cMessageSize, IntakeV1.GetReferralRequest.cMessageSize, IntakeV1.ReferralView.cMessageSize,
+        IntakeV1.ConsultationRequest.cMessageSize, IntakeV1.Invitee.cMessageSize, IntakeV1.RecordStrategyMeetingRequest.cMessageSize,
+        IntakeV1.MeetingRecord.cMessageSize, IntakeV1.WorkerAllocation.cMessageSize, IntakeV1.RecordCaseEventRequest.cMessageSize,
+        IntakeV1.CaseEventRecord.cMessageSize,
     ]
 }

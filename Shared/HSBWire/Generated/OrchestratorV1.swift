@@ -323,12 +323,17 @@ extension OrchestratorV1 {
         public var withheld: [String]
         /// RecordEvent: the step this call wrote (its delivery is among `steps`).
         public var stepId: String
+        /// Whose case this is: "child-displaying-hsb", or "person-harmed" (GEN-01: each child harmed
+        /// has a case of their own, linked to the case of the child displaying HSB).
+        public var role: String
+        /// The cases linked to this one: the other child's, as far as need to know allows.
+        public var linked: [OrchestratorV1.LinkedCase]
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", screening: IntakeV1.ScreeningResult? = nil,
             steps: [OrchestratorV1.Step] = [], deadlines: [OrchestratorV1.DeadlineEntry] = [], chronology: [OrchestratorV1.ChronologyEntry] = [],
             disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0, withheld: [String] = [],
-            stepId: String = ""
+            stepId: String = "", role: String = "", linked: [OrchestratorV1.LinkedCase] = []
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -343,6 +348,8 @@ extension OrchestratorV1 {
             self.referrals = referrals
             self.withheld = withheld
             self.stepId = stepId
+            self.role = role
+            self.linked = linked
         }
     }
 }
@@ -372,6 +379,8 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
         m.pointee.referrals = referrals
         (m.pointee.n_withheld, m.pointee.withheld) = try arena.strings(withheld, field: "\(Self.protoName).withheld")
         m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
+        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
+        (m.pointee.n_linked, m.pointee.linked) = try arena.messages(linked)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -391,7 +400,59 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
             alerts: try CCodec.strings(m.pointee.n_alerts, m.pointee.alerts, field: "\(Self.protoName).alerts"),
             referrals: m.pointee.referrals,
             withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld"),
-            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id")
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
+            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
+            linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// A case linked to another: the child it is about, in which role, and their threshold.
+extension OrchestratorV1 {
+    public struct LinkedCase: Sendable, Hashable {
+        public var caseId: String
+        public var subjectId: String
+        public var role: String
+        public var threshold: String
+
+        public init(caseId: String = "", subjectId: String = "", role: String = "", threshold: String = "") {
+            self.caseId = caseId
+            self.subjectId = subjectId
+            self.role = role
+            self.threshold = threshold
+        }
+    }
+}
+
+extension OrchestratorV1.LinkedCase: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__LinkedCase
+    public static let protoName = "hsb.orchestrator.v1.LinkedCase"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__linked_case__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__linked_case__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__linked_case__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__linked_case__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__linked_case__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
+        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
         )
     }
 
@@ -1115,12 +1176,17 @@ extension OrchestratorV1 {
         public var chronology: [OrchestratorV1.ChronologyEntry]
         public var disclosures: [OrchestratorV1.Disclosure]
         public var deadlines: [OrchestratorV1.StoredDeadline]
+        /// "person-harmed" for a harmed child's own case; empty for the child displaying HSB.
+        public var role: String
+        public var linked: [OrchestratorV1.LinkedCase]
+        /// A harmed child's threshold (their case has no screening of its own).
+        public var threshold: String
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
             hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
             chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
-            deadlines: [OrchestratorV1.StoredDeadline] = []
+            deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = ""
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -1133,6 +1199,9 @@ extension OrchestratorV1 {
             self.chronology = chronology
             self.disclosures = disclosures
             self.deadlines = deadlines
+            self.role = role
+            self.linked = linked
+            self.threshold = threshold
         }
     }
 }
@@ -1160,6 +1229,9 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
         (m.pointee.n_chronology, m.pointee.chronology) = try arena.messages(chronology)
         (m.pointee.n_disclosures, m.pointee.disclosures) = try arena.messages(disclosures)
         (m.pointee.n_deadlines, m.pointee.deadlines) = try arena.messages(deadlines)
+        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
+        (m.pointee.n_linked, m.pointee.linked) = try arena.messages(linked)
+        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -1178,7 +1250,10 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
             disclosures: try CCodec.messages(
                 OrchestratorV1.Disclosure.self, m.pointee.n_disclosures, m.pointee.disclosures, field: "\(Self.protoName).disclosures"),
             deadlines: try CCodec.messages(
-                OrchestratorV1.StoredDeadline.self, m.pointee.n_deadlines, m.pointee.deadlines, field: "\(Self.protoName).deadlines")
+                OrchestratorV1.StoredDeadline.self, m.pointee.n_deadlines, m.pointee.deadlines, field: "\(Self.protoName).deadlines"),
+            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
+            linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked"),
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
         )
     }
 
@@ -1290,11 +1365,12 @@ extension OrchestratorV1 {
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
-        OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize,
-        OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListOutboxRequest.cMessageSize, OrchestratorV1.OutboxEntry.cMessageSize,
-        OrchestratorV1.OutboxList.cMessageSize, OrchestratorV1.SettleStepRequest.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize,
-        OrchestratorV1.DisclosureList.cMessageSize, OrchestratorV1.DisclosureEntryWithCase.cMessageSize,
-        OrchestratorV1.CompleteTaskRequest.cMessageSize, OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize,
-        OrchestratorV1.StoredCase.cMessageSize, OrchestratorV1.StoredStep.cMessageSize,
+        OrchestratorV1.LinkedCase.cMessageSize, OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize,
+        OrchestratorV1.ListDeadlinesRequest.cMessageSize, OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListOutboxRequest.cMessageSize,
+        OrchestratorV1.OutboxEntry.cMessageSize, OrchestratorV1.OutboxList.cMessageSize, OrchestratorV1.SettleStepRequest.cMessageSize,
+        OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
+        OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
+        OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize, OrchestratorV1.StoredCase.cMessageSize,
+        OrchestratorV1.StoredStep.cMessageSize,
     ]
 }

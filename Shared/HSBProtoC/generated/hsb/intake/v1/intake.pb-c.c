@@ -277,6 +277,51 @@ void   hsb__intake__v1__screening_result__free_unpacked
   assert(message->base.descriptor == &hsb__intake__v1__screening_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__intake__v1__harmed_child__init
+                     (Hsb__Intake__V1__HarmedChild         *message)
+{
+  static const Hsb__Intake__V1__HarmedChild init_value = HSB__INTAKE__V1__HARMED_CHILD__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__harmed_child__get_packed_size
+                     (const Hsb__Intake__V1__HarmedChild *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__harmed_child__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__harmed_child__pack
+                     (const Hsb__Intake__V1__HarmedChild *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__harmed_child__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__harmed_child__pack_to_buffer
+                     (const Hsb__Intake__V1__HarmedChild *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__harmed_child__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__HarmedChild *
+       hsb__intake__v1__harmed_child__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__HarmedChild *)
+     protobuf_c_message_unpack (&hsb__intake__v1__harmed_child__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__harmed_child__free_unpacked
+                     (Hsb__Intake__V1__HarmedChild *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__harmed_child__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__intake__v1__get_referral_request__init
                      (Hsb__Intake__V1__GetReferralRequest         *message)
 {
@@ -1288,7 +1333,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__notice__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__notice__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[15] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[16] =
 {
   {
     "referral_id",
@@ -1470,6 +1515,18 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "harmed_children",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Intake__V1__ScreeningResult, n_harmed_children),
+    offsetof(Hsb__Intake__V1__ScreeningResult, harmed_children),
+    &hsb__intake__v1__harmed_child__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[] = {
   3,   /* field[3] = age_at_behaviour */
@@ -1477,6 +1534,7 @@ static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[]
   6,   /* field[6] = continuum */
   9,   /* field[9] = decision */
   11,   /* field[11] = for_practitioner_judgement */
+  15,   /* field[15] = harmed_children */
   12,   /* field[12] = joins_open_case */
   2,   /* field[2] = missing */
   10,   /* field[10] = notices */
@@ -1491,7 +1549,7 @@ static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[]
 static const ProtobufCIntRange hsb__intake__v1__screening_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
 {
@@ -1501,11 +1559,62 @@ const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
   "Hsb__Intake__V1__ScreeningResult",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__ScreeningResult),
-  15,
+  16,
   hsb__intake__v1__screening_result__field_descriptors,
   hsb__intake__v1__screening_result__field_indices_by_name,
   1,  hsb__intake__v1__screening_result__number_ranges,
   (ProtobufCMessageInit) hsb__intake__v1__screening_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__harmed_child__field_descriptors[2] =
+{
+  {
+    "subject_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__HarmedChild, subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__HarmedChild, threshold),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__harmed_child__field_indices_by_name[] = {
+  0,   /* field[0] = subject_id */
+  1,   /* field[1] = threshold */
+};
+static const ProtobufCIntRange hsb__intake__v1__harmed_child__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__harmed_child__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.HarmedChild",
+  "HarmedChild",
+  "Hsb__Intake__V1__HarmedChild",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__HarmedChild),
+  2,
+  hsb__intake__v1__harmed_child__field_descriptors,
+  hsb__intake__v1__harmed_child__field_indices_by_name,
+  1,  hsb__intake__v1__harmed_child__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__harmed_child__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__intake__v1__get_referral_request__field_descriptors[1] =

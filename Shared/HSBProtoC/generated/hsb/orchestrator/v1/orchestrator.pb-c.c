@@ -277,6 +277,51 @@ void   hsb__orchestrator__v1__case_view__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__case_view__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__linked_case__init
+                     (Hsb__Orchestrator__V1__LinkedCase         *message)
+{
+  static const Hsb__Orchestrator__V1__LinkedCase init_value = HSB__ORCHESTRATOR__V1__LINKED_CASE__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__linked_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__LinkedCase *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__linked_case__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__linked_case__pack
+                     (const Hsb__Orchestrator__V1__LinkedCase *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__linked_case__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__linked_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__LinkedCase *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__linked_case__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__LinkedCase *
+       hsb__orchestrator__v1__linked_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__LinkedCase *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__linked_case__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__linked_case__free_unpacked
+                     (Hsb__Orchestrator__V1__LinkedCase *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__linked_case__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__orchestrator__v1__record_event_request__init
                      (Hsb__Orchestrator__V1__RecordEventRequest         *message)
 {
@@ -1473,7 +1518,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[13] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[15] =
 {
   {
     "case_id",
@@ -1631,6 +1676,30 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "role",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseView, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "linked",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__CaseView, n_linked),
+    offsetof(Hsb__Orchestrator__V1__CaseView, linked),
+    &hsb__orchestrator__v1__linked_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] = {
   9,   /* field[9] = alerts */
@@ -1639,7 +1708,9 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
   6,   /* field[6] = chronology */
   5,   /* field[5] = deadlines */
   7,   /* field[7] = disclosures */
+  14,   /* field[14] = linked */
   10,   /* field[10] = referrals */
+  13,   /* field[13] = role */
   3,   /* field[3] = screening */
   2,   /* field[2] = status */
   12,   /* field[12] = step_id */
@@ -1650,7 +1721,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
 static const ProtobufCIntRange hsb__orchestrator__v1__case_view__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
 {
@@ -1660,11 +1731,88 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   "Hsb__Orchestrator__V1__CaseView",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__CaseView),
-  13,
+  15,
   hsb__orchestrator__v1__case_view__field_descriptors,
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__case_view__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__linked_case__field_descriptors[4] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__LinkedCase, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subject_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__LinkedCase, subject_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__LinkedCase, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__LinkedCase, threshold),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__linked_case__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  2,   /* field[2] = role */
+  1,   /* field[1] = subject_id */
+  3,   /* field[3] = threshold */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__linked_case__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__linked_case__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.LinkedCase",
+  "LinkedCase",
+  "Hsb__Orchestrator__V1__LinkedCase",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__LinkedCase),
+  4,
+  hsb__orchestrator__v1__linked_case__field_descriptors,
+  hsb__orchestrator__v1__linked_case__field_indices_by_name,
+  1,  hsb__orchestrator__v1__linked_case__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__linked_case__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__record_event_request__field_descriptors[3] =
@@ -2563,7 +2711,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descrip
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_deadline__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[11] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[14] =
 {
   {
     "case_id",
@@ -2697,6 +2845,42 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "role",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "linked",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_linked),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, linked),
+    &hsb__orchestrator__v1__linked_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, threshold),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[] = {
   6,   /* field[6] = alerts */
@@ -2707,14 +2891,17 @@ static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[
   9,   /* field[9] = disclosures */
   4,   /* field[4] = has_screening */
   7,   /* field[7] = identity */
+  12,   /* field[12] = linked */
   3,   /* field[3] = referrals */
+  11,   /* field[11] = role */
   5,   /* field[5] = screening */
   2,   /* field[2] = status */
+  13,   /* field[13] = threshold */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__stored_case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor =
 {
@@ -2724,7 +2911,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor 
   "Hsb__Orchestrator__V1__StoredCase",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__StoredCase),
-  11,
+  14,
   hsb__orchestrator__v1__stored_case__field_descriptors,
   hsb__orchestrator__v1__stored_case__field_indices_by_name,
   1,  hsb__orchestrator__v1__stored_case__number_ranges,

@@ -22,6 +22,7 @@ typedef struct Hsb__Intake__V1__Referral Hsb__Intake__V1__Referral;
 typedef struct Hsb__Intake__V1__SubmitReferralRequest Hsb__Intake__V1__SubmitReferralRequest;
 typedef struct Hsb__Intake__V1__Notice Hsb__Intake__V1__Notice;
 typedef struct Hsb__Intake__V1__ScreeningResult Hsb__Intake__V1__ScreeningResult;
+typedef struct Hsb__Intake__V1__HarmedChild Hsb__Intake__V1__HarmedChild;
 typedef struct Hsb__Intake__V1__GetReferralRequest Hsb__Intake__V1__GetReferralRequest;
 typedef struct Hsb__Intake__V1__ReferralView Hsb__Intake__V1__ReferralView;
 typedef struct Hsb__Intake__V1__ConsultationRequest Hsb__Intake__V1__ConsultationRequest;
@@ -268,10 +269,27 @@ struct  Hsb__Intake__V1__ScreeningResult
   protobuf_c_boolean joins_open_case;
   char *profile;
   int64_t version;
+  /*
+   * Each person harmed who is a child, with their own threshold (GEN-01); their own tasks are in
+   * the decision under their subject id.
+   */
+  size_t n_harmed_children;
+  Hsb__Intake__V1__HarmedChild **harmed_children;
 };
 #define HSB__INTAKE__V1__SCREENING_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__screening_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+
+
+struct  Hsb__Intake__V1__HarmedChild
+{
+  ProtobufCMessage base;
+  char *subject_id;
+  char *threshold;
+};
+#define HSB__INTAKE__V1__HARMED_CHILD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__harmed_child__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Intake__V1__GetReferralRequest
@@ -652,6 +670,25 @@ Hsb__Intake__V1__ScreeningResult *
 void   hsb__intake__v1__screening_result__free_unpacked
                      (Hsb__Intake__V1__ScreeningResult *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__HarmedChild methods */
+void   hsb__intake__v1__harmed_child__init
+                     (Hsb__Intake__V1__HarmedChild         *message);
+size_t hsb__intake__v1__harmed_child__get_packed_size
+                     (const Hsb__Intake__V1__HarmedChild   *message);
+size_t hsb__intake__v1__harmed_child__pack
+                     (const Hsb__Intake__V1__HarmedChild   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__harmed_child__pack_to_buffer
+                     (const Hsb__Intake__V1__HarmedChild   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__HarmedChild *
+       hsb__intake__v1__harmed_child__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__harmed_child__free_unpacked
+                     (Hsb__Intake__V1__HarmedChild *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Intake__V1__GetReferralRequest methods */
 void   hsb__intake__v1__get_referral_request__init
                      (Hsb__Intake__V1__GetReferralRequest         *message);
@@ -843,6 +880,9 @@ typedef void (*Hsb__Intake__V1__Notice_Closure)
 typedef void (*Hsb__Intake__V1__ScreeningResult_Closure)
                  (const Hsb__Intake__V1__ScreeningResult *message,
                   void *closure_data);
+typedef void (*Hsb__Intake__V1__HarmedChild_Closure)
+                 (const Hsb__Intake__V1__HarmedChild *message,
+                  void *closure_data);
 typedef void (*Hsb__Intake__V1__GetReferralRequest_Closure)
                  (const Hsb__Intake__V1__GetReferralRequest *message,
                   void *closure_data);
@@ -888,6 +928,7 @@ extern const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__submit_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__notice__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__harmed_child__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__get_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__referral_view__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__consultation_request__descriptor;

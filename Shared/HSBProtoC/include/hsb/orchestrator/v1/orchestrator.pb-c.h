@@ -23,6 +23,7 @@ typedef struct Hsb__Orchestrator__V1__DeadlineEntry Hsb__Orchestrator__V1__Deadl
 typedef struct Hsb__Orchestrator__V1__ChronologyEntry Hsb__Orchestrator__V1__ChronologyEntry;
 typedef struct Hsb__Orchestrator__V1__Disclosure Hsb__Orchestrator__V1__Disclosure;
 typedef struct Hsb__Orchestrator__V1__CaseView Hsb__Orchestrator__V1__CaseView;
+typedef struct Hsb__Orchestrator__V1__LinkedCase Hsb__Orchestrator__V1__LinkedCase;
 typedef struct Hsb__Orchestrator__V1__RecordEventRequest Hsb__Orchestrator__V1__RecordEventRequest;
 typedef struct Hsb__Orchestrator__V1__GetCaseRequest Hsb__Orchestrator__V1__GetCaseRequest;
 typedef struct Hsb__Orchestrator__V1__ListDeadlinesRequest Hsb__Orchestrator__V1__ListDeadlinesRequest;
@@ -184,10 +185,36 @@ struct  Hsb__Orchestrator__V1__CaseView
    * RecordEvent: the step this call wrote (its delivery is among `steps`).
    */
   char *step_id;
+  /*
+   * Whose case this is: "child-displaying-hsb", or "person-harmed" (GEN-01: each child harmed
+   * has a case of their own, linked to the case of the child displaying HSB).
+   */
+  char *role;
+  /*
+   * The cases linked to this one: the other child's, as far as need to know allows.
+   */
+  size_t n_linked;
+  Hsb__Orchestrator__V1__LinkedCase **linked;
 };
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * A case linked to another: the child it is about, in which role, and their threshold.
+ */
+struct  Hsb__Orchestrator__V1__LinkedCase
+{
+  ProtobufCMessage base;
+  char *case_id;
+  char *subject_id;
+  char *role;
+  char *threshold;
+};
+#define HSB__ORCHESTRATOR__V1__LINKED_CASE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__linked_case__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -467,10 +494,20 @@ struct  Hsb__Orchestrator__V1__StoredCase
   Hsb__Orchestrator__V1__Disclosure **disclosures;
   size_t n_deadlines;
   Hsb__Orchestrator__V1__StoredDeadline **deadlines;
+  /*
+   * "person-harmed" for a harmed child's own case; empty for the child displaying HSB.
+   */
+  char *role;
+  size_t n_linked;
+  Hsb__Orchestrator__V1__LinkedCase **linked;
+  /*
+   * A harmed child's threshold (their case has no screening of its own).
+   */
+  char *threshold;
 };
 #define HSB__ORCHESTRATOR__V1__STORED_CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Orchestrator__V1__StoredStep
@@ -619,6 +656,25 @@ Hsb__Orchestrator__V1__CaseView *
                       const uint8_t       *data);
 void   hsb__orchestrator__v1__case_view__free_unpacked
                      (Hsb__Orchestrator__V1__CaseView *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__LinkedCase methods */
+void   hsb__orchestrator__v1__linked_case__init
+                     (Hsb__Orchestrator__V1__LinkedCase         *message);
+size_t hsb__orchestrator__v1__linked_case__get_packed_size
+                     (const Hsb__Orchestrator__V1__LinkedCase   *message);
+size_t hsb__orchestrator__v1__linked_case__pack
+                     (const Hsb__Orchestrator__V1__LinkedCase   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__linked_case__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__LinkedCase   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__LinkedCase *
+       hsb__orchestrator__v1__linked_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__linked_case__free_unpacked
+                     (Hsb__Orchestrator__V1__LinkedCase *message,
                       ProtobufCAllocator *allocator);
 /* Hsb__Orchestrator__V1__RecordEventRequest methods */
 void   hsb__orchestrator__v1__record_event_request__init
@@ -944,6 +1000,9 @@ typedef void (*Hsb__Orchestrator__V1__Disclosure_Closure)
 typedef void (*Hsb__Orchestrator__V1__CaseView_Closure)
                  (const Hsb__Orchestrator__V1__CaseView *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__LinkedCase_Closure)
+                 (const Hsb__Orchestrator__V1__LinkedCase *message,
+                  void *closure_data);
 typedef void (*Hsb__Orchestrator__V1__RecordEventRequest_Closure)
                  (const Hsb__Orchestrator__V1__RecordEventRequest *message,
                   void *closure_data);
@@ -1004,6 +1063,7 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__d
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__chronology_entry__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__linked_case__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_deadlines_request__descriptor;
