@@ -139,11 +139,7 @@ struct Deadlines: AsyncParsableCommand {
                 as: OrchestratorV1.DeadlineList.self, purpose: caller.purposeText)
         }
         if json {
-            print(
-                CasePrinter.json([
-                    "overdue": list.overdue.map(CasePrinter.deadlineJSON), "due_soon": list.dueSoon.map(CasePrinter.deadlineJSON),
-                    "next_page_token": list.nextPageToken,
-                ]))
+            print((try? ProtoJSON.encode(list)) ?? "{}")
             return
         }
         print("OVERDUE (\(list.overdue.count))")
@@ -176,15 +172,7 @@ struct OutboxList: AsyncParsableCommand {
                 purpose: caller.purposeText)
         }
         if json {
-            print(
-                CasePrinter.json(
-                    list.entries.map {
-                        [
-                            "step_id": $0.stepId, "case_id": $0.caseId, "service": $0.service, "method": $0.method, "status": $0.status,
-                            "attempts": $0.attempts, "failures_after_send": $0.failuresAfterSend, "last_error": $0.lastError,
-                            "next_attempt_unix_ms": $0.nextAttemptUnixMs, "acting_for": $0.actingFor,
-                        ] as [String: Any]
-                    }))
+            print((try? ProtoJSON.encode(list)) ?? "{}")
             return
         }
         print("\(dead ? "DEAD" : "OWED") STEPS (\(list.entries.count))")
@@ -240,64 +228,75 @@ enum CasePrinter {
         "\(entry.dueUnixMs == 0 ? "no time limit".padding(21) : date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
     }
 
-    static func deadlineJSON(_ entry: OrchestratorV1.DeadlineEntry) -> [String: Any] {
-        [
-            "case_id": entry.caseId, "task_id": entry.taskId, "description": entry.description, "owner": entry.owner.name, "assignee": entry.assignee,
-            "due_unix_ms": entry.dueUnixMs, "rule_id": entry.ruleId, "status": entry.status, "completed_by": entry.completedBy,
-        ]
-    }
-
-    static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-
+    /// The case as a practitioner reads it: every section that has something in it, each
+    /// decision line with its rule and the seed clause it comes from; `--json` is the whole reply
+    /// in ProtoJSON, nothing picked out.
     static func render(_ view: OrchestratorV1.CaseView, json asJSON: Bool) -> String {
+        if asJSON { return (try? ProtoJSON.encode(view)) ?? "{}" }
         let screening = view.screening
-        if asJSON {
-            return json([
-                "case_id": view.caseId, "child_subject_id": view.childSubjectId, "status": view.status, "version": view.version,
-                "threshold": screening?.threshold ?? "", "traffic_light": screening?.trafficLight ?? "", "continuum": screening?.continuum ?? "",
-                "risk_category": screening?.riskCategory ?? "", "routes": screening?.decision?.routes ?? [], "missing": screening?.missing ?? [],
-                "citations": screening?.decision?.citations.map { "\($0.ruleID) (\($0.source))" } ?? [],
-                "deadlines": view.deadlines.map(deadlineJSON),
-                "steps": view.steps.map {
-                    ["service": $0.service, "method": $0.method, "status": $0.status, "attempts": $0.attempts, "last_error": $0.lastError]
-                },
-                "chronology": view.chronology.map { ["at_unix_ms": $0.atUnixMs, "what": $0.what, "rule_ids": $0.ruleIds] },
-                "disclosures": view.disclosures.map {
-                    ["to": $0.toService, "what": $0.what, "purpose": $0.purpose, "lawful_basis": $0.lawfulBasis, "consent": $0.consent]
-                },
-            ])
+        let role = view.role == "person-harmed" ? "a child harmed" : "the child displaying HSB"
+        var lines = ["Case \(view.caseId) — \(view.childSubjectId), \(role) — \(view.status)"]
+        func section(_ title: String, _ items: [String]) {
+            guard !items.isEmpty else { return }
+            lines.append(title)
+            lines += items.map { "  " + $0 }
         }
-        var lines = ["Case \(view.caseId) — child \(view.childSubjectId) — \(view.status)"]
         if let screening, !screening.outcome.isEmpty {
-            lines.append(
-                "Screening: \(screening.trafficLight) / \(screening.continuum)\(screening.riskCategory.isEmpty ? "" : " / category \(screening.riskCategory)") -> \(screening.threshold.isEmpty ? screening.outcome : screening.threshold)"
-            )
-            if !screening.missing.isEmpty { lines.append("Missing: \(screening.missing.joined(separator: "; "))") }
+            if !screening.profile.isEmpty { lines.append("Procedure in force: \(screening.profile)") }
+            let grading = [
+                screening.trafficLight.isEmpty ? nil : "Brook \(screening.trafficLight)",
+                screening.continuum.isEmpty ? nil : "Hackett \(screening.continuum)",
+                screening.riskCategory.isEmpty ? nil : "category \(screening.riskCategory)",
+            ].compactMap { $0 }
+            let outcome = screening.threshold.isEmpty ? screening.outcome : screening.threshold
+            lines.append("Threshold: \(outcome)\(grading.isEmpty ? "" : " (\(grading.joined(separator: ", ")))")")
             if let routes = screening.decision?.routes, !routes.isEmpty { lines.append("Routes: \(routes.joined(separator: ", "))") }
-            if let citations = screening.decision?.citations { lines.append("Rules: \(citations.map(\.ruleID).joined(separator: " "))") }
+            section(
+                "Behaviours (Brook traffic light\(screening.ageBand.isEmpty ? "" : ", \(screening.ageBand) band")):",
+                screening.grades.map {
+                    "\($0.grade.padding(6)) \($0.text)\($0.catalogueId.isEmpty ? "" : " (\($0.catalogueId))")\($0.gradedByIndicators ? " — graded by the harm indicators; confirm it" : "")"
+                })
+            section("Missing from the referral:", screening.missing)
+            let sources = Dictionary(
+                (screening.decision?.citations ?? []).map { ($0.ruleID, $0.source) }, uniquingKeysWith: { first, _ in first })
+            section("Why (rule · seed clause):", rationale(screening.decision?.rationale ?? "", sources: sources))
+            section("For your judgement:", screening.forPractitionerJudgement)
+            section("Notices owed:", screening.notices.map { "to \($0.recipient): \($0.reason) [\($0.ruleId)]" })
+            section("Children harmed:", screening.harmedChildren.map { "\($0.subjectId): \($0.threshold) in their own right" })
         }
-        if !view.deadlines.isEmpty {
-            lines.append("Deadlines:")
-            for entry in view.deadlines.sorted(by: { ($0.dueUnixMs == 0 ? Int64.max : $0.dueUnixMs) < ($1.dueUnixMs == 0 ? Int64.max : $1.dueUnixMs) }
-            ) {
+        section("Alerts:", view.alerts)
+        section(
+            "Linked cases:",
+            view.linked.map { "\($0.caseId): \($0.subjectId), \($0.role.replacingOccurrences(of: "-", with: " "))\($0.threshold.isEmpty ? "" : " — \($0.threshold)")" })
+        section("Withheld from you (need to know):", view.withheld)
+        section(
+            "Deadlines:",
+            view.deadlines.sorted { ($0.dueUnixMs == 0 ? Int64.max : $0.dueUnixMs) < ($1.dueUnixMs == 0 ? Int64.max : $1.dueUnixMs) }.map { entry in
                 let mark = entry.status == "overdue" ? "OVERDUE " : entry.status == "done" ? "done    " : ""
-                lines.append("  \(mark)\(deadlineLine(entry))")
-            }
-        }
-        for step in view.steps where step.status != "delivered" {
-            lines.append(
-                "Step to \(step.service): \(step.status) after \(step.attempts) attempt(s)\(step.lastError.isEmpty ? "" : ": \(step.lastError)")")
-        }
-        lines.append("Chronology:")
-        for entry in view.chronology { lines.append("  \(date(entry.atUnixMs))  \(entry.what)") }
-        lines.append("Disclosures:")
-        for entry in view.disclosures {
-            lines.append("  to \(entry.toService): \(entry.what) for \(entry.purpose); basis: \(entry.lawfulBasis); consent: \(entry.consent)")
-        }
+                return "\(mark)\(deadlineLine(entry)) — \(entry.taskId)"
+            })
+        section(
+            "Steps still owed:",
+            view.steps.filter { $0.status != "delivered" }.map {
+                "to \($0.service): \($0.status) after \($0.attempts) attempt(s)\($0.lastError.isEmpty ? "" : ": \($0.lastError)")"
+            })
+        section(
+            "Chronology:",
+            view.chronology.map { "\(date($0.atUnixMs))  \($0.what)\($0.ruleIds.isEmpty ? "" : " [\($0.ruleIds.joined(separator: " "))]")" })
+        section(
+            "Disclosures:",
+            view.disclosures.map { "to \($0.toService): \($0.what) for \($0.purpose); basis: \($0.lawfulBasis); consent: \($0.consent)" })
         return lines.joined(separator: "\n")
+    }
+
+    /// The decision's rationale, a line each, `[RULE]` shown as `[RULE · seed clause]`.
+    static func rationale(_ text: String, sources: [String: String]) -> [String] {
+        text.split(separator: "\n").map { line in
+            guard line.hasSuffix("]"), let open = line.lastIndex(of: "[") else { return String(line) }
+            let rule = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
+            guard let source = sources[rule], !source.isEmpty else { return String(line) }
+            return "\(line[..<open])[\(rule) · \(source)]"
+        }
     }
 }
 

@@ -208,6 +208,12 @@ enum ReferralMapping {
             version: version,
             harmedChildren: subjects.dropFirst().compactMap { id in
                 decision.thresholdsForPersonsHarmed[id].map { IntakeV1.HarmedChild(subjectId: id, threshold: $0.name) }
+            },
+            grades: decision.grades.map { graded in
+                var catalogueID = ""
+                if case .catalogue(let id) = graded.behaviour { catalogueID = id }
+                return IntakeV1.GradedBehaviour(
+                    text: graded.text, catalogueId: catalogueID, grade: graded.grade.name, gradedByIndicators: graded.gradedByIndicators)
             })
     }
 }

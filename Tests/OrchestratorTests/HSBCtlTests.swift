@@ -48,9 +48,21 @@ struct HSBCtlTests {
         }
         #expect(submitted.status == 0, "\(submitted.err)")
         let view = try #require(try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any])
+        // --json is the whole reply in ProtoJSON: the screening, its decision and citations with their clauses.
         #expect(view["status"] as? String == "screened")
-        #expect(view["threshold"] as? String == "child protection")
-        #expect((view["citations"] as? [String])?.contains { $0.hasPrefix("SCR-08") } == true)
+        let screening = try #require(view["screening"] as? [String: Any])
+        #expect(screening["threshold"] as? String == "child protection")
+        let decision = try #require(screening["decision"] as? [String: Any])
+        #expect((decision["citations"] as? [[String: Any]])?.contains { $0["rule_id"] as? String == "SCR-08" && ($0["source"] as? String)?.isEmpty == false } == true)
+        #expect((screening["grades"] as? [[String: Any]])?.isEmpty == false)
+        // The text a practitioner reads: every decision with its rule and seed clause, no blank fields.
+        let shownCase = view["case_id"] as? String ?? ""
+        let text = try await offloaded { try hsbctl(["case", shownCase, "--purpose", "strategy meeting"], environment: environment) }
+        #expect(text.status == 0, "\(text.err)")
+        #expect(text.out.contains("Threshold: child protection (Brook red"), "\(text.out)")
+        #expect(text.out.contains("[SCR-08 · CAM 8.3]") || text.out.contains("[SCR-08 · ISL 5.3, CAM 8.3, GAT 3.3.1]"), "\(text.out)")
+        #expect(text.out.contains("Behaviours (Brook traffic light"), "\(text.out)")
+        #expect(!text.out.contains(" / ->") && !text.out.contains(": \n"), "\(text.out)")
         let caseID = try #require(view["case_id"] as? String)
 
         let again = try await offloaded {
@@ -73,11 +85,11 @@ struct HSBCtlTests {
         let done = try await offloaded {
             try hsbctl(["done", caseID, "SCR-18/assessment/ex-child-a", "--note", "signed off", "--json"], environment: environment)
         }
-        #expect(done.status == 0 && done.out.contains("\"completed_by\" : \"social-care"), "\(done.err)")
+        #expect(done.status == 0 && done.out.contains("\"completed_by\": \"social-care"), "\(done.err)")
         let deadlines = try await offloaded {
             try hsbctl(["deadlines", "--within", "60", "--json", "--purpose", "weekly review"], environment: environment)
         }
-        #expect(deadlines.status == 0 && !deadlines.out.contains("\"rule_id\" : \"SCR-18\""), "a done task leaves the lists")
+        #expect(deadlines.status == 0 && !deadlines.out.contains("\"rule_id\": \"SCR-18\""), "a done task leaves the lists")
 
         let police = try await offloaded {
             try hsbctl(
@@ -194,8 +206,9 @@ struct ExampleReferralTests {
             #expect(result.status == 0, "\(example.file): \(result.err)")
             let view = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], "\(example.file)")
             #expect(view["status"] as? String == example.status, "\(example.file)")
-            #expect(view["threshold"] as? String == example.threshold, "\(example.file)")
-            #expect(view["routes"] as? [String] == example.routes, "\(example.file)")
+            let screening = view["screening"] as? [String: Any]
+            #expect((screening?["threshold"] as? String ?? "") == example.threshold, "\(example.file)")
+            #expect(((screening?["decision"] as? [String: Any])?["routes"] as? [String] ?? []) == example.routes, "\(example.file)")
         }
         await orchestrator.server.stop()
         await intake.stop()

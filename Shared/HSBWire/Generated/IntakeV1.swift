@@ -463,12 +463,14 @@ extension IntakeV1 {
         /// Each person harmed who is a child, with their own threshold (GEN-01); their own tasks are in
         /// the decision under their subject id.
         public var harmedChildren: [IntakeV1.HarmedChild]
+        /// Each behaviour reported, with the Brook grade it got (SCR-01).
+        public var grades: [IntakeV1.GradedBehaviour]
 
         public init(
             referralId: String = "", outcome: String = "", missing: [String] = [], ageAtBehaviour: Int32 = 0, ageBand: String = "",
             trafficLight: String = "", continuum: String = "", riskCategory: String = "", threshold: String = "", decision: Decision? = nil,
             notices: [IntakeV1.Notice] = [], forPractitionerJudgement: [String] = [], joinsOpenCase: Bool = false, profile: String = "",
-            version: Int64 = 0, harmedChildren: [IntakeV1.HarmedChild] = []
+            version: Int64 = 0, harmedChildren: [IntakeV1.HarmedChild] = [], grades: [IntakeV1.GradedBehaviour] = []
         ) {
             self.referralId = referralId
             self.outcome = outcome
@@ -486,6 +488,7 @@ extension IntakeV1 {
             self.profile = profile
             self.version = version
             self.harmedChildren = harmedChildren
+            self.grades = grades
         }
     }
 }
@@ -519,6 +522,7 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
         m.pointee.profile = try arena.cString(profile, field: "\(Self.protoName).profile")
         m.pointee.version = version
         (m.pointee.n_harmed_children, m.pointee.harmed_children) = try arena.messages(harmedChildren)
+        (m.pointee.n_grades, m.pointee.grades) = try arena.messages(grades)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -540,7 +544,60 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
             profile: try CCodec.string(m.pointee.profile, field: "\(Self.protoName).profile"),
             version: m.pointee.version,
             harmedChildren: try CCodec.messages(
-                IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children")
+                IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children"),
+            grades: try CCodec.messages(IntakeV1.GradedBehaviour.self, m.pointee.n_grades, m.pointee.grades, field: "\(Self.protoName).grades")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
+    public struct GradedBehaviour: Sendable, Hashable {
+        /// The catalogue entry's text, or the referrer's own words for an "other" behaviour.
+        public var text: String
+        public var catalogueId: String
+        /// "green", "amber" or "red".
+        public var grade: String
+        /// Graded by the harm indicators, not the catalogue: a practitioner confirms it.
+        public var gradedByIndicators: Bool
+
+        public init(text: String = "", catalogueId: String = "", grade: String = "", gradedByIndicators: Bool = false) {
+            self.text = text
+            self.catalogueId = catalogueId
+            self.grade = grade
+            self.gradedByIndicators = gradedByIndicators
+        }
+    }
+}
+
+extension IntakeV1.GradedBehaviour: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__GradedBehaviour
+    public static let protoName = "hsb.intake.v1.GradedBehaviour"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__graded_behaviour__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__graded_behaviour__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__graded_behaviour__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__graded_behaviour__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__graded_behaviour__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.text = try arena.cString(text, field: "\(Self.protoName).text")
+        m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
+        m.pointee.grade = try arena.cString(grade, field: "\(Self.protoName).grade")
+        m.pointee.graded_by_indicators = gradedByIndicators ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            text: try CCodec.string(m.pointee.text, field: "\(Self.protoName).text"),
+            catalogueId: try CCodec.string(m.pointee.catalogue_id, field: "\(Self.protoName).catalogue_id"),
+            grade: try CCodec.string(m.pointee.grade, field: "\(Self.protoName).grade"),
+            gradedByIndicators: m.pointee.graded_by_indicators != 0
         )
     }
 
@@ -1260,9 +1317,9 @@ extension IntakeV1 {
     static let messageSizes: [Int] = [
         IntakeV1.Behaviour.cMessageSize, IntakeV1.PersonHarmed.cMessageSize, IntakeV1.Referral.cMessageSize,
         IntakeV1.SubmitReferralRequest.cMessageSize, IntakeV1.Notice.cMessageSize, IntakeV1.ScreeningResult.cMessageSize,
-        IntakeV1.HarmedChild.cMessageSize, IntakeV1.GetReferralRequest.cMessageSize, IntakeV1.ReferralView.cMessageSize,
-        IntakeV1.ConsultationRequest.cMessageSize, IntakeV1.Invitee.cMessageSize, IntakeV1.RecordStrategyMeetingRequest.cMessageSize,
-        IntakeV1.MeetingRecord.cMessageSize, IntakeV1.WorkerAllocation.cMessageSize, IntakeV1.RecordCaseEventRequest.cMessageSize,
-        IntakeV1.CaseEventRecord.cMessageSize,
+        IntakeV1.GradedBehaviour.cMessageSize, IntakeV1.HarmedChild.cMessageSize, IntakeV1.GetReferralRequest.cMessageSize,
+        IntakeV1.ReferralView.cMessageSize, IntakeV1.ConsultationRequest.cMessageSize, IntakeV1.Invitee.cMessageSize,
+        IntakeV1.RecordStrategyMeetingRequest.cMessageSize, IntakeV1.MeetingRecord.cMessageSize, IntakeV1.WorkerAllocation.cMessageSize,
+        IntakeV1.RecordCaseEventRequest.cMessageSize, IntakeV1.CaseEventRecord.cMessageSize,
     ]
 }

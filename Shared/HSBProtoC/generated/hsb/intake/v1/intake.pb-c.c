@@ -277,6 +277,51 @@ void   hsb__intake__v1__screening_result__free_unpacked
   assert(message->base.descriptor == &hsb__intake__v1__screening_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__intake__v1__graded_behaviour__init
+                     (Hsb__Intake__V1__GradedBehaviour         *message)
+{
+  static const Hsb__Intake__V1__GradedBehaviour init_value = HSB__INTAKE__V1__GRADED_BEHAVIOUR__INIT;
+  *message = init_value;
+}
+size_t hsb__intake__v1__graded_behaviour__get_packed_size
+                     (const Hsb__Intake__V1__GradedBehaviour *message)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__graded_behaviour__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__intake__v1__graded_behaviour__pack
+                     (const Hsb__Intake__V1__GradedBehaviour *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__graded_behaviour__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__intake__v1__graded_behaviour__pack_to_buffer
+                     (const Hsb__Intake__V1__GradedBehaviour *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__intake__v1__graded_behaviour__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Intake__V1__GradedBehaviour *
+       hsb__intake__v1__graded_behaviour__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Intake__V1__GradedBehaviour *)
+     protobuf_c_message_unpack (&hsb__intake__v1__graded_behaviour__descriptor,
+                                allocator, len, data);
+}
+void   hsb__intake__v1__graded_behaviour__free_unpacked
+                     (Hsb__Intake__V1__GradedBehaviour *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__intake__v1__graded_behaviour__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__intake__v1__harmed_child__init
                      (Hsb__Intake__V1__HarmedChild         *message)
 {
@@ -1333,7 +1378,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__notice__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__notice__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[16] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[17] =
 {
   {
     "referral_id",
@@ -1527,6 +1572,18 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grades",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Intake__V1__ScreeningResult, n_grades),
+    offsetof(Hsb__Intake__V1__ScreeningResult, grades),
+    &hsb__intake__v1__graded_behaviour__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[] = {
   3,   /* field[3] = age_at_behaviour */
@@ -1534,6 +1591,7 @@ static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[]
   6,   /* field[6] = continuum */
   9,   /* field[9] = decision */
   11,   /* field[11] = for_practitioner_judgement */
+  16,   /* field[16] = grades */
   15,   /* field[15] = harmed_children */
   12,   /* field[12] = joins_open_case */
   2,   /* field[2] = missing */
@@ -1549,7 +1607,7 @@ static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[]
 static const ProtobufCIntRange hsb__intake__v1__screening_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
 {
@@ -1559,11 +1617,88 @@ const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
   "Hsb__Intake__V1__ScreeningResult",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__ScreeningResult),
-  16,
+  17,
   hsb__intake__v1__screening_result__field_descriptors,
   hsb__intake__v1__screening_result__field_indices_by_name,
   1,  hsb__intake__v1__screening_result__number_ranges,
   (ProtobufCMessageInit) hsb__intake__v1__screening_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__intake__v1__graded_behaviour__field_descriptors[4] =
+{
+  {
+    "text",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__GradedBehaviour, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "catalogue_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__GradedBehaviour, catalogue_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grade",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__GradedBehaviour, grade),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "graded_by_indicators",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__GradedBehaviour, graded_by_indicators),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__intake__v1__graded_behaviour__field_indices_by_name[] = {
+  1,   /* field[1] = catalogue_id */
+  2,   /* field[2] = grade */
+  3,   /* field[3] = graded_by_indicators */
+  0,   /* field[0] = text */
+};
+static const ProtobufCIntRange hsb__intake__v1__graded_behaviour__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__intake__v1__graded_behaviour__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.GradedBehaviour",
+  "GradedBehaviour",
+  "Hsb__Intake__V1__GradedBehaviour",
+  "hsb.intake.v1",
+  sizeof(Hsb__Intake__V1__GradedBehaviour),
+  4,
+  hsb__intake__v1__graded_behaviour__field_descriptors,
+  hsb__intake__v1__graded_behaviour__field_indices_by_name,
+  1,  hsb__intake__v1__graded_behaviour__number_ranges,
+  (ProtobufCMessageInit) hsb__intake__v1__graded_behaviour__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__intake__v1__harmed_child__field_descriptors[2] =

@@ -22,6 +22,7 @@ typedef struct Hsb__Intake__V1__Referral Hsb__Intake__V1__Referral;
 typedef struct Hsb__Intake__V1__SubmitReferralRequest Hsb__Intake__V1__SubmitReferralRequest;
 typedef struct Hsb__Intake__V1__Notice Hsb__Intake__V1__Notice;
 typedef struct Hsb__Intake__V1__ScreeningResult Hsb__Intake__V1__ScreeningResult;
+typedef struct Hsb__Intake__V1__GradedBehaviour Hsb__Intake__V1__GradedBehaviour;
 typedef struct Hsb__Intake__V1__HarmedChild Hsb__Intake__V1__HarmedChild;
 typedef struct Hsb__Intake__V1__GetReferralRequest Hsb__Intake__V1__GetReferralRequest;
 typedef struct Hsb__Intake__V1__ReferralView Hsb__Intake__V1__ReferralView;
@@ -275,10 +276,37 @@ struct  Hsb__Intake__V1__ScreeningResult
    */
   size_t n_harmed_children;
   Hsb__Intake__V1__HarmedChild **harmed_children;
+  /*
+   * Each behaviour reported, with the Brook grade it got (SCR-01).
+   */
+  size_t n_grades;
+  Hsb__Intake__V1__GradedBehaviour **grades;
 };
 #define HSB__INTAKE__V1__SCREENING_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__screening_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL }
+
+
+struct  Hsb__Intake__V1__GradedBehaviour
+{
+  ProtobufCMessage base;
+  /*
+   * The catalogue entry's text, or the referrer's own words for an "other" behaviour.
+   */
+  char *text;
+  char *catalogue_id;
+  /*
+   * "green", "amber" or "red".
+   */
+  char *grade;
+  /*
+   * Graded by the harm indicators, not the catalogue: a practitioner confirms it.
+   */
+  protobuf_c_boolean graded_by_indicators;
+};
+#define HSB__INTAKE__V1__GRADED_BEHAVIOUR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__graded_behaviour__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Hsb__Intake__V1__HarmedChild
@@ -670,6 +698,25 @@ Hsb__Intake__V1__ScreeningResult *
 void   hsb__intake__v1__screening_result__free_unpacked
                      (Hsb__Intake__V1__ScreeningResult *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Intake__V1__GradedBehaviour methods */
+void   hsb__intake__v1__graded_behaviour__init
+                     (Hsb__Intake__V1__GradedBehaviour         *message);
+size_t hsb__intake__v1__graded_behaviour__get_packed_size
+                     (const Hsb__Intake__V1__GradedBehaviour   *message);
+size_t hsb__intake__v1__graded_behaviour__pack
+                     (const Hsb__Intake__V1__GradedBehaviour   *message,
+                      uint8_t             *out);
+size_t hsb__intake__v1__graded_behaviour__pack_to_buffer
+                     (const Hsb__Intake__V1__GradedBehaviour   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Intake__V1__GradedBehaviour *
+       hsb__intake__v1__graded_behaviour__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__intake__v1__graded_behaviour__free_unpacked
+                     (Hsb__Intake__V1__GradedBehaviour *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Intake__V1__HarmedChild methods */
 void   hsb__intake__v1__harmed_child__init
                      (Hsb__Intake__V1__HarmedChild         *message);
@@ -880,6 +927,9 @@ typedef void (*Hsb__Intake__V1__Notice_Closure)
 typedef void (*Hsb__Intake__V1__ScreeningResult_Closure)
                  (const Hsb__Intake__V1__ScreeningResult *message,
                   void *closure_data);
+typedef void (*Hsb__Intake__V1__GradedBehaviour_Closure)
+                 (const Hsb__Intake__V1__GradedBehaviour *message,
+                  void *closure_data);
 typedef void (*Hsb__Intake__V1__HarmedChild_Closure)
                  (const Hsb__Intake__V1__HarmedChild *message,
                   void *closure_data);
@@ -928,6 +978,7 @@ extern const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__submit_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__notice__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor;
+extern const ProtobufCMessageDescriptor hsb__intake__v1__graded_behaviour__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__harmed_child__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__get_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__referral_view__descriptor;
