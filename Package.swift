@@ -196,7 +196,7 @@ let package = Package(
         // A case's pathway as a pure function of the case and one event (no NIO, no storage).
         .target(
             name: "HSBPathway",
-            dependencies: ["HSBWire"],
+            dependencies: ["HSBWire", "HSBSafeguarding"],
             path: "Shared/HSBPathway",
             swiftSettings: strict
         ),

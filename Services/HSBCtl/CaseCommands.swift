@@ -267,7 +267,9 @@ enum CasePrinter {
         section("Alerts:", view.alerts)
         section(
             "Linked cases:",
-            view.linked.map { "\($0.caseId): \($0.subjectId), \($0.role.replacingOccurrences(of: "-", with: " "))\($0.threshold.isEmpty ? "" : " — \($0.threshold)")" })
+            view.linked.map {
+                "\($0.caseId): \($0.subjectId), \($0.role.replacingOccurrences(of: "-", with: " "))\($0.threshold.isEmpty ? "" : " — \($0.threshold)")"
+            })
         section("Withheld from you (need to know):", view.withheld)
         section(
             "Deadlines:",
@@ -285,7 +287,9 @@ enum CasePrinter {
             view.chronology.map { "\(date($0.atUnixMs))  \($0.what)\($0.ruleIds.isEmpty ? "" : " [\($0.ruleIds.joined(separator: " "))]")" })
         section(
             "Disclosures:",
-            view.disclosures.map { "to \($0.toService): \($0.what) for \($0.purpose); basis: \($0.lawfulBasis); consent: \($0.consent)" })
+            view.disclosures.map {
+                "to \($0.toService): \($0.what) for \($0.purpose); basis: \($0.lawfulBasis); consent: \($0.consent)\($0.parentsTold.isEmpty ? "" : "; parents \($0.parentsTold)")"
+            })
         return lines.joined(separator: "\n")
     }
 

@@ -24,6 +24,8 @@ struct ReferralFile: Decodable {
     var incident_date: String?
     /// When social care received the referral, local time: `YYYY-MM-DDTHH:MM` (or with a space).
     var received_at: String?
+    /// INF-01 to INF-03: `given`, `refused` or `not-sought`.
+    var consent_to_share: String?
     var referrer: String
     var incident_details: String?
     var victim_vulnerability: String?
@@ -59,6 +61,7 @@ struct ReferralFile: Decodable {
         "no-would-interfere-with-criminal-investigation": .noWouldInterfereWithCriminalInvestigation,
         "no-would-cause-undue-delay": .noWouldCauseUndueDelay,
     ]
+    static let consents: [String: IntakeV1.ConsentToShare] = ["given": .given, "refused": .refused, "not-sought": .notSought]
     static let images: [String: IntakeV1.YouthProducedImages] = [
         "experimental": .experimental, "harmful-or-reckless": .harmfulOrReckless, "adult-involved": .adultInvolved,
     ]
@@ -155,6 +158,13 @@ struct ReferralFile: Decodable {
         }
         referral.incidentDate = try Self.date(incident_date, "incident_date", path)
         if let received_at { referral.receivedUnixMs = try Self.localTime(received_at, "received_at", path) }
+        if let consent_to_share {
+            guard let value = Self.consents[consent_to_share] else {
+                throw ReferralFileError(
+                    "\(path): consent_to_share '\(consent_to_share)' is not one of \(Self.consents.keys.sorted().joined(separator: ", "))")
+            }
+            referral.consentToShare = value
+        }
         referral.referrer = referrer
         referral.incidentDetails = incident_details ?? ""
         referral.victimVulnerability = victim_vulnerability ?? ""

@@ -74,7 +74,8 @@ extension CaseState: StoredBody {
             chronology: stored.chronology.map { Entry(at: $0.atUnixMs, what: $0.what, ruleIDs: $0.ruleIds) },
             disclosures: stored.disclosures.map {
                 DisclosureEntry(
-                    at: $0.atUnixMs, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+                    at: $0.atUnixMs, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent,
+                    parentsTold: $0.parentsTold.isEmpty ? nil : $0.parentsTold)
             },
             deadlines: stored.deadlines.map {
                 DeadlineItem(
@@ -87,6 +88,8 @@ extension CaseState: StoredBody {
                 caseID: $0.caseId, subjectID: $0.subjectId, role: CaseRole(rawValue: $0.role) ?? .childDisplayingHSB, threshold: $0.threshold)
         }
         threshold = stored.threshold
+        consent = stored.consent
+        parentsTold = stored.parentsTold
     }
 
     var stored: OrchestratorV1.StoredCase {
@@ -97,7 +100,8 @@ extension CaseState: StoredBody {
             chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
             disclosures: disclosures.map {
                 OrchestratorV1.Disclosure(
-                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent,
+                    parentsTold: $0.parentsTold ?? "")
             },
             deadlines: deadlines.map {
                 OrchestratorV1.StoredDeadline(
@@ -108,7 +112,7 @@ extension CaseState: StoredBody {
             linked: linked.map {
                 OrchestratorV1.LinkedCase(caseId: $0.caseID, subjectId: $0.subjectID, role: $0.role.rawValue, threshold: $0.threshold)
             },
-            threshold: threshold)
+            threshold: threshold, consent: consent, parentsTold: parentsTold)
     }
 }
 
@@ -157,7 +161,8 @@ extension CaseState {
             chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
             disclosures: disclosures.map {
                 OrchestratorV1.Disclosure(
-                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent)
+                    atUnixMs: $0.at, toService: $0.toService, what: $0.what, purpose: $0.purpose, lawfulBasis: $0.lawfulBasis, consent: $0.consent,
+                    parentsTold: $0.parentsTold ?? "")
             },
             version: version, alerts: alerts, referrals: Int32(referrals.count), role: role.rawValue,
             linked: linked.map {

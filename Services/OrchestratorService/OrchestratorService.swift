@@ -167,7 +167,7 @@ public enum OrchestratorService {
                                 disclosure: OrchestratorV1.Disclosure(
                                     atUnixMs: entry.at, toService: entry.toService, what: entry.what, purpose: entry.purpose,
                                     lawfulBasis: entry.lawfulBasis,
-                                    consent: entry.consent))
+                                    consent: entry.consent, parentsTold: entry.parentsTold ?? ""))
                         }
                     })
             },

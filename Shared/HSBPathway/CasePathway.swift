@@ -1,4 +1,5 @@
 import Foundation
+import HSBSafeguarding
 public import HSBWire
 
 /// Who did something on a case: an agency and the person at it.
@@ -114,14 +115,6 @@ public enum CasePathway {
     public static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
     public static let camhsRefer = "hsb.camhs.v1.Camhs/Refer"
 
-    /// INF-01, INF-02: the consent position recorded with a disclosure, or the grounds for sharing without it.
-    public static let consentText: [IntakeV1.ParentsTold: String] = [
-        .yes: "parents told",
-        .noWouldIncreaseRiskOfHarm: "not sought: telling the parents would increase the risk of harm",
-        .noWouldInterfereWithCriminalInvestigation: "not sought: it would interfere with a criminal investigation",
-        .noWouldCauseUndueDelay: "not sought: it would cause undue delay",
-    ]
-
     /// A new case, opened by a referral.
     public static func open(
         caseID: String, referral: IntakeV1.Referral, from: CaseActor, receivedAt: Int64, duplicates: [(caseID: String, childID: String)],
@@ -160,7 +153,7 @@ public enum CasePathway {
             state.disclosures.append(
                 .init(
                     at: now, toService: entry.service, what: shortName(method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
-                    consent: "not sought: shared for the case's multi-agency plan"))
+                    consent: Sharing.consent(forShareOn: entry.lawfulBasis, caseConsent: state.consent)))
             effects.append(
                 .send(OutgoingStep(service: entry.service, method: method, payload: payload, purpose: "\(purpose), for \(by.name)", acting: by)))
         case .delivered(let step, let reply, let available):
@@ -231,13 +224,37 @@ public enum CasePathway {
         state.referrals.append(Data(bytes))
         state.referralTimes.append(receivedAt)
         state.chronology.append(.init(at: now, what: "Referral received from \(from.agency.name) (\(referral.referrer))", ruleIDs: ["SCR-10"]))
+        // INF-01 to INF-03: the consent position (who gave it, by the child's age; or the grounds
+        // for sharing without it), and, separately, whether the parents were told (SCR-20).
+        let grounds = Sharing.grounds(referral)
+        state.consent = Sharing.consent(referral, age: age(of: referral, at: receivedAt), grounds: grounds)
+        state.parentsTold = Sharing.parentsTold[referral.parentsTold] ?? "not recorded"
         state.disclosures.append(
             .init(
-                at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH",
-                lawfulBasis: "Children Act 2004 (safeguarding); risk of significant harm where suspected",
-                consent: consentText[referral.parentsTold] ?? "not recorded"))
+                at: now, toService: "intake", what: "the referral", purpose: "screening by the contact service / MASH", lawfulBasis: grounds,
+                consent: state.consent, parentsTold: state.parentsTold))
         let request = (try? IntakeV1.SubmitReferralRequest(referral: referral).encoded()) ?? []
         return [.send(OutgoingStep(service: "intake", method: intakeSubmitReferral, payload: request, purpose: "screening, for \(from.name)"))]
+    }
+
+    /// The child's age in whole years on the day the referral was received.
+    static func age(of referral: IntakeV1.Referral, at receivedAt: Int64) -> Int? {
+        guard let birth = referral.child?.dateOfBirth,
+            let date = CivilDate(year: Int(birth.year), month: Int(birth.month), day: Int(birth.day))
+        else { return nil }
+        return date.age(on: LondonTime.date(of: Instant(unixMillis: receivedAt)))
+    }
+
+    /// INF-01: every notice a decision sends goes on the ledger, with the lawful basis of the rule
+    /// that caused it and the case's consent position (or the grounds for sharing without it).
+    static func ledger(_ notices: [Notice], state: inout CaseState, now: Int64) {
+        for notice in notices where notice.recipient != "contact-service" || notice.ruleID == "INF-06" {
+            let (basis, purpose) = Sharing.byRule[notice.ruleID] ?? (Sharing.childrenAct, "a notice under \(notice.ruleID)")
+            state.disclosures.append(
+                .init(
+                    at: now, toService: notice.recipient, what: notice.reason, purpose: "\(purpose) (\(notice.ruleID))", lawfulBasis: basis,
+                    consent: Sharing.consent(forShareOn: basis, caseConsent: state.consent)))
+        }
     }
 
     /// What a delivered step means for its case, and the steps it sets going (the routes the
@@ -250,13 +267,9 @@ public enum CasePathway {
             state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply, request: step.request), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
             noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
-            // INF-07, INF-01: the minutes owed to each agency that attended or reported go on the ledger.
-            for notice in decision?.notices ?? [] where notice.ruleID == "INF-07" {
-                state.disclosures.append(
-                    .init(
-                        at: now, toService: notice.recipient, what: notice.reason, purpose: "minutes to an agency that attended or reported (INF-07)",
-                        lawfulBasis: entry.lawfulBasis, consent: "not sought: shared for the case's multi-agency plan"))
-            }
+            // INF-01, INF-07: every notice the event sends (the minutes owed to each agency that
+            // attended or reported, youth justice telling the contact service) goes on the ledger.
+            ledger(decision?.notices ?? [], state: &state, now: now)
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
             if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
             return []
@@ -276,6 +289,7 @@ public enum CasePathway {
         let tasks = result.decision?.tasks ?? []
         merge(tasks.filter { !harmed.contains($0.subjectID) }, into: &state)
         noteMappaRoute(tasks, state: &state, now: now)
+        ledger(result.decision?.notices ?? [], state: &state, now: now)
         var effects = openRoutes(result, state: &state, available: available, now: now)
         for child in result.harmedChildren where !child.threshold.isEmpty {
             effects.append(
@@ -333,10 +347,11 @@ public enum CasePathway {
                 if let payload = try? request.encoded() {
                     effects.append(.send(OutgoingStep(service: "camhs", method: camhsRefer, payload: payload, purpose: "CAMHS referral")))
                     state.chronology.append(.init(at: now, what: "CAMHS route opened: referral to CAMHS", ruleIDs: ["MH-01"]))
+                    let basis = "Children Act 2004 (safeguarding); medical purpose"
                     state.disclosures.append(
                         .init(
-                            at: now, toService: "camhs", what: "the child's identity and the concern", purpose: "CAMHS referral",
-                            lawfulBasis: "Children Act 2004 (safeguarding); medical purposes", consent: "not sought: shared for the child's care"))
+                            at: now, toService: "camhs", what: "the child's identity and the concern", purpose: "CAMHS referral (MH-01)",
+                            lawfulBasis: basis, consent: Sharing.consent(forShareOn: basis, caseConsent: state.consent)))
                 }
             } else {
                 state.chronology.append(.init(at: now, what: "A CAMHS referral is owed, but no CAMHS endpoint is configured", ruleIDs: ["MH-01"]))

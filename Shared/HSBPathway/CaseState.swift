@@ -30,8 +30,13 @@ public struct CaseState: Codable, Equatable, Sendable {
         public var purpose: String
         public var lawfulBasis: String
         public var consent: String
+        /// Whether the parents were told of the referral (SCR-20); nil where it does not apply.
+        public var parentsTold: String?
 
-        public init(at: Int64, toService: String, what: String, purpose: String, lawfulBasis: String, consent: String) {
+        public init(
+            at: Int64, toService: String, what: String, purpose: String, lawfulBasis: String, consent: String, parentsTold: String? = nil
+        ) {
+            self.parentsTold = parentsTold
             self.at = at
             self.toService = toService
             self.what = what
@@ -103,6 +108,10 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var linked: [LinkedCaseRef] = []
     /// A harmed child's threshold (their case has no screening of its own); empty otherwise.
     public var threshold: String = ""
+    /// The consent position every share from this case records (INF-01 to INF-03).
+    public var consent: String = ""
+    /// Whether the parents were told of the referral (SCR-20).
+    public var parentsTold: String = ""
 
     /// A case linked to this one.
     public struct LinkedCaseRef: Codable, Equatable, Sendable {
@@ -155,7 +164,7 @@ extension CaseState {
 extension CaseState {
     enum CodingKeys: String, CodingKey {
         case caseID, childSubjectID, status, referrals, referralTimes, screening, alerts, identity, chronology, disclosures, deadlines, role, linked,
-            threshold
+            threshold, consent, parentsTold
     }
 
     /// Reads a case an earlier version wrote as JSON: the fields it did not have take their defaults.
@@ -173,5 +182,7 @@ extension CaseState {
         role = try values.decodeIfPresent(CaseRole.self, forKey: .role) ?? .childDisplayingHSB
         linked = try values.decodeIfPresent([LinkedCaseRef].self, forKey: .linked) ?? []
         threshold = try values.decodeIfPresent(String.self, forKey: .threshold) ?? ""
+        consent = try values.decodeIfPresent(String.self, forKey: .consent) ?? ""
+        parentsTold = try values.decodeIfPresent(String.self, forKey: .parentsTold) ?? ""
     }
 }

@@ -50,26 +50,58 @@ extension CaseState {
 
 @Suite("The case pathway: one event at a time, pure")
 struct CasePathwayTests {
-    @Test("SCR-10 INF-01 INF-02: a referral opens a case, goes to intake for screening, and its disclosure carries the consent position")
+    @Test("SCR-10 INF-01 INF-02 INF-03 SCR-20: a referral opens a case and goes to intake; consent, who gave it, and parents told are recorded apart")
     func referralOpensACase() {
-        let table: [(IntakeV1.ParentsTold, String)] = [
-            (.yes, "parents told"),
-            (.noWouldIncreaseRiskOfHarm, "not sought: telling the parents would increase the risk of harm"),
-            (.noWouldInterfereWithCriminalInvestigation, "not sought: it would interfere with a criminal investigation"),
-            (.unspecified, "not recorded"),
+        // (consent to share, competence assessed, parents told) -> (consent recorded, parents told recorded). The child is 15.
+        let table: [(IntakeV1.ConsentToShare, Bool, IntakeV1.ParentsTold, String, String)] = [
+            (.given, false, .yes, "given by the parents (INF-03)", "told"),
+            (.given, true, .yes, "given by the young person (INF-03)", "told"),
+            (
+                .notSought, false, .noWouldIncreaseRiskOfHarm, "not sought; shared on the grounds of Children Act 2004 (safeguarding) (INF-02)",
+                "not told: it would increase the risk of harm"
+            ),
+            (.refused, false, .yes, "refused; shared without consent on the grounds of Children Act 2004 (safeguarding) (INF-02)", "told"),
+            (.unspecified, false, .unspecified, "not sought; shared on the grounds of Children Act 2004 (safeguarding) (INF-02)", "not recorded"),
         ]
-        for (told, consent) in table {
-            let (state, effects) = CasePathway.open(
-                caseID: "case-1", referral: referral(parentsTold: told), from: school, receivedAt: now, duplicates: [], now: now)
+        for (consentToShare, competent, told, consent, parents) in table {
+            var sent = referral(parentsTold: told)
+            sent.consentToShare = consentToShare
+            sent.competenceAssessed = competent
+            let (state, effects) = CasePathway.open(caseID: "case-1", referral: sent, from: school, receivedAt: now, duplicates: [], now: now)
             #expect(state.status == "awaiting-screening" && state.referrals.count == 1 && state.referralTimes == [now])
             #expect(state.chronology.last?.ruleIDs == ["SCR-10"])
-            #expect(state.disclosures.last?.toService == "intake" && state.disclosures.last?.consent == consent)
+            #expect(state.disclosures.last?.toService == "intake" && state.disclosures.last?.consent == consent, "\(consentToShare)")
+            #expect(state.disclosures.last?.parentsTold == parents && state.consent == consent)
             guard case .send(let step) = effects.last else {
                 Issue.record("no step to intake")
                 continue
             }
             #expect(step.service == "intake" && step.method == CasePathway.intakeSubmitReferral && step.purpose == "screening, for education (DSL)")
             #expect(effects.first == .indexIdentity(identity: "sam|reed|2011-1-1|nw51aa", childID: "child-1"))
+        }
+        // Under 12 the parents consent, whatever the child's competence (INF-03).
+        var young = referral()
+        young.child?.dateOfBirth = CalendarDate(year: 2016, month: 1, day: 1)
+        young.consentToShare = .given
+        young.competenceAssessed = true
+        #expect(
+            CasePathway.open(caseID: "c", referral: young, from: school, receivedAt: now, duplicates: [], now: now).0.consent
+                == "given by the parents (INF-03)")
+    }
+
+    @Test("INF-01 INF-02: every notice a screening sends is on the ledger with the lawful basis of its rule, and the consent position")
+    func noticesOnTheLedger() throws {
+        let notices = [
+            Notice(recipient: "police", agency: .police, reason: "Invited to the strategy meeting", ruleID: "STR-01"),
+            Notice(recipient: "independent-reviewing-officer", agency: .socialCare, reason: "looked-after child", ruleID: "SCR-14"),
+            Notice(recipient: "mase", agency: .unspecified, reason: "exploitation links", ruleID: "SCR-16"),
+            Notice(recipient: "adult-social-care", agency: .adultSocialCare, reason: "adult harmed", ruleID: "GEN-06"),
+        ]
+        let (state, _) = try screenedCase(notices: notices)
+        for notice in notices {
+            let entry = try #require(state.disclosures.first { $0.toService == notice.recipient }, "\(notice.ruleID)")
+            #expect(entry.lawfulBasis == Sharing.byRule[notice.ruleID]?.basis, "\(notice.ruleID)")
+            #expect(entry.purpose.hasSuffix("(\(notice.ruleID))") && entry.consent.contains("(INF-02)"), "\(notice.ruleID)")
         }
     }
 

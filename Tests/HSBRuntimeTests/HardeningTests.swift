@@ -175,12 +175,12 @@ struct HardeningTests {
         let metrics = ServerMetrics(prefix: "hsb_test")
         let ops = OpsServer(
             host: "127.0.0.1", port: 0, metrics: metrics, probe: CombinedReadiness([]), group: MultiThreadedEventLoopGroup.singleton,
-            logger: quietLogger, maxConnections: 3, idleTimeout: .seconds(3))
+            logger: quietLogger, maxConnections: 3, idleTimeout: .seconds(5))
         let port = try await ops.start().port!
         var idle: [RawConnection] = []
-        for _ in 0..<3 { idle.append(try await RawConnection.open(port: port, receiveTimeoutSeconds: 8)) }
+        for _ in 0..<3 { idle.append(try await RawConnection.open(port: port, receiveTimeoutSeconds: 12)) }
         // The fourth is closed at once (well inside the idle timeout); the three idle ones at the idle timeout.
-        let fourth = try await RawConnection.open(port: port, receiveTimeoutSeconds: 1)
+        let fourth = try await RawConnection.open(port: port, receiveTimeoutSeconds: 3)
         #expect(await fourth.closedByPeer())
         for connection in idle { #expect(await connection.closedByPeer()) }
         // Then the port serves again.

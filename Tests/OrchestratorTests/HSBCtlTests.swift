@@ -53,7 +53,10 @@ struct HSBCtlTests {
         let screening = try #require(view["screening"] as? [String: Any])
         #expect(screening["threshold"] as? String == "child protection")
         let decision = try #require(screening["decision"] as? [String: Any])
-        #expect((decision["citations"] as? [[String: Any]])?.contains { $0["rule_id"] as? String == "SCR-08" && ($0["source"] as? String)?.isEmpty == false } == true)
+        #expect(
+            (decision["citations"] as? [[String: Any]])?.contains {
+                $0["rule_id"] as? String == "SCR-08" && ($0["source"] as? String)?.isEmpty == false
+            } == true)
         #expect((screening["grades"] as? [[String: Any]])?.isEmpty == false)
         // The text a practitioner reads: every decision with its rule and seed clause, no blank fields.
         let shownCase = view["case_id"] as? String ?? ""

@@ -85,7 +85,11 @@ struct OrchestratorTests {
         #expect(view.deadlines.contains { $0.taskId == "SCR-08/strategy-meeting/child-1" && $0.ruleId == "SCR-08" })
         #expect(view.chronology.count == 3 && view.chronology[1].ruleIds.contains("SCR-08"))
         #expect(view.chronology[2].ruleIds == ["GEN-01"] && view.chronology[2].what.hasPrefix("harmed-1, the child harmed, has a case of their own"))
-        #expect(view.disclosures.first?.toService == "intake" && view.disclosures.first?.consent == "parents told")
+        // INF-01 to INF-03: consent and "parents told" are different things, each recorded.
+        #expect(view.disclosures.first?.toService == "intake" && view.disclosures.first?.parentsTold == "told")
+        #expect(
+            view.disclosures.first?.consent
+                == "not sought; shared on the grounds of Children Act 2004 (safeguarding); risk of significant harm (INF-02)")
         let again = try await school.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
             idempotencyKey: "school-1")
@@ -230,7 +234,9 @@ struct OrchestratorTests {
                 && afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.method == YouthJusticeService.recordPoliceDecision)
         #expect(afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.status == "delivered")
         #expect(afterCharge.chronology.last?.ruleIds.contains("YJ-02") == true)
-        #expect(afterCharge.disclosures.last?.toService == "youth-justice" && afterCharge.disclosures.last?.lawfulBasis.contains("s115") == true)
+        #expect(afterCharge.disclosures.contains { $0.toService == "youth-justice" && $0.lawfulBasis.contains("s115") })
+        // INF-06: youth justice telling the contact service the child entered the criminal justice system is on the ledger too.
+        #expect(afterCharge.disclosures.contains { $0.toService == "contact-service" && $0.purpose.contains("(INF-06)") })
         let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()
         let afterCourt = try await social.call(
             OrchestratorService.recordEvent,
@@ -473,7 +479,9 @@ struct OrchestratorTests {
             OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-1"),
             as: OrchestratorV1.DisclosureList.self,
             purpose: "subject access request")
-        #expect(shared.items.map(\.caseId) == [opened.caseId])
+        // INF-01: the referral to intake, and every notice the screening sent, each with its basis.
+        #expect(Set(shared.items.map(\.caseId)) == [opened.caseId] && shared.items.count > 1)
+        #expect(shared.items.contains { $0.disclosure?.toService == "police" && $0.disclosure?.purpose.contains("(STR-01)") == true })
         #expect(
             shared.items.first?.disclosure?.toService == "intake" && shared.items.first?.disclosure?.lawfulBasis.contains("Children Act 2004") == true
         )

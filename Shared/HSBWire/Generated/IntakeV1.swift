@@ -39,6 +39,17 @@ extension IntakeV1 {
     }
 }
 
+/// Whether consent to share the child's information was sought and given (INF-01 to INF-03):
+/// a separate thing from whether parents were told of the referral (SCR-20).
+extension IntakeV1 {
+    public enum ConsentToShare: Int32, Sendable, Hashable, CaseIterable, Codable {
+        case unspecified = 0
+        case given = 1
+        case refused = 2
+        case notSought = 3
+    }
+}
+
 /// Youth-produced sexual images, where reported (SCR-17).
 extension IntakeV1 {
     public enum YouthProducedImages: Int32, Sendable, Hashable, CaseIterable, Codable {
@@ -203,6 +214,7 @@ extension IntakeV1 {
         /// typed in on Monday), milliseconds since the Unix epoch; every deadline counts from it. 0: when
         /// it reaches intake. A time in the future, or more than a year back, is refused.
         public var receivedUnixMs: Int64
+        public var consentToShare: IntakeV1.ConsentToShare
 
         public init(
             child: Subject? = nil, personsHarmed: [IntakeV1.PersonHarmed] = [], behaviours: [IntakeV1.Behaviour] = [],
@@ -213,7 +225,8 @@ extension IntakeV1 {
             physicallyViolent: Bool = false, sexualActivity: Bool = false, significantHarmSuspected: Bool = false,
             childDisplayingMayBeAbused: Bool = false, immediateRisk: Bool = false, complexConcerns: Bool = false, exploitationLinks: Bool = false,
             policeNotification: Bool = false, siblingsAtRisk: Bool = false, competenceAssessed: Bool = false, mentalHealthConcern: Bool = false,
-            openToYouthJustice: Bool = false, knownToCamhs: Bool = false, receivedUnixMs: Int64 = 0
+            openToYouthJustice: Bool = false, knownToCamhs: Bool = false, receivedUnixMs: Int64 = 0,
+            consentToShare: IntakeV1.ConsentToShare = .unspecified
         ) {
             self.child = child
             self.personsHarmed = personsHarmed
@@ -244,6 +257,7 @@ extension IntakeV1 {
             self.openToYouthJustice = openToYouthJustice
             self.knownToCamhs = knownToCamhs
             self.receivedUnixMs = receivedUnixMs
+            self.consentToShare = consentToShare
         }
     }
 }
@@ -296,6 +310,7 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
         m.pointee.open_to_youth_justice = openToYouthJustice ? 1 : 0
         m.pointee.known_to_camhs = knownToCamhs ? 1 : 0
         m.pointee.received_unix_ms = receivedUnixMs
+        m.pointee.consent_to_share = Hsb__Intake__V1__ConsentToShare(rawValue: UInt32(bitPattern: consentToShare.rawValue))
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -337,7 +352,8 @@ extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
             mentalHealthConcern: m.pointee.mental_health_concern != 0,
             openToYouthJustice: m.pointee.open_to_youth_justice != 0,
             knownToCamhs: m.pointee.known_to_camhs != 0,
-            receivedUnixMs: m.pointee.received_unix_ms
+            receivedUnixMs: m.pointee.received_unix_ms,
+            consentToShare: try CCodec.enumValue(m.pointee.consent_to_share.rawValue, field: "\(Self.protoName).consent_to_share")
         )
         var required = RequiredFields(Self.protoName)
         required.require(child != nil, "child")

@@ -250,11 +250,15 @@ extension OrchestratorV1 {
         public var what: String
         public var purpose: String
         public var lawfulBasis: String
-        /// "given", "not sought: <grounds>".
+        /// "given by the parents (INF-03)", "not sought: <grounds> (INF-02)", "refused; shared on
+        /// the grounds of <grounds> (INF-02)".
         public var consent: String
+        /// Whether the parents were told of the referral, or why not (SCR-20): not the same as consent.
+        public var parentsTold: String
 
         public init(
-            atUnixMs: Int64 = 0, toService: String = "", what: String = "", purpose: String = "", lawfulBasis: String = "", consent: String = ""
+            atUnixMs: Int64 = 0, toService: String = "", what: String = "", purpose: String = "", lawfulBasis: String = "", consent: String = "",
+            parentsTold: String = ""
         ) {
             self.atUnixMs = atUnixMs
             self.toService = toService
@@ -262,6 +266,7 @@ extension OrchestratorV1 {
             self.purpose = purpose
             self.lawfulBasis = lawfulBasis
             self.consent = consent
+            self.parentsTold = parentsTold
         }
     }
 }
@@ -284,6 +289,7 @@ extension OrchestratorV1.Disclosure: WireMessage, CBacked, SchemaDescribed {
         m.pointee.purpose = try arena.cString(purpose, field: "\(Self.protoName).purpose")
         m.pointee.lawful_basis = try arena.cString(lawfulBasis, field: "\(Self.protoName).lawful_basis")
         m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
+        m.pointee.parents_told = try arena.cString(parentsTold, field: "\(Self.protoName).parents_told")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -293,7 +299,8 @@ extension OrchestratorV1.Disclosure: WireMessage, CBacked, SchemaDescribed {
             what: try CCodec.string(m.pointee.what, field: "\(Self.protoName).what"),
             purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose"),
             lawfulBasis: try CCodec.string(m.pointee.lawful_basis, field: "\(Self.protoName).lawful_basis"),
-            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent")
+            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
+            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told")
         )
     }
 
@@ -1181,12 +1188,16 @@ extension OrchestratorV1 {
         public var linked: [OrchestratorV1.LinkedCase]
         /// A harmed child's threshold (their case has no screening of its own).
         public var threshold: String
+        /// The case's consent position for sharing, as its ledger entries record it (INF-01 to INF-03).
+        public var consent: String
+        public var parentsTold: String
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
             hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
             chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
-            deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = ""
+            deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = "",
+            consent: String = "", parentsTold: String = ""
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -1202,6 +1213,8 @@ extension OrchestratorV1 {
             self.role = role
             self.linked = linked
             self.threshold = threshold
+            self.consent = consent
+            self.parentsTold = parentsTold
         }
     }
 }
@@ -1232,6 +1245,8 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
         m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
         (m.pointee.n_linked, m.pointee.linked) = try arena.messages(linked)
         m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
+        m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
+        m.pointee.parents_told = try arena.cString(parentsTold, field: "\(Self.protoName).parents_told")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -1253,7 +1268,9 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
                 OrchestratorV1.StoredDeadline.self, m.pointee.n_deadlines, m.pointee.deadlines, field: "\(Self.protoName).deadlines"),
             role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
             linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked"),
-            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold"),
+            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
+            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told")
         )
     }
 

@@ -874,7 +874,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__person_harmed__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__person_harmed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descriptors[29] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descriptors[30] =
 {
   {
     "child",
@@ -1224,6 +1224,18 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__referral__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "consent_to_share",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__Referral, consent_to_share),
+    &hsb__intake__v1__consent_to_share__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
   2,   /* field[2] = behaviours */
@@ -1232,6 +1244,7 @@ static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
   8,   /* field[8] = coercion_evidence */
   24,   /* field[24] = competence_assessed */
   20,   /* field[20] = complex_concerns */
+  29,   /* field[29] = consent_to_share */
   21,   /* field[21] = exploitation_links */
   3,   /* field[3] = harm_indicators */
   19,   /* field[19] = immediate_risk */
@@ -1259,7 +1272,7 @@ static const unsigned hsb__intake__v1__referral__field_indices_by_name[] = {
 static const ProtobufCIntRange hsb__intake__v1__referral__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 29 }
+  { 0, 30 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor =
 {
@@ -1269,7 +1282,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__referral__descriptor =
   "Hsb__Intake__V1__Referral",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__Referral),
-  29,
+  30,
   hsb__intake__v1__referral__field_descriptors,
   hsb__intake__v1__referral__field_indices_by_name,
   1,  hsb__intake__v1__referral__number_ranges,
@@ -2987,6 +3000,38 @@ const ProtobufCEnumDescriptor hsb__intake__v1__parents_told__descriptor =
   hsb__intake__v1__parents_told__enum_values_by_name,
   1,
   hsb__intake__v1__parents_told__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue hsb__intake__v1__consent_to_share__enum_values_by_number[4] =
+{
+  { "CONSENT_TO_SHARE_UNSPECIFIED", "HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_UNSPECIFIED", 0 },
+  { "CONSENT_TO_SHARE_GIVEN", "HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_GIVEN", 1 },
+  { "CONSENT_TO_SHARE_REFUSED", "HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_REFUSED", 2 },
+  { "CONSENT_TO_SHARE_NOT_SOUGHT", "HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_NOT_SOUGHT", 3 },
+};
+static const ProtobufCIntRange hsb__intake__v1__consent_to_share__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex hsb__intake__v1__consent_to_share__enum_values_by_name[4] =
+{
+  { "CONSENT_TO_SHARE_GIVEN", 1 },
+  { "CONSENT_TO_SHARE_NOT_SOUGHT", 3 },
+  { "CONSENT_TO_SHARE_REFUSED", 2 },
+  { "CONSENT_TO_SHARE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor hsb__intake__v1__consent_to_share__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.ConsentToShare",
+  "ConsentToShare",
+  "Hsb__Intake__V1__ConsentToShare",
+  "hsb.intake.v1",
+  4,
+  hsb__intake__v1__consent_to_share__enum_values_by_number,
+  4,
+  hsb__intake__v1__consent_to_share__enum_values_by_name,
+  1,
+  hsb__intake__v1__consent_to_share__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue hsb__intake__v1__youth_produced_images__enum_values_by_number[4] =

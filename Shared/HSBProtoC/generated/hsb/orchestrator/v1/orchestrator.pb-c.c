@@ -1415,7 +1415,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__chronology_entry__descri
   (ProtobufCMessageInit) hsb__orchestrator__v1__chronology_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__disclosure__field_descriptors[6] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__disclosure__field_descriptors[7] =
 {
   {
     "at_unix_ms",
@@ -1489,11 +1489,24 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__disclosure__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "parents_told",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__Disclosure, parents_told),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__disclosure__field_indices_by_name[] = {
   0,   /* field[0] = at_unix_ms */
   5,   /* field[5] = consent */
   4,   /* field[4] = lawful_basis */
+  6,   /* field[6] = parents_told */
   3,   /* field[3] = purpose */
   1,   /* field[1] = to_service */
   2,   /* field[2] = what */
@@ -1501,7 +1514,7 @@ static const unsigned hsb__orchestrator__v1__disclosure__field_indices_by_name[]
 static const ProtobufCIntRange hsb__orchestrator__v1__disclosure__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
 {
@@ -1511,7 +1524,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   "Hsb__Orchestrator__V1__Disclosure",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__Disclosure),
-  6,
+  7,
   hsb__orchestrator__v1__disclosure__field_descriptors,
   hsb__orchestrator__v1__disclosure__field_indices_by_name,
   1,  hsb__orchestrator__v1__disclosure__number_ranges,
@@ -2711,7 +2724,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descrip
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_deadline__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[14] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[16] =
 {
   {
     "case_id",
@@ -2881,17 +2894,43 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "consent",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, consent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parents_told",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__StoredCase, parents_told),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[] = {
   6,   /* field[6] = alerts */
   0,   /* field[0] = case_id */
   1,   /* field[1] = child_subject_id */
   8,   /* field[8] = chronology */
+  14,   /* field[14] = consent */
   10,   /* field[10] = deadlines */
   9,   /* field[9] = disclosures */
   4,   /* field[4] = has_screening */
   7,   /* field[7] = identity */
   12,   /* field[12] = linked */
+  15,   /* field[15] = parents_told */
   3,   /* field[3] = referrals */
   11,   /* field[11] = role */
   5,   /* field[5] = screening */
@@ -2901,7 +2940,7 @@ static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[
 static const ProtobufCIntRange hsb__orchestrator__v1__stored_case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor =
 {
@@ -2911,7 +2950,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor 
   "Hsb__Orchestrator__V1__StoredCase",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__StoredCase),
-  14,
+  16,
   hsb__orchestrator__v1__stored_case__field_descriptors,
   hsb__orchestrator__v1__stored_case__field_indices_by_name,
   1,  hsb__orchestrator__v1__stored_case__number_ranges,

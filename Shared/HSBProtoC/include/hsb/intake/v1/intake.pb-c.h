@@ -71,6 +71,26 @@ typedef enum _Hsb__Intake__V1__ParentsTold {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__PARENTS_TOLD)
 } Hsb__Intake__V1__ParentsTold;
 /*
+ * Whether consent to share the child's information was sought and given (INF-01 to INF-03):
+ * a separate thing from whether parents were told of the referral (SCR-20).
+ */
+typedef enum _Hsb__Intake__V1__ConsentToShare {
+  HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_UNSPECIFIED = 0,
+  /*
+   * Given, by the parents or the young person as INF-03 says for the child's age.
+   */
+  HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_GIVEN = 1,
+  /*
+   * Sought and refused: shared only on the grounds INF-02 allows, recorded.
+   */
+  HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_REFUSED = 2,
+  /*
+   * Not sought: shared on the grounds INF-02 allows, recorded.
+   */
+  HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_NOT_SOUGHT = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__INTAKE__V1__CONSENT_TO_SHARE)
+} Hsb__Intake__V1__ConsentToShare;
+/*
  * Youth-produced sexual images, where reported (SCR-17).
  */
 typedef enum _Hsb__Intake__V1__YouthProducedImages {
@@ -203,10 +223,11 @@ struct  Hsb__Intake__V1__Referral
    * it reaches intake. A time in the future, or more than a year back, is refused.
    */
   int64_t received_unix_ms;
+  Hsb__Intake__V1__ConsentToShare consent_to_share;
 };
 #define HSB__INTAKE__V1__REFERRAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__referral__descriptor) \
-    , NULL, 0,NULL, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__INTAKE__V1__ANSWER__ANSWER_UNSPECIFIED, HSB__INTAKE__V1__PARENTS_TOLD__PARENTS_TOLD_UNSPECIFIED, HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES__YOUTH_PRODUCED_IMAGES_NOT_REPORTED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , NULL, 0,NULL, 0,NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, HSB__INTAKE__V1__ANSWER__ANSWER_UNSPECIFIED, HSB__INTAKE__V1__PARENTS_TOLD__PARENTS_TOLD_UNSPECIFIED, HSB__INTAKE__V1__YOUTH_PRODUCED_IMAGES__YOUTH_PRODUCED_IMAGES_NOT_REPORTED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, HSB__INTAKE__V1__CONSENT_TO_SHARE__CONSENT_TO_SHARE_UNSPECIFIED }
 
 
 struct  Hsb__Intake__V1__SubmitReferralRequest
@@ -969,6 +990,7 @@ typedef void (*Hsb__Intake__V1__CaseEventRecord_Closure)
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__harm_indicator__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__answer__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__parents_told__descriptor;
+extern const ProtobufCEnumDescriptor    hsb__intake__v1__consent_to_share__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__youth_produced_images__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__strategy_outcome__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__intake__v1__case_event_kind__descriptor;

@@ -139,13 +139,18 @@ struct  Hsb__Orchestrator__V1__Disclosure
   char *purpose;
   char *lawful_basis;
   /*
-   * "given", "not sought: <grounds>".
+   * "given by the parents (INF-03)", "not sought: <grounds> (INF-02)", "refused; shared on
+   * the grounds of <grounds> (INF-02)".
    */
   char *consent;
+  /*
+   * Whether the parents were told of the referral, or why not (SCR-20): not the same as consent.
+   */
+  char *parents_told;
 };
 #define HSB__ORCHESTRATOR__V1__DISCLOSURE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__disclosure__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Orchestrator__V1__CaseView
@@ -504,10 +509,15 @@ struct  Hsb__Orchestrator__V1__StoredCase
    * A harmed child's threshold (their case has no screening of its own).
    */
   char *threshold;
+  /*
+   * The case's consent position for sharing, as its ledger entries record it (INF-01 to INF-03).
+   */
+  char *consent;
+  char *parents_told;
 };
 #define HSB__ORCHESTRATOR__V1__STORED_CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Orchestrator__V1__StoredStep
