@@ -250,7 +250,7 @@ enum CasePrinter {
             ].compactMap { $0 }
             let outcome = screening.threshold.isEmpty ? screening.outcome : screening.threshold
             lines.append("Threshold: \(outcome)\(grading.isEmpty ? "" : " (\(grading.joined(separator: ", ")))")")
-            if let routes = screening.decision?.routes, !routes.isEmpty { lines.append("Routes: \(routes.joined(separator: ", "))") }
+
             section(
                 "Behaviours (Brook traffic light\(screening.ageBand.isEmpty ? "" : ", \(screening.ageBand) band")):",
                 screening.grades.map {
@@ -264,6 +264,15 @@ enum CasePrinter {
             section("Notices owed:", screening.notices.map { "to \($0.recipient): \($0.reason) [\($0.ruleId)]" })
             section("Children harmed:", screening.harmedChildren.map { "\($0.subjectId): \($0.threshold) in their own right" })
         }
+        section(
+            "Routes:",
+            view.routes.map { route in
+                let lead =
+                    route.lead.isEmpty
+                    ? "" : route.lead == "joint" ? " — youth justice and social care jointly" : " — lead \(route.lead)"
+                let coWorker = route.coWorker.isEmpty ? "" : ", co-worker \(route.coWorker)"
+                return "\(route.route)\(lead)\(coWorker) [\(route.ruleIds.joined(separator: " "))]"
+            })
         section("Alerts:", view.alerts)
         section(
             "Linked cases:",

@@ -214,6 +214,6 @@ enum ReferralMapping {
                 if case .catalogue(let id) = graded.behaviour { catalogueID = id }
                 return IntakeV1.GradedBehaviour(
                     text: graded.text, catalogueId: catalogueID, grade: graded.grade.name, gradedByIndicators: graded.gradedByIndicators)
-            })
+            }, aimLead: decision.aim?.lead.rawValue ?? "", aimCoWorker: decision.aim?.coWorker?.rawValue ?? "")
     }
 }

@@ -90,6 +90,7 @@ extension CaseState: StoredBody {
         threshold = stored.threshold
         consent = stored.consent
         parentsTold = stored.parentsTold
+        routes = stored.routes.map { RouteState(route: $0.route, lead: $0.lead, coWorker: $0.coWorker, ruleIDs: $0.ruleIds) }
     }
 
     var stored: OrchestratorV1.StoredCase {
@@ -112,7 +113,8 @@ extension CaseState: StoredBody {
             linked: linked.map {
                 OrchestratorV1.LinkedCase(caseId: $0.caseID, subjectId: $0.subjectID, role: $0.role.rawValue, threshold: $0.threshold)
             },
-            threshold: threshold, consent: consent, parentsTold: parentsTold)
+            threshold: threshold, consent: consent, parentsTold: parentsTold,
+            routes: routes.map { OrchestratorV1.CaseRoute(route: $0.route, lead: $0.lead, coWorker: $0.coWorker, ruleIds: $0.ruleIDs) })
     }
 }
 
@@ -167,7 +169,8 @@ extension CaseState {
             version: version, alerts: alerts, referrals: Int32(referrals.count), role: role.rawValue,
             linked: linked.map {
                 OrchestratorV1.LinkedCase(caseId: $0.caseID, subjectId: $0.subjectID, role: $0.role.rawValue, threshold: $0.threshold)
-            })
+            },
+            routes: routes.map { OrchestratorV1.CaseRoute(route: $0.route, lead: $0.lead, coWorker: $0.coWorker, ruleIds: $0.ruleIDs) })
     }
 }
 

@@ -282,11 +282,13 @@ public enum OrchestratorService {
         out.chronology = []
         out.disclosures = []
         out.alerts = []
-        // GEN-01: the other child's case stays with the agencies that see whole cases.
+        // GEN-01: the other child's case stays with the agencies that see whole cases; so do the
+        // routes (a school is not told a child is on the criminal justice route).
         out.linked = []
+        out.routes = []
         out.withheld = [
             "the screening's rationale", "other agencies' work and deadlines", "the chronology", "the disclosure ledger", "alerts",
-            "the linked case of the other child",
+            "the linked case of the other child", "the routes and who leads them",
         ]
         return out
     }

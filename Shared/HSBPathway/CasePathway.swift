@@ -270,6 +270,11 @@ public enum CasePathway {
             // INF-01, INF-07: every notice the event sends (the minutes owed to each agency that
             // attended or reported, youth justice telling the contact service) goes on the ledger.
             ledger(decision?.notices ?? [], state: &state, now: now)
+            // YJ-02, YJ-04: a charge or an out-of-court disposal puts the case on the criminal justice
+            // route, with its AIM lead and co-worker, in place of the concern route.
+            if routeMethods.contains(step.method), let plan = try? YouthjusticeV1.PlanResult(decoding: reply) {
+                applyRoutes(plan, to: &state)
+            }
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
             if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
             return []
@@ -277,6 +282,7 @@ public enum CasePathway {
         guard step.method == intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }
         state.screening = Data(reply)
         state.status = result.outcome
+        state.routes = screeningRoutes(result)
         let citations = result.decision?.citations.map(\.ruleID) ?? []
         state.chronology.append(
             .init(
@@ -329,6 +335,36 @@ public enum CasePathway {
                     "Harmed by the child in case \(linkedCase.caseID): \(opening.threshold) for this child in their own right, with their own social worker and plan",
                 ruleIDs: ["GEN-01", "GEN-02"]))
         merge(opening.tasks, into: &state)
+    }
+
+    /// The youth justice methods whose reply names the routes the case is on.
+    static let routeMethods: Set<String> = [
+        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome",
+    ]
+
+    /// The routes a screening puts the case on: social care leads the child protection, child in
+    /// need and early help routes (SCR-05); the concern route's AIM lead follows the profile (YJ-04).
+    static func screeningRoutes(_ result: IntakeV1.ScreeningResult) -> [CaseState.RouteState] {
+        (result.decision?.routes ?? []).map { route in
+            if route == "concern" {
+                return .init(route: route, lead: result.aimLead, coWorker: result.aimCoWorker, ruleIDs: ["YJ-03", "YJ-04"])
+            }
+            return .init(route: route, lead: route == "early-help" ? "early-help" : "social-care", coWorker: "", ruleIDs: ["SCR-05"])
+        }
+    }
+
+    /// A police decision's routes: the criminal justice route replaces the concern route (YJ-02),
+    /// with youth justice's AIM lead and co-worker (YJ-04); the welfare routes stay.
+    static func applyRoutes(_ plan: YouthjusticeV1.PlanResult, to state: inout CaseState) {
+        let named = plan.decision?.routes ?? []
+        guard !named.isEmpty else { return }
+        if named.contains("criminal-justice") { state.routes.removeAll { $0.route == "concern" || $0.route == "criminal-justice" } }
+        for route in named where !state.routes.contains(where: { $0.route == route }) {
+            state.routes.append(
+                .init(
+                    route: route, lead: plan.aimLead, coWorker: plan.aimCoWorker,
+                    ruleIDs: route == "criminal-justice" ? ["YJ-02", "YJ-04"] : ["YJ-14", "YJ-04"]))
+        }
     }
 
     /// The routes a screening names that the orchestrator opens itself: a CAMHS referral through the

@@ -112,6 +112,23 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var consent: String = ""
     /// Whether the parents were told of the referral (SCR-20).
     public var parentsTold: String = ""
+    /// The routes the case is on now, with who leads each (YJ-02, YJ-04, SCR-05).
+    public var routes: [RouteState] = []
+
+    /// A route the case is on, who leads the work on it and who co-works it.
+    public struct RouteState: Codable, Equatable, Sendable {
+        public var route: String
+        public var lead: String
+        public var coWorker: String
+        public var ruleIDs: [String]
+
+        public init(route: String, lead: String, coWorker: String, ruleIDs: [String]) {
+            self.route = route
+            self.lead = lead
+            self.coWorker = coWorker
+            self.ruleIDs = ruleIDs
+        }
+    }
 
     /// A case linked to this one.
     public struct LinkedCaseRef: Codable, Equatable, Sendable {
@@ -164,7 +181,7 @@ extension CaseState {
 extension CaseState {
     enum CodingKeys: String, CodingKey {
         case caseID, childSubjectID, status, referrals, referralTimes, screening, alerts, identity, chronology, disclosures, deadlines, role, linked,
-            threshold, consent, parentsTold
+            threshold, consent, parentsTold, routes
     }
 
     /// Reads a case an earlier version wrote as JSON: the fields it did not have take their defaults.
@@ -184,5 +201,6 @@ extension CaseState {
         threshold = try values.decodeIfPresent(String.self, forKey: .threshold) ?? ""
         consent = try values.decodeIfPresent(String.self, forKey: .consent) ?? ""
         parentsTold = try values.decodeIfPresent(String.self, forKey: .parentsTold) ?? ""
+        routes = try values.decodeIfPresent([RouteState].self, forKey: .routes) ?? []
     }
 }

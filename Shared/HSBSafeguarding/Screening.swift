@@ -154,6 +154,8 @@ public struct ScreeningDecision: Sendable, Hashable, Codable {
     public let forPractitionerJudgement: [String]
     /// SCR-13: the case joins the child's open social care case; no duplicate case is opened.
     public let joinsOpenCase: Bool
+    /// YJ-04: on the concern route, who would lead an AIM assessment and who co-works it.
+    public var aim: AIMAssignment? = nil
 }
 
 public struct GradedBehaviour: Sendable, Hashable, Codable {
@@ -415,11 +417,15 @@ public struct ReferralScreening: Sendable {
             )
         }
 
-        return ScreeningDecision(
+        var decision = ScreeningDecision(
             outcome: .screened, profile: profile.name, missing: missing, ageAtBehaviour: age, band: band, trafficLight: light, grades: grades,
             continuum: continuum, category: category, threshold: threshold, thresholdsForPersonsHarmed: harmedThresholds,
             routes: routes, tasks: record.tasks, notifications: record.notifications, citations: record.citations,
             rationale: record.rationale, forPractitionerJudgement: record.forJudgement, joinsOpenCase: referral.child.openToSocialCare)
+        if routes.contains(.concern) && AgeRules.inAIMRange(age: age) {
+            decision.aim = AIMAssignment(route: .concern, openToYouthJustice: referral.child.openToYouthJustice, profile: profile)
+        }
+        return decision
     }
 
     /// SCR-05: the threshold the continuum reaches before the circumstances are weighed.

@@ -273,6 +273,33 @@ struct CasePathwayTests {
         #expect(harmed.linked.map(\.caseID) == ["case-1"] && harmed.open("GEN-01/").count == 1)
     }
 
+    @Test("SCR-05 YJ-02 YJ-03 YJ-04: the routes and their leads: the screening's, then a charge puts the case on the criminal justice route")
+    func routesAndLeads() throws {
+        let (opened, _) = CasePathway.open(caseID: "case-1", referral: referral(), from: school, receivedAt: now, duplicates: [], now: now)
+        let result = IntakeV1.ScreeningResult(
+            referralId: "ref-1", outcome: "screened", threshold: "child protection",
+            decision: Decision(outcome: "child protection", routes: ["child-protection", "concern"]), aimLead: "youth-justice",
+            aimCoWorker: "social-care")
+        let sent = SentStep(stepID: "s-1", service: "intake", method: CasePathway.intakeSubmitReferral, request: [])
+        let (screened, _) = try CasePathway.apply(.delivered(sent, reply: try result.encoded(), availableServices: []), to: opened, now: now)
+        #expect(screened.routes.map(\.route) == ["child-protection", "concern"])
+        #expect(
+            screened.routes[0].lead == "social-care" && screened.routes[1].lead == "youth-justice" && screened.routes[1].coWorker == "social-care")
+        let charge = YouthjusticeV1.PlanResult(
+            recordId: "p-1", event: "police-decision", decision: Decision(outcome: "charge", routes: ["criminal-justice"]), aimLead: "youth-justice",
+            aimCoWorker: "social-care")
+        let charged = try delivered("hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", service: "youth-justice", reply: charge, to: screened)
+        #expect(charged.routes.map(\.route) == ["child-protection", "criminal-justice"])
+        #expect(
+            charged.routes[1].lead == "youth-justice" && charged.routes[1].coWorker == "social-care"
+                && charged.routes[1].ruleIDs == ["YJ-02", "YJ-04"])
+        // A police decision about an under-10 names no route: the case's routes stay as they were (GEN-03).
+        let none = YouthjusticeV1.PlanResult(recordId: "p-2", event: "police-decision", decision: Decision(outcome: "no-further-action"))
+        #expect(
+            try delivered("hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", service: "youth-justice", reply: none, to: screened).routes
+                == screened.routes)
+    }
+
     @Test("A task is marked done by the agency it falls to, or by social care; another agency is refused")
     func completingTasks() throws {
         let (state, _) = try screenedCase(tasks: [task("YJ-08/assetplus/child-1", rule: "YJ-08", owner: .youthJustice)])

@@ -234,6 +234,12 @@ struct OrchestratorTests {
                 && afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.method == YouthJusticeService.recordPoliceDecision)
         #expect(afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.status == "delivered")
         #expect(afterCharge.chronology.last?.ruleIds.contains("YJ-02") == true)
+        // YJ-02 YJ-04: the case now shows the criminal justice route, led by youth justice with a
+        // social care co-worker, in place of intake's concern route.
+        #expect(opened.routes.contains { $0.route == "concern" })
+        let criminal = try #require(afterCharge.routes.first { $0.route == "criminal-justice" })
+        #expect(criminal.lead == "youth-justice" && criminal.coWorker == "social-care" && criminal.ruleIds == ["YJ-02", "YJ-04"])
+        #expect(!afterCharge.routes.contains { $0.route == "concern" } && afterCharge.routes.contains { $0.route == "child-protection" })
         #expect(afterCharge.disclosures.contains { $0.toService == "youth-justice" && $0.lawfulBasis.contains("s115") })
         // INF-06: youth justice telling the contact service the child entered the criminal justice system is on the ledger too.
         #expect(afterCharge.disclosures.contains { $0.toService == "contact-service" && $0.purpose.contains("(INF-06)") })
@@ -457,6 +463,23 @@ struct OrchestratorTests {
         #expect(try records().0.body.hasPrefix("pb1:"))
         await orchestrator.server.stop()
         await intake.stop()
+    }
+
+    @Test("A case with every field set survives its protobuf record whole (no field is dropped on the way to the store)")
+    func everyFieldStored() throws {
+        var state = CaseState(
+            caseID: "case-1", childSubjectID: "child-1", status: "screened", referrals: [Data([1, 2])], referralTimes: [5], screening: Data([3]),
+            alerts: ["alert"], identity: "id", chronology: [.init(at: 1, what: "w", ruleIDs: ["R-1"])],
+            disclosures: [.init(at: 2, toService: "s", what: "w", purpose: "p", lawfulBasis: "b", consent: "c", parentsTold: "told")],
+            deadlines: [.init(taskID: "t", description: "d", owner: 1, assignee: "a", due: 3, ruleID: "R", completedBy: "x", completedAt: 4)])
+        state.role = .personHarmed
+        state.linked = [.init(caseID: "case-2", subjectID: "child-2", role: .childDisplayingHSB, threshold: "child protection")]
+        state.threshold = "child in need"
+        state.consent = "given by the parents (INF-03)"
+        state.parentsTold = "told"
+        state.routes = [.init(route: "criminal-justice", lead: "youth-justice", coWorker: "social-care", ruleIDs: ["YJ-02"])]
+        #expect(state.body.hasPrefix("pb1:"))
+        #expect(CaseState(body: state.body) == state)
     }
 
     @Test("An open-deadline index row keeps its six fields when a text holds a tab")

@@ -481,12 +481,17 @@ extension IntakeV1 {
         public var harmedChildren: [IntakeV1.HarmedChild]
         /// Each behaviour reported, with the Brook grade it got (SCR-01).
         public var grades: [IntakeV1.GradedBehaviour]
+        /// On the concern route, who would lead an AIM assessment and who co-works it, under the
+        /// profile in force (YJ-04); empty when there is no concern route or the child is under 12.
+        public var aimLead: String
+        public var aimCoWorker: String
 
         public init(
             referralId: String = "", outcome: String = "", missing: [String] = [], ageAtBehaviour: Int32 = 0, ageBand: String = "",
             trafficLight: String = "", continuum: String = "", riskCategory: String = "", threshold: String = "", decision: Decision? = nil,
             notices: [IntakeV1.Notice] = [], forPractitionerJudgement: [String] = [], joinsOpenCase: Bool = false, profile: String = "",
-            version: Int64 = 0, harmedChildren: [IntakeV1.HarmedChild] = [], grades: [IntakeV1.GradedBehaviour] = []
+            version: Int64 = 0, harmedChildren: [IntakeV1.HarmedChild] = [], grades: [IntakeV1.GradedBehaviour] = [], aimLead: String = "",
+            aimCoWorker: String = ""
         ) {
             self.referralId = referralId
             self.outcome = outcome
@@ -505,6 +510,8 @@ extension IntakeV1 {
             self.version = version
             self.harmedChildren = harmedChildren
             self.grades = grades
+            self.aimLead = aimLead
+            self.aimCoWorker = aimCoWorker
         }
     }
 }
@@ -539,6 +546,8 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
         m.pointee.version = version
         (m.pointee.n_harmed_children, m.pointee.harmed_children) = try arena.messages(harmedChildren)
         (m.pointee.n_grades, m.pointee.grades) = try arena.messages(grades)
+        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
+        m.pointee.aim_co_worker = try arena.cString(aimCoWorker, field: "\(Self.protoName).aim_co_worker")
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -561,7 +570,9 @@ extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
             version: m.pointee.version,
             harmedChildren: try CCodec.messages(
                 IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children"),
-            grades: try CCodec.messages(IntakeV1.GradedBehaviour.self, m.pointee.n_grades, m.pointee.grades, field: "\(Self.protoName).grades")
+            grades: try CCodec.messages(IntakeV1.GradedBehaviour.self, m.pointee.n_grades, m.pointee.grades, field: "\(Self.protoName).grades"),
+            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
+            aimCoWorker: try CCodec.string(m.pointee.aim_co_worker, field: "\(Self.protoName).aim_co_worker")
         )
     }
 

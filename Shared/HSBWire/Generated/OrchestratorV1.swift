@@ -335,12 +335,14 @@ extension OrchestratorV1 {
         public var role: String
         /// The cases linked to this one: the other child's, as far as need to know allows.
         public var linked: [OrchestratorV1.LinkedCase]
+        /// The routes the case is on now, each with its lead and co-worker and the rules behind it.
+        public var routes: [OrchestratorV1.CaseRoute]
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", screening: IntakeV1.ScreeningResult? = nil,
             steps: [OrchestratorV1.Step] = [], deadlines: [OrchestratorV1.DeadlineEntry] = [], chronology: [OrchestratorV1.ChronologyEntry] = [],
             disclosures: [OrchestratorV1.Disclosure] = [], version: Int64 = 0, alerts: [String] = [], referrals: Int32 = 0, withheld: [String] = [],
-            stepId: String = "", role: String = "", linked: [OrchestratorV1.LinkedCase] = []
+            stepId: String = "", role: String = "", linked: [OrchestratorV1.LinkedCase] = [], routes: [OrchestratorV1.CaseRoute] = []
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -357,6 +359,7 @@ extension OrchestratorV1 {
             self.stepId = stepId
             self.role = role
             self.linked = linked
+            self.routes = routes
         }
     }
 }
@@ -388,6 +391,7 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
         m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
         m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
         (m.pointee.n_linked, m.pointee.linked) = try arena.messages(linked)
+        (m.pointee.n_routes, m.pointee.routes) = try arena.messages(routes)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -409,7 +413,60 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
             withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld"),
             stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
             role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
-            linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked")
+            linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked"),
+            routes: try CCodec.messages(OrchestratorV1.CaseRoute.self, m.pointee.n_routes, m.pointee.routes, field: "\(Self.protoName).routes")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+/// A route a case is on (child protection, child in need, early help, concern, criminal justice).
+extension OrchestratorV1 {
+    public struct CaseRoute: Sendable, Hashable {
+        public var route: String
+        /// The agency that leads the work on it (the AIM lead on the concern and criminal justice routes).
+        public var lead: String
+        /// The agency that provides a co-worker; empty when both lead jointly, or none is named.
+        public var coWorker: String
+        public var ruleIds: [String]
+
+        public init(route: String = "", lead: String = "", coWorker: String = "", ruleIds: [String] = []) {
+            self.route = route
+            self.lead = lead
+            self.coWorker = coWorker
+            self.ruleIds = ruleIds
+        }
+    }
+}
+
+extension OrchestratorV1.CaseRoute: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__CaseRoute
+    public static let protoName = "hsb.orchestrator.v1.CaseRoute"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__case_route__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__case_route__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__case_route__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__case_route__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__case_route__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.route = try arena.cString(route, field: "\(Self.protoName).route")
+        m.pointee.lead = try arena.cString(lead, field: "\(Self.protoName).lead")
+        m.pointee.co_worker = try arena.cString(coWorker, field: "\(Self.protoName).co_worker")
+        (m.pointee.n_rule_ids, m.pointee.rule_ids) = try arena.strings(ruleIds, field: "\(Self.protoName).rule_ids")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            route: try CCodec.string(m.pointee.route, field: "\(Self.protoName).route"),
+            lead: try CCodec.string(m.pointee.lead, field: "\(Self.protoName).lead"),
+            coWorker: try CCodec.string(m.pointee.co_worker, field: "\(Self.protoName).co_worker"),
+            ruleIds: try CCodec.strings(m.pointee.n_rule_ids, m.pointee.rule_ids, field: "\(Self.protoName).rule_ids")
         )
     }
 
@@ -1191,13 +1248,14 @@ extension OrchestratorV1 {
         /// The case's consent position for sharing, as its ledger entries record it (INF-01 to INF-03).
         public var consent: String
         public var parentsTold: String
+        public var routes: [OrchestratorV1.CaseRoute]
 
         public init(
             caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
             hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
             chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
             deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = "",
-            consent: String = "", parentsTold: String = ""
+            consent: String = "", parentsTold: String = "", routes: [OrchestratorV1.CaseRoute] = []
         ) {
             self.caseId = caseId
             self.childSubjectId = childSubjectId
@@ -1215,6 +1273,7 @@ extension OrchestratorV1 {
             self.threshold = threshold
             self.consent = consent
             self.parentsTold = parentsTold
+            self.routes = routes
         }
     }
 }
@@ -1247,6 +1306,7 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
         m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
         m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
         m.pointee.parents_told = try arena.cString(parentsTold, field: "\(Self.protoName).parents_told")
+        (m.pointee.n_routes, m.pointee.routes) = try arena.messages(routes)
     }
 
     init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -1270,7 +1330,8 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
             linked: try CCodec.messages(OrchestratorV1.LinkedCase.self, m.pointee.n_linked, m.pointee.linked, field: "\(Self.protoName).linked"),
             threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold"),
             consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
-            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told")
+            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told"),
+            routes: try CCodec.messages(OrchestratorV1.CaseRoute.self, m.pointee.n_routes, m.pointee.routes, field: "\(Self.protoName).routes")
         )
     }
 
@@ -1382,10 +1443,10 @@ extension OrchestratorV1 {
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
         OrchestratorV1.ChronologyEntry.cMessageSize, OrchestratorV1.Disclosure.cMessageSize, OrchestratorV1.CaseView.cMessageSize,
-        OrchestratorV1.LinkedCase.cMessageSize, OrchestratorV1.RecordEventRequest.cMessageSize, OrchestratorV1.GetCaseRequest.cMessageSize,
-        OrchestratorV1.ListDeadlinesRequest.cMessageSize, OrchestratorV1.DeadlineList.cMessageSize, OrchestratorV1.ListOutboxRequest.cMessageSize,
-        OrchestratorV1.OutboxEntry.cMessageSize, OrchestratorV1.OutboxList.cMessageSize, OrchestratorV1.SettleStepRequest.cMessageSize,
-        OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
+        OrchestratorV1.CaseRoute.cMessageSize, OrchestratorV1.LinkedCase.cMessageSize, OrchestratorV1.RecordEventRequest.cMessageSize,
+        OrchestratorV1.GetCaseRequest.cMessageSize, OrchestratorV1.ListDeadlinesRequest.cMessageSize, OrchestratorV1.DeadlineList.cMessageSize,
+        OrchestratorV1.ListOutboxRequest.cMessageSize, OrchestratorV1.OutboxEntry.cMessageSize, OrchestratorV1.OutboxList.cMessageSize,
+        OrchestratorV1.SettleStepRequest.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
         OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
         OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize, OrchestratorV1.StoredCase.cMessageSize,
         OrchestratorV1.StoredStep.cMessageSize,

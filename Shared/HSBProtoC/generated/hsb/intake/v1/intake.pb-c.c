@@ -1391,7 +1391,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__notice__descriptor =
   (ProtobufCMessageInit) hsb__intake__v1__notice__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[17] =
+static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_descriptors[19] =
 {
   {
     "referral_id",
@@ -1597,10 +1597,36 @@ static const ProtobufCFieldDescriptor hsb__intake__v1__screening_result__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "aim_lead",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__ScreeningResult, aim_lead),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aim_co_worker",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Intake__V1__ScreeningResult, aim_co_worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[] = {
   3,   /* field[3] = age_at_behaviour */
   4,   /* field[4] = age_band */
+  18,   /* field[18] = aim_co_worker */
+  17,   /* field[17] = aim_lead */
   6,   /* field[6] = continuum */
   9,   /* field[9] = decision */
   11,   /* field[11] = for_practitioner_judgement */
@@ -1620,7 +1646,7 @@ static const unsigned hsb__intake__v1__screening_result__field_indices_by_name[]
 static const ProtobufCIntRange hsb__intake__v1__screening_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
 {
@@ -1630,7 +1656,7 @@ const ProtobufCMessageDescriptor hsb__intake__v1__screening_result__descriptor =
   "Hsb__Intake__V1__ScreeningResult",
   "hsb.intake.v1",
   sizeof(Hsb__Intake__V1__ScreeningResult),
-  17,
+  19,
   hsb__intake__v1__screening_result__field_descriptors,
   hsb__intake__v1__screening_result__field_indices_by_name,
   1,  hsb__intake__v1__screening_result__number_ranges,

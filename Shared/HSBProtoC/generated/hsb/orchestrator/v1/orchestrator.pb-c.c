@@ -277,6 +277,51 @@ void   hsb__orchestrator__v1__case_view__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__case_view__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__case_route__init
+                     (Hsb__Orchestrator__V1__CaseRoute         *message)
+{
+  static const Hsb__Orchestrator__V1__CaseRoute init_value = HSB__ORCHESTRATOR__V1__CASE_ROUTE__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__case_route__get_packed_size
+                     (const Hsb__Orchestrator__V1__CaseRoute *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__case_route__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__case_route__pack
+                     (const Hsb__Orchestrator__V1__CaseRoute *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__case_route__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__case_route__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__CaseRoute *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__case_route__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__CaseRoute *
+       hsb__orchestrator__v1__case_route__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__CaseRoute *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__case_route__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__case_route__free_unpacked
+                     (Hsb__Orchestrator__V1__CaseRoute *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__case_route__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__orchestrator__v1__linked_case__init
                      (Hsb__Orchestrator__V1__LinkedCase         *message)
 {
@@ -1531,7 +1576,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor =
   (ProtobufCMessageInit) hsb__orchestrator__v1__disclosure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[15] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_descriptors[16] =
 {
   {
     "case_id",
@@ -1713,6 +1758,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_view__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "routes",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__CaseView, n_routes),
+    offsetof(Hsb__Orchestrator__V1__CaseView, routes),
+    &hsb__orchestrator__v1__case_route__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] = {
   9,   /* field[9] = alerts */
@@ -1724,6 +1781,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
   14,   /* field[14] = linked */
   10,   /* field[10] = referrals */
   13,   /* field[13] = role */
+  15,   /* field[15] = routes */
   3,   /* field[3] = screening */
   2,   /* field[2] = status */
   12,   /* field[12] = step_id */
@@ -1734,7 +1792,7 @@ static const unsigned hsb__orchestrator__v1__case_view__field_indices_by_name[] 
 static const ProtobufCIntRange hsb__orchestrator__v1__case_view__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
 {
@@ -1744,11 +1802,88 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor =
   "Hsb__Orchestrator__V1__CaseView",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__CaseView),
-  15,
+  16,
   hsb__orchestrator__v1__case_view__field_descriptors,
   hsb__orchestrator__v1__case_view__field_indices_by_name,
   1,  hsb__orchestrator__v1__case_view__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__case_view__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__case_route__field_descriptors[4] =
+{
+  {
+    "route",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseRoute, route),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseRoute, lead),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "co_worker",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__CaseRoute, co_worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rule_ids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Orchestrator__V1__CaseRoute, n_rule_ids),
+    offsetof(Hsb__Orchestrator__V1__CaseRoute, rule_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__case_route__field_indices_by_name[] = {
+  2,   /* field[2] = co_worker */
+  1,   /* field[1] = lead */
+  0,   /* field[0] = route */
+  3,   /* field[3] = rule_ids */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__case_route__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_route__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.CaseRoute",
+  "CaseRoute",
+  "Hsb__Orchestrator__V1__CaseRoute",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__CaseRoute),
+  4,
+  hsb__orchestrator__v1__case_route__field_descriptors,
+  hsb__orchestrator__v1__case_route__field_indices_by_name,
+  1,  hsb__orchestrator__v1__case_route__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__case_route__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__linked_case__field_descriptors[4] =
@@ -2724,7 +2859,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descrip
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_deadline__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[16] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_descriptors[17] =
 {
   {
     "case_id",
@@ -2918,6 +3053,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_case__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "routes",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hsb__Orchestrator__V1__StoredCase, n_routes),
+    offsetof(Hsb__Orchestrator__V1__StoredCase, routes),
+    &hsb__orchestrator__v1__case_route__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[] = {
   6,   /* field[6] = alerts */
@@ -2933,6 +3080,7 @@ static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[
   15,   /* field[15] = parents_told */
   3,   /* field[3] = referrals */
   11,   /* field[11] = role */
+  16,   /* field[16] = routes */
   5,   /* field[5] = screening */
   2,   /* field[2] = status */
   13,   /* field[13] = threshold */
@@ -2940,7 +3088,7 @@ static const unsigned hsb__orchestrator__v1__stored_case__field_indices_by_name[
 static const ProtobufCIntRange hsb__orchestrator__v1__stored_case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor =
 {
@@ -2950,7 +3098,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor 
   "Hsb__Orchestrator__V1__StoredCase",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__StoredCase),
-  16,
+  17,
   hsb__orchestrator__v1__stored_case__field_descriptors,
   hsb__orchestrator__v1__stored_case__field_indices_by_name,
   1,  hsb__orchestrator__v1__stored_case__number_ranges,

@@ -302,10 +302,16 @@ struct  Hsb__Intake__V1__ScreeningResult
    */
   size_t n_grades;
   Hsb__Intake__V1__GradedBehaviour **grades;
+  /*
+   * On the concern route, who would lead an AIM assessment and who co-works it, under the
+   * profile in force (YJ-04); empty when there is no concern route or the child is under 12.
+   */
+  char *aim_lead;
+  char *aim_co_worker;
 };
 #define HSB__INTAKE__V1__SCREENING_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__intake__v1__screening_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Hsb__Intake__V1__GradedBehaviour

@@ -23,6 +23,7 @@ typedef struct Hsb__Orchestrator__V1__DeadlineEntry Hsb__Orchestrator__V1__Deadl
 typedef struct Hsb__Orchestrator__V1__ChronologyEntry Hsb__Orchestrator__V1__ChronologyEntry;
 typedef struct Hsb__Orchestrator__V1__Disclosure Hsb__Orchestrator__V1__Disclosure;
 typedef struct Hsb__Orchestrator__V1__CaseView Hsb__Orchestrator__V1__CaseView;
+typedef struct Hsb__Orchestrator__V1__CaseRoute Hsb__Orchestrator__V1__CaseRoute;
 typedef struct Hsb__Orchestrator__V1__LinkedCase Hsb__Orchestrator__V1__LinkedCase;
 typedef struct Hsb__Orchestrator__V1__RecordEventRequest Hsb__Orchestrator__V1__RecordEventRequest;
 typedef struct Hsb__Orchestrator__V1__GetCaseRequest Hsb__Orchestrator__V1__GetCaseRequest;
@@ -200,10 +201,38 @@ struct  Hsb__Orchestrator__V1__CaseView
    */
   size_t n_linked;
   Hsb__Orchestrator__V1__LinkedCase **linked;
+  /*
+   * The routes the case is on now, each with its lead and co-worker and the rules behind it.
+   */
+  size_t n_routes;
+  Hsb__Orchestrator__V1__CaseRoute **routes;
 };
 #define HSB__ORCHESTRATOR__V1__CASE_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_view__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
+/*
+ * A route a case is on (child protection, child in need, early help, concern, criminal justice).
+ */
+struct  Hsb__Orchestrator__V1__CaseRoute
+{
+  ProtobufCMessage base;
+  char *route;
+  /*
+   * The agency that leads the work on it (the AIM lead on the concern and criminal justice routes).
+   */
+  char *lead;
+  /*
+   * The agency that provides a co-worker; empty when both lead jointly, or none is named.
+   */
+  char *co_worker;
+  size_t n_rule_ids;
+  char **rule_ids;
+};
+#define HSB__ORCHESTRATOR__V1__CASE_ROUTE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__case_route__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -514,10 +543,12 @@ struct  Hsb__Orchestrator__V1__StoredCase
    */
   char *consent;
   char *parents_told;
+  size_t n_routes;
+  Hsb__Orchestrator__V1__CaseRoute **routes;
 };
 #define HSB__ORCHESTRATOR__V1__STORED_CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__stored_case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, {0,NULL}, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Hsb__Orchestrator__V1__StoredStep
@@ -666,6 +697,25 @@ Hsb__Orchestrator__V1__CaseView *
                       const uint8_t       *data);
 void   hsb__orchestrator__v1__case_view__free_unpacked
                      (Hsb__Orchestrator__V1__CaseView *message,
+                      ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__CaseRoute methods */
+void   hsb__orchestrator__v1__case_route__init
+                     (Hsb__Orchestrator__V1__CaseRoute         *message);
+size_t hsb__orchestrator__v1__case_route__get_packed_size
+                     (const Hsb__Orchestrator__V1__CaseRoute   *message);
+size_t hsb__orchestrator__v1__case_route__pack
+                     (const Hsb__Orchestrator__V1__CaseRoute   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__case_route__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__CaseRoute   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__CaseRoute *
+       hsb__orchestrator__v1__case_route__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__case_route__free_unpacked
+                     (Hsb__Orchestrator__V1__CaseRoute *message,
                       ProtobufCAllocator *allocator);
 /* Hsb__Orchestrator__V1__LinkedCase methods */
 void   hsb__orchestrator__v1__linked_case__init
@@ -1010,6 +1060,9 @@ typedef void (*Hsb__Orchestrator__V1__Disclosure_Closure)
 typedef void (*Hsb__Orchestrator__V1__CaseView_Closure)
                  (const Hsb__Orchestrator__V1__CaseView *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__CaseRoute_Closure)
+                 (const Hsb__Orchestrator__V1__CaseRoute *message,
+                  void *closure_data);
 typedef void (*Hsb__Orchestrator__V1__LinkedCase_Closure)
                  (const Hsb__Orchestrator__V1__LinkedCase *message,
                   void *closure_data);
@@ -1073,6 +1126,7 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__d
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__chronology_entry__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_view__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__case_route__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__linked_case__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__get_case_request__descriptor;
