@@ -184,6 +184,23 @@ struct HSBCtlTests {
     }
 }
 
+@Suite("hsbctl for practitioners: the rules and the Brook tool in their words")
+struct HSBCtlReferenceTests {
+    @Test("SCR-01 SCR-08: hsbctl rules says what a rule is, its clause and where it is decided; hsbctl brook lists a band's behaviours")
+    func rulesAndBrook() async throws {
+        let rules = try await offloaded { try hsbctl(["rules", "SCR-08"], environment: [:]) }
+        #expect(rules.status == 0)
+        #expect(rules.out.hasPrefix("SCR-08  (ISL 5.3, CAM 8.3, GAT 3.3.1) — decided "), "\(rules.out)")
+        #expect(rules.out.contains("when intake screens a referral") && rules.out.contains("Category 2 or 3"), "\(rules.out)")
+        let unknown = try await offloaded { try hsbctl(["rules", "XYZ-99"], environment: [:]) }
+        #expect(unknown.status == 64 && unknown.err.contains("no rule XYZ-99"))
+        let brook = try await offloaded { try hsbctl(["brook", "--age", "14"], environment: [:]) }
+        #expect(brook.status == 0 && brook.out.contains("brook/13-17/red/8") && !brook.out.contains("brook/9-13/"))
+        let adult = try await offloaded { try hsbctl(["brook", "--age", "19"], environment: [:]) }
+        #expect(adult.status == 64 && adult.err.contains("aged 0 to 17"))
+    }
+}
+
 @Suite("The example referrals and the routes each opens", .timeLimit(.minutes(2)))
 struct ExampleReferralTests {
     @Test("SCR-05 SCR-17 GEN-03 YJ-03: each example referral is screened to the threshold and routes its situation calls for")
