@@ -43,6 +43,9 @@ struct EventKind: Sendable {
             "hsb.youthjustice.v1.YouthJustice/RecordAdmission", YouthjusticeV1.RecordAdmissionRequest.self, "an admission to custody or bail"),
         "mappa-screening": EventKind(
             "hsb.mappa.v1.Mappa/Screen", MappaV1.ScreenRequest.self, "a MAPPA screening after youth justice's own (MP-01, MP-02, MP-04)"),
+        "mappa-level": EventKind(
+            "hsb.mappa.v1.Mappa/RecordLevel", MappaV1.RecordLevelRequest.self,
+            "the level of management MAPPA set and the risk management plan's next review (MP-03)"),
         "camhs-referral": EventKind("hsb.camhs.v1.Camhs/Refer", CamhsV1.ReferRequest.self, "a referral to CAMHS (MH-01, MH-02)"),
     ]
 }

@@ -52,7 +52,7 @@ public enum MappaService {
                     context, method: screen, kind: screeningKind, id: result.recordId, subjectID: request.subjectId,
                     body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
             },
-            MethodHandler(method: recordLevel, policy: .agencies([.mappa])) { context, payload in
+            MethodHandler(method: recordLevel, policy: RelayedActs.policy(recordLevel)) { context, payload in
                 let request = try decodePayload(MappaV1.RecordLevelRequest.self, payload)
                 guard (1...3).contains(request.level) else { throw RPCError(.invalidArgument, "level must be 1, 2 or 3; it is \(request.level)") }
                 guard let review = CivilDate(wire: request.nextReview) else { throw RPCError(.invalidArgument, "next_review is not a date") }

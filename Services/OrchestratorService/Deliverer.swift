@@ -368,6 +368,7 @@ public final class Deliverer: Service, Sendable {
             switch error.kind {
             case .notFound: throw .refused(.invalidArgument, error.message)
             case .permissionDenied: throw .refused(.permissionDenied, error.message)
+            case .failedPrecondition: throw .refused(.failedPrecondition, error.message)
             }
         }
     }

@@ -104,6 +104,8 @@ public struct PathwayRefusal: Error, Sendable, Hashable, CustomStringConvertible
     public enum Kind: Sendable, Hashable {
         case notFound
         case permissionDenied
+        /// Not yet: something the procedure puts first has not happened.
+        case failedPrecondition
     }
     public let kind: Kind
     public let message: String
@@ -114,6 +116,7 @@ public struct PathwayRefusal: Error, Sendable, Hashable, CustomStringConvertible
 public enum CasePathway {
     public static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
     public static let camhsRefer = "hsb.camhs.v1.Camhs/Refer"
+    public static let mappaScreen = "hsb.mappa.v1.Mappa/Screen"
 
     /// A new case, opened by a referral.
     public static func open(
@@ -148,6 +151,19 @@ public enum CasePathway {
         case .eventRecorded(let method, let payload, let by, let purpose):
             guard let entry = EventMethods.table[method] else {
                 throw PathwayRefusal(kind: .notFound, message: "method \(method) cannot be recorded through the orchestrator")
+            }
+            // MP-02: MAPPA receives an under-18's details only after youth justice's internal
+            // screening and the High Risk and Vulnerability Panel's discussion.
+            if method == mappaScreen, let screen = try? MappaV1.ScreenRequest(decoding: payload), let birth = screen.dateOfBirth,
+                let born = CivilDate(year: Int(birth.year), month: Int(birth.month), day: Int(birth.day)),
+                born.age(on: LondonTime.date(of: Instant(unixMillis: now))) < AgeRules.adulthood,
+                !(screen.youthJusticeScreeningDone && screen.panelDiscussed)
+            {
+                throw PathwayRefusal(
+                    kind: .failedPrecondition,
+                    message:
+                        "MP-02: for an under-18, youth justice's internal screening and the High Risk and Vulnerability Panel's discussion come before MAPPA receives the child's details; record both first (youth_justice_screening_done, panel_discussed)"
+                )
             }
             state.chronology.append(.init(at: now, what: "\(by.agency.name) recorded \(shortName(method))", ruleIDs: []))
             state.disclosures.append(

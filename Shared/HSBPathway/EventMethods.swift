@@ -12,7 +12,8 @@ public enum EventMethods {
             "SCR-07/risk-discussion", "GEN-03/strategy-discussion",
         ],
         "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": ["YJ-02/prompt-referral"],
-        "hsb.mappa.v1.Mappa/Screen": ["MP-04/"],
+        "hsb.mappa.v1.Mappa/Screen": ["MP-04/", "MP-02/"],
+        "hsb.mappa.v1.Mappa/RecordLevel": ["MP-03/plan-review/"],
     ]
 
     /// Tasks a case event completes, by the kind intake recorded (and, for a review, by the plan
@@ -82,6 +83,14 @@ public enum EventMethods {
                         Decision(outcome: "MAPPA screening", citations: result.citations),
                         "MAPPA screening: \(result.category == 0 ? "no category" : "category \(result.category)")\(result.outstanding.isEmpty ? "" : "; owed: \(result.outstanding.joined(separator: "; "))")"
                     )
+                }
+            }),
+        "hsb.mappa.v1.Mappa/RecordLevel": Entry(
+            service: "mappa", request: MappaV1.RecordLevelRequest.self, lawfulBasis: crimeAndDisorder,
+            read: { reply in
+                (try? MappaV1.LevelRecord(decoding: reply)).map { record in
+                    let review = record.nextReview.map { "\($0.year)-\($0.month)-\($0.day)" } ?? "not set"
+                    return (record.decision, "MAPPA level \(record.level); the risk management plan's next review by \(review)")
                 }
             }),
         "hsb.camhs.v1.Camhs/Refer": Entry(

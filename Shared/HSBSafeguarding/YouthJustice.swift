@@ -89,6 +89,7 @@ public struct YouthJusticePlanning: Sendable {
             record.task(
                 "MP-04", "mappa-on-conviction", "Consider referral to MAPPA (internal screening first for under-18s)", owner: .youthJustice,
                 subject: child)
+            Self.mappaOrder(&record, child: child, due: nil)
             record.notify(.contactService, "Court decision about a young person on the criminal justice route", rule: "INF-06")
             if facts.camhsAssessmentCoversIssues {
                 record.apply(
@@ -99,6 +100,24 @@ public struct YouthJusticePlanning: Sendable {
             }
         }
         return WorkPlan(record)
+    }
+
+    /// MP-02: for an under-18 (everyone youth justice works with), youth justice screens
+    /// internally and the High Risk and Vulnerability Panel discusses the young person before
+    /// MAPPA receives their details; both by the MAPPA consideration's own date where it has one
+    /// (the procedure sets no timescale of its own for them).
+    static func mappaOrder(_ record: inout DecisionRecorder, child: String, due: DueDate?) {
+        record.apply(
+            "MP-02",
+            "Under 18: youth justice's internal screening and risk assessment, then the High Risk and Vulnerability Panel's discussion, come before any referral to MAPPA\(due.map { ", by \($0.date)" } ?? " (the procedure sets no timescale)")"
+        )
+        record.task(
+            "MP-02", "internal-screening", "Complete youth justice's internal MAPPA screening and risk assessment", owner: .youthJustice, due: due,
+            subject: child)
+        record.task(
+            "MP-02", "hrvp-discussion",
+            "Discuss the young person at the High Risk and Vulnerability Panel and record the MAPPA referral decision with reasons",
+            owner: .youthJustice, due: due, subject: child)
     }
 
     /// YJ-10: referral to the High Risk and Vulnerability Panel when the young person poses a
@@ -169,9 +188,9 @@ public struct YouthJusticePlanning: Sendable {
             )
         }
         record.apply("MP-04", "Before release, MAPPA referral is considered")
-        record.task(
-            "MP-04", "mappa-before-release", "Consider referral to MAPPA before release", owner: .youthJustice,
-            due: before(.workingDaysBefore(10), "pre-release steps"), subject: child)
+        let mappaDue = before(.workingDaysBefore(10), "pre-release steps")
+        record.task("MP-04", "mappa-before-release", "Consider referral to MAPPA before release", owner: .youthJustice, due: mappaDue, subject: child)
+        Self.mappaOrder(&record, child: child, due: mappaDue)
         if !late.isEmpty {
             record.apply(
                 movingIntoArea ? "YJ-12" : "YJ-11",

@@ -67,6 +67,8 @@ public enum RelayedActs {
         "hsb.intake.v1.Intake/RecordCaseEvent": [.socialCare],
         // Youth justice screens first for an under-18 (MP-02); MAPPA screens its own.
         "hsb.mappa.v1.Mappa/Screen": [.mappa, .youthJustice],
+        // MAPPA sets the level and the plan's reviews (MP-03).
+        "hsb.mappa.v1.Mappa/RecordLevel": [.mappa],
         "hsb.camhs.v1.Camhs/Refer": [.camhs, .socialCare, .youthJustice, .health, .education],
     ]
 

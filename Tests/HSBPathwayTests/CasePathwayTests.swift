@@ -230,7 +230,8 @@ struct CasePathwayTests {
             ])
         #expect(after.disclosures.last?.lawfulBasis.contains("s115") == true)
         #expect(throws: PathwayRefusal.self) {
-            try CasePathway.apply(.eventRecorded(method: "hsb.mappa.v1.Mappa/RecordLevel", payload: [], by: police, purpose: ""), to: state, now: now)
+            try CasePathway.apply(
+                .eventRecorded(method: "hsb.mappa.v1.Mappa/DecideDisclosure", payload: [], by: police, purpose: ""), to: state, now: now)
         }
     }
 
@@ -298,6 +299,40 @@ struct CasePathwayTests {
         #expect(
             try delivered("hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", service: "youth-justice", reply: none, to: screened).routes
                 == screened.routes)
+    }
+
+    @Test(
+        "MP-02 MP-03: MAPPA receives an under-18's details only after youth justice's screening and the panel; its level and reviews reach the case")
+    func mappaInOrder() throws {
+        let (state, _) = try screenedCase(tasks: [
+            task("MP-02/internal-screening/child-1", rule: "MP-02", owner: .youthJustice, due: 0),
+            task("MP-02/hrvp-discussion/child-1", rule: "MP-02", owner: .youthJustice, due: 0),
+            task("MP-04/mappa-on-conviction/child-1", rule: "MP-04", owner: .youthJustice, due: 0),
+        ])
+        let yj = CaseActor(agency: .youthJustice, user: "YOT")
+        let birth = CalendarDate(year: 2011, month: 1, day: 1)
+        func screen(_ screened: Bool, _ panel: Bool, born: CalendarDate) throws -> (CaseState, [PathwayEffect]) {
+            let request = MappaV1.ScreenRequest(subjectId: "child-1", dateOfBirth: born, youthJusticeScreeningDone: screened, panelDiscussed: panel)
+            return try CasePathway.apply(
+                .eventRecorded(method: CasePathway.mappaScreen, payload: try request.encoded(), by: yj, purpose: "MAPPA"), to: state, now: now)
+        }
+        for (screened, panel) in [(false, false), (true, false), (false, true)] {
+            #expect(throws: PathwayRefusal.self, "screened \(screened), panel \(panel)") { try screen(screened, panel, born: birth) }
+        }
+        let (sent, effects) = try screen(true, true, born: birth)
+        #expect(effects.count == 1 && sent.disclosures.last?.toService == "mappa")
+        // An adult is not held back by MP-02.
+        #expect(try screen(false, false, born: CalendarDate(year: 2000, month: 1, day: 1)).1.count == 1)
+        // The screening answers MP-04 and MP-02; the level MAPPA sets brings its review onto the case.
+        let screenReply = MappaV1.ScreenResult(recordId: "m-1", category: 1)
+        let afterScreen = try delivered(CasePathway.mappaScreen, service: "mappa", reply: screenReply, to: sent)
+        #expect(afterScreen.open("MP-02/").isEmpty && afterScreen.open("MP-04/").isEmpty)
+        let level = MappaV1.LevelRecord(
+            recordId: "l-1", level: 2, nextReview: CalendarDate(year: 2027, month: 3, day: 1),
+            decision: Decision(outcome: "level 2", tasks: [task("MP-03/plan-review/child-1", rule: "MP-03", owner: .mappa, due: now + 90 * day)]))
+        let leveled = try delivered("hsb.mappa.v1.Mappa/RecordLevel", service: "mappa", reply: level, to: afterScreen)
+        #expect(leveled.open("MP-03/plan-review/").count == 1)
+        #expect(leveled.chronology.last?.what == "mappa: MAPPA level 2; the risk management plan's next review by 2027-3-1")
     }
 
     @Test("A task is marked done by the agency it falls to, or by social care; another agency is refused")

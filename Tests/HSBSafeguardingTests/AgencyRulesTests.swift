@@ -73,6 +73,22 @@ struct AgencyRulesTests {
         #expect(!plan.notifications.contains { $0.recipient == .socialCare })
     }
 
+    @Test(
+        "MP-02 MP-04: on conviction and before release, youth justice's internal screening and the panel discussion come first, dated where MP-04 is")
+    func mappaOrderTasks() throws {
+        let release = planning.release(
+            childSubjectID: "c", date: date("2027-03-12"), concernsAboutOthers: false, siblingsOrChildrenAtRisk: false, movingIntoArea: false,
+            knownAt: monday)
+        for id in ["MP-02/internal-screening/c", "MP-02/hrvp-discussion/c"] {
+            #expect(release.tasks.first { $0.id == id }?.due?.date == date("2027-02-26"), "\(id) by the MAPPA consideration before release")
+        }
+        var facts = CourtFacts(recordedAt: monday, childSubjectID: "c", age: 15, plea: .guilty)
+        facts.referralOrder = false
+        let court = try planning.court(facts)
+        #expect(court.tasks.contains { $0.id == "MP-02/internal-screening/c" && $0.due == nil })
+        #expect(court.rationale.contains { $0.contains("the procedure sets no timescale") && $0.hasSuffix("[MP-02]") })
+    }
+
     @Test("YJ-12: a move known after the counted-back dates plans forward: those steps are due the day it became known, never created overdue")
     func movingInKnownLate() {
         // Known on Monday 16 November 2026; the young person arrives on Friday 27 November: three
