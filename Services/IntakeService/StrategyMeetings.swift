@@ -58,6 +58,15 @@ extension IntakeService {
         meeting.aimLead = aimLead
         meeting.aimTimescaleWeeks = request.aimTimescaleWeeks > 0 ? Int(request.aimTimescaleWeeks) : nil
         meeting.manyChildren = request.manyChildren
+        // GEN-03: whether the child displaying HSB is under 10, from the referral's own record.
+        let store = resources.store
+        let referralID = request.referralId
+        let stored = try await resources.blocking {
+            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.get(kind: referralKind, id: referralID) }
+        }
+        if let stored, let child = childOf(stored), let birth = CivilDate(wire: child.dateOfBirth) {
+            meeting.childUnderTen = AgeRules.belowCriminalResponsibility(age: birth.age(on: LondonTime.date(of: heldAt)))
+        }
         let plan: WorkPlan
         plan = try rules.record(meeting)
         let id = ServiceResources.newID("meeting")
@@ -84,6 +93,14 @@ extension IntakeService {
             return reply
         }
         return outcomeOfWrite.reply
+    }
+
+    /// The child displaying HSB of a stored referral.
+    static func childOf(_ record: StoredRecord) -> Subject? {
+        guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)),
+            let referral = try? IntakeV1.Referral(decoding: [UInt8](stored.referral))
+        else { return nil }
+        return referral.child
     }
 
     /// The subject ids a stored referral is about: the child and each person harmed.

@@ -286,9 +286,11 @@ public enum OrchestratorService {
         // routes (a school is not told a child is on the criminal justice route).
         out.linked = []
         out.routes = []
+        // Steps go to other agencies (a school is not shown what was sent to youth justice).
+        out.steps = view.steps.filter { $0.service == serviceName(of: agency) }
         out.withheld = [
             "the screening's rationale", "other agencies' work and deadlines", "the chronology", "the disclosure ledger", "alerts",
-            "the linked case of the other child", "the routes and who leads them",
+            "the linked case of the other child", "the routes and who leads them", "the steps sent to other agencies",
         ]
         return out
     }

@@ -45,6 +45,9 @@ public struct StrategyMeeting: Sendable, Hashable, Codable {
     public var exploitationReferralConsidered: Bool
     /// Many victims or many children displaying HSB (STR-09).
     public var manyChildren: Bool = false
+    /// GEN-03: the child displaying HSB is under 10, so youth justice is not engaged (no AIM3
+    /// checklist, no invitation required, no MAPPA consideration).
+    public var childUnderTen: Bool = false
 
     public init(
         subjectIDs: [String], heldAt: Instant, chairRole: String, invitees: [Invitee], outcome: StrategyOutcome, significantHarm: Bool,
@@ -86,10 +89,11 @@ public struct StrategyMeetingRules: Sendable {
                 "chair: under \(profile.name) the HSB strategy meeting is chaired by \(profile.strategyMeetingChairs.joined(separator: " or ")) (STR-01, \(profile.strategyMeetingChairSource)), not \(meeting.chairRole)"
             )
         }
-        for role in Self.requiredInvitees where !roles.contains(role) {
+        let required = meeting.childUnderTen ? Self.requiredInvitees.filter { $0 != "youth-justice" } : Self.requiredInvitees
+        for role in required where !roles.contains(role) {
             problems.append("invitees: \(role) must be invited (STR-01)")
         }
-        for invitee in meeting.invitees where !invitee.attended && !invitee.writtenReport && Self.requiredInvitees.contains(invitee.role) {
+        for invitee in meeting.invitees where !invitee.attended && !invitee.writtenReport && required.contains(invitee.role) {
             problems.append("invitees: \(invitee.role) neither attended nor sent a written report (STR-01)")
         }
         for invitee in meeting.invitees where invitee.role == "education" {
@@ -124,7 +128,9 @@ public struct StrategyMeetingRules: Sendable {
             "STR-02",
             "Recorded: significant harm \(meeting.significantHarm ? "found" : "not found"); initial safety plan \(meeting.safetyPlanAgreed ? "agreed" : "not agreed"); AIM assessment \(meeting.aimAppropriate ? "appropriate" : "not appropriate"); MAPPA referral \(meeting.mappaReferralConsidered ? "considered" : "NOT considered"); exploitation referral \(meeting.exploitationReferralConsidered ? "considered" : "NOT considered")"
         )
-        if !meeting.mappaReferralConsidered {
+        if meeting.childUnderTen {
+            record.apply("GEN-03", "Under 10: youth justice is not engaged; no AIM3 checklist and no MAPPA consideration")
+        } else if !meeting.mappaReferralConsidered {
             record.task("MP-04", "consider-mappa", "Consider MAPPA referral: the strategy meeting did not", owner: .socialCare)
         }
         if !meeting.exploitationReferralConsidered {

@@ -51,6 +51,22 @@ struct MeetingTests {
         ) { try rules.record(bad) }
     }
 
+    @Test("GEN-03 STR-01 MP-04: for a child under 10 youth justice need not be invited and MAPPA is not considered")
+    func underTenMeeting() throws {
+        var young = meeting()
+        young.childUnderTen = true
+        young.invitees.removeAll { $0.role == "youth-justice" }
+        young.mappaReferralConsidered = false
+        young.aimAppropriate = false
+        let plan = try rules.record(young)
+        #expect(!plan.tasks.contains { $0.ruleID == "MP-04" })
+        #expect(plan.rationale.contains { $0.hasSuffix("[GEN-03]") })
+        // Ten and over: youth justice must be invited, and an unconsidered MAPPA referral is a task.
+        var older = young
+        older.childUnderTen = false
+        #expect(throws: ScreeningInputError.self) { try rules.record(older) }
+    }
+
     @Test("STR-01: the chair follows the profile: Islington's coordinators chair there, and social care is refused as chair")
     func chairFollowsTheProfile() throws {
         let islington = StrategyMeetingRules(profile: .islington)

@@ -34,6 +34,7 @@ struct PathwayEndToEndTests {
         let school = try await orchestrator.server.client(.education).call(
             OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "pupil")
         #expect(school.linked.isEmpty && school.withheld.contains("the linked case of the other child"))
+        #expect(school.steps.isEmpty && !opened.steps.isEmpty, "a school is not shown the steps sent to intake")
         // A second referral about the same children joins both open cases; no third case.
         _ = try await social.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
