@@ -229,9 +229,7 @@ public enum OrchestratorService {
     }
 
     /// Who the orchestrator acts for: `police (J Smith)`, or the agency alone.
-    static func actor(_ caller: AuthenticatedCaller) -> String {
-        caller.user.isEmpty ? caller.agency.name : "\(caller.agency.name) (\(caller.user))"
-    }
+    static func actor(_ caller: AuthenticatedCaller) -> String { RelayedActor(agency: caller.agency, user: caller.user).name }
 
     static func shortName(_ method: String) -> String { CasePathway.shortName(method) }
 

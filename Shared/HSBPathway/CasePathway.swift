@@ -3,18 +3,7 @@ import HSBSafeguarding
 public import HSBWire
 
 /// Who did something on a case: an agency and the person at it.
-public struct CaseActor: Sendable, Hashable {
-    public var agency: Agency
-    public var user: String
-
-    public init(agency: Agency, user: String) {
-        self.agency = agency
-        self.user = user
-    }
-
-    /// `police (J Smith)`, or the agency alone.
-    public var name: String { user.isEmpty ? agency.name : "\(agency.name) (\(user))" }
-}
+public typealias CaseActor = RelayedActor
 
 /// A request the pathway owes an agency service: the orchestrator writes it to its outbox and
 /// delivers it (with an idempotency key of its own making).

@@ -164,17 +164,6 @@ public struct RequestSigner: Sendable {
     }
 }
 
-/// The agency and person an act is relayed for.
-public struct RelayedActor: Sendable, Hashable {
-    public var agency: Agency
-    public var user: String
-
-    public init(agency: Agency, user: String) {
-        self.agency = agency
-        self.user = user
-    }
-}
-
 /// Who may call a method.
 public enum AccessPolicy: Sendable, Hashable {
     /// No credential needed (health checks).

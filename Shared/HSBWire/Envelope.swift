@@ -46,6 +46,20 @@ public enum StatusCode: Int32, Sendable, Hashable, CaseIterable, Codable, Custom
     }
 }
 
+/// The agency and person an act is done by, when another agency (the orchestrator) relays it.
+public struct RelayedActor: Sendable, Hashable {
+    public var agency: Agency
+    public var user: String
+
+    public init(agency: Agency, user: String) {
+        self.agency = agency
+        self.user = user
+    }
+
+    /// `police (J Smith)`, or the agency alone.
+    public var name: String { user.isEmpty ? agency.name : "\(agency.name) (\(user))" }
+}
+
 /// Who is calling, and the proof (`hsb.rpc.v1.Credential`).
 public struct Credential: Sendable, Hashable {
     public var agency: Agency

@@ -30,7 +30,8 @@ extension ProtoJSON {
         return nil
     }
 
-    static func quoted(_ text: String) -> String {
+    /// `text` as a JSON string literal (control characters escaped).
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
