@@ -68,7 +68,7 @@ extension StoredBody where Self: Codable {
 extension CaseState: StoredBody {
     init(stored: OrchestratorV1.StoredCase) {
         self.init(
-            caseID: stored.caseId, childSubjectID: stored.childSubjectId, status: stored.status,
+            caseID: stored.caseId, childSubjectID: stored.childSubjectId, status: CaseStatus(rawValue: stored.status) ?? .screened,
             referrals: stored.referrals.map { Data($0.referral) }, referralTimes: stored.referrals.map(\.receivedUnixMs),
             screening: stored.hasScreening ? Data(stored.screening) : nil, alerts: stored.alerts, identity: stored.identity,
             chronology: stored.chronology.map { Entry(at: $0.atUnixMs, what: $0.what, ruleIDs: $0.ruleIds) },
@@ -95,7 +95,7 @@ extension CaseState: StoredBody {
 
     var stored: OrchestratorV1.StoredCase {
         OrchestratorV1.StoredCase(
-            caseId: caseID, childSubjectId: childSubjectID, status: status,
+            caseId: caseID, childSubjectId: childSubjectID, status: status.rawValue,
             referrals: zip(referrals, referralTimes).map { OrchestratorV1.StoredReferral(referral: [UInt8]($0), receivedUnixMs: $1) },
             hasScreening: screening != nil, screening: screening.map { [UInt8]($0) } ?? [], alerts: alerts, identity: identity,
             chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },
@@ -152,7 +152,7 @@ enum JSON {
 extension CaseState {
     func view(steps: [StepState], version: Int64, now: Int64) -> OrchestratorV1.CaseView {
         OrchestratorV1.CaseView(
-            caseId: caseID, childSubjectId: childSubjectID, status: status,
+            caseId: caseID, childSubjectId: childSubjectID, status: status.rawValue,
             screening: screening.flatMap { try? IntakeV1.ScreeningResult(decoding: [UInt8]($0)) },
             steps: steps.map {
                 OrchestratorV1.Step(

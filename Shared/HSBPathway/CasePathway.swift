@@ -118,7 +118,7 @@ public enum CasePathway {
             "Possible duplicate child: the same name, date of birth and postcode as \($0.childID) (case \($0.caseID)); a practitioner decides whether to merge"
         }
         var state = CaseState(
-            caseID: caseID, childSubjectID: childID, status: "awaiting-screening", referrals: [], referralTimes: [], screening: nil,
+            caseID: caseID, childSubjectID: childID, status: .awaitingScreening, referrals: [], referralTimes: [], screening: nil,
             alerts: alerts, identity: identity, chronology: [], disclosures: [], deadlines: [])
         var effects = receive(referral, from: from, receivedAt: receivedAt, into: &state, now: now)
         if !identity.isEmpty { effects.insert(.indexIdentity(identity: identity, childID: childID), at: 0) }
@@ -175,7 +175,7 @@ public enum CasePathway {
                     if index < state.referralTimes.count { state.referralTimes.remove(at: index) }
                 }
                 if state.referrals.isEmpty {
-                    state.status = "refused"
+                    state.status = .refused
                     state.screening = nil
                     if !state.identity.isEmpty {
                         state.identity = ""
@@ -205,7 +205,10 @@ public enum CasePathway {
                 throw PathwayRefusal(kind: .permissionDenied, message: "\(by.agency.name) may not mark \(taskID) done: it falls to another agency")
             }
             if item.isOpen {
-                state.complete(prefixes: [taskID], by: by.name, at: now)
+                if let index = state.deadlines.firstIndex(where: { $0.taskID == taskID }) {
+                    state.deadlines[index].completedBy = by.name
+                    state.deadlines[index].completedAt = now
+                }
                 state.chronology.append(
                     .init(at: now, what: "Done: \(item.description) (\(by.name))\(note.isEmpty ? "" : ": \(note)")", ruleIDs: [item.ruleID]))
             }
@@ -269,7 +272,7 @@ public enum CasePathway {
             guard let (decision, summary) = entry.read(reply) else { return [] }
             state.chronology.append(.init(at: now, what: "\(step.service): \(summary)", ruleIDs: decision?.citations.map(\.ruleID) ?? []))
             // Work the event answers is done before its own new work joins the case.
-            state.complete(prefixes: EventMethods.completes(method: step.method, reply: reply, request: step.request), by: step.service, at: now)
+            state.complete(EventMethods.completes(method: step.method, reply: reply, request: step.request), by: step.service, at: now)
             merge(decision?.tasks ?? [], into: &state)
             noteMappaRoute(decision?.tasks ?? [], state: &state, now: now)
             // INF-01, INF-07: every notice the event sends (the minutes owed to each agency that
@@ -281,12 +284,12 @@ public enum CasePathway {
                 applyRoutes(plan, to: &state)
             }
             // STR-07: a recorded multi-agency closure closes the case; a new referral opens a new one.
-            if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = "closed" }
+            if decision?.citations.contains(where: { $0.ruleID == "STR-07" }) == true { state.status = .closed }
             return []
         }
         guard step.method == intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }
         state.screening = Data(reply)
-        state.status = result.outcome
+        state.status = CaseStatus(rawValue: result.outcome) ?? .screened
         state.routes = screeningRoutes(result)
         let citations = result.decision?.citations.map(\.ruleID) ?? []
         state.chronology.append(
@@ -318,7 +321,7 @@ public enum CasePathway {
     /// own work, linked to the case of the child displaying HSB.
     public static func openHarmedChild(_ opening: HarmedChildCase, caseID: String, linkedCase: CaseState, now: Int64) -> CaseState {
         var state = CaseState(
-            caseID: caseID, childSubjectID: opening.subjectID, status: "screened", referrals: [], referralTimes: [], screening: nil, alerts: [],
+            caseID: caseID, childSubjectID: opening.subjectID, status: .screened, referrals: [], referralTimes: [], screening: nil, alerts: [],
             identity: "", chronology: [], disclosures: [], deadlines: [])
         state.role = .personHarmed
         state.threshold = opening.threshold

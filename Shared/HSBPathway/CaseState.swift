@@ -4,6 +4,50 @@ public import HSBWire
 /// A case as the orchestrator keeps it: its referrals and screening, its work and deadlines, its
 /// chronology, alerts and disclosure ledger. The pathway (`CasePathway`) is the only thing that
 /// changes it.
+/// Where a case stands.
+public enum CaseStatus: String, Codable, Equatable, Sendable, CaseIterable {
+    /// Written, with its referral on its way to intake.
+    case awaitingScreening = "awaiting-screening"
+    case screened
+    /// SCR-10: returned to the referrer (only when nothing indicates significant harm).
+    case returnedIncomplete = "returned-incomplete"
+    /// GEN-01, SCR-17: not for this procedure.
+    case outsideProcedure = "outside-procedure"
+    /// Intake refused the referral: the case keeps the refusal, nothing personal.
+    case refused
+    /// STR-07: closed by a multi-agency decision.
+    case closed
+
+    /// Still being worked: a child has at most one open case.
+    public var isOpen: Bool { self == .awaitingScreening || self == .screened }
+}
+
+/// A kind of task: the rule it comes from and, where it matters, which of that rule's tasks
+/// (`SCR-08/strategy-meeting/child-1` is rule SCR-08, kind strategy-meeting). Events close tasks by
+/// kind, never by matching text.
+public struct TaskKind: Hashable, Sendable, CustomStringConvertible {
+    public let rule: String
+    /// Nil: every task of the rule.
+    public let kind: String?
+
+    public init(_ rule: String, _ kind: String? = nil) {
+        self.rule = rule
+        self.kind = kind
+    }
+
+    /// The kind of a task id `RULE/kind/subject` (or `RULE/kind`).
+    public init(taskID: String) {
+        let parts = taskID.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        self.rule = parts.first.map(String.init) ?? taskID
+        self.kind = parts.count > 1 ? String(parts[1]) : nil
+    }
+
+    /// Whether a task of kind `other` is one of these.
+    public func covers(_ other: TaskKind) -> Bool { rule == other.rule && (kind == nil || kind == other.kind) }
+
+    public var description: String { kind.map { "\(rule)/\($0)" } ?? rule }
+}
+
 /// Whose case it is (GEN-01: the child displaying HSB and each person harmed are separate subjects).
 public enum CaseRole: String, Codable, Equatable, Sendable {
     case childDisplayingHSB = "child-displaying-hsb"
@@ -73,15 +117,17 @@ public struct CaseState: Codable, Equatable, Sendable {
         }
 
         public var isOpen: Bool { completedAt == nil }
+        /// The kind of task this is (its rule, and which of the rule's tasks).
+        public var kind: TaskKind { TaskKind(taskID: taskID) }
         /// Past due and not done; work the procedure names without a time limit (due 0) is never overdue.
         public func isOverdue(at now: Int64) -> Bool { isOpen && due > 0 && due < now }
     }
 
-    /// Marks the open tasks whose id starts with one of `prefixes` done; returns how many.
+    /// Marks the open tasks of the given kinds done; returns how many.
     @discardableResult
-    public mutating func complete(prefixes: [String], by: String, at: Int64) -> Int {
+    public mutating func complete(_ kinds: [TaskKind], by: String, at: Int64) -> Int {
         var count = 0
-        for index in deadlines.indices where deadlines[index].isOpen && prefixes.contains(where: { deadlines[index].taskID.hasPrefix($0) }) {
+        for index in deadlines.indices where deadlines[index].isOpen && kinds.contains(where: { $0.covers(deadlines[index].kind) }) {
             deadlines[index].completedBy = by
             deadlines[index].completedAt = at
             count += 1
@@ -91,7 +137,7 @@ public struct CaseState: Codable, Equatable, Sendable {
 
     public var caseID: String
     public var childSubjectID: String
-    public var status: String
+    public var status: CaseStatus
     /// Every referral the case holds, oldest first, with when each arrived.
     public var referrals: [Data]
     public var referralTimes: [Int64]
@@ -146,7 +192,7 @@ public struct CaseState: Codable, Equatable, Sendable {
     }
 
     public init(
-        caseID: String, childSubjectID: String, status: String, referrals: [Data], referralTimes: [Int64], screening: Data?, alerts: [String],
+        caseID: String, childSubjectID: String, status: CaseStatus, referrals: [Data], referralTimes: [Int64], screening: Data?, alerts: [String],
         identity: String, chronology: [Entry], disclosures: [DisclosureEntry], deadlines: [DeadlineItem]
     ) {
         self.caseID = caseID
@@ -165,7 +211,7 @@ public struct CaseState: Codable, Equatable, Sendable {
 
 extension CaseState {
     /// Open: not yet finished with. A child has at most one open case.
-    public var isOpen: Bool { !["refused", "outside-procedure", "returned-incomplete", "closed"].contains(status) }
+    public var isOpen: Bool { status.isOpen }
 
     /// Lower-case letters and digits of the name, the date of birth and the postcode, so that
     /// "O'Neil, Sam" and "oneil sam" match.
@@ -189,7 +235,8 @@ extension CaseState {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             caseID: try values.decode(String.self, forKey: .caseID), childSubjectID: try values.decode(String.self, forKey: .childSubjectID),
-            status: try values.decode(String.self, forKey: .status), referrals: try values.decode([Data].self, forKey: .referrals),
+            status: CaseStatus(rawValue: try values.decode(String.self, forKey: .status)) ?? .screened,
+            referrals: try values.decode([Data].self, forKey: .referrals),
             referralTimes: try values.decode([Int64].self, forKey: .referralTimes),
             screening: try values.decodeIfPresent(Data.self, forKey: .screening),
             alerts: try values.decode([String].self, forKey: .alerts), identity: try values.decode(String.self, forKey: .identity),

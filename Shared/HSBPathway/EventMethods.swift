@@ -3,39 +3,44 @@ public import HSBWire
 
 /// The agency methods a case event may be recorded through, and how to read their replies.
 public enum EventMethods {
-    /// Tasks an event completes when the agency accepts it (task id prefixes): a strategy meeting
-    /// held completes the strategy meeting and discussion tasks; a conviction the prompt to refer;
-    /// a MAPPA screening the MP-04 consideration it was asked for.
-    public static let completedByMethod: [String: [String]] = [
+    /// The kinds of task an event completes when the agency accepts it: a strategy meeting held
+    /// completes the strategy meeting and discussion tasks; a conviction the prompt to refer; a
+    /// MAPPA screening the consideration and the steps MP-02 puts before it; a MAPPA level the
+    /// plan review it answers.
+    public static let completedByMethod: [String: [TaskKind]] = [
         "hsb.intake.v1.Intake/RecordStrategyMeeting": [
-            "SCR-08/strategy-meeting", "SCR-09/strategy-meeting", "SCR-09/immediate-protection", "SCR-07/strategy-discussion",
-            "SCR-07/risk-discussion", "GEN-03/strategy-discussion",
+            TaskKind("SCR-08", "strategy-meeting"), TaskKind("SCR-09", "strategy-meeting"), TaskKind("SCR-09", "immediate-protection"),
+            TaskKind("SCR-07", "strategy-discussion"), TaskKind("SCR-07", "risk-discussion"), TaskKind("GEN-03", "strategy-discussion"),
+            TaskKind("STR-03", "separate-strategy-meeting"),
         ],
-        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": ["YJ-02/prompt-referral"],
-        "hsb.mappa.v1.Mappa/Screen": ["MP-04/", "MP-02/"],
-        "hsb.mappa.v1.Mappa/RecordLevel": ["MP-03/plan-review/"],
+        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": [TaskKind("YJ-02", "prompt-referral")],
+        "hsb.mappa.v1.Mappa/Screen": [TaskKind("MP-04"), TaskKind("MP-02")],
+        "hsb.mappa.v1.Mappa/RecordLevel": [TaskKind("MP-03", "plan-review")],
     ]
 
-    /// Tasks a case event completes, by the kind intake recorded (and, for a review, by the plan
-    /// reviewed: a risk-plan review never closes the child in need plan's, nor the reverse).
-    public static let completedByCaseEvent: [String: [String]] = [
-        "writtenFollowUpReceived": ["SCR-11/written-follow-up"],
-        "workersAllocated": ["GEN-02/separate-workers"],
-        "hsbMeeting": ["STR-05/hsb-meeting"],
-        "reviewHeld/risk-management-plan": ["STR-06/risk-plan-review/"],
-        "reviewHeld/child-in-need-plan": ["STR-06/cin-review/"],
-        "panel": ["STR-08/panel/", "STR-08/agree-return-to-panel/", "STR-08/return-to-panel/"],
+    /// The kinds of task a case event completes, by its kind.
+    public static let completedByCaseEvent: [IntakeV1.CaseEventKind: [TaskKind]] = [
+        .writtenFollowUpReceived: [TaskKind("SCR-11", "written-follow-up")],
+        .workersAllocated: [TaskKind("GEN-02", "separate-workers")],
+        .hsbMeeting: [TaskKind("STR-05", "hsb-meeting")],
+        .panel: [TaskKind("STR-08", "panel"), TaskKind("STR-08", "agree-return-to-panel"), TaskKind("STR-08", "return-to-panel")],
     ]
 
-    /// The task id prefixes the delivered step completes: by its method, or for a case event by
-    /// the kind in the reply and the plan named in the request the step carried.
-    public static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [String] {
+    /// A review completes only its own plan's review: a risk-plan review never closes the child in
+    /// need plan's, nor the reverse (STR-06).
+    public static let completedByReview: [String: [TaskKind]] = [
+        "risk-management-plan": [TaskKind("STR-06", "risk-plan-review")],
+        "child-in-need-plan": [TaskKind("STR-06", "cin-review")],
+    ]
+
+    /// The kinds of task the delivered step completes: by its method, or for a case event by the
+    /// kind (and reviewed plan) of the request the step carried, once the agency accepted it.
+    public static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [TaskKind] {
         if method == "hsb.intake.v1.Intake/RecordCaseEvent" {
-            guard let record = try? IntakeV1.CaseEventRecord(decoding: reply) else { return [] }
-            if record.kind == "reviewHeld", let sent = try? IntakeV1.RecordCaseEventRequest(decoding: request) {
-                return completedByCaseEvent["reviewHeld/\(sent.reviewedPlan)"] ?? []
-            }
-            return completedByCaseEvent[record.kind] ?? []
+            guard (try? IntakeV1.CaseEventRecord(decoding: reply)) != nil, let sent = try? IntakeV1.RecordCaseEventRequest(decoding: request)
+            else { return [] }
+            if sent.kind == .reviewHeld { return completedByReview[sent.reviewedPlan] ?? [] }
+            return completedByCaseEvent[sent.kind] ?? []
         }
         return completedByMethod[method] ?? []
     }

@@ -68,7 +68,7 @@ struct CasePathwayTests {
             sent.consentToShare = consentToShare
             sent.competenceAssessed = competent
             let (state, effects) = CasePathway.open(caseID: "case-1", referral: sent, from: school, receivedAt: now, duplicates: [], now: now)
-            #expect(state.status == "awaiting-screening" && state.referrals.count == 1 && state.referralTimes == [now])
+            #expect(state.status == .awaitingScreening && state.referrals.count == 1 && state.referralTimes == [now])
             #expect(state.chronology.last?.ruleIDs == ["SCR-10"])
             #expect(state.disclosures.last?.toService == "intake" && state.disclosures.last?.consent == consent, "\(consentToShare)")
             #expect(state.disclosures.last?.parentsTold == parents && state.consent == consent)
@@ -140,7 +140,7 @@ struct CasePathwayTests {
         ]
         let tasks = [task("SCR-08/strategy-meeting/child-1", rule: "SCR-08"), task("MH-01/camhs-referral/child-1", rule: "MH-01", due: 0)]
         let (state, effects) = try screenedCase(tasks: tasks, notices: notices, available: ["camhs"])
-        #expect(state.status == "screened" && state.screening != nil)
+        #expect(state.status == .screened && state.screening != nil)
         #expect(state.open("SCR-08/strategy-meeting/").count == 1 && state.open("MH-01/").count == 1)
         #expect(state.chronology.contains { $0.what == "CAMHS route opened: referral to CAMHS" })
         #expect(state.disclosures.last?.toService == "camhs")
@@ -204,7 +204,7 @@ struct CasePathwayTests {
         let closure = IntakeV1.CaseEventRecord(
             recordId: "e-2", referralId: "ref-1", kind: "closure",
             decision: Decision(outcome: "closure", citations: [RuleCitation(ruleID: "STR-07", source: "")]))
-        #expect(try delivered("hsb.intake.v1.Intake/RecordCaseEvent", service: "intake", reply: closure, to: state).status == "closed")
+        #expect(try delivered("hsb.intake.v1.Intake/RecordCaseEvent", service: "intake", reply: closure, to: state).status == .closed)
         let conviction = YouthjusticeV1.PlanResult(
             recordId: "p-1", event: "court-outcome",
             decision: Decision(outcome: "guilty", tasks: [task("MP-04/mappa-on-conviction/child-1", rule: "MP-04", owner: .youthJustice, due: 0)]))
@@ -241,7 +241,7 @@ struct CasePathwayTests {
         let request = try IntakeV1.SubmitReferralRequest(referral: referral()).encoded()
         let sent = SentStep(stepID: "s-1", service: "intake", method: CasePathway.intakeSubmitReferral, request: request)
         let (refused, effects) = try CasePathway.apply(.refused(sent, reason: "date of birth in the future"), to: opened, now: now)
-        #expect(refused.status == "refused" && refused.referrals.isEmpty && refused.identity.isEmpty && refused.screening == nil)
+        #expect(refused.status == .refused && refused.referrals.isEmpty && refused.identity.isEmpty && refused.screening == nil)
         #expect(effects == [.forgetIdentity])
         #expect(refused.chronology.last?.what.contains("date of birth in the future") == true)
     }
@@ -333,6 +333,17 @@ struct CasePathwayTests {
         let leveled = try delivered("hsb.mappa.v1.Mappa/RecordLevel", service: "mappa", reply: level, to: afterScreen)
         #expect(leveled.open("MP-03/plan-review/").count == 1)
         #expect(leveled.chronology.last?.what == "mappa: MAPPA level 2; the risk management plan's next review by 2027-3-1")
+    }
+
+    @Test("Tasks are closed by their kind (rule and task), never by matching text; statuses are typed")
+    func typedKindsAndStatuses() {
+        #expect(TaskKind(taskID: "SCR-08/strategy-meeting/child-1") == TaskKind("SCR-08", "strategy-meeting"))
+        #expect(TaskKind(taskID: "GEN-02/separate-workers") == TaskKind("GEN-02", "separate-workers"))
+        #expect(TaskKind("MP-04").covers(TaskKind(taskID: "MP-04/mappa-on-conviction/c")))
+        // A kind that merely starts with another's text is a different kind.
+        #expect(!TaskKind("STR-06", "cin-review").covers(TaskKind(taskID: "STR-06/cin-review-extra/c")))
+        #expect(!TaskKind("SCR-08", "strategy-meeting").covers(TaskKind(taskID: "SCR-08/strategy-meeting-follow-up/c")))
+        #expect(CaseStatus.allCases.filter(\.isOpen) == [.awaitingScreening, .screened])
     }
 
     @Test("A task is marked done by the agency it falls to, or by social care; another agency is refused")

@@ -431,7 +431,7 @@ struct OrchestratorTests {
         #expect(CaseState(body: state.body) == state && steps.allSatisfy { StepState(body: $0.body) == $0 })
         // Every optional part survives the round trip: a task done, a step without a purpose.
         var done = state
-        done.complete(prefixes: [state.deadlines[0].taskID], by: "social-care (Sam Lee)", at: 1_800_000_000_000)
+        done.complete([state.deadlines[0].kind], by: "social-care (Sam Lee)", at: 1_800_000_000_000)
         #expect(CaseState(body: done.body) == done)
         var unexplained = steps[0]
         unexplained.purpose = nil
@@ -468,7 +468,7 @@ struct OrchestratorTests {
     @Test("A case with every field set survives its protobuf record whole (no field is dropped on the way to the store)")
     func everyFieldStored() throws {
         var state = CaseState(
-            caseID: "case-1", childSubjectID: "child-1", status: "screened", referrals: [Data([1, 2])], referralTimes: [5], screening: Data([3]),
+            caseID: "case-1", childSubjectID: "child-1", status: .screened, referrals: [Data([1, 2])], referralTimes: [5], screening: Data([3]),
             alerts: ["alert"], identity: "id", chronology: [.init(at: 1, what: "w", ruleIDs: ["R-1"])],
             disclosures: [.init(at: 2, toService: "s", what: "w", purpose: "p", lawfulBasis: "b", consent: "c", parentsTold: "told")],
             deadlines: [.init(taskID: "t", description: "d", owner: 1, assignee: "a", due: 3, ruleID: "R", completedBy: "x", completedAt: 4)])
