@@ -333,14 +333,14 @@ public final class Deliverer: Service, Sendable {
                     step.status = "refused"
                     step.lastError = "\(error)"
                     event = .refused(sent, reason: error.message)
-                    // A refused referral's copy in the step goes with the case's.
-                    if step.method == CasePathway.intakeSubmitReferral { step.payload = Data() }
                 }
                 if let event {
                     // The pathway decides what the outcome means for the case; the steps it owes
                     // are written in this transaction and delivered by the poller.
                     let (next, effects) = try Deliverer.applying(event, to: state, now: now)
                     state = next
+                    // A referral the case does not keep goes from the step's copy too.
+                    if effects.contains(.forgetRequest) { step.payload = Data() }
                     _ = try Deliverer.execute(effects, state: &state, now: now, tx)
                 }
                 _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
@@ -396,6 +396,8 @@ public final class Deliverer: Service, Sendable {
                 _ = try tx.insert(kind: identityKind, id: caseID, subjectID: identity, body: childID)
             case .forgetIdentity:
                 _ = try? tx.remove(kind: identityKind, id: caseID)
+            case .forgetRequest:
+                break  // the caller clears the step it holds
             case .openHarmedChildCase(let opening):
                 // GEN-01: the harmed child's own case: their open one if they have one, else a new
                 // one; linked both ways.

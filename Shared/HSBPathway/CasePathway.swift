@@ -33,6 +33,8 @@ public enum PathwayEffect: Sendable, Hashable {
     case indexIdentity(identity: String, childID: String)
     /// Remove the case from the likely-duplicate index (its identity was forgotten).
     case forgetIdentity
+    /// Clear the outbox step's copy of its request (it held a referral the case does not keep).
+    case forgetRequest
     /// Open (or join) the case of a child harmed, linked to this one, with its own work (GEN-01).
     case openHarmedChildCase(HarmedChildCase)
 }
@@ -168,20 +170,7 @@ public enum CasePathway {
             if step.method == intakeSubmitReferral {
                 // A referral intake refused is not kept: the case holds the refusal and its
                 // reason, never the child's details from it.
-                if let request = try? IntakeV1.SubmitReferralRequest(decoding: step.request), let referral = request.referral,
-                    let bytes = try? referral.encoded(), let index = state.referrals.lastIndex(of: Data(bytes))
-                {
-                    state.referrals.remove(at: index)
-                    if index < state.referralTimes.count { state.referralTimes.remove(at: index) }
-                }
-                if state.referrals.isEmpty {
-                    state.status = .refused
-                    state.screening = nil
-                    if !state.identity.isEmpty {
-                        state.identity = ""
-                        effects.append(.forgetIdentity)
-                    }
-                }
+                effects = forget(step, in: &state, status: .refused)
             }
         case .givenUp(let step, let failures, let error):
             state.chronology.append(
@@ -245,6 +234,24 @@ public enum CasePathway {
         return [.send(OutgoingStep(service: "intake", method: intakeSubmitReferral, payload: request, purpose: "screening, for \(from.name)"))]
     }
 
+    /// Removes a referral the case will not keep (refused by intake, or returned to the referrer),
+    /// and, when it was the case's only one, everything personal: the screening, the child's
+    /// identity and its index row. The case keeps what happened and why.
+    static func forget(_ step: SentStep, in state: inout CaseState, status: CaseStatus) -> [PathwayEffect] {
+        if let request = try? IntakeV1.SubmitReferralRequest(decoding: step.request), let referral = request.referral,
+            let bytes = try? referral.encoded(), let index = state.referrals.lastIndex(of: Data(bytes))
+        {
+            state.referrals.remove(at: index)
+            if index < state.referralTimes.count { state.referralTimes.remove(at: index) }
+        }
+        guard state.referrals.isEmpty else { return [.forgetRequest] }
+        state.status = status
+        state.screening = nil
+        guard !state.identity.isEmpty else { return [.forgetRequest] }
+        state.identity = ""
+        return [.forgetRequest, .forgetIdentity]
+    }
+
     /// The child's age in whole years on the day the referral was received.
     static func age(of referral: IntakeV1.Referral, at receivedAt: Int64) -> Int? {
         guard let birth = referral.child?.dateOfBirth,
@@ -288,6 +295,15 @@ public enum CasePathway {
             return []
         }
         guard step.method == intakeSubmitReferral, let result = try? IntakeV1.ScreeningResult(decoding: reply) else { return [] }
+        if result.outcome == CaseStatus.returnedIncomplete.rawValue {
+            // SCR-10: a referral returned to the referrer is not kept; the case holds that it was
+            // returned and why (the items missing), nothing personal from it.
+            state.chronology.append(
+                .init(
+                    at: now, what: "Returned to the referrer: the referral lacks \(result.missing.joined(separator: "; "))",
+                    ruleIDs: result.decision?.citations.map(\.ruleID) ?? ["SCR-10"]))
+            return forget(step, in: &state, status: .returnedIncomplete)
+        }
         state.screening = Data(reply)
         state.status = CaseStatus(rawValue: result.outcome) ?? .screened
         state.routes = screeningRoutes(result)

@@ -242,7 +242,7 @@ struct CasePathwayTests {
         let sent = SentStep(stepID: "s-1", service: "intake", method: CasePathway.intakeSubmitReferral, request: request)
         let (refused, effects) = try CasePathway.apply(.refused(sent, reason: "date of birth in the future"), to: opened, now: now)
         #expect(refused.status == .refused && refused.referrals.isEmpty && refused.identity.isEmpty && refused.screening == nil)
-        #expect(effects == [.forgetIdentity])
+        #expect(effects == [.forgetRequest, .forgetIdentity])
         #expect(refused.chronology.last?.what.contains("date of birth in the future") == true)
     }
 
@@ -344,6 +344,21 @@ struct CasePathwayTests {
         #expect(!TaskKind("STR-06", "cin-review").covers(TaskKind(taskID: "STR-06/cin-review-extra/c")))
         #expect(!TaskKind("SCR-08", "strategy-meeting").covers(TaskKind(taskID: "SCR-08/strategy-meeting-follow-up/c")))
         #expect(CaseStatus.allCases.filter(\.isOpen) == [.awaitingScreening, .screened])
+    }
+
+    @Test("SCR-10: a referral returned to the referrer leaves only that it was returned and why; nothing personal stays")
+    func returnedReferralIsForgotten() throws {
+        let (opened, _) = CasePathway.open(caseID: "case-1", referral: referral(), from: school, receivedAt: now, duplicates: [], now: now)
+        let request = try IntakeV1.SubmitReferralRequest(referral: referral()).encoded()
+        let sent = SentStep(stepID: "s-1", service: "intake", method: CasePathway.intakeSubmitReferral, request: request)
+        let result = IntakeV1.ScreeningResult(
+            outcome: "returned-incomplete", missing: ["details of the incident"], ageAtBehaviour: 14,
+            decision: Decision(outcome: "returned-incomplete", citations: [RuleCitation(ruleID: "SCR-10", source: "CAM 6.1")]))
+        let (returned, effects) = try CasePathway.apply(.delivered(sent, reply: try result.encoded(), availableServices: []), to: opened, now: now)
+        #expect(returned.status == .returnedIncomplete && returned.referrals.isEmpty && returned.screening == nil && returned.identity.isEmpty)
+        #expect(effects == [.forgetRequest, .forgetIdentity])
+        #expect(returned.chronology.last?.what == "Returned to the referrer: the referral lacks details of the incident")
+        #expect(!returned.isOpen)
     }
 
     @Test("A task is marked done by the agency it falls to, or by social care; another agency is refused")

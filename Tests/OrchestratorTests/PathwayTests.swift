@@ -1,4 +1,5 @@
 import Foundation
+import HSBPathway
 import HSBRuntime
 import HSBServiceKit
 import HSBServiceTesting
@@ -39,6 +40,26 @@ struct PathwayEndToEndTests {
         _ = try await social.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
         #expect(try orchestrator.server.records("case", subjectID: "harmed-1").count == 1)
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("SCR-10: a returned referral keeps no personal data in the orchestrator: not on the case, not in the step, not in the index")
+    func returnedReferralKeepsNothing() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        var incomplete = referral()
+        incomplete.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/13-17/amber/3")]
+        incomplete.significantHarmSuspected = false
+        incomplete.incidentDetails = ""
+        let view = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: incomplete), as: OrchestratorV1.CaseView.self)
+        #expect(view.status == "returned-incomplete" && view.screening == nil)
+        #expect(view.chronology.last?.what == "Returned to the referrer: the referral lacks details of the incident")
+        let stored = try #require(try orchestrator.server.records("case", subjectID: "child-1").first.flatMap { CaseState(body: $0.body) })
+        #expect(stored.referrals.isEmpty && stored.identity.isEmpty)
+        let steps = try orchestrator.server.records("outbox", subjectID: view.caseId).compactMap { StepState(body: $0.body) }
+        #expect(!steps.isEmpty && steps.allSatisfy { $0.payload.isEmpty })
         await orchestrator.server.stop()
         await intake.stop()
     }
