@@ -271,7 +271,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HSBPathwayTests",
-            dependencies: ["HSBPathway", "HSBWire", "HSBSafeguarding"],
+            dependencies: ["HSBPathway", "HSBWire", "HSBSafeguarding", "IntakeService"],
             swiftSettings: strict
         ),
         .testTarget(
