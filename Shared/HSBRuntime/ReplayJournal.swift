@@ -11,8 +11,8 @@ import Synchronization
 ///
 /// Each accepted signature is appended (16 bytes: the second it was signed in and its 8-byte
 /// prefix) with one `write(2)` before the request is answered. Two files take turns: when the one
-/// being written is older than the window, the other (whose entries have all left the window) is
-/// emptied and becomes the one written. On start both are read, and what is still inside the
+/// being written is older than two windows, the other (whose entries, even from a caller whose
+/// clock runs a window ahead, have all left the window) is emptied and becomes the one written. On start both are read, and what is still inside the
 /// window is loaded into the cache. A write reaches the kernel before the reply, so it survives the
 /// process being killed; it is not synced to the disk per request, so a power failure of the host
 /// can lose the last few seconds (docs/SECURITY.md).
@@ -97,8 +97,10 @@ public final class ReplayJournal: Sendable {
         }
         return state.withLock { state in
             let now = nowUnixMillis / 1000
-            if now - state.startedSecond > windowSeconds + 1 {
-                // Every entry of the other file is now outside the window: it becomes the current one.
+            // The other file's entries were written before the current one began; a caller's clock
+            // may run up to a window ahead, so they can be signed up to a window after that. Once
+            // two windows have passed every one of them is outside the window: it becomes current.
+            if now - state.startedSecond > 2 * windowSeconds + 1 {
                 let next = 1 - state.current
                 let descriptor = open(paths[next], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
                 if descriptor >= 0 {

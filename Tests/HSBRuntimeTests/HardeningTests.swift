@@ -83,6 +83,22 @@ struct HardeningTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    @Test func aSignatureFromACallerWhoseClockRunsAheadIsRememberedForAsLongAsItIsValid() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-journal-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let start: Int64 = 1_800_000_000_000
+        let second = start / 1000
+        let journal = try ReplayJournal(folder: folder, windowSeconds: 10, nowUnixMillis: start)
+        // Accepted 11 s in, signed by a clock 10 s ahead: valid until 31 s in.
+        #expect(journal.append(.init(second: second + 21, prefix: 7), nowUnixMillis: start + 11_000))
+        #expect(journal.append(.init(second: second + 12, prefix: 8), nowUnixMillis: start + 12_000))
+        #expect(journal.append(.init(second: second + 24, prefix: 9), nowUnixMillis: start + 24_000))
+        // A restart at 25 s must still refuse its replay.
+        let reopened = try ReplayJournal(folder: folder, windowSeconds: 10, nowUnixMillis: start + 25_000)
+        #expect(reopened.load(nowUnixMillis: start + 25_000).contains { $0.prefix == 7 })
+    }
+
     @Test func emptyFramesDoNotKeepAConnectionOpen() async throws {
         let server = try await TestHost.start(handlers: [echo], idleTimeoutSeconds: 1)
         let raw = try await RawConnection.open(port: server.rpcPort, receiveTimeoutSeconds: 1)
