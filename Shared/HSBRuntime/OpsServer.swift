@@ -43,24 +43,32 @@ public final class OpsServer: Service, Sendable {
         if let address = localAddress { return address }
         let metrics = self.metrics
         let probe = self.probe
-        let bound = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let count = self.open.wrappingAdd(1, ordering: .relaxed).newValue
-                    channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
-                    guard count <= self.maxConnections else {
-                        metrics.connectionRefused()
-                        channel.close(promise: nil)
-                        return
+        let opened: () async throws -> any Channel = { [self] in
+            try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let count = self.open.wrappingAdd(1, ordering: .relaxed).newValue
+                        channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+                        guard count <= self.maxConnections else {
+                            metrics.connectionRefused()
+                            channel.close(promise: nil)
+                            return
+                        }
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: self.idleTimeout))
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe))
                     }
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: self.idleTimeout))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe))
                 }
-            }
-            .bind(host: host, port: port)
-            .get()
+                .bind(host: host, port: port)
+                .get()
+        }
+        let bound: any Channel
+        do {
+            bound = try await opened()
+        } catch {
+            throw BindFailure.from(error, what: "ops", host: host, port: port, setting: "--ops-port (HSB_OPS_PORT)")
+        }
         channel.withLock { $0 = bound }
         logger.info("ops HTTP listening", metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
         return bound.localAddress!

@@ -186,7 +186,9 @@ public final class RPCClient: Sendable {
         } catch let error as RPCError {
             throw error
         } catch {
-            throw RPCError(.unavailable, "\(method) failed: \(error)")
+            var failure = RPCError(.unavailable, "\(method) failed: \(ConnectFailure.reason(error))")
+            failure.cause = "\(error)"
+            throw failure
         }
     }
 
@@ -246,7 +248,9 @@ public final class RPCClient: Sendable {
         do {
             return try await future.get()
         } catch {
-            throw RPCError.unreachable("cannot connect to \(configuration.host):\(configuration.port): \(error)")
+            var failure = RPCError.unreachable("cannot connect to \(configuration.host):\(configuration.port): \(ConnectFailure.reason(error))")
+            failure.cause = "\(error)"
+            throw failure
         }
     }
 }
@@ -335,7 +339,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(RPCError(.unavailable, "connection failed: \(error)"))
+        var failure = RPCError(.unavailable, "the connection to the service failed: \(ConnectFailure.reason(error))")
+        failure.cause = "\(error)"
+        failAll(failure)
         context.close(promise: nil)
     }
 

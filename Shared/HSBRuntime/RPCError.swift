@@ -8,6 +8,8 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// no endpoint is configured): retrying it can do no harm and says nothing about the request.
     /// Not part of equality: two errors with the same status and message are the same to a caller.
     public var neverSent: Bool = false
+    /// The library error behind it, for the logs; never shown to a person. Not part of equality.
+    public var cause: String? = nil
 
     public init(_ code: StatusCode, _ message: String) {
         self.code = code

@@ -188,36 +188,44 @@ public final class RPCServer: Service, Sendable {
     public func start() async throws -> SocketAddress {
         if let address = localAddress { return address }
         let configuration = self.configuration
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    let metrics = self.dispatcher.metrics
-                    switch self.admit(channel) {
-                    case .refused:
-                        try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: metrics))
-                    case .healthOnly(let reason):
-                        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: min(configuration.maxFrameSize, 64 * 1024))))
-                        try sync.addHandler(
-                            HealthOnlyHandler(
-                                dispatcher: self.dispatcher, reason: reason, lifetime: .seconds(10), decodeLimits: configuration.decodeLimits))
-                    case .served:
-                        try sync.addHandler(
-                            SlowPeerGuard(
-                                frameTimeout: configuration.frameTimeout, budget: self.bufferBudget,
-                                onOverBudget: { metrics.frameRefused(reason: "over_memory_budget") },
-                                onTimeout: { metrics.frameRefused(reason: "too_slow") }))
-                        try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-                        try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
+        let bound = { () async throws -> any Channel in
+            try await ServerBootstrap(group: self.group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        let metrics = self.dispatcher.metrics
+                        switch self.admit(channel) {
+                        case .refused:
+                            try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: metrics))
+                        case .healthOnly(let reason):
+                            try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: min(configuration.maxFrameSize, 64 * 1024))))
+                            try sync.addHandler(
+                                HealthOnlyHandler(
+                                    dispatcher: self.dispatcher, reason: reason, lifetime: .seconds(10), decodeLimits: configuration.decodeLimits))
+                        case .served:
+                            try sync.addHandler(
+                                SlowPeerGuard(
+                                    frameTimeout: configuration.frameTimeout, budget: self.bufferBudget,
+                                    onOverBudget: { metrics.frameRefused(reason: "over_memory_budget") },
+                                    onTimeout: { metrics.frameRefused(reason: "too_slow") }))
+                            try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
+                            try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
+                        }
                     }
                 }
-            }
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+        }
+        let channel: any Channel
+        do {
+            channel = try await bound()
+        } catch {
+            throw BindFailure.from(error, what: "RPC", host: configuration.host, port: configuration.port, setting: "--port (HSB_PORT)")
+        }
         state.withLock { $0.channel = channel }
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         return channel.localAddress!

@@ -204,6 +204,34 @@ struct HardeningTests {
         await ops.stop()
     }
 
+    @Test func errorsSayWhatToDoWithoutTheLibrarysInternals() async throws {
+        let server = try await TestHost.start(handlers: [echo])
+        // A port in use names the port and the setting to change.
+        do {
+            _ = try await TestHost.start(handlers: [echo], port: server.rpcPort)
+            Issue.record("two services bound one port")
+        } catch {
+            #expect(
+                "\(error)"
+                    == "the RPC port \(server.rpcPort) on 127.0.0.1 is already in use: stop what holds it, or choose another with --port (HSB_PORT)")
+        }
+        let port = server.rpcPort
+        await server.stop()
+        // Nothing listening: said plainly, the library's error kept as the cause.
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: .none), signer: nil,
+            group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            _ = try await client.call(HealthService.checkMethod, payload: [])
+            Issue.record("a call to a stopped service succeeded")
+        } catch {
+            #expect(
+                error.message == "cannot connect to 127.0.0.1:\(port): nothing is listening there: is the service running, and is the port right?")
+            #expect(!error.message.contains("SingleConnectionFailure") && error.cause?.isEmpty == false)
+        }
+        await client.close()
+    }
+
     @Test func theDataFolderAndEverythingInItArePrivateToTheService() async throws {
         let server = try await TestHost.start(handlers: [echo])
         let client = server.client()

@@ -34,11 +34,11 @@ struct TestHost {
         handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 5,
         maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024,
-        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock()
+        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0
     ) async throws -> TestHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         let options = ResolvedServiceOptions(
-            dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
+            port: port, dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
             maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds,
             drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
