@@ -155,7 +155,11 @@ public final class RPCClient: Sendable {
         let timeoutMillis: Int64
         if let deadline {
             let remaining = (deadline - NIODeadline.now()).nanoseconds / 1_000_000
-            guard remaining > 0 else { throw RPCError(.deadlineExceeded, "deadline passed before \(method) was sent") }
+            guard remaining > 0 else {
+                var late = RPCError(.deadlineExceeded, "deadline passed before \(method) was sent")
+                late.neverSent = true
+                throw late
+            }
             timeoutMillis = remaining
         } else {
             timeoutMillis = 0

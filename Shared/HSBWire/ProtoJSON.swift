@@ -108,7 +108,14 @@ public enum ProtoJSON {
             varint(number << 3, into: &out)
             varint(flag ? 1 : 0, into: &out)
         case PROTOBUF_C_TYPE_INT32, PROTOBUF_C_TYPE_INT64, PROTOBUF_C_TYPE_UINT32, PROTOBUF_C_TYPE_UINT64:
-            guard case .integer(let integer) = value else { throw .invalidJSON(field: path, reason: "must be a whole number, not \(value.kindName)") }
+            // ProtoJSON writes 64-bit integers as strings; both forms are read.
+            let whole: Int64?
+            switch value {
+            case .integer(let number): whole = number
+            case .string(let text): whole = Int64(text)
+            default: whole = nil
+            }
+            guard let integer = whole else { throw .invalidJSON(field: path, reason: "must be a whole number, not \(value.kindName)") }
             let (low, high): (Int64, Int64) =
                 switch field.type {
                 case PROTOBUF_C_TYPE_INT32: (Int64(Int32.min), Int64(Int32.max))

@@ -84,6 +84,11 @@ extension ProtoJSON {
             switch key & 7 {
             case 0:
                 guard let raw = varint(&rest) else { return "{}" }
+                // A singular field at zero is its default (proto3 JSON leaves it out), whatever its type.
+                if raw == 0 && field.pointee.label != PROTOBUF_C_LABEL_REPEATED {
+                    values[index] = nil
+                    continue
+                }
                 values[index, default: []].append(scalar(raw, field.pointee))
             case 2:
                 guard let length = varint(&rest), length <= UInt64(rest.count) else { return "{}" }
@@ -119,7 +124,7 @@ extension ProtoJSON {
         return members.isEmpty ? "{}" : "{\n" + members.joined(separator: ",\n") + "\n\(indent)}"
     }
 
-    static func isDefault(_ value: String) -> Bool { ["0", "\"0\"", "false", "\"\""].contains(value) }
+    static func isDefault(_ value: String) -> Bool { value == "\"\"" }
 
     static func date(_ bytes: ArraySlice<UInt8>) -> String {
         var parts = [1: Int64(0), 2: 0, 3: 0]

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HSBWire
@@ -117,5 +118,27 @@ struct WireLimitsTests {
         ) {
             try YouthjusticeV1.RecordAdmissionRequest(decoding: try bail.encoded())
         }
+    }
+}
+
+@Suite("ProtoJSON written from the message's own schema")
+struct ProtoJSONEncoderTests {
+    @Test func aMessageReadsBackAsItself() throws {
+        let referral = IntakeV1.Referral(
+            child: Subject(
+                subjectID: "child-1", role: .childDisplayingHSB, givenName: "Zoë \"Z\"", familyName: "O'Neil",
+                dateOfBirth: CalendarDate(year: 2011, month: 3, day: 9)),
+            personsHarmed: [IntakeV1.PersonHarmed(subject: Subject(subjectID: "harmed-1", role: .personHarmed))],
+            behaviours: [IntakeV1.Behaviour(catalogueId: "brook/13-17/red/8"), IntakeV1.Behaviour(otherDescription: "line one\nline two")],
+            harmIndicators: [.coercionIntimidationOrForce, .emotionalDistress], referrer: "DSL", parentsTold: .noWouldCauseUndueDelay,
+            urgentByTelephone: true, receivedUnixMs: 1_794_819_600_000, consentToShare: .given)
+        let text = try ProtoJSON.encode(referral)
+        // Field names as in the .proto, 64-bit integers as strings, enums by name, dates as written, defaults left out.
+        #expect(text.contains("\"received_unix_ms\": \"1794819600000\""))
+        #expect(text.contains("\"parents_told\": \"PARENTS_TOLD_NO_WOULD_CAUSE_UNDUE_DELAY\""))
+        #expect(text.contains("\"date_of_birth\": \"2011-03-09\""))
+        #expect(!text.contains("immediate_risk") && !text.contains("looked_after"))
+        let json = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        #expect(try ProtoJSON.decode(IntakeV1.Referral.self, from: json) == referral)
     }
 }
