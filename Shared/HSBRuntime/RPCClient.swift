@@ -183,9 +183,14 @@ public final class RPCClient: Sendable {
         let handler = conn.handler
         let loop = conn.channel.eventLoop
         do {
-            // Resumed once, from the connection's loop: by the reply, the deadline, or the connection's end.
-            return try await withUnsafeThrowingContinuation { (reply: UnsafeContinuation<ResponseEnvelope, any Error>) in
-                loop.execute { handler.value.send(frame, id: id, reply: reply, deadline: deadline, method: method) }
+            // Resumed once, from the connection's loop: by the reply, the deadline, the connection's
+            // end, or the calling task's cancellation (which frees the call's slot at once).
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (reply: UnsafeContinuation<ResponseEnvelope, any Error>) in
+                    loop.execute { handler.value.send(frame, id: id, reply: reply, deadline: deadline, method: method) }
+                }
+            } onCancel: {
+                loop.execute { handler.value.cancel(id: id, method: method) }
             }
         } catch let error as RPCError {
             throw error
@@ -292,6 +297,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             reply.resume(throwing: RPCError.unreachable("connection closed before \(method) was sent"))
             return
         }
+        highestSent = max(highestSent, id)
+        // Cancelled before it could be sent: never sent at all.
+        if cancelledBeforeSending.remove(id) != nil {
+            var cancelled = RPCError(.cancelled, "\(method) was cancelled before it was sent")
+            cancelled.neverSent = true
+            reply.resume(throwing: cancelled)
+            return
+        }
         var timer: Scheduled<Void>? = nil
         if let deadline {
             timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
@@ -316,6 +329,25 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         entry.timer?.cancel()
         entry.reply.resume(throwing: error)
     }
+
+    /// The calling task was cancelled: the call ends now and its slot is freed; a reply that
+    /// comes later is dropped. A cancellation that overtakes the send is remembered for it.
+    func cancel(id: UInt64, method: String) {
+        guard pending[id] != nil else {
+            // Ids rise with each call: one above any sent yet has not reached the loop; one below has
+            // already been answered (nothing to remember, so nothing accumulates).
+            if id > highestSent { cancelledBeforeSending.insert(id) }
+            return
+        }
+        fail(id: id, RPCError(.cancelled, "\(method) was cancelled"))
+    }
+
+    /// Calls cancelled before their send reached the loop, and the highest id sent so far.
+    private var cancelledBeforeSending: Set<UInt64> = []
+    private var highestSent: UInt64 = 0
+
+    /// Calls waiting for their reply (for tests and metrics).
+    var inFlight: Int { pending.count }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)

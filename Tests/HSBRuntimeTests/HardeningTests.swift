@@ -232,6 +232,30 @@ struct HardeningTests {
         await client.close()
     }
 
+    @Test func aCancelledCallEndsAtOnceAndFreesItsSlot() async throws {
+        let started = Atomic<Bool>(false)
+        let slow = MethodHandler(method: "test.v1.Slow/Wait", policy: .agencies([.orchestrator])) { _, payload in
+            started.store(true, ordering: .sequentiallyConsistent)
+            try? await Task.sleep(for: .seconds(30))
+            return payload
+        }
+        let server = try await TestHost.start(handlers: [slow, echo])
+        let client = server.client()
+        let call = Task { try await client.call("test.v1.Slow/Wait", payload: [1]) }
+        #expect(await eventually { started.load(ordering: .sequentiallyConsistent) })
+        call.cancel()
+        do {
+            _ = try await call.value
+            Issue.record("a cancelled call returned a reply")
+        } catch let error as RPCError {
+            #expect(error.code == .cancelled && error.message == "test.v1.Slow/Wait was cancelled")
+        }
+        // The connection is still good for the next call.
+        #expect(try await client.call("test.v1.Echo/Echo", payload: [5]) == [5])
+        await client.close()
+        await server.stop()
+    }
+
     @Test func theDataFolderAndEverythingInItArePrivateToTheService() async throws {
         let server = try await TestHost.start(handlers: [echo])
         let client = server.client()
