@@ -196,11 +196,34 @@ def generate(path, known):
         for d in e["doc"]:
             w(f"/// {d}")
         prefix = enum_prefix(e["name"])
-        w(f"extension {ns} {{")
-        w(f"    public enum {e['name']}: Int32, Sendable, Hashable, CaseIterable, Codable {{")
+        cases = []
         for value, number in e["values"]:
             short = value[len(prefix):] if value.startswith(prefix) else value
-            w(f"        case {camel(short)} = {number}")
+            cases.append((camel(short), number))
+        w(f"extension {ns} {{")
+        w(f"    public enum {e['name']}: OpenEnum {{")
+        for case, number in cases:
+            w(f"        case {case}")
+        w("        /// A value this build does not know (a newer peer's): carried, never a decode failure.")
+        w("        case unrecognized(Int32)")
+        w("")
+        w("        public init(rawValue: Int32) {")
+        w("            switch rawValue {")
+        for case, number in cases:
+            w(f"            case {number}: self = .{case}")
+        w("            default: self = .unrecognized(rawValue)")
+        w("            }")
+        w("        }")
+        w("")
+        w("        public var rawValue: Int32 {")
+        w("            switch self {")
+        for case, number in cases:
+            w(f"            case .{case}: {number}")
+        w("            case .unrecognized(let value): value")
+        w("            }")
+        w("        }")
+        w("")
+        w(f"        public static let allCases: [Self] = [{', '.join('.' + c for c, _ in cases)}]")
         w("    }")
         w("}")
     for m in messages:

@@ -107,9 +107,9 @@ enum Sender {
                 var request = RequestEnvelope(requestID: requestID, method: method, payload: generator.message(type))
                 let times: [Int64] = [.min, .max, 0, -1, 1, Int64(Date().timeIntervalSince1970 * 1000)]
                 request.credential = Credential(
-                    agency: Agency(rawValue: Int32(generator.below(12))) ?? .orchestrator, user: "fuzz",
+                    agency: Agency(rawValue: Int32(generator.below(12))), user: "fuzz",
                     signedAtUnixMillis: times[generator.below(times.count)], signature: generator.bytes([0, 1, 31, 32, 33, 64][generator.below(6)]),
-                    actingAgency: Agency(rawValue: Int32(generator.below(12))) ?? .unspecified)
+                    actingAgency: Agency(rawValue: Int32(generator.below(12))))
                 bytes = frame((try? request.encoded()) ?? generator.bytes(16))
             default:
                 // A signed request for one of the service's methods, as a random agency (some are

@@ -22,6 +22,8 @@ extension IntakeService {
         switch request.kind {
         case .unspecified:
             throw RPCError(.invalidArgument, "kind is unspecified")
+        case .unrecognized(let value):
+            throw RPCError.unrecognized("kind", value)
         case .writtenFollowUpReceived:
             return .writtenFollowUpReceived
         case .workersAllocated:

@@ -42,7 +42,9 @@ enum ReferralMapping {
         var result: Set<HarmIndicator> = []
         for (index, item) in items.enumerated() {
             guard let indicator = indicators[item] else {
-                problems.append("harm_indicators[\(index)] is unspecified")
+                problems.append(
+                    item.isRecognized
+                        ? "harm_indicators[\(index)] is unspecified" : RPCError.unrecognized("harm_indicators[\(index)]", item.rawValue).message)
                 continue
             }
             result.insert(indicator)
@@ -161,8 +163,17 @@ enum ReferralMapping {
         facts.coercionEvidence = referral.coercionEvidence
         facts.referrerAssessedRisk = referral.referrerAssessedRisk
         facts.otherChildrenMayBeAtRisk = [.yes: true, .no: false][referral.otherChildrenMayBeAtRisk]
+        // Values a newer peer may send that this version does not know: refused, named.
+        for (field, value, known) in [
+            ("parents_told", referral.parentsTold.rawValue, referral.parentsTold.isRecognized),
+            ("other_children_may_be_at_risk", referral.otherChildrenMayBeAtRisk.rawValue, referral.otherChildrenMayBeAtRisk.isRecognized),
+            ("youth_produced_images", referral.youthProducedImages.rawValue, referral.youthProducedImages.isRecognized),
+            ("consent_to_share", referral.consentToShare.rawValue, referral.consentToShare.isRecognized),
+        ] where !known {
+            problems.append(RPCError.unrecognized("referral.\(field)", value).message)
+        }
         switch referral.parentsTold {
-        case .unspecified: facts.parentsTold = nil
+        case .unspecified, .unrecognized: facts.parentsTold = nil
         case .yes: facts.parentsTold = true
         case .noWouldIncreaseRiskOfHarm: (facts.parentsTold, facts.parentsNotToldReason) = (false, .wouldIncreaseRiskOfHarm)
         case .noWouldInterfereWithCriminalInvestigation:

@@ -120,6 +120,7 @@ public enum MappaService {
     static func notificationSentence(_ request: MappaV1.ScreenRequest) throws(RPCError) -> NotificationSentence? {
         switch request.sentence {
         case .unspecified: return nil
+        case .unrecognized(let value): throw RPCError.unrecognized("sentence", value)
         case .imprisonmentForLifeOrAtLeast30Months: return .imprisonmentForLifeOrAtLeast30Months
         case .imprisonment:
             guard request.sentenceMonths > 0 else { throw RPCError(.invalidArgument, "sentence_months is required for imprisonment") }

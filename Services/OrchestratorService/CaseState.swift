@@ -26,8 +26,8 @@ struct StepState: Codable, Equatable {
 
     /// The relayed actor the step is signed for, if any.
     var acting: RelayedActor? {
-        guard let raw = actingAgency, raw != 0, let agency = Agency(rawValue: raw) else { return nil }
-        return RelayedActor(agency: agency, user: actingUser ?? "")
+        guard let raw = actingAgency, raw != 0 else { return nil }
+        return RelayedActor(agency: Agency(rawValue: raw), user: actingUser ?? "")
     }
 }
 
@@ -106,7 +106,7 @@ extension CaseState: StoredBody {
             },
             deadlines: deadlines.map {
                 OrchestratorV1.StoredDeadline(
-                    taskId: $0.taskID, description: $0.description, owner: Agency(rawValue: $0.owner) ?? .unspecified, assignee: $0.assignee,
+                    taskId: $0.taskID, description: $0.description, owner: Agency(rawValue: $0.owner), assignee: $0.assignee,
                     dueUnixMs: $0.due, ruleId: $0.ruleID, completed: $0.completedAt != nil, completedBy: $0.completedBy ?? "",
                     completedUnixMs: $0.completedAt ?? 0)
             }, role: role == .childDisplayingHSB ? "" : role.rawValue,
@@ -133,7 +133,7 @@ extension StepState: StoredBody {
         OrchestratorV1.StoredStep(
             stepId: stepID, caseId: caseID, service: service, method: method, payload: [UInt8](payload), status: status, attempts: attempts,
             lastError: lastError, nextAttemptUnixMs: nextAttempt, hasPurpose: purpose != nil, purpose: purpose ?? "",
-            actingAgency: actingAgency.flatMap(Agency.init(rawValue:)) ?? .unspecified, actingUser: actingUser ?? "",
+            actingAgency: actingAgency.map { Agency(rawValue: $0) } ?? .unspecified, actingUser: actingUser ?? "",
             failuresAfterSend: failuresAfterSend ?? 0)
     }
 }
@@ -178,7 +178,7 @@ extension CaseState.DeadlineItem {
     /// This task of case `caseID` as a reply lists it, with its status as of `now`.
     func entry(caseID: String, now: Int64) -> OrchestratorV1.DeadlineEntry {
         OrchestratorV1.DeadlineEntry(
-            caseId: caseID, taskId: taskID, description: description, owner: Agency(rawValue: owner) ?? .unspecified,
+            caseId: caseID, taskId: taskID, description: description, owner: Agency(rawValue: owner),
             assignee: assignee, dueUnixMs: due, ruleId: ruleID,
             status: completedAt != nil ? "done" : isOverdue(at: now) ? "overdue" : "open", completedBy: completedBy ?? "",
             completedUnixMs: completedAt ?? 0)

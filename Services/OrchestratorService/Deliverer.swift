@@ -78,7 +78,7 @@ public final class Deliverer: Service, Sendable {
             let parts = item.taskID.split(separator: "/", omittingEmptySubsequences: false)
             let key = OverdueKind(
                 ruleID: item.ruleID, task: parts.count > 1 ? String(parts[1]) : item.taskID,
-                owner: Agency(rawValue: item.owner).map(\.name) ?? "unspecified")
+                owner: Agency(rawValue: item.owner).name)
             counts[key, default: 0] += 1
         }
         return counts

@@ -73,6 +73,7 @@ extension YouthJusticeService {
                 let action: AIMAction
                 switch request.action {
                 case .unspecified: throw RPCError(.invalidArgument, "action is unspecified")
+                case .unrecognized(let value): throw RPCError.unrecognized("action", value)
                 case .recordConsent: action = .recordConsent(given: request.consentGiven)
                 case .proceedWithoutEngagement: action = .proceedWithoutEngagement
                 case .shareReport: action = .shareReport

@@ -28,6 +28,8 @@ public enum YouthJusticeService {
             MethodHandler(method: recordPoliceDecision, policy: RelayedActs.policy(recordPoliceDecision)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordPoliceDecisionRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
+                guard request.decision.isRecognized else { throw RPCError.unrecognized("decision", request.decision.rawValue) }
+                guard request.disposal.isRecognized else { throw RPCError.unrecognized("disposal", request.disposal.rawValue) }
                 guard let decision = policeDecisions[request.decision] else { throw RPCError(.invalidArgument, "decision is unspecified") }
                 let facts = PoliceDecisionFacts(
                     decidedAt: now(), childSubjectID: person.subjectID, age: person.age, decision: decision,
@@ -44,6 +46,7 @@ public enum YouthJusticeService {
             MethodHandler(method: recordCourtOutcome, policy: RelayedActs.policy(recordCourtOutcome)) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.RecordCourtOutcomeRequest.self, payload)
                 let person = try YoungPerson(request.youngPerson!, now: now())
+                guard request.plea.isRecognized else { throw RPCError.unrecognized("plea", request.plea.rawValue) }
                 guard let plea = pleas[request.plea] else { throw RPCError(.invalidArgument, "plea is unspecified") }
                 var facts = CourtFacts(recordedAt: now(), childSubjectID: person.subjectID, age: person.age, plea: plea)
                 facts.referralOrder = request.referralOrder

@@ -36,7 +36,7 @@ public enum Sharing {
             return "given by \(giver == .parents ? "the parents" : "the young person") (INF-03)"
         case .refused:
             return "refused; shared without consent on the grounds of \(grounds) (INF-02)"
-        case .notSought, .unspecified:
+        case .notSought, .unspecified, .unrecognized:
             return "not sought; shared on the grounds of \(grounds) (INF-02)"
         }
     }

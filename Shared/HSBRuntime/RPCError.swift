@@ -31,6 +31,12 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 
+    /// INVALID_ARGUMENT for an enum value this build does not know (a newer peer's) where the value
+    /// must be acted on: that one request fails, clearly; the connection and the rest go on.
+    public static func unrecognized(_ field: String, _ value: Int32) -> RPCError {
+        RPCError(.invalidArgument, "\(field) has value \(value), which this version of the service does not know")
+    }
+
     /// The error for a payload that did not decode, naming the message and what failed.
     public static func invalidPayload(_ error: WireError) -> RPCError {
         RPCError(.invalidArgument, "request payload: \(error)")

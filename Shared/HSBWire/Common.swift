@@ -2,21 +2,61 @@ internal import CProtobufC
 internal import HSBProtoC
 
 /// An agency of the safeguarding partnership, or a caller acting for one (`hsb.common.v1.Agency`).
-public enum Agency: Int32, Sendable, Hashable, CaseIterable, Codable {
-    case unspecified = 0
+public enum Agency: OpenEnum {
+    case unspecified
     /// Children's social care: the contact service and the MASH.
-    case socialCare = 1
-    case youthJustice = 2
-    case camhs = 3
-    case mappa = 4
+    case socialCare
+    case youthJustice
+    case camhs
+    case mappa
     /// The partnership's orchestrator.
-    case orchestrator = 5
-    case police = 6
-    case education = 7
-    case health = 8
-    case adultSocialCare = 9
+    case orchestrator
+    case police
+    case education
+    case health
+    case adultSocialCare
     /// Operations staff: health and metrics only.
-    case ops = 10
+    case ops
+    /// A value this build does not know (a newer peer's): carried, never a decode failure.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .socialCare
+        case 2: self = .youthJustice
+        case 3: self = .camhs
+        case 4: self = .mappa
+        case 5: self = .orchestrator
+        case 6: self = .police
+        case 7: self = .education
+        case 8: self = .health
+        case 9: self = .adultSocialCare
+        case 10: self = .ops
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .socialCare: 1
+        case .youthJustice: 2
+        case .camhs: 3
+        case .mappa: 4
+        case .orchestrator: 5
+        case .police: 6
+        case .education: 7
+        case .health: 8
+        case .adultSocialCare: 9
+        case .ops: 10
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let allCases: [Self] = [
+        .unspecified, .socialCare, .youthJustice, .camhs, .mappa, .orchestrator, .police, .education, .health, .adultSocialCare, .ops,
+    ]
 
     /// The name used in configuration and credentials files, e.g. `youth-justice`.
     public var name: String {
@@ -32,6 +72,7 @@ public enum Agency: Int32, Sendable, Hashable, CaseIterable, Codable {
         case .health: "health"
         case .adultSocialCare: "adult-social-care"
         case .ops: "ops"
+        case .unrecognized(let value): "agency-\(value)"
         }
     }
 
@@ -106,10 +147,32 @@ extension CalendarDate: WireMessage, CBacked {
 }
 
 /// Whether a subject is the child displaying HSB or a person harmed (GEN-01).
-public enum SubjectRole: Int32, Sendable, Hashable, CaseIterable, Codable {
-    case unspecified = 0
-    case childDisplayingHSB = 1
-    case personHarmed = 2
+public enum SubjectRole: OpenEnum {
+    case unspecified
+    case childDisplayingHSB
+    case personHarmed
+    /// A value this build does not know (a newer peer's): carried, never a decode failure.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .childDisplayingHSB
+        case 2: self = .personHarmed
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .childDisplayingHSB: 1
+        case .personHarmed: 2
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let allCases: [Self] = [.unspecified, .childDisplayingHSB, .personHarmed]
 }
 
 /// A person a referral or case is about (`hsb.common.v1.Subject`).
@@ -235,14 +298,44 @@ extension RuleCitation: WireMessage, CBacked {
 }
 
 /// How a deadline is counted (`hsb.common.v1.DeadlineKind`).
-public enum DeadlineKind: Int32, Sendable, Hashable, CaseIterable, Codable {
-    case unspecified = 0
-    case workingDays = 1
-    case hours = 2
-    case calendarDays = 3
-    case workingDaysBefore = 4
-    case monthsBefore = 5
-    case review = 6
+public enum DeadlineKind: OpenEnum {
+    case unspecified
+    case workingDays
+    case hours
+    case calendarDays
+    case workingDaysBefore
+    case monthsBefore
+    case review
+    /// A value this build does not know (a newer peer's): carried, never a decode failure.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .workingDays
+        case 2: self = .hours
+        case 3: self = .calendarDays
+        case 4: self = .workingDaysBefore
+        case 5: self = .monthsBefore
+        case 6: self = .review
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .workingDays: 1
+        case .hours: 2
+        case .calendarDays: 3
+        case .workingDaysBefore: 4
+        case .monthsBefore: 5
+        case .review: 6
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let allCases: [Self] = [.unspecified, .workingDays, .hours, .calendarDays, .workingDaysBefore, .monthsBefore, .review]
 }
 
 /// When something must be done by, and the rule that says so (`hsb.common.v1.Deadline`).

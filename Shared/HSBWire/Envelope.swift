@@ -3,24 +3,77 @@ internal import HSBProtoC
 public import NIOCore
 
 /// The gRPC status code set, with gRPC's numbers (`hsb.rpc.v1.StatusCode`).
-public enum StatusCode: Int32, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
-    case ok = 0
-    case cancelled = 1
-    case unknown = 2
-    case invalidArgument = 3
-    case deadlineExceeded = 4
-    case notFound = 5
-    case alreadyExists = 6
-    case permissionDenied = 7
-    case resourceExhausted = 8
-    case failedPrecondition = 9
-    case aborted = 10
-    case outOfRange = 11
-    case unimplemented = 12
-    case `internal` = 13
-    case unavailable = 14
-    case dataLoss = 15
-    case unauthenticated = 16
+public enum StatusCode: OpenEnum, CustomStringConvertible {
+    case ok
+    case cancelled
+    case unknown
+    case invalidArgument
+    case deadlineExceeded
+    case notFound
+    case alreadyExists
+    case permissionDenied
+    case resourceExhausted
+    case failedPrecondition
+    case aborted
+    case outOfRange
+    case unimplemented
+    case `internal`
+    case unavailable
+    case dataLoss
+    case unauthenticated
+    /// A value this build does not know (a newer peer's): carried, never a decode failure.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .ok
+        case 1: self = .cancelled
+        case 2: self = .unknown
+        case 3: self = .invalidArgument
+        case 4: self = .deadlineExceeded
+        case 5: self = .notFound
+        case 6: self = .alreadyExists
+        case 7: self = .permissionDenied
+        case 8: self = .resourceExhausted
+        case 9: self = .failedPrecondition
+        case 10: self = .aborted
+        case 11: self = .outOfRange
+        case 12: self = .unimplemented
+        case 13: self = .internal
+        case 14: self = .unavailable
+        case 15: self = .dataLoss
+        case 16: self = .unauthenticated
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .ok: 0
+        case .cancelled: 1
+        case .unknown: 2
+        case .invalidArgument: 3
+        case .deadlineExceeded: 4
+        case .notFound: 5
+        case .alreadyExists: 6
+        case .permissionDenied: 7
+        case .resourceExhausted: 8
+        case .failedPrecondition: 9
+        case .aborted: 10
+        case .outOfRange: 11
+        case .unimplemented: 12
+        case .internal: 13
+        case .unavailable: 14
+        case .dataLoss: 15
+        case .unauthenticated: 16
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let allCases: [Self] = [
+        .ok, .cancelled, .unknown, .invalidArgument, .deadlineExceeded, .notFound, .alreadyExists, .permissionDenied, .resourceExhausted,
+        .failedPrecondition, .aborted, .outOfRange, .unimplemented, .internal, .unavailable, .dataLoss, .unauthenticated,
+    ]
 
     /// The gRPC name, e.g. `INVALID_ARGUMENT`.
     public var description: String {
@@ -42,6 +95,7 @@ public enum StatusCode: Int32, Sendable, Hashable, CaseIterable, Codable, Custom
         case .unavailable: "UNAVAILABLE"
         case .dataLoss: "DATA_LOSS"
         case .unauthenticated: "UNAUTHENTICATED"
+        case .unrecognized(let value): "STATUS_\(value)"
         }
     }
 }

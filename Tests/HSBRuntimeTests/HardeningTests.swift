@@ -193,12 +193,19 @@ struct HardeningTests {
             host: "127.0.0.1", port: 0, metrics: metrics, probe: CombinedReadiness([]), group: MultiThreadedEventLoopGroup.singleton,
             logger: quietLogger, maxConnections: 3, idleTimeout: .seconds(5))
         let port = try await ops.start().port!
-        var idle: [RawConnection] = []
-        for _ in 0..<3 { idle.append(try await RawConnection.open(port: port, receiveTimeoutSeconds: 12)) }
-        // The fourth is closed at once (well inside the idle timeout); the three idle ones at the idle timeout.
-        let fourth = try await RawConnection.open(port: port, receiveTimeoutSeconds: 3)
-        #expect(await fourth.closedByPeer())
-        for connection in idle { #expect(await connection.closedByPeer()) }
+        // Four connections: one of them (whichever the loops admit last) is closed at once, well
+        // inside the idle timeout; the other three at the idle timeout.
+        var connections: [RawConnection] = []
+        for _ in 0..<4 { connections.append(try await RawConnection.open(port: port, receiveTimeoutSeconds: 3)) }
+        // Each waits up to 3 s, all at once.
+        let early = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, connection) in connections.enumerated() { group.addTask { (index, await connection.closedByPeer()) } }
+            var closed = [Bool](repeating: false, count: connections.count)
+            for await (index, value) in group { closed[index] = value }
+            return closed
+        }
+        #expect(early.filter { $0 }.count == 1, "\(early)")
+        for (connection, closed) in zip(connections, early) where !closed { #expect(await connection.closedByPeer()) }
         // Then the port serves again.
         #expect(try await http(port: port, path: "/healthz").status == 200)
         await ops.stop()
@@ -252,6 +259,20 @@ struct HardeningTests {
         }
         // The connection is still good for the next call.
         #expect(try await client.call("test.v1.Echo/Echo", payload: [5]) == [5])
+        await client.close()
+        await server.stop()
+    }
+
+    @Test func aStatusCodeFromANewerPeerFailsThatOneCallNotTheConnection() async throws {
+        let newer = MethodHandler(method: "test.v1.Newer/Do", policy: .agencies([.orchestrator])) { _, _ in
+            throw RPCError(.unrecognized(42), "a status only a newer peer knows")
+        }
+        let server = try await TestHost.start(handlers: [newer, echo])
+        let client = server.client()
+        await #expect(throws: RPCError(.unrecognized(42), "a status only a newer peer knows")) {
+            try await client.call("test.v1.Newer/Do", payload: [])
+        }
+        #expect(try await client.call("test.v1.Echo/Echo", payload: [3]) == [3], "the connection goes on")
         await client.close()
         await server.stop()
     }

@@ -11,15 +11,19 @@ struct HostileBytesTests {
         }
     }
 
-    @Test func enumOutOfRangeIsNamed() {
+    @Test func enumValuesThisBuildDoesNotKnowAreCarriedNotRefused() throws {
+        // Proto3 enums are open: a newer peer's status code or agency decodes, and re-encodes as sent.
         // Response.status (field 2, varint) = 99.
-        #expect(throws: WireError.enumOutOfRange(field: "hsb.rpc.v1.Response.status", value: 99)) {
-            try ResponseEnvelope(decoding: [0x08, 0x01, 0x10, 99])
-        }
+        let response = try ResponseEnvelope(decoding: [0x08, 0x01, 0x10, 99])
+        #expect(response.status == .unrecognized(99) && !response.status.isRecognized && "\(response.status)" == "STATUS_99")
+        #expect(try response.encoded() == [0x08, 0x01, 0x10, 99])
         // Decision.notify (field 5, packed) = [2, 77].
-        #expect(throws: WireError.enumOutOfRange(field: "hsb.common.v1.Decision.notify[1]", value: 77)) {
-            try Decision(decoding: [0x0A, 0x01, 0x78, 0x2A, 0x02, 0x02, 77])
-        }
+        let decision = try Decision(decoding: [0x0A, 0x01, 0x78, 0x2A, 0x02, 0x02, 77])
+        #expect(decision.notify == [.youthJustice, .unrecognized(77)] && decision.notify[1].name == "agency-77")
+        #expect(try Decision(decoding: try decision.encoded()) == decision)
+        // Generated enums too.
+        #expect(IntakeV1.ParentsTold(rawValue: 40) == .unrecognized(40) && IntakeV1.ParentsTold(rawValue: 1) == .yes)
+        #expect(!IntakeV1.ParentsTold.allCases.contains(.unrecognized(40)))
     }
 
     @Test func missingRequiredFieldsAreNamedTogether() {

@@ -202,6 +202,12 @@ struct OrchestratorHardeningTests {
                 MappaV1.RecordLevelRequest(subjectId: "child-1", level: 2, nextReview: CalendarDate(year: .max, month: 1, day: 1), planSummary: "p"),
                 as: MappaV1.LevelRecord.self)
         }
+        // An enum value only a newer peer knows, where it must be acted on: that request is refused, naming it.
+        await #expect(throws: RPCError(.invalidArgument, "decision has value 42, which this version of the service does not know")) {
+            try await youthJustice.client(.police).call(
+                YouthJusticeService.recordPoliceDecision,
+                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .unrecognized(42)), as: YouthjusticeV1.PlanResult.self)
+        }
         // Each service still answers a real request.
         let fine = try await social.call(
             IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), as: IntakeV1.ScreeningResult.self)

@@ -8,83 +8,282 @@ public enum IntakeV1 {}
 
 /// The six harm indicators (SCR-02).
 extension IntakeV1 {
-    public enum HarmIndicator: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case frequencyBeyondDevelopmentalExpectation = 1
-        case interferesWithDevelopment = 2
-        case coercionIntimidationOrForce = 3
-        case emotionalDistress = 4
-        case divergentAgesOrAbilities = 5
-        case recursInSecrecyAfterIntervention = 6
+    public enum HarmIndicator: OpenEnum {
+        case unspecified
+        case frequencyBeyondDevelopmentalExpectation
+        case interferesWithDevelopment
+        case coercionIntimidationOrForce
+        case emotionalDistress
+        case divergentAgesOrAbilities
+        case recursInSecrecyAfterIntervention
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .frequencyBeyondDevelopmentalExpectation
+            case 2: self = .interferesWithDevelopment
+            case 3: self = .coercionIntimidationOrForce
+            case 4: self = .emotionalDistress
+            case 5: self = .divergentAgesOrAbilities
+            case 6: self = .recursInSecrecyAfterIntervention
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .frequencyBeyondDevelopmentalExpectation: 1
+            case .interferesWithDevelopment: 2
+            case .coercionIntimidationOrForce: 3
+            case .emotionalDistress: 4
+            case .divergentAgesOrAbilities: 5
+            case .recursInSecrecyAfterIntervention: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .frequencyBeyondDevelopmentalExpectation, .interferesWithDevelopment, .coercionIntimidationOrForce, .emotionalDistress,
+            .divergentAgesOrAbilities, .recursInSecrecyAfterIntervention,
+        ]
     }
 }
 
 /// A yes or no that may not have been given.
 extension IntakeV1 {
-    public enum Answer: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case yes = 1
-        case no = 2
+    public enum Answer: OpenEnum {
+        case unspecified
+        case yes
+        case no
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .yes
+            case 2: self = .no
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .yes: 1
+            case .no: 2
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .yes, .no]
     }
 }
 
 /// Whether parents were told of the referral, or why not (SCR-20).
 extension IntakeV1 {
-    public enum ParentsTold: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case yes = 1
-        case noWouldIncreaseRiskOfHarm = 2
-        case noWouldInterfereWithCriminalInvestigation = 3
-        case noWouldCauseUndueDelay = 4
+    public enum ParentsTold: OpenEnum {
+        case unspecified
+        case yes
+        case noWouldIncreaseRiskOfHarm
+        case noWouldInterfereWithCriminalInvestigation
+        case noWouldCauseUndueDelay
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .yes
+            case 2: self = .noWouldIncreaseRiskOfHarm
+            case 3: self = .noWouldInterfereWithCriminalInvestigation
+            case 4: self = .noWouldCauseUndueDelay
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .yes: 1
+            case .noWouldIncreaseRiskOfHarm: 2
+            case .noWouldInterfereWithCriminalInvestigation: 3
+            case .noWouldCauseUndueDelay: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .yes, .noWouldIncreaseRiskOfHarm, .noWouldInterfereWithCriminalInvestigation, .noWouldCauseUndueDelay,
+        ]
     }
 }
 
 /// Whether consent to share the child's information was sought and given (INF-01 to INF-03):
 /// a separate thing from whether parents were told of the referral (SCR-20).
 extension IntakeV1 {
-    public enum ConsentToShare: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case given = 1
-        case refused = 2
-        case notSought = 3
+    public enum ConsentToShare: OpenEnum {
+        case unspecified
+        case given
+        case refused
+        case notSought
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .given
+            case 2: self = .refused
+            case 3: self = .notSought
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .given: 1
+            case .refused: 2
+            case .notSought: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .given, .refused, .notSought]
     }
 }
 
 /// Youth-produced sexual images, where reported (SCR-17).
 extension IntakeV1 {
-    public enum YouthProducedImages: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case notReported = 0
-        case experimental = 1
-        case harmfulOrReckless = 2
-        case adultInvolved = 3
+    public enum YouthProducedImages: OpenEnum {
+        case notReported
+        case experimental
+        case harmfulOrReckless
+        case adultInvolved
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .notReported
+            case 1: self = .experimental
+            case 2: self = .harmfulOrReckless
+            case 3: self = .adultInvolved
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .notReported: 0
+            case .experimental: 1
+            case .harmfulOrReckless: 2
+            case .adultInvolved: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.notReported, .experimental, .harmfulOrReckless, .adultInvolved]
     }
 }
 
 /// What an HSB strategy meeting decided (STR-04).
 extension IntakeV1 {
-    public enum StrategyOutcome: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case noFurtherAction = 1
-        case diversionPlan = 2
-        case section47Joint = 3
-        case section47Single = 4
-        case immediateLegalAction = 5
-        case followUpMeeting = 6
+    public enum StrategyOutcome: OpenEnum {
+        case unspecified
+        case noFurtherAction
+        case diversionPlan
+        case section47Joint
+        case section47Single
+        case immediateLegalAction
+        case followUpMeeting
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .noFurtherAction
+            case 2: self = .diversionPlan
+            case 3: self = .section47Joint
+            case 4: self = .section47Single
+            case 5: self = .immediateLegalAction
+            case 6: self = .followUpMeeting
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .noFurtherAction: 1
+            case .diversionPlan: 2
+            case .section47Joint: 3
+            case .section47Single: 4
+            case .immediateLegalAction: 5
+            case .followUpMeeting: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .noFurtherAction, .diversionPlan, .section47Joint, .section47Single, .immediateLegalAction, .followUpMeeting,
+        ]
     }
 }
 
 /// What happened on a case after screening (SCR-11, GEN-02, STR-05 to STR-08, STR-10).
 extension IntakeV1 {
-    public enum CaseEventKind: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case writtenFollowUpReceived = 1
-        case workersAllocated = 2
-        case conferenceOutcome = 3
-        case hsbMeeting = 4
-        case reviewHeld = 5
-        case closure = 6
-        case disagreement = 7
-        case panel = 8
+    public enum CaseEventKind: OpenEnum {
+        case unspecified
+        case writtenFollowUpReceived
+        case workersAllocated
+        case conferenceOutcome
+        case hsbMeeting
+        case reviewHeld
+        case closure
+        case disagreement
+        case panel
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .writtenFollowUpReceived
+            case 2: self = .workersAllocated
+            case 3: self = .conferenceOutcome
+            case 4: self = .hsbMeeting
+            case 5: self = .reviewHeld
+            case 6: self = .closure
+            case 7: self = .disagreement
+            case 8: self = .panel
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .writtenFollowUpReceived: 1
+            case .workersAllocated: 2
+            case .conferenceOutcome: 3
+            case .hsbMeeting: 4
+            case .reviewHeld: 5
+            case .closure: 6
+            case .disagreement: 7
+            case .panel: 8
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .writtenFollowUpReceived, .workersAllocated, .conferenceOutcome, .hsbMeeting, .reviewHeld, .closure, .disagreement, .panel,
+        ]
     }
 }
 

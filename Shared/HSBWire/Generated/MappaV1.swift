@@ -7,13 +7,43 @@ internal import HSBProtoC
 public enum MappaV1 {}
 
 extension MappaV1 {
-    public enum Sentence: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case imprisonmentForLifeOrAtLeast30Months = 1
-        case imprisonment = 2
-        case caution = 3
-        case conditionalDischarge = 4
-        case other = 5
+    public enum Sentence: OpenEnum {
+        case unspecified
+        case imprisonmentForLifeOrAtLeast30Months
+        case imprisonment
+        case caution
+        case conditionalDischarge
+        case other
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .imprisonmentForLifeOrAtLeast30Months
+            case 2: self = .imprisonment
+            case 3: self = .caution
+            case 4: self = .conditionalDischarge
+            case 5: self = .other
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .imprisonmentForLifeOrAtLeast30Months: 1
+            case .imprisonment: 2
+            case .caution: 3
+            case .conditionalDischarge: 4
+            case .other: 5
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .imprisonmentForLifeOrAtLeast30Months, .imprisonment, .caution, .conditionalDischarge, .other,
+        ]
     }
 }
 

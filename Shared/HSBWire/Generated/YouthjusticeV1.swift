@@ -7,42 +7,149 @@ internal import HSBProtoC
 public enum YouthjusticeV1 {}
 
 extension YouthjusticeV1 {
-    public enum PoliceDecision: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case outOfCourtDisposal = 1
-        case charge = 2
-        case noFurtherAction = 3
-        case insufficientEvidence = 4
-        case releasedUnderInvestigation = 5
-        case investigationContinuing = 6
+    public enum PoliceDecision: OpenEnum {
+        case unspecified
+        case outOfCourtDisposal
+        case charge
+        case noFurtherAction
+        case insufficientEvidence
+        case releasedUnderInvestigation
+        case investigationContinuing
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .outOfCourtDisposal
+            case 2: self = .charge
+            case 3: self = .noFurtherAction
+            case 4: self = .insufficientEvidence
+            case 5: self = .releasedUnderInvestigation
+            case 6: self = .investigationContinuing
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .outOfCourtDisposal: 1
+            case .charge: 2
+            case .noFurtherAction: 3
+            case .insufficientEvidence: 4
+            case .releasedUnderInvestigation: 5
+            case .investigationContinuing: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .outOfCourtDisposal, .charge, .noFurtherAction, .insufficientEvidence, .releasedUnderInvestigation,
+            .investigationContinuing,
+        ]
     }
 }
 
 extension YouthjusticeV1 {
-    public enum OutOfCourtDisposal: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case triage = 1
-        case youthCaution = 2
-        case youthConditionalCaution = 3
+    public enum OutOfCourtDisposal: OpenEnum {
+        case unspecified
+        case triage
+        case youthCaution
+        case youthConditionalCaution
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .triage
+            case 2: self = .youthCaution
+            case 3: self = .youthConditionalCaution
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .triage: 1
+            case .youthCaution: 2
+            case .youthConditionalCaution: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .triage, .youthCaution, .youthConditionalCaution]
     }
 }
 
 extension YouthjusticeV1 {
-    public enum Plea: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case guilty = 1
-        case foundGuilty = 2
-        case notGuilty = 3
+    public enum Plea: OpenEnum {
+        case unspecified
+        case guilty
+        case foundGuilty
+        case notGuilty
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .guilty
+            case 2: self = .foundGuilty
+            case 3: self = .notGuilty
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .guilty: 1
+            case .foundGuilty: 2
+            case .notGuilty: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .guilty, .foundGuilty, .notGuilty]
     }
 }
 
 extension YouthjusticeV1 {
-    public enum AIMAction: Int32, Sendable, Hashable, CaseIterable, Codable {
-        case unspecified = 0
-        case recordConsent = 1
-        case proceedWithoutEngagement = 2
-        case completeReport = 3
-        case shareReport = 4
+    public enum AIMAction: OpenEnum {
+        case unspecified
+        case recordConsent
+        case proceedWithoutEngagement
+        case completeReport
+        case shareReport
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .recordConsent
+            case 2: self = .proceedWithoutEngagement
+            case 3: self = .completeReport
+            case 4: self = .shareReport
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .recordConsent: 1
+            case .proceedWithoutEngagement: 2
+            case .completeReport: 3
+            case .shareReport: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .recordConsent, .proceedWithoutEngagement, .completeReport, .shareReport]
     }
 }
 
