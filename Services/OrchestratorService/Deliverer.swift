@@ -13,9 +13,8 @@ import Synchronization
 public final class Deliverer: Service, Sendable {
     let resources: ServiceResources
     let clients: [String: RPCClient]
-    /// Pause after attempt n: base * 2^(n-1), at most `maxBackoffMillis`.
-    let baseBackoffMillis: Int64
-    let maxBackoffMillis: Int64
+    /// The pause after each failed attempt (the client's own backoff type).
+    let backoff: Backoff
     let pollInterval: Duration
     /// Attempts that may reach the service and fail without an answer (the connection dropped,
     /// the deadline passed, an internal error) before the step is moved to the dead letters. A
@@ -41,8 +40,7 @@ public final class Deliverer: Service, Sendable {
         self.maxFailuresAfterSend = maxFailuresAfterSend
         self.resources = resources
         self.clients = clients
-        self.baseBackoffMillis = baseBackoffMillis
-        self.maxBackoffMillis = maxBackoffMillis
+        self.backoff = Backoff(initial: .milliseconds(baseBackoffMillis), maximum: .milliseconds(maxBackoffMillis))
         self.pollInterval = pollInterval
         resources.metrics.addGauges { [weak self] in
             guard let self else { return [] }
@@ -293,8 +291,7 @@ public final class Deliverer: Service, Sendable {
     @discardableResult
     func record(_ attempted: StepState, outcome: Result<[UInt8], RPCError>) async -> Bool {
         let now = resources.clock.nowUnixMillis()
-        let base = baseBackoffMillis
-        let maxBackoff = maxBackoffMillis
+        let backoff = self.backoff
         let maxFailures = maxFailuresAfterSend
         let available = Set(clients.keys)
         do {
@@ -316,8 +313,7 @@ public final class Deliverer: Service, Sendable {
                     landed = 1
                     event = .delivered(sent, reply: reply, availableServices: available)
                 case .failure(let error) where Deliverer.retryable(error.code):
-                    let pause = min(maxBackoff, base << Int64(min(Int(step.attempts) - 1, 20)))
-                    step.nextAttempt = now + pause
+                    step.nextAttempt = now + backoff.milliseconds(afterAttempt: Int(step.attempts))
                     step.lastError = "\(error)"
                     if !error.neverSent {
                         // It reached the service and got no answer: a step that crashes or hangs

@@ -5,32 +5,52 @@ import Synchronization
 
 /// When and how often a call is retried. Only UNAVAILABLE is retried, always with the same
 /// idempotency key, with exponential backoff and full jitter.
+/// How long to wait between attempts: `initial`, growing by `multiplier` each attempt, never more
+/// than `maximum`. The one backoff of the suite: the client's retries and the outbox's both use it.
+public struct Backoff: Sendable, Hashable {
+    public var initial: Duration
+    public var maximum: Duration
+    public var multiplier: Int
+
+    public init(initial: Duration, maximum: Duration, multiplier: Int = 2) {
+        precondition(multiplier >= 1)
+        self.initial = initial
+        self.maximum = maximum
+        self.multiplier = multiplier
+    }
+
+    /// The ceiling of the pause after attempt `attempt` (attempts count from 1); never overflows.
+    public func ceiling(afterAttempt attempt: Int) -> Duration {
+        var ceiling = initial
+        for _ in 1..<max(1, attempt) {
+            ceiling = ceiling * multiplier
+            if ceiling >= maximum { return maximum }
+        }
+        return min(ceiling, maximum)
+    }
+
+    /// The ceiling in whole milliseconds.
+    public func milliseconds(afterAttempt attempt: Int) -> Int64 {
+        let pause = ceiling(afterAttempt: attempt)
+        return pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
 public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
-    public var initialBackoff: Duration
-    public var maxBackoff: Duration
-    public var multiplier: Int
+    public var backoff: Backoff
 
     public init(maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(50), maxBackoff: Duration = .seconds(2), multiplier: Int = 2) {
         precondition(maxAttempts >= 1 && multiplier >= 1)
         self.maxAttempts = maxAttempts
-        self.initialBackoff = initialBackoff
-        self.maxBackoff = maxBackoff
-        self.multiplier = multiplier
+        self.backoff = Backoff(initial: initialBackoff, maximum: maxBackoff, multiplier: multiplier)
     }
 
     public static let defaults = RetryPolicy()
     public static let none = RetryPolicy(maxAttempts: 1)
 
     /// The ceiling of the pause before attempt `attempt + 1` (attempts count from 1).
-    public func backoffCeiling(afterAttempt attempt: Int) -> Duration {
-        var ceiling = initialBackoff
-        for _ in 1..<max(1, attempt) {
-            ceiling = ceiling * multiplier
-            if ceiling >= maxBackoff { return maxBackoff }
-        }
-        return min(ceiling, maxBackoff)
-    }
+    public func backoffCeiling(afterAttempt attempt: Int) -> Duration { backoff.ceiling(afterAttempt: attempt) }
 }
 
 public struct RPCClientConfiguration: Sendable {

@@ -179,6 +179,9 @@ struct RetryTests {
         #expect(policy.backoffCeiling(afterAttempt: 4) == .milliseconds(400))
         #expect(policy.backoffCeiling(afterAttempt: 6) == .seconds(1))
         #expect(policy.backoffCeiling(afterAttempt: 9) == .seconds(1))
+        // The outbox counts its pauses with the same type, in milliseconds, and never overflows.
+        #expect(policy.backoff.milliseconds(afterAttempt: 3) == 200)
+        #expect(Backoff(initial: .milliseconds(500), maximum: .seconds(60)).milliseconds(afterAttempt: 10_000) == 60_000)
     }
 }
 
