@@ -149,6 +149,12 @@ public final class RPCServer: Service, Sendable {
 
     /// Partial frames held across all connections.
     let bufferBudget: BufferBudget
+    /// Requests being served now: the server's own count, which its drain waits on (the metrics
+    /// gauge reports it; nothing here reads the gauge).
+    private let inFlight = Atomic<Int>(0)
+    /// Set when a drain begins; shared with whatever must know (the health handler reports
+    /// NOT_SERVING from then on) without pointing back at the server.
+    public let drainSignal: DrainSignal
 
     struct ServerState {
         var channel: (any Channel)?
@@ -169,7 +175,11 @@ public final class RPCServer: Service, Sendable {
         case refused
     }
 
-    public init(configuration: RPCServerConfiguration, dispatcher: Dispatcher, group: any EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: RPCServerConfiguration, dispatcher: Dispatcher, group: any EventLoopGroup, logger: Logger,
+        drainSignal: DrainSignal = DrainSignal()
+    ) {
+        self.drainSignal = drainSignal
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.group = group
@@ -267,10 +277,13 @@ public final class RPCServer: Service, Sendable {
         }
     }
 
+    func requestStarted() { inFlight.wrappingAdd(1, ordering: .relaxed) }
+
     func requestFinished() {
+        inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         guard drainBegun.load(ordering: .sequentiallyConsistent) else { return }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            guard state.draining, dispatcher.metrics.requestsInFlight == 0 else { return [] }
+            guard state.draining, inFlight.load(ordering: .sequentiallyConsistent) == 0 else { return [] }
             defer { state.drainWaiters.removeAll() }
             return state.drainWaiters
         }
@@ -283,16 +296,17 @@ public final class RPCServer: Service, Sendable {
         let listener: (any Channel)? = state.withLock { state in
             state.draining = true
             drainBegun.store(true, ordering: .sequentiallyConsistent)
+            drainSignal.begin()
             return state.channel
         }
         try? await listener?.close()
-        logger.info("draining", metadata: ["in_flight": "\(dispatcher.metrics.requestsInFlight)"])
+        logger.info("draining", metadata: ["in_flight": "\(inFlight.load(ordering: .sequentiallyConsistent))"])
         let timeout = configuration.drainTimeout
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let done = self.state.withLock { state -> Bool in
-                        if self.dispatcher.metrics.requestsInFlight == 0 { return true }
+                        if self.inFlight.load(ordering: .sequentiallyConsistent) == 0 { return true }
                         state.drainWaiters.append(continuation)
                         return false
                     }
@@ -312,7 +326,7 @@ public final class RPCServer: Service, Sendable {
         }
         let connections = state.withLock { Array($0.connections.values) }
         for connection in connections { try? await connection.close() }
-        logger.info("stopped", metadata: ["unfinished": "\(dispatcher.metrics.requestsInFlight)"])
+        logger.info("stopped", metadata: ["unfinished": "\(inFlight.load(ordering: .sequentiallyConsistent))"])
     }
 
     /// Runs until graceful shutdown is signalled (SIGTERM/SIGINT through the service group), then drains.
@@ -321,6 +335,14 @@ public final class RPCServer: Service, Sendable {
         try? await gracefulShutdown()
         await drain()
     }
+}
+
+/// Whether a server has begun to drain, for those that must know without holding the server.
+public final class DrainSignal: Sendable {
+    private let begun = Atomic<Bool>(false)
+    public init() {}
+    public var isDraining: Bool { begun.load(ordering: .sequentiallyConsistent) }
+    func begin() { begun.store(true, ordering: .sequentiallyConsistent) }
 }
 
 /// Sends one RESOURCE_EXHAUSTED reply to a connection over the limit, then closes it.
@@ -432,6 +454,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let started = NIODeadline.now()
         let deadline: NIODeadline? = request.timeoutMillis > 0 ? started + .milliseconds(request.timeoutMillis) : nil
         metrics.requestStarted()
+        server.requestStarted()
         let id = request.requestID
         let dispatcher = server.dispatcher
         let route = dispatcher.route(for: request.method)

@@ -129,9 +129,9 @@ public final class ServiceHost: Sendable {
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
         var registry = MethodRegistry(handlers)
-        let drainState = DrainFlag()
+        let drainSignal = DrainSignal()
         registry.register(
-            HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainState.isDraining }))
+            HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainSignal.isDraining }))
         let dispatcher = Dispatcher(
             registry: registry,
             authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock, journal: journal),
@@ -141,8 +141,7 @@ public final class ServiceHost: Sendable {
             idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), frameTimeout: .seconds(Int64(options.frameTimeoutSeconds)),
             drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)), maxConnectionsPerPeer: options.maxConnectionsPerPeer,
             maxBufferedBytes: options.maxBufferedBytes)
-        let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
-        drainState.server.withLock { $0 = rpc }
+        let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger, drainSignal: drainSignal)
         self.rpc = rpc
         self.ops = OpsServer(host: options.opsHost, port: options.opsPort, metrics: metrics, probe: probe, group: group, logger: logger)
     }
@@ -182,12 +181,6 @@ public final class ServiceHost: Sendable {
             throw ConfigurationError("cannot make data folder \(path) private (0700): \(String(cString: strerror(errno)))")
         }
     }
-}
-
-/// Lets the health handler ask the server, built after it, whether a drain has begun.
-final class DrainFlag: Sendable {
-    let server = Mutex<RPCServer?>(nil)
-    var isDraining: Bool { server.withLock { $0?.isDraining ?? false } }
 }
 
 /// The shared start-up of every service executable.
