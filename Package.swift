@@ -278,7 +278,7 @@ let package = Package(
             name: "AgencyServicesTests",
             dependencies: [
                 "YouthJusticeService", "MappaService", "CamhsService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage",
-                "HSBSafeguarding",
+                "HSBSafeguarding", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,9 +1,12 @@
 import CamhsService
+import Foundation
 import HSBRuntime
 import HSBServiceKit
 import HSBServiceTesting
 import HSBWire
+import Logging
 import MappaService
+import NIOPosix
 import Testing
 
 @Suite("MAPPA and CAMHS over loopback, on SQLite and PostgreSQL")
@@ -119,5 +122,35 @@ struct MappaAndCamhsServiceTests {
             as: CamhsV1.AssessmentAgreement.self)
         #expect(none.prompt.isEmpty)
         await server.stop()
+    }
+}
+
+@Suite("A service's handlers unit-tested in process (no sockets)")
+struct InProcessServiceTests {
+    @Test("MP-03: MAPPA records a level and the plan's next review; another agency is refused; the same handlers as over the wire")
+    func mappaLevelInProcess() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-inprocess-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let host = try ServiceHost(
+            descriptor: .mappa, options: ResolvedServiceOptions(dataDir: dataDir), handlers: { MappaService.handlers($0) },
+            secrets: TestServiceHost.testSecrets, group: MultiThreadedEventLoopGroup.singleton,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let mappa = InProcessClient(
+            dispatcher: host.rpc.dispatcher, signer: RequestSigner(agency: .mappa, secret: TestServiceHost.testSecrets[.mappa]!))
+        let year = Int32(Calendar(identifier: .gregorian).component(.year, from: Date()) + 1)
+        let record = try await mappa.call(
+            MappaService.recordLevel,
+            MappaV1.RecordLevelRequest(subjectId: "yp-1", level: 2, nextReview: CalendarDate(year: year, month: 3, day: 1), planSummary: "plan"),
+            as: MappaV1.LevelRecord.self)
+        #expect(record.level == 2 && record.decision?.tasks.first?.taskID == "MP-03/plan-review/yp-1")
+        let police = InProcessClient(
+            dispatcher: host.rpc.dispatcher, signer: RequestSigner(agency: .police, secret: TestServiceHost.testSecrets[.police]!))
+        await #expect(throws: RPCError(.permissionDenied, "agency police may not call \(MappaService.recordLevel)")) {
+            try await police.call(
+                MappaService.recordLevel,
+                MappaV1.RecordLevelRequest(subjectId: "yp-1", level: 2, nextReview: CalendarDate(year: year, month: 3, day: 1), planSummary: "p"),
+                as: MappaV1.LevelRecord.self)
+        }
+        await host.shutdown()
     }
 }

@@ -1,0 +1,52 @@
+public import HSBWire
+import NIOCore
+import Synchronization
+
+/// Calls a service's handlers in this process, with no sockets: each request is encoded, signed,
+/// authenticated, dispatched and answered exactly as over the wire (the same `Dispatcher`), so a
+/// handler's unit test exercises its decoding, access policy and errors without a network.
+public final class InProcessClient: Sendable {
+    private let dispatcher: Dispatcher
+    private let signer: RequestSigner?
+    private let nextID = Atomic<UInt64>(1)
+
+    public init(dispatcher: Dispatcher, signer: RequestSigner?) {
+        self.dispatcher = dispatcher
+        self.signer = signer
+    }
+
+    /// Calls `method` with raw payload bytes; throws ``RPCError`` with the service's status and message.
+    public func call(
+        _ method: String, payload: [UInt8], idempotencyKey: String = "", purpose: String = "", acting: RelayedActor? = nil
+    )
+        async throws(RPCError) -> [UInt8]
+    {
+        var request = RequestEnvelope(
+            requestID: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method,
+            idempotencyKey: idempotencyKey.isEmpty ? "in-process-\(UInt64.random(in: 1...UInt64.max))" : idempotencyKey, payload: payload,
+            purpose: purpose)
+        signer?.sign(&request, acting: acting)
+        // Through the bytes, as a peer's request would arrive.
+        let bytes: [UInt8]
+        do throws(WireError) { bytes = try request.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
+        let received: RequestEnvelope
+        do throws(WireError) { received = try RequestEnvelope(decoding: bytes) } catch {
+            throw RPCError(.invalidArgument, "request envelope: \(error)")
+        }
+        let response = await dispatcher.respond(to: received, route: dispatcher.route(for: received.method), deadline: nil)
+        guard response.status == .ok else { throw RPCError(response.status, response.message) }
+        return response.payload
+    }
+
+    /// Calls `method` with a wire message and decodes the reply as `Output`.
+    public func call<Input: WireMessage, Output: WireMessage>(
+        _ method: String, _ input: Input, as output: Output.Type, purpose: String = "", acting: RelayedActor? = nil
+    ) async throws(RPCError) -> Output {
+        let payload: [UInt8]
+        do throws(WireError) { payload = try input.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
+        let reply = try await call(method, payload: payload, purpose: purpose, acting: acting)
+        do throws(WireError) { return try Output(decoding: reply) } catch {
+            throw RPCError(.internal, "reply from \(method) could not be decoded: \(error)")
+        }
+    }
+}
