@@ -199,7 +199,7 @@ struct SettleOptions: ParsableArguments {
                 method, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: reason), as: OrchestratorV1.OutboxEntry.self,
                 purpose: caller.purposeText)
         }
-        print("\(entry.stepId): \(entry.status) (\(entry.lastError))")
+        print("\(entry.stepId): \(entry.status)\(entry.lastError.isEmpty ? "" : " (last error: \(entry.lastError))")")
     }
 }
 

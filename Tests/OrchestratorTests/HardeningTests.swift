@@ -237,6 +237,20 @@ struct OrchestratorHardeningTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         let ops = orchestrator.server.client(.ops)
+        // What an operator types: hsbctl outbox list --dead shows the step, whom it acts for and why it failed.
+        let operatorEnvironment = [
+            "HSB_SECRET": TestServiceHost.testSecrets[.ops]!.hex, "HSB_AGENCY": "ops", "HSB_USER": "ops.worker",
+            "HSB_ORCHESTRATOR": "127.0.0.1:\(orchestrator.server.port)",
+        ]
+        let listed = try await offloaded { try hsbctl(["outbox", "list", "--dead", "--purpose", "triage"], environment: operatorEnvironment) }
+        #expect(listed.status == 0, "\(listed.err)")
+        #expect(listed.out.contains("DEAD STEPS (1)"), "\(listed.out)")
+        #expect(listed.out.contains("\(stepID)  dead  ") && listed.out.contains(" RecordPoliceDecision  case \(opened.caseId)"), "\(listed.out)")
+        #expect(
+            listed.out.contains("for police (police.worker)") && listed.out.contains("last error: ") && listed.out.contains("closed before the reply")
+        )
+        let unexplained = try await offloaded { try hsbctl(["outbox", "list", "--dead"], environment: operatorEnvironment) }
+        #expect(unexplained.status != 0 && unexplained.err.contains("--purpose (or HSB_PURPOSE) is required to read the outbox"))
         let dead = try await ops.call(
             OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(deadOnly: true), as: OrchestratorV1.OutboxList.self, purpose: "triage")
         let entry = try #require(dead.entries.first { $0.stepId == stepID })
@@ -246,10 +260,11 @@ struct OrchestratorHardeningTests {
         await orchestrator.deliverer.count()
         #expect(orchestrator.server.host.metrics.prometheusText().contains("hsb_orchestrator_outbox_dead 1"))
         // An operator sends it again: it is pending once more, and the decision is on the record.
-        let retried = try await ops.call(
-            OutboxOperations.retryStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "youth justice patched"),
-            as: OrchestratorV1.OutboxEntry.self, purpose: "triage")
-        #expect(retried.status == "pending")
+        let retried = try await offloaded {
+            try hsbctl(["outbox", "retry", stepID, "--reason", "youth justice patched"], environment: operatorEnvironment)
+        }
+        #expect(retried.status == 0, "\(retried.err)")
+        #expect(retried.out.hasPrefix("\(stepID): pending"), "\(retried.out)")
         await #expect(throws: RPCError.self, "only a dead step can be settled") {
             try await ops.call(
                 OutboxOperations.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "x"), as: OrchestratorV1.OutboxEntry.self,
@@ -259,10 +274,11 @@ struct OrchestratorHardeningTests {
             _ = await orchestrator.deliverer.deliverDue()
             try await Task.sleep(for: .milliseconds(10))
         }
-        let discarded = try await ops.call(
-            OutboxOperations.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "recorded by hand at youth justice"),
-            as: OrchestratorV1.OutboxEntry.self, purpose: "triage")
-        #expect(discarded.status == "discarded")
+        let discarded = try await offloaded {
+            try hsbctl(["outbox", "discard", stepID, "--reason", "recorded by hand at youth justice"], environment: operatorEnvironment)
+        }
+        #expect(discarded.status == 0, "\(discarded.err)")
+        #expect(discarded.out.hasPrefix("\(stepID): discarded (last error: "), "\(discarded.out)")
         #expect(await orchestrator.deliverer.deliverDue() == 0)
         let view = try await orchestrator.server.client(.socialCare).call(
             OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "check")
