@@ -8,12 +8,6 @@ scripts/install-deps.sh
 scripts/generate-protos.sh --check
 scripts/generate-swift-wire.py --check
 scripts/check-format.sh
-# The rule catalogue is kept in docs/RULES.md; where the partnership's copy sits beside the
-# repository, the two must agree.
-if [ -f ../shared/RULES.md ] && ! cmp -s ../shared/RULES.md docs/RULES.md; then
-  echo "docs/RULES.md differs from ../shared/RULES.md: copy it over and update the rules module" >&2
-  exit 1
-fi
 swift build
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
