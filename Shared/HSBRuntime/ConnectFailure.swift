@@ -1,3 +1,4 @@
+import HSBWire
 import NIOCore
 import NIOPosix
 
@@ -35,6 +36,25 @@ enum ConnectFailure {
         case ECONNRESET: return "the service closed the connection at once"
         case let code?: return String(cString: strerror(code))
         case nil: return "the connection could not be made"
+        }
+    }
+
+    /// Why a connection that was made then failed, in the same plain words.
+    static func broken(_ error: any Error) -> String {
+        if let frame = error as? FrameError {
+            switch frame {
+            case .frameTooLarge(let length, let limit):
+                return "its reply announced \(length) bytes, more than this client accepts (\(limit)): "
+                    + "it is not speaking this protocol, or is misbehaving; tell its operators"
+            case .truncatedFrame:
+                return "it closed the connection partway through its reply"
+            }
+        }
+        switch errno(of: error) {
+        case ECONNRESET, EPIPE: return "the service reset the connection"
+        case ETIMEDOUT: return "the connection timed out"
+        case let code?: return String(cString: strerror(code))
+        case nil: return "the connection broke off: try again, and if it keeps happening tell the service's operators"
         }
     }
 }

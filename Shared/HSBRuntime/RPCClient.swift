@@ -395,7 +395,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        var failure = RPCError(.unavailable, "the connection to the service failed: \(ConnectFailure.reason(error))")
+        var failure = RPCError(.unavailable, "the connection to the service failed: \(ConnectFailure.broken(error))")
         failure.cause = "\(error)"
         failAll(failure)
         context.close(promise: nil)

@@ -278,6 +278,37 @@ struct HardeningTests {
         await client.close()
     }
 
+    @Test func aConnectionThatBreaksAfterItIsMadeSaysSoInPlainWords() async throws {
+        // A peer that answers any bytes with a length prefix of 4 GiB, and keeps the connection open.
+        final class HugePrefix: ChannelInboundHandler, Sendable {
+            typealias InboundIn = ByteBuffer
+            typealias OutboundOut = ByteBuffer
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF])), promise: nil)
+            }
+        }
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HugePrefix()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: listener.localAddress!.port!, retry: .none), signer: nil,
+            group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            _ = try await client.call(HealthService.checkMethod, payload: [])
+            Issue.record("a reply announcing 4 GiB was accepted")
+        } catch {
+            #expect(
+                error.message
+                    == "the connection to the service failed: its reply announced 4294967295 bytes, more than this client accepts "
+                    + "(\(Framing.defaultMaxFrameSize)): it is not speaking this protocol, or is misbehaving; tell its operators")
+            #expect(error.cause?.isEmpty == false)
+        }
+        await client.close()
+        try await listener.close()
+    }
+
     @Test func aCancelledCallEndsAtOnceAndFreesItsSlot() async throws {
         let started = Atomic<Bool>(false)
         let slow = MethodHandler(method: "test.v1.Slow/Wait", policy: .agencies([.orchestrator])) { _, payload in
