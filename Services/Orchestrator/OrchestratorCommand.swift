@@ -24,6 +24,13 @@ struct OrchestratorCommand: AsyncParsableCommand {
     )
     var agencyEndpoints: [String] = []
 
+    @Option(
+        name: .customLong("dead-after"),
+        help:
+            "Failures after a step reached its service (no answer came) before it goes to the dead letters, 1-1000. Env: HSB_DEAD_AFTER. Default: 5."
+    )
+    var deadAfter: String?
+
     func run() async throws {
         var texts = agencyEndpoints
         if texts.isEmpty, let env = environment("HSB_AGENCY_ENDPOINTS") {
@@ -33,6 +40,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
             texts.isEmpty
             ? ServiceDescriptor.agencyServices.map { ServiceEndpoint(name: $0.name, host: "127.0.0.1", port: $0.defaultPort) }
             : try texts.map { try ServiceEndpoint(parsing: $0) }
+        let deadAfterText = deadAfter ?? environment("HSB_DEAD_AFTER")
+        let failuresBeforeDead = try deadAfterText.map { try Deliverer.deadAfter(parsing: $0) } ?? Deliverer.defaultDeadAfter
         let resolved = try options.resolve(for: .orchestrator)
         let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
         let signingSecret: AgencySecret
@@ -57,7 +66,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
         try await ServiceMain.run(
             .orchestrator, options: options,
             handlers: { resources in
-                let deliverer = Deliverer(resources: resources, clients: agencyClients)
+                let deliverer = Deliverer(resources: resources, clients: agencyClients, maxFailuresAfterSend: failuresBeforeDead)
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },

@@ -33,9 +33,21 @@ public final class Deliverer: Service, Sendable {
         var owner: String
     }
 
+    /// Failures after sending (the step reached its service, no answer came) before a step is dead.
+    public static let defaultDeadAfter: Int32 = 5
+
+    /// `--dead-after` (`HSB_DEAD_AFTER`): a whole number from 1 to 1,000; anything else is named.
+    public static func deadAfter(parsing text: String) throws(ConfigurationError) -> Int32 {
+        guard let value = Int32(text.trimmingCharacters(in: .whitespaces)), (1...1000).contains(value) else {
+            throw ConfigurationError(
+                "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not '\(text.prefix(40))'")
+        }
+        return value
+    }
+
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
-        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = 5
+        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter
     ) {
         self.maxFailuresAfterSend = maxFailuresAfterSend
         self.resources = resources

@@ -298,6 +298,20 @@ struct OrchestratorHardeningTests {
         await intake.stop()
     }
 
+    @Test("--dead-after takes a whole number of failures from 1 to 1000 and names itself when given anything else")
+    func deadAfterIsValidated() throws {
+        #expect(try Deliverer.deadAfter(parsing: "3") == 3)
+        #expect(try Deliverer.deadAfter(parsing: " 1000 ") == 1000)
+        for bad in ["0", "1001", "-1", "five", "", "99999999999"] {
+            #expect(throws: ConfigurationError.self) { try Deliverer.deadAfter(parsing: bad) }
+            do {
+                _ = try Deliverer.deadAfter(parsing: bad)
+            } catch {
+                #expect(error.description == "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not '\(bad)'")
+            }
+        }
+    }
+
     @Test("A service that cannot be reached at all delays its steps and never sends them to the dead letters")
     func unreachableIsNotPoison() async throws {
         // A port that is bound and not listening: every connection is refused.
