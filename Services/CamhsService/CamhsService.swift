@@ -25,7 +25,7 @@ public enum CamhsService {
                 guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
                 let now = resources.clock.nowUnixMillis()
                 let age = birth.age(on: LondonTime.date(of: Instant(unixMillis: now)))
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 // MH-02 is decided from CAMHS's own records, in the same transaction as the write.
                 let reply = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: refer, now: now) {
                     tx throws(RecordStoreError) in
@@ -75,7 +75,7 @@ public enum CamhsService {
                 return try await resources.storeNew(
                     context, method: consult, kind: consultationKind, id: result.recordId,
                     subjectID: request.childSubjectId.isEmpty ? "no-names" : request.childSubjectId,
-                    body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
+                    body: StoredReply(reply: reply, recordedBy: (try context.requireCaller()).agency.name).json(), reply: reply)
             },
             MethodHandler(method: agreeAssessment, policy: callers) { context, payload in
                 let request = try decodePayload(CamhsV1.AgreeAssessmentRequest.self, payload)
@@ -87,7 +87,7 @@ public enum CamhsService {
                 let reply = try result.encoded()
                 return try await resources.storeNew(
                     context, method: agreeAssessment, kind: assessmentKind, id: result.recordId, subjectID: request.childSubjectId,
-                    body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
+                    body: StoredReply(reply: reply, recordedBy: (try context.requireCaller()).agency.name).json(), reply: reply)
             },
         ]
     }

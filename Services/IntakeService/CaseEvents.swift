@@ -70,7 +70,7 @@ extension IntakeService {
         let request: IntakeV1.RecordCaseEventRequest
         do throws(WireError) { request = try IntakeV1.RecordCaseEventRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
         let event = try event(request)
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = resources.clock.nowUnixMillis()
         let kindName = String(describing: request.kind)
         return try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordCaseEvent, now: now) {

@@ -66,7 +66,7 @@ public enum IntakeService {
     ) async throws -> [UInt8] {
         let request: IntakeV1.SubmitReferralRequest
         do throws(WireError) { request = try IntakeV1.SubmitReferralRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = resources.clock.nowUnixMillis()
         let referral = request.referral!
         let received = try ReferralMapping.receivedAt(referral, now: now)
@@ -101,7 +101,7 @@ public enum IntakeService {
     static func get(
         _ request: IntakeV1.GetReferralRequest, context: RequestContext, resources: ServiceResources
     ) async throws -> IntakeV1.ReferralView {
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         guard !context.purpose.isEmpty else {
             throw RPCError(.invalidArgument, "purpose is required to read a referral: say why you need it (INF-05)")
         }

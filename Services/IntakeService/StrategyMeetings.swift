@@ -20,7 +20,7 @@ extension IntakeService {
     {
         let request: IntakeV1.RecordStrategyMeetingRequest
         do throws(WireError) { request = try IntakeV1.RecordStrategyMeetingRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = resources.clock.nowUnixMillis()
         guard request.outcome.isRecognized else { throw RPCError.unrecognized("outcome", request.outcome.rawValue) }
         guard let outcome = outcomes[request.outcome] else { throw RPCError(.invalidArgument, "outcome is unspecified") }

@@ -50,7 +50,7 @@ public enum MappaService {
                 let reply = try result.encoded()
                 return try await resources.storeNew(
                     context, method: screen, kind: screeningKind, id: result.recordId, subjectID: request.subjectId,
-                    body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
+                    body: StoredReply(reply: reply, recordedBy: (try context.requireCaller()).agency.name).json(), reply: reply)
             },
             MethodHandler(method: recordLevel, policy: RelayedActs.policy(recordLevel)) { context, payload in
                 let request = try decodePayload(MappaV1.RecordLevelRequest.self, payload)
@@ -97,7 +97,7 @@ public enum MappaService {
                     body: StoredReply(reply: reply, recordedBy: "mappa").json(), reply: reply)
             },
             .unary(getRecord, policy: readers) { (context: RequestContext, request: MappaV1.GetRecordRequest) in
-                let caller = context.caller!.agency
+                let caller = try context.requireCaller().agency
                 let records = try await resources.readRecords(
                     context, kinds: [screeningKind, levelKind, disclosureKind], subjectID: request.subjectId)
                 func replies<M: WireMessage>(_ kind: String, _ type: M.Type) throws -> [M] {

@@ -22,7 +22,7 @@ public enum OrchestratorService {
         return [
             MethodHandler(method: submitReferral, policy: callers) { context, payload in
                 let request = try decodePayload(OrchestratorV1.SubmitReferralRequest.self, payload)
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 let actor = CaseActor(agency: caller.agency, user: caller.user)
                 let now = resources.clock.nowUnixMillis()
                 let referral = request.referral!
@@ -79,7 +79,7 @@ public enum OrchestratorService {
                         "method \(request.method) cannot be recorded through the orchestrator; accepted: \(EventMethods.table.keys.sorted().joined(separator: ", "))"
                     )
                 }
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 // The act is authorised here for the agency that does it, with the owning service's
                 // own table; the step then carries that agency, and the owner checks it again.
                 guard RelayedActs.permits(caller.agency, request.method) else {
@@ -127,7 +127,7 @@ public enum OrchestratorService {
             },
             MethodHandler(method: completeTask, policy: callers) { context, payload in
                 let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 let now = resources.clock.nowUnixMillis()
                 let actor = CaseActor(agency: caller.agency, user: caller.user)
                 _ = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
@@ -153,7 +153,7 @@ public enum OrchestratorService {
                 return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
             },
             .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 let records =
                     try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
                 // Need to know (INF-04): the agencies that see whole cases see every disclosure; any
@@ -194,7 +194,7 @@ public enum OrchestratorService {
         guard !context.purpose.isEmpty else {
             throw RPCError(.invalidArgument, "purpose is required to list deadlines: say why you need them (INF-05)")
         }
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = resources.clock.nowUnixMillis()
         let store = resources.store
         let horizon = now + Int64(request.withinDays) * 86_400_000
@@ -236,7 +236,7 @@ public enum OrchestratorService {
     static func view(caseID: String, resources: ServiceResources, context: RequestContext, logRead: Bool) async throws -> OrchestratorV1.CaseView {
         let now = resources.clock.nowUnixMillis()
         let store = resources.store
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let found: (StoredRecord, [StoredRecord])? = try await resources.blocking {
             // A read a person asked for is logged (a write); the view a write returns is a snapshot.
             let body = { (tx: RecordTransaction) throws(RecordStoreError) -> (StoredRecord, [StoredRecord])? in

@@ -28,7 +28,7 @@ enum OutboxOperations {
                 guard !context.purpose.isEmpty else {
                     throw RPCError(.invalidArgument, "purpose is required to read the outbox: say why you need it (INF-05)")
                 }
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 let now = resources.clock.nowUnixMillis()
                 let store = resources.store
                 let steps = try await resources.blocking {
@@ -64,7 +64,7 @@ enum OutboxOperations {
     static func settle(
         _ request: OrchestratorV1.SettleStepRequest, retry: Bool, context: RequestContext, resources: ServiceResources
     ) async throws -> OrchestratorV1.OutboxEntry {
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = resources.clock.nowUnixMillis()
         let by = OrchestratorService.actor(caller)
         let method = retry ? retryStep : discardStep

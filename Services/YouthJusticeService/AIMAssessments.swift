@@ -42,7 +42,7 @@ extension YouthJusticeService {
         return [
             MethodHandler(method: startAIMAssessment, policy: policy) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.StartAIMAssessmentRequest.self, payload)
-                _ = try leadAgency(context.caller!.agency)
+                _ = try leadAgency((try context.requireCaller()).agency)
                 let now = Instant(unixMillis: resources.clock.nowUnixMillis())
                 let person = try YoungPerson(request.youngPerson!, now: now)
                 guard let route = CaseRoute(rawValue: request.route) else {
@@ -54,7 +54,7 @@ extension YouthJusticeService {
                     deadlines: deadlines)
                 let id = ServiceResources.newID("aim")
                 let reply = try wire(assessment, id: id, version: 1).encoded()
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 return try await resources.write(
                     idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: startAIMAssessment, now: now.unixMillis
                 ) {
@@ -68,7 +68,7 @@ extension YouthJusticeService {
             },
             MethodHandler(method: updateAIMAssessment, policy: policy) { context, payload in
                 let request = try decodePayload(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
-                let caller = context.caller!
+                let caller = try context.requireCaller()
                 let actor = try leadAgency(caller.agency)
                 let action: AIMAction
                 switch request.action {

@@ -155,6 +155,6 @@ public enum YouthJusticeService {
         let reply = try result.encoded()
         return try await resources.storeNew(
             context, method: method, kind: planKind, id: result.recordId, subjectID: person.subjectID,
-            body: StoredReply(reply: reply, recordedBy: context.caller!.agency.name).json(), reply: reply)
+            body: StoredReply(reply: reply, recordedBy: (try context.requireCaller()).agency.name).json(), reply: reply)
     }
 }

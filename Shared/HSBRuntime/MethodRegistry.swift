@@ -15,6 +15,14 @@ public struct RequestContext: Sendable {
     /// The service's logger; `logger` adds this request's metadata when something is logged.
     let baseLogger: Logger
 
+    /// The proven caller. For a method whose policy needs a credential (every policy but open to
+    /// anyone), the dispatcher refused an unproven call before the handler ran; in a method open to
+    /// anyone it is UNAUTHENTICATED. Never a trap, however the request arrived.
+    public func requireCaller() throws(RPCError) -> AuthenticatedCaller {
+        guard let caller else { throw RPCError(.unauthenticated, "\(method) needs a signed credential") }
+        return caller
+    }
+
     /// A logger carrying the request id, method and caller. Built when asked for, so a request
     /// that logs nothing pays nothing for it.
     public var logger: Logger {

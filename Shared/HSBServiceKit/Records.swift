@@ -23,7 +23,7 @@ extension ServiceResources {
     public func storeNew(
         _ context: RequestContext, method: String, kind: String, id: String, subjectID: String, body: String, reply: [UInt8]
     ) async throws -> [UInt8] {
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         let now = clock.nowUnixMillis()
         return try await write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: method, now: now) {
             tx throws(RecordStoreError) in
@@ -37,7 +37,7 @@ extension ServiceResources {
 
     /// The records of each kind about `subjectID`, each read logged with the caller's purpose.
     public func readRecords(_ context: RequestContext, kinds: [String], subjectID: String) async throws -> [String: [StoredRecord]] {
-        let caller = context.caller!
+        let caller = try context.requireCaller()
         guard !context.purpose.isEmpty else {
             throw RPCError(.invalidArgument, "purpose is required to read records: say why you need them (INF-05)")
         }

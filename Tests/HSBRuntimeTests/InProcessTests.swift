@@ -25,4 +25,19 @@ struct InProcessTests {
             try await client.call("test.v1.None/None", payload: [])
         }
     }
+
+    @Test func aHandlerAsksForItsCallerAndAnUnprovenOneIsUnauthenticatedNotATrap() async throws {
+        // Open to anyone, yet asking who called: proven callers are named, an unsigned call is refused.
+        let whoami = MethodHandler(method: "test.v1.Who/AmI", policy: .anyone) { context, _ in
+            Array(try context.requireCaller().agency.name.utf8)
+        }
+        let dispatcher = Dispatcher(
+            registry: MethodRegistry([whoami]), authenticator: Authenticator(secrets: TestSecrets.all), metrics: ServerMetrics(prefix: "hsb_test"),
+            logger: quietLogger)
+        let signed = InProcessClient(dispatcher: dispatcher, signer: RequestSigner(agency: .orchestrator, secret: TestSecrets.orchestrator))
+        #expect(String(decoding: try await signed.call("test.v1.Who/AmI", payload: []), as: UTF8.self) == "orchestrator")
+        await #expect(throws: RPCError(.unauthenticated, "test.v1.Who/AmI needs a signed credential")) {
+            try await InProcessClient(dispatcher: dispatcher, signer: nil).call("test.v1.Who/AmI", payload: [])
+        }
+    }
 }
