@@ -103,7 +103,9 @@ struct Rules: AsyncParsableCommand {
     func run() async throws {
         let wanted = Set(ids.map { $0.uppercased() })
         let unknown = wanted.subtracting(RuleCatalogue.rules.map(\.id))
-        guard unknown.isEmpty else { throw ValidationError("no rule \(unknown.sorted().joined(separator: ", ")); hsbctl rules lists them all") }
+        guard unknown.isEmpty else {
+            throw ValidationError("no rule \(unknown.sorted().map { ProtoJSON.excerpt($0) }.joined(separator: ", ")); hsbctl rules lists them all")
+        }
         let rules = RuleCatalogue.rules.filter { wanted.isEmpty || wanted.contains($0.id) }
         if json {
             let items = rules.map { rule -> String in

@@ -96,7 +96,7 @@ struct ReferralFile: Decodable {
         func check(_ object: [String: Any], allowed: Set<String>, at field: String) throws {
             for key in object.keys.sorted() where !allowed.contains(key) {
                 throw ReferralFileError(
-                    "\(path): \(field.isEmpty ? "" : field + ".")\(key) is not a field of a referral file; the fields are \(allowed.sorted().joined(separator: ", ")) (docs/REFERRAL_JSON.md)"
+                    "\(path): \(field.isEmpty ? "" : field + ".")\(ProtoJSON.excerpt(key)) is not a field of a referral file; the fields are \(allowed.sorted().joined(separator: ", ")) (docs/REFERRAL_JSON.md)"
                 )
             }
         }

@@ -209,7 +209,8 @@ extension ProcedureProfile {
             case "assessment_days": profile.assessmentDays = try positive(value, key, fail)
             case "written_follow_up_hours": profile.writtenFollowUpHours = try positive(value, key, fail)
             default:
-                throw fail("unknown key '\(key)'")
+                // The key as Swift writes a string literal, cut: control characters escaped, never 4 MiB of it.
+                throw fail("unknown key \(key.count > 60 ? String(key.prefix(60)).debugDescription + "…" : key.debugDescription)")
             }
         }
         guard named else { throw RuleFileError(source: source, line: 1, reason: "the profile has no name (name = ...)") }

@@ -84,7 +84,8 @@ public enum ProtoJSON {
             let fieldPath = path.isEmpty ? key : "\(path).\(key)"
             guard let field = fields.first(where: { String(cString: $0.name) == key }) else {
                 throw .invalidJSON(
-                    field: fieldPath, reason: "is not a field of \(messageName); its fields are \(fieldNames(descriptor).joined(separator: ", "))")
+                    field: path.isEmpty ? ProtoJSON.excerpt(key) : "\(path).\(ProtoJSON.excerpt(key))",
+                    reason: "is not a field of \(messageName); its fields are \(fieldNames(descriptor).joined(separator: ", "))")
             }
             if case .null = value { continue }
             if field.label == PROTOBUF_C_LABEL_REPEATED {

@@ -30,6 +30,16 @@ extension ProtoJSON {
         return nil
     }
 
+    /// Caller-supplied text (a key, an id) for an error message: a plain name of up to `limit`
+    /// printable ASCII characters as it is; anything else quoted with control characters escaped
+    /// and cut at `limit` characters, so a hostile key cannot fill a terminal or send it escape codes.
+    public static func excerpt(_ text: some StringProtocol, limit: Int = 60) -> String {
+        let head = text.unicodeScalars.prefix(limit + 1)
+        if head.count <= limit, head.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\"" }) { return String(text) }
+        let cut = String(String.UnicodeScalarView(head.prefix(limit)))
+        return quoted(cut) + (head.count > limit ? "…" : "")
+    }
+
     /// `text` as a JSON string literal (control characters escaped).
     public static func quoted(_ text: String) -> String {
         var out = "\""

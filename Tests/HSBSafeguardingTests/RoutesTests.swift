@@ -146,7 +146,13 @@ struct ProfileTests {
                 "name = x\nstrategy_meeting = 3 fortnights\n",
                 RuleFileError(source: "p", line: 2, reason: "'3 fortnights' must be counted in working days, days or hours")
             ),
-            ("name = x\ncolour = blue\n", RuleFileError(source: "p", line: 2, reason: "unknown key 'colour'")),
+            ("name = x\ncolour = blue\n", RuleFileError(source: "p", line: 2, reason: "unknown key \"colour\"")),
+            // A hostile key is escaped and cut, never echoed raw to a terminal.
+            ("name = x\n\u{1B}[2J = 1\n", RuleFileError(source: "p", line: 2, reason: "unknown key \"\\u{1B}[2J\"")),
+            (
+                "name = x\n\(String(repeating: "k", count: 5000)) = 1\n",
+                RuleFileError(source: "p", line: 2, reason: "unknown key \"\(String(repeating: "k", count: 60))\"…")
+            ),
             ("name = x\nbased_on = camden\n", RuleFileError(source: "p", line: 2, reason: "based_on must come before every other key")),
             (
                 "based_on = york\n",

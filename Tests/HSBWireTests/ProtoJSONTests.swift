@@ -33,6 +33,12 @@ struct ProtoJSONTests {
             (#"{"referral_id": "r", "kind": "closure", "level_of_risk": 3}"#, "level_of_risk must be a string, not a number"),
             (#"{"referral_id": "r", "kind": "closure", "agreed_by": "social-care"}"#, "agreed_by must be an array, not a string"),
             (#"{"referral_id": "r", "kind": "closure", "colour": "red"}"#, "colour is not a field of hsb.intake.v1.RecordCaseEventRequest"),
+            // A hostile key is named quoted, escaped and cut: no escape codes, never all of it.
+            (#"{"referral_id": "r", "\u001b[2J": 1}"#, #""\u001b[2J" is not a field of hsb.intake.v1.RecordCaseEventRequest"#),
+            (
+                #"{"referral_id": "r", "\#(String(repeating: "k", count: 100_000))": 1}"#,
+                #""\#(String(repeating: "k", count: 60))"… is not a field of"#
+            ),
             (#"{"referral_id": "r", "kind": "panel", "panel_date": "2026-13"}"#, "panel_date '2026-13' must be a date YYYY-MM-DD"),
             (
                 #"{"referral_id": "r", "kind": "panel", "panel_date": {"year": 2026, "month": 99999999999}}"#,

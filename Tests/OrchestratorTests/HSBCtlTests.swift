@@ -194,6 +194,9 @@ struct HSBCtlReferenceTests {
         #expect(rules.out.contains("when intake screens a referral") && rules.out.contains("Category 2 or 3"), "\(rules.out)")
         let unknown = try await offloaded { try hsbctl(["rules", "XYZ-99"], environment: [:]) }
         #expect(unknown.status == 64 && unknown.err.contains("no rule XYZ-99"))
+        let hostile = try await offloaded { try hsbctl(["rules", "SCR-08\u{1B}[2J" + String(repeating: "A", count: 100_000)], environment: [:]) }
+        #expect(hostile.status == 64 && hostile.err.contains(#"no rule "SCR-08\u001b[2JAAAA"#) && !hostile.err.contains("\u{1B}"))
+        #expect(hostile.err.utf8.count < 1000, "the unknown id is cut, not echoed whole")
         let brook = try await offloaded { try hsbctl(["brook", "--age", "14"], environment: [:]) }
         #expect(brook.status == 0 && brook.out.contains("brook/13-17/red/8") && !brook.out.contains("brook/9-13/"))
         let adult = try await offloaded { try hsbctl(["brook", "--age", "19"], environment: [:]) }
