@@ -160,7 +160,7 @@ public enum CasePathway {
             state.disclosures.append(
                 .init(
                     at: now, toService: entry.service, what: shortName(method), purpose: purpose, lawfulBasis: entry.lawfulBasis,
-                    consent: Sharing.consent(forShareOn: entry.lawfulBasis, caseConsent: state.consent)))
+                    consent: Sharing.consent(forShareFrom: state)))
             effects.append(
                 .send(OutgoingStep(service: entry.service, method: method, payload: payload, purpose: "\(purpose), for \(by.name)", acting: by)))
         case .delivered(let step, let reply, let available):
@@ -224,7 +224,7 @@ public enum CasePathway {
         // INF-01 to INF-03: the consent position (who gave it, by the child's age; or the grounds
         // for sharing without it), and, separately, whether the parents were told (SCR-20).
         let grounds = Sharing.grounds(referral)
-        state.consent = Sharing.consent(referral, age: age(of: referral, at: receivedAt), grounds: grounds)
+        state.consent = Sharing.consent(referral, age: age(of: referral, at: receivedAt))
         state.parentsTold = Sharing.parentsTold[referral.parentsTold] ?? "not recorded"
         state.disclosures.append(
             .init(
@@ -268,7 +268,7 @@ public enum CasePathway {
             state.disclosures.append(
                 .init(
                     at: now, toService: notice.recipient, what: notice.reason, purpose: "\(purpose) (\(notice.ruleID))", lawfulBasis: basis,
-                    consent: Sharing.consent(forShareOn: basis, caseConsent: state.consent)))
+                    consent: Sharing.consent(forShareFrom: state)))
         }
     }
 
@@ -411,7 +411,7 @@ public enum CasePathway {
                     state.disclosures.append(
                         .init(
                             at: now, toService: "camhs", what: "the child's identity and the concern", purpose: "CAMHS referral (MH-01)",
-                            lawfulBasis: basis, consent: Sharing.consent(forShareOn: basis, caseConsent: state.consent)))
+                            lawfulBasis: basis, consent: Sharing.consent(forShareFrom: state)))
                 }
             } else {
                 state.chronology.append(.init(at: now, what: "A CAMHS referral is owed, but no CAMHS endpoint is configured", ruleIDs: ["MH-01"]))

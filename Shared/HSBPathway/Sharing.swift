@@ -9,7 +9,7 @@ public enum Sharing {
 
     /// The lawful basis (INF-01's list) for a notice each rule sends, and why it is sent.
     public static let byRule: [String: (basis: String, purpose: String)] = [
-        "STR-01": ("\(childrenAct); \(significantHarm)", "invitation to the strategy meeting"),
+        "STR-01": ("\(childrenAct); \(significantHarm)", "safeguarding planning"),
         "STR-08": (childrenAct, "the HSB panel"),
         "SCR-12": (childrenAct, "referral to the child's home authority"),
         "SCR-13": (childrenAct, "the allocated social worker of an open case"),
@@ -28,16 +28,17 @@ public enum Sharing {
 
     /// The consent position recorded with every share from a case (INF-01, INF-02, INF-03): who
     /// gave consent (by the child's age and competence), or that it was not sought or was refused
-    /// and the grounds it was shared on regardless.
-    public static func consent(_ referral: IntakeV1.Referral, age: Int?, grounds: String) -> String {
+    /// and the share rests on its lawful basis alone (each ledger entry carries that basis; the
+    /// consent text does not repeat it).
+    public static func consent(_ referral: IntakeV1.Referral, age: Int?) -> String {
         switch referral.consentToShare {
         case .given:
             let giver = age.map { AgeRules.consentToShare(age: $0, competent: referral.competenceAssessed ? true : nil) } ?? .parents
             return "given by \(giver == .parents ? "the parents" : "the young person") (INF-03)"
         case .refused:
-            return "refused; shared without consent on the grounds of \(grounds) (INF-02)"
+            return refusedText
         case .notSought, .unspecified, .unrecognized:
-            return "not sought; shared on the grounds of \(grounds) (INF-02)"
+            return notSoughtText
         }
     }
 
@@ -55,11 +56,9 @@ public enum Sharing {
         referral.significantHarmSuspected || referral.immediateRisk ? "\(childrenAct); \(significantHarm)" : childrenAct
     }
 
-    /// The consent text for a share on `basis` from a case whose consent position is `caseConsent`.
-    static func consent(forShareOn basis: String, caseConsent: String) -> String {
-        caseConsent.hasPrefix("given")
-            ? caseConsent
-            : caseConsent.isEmpty || caseConsent.hasPrefix("not sought")
-                ? "not sought; shared on the grounds of \(basis) (INF-02)" : "refused; shared without consent on the grounds of \(basis) (INF-02)"
-    }
+    /// The consent text for a share from a case: its recorded position; not sought before one is recorded.
+    static func consent(forShareFrom state: CaseState) -> String { state.consent.isEmpty ? notSoughtText : state.consent }
+
+    static let notSoughtText = "not sought; shared on its lawful basis (INF-02)"
+    static let refusedText = "refused; shared without consent on its lawful basis (INF-02)"
 }

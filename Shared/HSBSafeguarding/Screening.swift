@@ -188,10 +188,14 @@ public struct ReferralScreening: Sendable {
             record.apply("GEN-01", "Aged \(age) at the date of the behaviour: not a child, so this procedure does not apply; use adult procedures")
             return finish(.outsideProcedure, record, age: age)
         }
-        record.apply(
-            "GEN-01",
-            "Aged \(age) at the date of the behaviour: a child. The child displaying HSB and each of the \(referral.personsHarmed.count) person(s) harmed are separate subjects with separate records, needs and plans"
-        )
+        let subjects =
+            switch referral.personsHarmed.count {
+            case 0: "The child displaying HSB is a subject with their own record, needs and plan"
+            case 1: "The child displaying HSB and the person harmed are separate subjects with separate records, needs and plans"
+            case let count:
+                "The child displaying HSB and each of the \(count) people harmed are separate subjects with separate records, needs and plans"
+            }
+        record.apply("GEN-01", "Aged \(age) at the date of the behaviour: a child. \(subjects)")
 
         // SCR-17: youth-produced images that are experimental are outside the procedure; adult involvement goes elsewhere.
         if let images = referral.youthProducedImages, images != .harmfulOrReckless {

@@ -57,11 +57,11 @@ struct CasePathwayTests {
             (.given, false, .yes, "given by the parents (INF-03)", "told"),
             (.given, true, .yes, "given by the young person (INF-03)", "told"),
             (
-                .notSought, false, .noWouldIncreaseRiskOfHarm, "not sought; shared on the grounds of Children Act 2004 (safeguarding) (INF-02)",
+                .notSought, false, .noWouldIncreaseRiskOfHarm, "not sought; shared on its lawful basis (INF-02)",
                 "not told: it would increase the risk of harm"
             ),
-            (.refused, false, .yes, "refused; shared without consent on the grounds of Children Act 2004 (safeguarding) (INF-02)", "told"),
-            (.unspecified, false, .unspecified, "not sought; shared on the grounds of Children Act 2004 (safeguarding) (INF-02)", "not recorded"),
+            (.refused, false, .yes, "refused; shared without consent on its lawful basis (INF-02)", "told"),
+            (.unspecified, false, .unspecified, "not sought; shared on its lawful basis (INF-02)", "not recorded"),
         ]
         for (consentToShare, competent, told, consent, parents) in table {
             var sent = referral(parentsTold: told)
@@ -72,6 +72,8 @@ struct CasePathwayTests {
             #expect(state.chronology.last?.ruleIDs == ["SCR-10"])
             #expect(state.disclosures.last?.toService == "intake" && state.disclosures.last?.consent == consent, "\(consentToShare)")
             #expect(state.disclosures.last?.parentsTold == parents && state.consent == consent)
+            // INF-02: the grounds shared on without consent are the entry's own lawful basis.
+            #expect(state.disclosures.last?.lawfulBasis == "Children Act 2004 (safeguarding)")
             guard case .send(let step) = effects.last else {
                 Issue.record("no step to intake")
                 continue
@@ -103,6 +105,12 @@ struct CasePathwayTests {
             #expect(entry.lawfulBasis == Sharing.byRule[notice.ruleID]?.basis, "\(notice.ruleID)")
             #expect(entry.purpose.hasSuffix("(\(notice.ruleID))") && entry.consent.contains("(INF-02)"), "\(notice.ruleID)")
         }
+        // Spelt out, not read back from the table: what a practitioner and an auditor read on the ledger.
+        let police = try #require(state.disclosures.first { $0.toService == "police" })
+        #expect(police.what == "Invited to the strategy meeting" && police.purpose == "safeguarding planning (STR-01)")
+        #expect(police.lawfulBasis == "Children Act 2004 (safeguarding); risk of significant harm")
+        #expect(police.consent == "not sought; shared on its lawful basis (INF-02)")
+        #expect(state.disclosures.first { $0.toService == "adult-social-care" }?.lawfulBasis == "vital interests")
     }
 
     @Test("A likely duplicate child is flagged, never merged; the same child is not a duplicate of itself")

@@ -138,6 +138,17 @@ struct ScreeningRulesTests {
         #expect(decision.outcome == .outsideProcedure && decision.ageAtBehaviour == 18 && decision.ruleIDs == ["GEN-01"])
     }
 
+    @Test("GEN-01: the decision names the child and the people harmed as separate subjects, in words that fit their number")
+    func separateSubjectsInPlainWords() throws {
+        var facts = referral(age: 14, behaviours: ["brook/13-17/amber/3"])
+        let line = { (decision: ScreeningDecision) in decision.rationale.first { $0.hasSuffix("[GEN-01]") } ?? "" }
+        #expect(line(try screen(facts)).contains("a child. The child displaying HSB and the person harmed are separate subjects"))
+        facts.personsHarmed.append(PersonHarmed(subjectID: "harmed-2", dateOfBirth: nil))
+        #expect(line(try screen(facts)).contains("a child. The child displaying HSB and each of the 2 people harmed are separate subjects"))
+        facts.personsHarmed = []
+        #expect(line(try screen(facts)).contains("a child. The child displaying HSB is a subject with their own record, needs and plan"))
+    }
+
     @Test("SCR-05: inappropriate is early help, problematic child in need, abusive towards a child at risk child protection")
     func thresholds() throws {
         var facts = referral(age: 11, behaviours: ["brook/9-13/amber/2"])

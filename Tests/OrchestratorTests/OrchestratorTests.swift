@@ -87,9 +87,8 @@ struct OrchestratorTests {
         #expect(view.chronology[2].ruleIds == ["GEN-01"] && view.chronology[2].what.hasPrefix("harmed-1, the child harmed, has a case of their own"))
         // INF-01 to INF-03: consent and "parents told" are different things, each recorded.
         #expect(view.disclosures.first?.toService == "intake" && view.disclosures.first?.parentsTold == "told")
-        #expect(
-            view.disclosures.first?.consent
-                == "not sought; shared on the grounds of Children Act 2004 (safeguarding); risk of significant harm (INF-02)")
+        #expect(view.disclosures.first?.consent == "not sought; shared on its lawful basis (INF-02)")
+        #expect(view.disclosures.first?.lawfulBasis == "Children Act 2004 (safeguarding); risk of significant harm")
         let again = try await school.call(
             OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
             idempotencyKey: "school-1")

@@ -12,4 +12,4 @@ for file in examples/referrals/*.json; do
   "$bin/hsbctl" submit "$file" --agency social-care --purpose "example referral" || echo "(refused: see above)"
   echo
 done
-"$bin/hsbctl" deadlines --agency social-care --within 40
+"$bin/hsbctl" deadlines --agency social-care --within 40 --purpose "example referrals"
