@@ -28,7 +28,9 @@ struct CallerOptions: ParsableArguments {
 
     func client() throws -> RPCClient {
         let agencyName = agency ?? environment("HSB_AGENCY") ?? "social-care"
-        guard let agency = Agency(name: agencyName) else { throw ValidationError("--agency '\(agencyName)' is not an agency of the suite") }
+        guard let agency = Agency(name: agencyName) else {
+            throw ValidationError("--agency \(ProtoJSON.quotedExcerpt(agencyName)) is not an agency of the suite")
+        }
         let secret: AgencySecret
         if let text = environment("HSB_SECRET") {
             guard let parsed = AgencySecret(hex: text) else { throw ValidationError("HSB_SECRET must be at least 64 hex digits") }

@@ -77,7 +77,7 @@ struct Event: AsyncParsableCommand {
             throw fileError("\(file): event is required: one of \(EventKind.all.keys.sorted().joined(separator: ", "))")
         }
         guard let kind = EventKind.all[name] else {
-            throw fileError("\(file): event '\(name)' is not one of \(EventKind.all.keys.sorted().joined(separator: ", "))")
+            throw fileError("\(file): event \(ProtoJSON.quotedExcerpt(name)) is not one of \(EventKind.all.keys.sorted().joined(separator: ", "))")
         }
         let client = try caller.client()
         let purpose = caller.purposeText.isEmpty ? name : caller.purposeText

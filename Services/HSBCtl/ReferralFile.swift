@@ -121,13 +121,15 @@ struct ReferralFile: Decodable {
             formatter.dateFormat = format
             if text.count == 16, let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
         }
-        throw ReferralFileError("\(path): \(field) '\(text)' must be a local time YYYY-MM-DDTHH:MM, e.g. 2026-11-13T16:00")
+        throw ReferralFileError("\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a local time YYYY-MM-DDTHH:MM, e.g. 2026-11-13T16:00")
     }
 
     static func date(_ text: String?, _ field: String, _ path: String) throws -> CalendarDate? {
         guard let text else { return nil }
         let parts = text.split(separator: "-").compactMap { Int32($0) }
-        guard parts.count == 3, text.count == 10 else { throw ReferralFileError("\(path): \(field) '\(text)' must be a date YYYY-MM-DD") }
+        guard parts.count == 3, text.count == 10 else {
+            throw ReferralFileError("\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a date YYYY-MM-DD")
+        }
         return CalendarDate(year: parts[0], month: parts[1], day: parts[2])
     }
 
@@ -152,7 +154,8 @@ struct ReferralFile: Decodable {
         referral.harmIndicators = try (harm_indicators ?? []).enumerated().map { index, name in
             guard let indicator = Self.indicators[name] else {
                 throw ReferralFileError(
-                    "\(path): harm_indicators[\(index)] '\(name)' is not one of \(Self.indicators.keys.sorted().joined(separator: ", "))")
+                    "\(path): harm_indicators[\(index)] \(ProtoJSON.quotedExcerpt(name)) is not one of \(Self.indicators.keys.sorted().joined(separator: ", "))"
+                )
             }
             return indicator
         }
@@ -161,7 +164,8 @@ struct ReferralFile: Decodable {
         if let consent_to_share {
             guard let value = Self.consents[consent_to_share] else {
                 throw ReferralFileError(
-                    "\(path): consent_to_share '\(consent_to_share)' is not one of \(Self.consents.keys.sorted().joined(separator: ", "))")
+                    "\(path): consent_to_share \(ProtoJSON.quotedExcerpt(consent_to_share)) is not one of \(Self.consents.keys.sorted().joined(separator: ", "))"
+                )
             }
             referral.consentToShare = value
         }
@@ -173,14 +177,17 @@ struct ReferralFile: Decodable {
         referral.otherChildrenMayBeAtRisk = other_children_may_be_at_risk.map { $0 ? .yes : .no } ?? .unspecified
         if let parents_told {
             guard let value = Self.parents[parents_told] else {
-                throw ReferralFileError("\(path): parents_told '\(parents_told)' is not one of \(Self.parents.keys.sorted().joined(separator: ", "))")
+                throw ReferralFileError(
+                    "\(path): parents_told \(ProtoJSON.quotedExcerpt(parents_told)) is not one of \(Self.parents.keys.sorted().joined(separator: ", "))"
+                )
             }
             referral.parentsTold = value
         }
         if let youth_produced_images {
             guard let value = Self.images[youth_produced_images] else {
                 throw ReferralFileError(
-                    "\(path): youth_produced_images '\(youth_produced_images)' is not one of \(Self.images.keys.sorted().joined(separator: ", "))")
+                    "\(path): youth_produced_images \(ProtoJSON.quotedExcerpt(youth_produced_images)) is not one of \(Self.images.keys.sorted().joined(separator: ", "))"
+                )
             }
             referral.youthProducedImages = value
         }

@@ -158,7 +158,7 @@ extension ProcedureProfile {
             case "based_on":
                 guard seen.count == 1 else { throw fail("based_on must come before every other key") }
                 guard let base = ProcedureProfile.named(value) else {
-                    throw fail("no built-in profile '\(value)'; known: \(builtIn.map(\.name).joined(separator: ", "))")
+                    throw fail("no built-in profile \(shown(value)); known: \(builtIn.map(\.name).joined(separator: ", "))")
                 }
                 profile = base
             case "name":
@@ -209,8 +209,7 @@ extension ProcedureProfile {
             case "assessment_days": profile.assessmentDays = try positive(value, key, fail)
             case "written_follow_up_hours": profile.writtenFollowUpHours = try positive(value, key, fail)
             default:
-                // The key as Swift writes a string literal, cut: control characters escaped, never 4 MiB of it.
-                throw fail("unknown key \(key.count > 60 ? String(key.prefix(60)).debugDescription + "…" : key.debugDescription)")
+                throw fail("unknown key \(shown(key))")
             }
         }
         guard named else { throw RuleFileError(source: source, line: 1, reason: "the profile has no name (name = ...)") }
@@ -225,13 +224,13 @@ extension ProcedureProfile {
     private static func forward(_ value: String, _ fail: (String) -> RuleFileError) throws(RuleFileError) -> DeadlineRule {
         let words = value.split(separator: " ")
         guard let count = words.first.flatMap({ Int($0) }), count > 0 else {
-            throw fail("'\(value)' must start with a whole number above 0, e.g. '3 working days'")
+            throw fail("\(shown(value)) must start with a whole number above 0, e.g. '3 working days'")
         }
         switch words.dropFirst().joined(separator: " ") {
         case "working day", "working days": return .workingDays(count)
         case "day", "days": return .calendarDays(count)
         case "hour", "hours": return .hours(count)
-        default: throw fail("'\(value)' must be counted in working days, days or hours")
+        default: throw fail("\(shown(value)) must be counted in working days, days or hours")
         }
     }
 
@@ -256,4 +255,10 @@ extension StringProtocol {
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
+}
+
+/// A key or value from a profile file for an error message: quoted as Swift writes a string
+/// literal (control characters escaped) and cut at 60 characters, never 4 MiB of it.
+private func shown(_ text: String) -> String {
+    text.count > 60 ? String(text.prefix(60)).debugDescription + "…" : text.debugDescription
 }

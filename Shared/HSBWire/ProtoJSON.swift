@@ -136,7 +136,8 @@ public enum ProtoJSON {
                 throw .invalidJSON(field: path, reason: "must be one of \(enumNames(enumeration).joined(separator: ", ")), not \(value.kindName)")
             }
             guard let found = enumValue(enumeration, named: name) else {
-                throw .invalidJSON(field: path, reason: "'\(name)' is not one of \(enumNames(enumeration).joined(separator: ", "))")
+                throw .invalidJSON(
+                    field: path, reason: "\(ProtoJSON.quotedExcerpt(name)) is not one of \(enumNames(enumeration).joined(separator: ", "))")
             }
             varint(number << 3, into: &out)
             varint(UInt64(bitPattern: Int64(found)), into: &out)
@@ -158,7 +159,7 @@ public enum ProtoJSON {
     static func date(_ text: String, path: String) throws(WireError) -> JSONValue {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.utf8.count == 10, parts.count == 3, let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]) else {
-            throw .invalidJSON(field: path, reason: "'\(text)' must be a date YYYY-MM-DD")
+            throw .invalidJSON(field: path, reason: "\(ProtoJSON.quotedExcerpt(text)) must be a date YYYY-MM-DD")
         }
         return .object(["year": .integer(year), "month": .integer(month), "day": .integer(day)])
     }

@@ -36,8 +36,13 @@ extension ProtoJSON {
     public static func excerpt(_ text: some StringProtocol, limit: Int = 60) -> String {
         let head = text.unicodeScalars.prefix(limit + 1)
         if head.count <= limit, head.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\"" }) { return String(text) }
-        let cut = String(String.UnicodeScalarView(head.prefix(limit)))
-        return quoted(cut) + (head.count > limit ? "…" : "")
+        return quotedExcerpt(text, limit: limit)
+    }
+
+    /// A caller's value for an error message, always quoted: control characters escaped, cut at `limit`.
+    public static func quotedExcerpt(_ text: some StringProtocol, limit: Int = 60) -> String {
+        let head = text.unicodeScalars.prefix(limit + 1)
+        return quoted(String(String.UnicodeScalarView(head.prefix(limit)))) + (head.count > limit ? "…" : "")
     }
 
     /// `text` as a JSON string literal (control characters escaped).

@@ -140,11 +140,11 @@ struct ProfileTests {
         let cases: [(String, RuleFileError)] = [
             (
                 "name = x\nstrategy_meeting = soon\n",
-                RuleFileError(source: "p", line: 2, reason: "'soon' must start with a whole number above 0, e.g. '3 working days'")
+                RuleFileError(source: "p", line: 2, reason: "\"soon\" must start with a whole number above 0, e.g. '3 working days'")
             ),
             (
                 "name = x\nstrategy_meeting = 3 fortnights\n",
-                RuleFileError(source: "p", line: 2, reason: "'3 fortnights' must be counted in working days, days or hours")
+                RuleFileError(source: "p", line: 2, reason: "\"3 fortnights\" must be counted in working days, days or hours")
             ),
             ("name = x\ncolour = blue\n", RuleFileError(source: "p", line: 2, reason: "unknown key \"colour\"")),
             // A hostile key is escaped and cut, never echoed raw to a terminal.
@@ -156,7 +156,7 @@ struct ProfileTests {
             ("name = x\nbased_on = camden\n", RuleFileError(source: "p", line: 2, reason: "based_on must come before every other key")),
             (
                 "based_on = york\n",
-                RuleFileError(source: "p", line: 1, reason: "no built-in profile 'york'; known: camden, islington, gateshead, llr, calderdale")
+                RuleFileError(source: "p", line: 1, reason: "no built-in profile \"york\"; known: camden, islington, gateshead, llr, calderdale")
             ),
             ("name = x\nhsb_panel = maybe\n", RuleFileError(source: "p", line: 2, reason: "hsb_panel must be yes or no")),
             ("name = x\nname = y\n", RuleFileError(source: "p", line: 2, reason: "name is set twice")),

@@ -29,7 +29,7 @@ struct ProtoJSONTests {
     @Test("Wrong JSON is refused with the field named and nothing built")
     func refusals() throws {
         let cases: [(String, String)] = [
-            (#"{"referral_id": "r", "kind": "party"}"#, "kind 'party' is not one of written-follow-up-received"),
+            (#"{"referral_id": "r", "kind": "party"}"#, #"kind "party" is not one of written-follow-up-received"#),
             (#"{"referral_id": "r", "kind": "closure", "level_of_risk": 3}"#, "level_of_risk must be a string, not a number"),
             (#"{"referral_id": "r", "kind": "closure", "agreed_by": "social-care"}"#, "agreed_by must be an array, not a string"),
             (#"{"referral_id": "r", "kind": "closure", "colour": "red"}"#, "colour is not a field of hsb.intake.v1.RecordCaseEventRequest"),
@@ -39,7 +39,13 @@ struct ProtoJSONTests {
                 #"{"referral_id": "r", "\#(String(repeating: "k", count: 100_000))": 1}"#,
                 #""\#(String(repeating: "k", count: 60))"… is not a field of"#
             ),
-            (#"{"referral_id": "r", "kind": "panel", "panel_date": "2026-13"}"#, "panel_date '2026-13' must be a date YYYY-MM-DD"),
+            // A hostile value is quoted, escaped and cut too.
+            (
+                #"{"referral_id": "r", "kind": "panel", "panel_date": "\#(String(repeating: "9", count: 100_000))"}"#,
+                #"panel_date "\#(String(repeating: "9", count: 60))"… must be a date YYYY-MM-DD"#
+            ),
+            (#"{"referral_id": "r", "kind": "\u001b[2J"}"#, #"kind "\u001b[2J" is not one of"#),
+            (#"{"referral_id": "r", "kind": "panel", "panel_date": "2026-13"}"#, #"panel_date "2026-13" must be a date YYYY-MM-DD"#),
             (
                 #"{"referral_id": "r", "kind": "panel", "panel_date": {"year": 2026, "month": 99999999999}}"#,
                 "panel_date.month 99999999999 is out of range"

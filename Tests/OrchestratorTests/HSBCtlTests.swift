@@ -132,11 +132,11 @@ struct HSBCtlTests {
         for (text, message) in [
             (
                 #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "date_of_birth": "2012-03-10"}, "plea": "innocent"}"#,
-                "plea 'innocent' is not one of guilty, found-guilty, not-guilty"
+                #"plea "innocent" is not one of guilty, found-guilty, not-guilty"#
             ),
             (
                 #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "date_of_birth": "10/03/2012"}, "plea": "guilty"}"#,
-                "young_person.date_of_birth '10/03/2012' must be a date YYYY-MM-DD"
+                #"young_person.date_of_birth "10/03/2012" must be a date YYYY-MM-DD"#
             ),
             (
                 #"{"event": "court-outcome", "young_person": {"subject_id": "ex-child-a", "dob": "2012-03-10"}, "plea": "guilty"}"#,
@@ -144,7 +144,7 @@ struct HSBCtlTests {
             ),
             (#"{"event": "court-outcome", "plea": "guilty"}"#, "missing required field: hsb.youthjustice.v1.RecordCourtOutcomeRequest.young_person"),
             (#"{"event": "court-outcome", "young_person": {"subject_id": 7}, "plea": "guilty"}"#, "young_person.subject_id must be a string"),
-            (#"{"event": "arrest"}"#, "event 'arrest' is not one of"),
+            (#"{"event": "arrest"}"#, #"event "arrest" is not one of"#),
         ] {
             try text.write(to: events, atomically: true, encoding: .utf8)
             let refused = try await offloaded { try hsbctl(["event", caseID, events.path], environment: youthJusticeEnvironment) }
