@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "hsb-fuzz", targets: ["HSBFuzz"]),
         .library(name: "HSBWire", targets: ["HSBWire"]),
         .library(name: "HSBRuntime", targets: ["HSBRuntime"]),
+        .library(name: "HSBContract", targets: ["HSBContract"]),
         .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
         .library(name: "HSBSafeguarding", targets: ["HSBSafeguarding"]),
         // The generated protobuf-c code, for the benchmark package's bare C codec baseline (Benchmarks/).
@@ -98,6 +99,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The generated typed server protocols and clients of every service in proto/.
+        .target(
+            name: "HSBContract",
+            dependencies: ["HSBRuntime", "HSBWire"],
+            path: "Shared/HSBContract",
+            swiftSettings: strict
+        ),
         // Each service's own records.
         .target(
             name: "HSBStorage",
@@ -141,7 +149,7 @@ let package = Package(
         // The contact service and MASH: its methods, in a library so tests can host them.
         .target(
             name: "IntakeService",
-            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            dependencies: ["HSBContract", "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
             path: "Services/IntakeService",
             swiftSettings: strict
         ),
@@ -156,7 +164,7 @@ let package = Package(
         ),
         .target(
             name: "YouthJusticeService",
-            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            dependencies: ["HSBContract", "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
             path: "Services/YouthJusticeService",
             swiftSettings: strict
         ),
@@ -171,7 +179,7 @@ let package = Package(
         ),
         .target(
             name: "CamhsService",
-            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            dependencies: ["HSBContract", "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
             path: "Services/CamhsService",
             swiftSettings: strict
         ),
@@ -183,7 +191,7 @@ let package = Package(
         ),
         .target(
             name: "MappaService",
-            dependencies: ["HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
+            dependencies: ["HSBContract", "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire"],
             path: "Services/MappaService",
             swiftSettings: strict
         ),
@@ -203,6 +211,7 @@ let package = Package(
         .target(
             name: "OrchestratorService",
             dependencies: [
+                "HSBContract",
                 "HSBServiceKit", "HSBRuntime", "HSBSafeguarding", "HSBStorage", "HSBWire", "HSBPathway",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -219,6 +228,7 @@ let package = Package(
         .executableTarget(
             name: "HSBCtl",
             dependencies: [
+                "HSBContract",
                 "HSBServiceKit",
                 "HSBSafeguarding",
                 "HSBRuntime",

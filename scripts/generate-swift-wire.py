@@ -1,55 +1,85 @@
-#!/usr/bin/env python3
-"""Generates the Swift side of the wire contract for service packages.
+#!/usr/bin/python3
+"""Generates the Swift side of the wire contract from proto/.
 
-For each .proto under proto/ whose package is not hsb.common.v1, hsb.rpc.v1 or hsb.health.v1
-(those are written by hand in Shared/HSBWire), writes Shared/HSBWire/Generated/<Package>.swift:
-Swift value types and enums, and their conversion to and from the protobuf-c structs.
+protoc-c compiles every .proto into one descriptor set (with source info); this script reads
+that set (never the .proto text) and writes:
 
-A field whose comment says `range LO..HI` (e.g. `// required, range 1..3`) is refused outside
-those bounds, naming the field. A field whose line ends with `// required` must be set: a non-empty string, bytes or repeated
-field, a present message, a non-zero enum or number. Decoding names every missing one.
+- Shared/HSBWire/Generated/<Package>.swift for every package: Swift value types for its
+  messages (nested messages, oneofs and maps included) and open enums, their conversion to and
+  from the protobuf-c structs, and for each `service` a method descriptor table.
+- Shared/HSBContract/Generated/<Package>Services.swift for every package with a `service`: a
+  typed server protocol (one requirement per `rpc`, request and reply types, the proven caller)
+  and a typed client.
 
-Supported: proto3 messages of string, bytes, bool, int32, int64, uint32, uint64, enums and
-messages (singular or repeated); top-level enums. No nested messages, maps or oneofs.
+Trailing comments carry directives, separated by commas; anything else in them is prose:
+- `required` on a field: decoding refuses a message without it (a non-empty string, bytes,
+  repeated field or map, a present message, a non-zero enum or number), naming every missing one.
+- `range LO..HI` on a number field: decoding refuses a value outside the bounds, naming the field.
+- `swift: Name` on a message, enum, enum value or field: the Swift name (default: the proto name
+  for types, lowerCamelCase for fields and values).
+- `anyone` on an rpc: the method is open to callers without a credential (health checks), so its
+  handler gets the request context without a proven caller.
+
+The packages in SHARED are the suite's common vocabulary: their types are top-level Swift types
+(`Agency`, `CalendarDate`), the others are namespaced (`IntakeV1.Referral`).
+
 Usage: scripts/generate-swift-wire.py [--check]
 """
 import os
 import re
 import subprocess
 import sys
+import tempfile
+
+from google.protobuf import descriptor_pb2
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO = os.path.join(ROOT, "proto")
-OUT = os.path.join(ROOT, "Shared", "HSBWire", "Generated")
-HAND_WRITTEN = {"hsb.common.v1", "hsb.rpc.v1", "hsb.health.v1"}
-# Hand-written Swift types for the shared messages and enums.
-KNOWN = {
-    "hsb.common.v1.Agency": ("Agency", "enum"),
-    "hsb.common.v1.Date": ("CalendarDate", "message"),
-    "hsb.common.v1.SubjectRole": ("SubjectRole", "enum"),
-    "hsb.common.v1.Subject": ("Subject", "message"),
-    "hsb.common.v1.RuleCitation": ("RuleCitation", "message"),
-    "hsb.common.v1.DeadlineKind": ("DeadlineKind", "enum"),
-    "hsb.common.v1.Deadline": ("Deadline", "message"),
-    "hsb.common.v1.Task": ("CaseTask", "message"),
-    "hsb.common.v1.Decision": ("Decision", "message"),
-    "hsb.common.v1.Notice": ("Notice", "message"),
-}
+WIRE_OUT = os.path.join(ROOT, "Shared", "HSBWire", "Generated")
+CONTRACT_OUT = os.path.join(ROOT, "Shared", "HSBContract", "Generated")
+# Packages whose types are top-level Swift types.
+SHARED = {"hsb.common.v1", "hsb.rpc.v1", "hsb.health.v1"}
+# Packages whose messages are also Codable: the orchestrator keeps them in its stored case state.
+CODABLE = {"hsb.common.v1"}
+
+FD = descriptor_pb2.FieldDescriptorProto
 SCALARS = {
-    "string": ("String", '""'),
-    "bytes": ("[UInt8]", "[]"),
-    "bool": ("Bool", "false"),
-    "int32": ("Int32", "0"),
-    "int64": ("Int64", "0"),
-    "uint32": ("UInt32", "0"),
-    "uint64": ("UInt64", "0"),
+    FD.TYPE_STRING: ("String", '""'),
+    FD.TYPE_BYTES: ("[UInt8]", "[]"),
+    FD.TYPE_BOOL: ("Bool", "false"),
+    FD.TYPE_INT32: ("Int32", "0"),
+    FD.TYPE_INT64: ("Int64", "0"),
+    FD.TYPE_UINT32: ("UInt32", "0"),
+    FD.TYPE_UINT64: ("UInt64", "0"),
+    FD.TYPE_SINT32: ("Int32", "0"),
+    FD.TYPE_SINT64: ("Int64", "0"),
+    FD.TYPE_FIXED32: ("UInt32", "0"),
+    FD.TYPE_FIXED64: ("UInt64", "0"),
+    FD.TYPE_SFIXED32: ("Int32", "0"),
+    FD.TYPE_SFIXED64: ("Int64", "0"),
+    FD.TYPE_DOUBLE: ("Double", "0"),
+    FD.TYPE_FLOAT: ("Float", "0"),
 }
+KEYWORDS = {
+    "internal", "public", "private", "default", "case", "class", "struct", "enum", "protocol", "func", "var", "let",
+    "import", "in", "is", "as", "self", "Self", "init", "deinit", "extension", "return", "throw", "throws", "try", "true",
+    "false", "nil", "operator", "repeat", "while", "for", "if", "else", "switch", "where", "static", "subscript", "typealias",
+    "fileprivate", "guard", "defer", "do", "catch", "break", "continue", "fallthrough", "inout", "super", "Any", "Type",
+}
+
+
+def ident(name):
+    return f"`{name}`" if name in KEYWORDS else name
 
 
 def camel(name, upper=False):
     parts = name.split("_")
     text = parts[0].lower() + "".join(p[:1].upper() + p[1:].lower() for p in parts[1:])
     return text[:1].upper() + text[1:] if upper else text
+
+
+def method_camel(name):
+    return name[:1].lower() + name[1:]
 
 
 def c_snake(name):
@@ -74,321 +104,599 @@ def enum_prefix(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", spaced).upper() + "_"
 
 
-def c_prefix(package):
-    return "__".join(p.capitalize() for p in package.split("."))
-
-
-def parse(path):
-    text = open(path).read()
-    package = re.search(r"^package\s+([\w.]+);", text, re.M).group(1)
-    enums, messages = [], []
-    lines = text.split("\n")
-    i = 0
-    doc = []
-    while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith("//"):
-            doc.append(line[2:].strip())
-            i += 1
-            continue
-        m = re.match(r"(enum|message)\s+(\w+)\s*\{", line)
-        if m:
-            kind, name = m.groups()
-            body = []
-            depth = 1
-            i += 1
-            while depth:
-                inner = lines[i]
-                depth += inner.count("{") - inner.count("}")
-                if depth:
-                    body.append(inner)
-                i += 1
-            item = {"name": name, "doc": doc, "body": body}
-            (enums if kind == "enum" else messages).append(item)
-            doc = []
-            continue
-        doc = []
-        i += 1
-    for enum in enums:
-        enum["values"] = []
-        for line in enum["body"]:
-            m = re.match(r"\s*(\w+)\s*=\s*(\d+);", line)
-            if m:
-                enum["values"].append((m.group(1), int(m.group(2))))
-    for message in messages:
-        message["fields"] = []
-        fdoc = []
-        for line in message["body"]:
-            stripped = line.strip()
-            if stripped.startswith("//"):
-                fdoc.append(stripped[2:].strip())
-                continue
-            m = re.match(r"\s*(repeated\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);\s*(//\s*(.*))?$", line)
-            if m:
-                note = m.group(6) or ""
-                bounds = re.search(r"range (-?\d+)\.\.(-?\d+)", note)
-                message["fields"].append({
-                    "repeated": bool(m.group(1)), "type": m.group(2), "name": m.group(3),
-                    "required": note.startswith("required"), "doc": fdoc,
-                    "range": (int(bounds.group(1)), int(bounds.group(2))) if bounds else None,
-                })
-            elif stripped and not stripped.startswith("enum") and stripped != "}":
-                raise SystemExit(f"{path}: cannot read field line: {stripped}")
-            fdoc = []
-    return package, enums, messages
-
-
 def namespace(package):
     # hsb.intake.v1 -> IntakeV1
     parts = package.split(".")[1:]
     return "".join(p[:1].upper() + p[1:] for p in parts)
 
 
-def generated_types(paths):
-    """Every type of the generated packages, so one package can use another's messages."""
-    types = {}
-    for path in paths:
-        if re.search(r"^package\s+([\w.]+);", open(path).read(), re.M).group(1) in HAND_WRITTEN:
+def directives(comment):
+    """The directives of a trailing comment: {'required': True, 'range': (lo, hi), 'swift': name, 'anyone': True}."""
+    found = {}
+    for token in (t.strip() for t in comment.replace("\n", " ").split(",")):
+        if token == "required" or token.startswith("required "):
+            found["required"] = True
+        elif token == "anyone":
+            found["anyone"] = True
+        m = re.match(r"range (-?\d+)\.\.(-?\d+)$", token)
+        if m:
+            found["range"] = (int(m.group(1)), int(m.group(2)))
+        m = re.match(r"swift:?\s+(\w+)$", token)
+        if m:
+            found["swift"] = m.group(1)
+    return found
+
+
+class Comments:
+    """Leading and trailing comments of one file, by descriptor path."""
+
+    def __init__(self, file):
+        self.by_path = {tuple(loc.path): loc for loc in file.source_code_info.location}
+
+    def doc(self, path):
+        loc = self.by_path.get(tuple(path))
+        if not loc or not loc.leading_comments:
+            return []
+        return [line.strip() for line in loc.leading_comments.rstrip("\n").split("\n")]
+
+    def directives(self, path):
+        loc = self.by_path.get(tuple(path))
+        return directives(loc.trailing_comments) if loc else {}
+
+
+class Schema:
+    """Every message and enum of the descriptor set, by full name, with its Swift and C names."""
+
+    def __init__(self, files):
+        self.types = {}
+        self.files = files
+        for file in files:
+            comments = Comments(file)
+            ns = None if file.package in SHARED else namespace(file.package)
+            cpre = "__".join(p.capitalize() for p in file.package.split("."))
+            lpre = file.package.replace(".", "__").lower()
+            for index, message in enumerate(file.message_type):
+                self._message(file, comments, message, [4, index], ns, cpre, lpre, file.package)
+            for index, enum in enumerate(file.enum_type):
+                self._enum(file, comments, enum, [5, index], ns, cpre, file.package)
+
+    def _swift(self, parent_swift, name, comments, path):
+        swift = comments.directives(path).get("swift", name)
+        return f"{parent_swift}.{swift}" if parent_swift else swift, swift
+
+    def _message(self, file, comments, message, path, parent_swift, cpre, lpre, parent_full):
+        full = f"{parent_full}.{message.name}"
+        swift, short = self._swift(parent_swift, message.name, comments, path)
+        entry = {
+            "kind": "message", "full": full, "swift": swift, "short": short, "desc": message, "path": path, "file": file,
+            "comments": comments, "ctype": f"{cpre}__{message.name}", "cfn": f"{lpre}__{c_snake(message.name)}",
+            "nested": parent_swift is not None and parent_full != file.package,
+            "map_entry": message.options.map_entry,
+        }
+        self.types[full] = entry
+        for index, nested in enumerate(message.nested_type):
+            self._message(file, comments, nested, path + [3, index], swift, entry["ctype"], entry["cfn"], full)
+        for index, enum in enumerate(message.enum_type):
+            self._enum(file, comments, enum, path + [4, index], swift, entry["ctype"], full)
+
+    def _enum(self, file, comments, enum, path, parent_swift, cpre, parent_full):
+        full = f"{parent_full}.{enum.name}"
+        swift, short = self._swift(parent_swift, enum.name, comments, path)
+        prefix = enum_prefix(enum.name)
+        cases = []
+        for index, value in enumerate(enum.value):
+            named = comments.directives(path + [2, index]).get("swift")
+            stripped = value.name[len(prefix):] if value.name.startswith(prefix) else value.name
+            cases.append((named or camel(stripped), value.number, comments.doc(path + [2, index])))
+        self.types[full] = {
+            "kind": "enum", "full": full, "swift": swift, "short": short, "desc": enum, "path": path, "file": file,
+            "comments": comments, "ctype": f"{cpre}__{enum.name}", "cases": cases,
+        }
+
+    def get(self, type_name):
+        return self.types[type_name.lstrip(".")]
+
+
+class Writer:
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, line=""):
+        self.lines.append(line)
+
+    def doc(self, lines, indent=""):
+        for line in lines:
+            self(f"{indent}/// {line}".rstrip())
+
+    def text(self):
+        return "\n".join(self.lines) + "\n"
+
+
+def field_info(schema, message_entry, index, field):
+    """How one field looks in Swift and C."""
+    comments = message_entry["comments"]
+    path = message_entry["path"] + [2, index]
+    marks = comments.directives(path)
+    info = {
+        "field": field, "name": field.name, "prop": ident(marks.get("swift", camel(field.name))),
+        "plain": marks.get("swift", camel(field.name)), "doc": comments.doc(path), "required": marks.get("required", False),
+        "range": marks.get("range"), "repeated": field.label == FD.LABEL_REPEATED, "oneof": None,
+    }
+    if field.HasField("oneof_index") and not field.proto3_optional:
+        info["oneof"] = field.oneof_index
+    if field.type in SCALARS:
+        info["kind"] = "scalar"
+        info["swift"], info["default"] = SCALARS[field.type]
+    elif field.type == FD.TYPE_ENUM:
+        target = schema.get(field.type_name)
+        info["kind"] = "enum"
+        info["target"] = target
+        info["swift"] = target["swift"]
+        zero = next((case for case, number, _ in target["cases"] if number == 0), None)
+        if zero is None:
+            raise SystemExit(f"{target['full']}: a proto3 enum needs a zero value")
+        info["default"] = f".{ident(zero)}"
+    elif field.type == FD.TYPE_MESSAGE:
+        target = schema.get(field.type_name)
+        info["target"] = target
+        if target["map_entry"]:
+            info["kind"] = "map"
+            key = field_info(schema, target, 0, target["desc"].field[0])
+            value = field_info(schema, target, 1, target["desc"].field[1])
+            info["key"], info["value"] = key, value
+            info["swift"] = f"[{key['swift']}: {value['swift']}]"
+            info["default"] = "[:]"
+        else:
+            info["kind"] = "message"
+            info["swift"] = target["swift"]
+            info["default"] = "nil"
+    else:
+        raise SystemExit(f"{message_entry['full']}.{field.name}: type {field.type} is not supported")
+    return info
+
+
+def swift_type(info):
+    if info["kind"] == "map":
+        return info["swift"]
+    if info["repeated"]:
+        return f"[{info['swift']}]"
+    if info["kind"] == "message":
+        return f"{info['swift']}?"
+    return info["swift"]
+
+
+def swift_default(info):
+    if info["kind"] != "map" and info["repeated"]:
+        return "[]"
+    return info["default"]
+
+
+def emit_enum(w, entry, indent):
+    w.doc(entry["comments"].doc(entry["path"]), indent)
+    conformances = "OpenEnum"
+    w(f"{indent}public enum {ident(entry['short'])}: {conformances} {{")
+    for case, _, doc in entry["cases"]:
+        w.doc(doc, indent + "    ")
+        w(f"{indent}    case {ident(case)}")
+    w(f"{indent}    /// A value this build does not know (a newer peer's): carried, never a decode failure.")
+    w(f"{indent}    case unrecognized(Int32)")
+    w("")
+    w(f"{indent}    public init(rawValue: Int32) {{")
+    w(f"{indent}        switch rawValue {{")
+    for case, number, _ in entry["cases"]:
+        w(f"{indent}        case {number}: self = .{case}")
+    w(f"{indent}        default: self = .unrecognized(rawValue)")
+    w(f"{indent}        }}")
+    w(f"{indent}    }}")
+    w("")
+    w(f"{indent}    public var rawValue: Int32 {{")
+    w(f"{indent}        switch self {{")
+    for case, number, _ in entry["cases"]:
+        w(f"{indent}        case .{case}: {number}")
+    w(f"{indent}        case .unrecognized(let value): value")
+    w(f"{indent}        }}")
+    w(f"{indent}    }}")
+    w("")
+    w(f"{indent}    public static let allCases: [Self] = [{', '.join('.' + c for c, _, _ in entry['cases'])}]")
+    w(f"{indent}}}")
+
+
+def emit_struct(w, schema, entry, indent):
+    """The Swift value type of a message, with its nested types inside it."""
+    message = entry["desc"]
+    fields = [field_info(schema, entry, i, f) for i, f in enumerate(message.field)]
+    w.doc(entry["comments"].doc(entry["path"]), indent)
+    conformances = ["Sendable", "Hashable"]
+    if entry["file"].package in CODABLE:
+        conformances.append("Codable")
+    access = "" if entry["map_entry"] else "public "
+    w(f"{indent}{access}struct {ident(entry['short'])}: {', '.join(conformances)} {{")
+    inner = indent + "    "
+    for index, oneof in enumerate(message.oneof_decl):
+        members = [f for f in fields if f["oneof"] == index]
+        if not members:
             continue
-        package, enums, messages = parse(path)
-        ns = namespace(package)
-        for item, kind in [(e, "enum") for e in enums] + [(m, "message") for m in messages]:
-            types[f"{package}.{item['name']}"] = (f"{ns}.{item['name']}", kind)
-    return types
+        w.doc(entry["comments"].doc(entry["path"] + [8, index]), inner)
+        w(f"{inner}public enum {camel(oneof.name, upper=True)}: {', '.join(conformances)} {{")
+        for f in members:
+            w.doc(f["doc"], inner + "    ")
+            w(f"{inner}    case {f['prop']}({f['swift']})")
+        w(f"{inner}}}")
+        w("")
+    params = []
+    for f in fields:
+        if f["oneof"] is not None:
+            continue
+        w.doc(f["doc"], inner)
+        w(f"{inner}{access}var {f['prop']}: {swift_type(f)}")
+        params.append((f["prop"], swift_type(f), swift_default(f)))
+    for index, oneof in enumerate(message.oneof_decl):
+        if any(f["oneof"] == index for f in fields):
+            name = ident(camel(oneof.name))
+            w(f"{inner}public var {name}: {camel(oneof.name, upper=True)}?")
+            params.append((name, f"{camel(oneof.name, upper=True)}?", "nil"))
+    w("")
+    w(f"{inner}{access}init(" + ", ".join(f"{p}: {t} = {d}" for p, t, d in params) + ") {")
+    for p, _, _ in params:
+        w(f"{inner}    self.{p.strip('`')} = {p}")
+    w(f"{inner}}}")
+    for child in children(schema, entry):
+        w("")
+        if child["kind"] == "enum":
+            emit_enum(w, child, inner)
+        else:
+            emit_struct(w, schema, child, inner)
+    w(f"{indent}}}")
 
 
-def generate(path, known):
-    package, enums, messages = parse(path)
-    ns = namespace(package)
-    cpre = c_prefix(package)
-    lpre = package.replace(".", "__")
-    local = {}
-    for e in enums:
-        local[f"{package}.{e['name']}"] = (f"{ns}.{e['name']}", "enum", f"{cpre}__{e['name']}")
-    for m in messages:
-        local[f"{package}.{m['name']}"] = (f"{ns}.{m['name']}", "message", f"{cpre}__{m['name']}")
+def children(schema, entry):
+    prefix = entry["full"] + "."
+    return [t for t in schema.types.values() if t["full"].startswith(prefix) and "." not in t["full"][len(prefix):]]
 
-    def resolve(type_name):
-        if type_name in SCALARS:
-            return ("scalar", SCALARS[type_name][0], None)
-        full = type_name if "." in type_name else f"{package}.{type_name}"
-        if full in local:
-            swift, kind, ctype = local[full]
-            return (kind, swift, ctype)
-        if full in known:
-            swift, kind = known[full]
-            pkg, short = full.rsplit(".", 1)
-            return (kind, swift, f"{c_prefix(pkg)}__{short}")
-        raise SystemExit(f"{path}: unknown type {type_name}")
 
-    out = []
-    w = out.append
-    rel = os.path.relpath(path, ROOT)
+def fill_lines(schema, entry, f, w):
+    """Lines of fill(_:arena:) that write field `f` into the C message `m`."""
+    prop, cf = f["prop"], f["name"]
+    if cf in KEYWORDS:
+        cf = cf + "_"
+    field_name = f'"\\(Self.protoName).{f["name"]}"'
+    kind = f["kind"]
+    if kind == "map":
+        key, value = f["key"], f["value"]
+        entry_swift = f["target"]["swift"]
+        w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = try arena.messages(")
+        w(f"            {prop}.sorted {{ $0.key < $1.key }}.map {{ {entry_swift}(key: $0.key, value: $0.value) }})")
+        return
+    if f["repeated"]:
+        if kind == "message":
+            w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = try arena.messages({prop})")
+        elif f["field"].type == FD.TYPE_STRING:
+            w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = try arena.strings({prop}, field: {field_name})")
+        elif kind == "enum":
+            ctype = f["target"]["ctype"]
+            w(f"        if !{prop}.isEmpty {{")
+            w(f"            let array = arena.allocate({ctype}.self, count: {prop}.count)")
+            w(f"            for (index, value) in {prop}.enumerated() {{ array[index] = {ctype}(rawValue: UInt32(bitPattern: value.rawValue)) }}")
+            w(f"            m.pointee.n_{cf} = {prop}.count")
+            w(f"            m.pointee.{cf} = array")
+            w("        }")
+        elif kind == "scalar" and f["field"].type != FD.TYPE_BYTES:
+            w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = arena.scalars({prop})")
+        else:
+            raise SystemExit(f"{entry['full']}.{f['name']}: repeated bytes are not supported")
+        return
+    w(f"        {assign(f, prop, cf, field_name)}")
+
+
+def assign(f, value, cf, field_name):
+    kind = f["kind"]
+    if kind == "message":
+        return f"if let {value} {{ m.pointee.{cf} = try arena.message({value}) }}"
+    if kind == "enum":
+        return f"m.pointee.{cf} = {f['target']['ctype']}(rawValue: UInt32(bitPattern: {value}.rawValue))"
+    t = f["field"].type
+    if t == FD.TYPE_STRING:
+        return f"m.pointee.{cf} = try arena.cString({value}, field: {field_name})"
+    if t == FD.TYPE_BYTES:
+        return f"m.pointee.{cf} = arena.binary({value})"
+    if t == FD.TYPE_BOOL:
+        return f"m.pointee.{cf} = {value} ? 1 : 0"
+    return f"m.pointee.{cf} = {value}"
+
+
+def read_expr(f, source="m.pointee"):
+    """The Swift expression reading field `f` out of the C message."""
+    kind, cf = f["kind"], f["name"]
+    if cf in KEYWORDS:
+        cf = cf + "_"
+    field_name = f'"\\(Self.protoName).{f["name"]}"'
+    t = f["field"].type
+    if kind == "message" and f["swift"] == "CalendarDate":
+        return f"try CCodec.date({source}.{cf}, field: {field_name})"
+    if kind == "message":
+        return f"try CCodec.message({f['swift']}.self, {source}.{cf})"
+    if kind == "enum":
+        return f"try CCodec.enumValue({source}.{cf}.rawValue, field: {field_name})"
+    if t == FD.TYPE_STRING:
+        return f"try CCodec.string({source}.{cf}, field: {field_name})"
+    if t == FD.TYPE_BYTES:
+        return f"CCodec.bytes({source}.{cf})"
+    if t == FD.TYPE_BOOL:
+        return f"{source}.{cf} != 0"
+    if f["range"]:
+        lo, hi = f["range"]
+        return f"try CCodec.ranged({source}.{cf}, {lo}...{hi}, field: {field_name})"
+    return f"{source}.{cf}"
+
+
+def emit_conformance(w, schema, entry):
+    message = entry["desc"]
+    fields = [field_info(schema, entry, i, f) for i, f in enumerate(message.field)]
+    swift, ctype, cfn = entry["swift"], entry["ctype"], entry["cfn"]
+    w("")
+    w(f"extension {swift}: WireMessage, CBacked, SchemaDescribed {{")
+    w(f"    typealias CMessage = {ctype}")
+    w(f'    public static let protoName = "{entry["full"]}"')
+    w(f"    static var cDescriptor: ProtobufCMessageDescriptor {{ {cfn}__descriptor }}")
+    w(f"    static func cInit(_ m: UnsafeMutablePointer<CMessage>) {{ {cfn}__init(m) }}")
+    if entry["nested"]:
+        # protobuf-c packs and unpacks nested messages only through their parent: the generic calls.
+        w("    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { CCodec.packedSize(m) }")
+        w("    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { CCodec.pack(m, out) }")
+        w("    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {")
+        w("        CCodec.unpack(Self.self, a, n, d)")
+        w("    }")
+    else:
+        w(f"    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int {{ {cfn}__get_packed_size(m) }}")
+        w(f"    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {{ {cfn}__pack(m, out) }}")
+        w(f"    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {{ {cfn}__unpack(a, n, d) }}")
+    w("")
+    w("    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {")
+    for f in fields:
+        if f["oneof"] is None:
+            fill_lines(schema, entry, f, w)
+    for index, oneof in enumerate(message.oneof_decl):
+        members = [f for f in fields if f["oneof"] == index]
+        if not members:
+            continue
+        name = ident(camel(oneof.name))
+        w(f"        switch {name} {{")
+        w("        case nil: break")
+        for f in members:
+            cf = f["name"] + ("_" if f["name"] in KEYWORDS else "")
+            case_c = f"{ctype}__{oneof.name.upper()}_{f['name'].upper()}"
+            w(f"        case .{f['prop']}(let value):")
+            w(f"            m.pointee.{oneof.name}_case = {case_c}")
+            field_name = f'"\\(Self.protoName).{f["name"]}"'
+            if f["kind"] == "message":
+                w(f"            m.pointee.{cf} = try arena.message(value)")
+            else:
+                w(f"            {assign(f, 'value', cf, field_name)}")
+        w("        }")
+    if not fields:
+        w("        _ = (m, arena)")
+    w("    }")
+    w("")
+    w("    init(c m: UnsafePointer<CMessage>) throws(WireError) {")
+    args = []
+    for f in fields:
+        if f["oneof"] is not None:
+            continue
+        prop, cf = f["prop"], f["name"] + ("_" if f["name"] in KEYWORDS else "")
+        plain = f["plain"]
+        field_name = f'"\\(Self.protoName).{f["name"]}"'
+        if f["kind"] == "map":
+            entry_swift = f["target"]["swift"]
+            w(f"        var {plain}: {f['swift']} = [:]")
+            w(f"        for element in try CCodec.messages({entry_swift}.self, m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name}) {{")
+            w(f"            {plain}[element.key] = element.value")
+            w("        }")
+            expr = plain
+        elif f["repeated"]:
+            if f["kind"] == "message":
+                expr = f"try CCodec.messages({f['swift']}.self, m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name})"
+            elif f["field"].type == FD.TYPE_STRING:
+                expr = f"try CCodec.strings(m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name})"
+            elif f["kind"] == "enum":
+                w(f"        var {plain}: [{f['swift']}] = []")
+                w(f"        if m.pointee.n_{cf} > 0, let array = m.pointee.{cf} {{")
+                w(f"            {plain}.reserveCapacity(m.pointee.n_{cf})")
+                w(f"            for index in 0..<m.pointee.n_{cf} {{")
+                w(f'                {plain}.append(try CCodec.enumValue(array[index].rawValue, field: "\\(Self.protoName).{f["name"]}[\\(index)]"))')
+                w("            }")
+                w("        }")
+                expr = plain
+            else:
+                expr = f"CCodec.scalars(m.pointee.n_{cf}, m.pointee.{cf})"
+        else:
+            expr = read_expr(f)
+        args.append(f"{plain}: {expr}")
+    for index, oneof in enumerate(message.oneof_decl):
+        members = [f for f in fields if f["oneof"] == index]
+        if not members:
+            continue
+        name = camel(oneof.name)
+        w(f"        let {name}: {camel(oneof.name, upper=True)}?")
+        w(f"        switch m.pointee.{oneof.name}_case {{")
+        for f in members:
+            case_c = f"{ctype}__{oneof.name.upper()}_{f['name'].upper()}"
+            expr = read_expr(f)
+            if f["kind"] == "message":
+                expr = f"try CCodec.requiredMessage({f['swift']}.self, m.pointee.{f['name']}, field: \"\\(Self.protoName).{f['name']}\")"
+            w(f"        case {case_c}: {name} = .{f['prop']}({expr})")
+        w(f"        default: {name} = nil")
+        w("        }")
+        args.append(f"{name}: {name}")
+    if args:
+        w("        self.init(")
+        for i, a in enumerate(args):
+            w(f"            {a}{',' if i + 1 < len(args) else ''}")
+        w("        )")
+    else:
+        w("        _ = m")
+        w("        self.init()")
+    required = [f for f in fields if f["required"]]
+    if required:
+        w("        var required = RequiredFields(Self.protoName)")
+        for f in required:
+            prop = f["prop"]
+            if f["oneof"] is not None:
+                raise SystemExit(f"{entry['full']}.{f['name']}: mark the oneof, not a member, required")
+            if f["repeated"] or f["kind"] == "map" or f["field"].type in (FD.TYPE_STRING, FD.TYPE_BYTES):
+                cond = f"!{prop}.isEmpty"
+            elif f["kind"] == "message":
+                cond = f"{prop} != nil"
+            elif f["kind"] == "enum":
+                cond = f"{prop}.rawValue != 0"
+            elif f["field"].type == FD.TYPE_BOOL:
+                raise SystemExit(f"{entry['full']}.{f['name']}: a bool cannot be required")
+            else:
+                cond = f"{prop} != 0"
+            w(f'        required.require({cond}, "{f["name"]}")')
+        w("        try required.check()")
+    w("    }")
+    w("")
+    w("    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }")
+    w("    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {")
+    w("        self = try CCodec.decode(Self.self, from: bytes, limits: limits)")
+    w("    }")
+    w("}")
+
+
+def emit_service_table(w, file, comments, index, service, schema):
+    """The method descriptors of one service (HSBWire: names and types only)."""
+    ns = namespace(file.package)
+    full = f"{file.package}.{service.name}"
+    w("")
+    w(f"extension {ns} {{")
+    w.doc(comments.doc([6, index]), "    ")
+    w(f"    public enum {service.name} {{")
+    w(f'        public static let name = "{full}"')
+    w("")
+    w("        /// One descriptor per method: its full name and its request and reply types.")
+    w("        public enum Method {")
+    for mi, method in enumerate(service.method):
+        request, reply = schema.get(method.input_type)["swift"], schema.get(method.output_type)["swift"]
+        w.doc(comments.doc([6, index, 2, mi]), "            ")
+        w(f"            public static let {method_camel(method.name)} = MethodDescriptor<{request}, {reply}>(")
+        w(f'                service: "{full}", method: "{method.name}")')
+    w("")
+    w("            /// Every method of the service.")
+    w("            public static let all: [AnyMethodDescriptor] = [" + ", ".join(f"{method_camel(m.name)}.erased" for m in service.method) + "]")
+    w("        }")
+    w("    }")
+    w("}")
+
+
+def emit_service_stubs(w, file, comments, index, service, schema):
+    """The typed server protocol and client of one service (HSBContract)."""
+    ns = namespace(file.package)
+    qualified = f"{ns}.{service.name}"
+    methods = []
+    for mi, method in enumerate(service.method):
+        marks = comments.directives([6, index, 2, mi])
+        methods.append({
+            "name": method_camel(method.name), "request": schema.get(method.input_type)["swift"],
+            "reply": schema.get(method.output_type)["swift"], "doc": comments.doc([6, index, 2, mi]),
+            "anyone": marks.get("anyone", False),
+        })
+    w("")
+    w(f"extension {qualified} {{")
+    w(f"    /// The server side of `{file.package}.{service.name}`: one requirement per method, with the")
+    w("    /// decoded request and the proven caller; the reply is encoded for it.")
+    w("    public protocol ServiceProtocol: Sendable {")
+    for m in methods:
+        w.doc(m["doc"], "        ")
+        context = "RequestContext" if m["anyone"] else "CallerContext"
+        w(f"        func {m['name']}(_ request: {m['request']}, context: {context}) async throws -> {m['reply']}")
+    w("    }")
+    w("")
+    w(f"    /// Calls `{file.package}.{service.name}` over any transport (a connection, or in process).")
+    w("    public struct Client: Sendable {")
+    w("        public let transport: any ClientTransport")
+    w("")
+    w("        public init(_ transport: any ClientTransport) {")
+    w("            self.transport = transport")
+    w("        }")
+    for m in methods:
+        w("")
+        w.doc(m["doc"], "        ")
+        w(f"        public func {m['name']}(_ request: {m['request']}, options: CallOptions = CallOptions()) async throws(RPCError) -> {m['reply']} {{")
+        w(f"            try await transport.call(Method.{m['name']}, request, options: options)")
+        w("        }")
+    w("    }")
+    w("}")
+    w("")
+    w(f"extension {qualified}.ServiceProtocol {{")
+    w("    /// This implementation's methods for a server, each under the access policy `policy` gives")
+    w("    /// its full name.")
+    w("    public func methodHandlers(policy: (String) -> AccessPolicy) -> [MethodHandler] {")
+    w("        [")
+    for m in methods:
+        descriptor = f"{qualified}.Method.{m['name']}"
+        if m["anyone"]:
+            w(f"            .unary({descriptor}, policy: policy({descriptor}.fullName)) {{ context, request in")
+        else:
+            w(f"            .authenticated({descriptor}, policy: policy({descriptor}.fullName)) {{ context, request in")
+        w(f"                try await self.{m['name']}(request, context: context)")
+        w("            },")
+    w("        ]")
+    w("    }")
+    w("}")
+
+
+def generate_package(schema, file, rel):
+    ns = namespace(file.package)
+    shared = file.package in SHARED
+    comments = Comments(file)
+    w = Writer()
     w(f"// Generated by scripts/generate-swift-wire.py from {rel}. Do not edit.")
     w("")
     w("internal import CProtobufC")
     w("internal import HSBProtoC")
-    w("")
-    w(f"/// The `{package}` package of the wire contract.")
-    w(f"public enum {ns} {{}}")
-    for e in enums:
+    top = [t for t in schema.types.values() if t["file"] is file and t["full"].count(".") == file.package.count(".") + 1]
+    if not shared or file.service:
         w("")
-        for d in e["doc"]:
-            w(f"/// {d}")
-        prefix = enum_prefix(e["name"])
-        cases = []
-        for value, number in e["values"]:
-            short = value[len(prefix):] if value.startswith(prefix) else value
-            cases.append((camel(short), number))
-        w(f"extension {ns} {{")
-        w(f"    public enum {e['name']}: OpenEnum {{")
-        for case, number in cases:
-            w(f"        case {case}")
-        w("        /// A value this build does not know (a newer peer's): carried, never a decode failure.")
-        w("        case unrecognized(Int32)")
+        w(f"/// The `{file.package}` package of the wire contract.")
+        w(f"public enum {ns} {{}}")
+    for entry in top:
         w("")
-        w("        public init(rawValue: Int32) {")
-        w("            switch rawValue {")
-        for case, number in cases:
-            w(f"            case {number}: self = .{case}")
-        w("            default: self = .unrecognized(rawValue)")
-        w("            }")
-        w("        }")
-        w("")
-        w("        public var rawValue: Int32 {")
-        w("            switch self {")
-        for case, number in cases:
-            w(f"            case .{case}: {number}")
-        w("            case .unrecognized(let value): value")
-        w("            }")
-        w("        }")
-        w("")
-        w(f"        public static let allCases: [Self] = [{', '.join('.' + c for c, _ in cases)}]")
-        w("    }")
-        w("}")
-    for m in messages:
-        name = m["name"]
-        full = f"{package}.{name}"
-        ctype = f"{cpre}__{name}"
-        cfn = f"{lpre.lower()}__{c_snake(name)}"
-        w("")
-        for d in m["doc"]:
-            w(f"/// {d}")
-        w(f"extension {ns} {{")
-        w(f"    public struct {name}: Sendable, Hashable {{")
-        params = []
-        for f in m["fields"]:
-            kind, swift, _ = resolve(f["type"])
-            prop = camel(f["name"])
-            if f["repeated"]:
-                t, default = f"[{swift}]", "[]"
-            elif kind == "message":
-                t, default = f"{swift}?", "nil"
-            elif kind == "enum":
-                enum_values = None
-                full_enum = f["type"] if "." in f["type"] else f"{package}.{f['type']}"
-                t, default = swift, None
-                for e in enums:
-                    if f"{package}.{e['name']}" == full_enum:
-                        first = e["values"][0][0]
-                        prefix = enum_prefix(e["name"])
-                        default = "." + camel(first[len(prefix):] if first.startswith(prefix) else first)
-                if default is None:
-                    default = ".unspecified"
+        if shared:
+            if entry["kind"] == "enum":
+                emit_enum(w, entry, "")
             else:
-                t, default = swift, SCALARS[f["type"]][1]
-            for d in f["doc"]:
-                w(f"        /// {d}")
-            w(f"        public var {prop}: {t}")
-            params.append((prop, t, default))
-        w("")
-        w("        public init(" + ", ".join(f"{p}: {t} = {d}" for p, t, d in params) + ") {")
-        for p, _, _ in params:
-            w(f"            self.{p} = {p}")
-        w("        }")
-        w("    }")
-        w("}")
-        w("")
-        w(f"extension {ns}.{name}: WireMessage, CBacked, SchemaDescribed {{")
-        w(f"    typealias CMessage = {ctype}")
-        w(f'    public static let protoName = "{full}"')
-        w(f"    static var cDescriptor: ProtobufCMessageDescriptor {{ {cfn}__descriptor }}")
-        w(f"    static func cInit(_ m: UnsafeMutablePointer<CMessage>) {{ {cfn}__init(m) }}")
-        w(f"    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int {{ {cfn}__get_packed_size(m) }}")
-        w(f"    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {{ {cfn}__pack(m, out) }}")
-        w(f"    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {{ {cfn}__unpack(a, n, d) }}")
-        w("")
-        w("    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {")
-        for f in m["fields"]:
-            kind, swift, fctype = resolve(f["type"])
-            prop, cf = camel(f["name"]), f["name"]
-            field_name = f'"\\(Self.protoName).{cf}"'
-            if f["repeated"]:
-                if kind == "message":
-                    w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = try arena.messages({prop})")
-                elif f["type"] == "string":
-                    w(f"        (m.pointee.n_{cf}, m.pointee.{cf}) = try arena.strings({prop}, field: {field_name})")
-                elif kind == "enum":
-                    w(f"        if !{prop}.isEmpty {{")
-                    w(f"            let array = arena.allocate({fctype}.self, count: {prop}.count)")
-                    w(f"            for (index, value) in {prop}.enumerated() {{ array[index] = {fctype}(rawValue: UInt32(bitPattern: value.rawValue)) }}")
-                    w(f"            m.pointee.n_{cf} = {prop}.count")
-                    w(f"            m.pointee.{cf} = array")
-                    w("        }")
-                else:
-                    raise SystemExit(f"{path}: repeated {f['type']} is not supported")
-            elif kind == "message":
-                w(f"        if let {prop} {{ m.pointee.{cf} = try arena.message({prop}) }}")
-            elif kind == "enum":
-                w(f"        m.pointee.{cf} = {fctype}(rawValue: UInt32(bitPattern: {prop}.rawValue))")
-            elif f["type"] == "string":
-                w(f"        m.pointee.{cf} = try arena.cString({prop}, field: {field_name})")
-            elif f["type"] == "bytes":
-                w(f"        m.pointee.{cf} = arena.binary({prop})")
-            elif f["type"] == "bool":
-                w(f"        m.pointee.{cf} = {prop} ? 1 : 0")
-            else:
-                w(f"        m.pointee.{cf} = {prop}")
-        if not m["fields"]:
-            w("        _ = (m, arena)")
-        w("    }")
-        w("")
-        w("    init(c m: UnsafePointer<CMessage>) throws(WireError) {")
-        args = []
-        for f in m["fields"]:
-            kind, swift, fctype = resolve(f["type"])
-            prop, cf = camel(f["name"]), f["name"]
-            field_name = f'"\\(Self.protoName).{cf}"'
-            if f["repeated"]:
-                if kind == "message":
-                    expr = f"try CCodec.messages({swift}.self, m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name})"
-                elif f["type"] == "string":
-                    expr = f"try CCodec.strings(m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name})"
-                else:
-                    w(f"        var {prop}: [{swift}] = []")
-                    w(f"        if m.pointee.n_{cf} > 0, let array = m.pointee.{cf} {{")
-                    w(f"            for index in 0..<m.pointee.n_{cf} {{")
-                    w(f'                {prop}.append(try CCodec.enumValue(array[index].rawValue, field: "\\(Self.protoName).{cf}[\\(index)]"))')
-                    w("            }")
-                    w("        }")
-                    expr = prop
-            elif kind == "message" and swift == "CalendarDate":
-                expr = f"try CCodec.date(m.pointee.{cf}, field: {field_name})"
-            elif kind == "message":
-                expr = f"try CCodec.message({swift}.self, m.pointee.{cf})"
-            elif kind == "enum":
-                expr = f"try CCodec.enumValue(m.pointee.{cf}.rawValue, field: {field_name})"
-            elif f["type"] == "string":
-                expr = f"try CCodec.string(m.pointee.{cf}, field: {field_name})"
-            elif f["type"] == "bytes":
-                expr = f"CCodec.bytes(m.pointee.{cf})"
-            elif f["type"] == "bool":
-                expr = f"m.pointee.{cf} != 0"
-            elif f["range"]:
-                lo, hi = f["range"]
-                expr = f"try CCodec.ranged(m.pointee.{cf}, {lo}...{hi}, field: {field_name})"
-            else:
-                expr = f"m.pointee.{cf}"
-            args.append(f"{prop}: {expr}")
-        if args:
-            w("        self.init(")
-            for i, a in enumerate(args):
-                w(f"            {a}{',' if i + 1 < len(args) else ''}")
-            w("        )")
+                emit_struct(w, schema, entry, "")
         else:
-            w("        _ = m")
-            w("        self.init()")
-        required = [f for f in m["fields"] if f["required"]]
-        if required:
-            w("        var required = RequiredFields(Self.protoName)")
-            for f in required:
-                kind, swift, _ = resolve(f["type"])
-                prop = camel(f["name"])
-                if f["repeated"] or f["type"] in ("string", "bytes"):
-                    cond = f"!{prop}.isEmpty"
-                elif kind == "message":
-                    cond = f"{prop} != nil"
-                elif kind == "enum":
-                    cond = f"{prop}.rawValue != 0"
-                elif f["type"] == "bool":
-                    raise SystemExit(f"{path}: a bool cannot be required")
-                else:
-                    cond = f"{prop} != 0"
-                w(f'        required.require({cond}, "{f["name"]}")')
-            w("        try required.check()")
-        w("    }")
-        w("")
-        w("    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }")
-        w("    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {")
-        w("        self = try CCodec.decode(Self.self, from: bytes, limits: limits)")
-        w("    }")
-        w("}")
+            w(f"extension {ns} {{")
+            if entry["kind"] == "enum":
+                emit_enum(w, entry, "    ")
+            else:
+                emit_struct(w, schema, entry, "    ")
+            w("}")
+    messages = [t for t in schema.types.values() if t["file"] is file and t["kind"] == "message"]
+    for entry in messages:
+        emit_conformance(w, schema, entry)
+    for index, service in enumerate(file.service):
+        emit_service_table(w, file, comments, index, service, schema)
     w("")
-    w(f"extension {ns} {{")
+    w(f"extension {ns if (not shared or file.service) else 'WireSchema'} {{")
     w("    /// The C struct size of every message of the package, for the decoding budget.")
-    w("    static let messageSizes: [Int] = [" + ", ".join(f"{ns}.{m['name']}.cMessageSize" for m in messages) + "]")
+    w(f"    static let {'messageSizes' if (not shared or file.service) else camel(ns) + 'MessageSizes'}: [Int] = [" + ", ".join(f"{m['swift']}.cMessageSize" for m in messages) + "]")
     w("}")
-    return namespace(package), "\n".join(out) + "\n"
+    sizes = f"{ns}.messageSizes" if (not shared or file.service) else f"WireSchema.{camel(ns)}MessageSizes"
+    return w.text(), sizes
+
+
+def generate_services(schema, file, rel):
+    comments = Comments(file)
+    w = Writer()
+    w(f"// Generated by scripts/generate-swift-wire.py from {rel}. Do not edit.")
+    w("")
+    w("public import HSBRuntime")
+    w("public import HSBWire")
+    for index, service in enumerate(file.service):
+        emit_service_stubs(w, file, comments, index, service, schema)
+    return w.text()
 
 
 def formatted(text):
@@ -399,42 +707,63 @@ def formatted(text):
     return result.stdout
 
 
-def main():
-    check = "--check" in sys.argv
-    files = {}
-    namespaces = []
+def descriptor_set(proto_root):
     paths = sorted(
-        os.path.join(dirpath, name) for dirpath, _, names in os.walk(PROTO) for name in names if name.endswith(".proto"))
-    known = dict(KNOWN)
-    known.update(generated_types(paths))
-    for path in paths:
-        package = re.search(r"^package\s+([\w.]+);", open(path).read(), re.M).group(1)
-        if package in HAND_WRITTEN:
-            continue
-        ns, text = generate(path, known)
-        files[f"{ns}.swift"] = formatted(text)
-        namespaces.append(ns)
-    files["GeneratedSchema.swift"] = formatted(
-        "// Generated by scripts/generate-swift-wire.py. Do not edit.\n\n"
-        "/// The C struct sizes of every generated package's messages.\n"
-        "let generatedMessageSizes: [Int] = [" + ", ".join(f"{n}.messageSizes" for n in sorted(namespaces)) + "].flatMap { $0 }\n"
-    )
-    existing = set(os.listdir(OUT)) if os.path.isdir(OUT) else set()
+        os.path.relpath(os.path.join(dirpath, name), proto_root)
+        for dirpath, _, names in os.walk(proto_root) for name in names if name.endswith(".proto"))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "contract.pb")
+        subprocess.run(
+            ["protoc-c", f"--descriptor_set_out={out}", "--include_source_info", "--include_imports", *paths],
+            cwd=proto_root, check=True)
+        files = descriptor_pb2.FileDescriptorSet()
+        with open(out, "rb") as handle:
+            files.ParseFromString(handle.read())
+    return list(files.file)
+
+
+def write_tree(directory, files, check):
+    existing = {n for n in os.listdir(directory) if n.endswith(".swift")} if os.path.isdir(directory) else set()
     if check:
         stale = [n for n in existing if n not in files]
-        differ = [n for n, t in files.items() if not os.path.exists(os.path.join(OUT, n)) or open(os.path.join(OUT, n)).read() != t]
-        if stale or differ:
-            print(f"generated Swift wire code is out of date ({', '.join(sorted(stale + differ))}): run scripts/generate-protos.sh", file=sys.stderr)
+        differ = [n for n, t in files.items() if not os.path.exists(os.path.join(directory, n)) or open(os.path.join(directory, n)).read() != t]
+        return sorted(stale + differ)
+    os.makedirs(directory, exist_ok=True)
+    for n in existing - set(files):
+        os.remove(os.path.join(directory, n))
+    for n, t in files.items():
+        with open(os.path.join(directory, n), "w") as handle:
+            handle.write(t)
+    return []
+
+
+def main():
+    check = "--check" in sys.argv
+    files = descriptor_set(PROTO)
+    schema = Schema(files)
+    wire, contract, sizes = {}, {}, []
+    for file in files:
+        rel = os.path.join("proto", file.name)
+        ns = namespace(file.package)
+        text, size = generate_package(schema, file, rel)
+        wire[f"{ns}.swift"] = formatted(text)
+        sizes.append(size)
+        if file.service:
+            contract[f"{ns}Services.swift"] = formatted(generate_services(schema, file, rel))
+    wire["GeneratedSchema.swift"] = formatted(
+        "// Generated by scripts/generate-swift-wire.py. Do not edit.\n\n"
+        "/// The C struct sizes of every message of the contract.\n"
+        "let generatedMessageSizes: [Int] = [" + ", ".join(sorted(sizes)) + "].flatMap { $0 }\n"
+    )
+    out_of_date = [f"HSBWire/{n}" for n in write_tree(WIRE_OUT, wire, check)]
+    out_of_date += [f"HSBContract/{n}" for n in write_tree(CONTRACT_OUT, contract, check)]
+    if check:
+        if out_of_date:
+            print(f"generated Swift wire code is out of date ({', '.join(out_of_date)}): run scripts/generate-swift-wire.py", file=sys.stderr)
             sys.exit(1)
         print("generated Swift wire code matches proto/")
         return
-    os.makedirs(OUT, exist_ok=True)
-    for n in existing - set(files):
-        os.remove(os.path.join(OUT, n))
-    for n, t in files.items():
-        with open(os.path.join(OUT, n), "w") as handle:
-            handle.write(t)
-    print(f"generated {len(files)} Swift wire file(s)")
+    print(f"generated {len(wire) + len(contract)} Swift file(s)")
 
 
 if __name__ == "__main__":

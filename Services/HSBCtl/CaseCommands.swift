@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HSBContract
 import HSBRuntime
 import HSBServiceKit
 import HSBWire
@@ -26,7 +27,7 @@ struct CallerOptions: ParsableArguments {
     @Option(help: "Why you need this (recorded in the access log). Env: HSB_PURPOSE.")
     var purpose: String?
 
-    func client() throws -> RPCClient {
+    func client() throws -> OrchestratorV1.Orchestrator.Client {
         let agencyName = agency ?? environment("HSB_AGENCY") ?? "social-care"
         guard let agency = Agency(name: agencyName) else {
             throw ValidationError("--agency \(ProtoJSON.quotedExcerpt(agencyName)) is not an agency of the suite")
@@ -43,10 +44,11 @@ struct CallerOptions: ParsableArguments {
             secret = found
         }
         let target = try ServiceEndpoint(parsing: "orchestrator=" + (orchestrator ?? environment("HSB_ORCHESTRATOR") ?? "127.0.0.1:7100"))
-        return RPCClient(
-            configuration: RPCClientConfiguration(host: target.host, port: target.port),
-            signer: RequestSigner(agency: agency, secret: secret, user: user ?? environment("HSB_USER") ?? environment("USER") ?? ""),
-            group: MultiThreadedEventLoopGroup.singleton)
+        return OrchestratorV1.Orchestrator.Client(
+            RPCClient(
+                configuration: RPCClientConfiguration(host: target.host, port: target.port),
+                signer: RequestSigner(agency: agency, secret: secret, user: user ?? environment("HSB_USER") ?? environment("USER") ?? ""),
+                group: MultiThreadedEventLoopGroup.singleton))
     }
 
     var purposeText: String { purpose ?? environment("HSB_PURPOSE") ?? "" }
@@ -81,10 +83,9 @@ struct Submit: AsyncParsableCommand {
         let client = try caller.client()
         let key = try idempotencyKey ?? "referral-" + Self.fingerprint(referral.encoded())
         let view = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/SubmitReferral", OrchestratorV1.SubmitReferralRequest(referral: referral),
-                as: OrchestratorV1.CaseView.self,
-                idempotencyKey: key, purpose: caller.purposeText.isEmpty ? "referral" : caller.purposeText)
+            try await client.submitReferral(
+                OrchestratorV1.SubmitReferralRequest(referral: referral),
+                options: CallOptions(idempotencyKey: key, purpose: caller.purposeText.isEmpty ? "referral" : caller.purposeText))
         }
         print(CasePrinter.render(view, json: json))
         // A referral intake refused is the command's failure, as any other refusal is.
@@ -113,9 +114,7 @@ struct Case: AsyncParsableCommand {
         guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to read a case (INF-05)") }
         let client = try caller.client()
         let view = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/GetCase", OrchestratorV1.GetCaseRequest(caseId: caseID), as: OrchestratorV1.CaseView.self,
-                purpose: caller.purposeText)
+            try await client.getCase(OrchestratorV1.GetCaseRequest(caseId: caseID), options: CallOptions(purpose: caller.purposeText))
         }
         print(CasePrinter.render(view, json: json))
     }
@@ -135,10 +134,9 @@ struct Deadlines: AsyncParsableCommand {
         guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to list deadlines (INF-05)") }
         let client = try caller.client()
         let list = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/ListDeadlines",
+            try await client.listDeadlines(
                 OrchestratorV1.ListDeadlinesRequest(withinDays: within, pageSize: pageSize, pageToken: page),
-                as: OrchestratorV1.DeadlineList.self, purpose: caller.purposeText)
+                options: CallOptions(purpose: caller.purposeText))
         }
         if json {
             print((try? ProtoJSON.encode(list)) ?? "{}")
@@ -169,9 +167,7 @@ struct OutboxList: AsyncParsableCommand {
         guard !caller.purposeText.isEmpty else { throw ValidationError("--purpose (or HSB_PURPOSE) is required to read the outbox (INF-05)") }
         let client = try caller.client()
         let list = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/ListOutbox", OrchestratorV1.ListOutboxRequest(deadOnly: dead), as: OrchestratorV1.OutboxList.self,
-                purpose: caller.purposeText)
+            try await client.listOutbox(OrchestratorV1.ListOutboxRequest(deadOnly: dead), options: CallOptions(purpose: caller.purposeText))
         }
         if json {
             print((try? ProtoJSON.encode(list)) ?? "{}")
@@ -194,12 +190,12 @@ struct SettleOptions: ParsableArguments {
     @Option(help: "Why: recorded on the case's chronology and the access log.") var reason: String
     @OptionGroup var caller: CallerOptions
 
-    func settle(_ method: String) async throws {
+    func settle(retry: Bool) async throws {
         let client = try caller.client()
+        let request = OrchestratorV1.SettleStepRequest(stepId: stepID, reason: reason)
+        let options = CallOptions(purpose: caller.purposeText)
         let entry = try await runCall {
-            try await client.call(
-                method, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: reason), as: OrchestratorV1.OutboxEntry.self,
-                purpose: caller.purposeText)
+            retry ? try await client.retryStep(request, options: options) : try await client.discardStep(request, options: options)
         }
         print("\(entry.stepId): \(entry.status)\(entry.lastError.isEmpty ? "" : " (last error: \(entry.lastError))")")
     }
@@ -208,13 +204,13 @@ struct SettleOptions: ParsableArguments {
 struct OutboxRetry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Send a dead step again, from scratch.")
     @OptionGroup var options: SettleOptions
-    func run() async throws { try await options.settle("hsb.orchestrator.v1.Orchestrator/RetryStep") }
+    func run() async throws { try await options.settle(retry: true) }
 }
 
 struct OutboxDiscard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "discard", abstract: "Give up a dead step for good.")
     @OptionGroup var options: SettleOptions
-    func run() async throws { try await options.settle("hsb.orchestrator.v1.Orchestrator/DiscardStep") }
+    func run() async throws { try await options.settle(retry: false) }
 }
 
 enum CasePrinter {
@@ -357,11 +353,10 @@ struct PoliceDecision: AsyncParsableCommand {
             concernsRemain: concernsRemain)
         let client = try caller.client()
         let view = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/RecordEvent",
+            try await client.recordEvent(
                 OrchestratorV1.RecordEventRequest(
-                    caseId: caseID, method: "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", payload: try request.encoded()),
-                as: OrchestratorV1.CaseView.self, purpose: caller.purposeText.isEmpty ? "police decision" : caller.purposeText)
+                    caseId: caseID, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: try request.encoded()),
+                options: CallOptions(purpose: caller.purposeText.isEmpty ? "police decision" : caller.purposeText))
         }
         print(CasePrinter.render(view, json: json))
     }
@@ -380,9 +375,9 @@ struct Done: AsyncParsableCommand {
     func run() async throws {
         let client = try caller.client()
         let view = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/CompleteTask", OrchestratorV1.CompleteTaskRequest(caseId: caseID, taskId: taskID, note: note),
-                as: OrchestratorV1.CaseView.self, purpose: caller.purposeText.isEmpty ? "task done" : caller.purposeText)
+            try await client.completeTask(
+                OrchestratorV1.CompleteTaskRequest(caseId: caseID, taskId: taskID, note: note),
+                options: CallOptions(purpose: caller.purposeText.isEmpty ? "task done" : caller.purposeText))
         }
         print(CasePrinter.render(view, json: json))
     }

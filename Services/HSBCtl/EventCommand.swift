@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HSBContract
 import HSBRuntime
 import HSBWire
 
@@ -12,8 +13,8 @@ struct EventKind: Sendable {
     /// The request names the intake referral; hsbctl fills it from the case when the file leaves it out.
     let takesReferralID: Bool
 
-    init<M: WireMessage>(_ method: String, _ type: M.Type, _ summary: String, takesReferralID: Bool = false) {
-        self.method = method
+    init<M: WireMessage, Reply: WireMessage>(_ method: MethodDescriptor<M, Reply>, _ summary: String, takesReferralID: Bool = false) {
+        self.method = method.fullName
         self.summary = summary
         self.takesReferralID = takesReferralID
         self.read = { (json) throws(WireError) in try ProtoJSON.decode(M.self, from: json).encoded() }
@@ -22,31 +23,31 @@ struct EventKind: Sendable {
     /// Every event `hsbctl event` records (docs/EVENT_JSON.md): the orchestrator relays each one.
     static let all: [String: EventKind] = [
         "strategy-meeting": EventKind(
-            "hsb.intake.v1.Intake/RecordStrategyMeeting", IntakeV1.RecordStrategyMeetingRequest.self,
+            IntakeV1.Intake.Method.recordStrategyMeeting,
             "an HSB strategy meeting held and what it decided (STR-01 to STR-04)", takesReferralID: true),
         "case-event": EventKind(
-            "hsb.intake.v1.Intake/RecordCaseEvent", IntakeV1.RecordCaseEventRequest.self,
+            IntakeV1.Intake.Method.recordCaseEvent,
             "written follow-up, workers allocated, conference outcome, HSB meeting, review, closure, disagreement, panel", takesReferralID: true),
         "police-decision": EventKind(
-            "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", YouthjusticeV1.RecordPoliceDecisionRequest.self,
+            YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
             "a police decision (YJ-02, YJ-14)"),
         "court-outcome": EventKind(
-            "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome", YouthjusticeV1.RecordCourtOutcomeRequest.self,
+            YouthjusticeV1.YouthJustice.Method.recordCourtOutcome,
             "a plea or finding (YJ-08, YJ-09, MP-04)"),
         "panel-referral": EventKind(
-            "hsb.youthjustice.v1.YouthJustice/ReferToPanel", YouthjusticeV1.ReferToPanelRequest.self,
+            YouthjusticeV1.YouthJustice.Method.referToPanel,
             "a referral to the High Risk and Vulnerability Panel"),
         "release": EventKind(
-            "hsb.youthjustice.v1.YouthJustice/PlanRelease", YouthjusticeV1.PlanReleaseRequest.self,
+            YouthjusticeV1.YouthJustice.Method.planRelease,
             "a release from custody or a move into the area"),
         "admission": EventKind(
-            "hsb.youthjustice.v1.YouthJustice/RecordAdmission", YouthjusticeV1.RecordAdmissionRequest.self, "an admission to custody or bail"),
+            YouthjusticeV1.YouthJustice.Method.recordAdmission, "an admission to custody or bail"),
         "mappa-screening": EventKind(
-            "hsb.mappa.v1.Mappa/Screen", MappaV1.ScreenRequest.self, "a MAPPA screening after youth justice's own (MP-01, MP-02, MP-04)"),
+            MappaV1.Mappa.Method.screen, "a MAPPA screening after youth justice's own (MP-01, MP-02, MP-04)"),
         "mappa-level": EventKind(
-            "hsb.mappa.v1.Mappa/RecordLevel", MappaV1.RecordLevelRequest.self,
+            MappaV1.Mappa.Method.recordLevel,
             "the level of management MAPPA set and the risk management plan's next review (MP-03)"),
-        "camhs-referral": EventKind("hsb.camhs.v1.Camhs/Refer", CamhsV1.ReferRequest.self, "a referral to CAMHS (MH-01, MH-02)"),
+        "camhs-referral": EventKind(CamhsV1.Camhs.Method.refer, "a referral to CAMHS (MH-01, MH-02)"),
     ]
 }
 
@@ -83,9 +84,7 @@ struct Event: AsyncParsableCommand {
         let purpose = caller.purposeText.isEmpty ? name : caller.purposeText
         if kind.takesReferralID, members["referral_id"] == nil {
             let view = try await runCall {
-                try await client.call(
-                    "hsb.orchestrator.v1.Orchestrator/GetCase", OrchestratorV1.GetCaseRequest(caseId: caseID), as: OrchestratorV1.CaseView.self,
-                    purpose: purpose)
+                try await client.getCase(OrchestratorV1.GetCaseRequest(caseId: caseID), options: CallOptions(purpose: purpose))
             }
             guard let referralID = view.screening?.referralId, !referralID.isEmpty else {
                 throw fileError("\(file): referral_id is required: case \(caseID) has not been screened yet")
@@ -99,10 +98,8 @@ struct Event: AsyncParsableCommand {
             throw fileError("\(file): \(error)")
         }
         let view = try await runCall {
-            try await client.call(
-                "hsb.orchestrator.v1.Orchestrator/RecordEvent",
-                OrchestratorV1.RecordEventRequest(caseId: caseID, method: kind.method, payload: payload),
-                as: OrchestratorV1.CaseView.self, purpose: purpose)
+            try await client.recordEvent(
+                OrchestratorV1.RecordEventRequest(caseId: caseID, method: kind.method, payload: payload), options: CallOptions(purpose: purpose))
         }
         print(CasePrinter.render(view, json: json))
         // The orchestrator tries the agency at once; its refusal is on the case, and is this command's outcome too.

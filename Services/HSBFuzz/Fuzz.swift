@@ -72,58 +72,17 @@ struct Fuzz {
         }
 
         let targets = [
-            Target(
-                name: "intake", host: intake,
-                methods: [
-                    (IntakeService.submitReferral, IntakeV1.SubmitReferralRequest.self),
-                    (IntakeService.getReferral, IntakeV1.GetReferralRequest.self),
-                    (IntakeService.consult, IntakeV1.ConsultationRequest.self),
-                    (IntakeService.recordStrategyMeeting, IntakeV1.RecordStrategyMeetingRequest.self),
-                    (IntakeService.recordCaseEvent, IntakeV1.RecordCaseEventRequest.self),
-                ]),
-            Target(
-                name: "youth-justice", host: youthJustice,
-                methods: [
-                    (YouthJusticeService.recordPoliceDecision, YouthjusticeV1.RecordPoliceDecisionRequest.self),
-                    (YouthJusticeService.recordCourtOutcome, YouthjusticeV1.RecordCourtOutcomeRequest.self),
-                    (YouthJusticeService.referToPanel, YouthjusticeV1.ReferToPanelRequest.self),
-                    (YouthJusticeService.planRelease, YouthjusticeV1.PlanReleaseRequest.self),
-                    (YouthJusticeService.recordAdmission, YouthjusticeV1.RecordAdmissionRequest.self),
-                    (YouthJusticeService.startAIMAssessment, YouthjusticeV1.StartAIMAssessmentRequest.self),
-                    (YouthJusticeService.updateAIMAssessment, YouthjusticeV1.UpdateAIMAssessmentRequest.self),
-                    (YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest.self),
-                ]),
-            Target(
-                name: "camhs", host: camhs,
-                methods: [
-                    (CamhsService.refer, CamhsV1.ReferRequest.self), (CamhsService.consult, CamhsV1.ConsultRequest.self),
-                    (CamhsService.agreeAssessment, CamhsV1.AgreeAssessmentRequest.self),
-                ]),
-            Target(
-                name: "mappa", host: mappa,
-                methods: [
-                    (MappaService.screen, MappaV1.ScreenRequest.self), (MappaService.recordLevel, MappaV1.RecordLevelRequest.self),
-                    (MappaService.decideDisclosure, MappaV1.DecideDisclosureRequest.self), (MappaService.getRecord, MappaV1.GetRecordRequest.self),
-                ]),
-            Target(
-                name: "orchestrator", host: orchestrator,
-                methods: [
-                    (OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest.self),
-                    (OrchestratorService.recordEvent, OrchestratorV1.RecordEventRequest.self),
-                    (OrchestratorService.getCase, OrchestratorV1.GetCaseRequest.self),
-                    (OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest.self),
-                    (OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest.self),
-                    (OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest.self),
-                    ("hsb.orchestrator.v1.Orchestrator/ListOutbox", OrchestratorV1.ListOutboxRequest.self),
-                    ("hsb.orchestrator.v1.Orchestrator/RetryStep", OrchestratorV1.SettleStepRequest.self),
-                    ("hsb.orchestrator.v1.Orchestrator/DiscardStep", OrchestratorV1.SettleStepRequest.self),
-                ]),
+            Target(name: "intake", host: intake, methods: IntakeV1.Intake.Method.all.map { ($0.fullName, $0.request) }),
+            Target(name: "youth-justice", host: youthJustice, methods: YouthjusticeV1.YouthJustice.Method.all.map { ($0.fullName, $0.request) }),
+            Target(name: "camhs", host: camhs, methods: CamhsV1.Camhs.Method.all.map { ($0.fullName, $0.request) }),
+            Target(name: "mappa", host: mappa, methods: MappaV1.Mappa.Method.all.map { ($0.fullName, $0.request) }),
+            Target(name: "orchestrator", host: orchestrator, methods: OrchestratorV1.Orchestrator.Method.all.map { ($0.fullName, $0.request) }),
         ].map { target in
             // Every service also answers health checks, and a method it does not serve.
             Target(
                 name: target.name, host: target.host,
                 methods: target.methods + [
-                    (HealthService.checkMethod, HealthCheckRequest.self), ("hsb.nothing.v1.None/Nothing", HealthCheckRequest.self),
+                    (HealthService.check.fullName, HealthCheckRequest.self), ("hsb.nothing.v1.None/Nothing", HealthCheckRequest.self),
                 ])
         }
 
@@ -142,8 +101,7 @@ struct Fuzz {
                 configuration: RPCClientConfiguration(host: "127.0.0.1", port: target.port, retry: .none),
                 signer: RequestSigner(agency: .socialCare, secret: secrets[.socialCare]!), group: group)
             do {
-                let reply = try await client.call(
-                    HealthService.checkMethod, HealthCheckRequest(service: ""), as: HealthCheckResponse.self, timeout: .seconds(10))
+                let reply = try await client.call(HealthService.check, HealthCheckRequest(service: ""), options: CallOptions(timeout: .seconds(10)))
                 if reply.status != .serving { healthy = false }
             } catch {
                 healthy = false

@@ -1,12 +1,12 @@
 import Foundation
-import HSBRuntime
+import HSBContract
+public import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 extension IntakeService {
-    public static let recordCaseEvent = "hsb.intake.v1.Intake/RecordCaseEvent"
     static let eventKind = "case-event"
 
     static func civil(_ date: CalendarDate?, _ field: String) throws(RPCError) -> CivilDate? {
@@ -66,20 +66,18 @@ extension IntakeService {
         }
     }
 
-    static func caseEvent(_ payload: [UInt8], context: RequestContext, resources: ServiceResources, rules: CaseEventRules) async throws -> [UInt8] {
-        let request: IntakeV1.RecordCaseEventRequest
-        do throws(WireError) { request = try IntakeV1.RecordCaseEventRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-        let event = try event(request)
-        let caller = try context.requireCaller()
+    public func recordCaseEvent(_ request: IntakeV1.RecordCaseEventRequest, context: CallerContext) async throws -> IntakeV1.CaseEventRecord {
+        let event = try Self.event(request)
+        let caller = context.caller
         let now = resources.clock.nowUnixMillis()
         let kindName = String(describing: request.kind)
-        return try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordCaseEvent, now: now) {
-            tx throws(RecordStoreError) -> [UInt8] in
-            guard let referralRecord = try tx.get(kind: referralKind, id: request.referralId) else {
-                throw .notFound(kind: referralKind, id: request.referralId)
+        let rules = events
+        return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
+            guard let referralRecord = try tx.get(kind: Self.referralKind, id: request.referralId) else {
+                throw .notFound(kind: Self.referralKind, id: request.referralId)
             }
             let child = referralRecord.subjectID
-            let harmed = subjectsOf(referralRecord).subtracting([child]).sorted()
+            let harmed = Self.subjectsOf(referralRecord).subtracting([child]).sorted()
             let plan: WorkPlan
             do throws(ScreeningInputError) {
                 plan = try rules.record(event, childSubjectID: child, personsHarmed: harmed, at: Instant(unixMillis: now))
@@ -95,12 +93,12 @@ extension IntakeService {
                 throw .storage(StorageError(operation: "encode", message: "\(error)"))
             }
             _ = try tx.insert(
-                kind: eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
+                kind: Self.eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
             )
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: eventKind, recordID: id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.eventKind, recordID: id,
                 purpose: context.purpose.isEmpty ? kindName : context.purpose, requestID: String(context.requestID))
-            return bytes
-        }.reply
+            return record
+        }
     }
 }

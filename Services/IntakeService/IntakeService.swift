@@ -1,9 +1,10 @@
 import Foundation
+public import HSBContract
 public import HSBRuntime
 public import HSBSafeguarding
 public import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 /// How this partnership's intake screens: its procedure profile, its local authority, its calendar.
 public struct IntakeConfiguration: Sendable {
@@ -21,10 +22,20 @@ public struct IntakeConfiguration: Sendable {
 
 /// The contact service and MASH: referrals screened by the rules, stored durably, read on a
 /// need-to-know basis; no-names consultations that store nothing.
-public enum IntakeService {
-    public static let submitReferral = "hsb.intake.v1.Intake/SubmitReferral"
-    public static let getReferral = "hsb.intake.v1.Intake/GetReferral"
-    public static let consult = "hsb.intake.v1.Intake/Consult"
+public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
+    let resources: ServiceResources
+    let configuration: IntakeConfiguration
+    let screening: ReferralScreening
+    let meetings: StrategyMeetingRules
+    let events: CaseEventRules
+
+    public init(resources: ServiceResources, configuration: IntakeConfiguration) {
+        self.resources = resources
+        self.configuration = configuration
+        screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
+        meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar), profile: configuration.profile)
+        events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
+    }
 
     static let referralKind = "referral"
     static let subjectKind = "subject"
@@ -38,35 +49,12 @@ public enum IntakeService {
     }
 
     public static func handlers(_ resources: ServiceResources, _ configuration: IntakeConfiguration) -> [MethodHandler] {
-        let callers = AccessPolicy.agencies(ServiceDescriptor.intake.callers)
-        let screening = ReferralScreening(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
-        let meetings = StrategyMeetingRules(deadlines: DeadlineCalculator(calendar: configuration.calendar), profile: configuration.profile)
-        let events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
-        return [
-            MethodHandler(method: recordCaseEvent, policy: RelayedActs.policy(recordCaseEvent)) { context, payload in
-                try await caseEvent(payload, context: context, resources: resources, rules: events)
-            },
-            MethodHandler(method: recordStrategyMeeting, policy: RelayedActs.policy(recordStrategyMeeting)) { context, payload in
-                try await meeting(payload, context: context, resources: resources, rules: meetings)
-            },
-            MethodHandler(method: submitReferral, policy: callers) { context, payload in
-                try await submit(payload, context: context, resources: resources, configuration: configuration, screening: screening)
-            },
-            .unary(getReferral, policy: callers) { (context: RequestContext, request: IntakeV1.GetReferralRequest) in
-                try await get(request, context: context, resources: resources)
-            },
-            .unary(consult, policy: callers) { (_: RequestContext, request: IntakeV1.ConsultationRequest) in
-                try consultation(request, resources: resources, configuration: configuration, screening: screening)
-            },
-        ]
+        IntakeService(resources: resources, configuration: configuration)
+            .methodHandlers(policy: MethodPolicies(callers: ServiceDescriptor.intake.callers).policy(for:))
     }
 
-    static func submit(
-        _ payload: [UInt8], context: RequestContext, resources: ServiceResources, configuration: IntakeConfiguration, screening: ReferralScreening
-    ) async throws -> [UInt8] {
-        let request: IntakeV1.SubmitReferralRequest
-        do throws(WireError) { request = try IntakeV1.SubmitReferralRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-        let caller = try context.requireCaller()
+    public func submitReferral(_ request: IntakeV1.SubmitReferralRequest, context: CallerContext) async throws -> IntakeV1.ScreeningResult {
+        let caller = context.caller
         let now = resources.clock.nowUnixMillis()
         let referral = request.referral!
         let received = try ReferralMapping.receivedAt(referral, now: now)
@@ -80,37 +68,33 @@ public enum IntakeService {
         let result = ReferralMapping.result(decision, referralID: stored ? referralID : "", version: stored ? 1 : 0, subjects: subjects)
         let reply = try result.encoded()
         let referralBytes = try referral.encoded()
-        let outcome = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now)
-        {
-            transaction throws(RecordStoreError) in
-            guard stored else { return reply }
-            let body = try encodeJSON(
+        return try await resources.idempotentWrite(context, now: now) { transaction throws(RecordStoreError) in
+            guard stored else { return result }
+            let body = try Self.encodeJSON(
                 StoredReferral(referral: Data(referralBytes), result: Data(reply), submittedBy: caller.agency.name, user: caller.user))
-            _ = try transaction.insert(kind: referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
-            for subject in subjects where try transaction.get(kind: subjectKind, id: subject) == nil {
-                _ = try transaction.insert(kind: subjectKind, id: subject, subjectID: subject, body: "{}")
+            _ = try transaction.insert(kind: Self.referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
+            for subject in subjects where try transaction.get(kind: Self.subjectKind, id: subject) == nil {
+                _ = try transaction.insert(kind: Self.subjectKind, id: subject, subjectID: subject, body: "{}")
             }
             try transaction.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: referralKind, recordID: referralID,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.referralKind, recordID: referralID,
                 purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-            return reply
+            return result
         }
-        return outcome.reply
     }
 
-    static func get(
-        _ request: IntakeV1.GetReferralRequest, context: RequestContext, resources: ServiceResources
-    ) async throws -> IntakeV1.ReferralView {
-        let caller = try context.requireCaller()
+    public func getReferral(_ request: IntakeV1.GetReferralRequest, context: CallerContext) async throws -> IntakeV1.ReferralView {
+        let caller = context.caller
         guard !context.purpose.isEmpty else {
             throw RPCError(.invalidArgument, "purpose is required to read a referral: say why you need it (INF-05)")
         }
         let now = resources.clock.nowUnixMillis()
         let record = try await resources.blocking {
             try resources.store.read(now: now) { transaction throws(RecordStoreError) -> StoredRecord? in
-                guard let record = try transaction.get(kind: referralKind, id: request.referralId) else { return nil }
+                guard let record = try transaction.get(kind: Self.referralKind, id: request.referralId) else { return nil }
                 try transaction.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .read, kind: referralKind, recordID: record.id, purpose: context.purpose,
+                    agency: caller.agency.name, user: caller.user, action: .read, kind: Self.referralKind, recordID: record.id,
+                    purpose: context.purpose,
                     requestID: String(context.requestID))
                 return record
             }
@@ -125,9 +109,7 @@ public enum IntakeService {
     }
 
     /// SCR-21: screens a described situation and stores nothing (no record, no access log).
-    static func consultation(
-        _ request: IntakeV1.ConsultationRequest, resources: ServiceResources, configuration: IntakeConfiguration, screening: ReferralScreening
-    ) throws -> IntakeV1.ScreeningResult {
+    public func consult(_ request: IntakeV1.ConsultationRequest, context: CallerContext) async throws -> IntakeV1.ScreeningResult {
         var problems: [String] = []
         guard (0...17).contains(request.age) else {
             throw RPCError(.invalidArgument, "age must be 0 to 17 for a consultation about a child (GEN-01); it is \(request.age)")

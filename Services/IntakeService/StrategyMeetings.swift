@@ -1,12 +1,12 @@
 import Foundation
-import HSBRuntime
+import HSBContract
+public import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 extension IntakeService {
-    public static let recordStrategyMeeting = "hsb.intake.v1.Intake/RecordStrategyMeeting"
     static let meetingKind = "strategy-meeting"
 
     static let outcomes: [IntakeV1.StrategyOutcome: StrategyOutcome] = [
@@ -16,14 +16,12 @@ extension IntakeService {
 
     /// STR-01 to STR-04, STR-09, INF-07: records a strategy meeting about children of a stored
     /// referral, checked against the procedure, with the work it sets going.
-    static func meeting(_ payload: [UInt8], context: RequestContext, resources: ServiceResources, rules: StrategyMeetingRules) async throws -> [UInt8]
+    public func recordStrategyMeeting(_ request: IntakeV1.RecordStrategyMeetingRequest, context: CallerContext) async throws -> IntakeV1.MeetingRecord
     {
-        let request: IntakeV1.RecordStrategyMeetingRequest
-        do throws(WireError) { request = try IntakeV1.RecordStrategyMeetingRequest(decoding: payload) } catch { throw RPCError.invalidPayload(error) }
-        let caller = try context.requireCaller()
+        let caller = context.caller
         let now = resources.clock.nowUnixMillis()
         guard request.outcome.isRecognized else { throw RPCError.unrecognized("outcome", request.outcome.rawValue) }
-        guard let outcome = outcomes[request.outcome] else { throw RPCError(.invalidArgument, "outcome is unspecified") }
+        guard let outcome = Self.outcomes[request.outcome] else { throw RPCError(.invalidArgument, "outcome is unspecified") }
         var followUp: CivilDate?
         if let date = request.followUpDate {
             guard let civil = CivilDate(year: Int(date.year), month: Int(date.month), day: Int(date.day)) else {
@@ -40,7 +38,7 @@ extension IntakeService {
         }
         // The meeting's deadlines count from the day it was held, as recorded; never a future day.
         var heldAt = Instant(unixMillis: now)
-        if let heldOn = try civil(request.heldOn, "held_on") {
+        if let heldOn = try Self.civil(request.heldOn, "held_on") {
             let today = LondonTime.date(of: heldAt)
             guard heldOn <= today else { throw RPCError(.invalidArgument, "held_on \(heldOn) is in the future; record a meeting that was held") }
             if heldOn < today { heldAt = LondonTime.endOfDay(heldOn) }
@@ -63,37 +61,32 @@ extension IntakeService {
         let store = resources.store
         let referralID = request.referralId
         let stored = try await resources.blocking {
-            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.get(kind: referralKind, id: referralID) }
+            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.get(kind: Self.referralKind, id: referralID) }
         }
-        if let stored, let child = childOf(stored), let birth = CivilDate(wire: child.dateOfBirth) {
+        if let stored, let child = Self.childOf(stored), let birth = CivilDate(wire: child.dateOfBirth) {
             meeting.childUnderTen = AgeRules.belowCriminalResponsibility(age: birth.age(on: LondonTime.date(of: heldAt)))
         }
         let plan: WorkPlan
-        plan = try rules.record(meeting)
+        plan = try meetings.record(meeting)
         let id = ServiceResources.newID("meeting")
         let result = IntakeV1.MeetingRecord(
             recordId: id, referralId: request.referralId,
             decision: DecisionWire.decision(plan, outcome: outcome.rawValue, subjects: request.subjectIds), version: 1)
-        let reply = try result.encoded()
-        let body = StoredReply(reply: reply, recordedBy: caller.agency.name).json()
-        let outcomeOfWrite = try await resources.write(
-            idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordStrategyMeeting, now: now
-        ) {
-            tx throws(RecordStoreError) -> [UInt8] in
-            guard let referral = try tx.get(kind: referralKind, id: request.referralId) else {
-                throw .notFound(kind: referralKind, id: request.referralId)
+        let body = StoredReply(reply: try result.encoded(), recordedBy: caller.agency.name).json()
+        return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
+            guard let referral = try tx.get(kind: Self.referralKind, id: request.referralId) else {
+                throw .notFound(kind: Self.referralKind, id: request.referralId)
             }
-            let subjects = subjectsOf(referral)
+            let subjects = Self.subjectsOf(referral)
             if let stranger = request.subjectIds.first(where: { !subjects.contains($0) }) {
                 throw .notFound(kind: "subject of \(request.referralId)", id: stranger)
             }
-            _ = try tx.insert(kind: meetingKind, id: id, subjectID: request.referralId, body: body)
+            _ = try tx.insert(kind: Self.meetingKind, id: id, subjectID: request.referralId, body: body)
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: meetingKind, recordID: id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.meetingKind, recordID: id,
                 purpose: context.purpose.isEmpty ? "strategy meeting" : context.purpose, requestID: String(context.requestID))
-            return reply
+            return result
         }
-        return outcomeOfWrite.reply
     }
 
     /// The child displaying HSB of a stored referral.

@@ -1,16 +1,18 @@
+public import HSBContract
 public import HSBRuntime
 import HSBSafeguarding
 public import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 /// The MAPPA coordinator: screening (MP-01, MP-02), levels and plan reviews (MP-03), and
 /// disclosure on need to know as the forum decides (MP-05).
-public enum MappaService {
-    public static let screen = "hsb.mappa.v1.Mappa/Screen"
-    public static let recordLevel = "hsb.mappa.v1.Mappa/RecordLevel"
-    public static let decideDisclosure = "hsb.mappa.v1.Mappa/DecideDisclosure"
-    public static let getRecord = "hsb.mappa.v1.Mappa/GetRecord"
+public struct MappaService: MappaV1.Mappa.ServiceProtocol {
+    let resources: ServiceResources
+
+    public init(resources: ServiceResources) {
+        self.resources = resources
+    }
 
     static let screeningKind = "mappa-screening"
     static let levelKind = "mappa-level"
@@ -20,101 +22,95 @@ public enum MappaService {
 
     public static func handlers(_ resources: ServiceResources) -> [MethodHandler] {
         let readers = AccessPolicy.agencies(Set(Agency.allCases).subtracting([.unspecified, .ops]))
-        return [
-            MethodHandler(method: screen, policy: RelayedActs.policy(screen)) { context, payload in
-                let request = try decodePayload(MappaV1.ScreenRequest.self, payload)
-                guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
-                let today = LondonTime.date(of: Instant(unixMillis: resources.clock.nowUnixMillis()))
-                var facts = MappaFacts(subjectID: request.subjectId, age: birth.age(on: today))
-                facts.subjectToNotificationRequirements = request.subjectToNotificationRequirements
-                facts.violentOffenceCustodyMonths = request.violentOffenceCustodyMonths > 0 ? Int(request.violentOffenceCustodyMonths) : nil
-                facts.sexualOffenceOnLicence = request.sexualOffenceOnLicence
-                facts.onLicence = request.onLicence
-                facts.assessedRiskOfSeriousHarm = request.assessedRiskOfSeriousHarm
-                facts.youthJusticeScreeningDone = request.youthJusticeScreeningDone
-                facts.panelDiscussed = request.panelDiscussed
-                let screening = MappaRules.screen(facts)
-                var period = ""
-                if request.subjectToNotificationRequirements {
-                    guard let sentence = try notificationSentence(request) else {
-                        throw RPCError(.invalidArgument, "sentence is required when subject_to_notification_requirements is set")
-                    }
-                    let relevant = CivilDate(wire: request.relevantDate) ?? today
-                    period =
-                        MappaRules.notificationPeriod(sentence, underEighteenOnRelevantDate: birth.age(on: relevant) < AgeRules.adulthood).description
-                }
-                let result = MappaV1.ScreenResult(
-                    recordId: ServiceResources.newID("mappa"), category: Int32(screening.category?.rawValue ?? 0), reasons: screening.reasons,
-                    outstanding: screening.outstanding, notificationPeriod: period,
-                    citations: screening.citations.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) }, version: 1)
-                let reply = try result.encoded()
-                return try await resources.storeNew(
-                    context, method: screen, kind: screeningKind, id: result.recordId, subjectID: request.subjectId,
-                    body: StoredReply(reply: reply, recordedBy: (try context.requireCaller()).agency.name).json(), reply: reply)
-            },
-            MethodHandler(method: recordLevel, policy: RelayedActs.policy(recordLevel)) { context, payload in
-                let request = try decodePayload(MappaV1.RecordLevelRequest.self, payload)
-                guard (1...3).contains(request.level) else { throw RPCError(.invalidArgument, "level must be 1, 2 or 3; it is \(request.level)") }
-                guard let review = CivilDate(wire: request.nextReview) else { throw RPCError(.invalidArgument, "next_review is not a date") }
-                let now = Instant(unixMillis: resources.clock.nowUnixMillis())
-                guard review > LondonTime.date(of: now) else { throw RPCError(.invalidArgument, "next_review \(review) must be after today") }
-                let citation = RuleCatalogue.cite("MP-03")
-                let task = CaseTask(
-                    taskID: "MP-03/plan-review/\(request.subjectId)",
-                    description: "Review the risk management plan; youth justice implements it and monitors compliance",
-                    owner: .mappa,
-                    deadline: Deadline(
-                        kind: .review, dueUnixMillis: LondonTime.endOfDay(review).unixMillis, ruleID: "MP-03",
-                        description: "next review, by \(review)"),
-                    ruleID: "MP-03", assignee: "mappa", subjectID: request.subjectId)
-                let result = MappaV1.LevelRecord(
-                    recordId: ServiceResources.newID("mappa-level"), level: request.level, nextReview: request.nextReview,
-                    planSummary: request.planSummary,
-                    decision: Decision(
-                        outcome: "level \(request.level)", subjectIDs: [request.subjectId], tasks: [task], notify: [.youthJustice],
-                        citations: [RuleCitation(ruleID: citation.ruleID, source: citation.source)],
-                        rationale:
-                            "MAPPA sets management at level \(request.level); the plan is reviewed by \(review); youth justice implements and monitors it [MP-03]",
-                        notices: [
-                            Notice(
-                                recipient: "youth-justice", agency: .youthJustice,
-                                reason: "Implement the MAPPA risk management plan and monitor compliance", ruleID: "MP-03")
-                        ]),
-                    version: 1)
-                let reply = try result.encoded()
-                return try await resources.storeNew(
-                    context, method: recordLevel, kind: levelKind, id: result.recordId, subjectID: request.subjectId,
-                    body: StoredReply(reply: reply, recordedBy: "mappa").json(), reply: reply)
-            },
-            MethodHandler(method: decideDisclosure, policy: .agencies([.mappa])) { context, payload in
-                let request = try decodePayload(MappaV1.DecideDisclosureRequest.self, payload)
-                guard request.recipient != .unspecified else { throw RPCError(.invalidArgument, "recipient is unspecified") }
-                let result = MappaV1.DisclosureDecision(
-                    recordId: ServiceResources.newID("mappa-disclosure"), recipient: request.recipient, what: request.what, reason: request.reason)
-                let reply = try result.encoded()
-                return try await resources.storeNew(
-                    context, method: decideDisclosure, kind: disclosureKind, id: result.recordId, subjectID: request.subjectId,
-                    body: StoredReply(reply: reply, recordedBy: "mappa").json(), reply: reply)
-            },
-            .unary(getRecord, policy: readers) { (context: RequestContext, request: MappaV1.GetRecordRequest) in
-                let caller = try context.requireCaller().agency
-                let records = try await resources.readRecords(
-                    context, kinds: [screeningKind, levelKind, disclosureKind], subjectID: request.subjectId)
-                func replies<M: WireMessage>(_ kind: String, _ type: M.Type) throws -> [M] {
-                    try (records[kind] ?? []).map { try M(decoding: try StoredReply.decode($0.body).replyBytes) }
-                }
-                let disclosures = try replies(disclosureKind, MappaV1.DisclosureDecision.self)
-                if forum.contains(caller) {
-                    return MappaV1.MappaView(
-                        subjectId: request.subjectId, screenings: try replies(screeningKind, MappaV1.ScreenResult.self),
-                        levels: try replies(levelKind, MappaV1.LevelRecord.self), disclosures: disclosures)
-                }
-                // MP-05: another agency sees only the disclosures the forum decided for it.
-                return MappaV1.MappaView(
-                    subjectId: request.subjectId, disclosures: disclosures.filter { $0.recipient == caller },
-                    withheld: ["screenings", "levels", "disclosures to other agencies"])
-            },
-        ]
+        let policies = MethodPolicies(
+            callers: ServiceDescriptor.mappa.callers,
+            overrides: [MappaV1.Mappa.Method.decideDisclosure.fullName: .agencies([.mappa]), MappaV1.Mappa.Method.getRecord.fullName: readers])
+        return MappaService(resources: resources).methodHandlers(policy: policies.policy(for:))
+    }
+
+    public func screen(_ request: MappaV1.ScreenRequest, context: CallerContext) async throws -> MappaV1.ScreenResult {
+        guard let birth = CivilDate(wire: request.dateOfBirth) else { throw RPCError(.invalidArgument, "date_of_birth is not a date") }
+        let today = LondonTime.date(of: Instant(unixMillis: resources.clock.nowUnixMillis()))
+        var facts = MappaFacts(subjectID: request.subjectId, age: birth.age(on: today))
+        facts.subjectToNotificationRequirements = request.subjectToNotificationRequirements
+        facts.violentOffenceCustodyMonths = request.violentOffenceCustodyMonths > 0 ? Int(request.violentOffenceCustodyMonths) : nil
+        facts.sexualOffenceOnLicence = request.sexualOffenceOnLicence
+        facts.onLicence = request.onLicence
+        facts.assessedRiskOfSeriousHarm = request.assessedRiskOfSeriousHarm
+        facts.youthJusticeScreeningDone = request.youthJusticeScreeningDone
+        facts.panelDiscussed = request.panelDiscussed
+        let screening = MappaRules.screen(facts)
+        var period = ""
+        if request.subjectToNotificationRequirements {
+            guard let sentence = try Self.notificationSentence(request) else {
+                throw RPCError(.invalidArgument, "sentence is required when subject_to_notification_requirements is set")
+            }
+            let relevant = CivilDate(wire: request.relevantDate) ?? today
+            period =
+                MappaRules.notificationPeriod(sentence, underEighteenOnRelevantDate: birth.age(on: relevant) < AgeRules.adulthood).description
+        }
+        let result = MappaV1.ScreenResult(
+            recordId: ServiceResources.newID("mappa"), category: Int32(screening.category?.rawValue ?? 0), reasons: screening.reasons,
+            outstanding: screening.outstanding, notificationPeriod: period,
+            citations: screening.citations.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) }, version: 1)
+        return try await resources.storeNew(context, kind: Self.screeningKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+    }
+
+    public func recordLevel(_ request: MappaV1.RecordLevelRequest, context: CallerContext) async throws -> MappaV1.LevelRecord {
+        guard (1...3).contains(request.level) else { throw RPCError(.invalidArgument, "level must be 1, 2 or 3; it is \(request.level)") }
+        guard let review = CivilDate(wire: request.nextReview) else { throw RPCError(.invalidArgument, "next_review is not a date") }
+        let now = Instant(unixMillis: resources.clock.nowUnixMillis())
+        guard review > LondonTime.date(of: now) else { throw RPCError(.invalidArgument, "next_review \(review) must be after today") }
+        let citation = RuleCatalogue.cite("MP-03")
+        let task = CaseTask(
+            taskID: "MP-03/plan-review/\(request.subjectId)",
+            description: "Review the risk management plan; youth justice implements it and monitors compliance",
+            owner: .mappa,
+            deadline: Deadline(
+                kind: .review, dueUnixMillis: LondonTime.endOfDay(review).unixMillis, ruleID: "MP-03",
+                description: "next review, by \(review)"),
+            ruleID: "MP-03", assignee: "mappa", subjectID: request.subjectId)
+        let result = MappaV1.LevelRecord(
+            recordId: ServiceResources.newID("mappa-level"), level: request.level, nextReview: request.nextReview,
+            planSummary: request.planSummary,
+            decision: Decision(
+                outcome: "level \(request.level)", subjectIDs: [request.subjectId], tasks: [task], notify: [.youthJustice],
+                citations: [RuleCitation(ruleID: citation.ruleID, source: citation.source)],
+                rationale:
+                    "MAPPA sets management at level \(request.level); the plan is reviewed by \(review); youth justice implements and monitors it [MP-03]",
+                notices: [
+                    Notice(
+                        recipient: "youth-justice", agency: .youthJustice,
+                        reason: "Implement the MAPPA risk management plan and monitor compliance", ruleID: "MP-03")
+                ]),
+            version: 1)
+        return try await resources.storeNew(context, kind: Self.levelKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+    }
+
+    public func decideDisclosure(_ request: MappaV1.DecideDisclosureRequest, context: CallerContext) async throws -> MappaV1.DisclosureDecision {
+        guard request.recipient != .unspecified else { throw RPCError(.invalidArgument, "recipient is unspecified") }
+        let result = MappaV1.DisclosureDecision(
+            recordId: ServiceResources.newID("mappa-disclosure"), recipient: request.recipient, what: request.what, reason: request.reason)
+        return try await resources.storeNew(context, kind: Self.disclosureKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+    }
+
+    public func getRecord(_ request: MappaV1.GetRecordRequest, context: CallerContext) async throws -> MappaV1.MappaView {
+        let caller = context.caller.agency
+        let records = try await resources.readRecords(
+            context, kinds: [Self.screeningKind, Self.levelKind, Self.disclosureKind], subjectID: request.subjectId)
+        func replies<M: WireMessage>(_ kind: String, _ type: M.Type) throws -> [M] {
+            try (records[kind] ?? []).map { try M(decoding: try StoredReply.decode($0.body).replyBytes) }
+        }
+        let disclosures = try replies(Self.disclosureKind, MappaV1.DisclosureDecision.self)
+        if Self.forum.contains(caller) {
+            return MappaV1.MappaView(
+                subjectId: request.subjectId, screenings: try replies(Self.screeningKind, MappaV1.ScreenResult.self),
+                levels: try replies(Self.levelKind, MappaV1.LevelRecord.self), disclosures: disclosures)
+        }
+        // MP-05: another agency sees only the disclosures the forum decided for it.
+        return MappaV1.MappaView(
+            subjectId: request.subjectId, disclosures: disclosures.filter { $0.recipient == caller },
+            withheld: ["screenings", "levels", "disclosures to other agencies"])
     }
 
     static func notificationSentence(_ request: MappaV1.ScreenRequest) throws(RPCError) -> NotificationSentence? {

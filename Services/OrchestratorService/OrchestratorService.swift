@@ -1,186 +1,200 @@
 import Foundation
+public import HSBContract
 import HSBPathway
 public import HSBRuntime
 import HSBSafeguarding
 public import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 /// The orchestrator's methods: take a referral, have intake screen it through the outbox, and
 /// show each case with its deadlines, chronology and disclosures.
-public enum OrchestratorService {
-    public static let submitReferral = "hsb.orchestrator.v1.Orchestrator/SubmitReferral"
-    public static let getCase = "hsb.orchestrator.v1.Orchestrator/GetCase"
-    public static let recordEvent = "hsb.orchestrator.v1.Orchestrator/RecordEvent"
-    public static let listDisclosures = "hsb.orchestrator.v1.Orchestrator/ListDisclosures"
-    public static let completeTask = "hsb.orchestrator.v1.Orchestrator/CompleteTask"
-    public static let listDeadlines = "hsb.orchestrator.v1.Orchestrator/ListDeadlines"
-    static let intakeSubmitReferral = CasePathway.intakeSubmitReferral
+public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
+    let resources: ServiceResources
+    let deliverer: Deliverer
+
+    public init(resources: ServiceResources, deliverer: Deliverer) {
+        self.resources = resources
+        self.deliverer = deliverer
+    }
 
     public static func handlers(_ resources: ServiceResources, deliverer: Deliverer) -> [MethodHandler] {
-        let callers = AccessPolicy.agencies(ServiceDescriptor.orchestrator.callers)
-        return [
-            MethodHandler(method: submitReferral, policy: callers) { context, payload in
-                let request = try decodePayload(OrchestratorV1.SubmitReferralRequest.self, payload)
-                let caller = try context.requireCaller()
-                let actor = CaseActor(agency: caller.agency, user: caller.user)
-                let now = resources.clock.nowUnixMillis()
-                let referral = request.referral!
-                // When social care received it (as recorded), which the repeat-concern window counts from.
-                let receivedAt = try ReferralReceipt.receivedAt(referral.receivedUnixMs, now: now)
-                let newCaseID = ServiceResources.newID("case")
-                let childID = referral.child?.subjectID ?? ""
-                let identity = CaseState.identity(of: referral.child)
-                // The case and its step are durable before anything is sent (the outbox). The
-                // pathway decides whether the referral joins the child's open case or opens one.
-                let accepted = try await resources.write(
-                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: submitReferral, now: now
-                ) {
-                    tx throws(RecordStoreError) -> [UInt8] in
-                    let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
-                        CaseState(body: record.body).map { (record, $0) }
-                    }.last { $0.1.isOpen }
-                    let caseID: String
-                    let steps: [StepState]
-                    if let (record, found) = existing {
-                        caseID = found.caseID
-                        var (state, effects) = try Deliverer.applying(
-                            .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: found, now: now)
-                        steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-                        try Deliverer.saveCase(state, version: record.version, tx)
-                    } else {
-                        caseID = newCaseID
-                        let duplicates =
-                            identity.isEmpty
-                            ? [] : try tx.list(kind: Deliverer.identityKind, subjectID: identity).map { (caseID: $0.id, childID: $0.body) }
-                        var (state, effects) = CasePathway.open(
-                            caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
-                        steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-                        try Deliverer.saveCase(state, version: nil, tx)
-                    }
-                    try tx.logAccess(
-                        agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
-                        purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
-                    return Array((caseID + "\n" + steps.map(\.stepID).joined(separator: "\n")).utf8)
+        let outbox = AccessPolicy.agencies(OutboxOperations.operators)
+        let policies = MethodPolicies(
+            callers: ServiceDescriptor.orchestrator.callers,
+            overrides: [
+                OrchestratorV1.Orchestrator.Method.listOutbox.fullName: outbox, OrchestratorV1.Orchestrator.Method.retryStep.fullName: outbox,
+                OrchestratorV1.Orchestrator.Method.discardStep.fullName: outbox,
+            ])
+        return OrchestratorService(resources: resources, deliverer: deliverer).methodHandlers(policy: policies.policy(for:))
+    }
+
+    public func submitReferral(_ request: OrchestratorV1.SubmitReferralRequest, context: CallerContext) async throws -> OrchestratorV1.CaseView {
+        let caller = context.caller
+        let actor = CaseActor(agency: caller.agency, user: caller.user)
+        let now = resources.clock.nowUnixMillis()
+        let referral = request.referral!
+        // When social care received it (as recorded), which the repeat-concern window counts from.
+        let receivedAt = try ReferralReceipt.receivedAt(referral.receivedUnixMs, now: now)
+        let newCaseID = ServiceResources.newID("case")
+        let childID = referral.child?.subjectID ?? ""
+        let identity = CaseState.identity(of: referral.child)
+        // The case and its step are durable before anything is sent (the outbox). The
+        // pathway decides whether the referral joins the child's open case or opens one.
+        let accepted = try await resources.idempotentWriteOutcome(context, now: now) { tx throws(RecordStoreError) in
+            let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
+                CaseState(body: record.body).map { (record, $0) }
+            }.last { $0.1.isOpen }
+            let caseID: String
+            let steps: [StepState]
+            if let (record, found) = existing {
+                caseID = found.caseID
+                var (state, effects) = try Deliverer.applying(
+                    .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: found, now: now)
+                steps = try Deliverer.execute(effects, state: &state, now: now, tx)
+                try Deliverer.saveCase(state, version: record.version, tx)
+            } else {
+                caseID = newCaseID
+                let duplicates =
+                    identity.isEmpty
+                    ? [] : try tx.list(kind: Deliverer.identityKind, subjectID: identity).map { (caseID: $0.id, childID: $0.body) }
+                var (state, effects) = CasePathway.open(
+                    caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
+                steps = try Deliverer.execute(effects, state: &state, now: now, tx)
+                try Deliverer.saveCase(state, version: nil, tx)
+            }
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
+                purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
+            return OrchestratorV1.WriteReceipt(caseId: caseID, stepIds: steps.map(\.stepID))
+        }
+        if !accepted.replayed {
+            // The steps just written, sent at once; the outbox retries any that fail.
+            for stepID in accepted.output.stepIds { await deliverer.deliver(stepID: stepID) }
+        }
+        return try await Self.view(caseID: accepted.output.caseId, resources: resources, context: context.request, logRead: false)
+    }
+
+    public func recordEvent(_ request: OrchestratorV1.RecordEventRequest, context: CallerContext) async throws -> OrchestratorV1.CaseView {
+        guard let entry = EventMethods.table[request.method] else {
+            throw RPCError(
+                .invalidArgument,
+                "method \(request.method) cannot be recorded through the orchestrator; accepted: \(EventMethods.table.keys.sorted().joined(separator: ", "))"
+            )
+        }
+        let caller = context.caller
+        // The act is authorised here for the agency that does it, with the owning service's
+        // own table; the step then carries that agency, and the owner checks it again.
+        guard RelayedActs.permits(caller.agency, request.method) else {
+            let allowed = (RelayedActs.actors[request.method] ?? []).map(\.name).sorted().joined(separator: ", ")
+            throw RPCError(
+                .permissionDenied,
+                "\(caller.agency.name) may not record \(Self.shortName(request.method)): only \(allowed) may, directly or through the orchestrator"
+            )
+        }
+        // The payload must be the owning method's request: what would be refused there is
+        // refused here, before a step is written (and never becomes a step that cannot land).
+        do throws(WireError) {
+            _ = try entry.request.init(decoding: request.payload, limits: .default)
+        } catch {
+            throw RPCError(.invalidArgument, "payload of \(Self.shortName(request.method)): \(error)")
+        }
+        let actor = CaseActor(agency: caller.agency, user: caller.user)
+        let now = resources.clock.nowUnixMillis()
+        let purpose = context.purpose.isEmpty ? "case event" : context.purpose
+        let accepted = try await resources.idempotentWriteOutcome(context, now: now) { tx throws(RecordStoreError) in
+            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                let found = CaseState(body: record.body)
+            else {
+                throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
+            }
+            var (state, effects) = try Deliverer.applying(
+                .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found, now: now)
+            let steps = try Deliverer.execute(effects, state: &state, now: now, tx)
+            try Deliverer.saveCase(state, version: record.version, tx)
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                purpose: purpose,
+                requestID: String(context.requestID))
+            return OrchestratorV1.WriteReceipt(caseId: state.caseID, stepIds: steps.map(\.stepID))
+        }
+        // A retried call answers with the step its first attempt wrote.
+        let written = accepted.output.stepIds.first ?? ""
+        if !accepted.replayed { await deliverer.deliver(stepID: written) }
+        var recorded = try await Self.view(caseID: request.caseId, resources: resources, context: context.request, logRead: false)
+        recorded.stepId = written
+        return recorded
+    }
+
+    public func completeTask(_ request: OrchestratorV1.CompleteTaskRequest, context: CallerContext) async throws -> OrchestratorV1.CaseView {
+        let caller = context.caller
+        let now = resources.clock.nowUnixMillis()
+        let actor = CaseActor(agency: caller.agency, user: caller.user)
+        _ = try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
+            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
+                let found = CaseState(body: record.body)
+            else {
+                throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
+            }
+            guard found.deadlines.contains(where: { $0.taskID == request.taskId }) else {
+                throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
+            }
+            let (state, _) = try Deliverer.applying(
+                .taskCompleted(taskID: request.taskId, by: actor, note: request.note), to: found, now: now)
+            if state != found {
+                try Deliverer.saveCase(state, version: record.version, tx)
+                try tx.logAccess(
+                    agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
+                    purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
+            }
+            return OrchestratorV1.WriteReceipt(caseId: state.caseID)
+        }
+        return try await Self.view(caseID: request.caseId, resources: resources, context: context.request, logRead: false)
+    }
+
+    public func listDisclosures(
+        _ request: OrchestratorV1.ListDisclosuresRequest, context: CallerContext
+    ) async throws -> OrchestratorV1.DisclosureList {
+        let caller = context.caller
+        let records =
+            try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
+        // Need to know (INF-04): the agencies that see whole cases see every disclosure; any
+        // other agency sees what was shared with it.
+        let mine = Set([caller.agency.name, Self.serviceName(of: caller.agency)])
+        return OrchestratorV1.DisclosureList(
+            items: records.compactMap { CaseState(body: $0.body) }.flatMap { state in
+                state.disclosures.filter { Self.wholeCaseReaders.contains(caller.agency) || mine.contains($0.toService) }.map { entry in
+                    OrchestratorV1.DisclosureEntryWithCase(
+                        caseId: state.caseID,
+                        disclosure: OrchestratorV1.Disclosure(
+                            atUnixMs: entry.at, toService: entry.toService, what: entry.what, purpose: entry.purpose,
+                            lawfulBasis: entry.lawfulBasis,
+                            consent: entry.consent, parentsTold: entry.parentsTold ?? ""))
                 }
-                let written = String(decoding: accepted.reply, as: UTF8.self).split(separator: "\n").map(String.init)
-                let acceptedCase = written.first ?? ""
-                if !accepted.replayed {
-                    // The steps just written, sent at once; the outbox retries any that fail.
-                    for stepID in written.dropFirst() { await deliverer.deliver(stepID: stepID) }
-                }
-                return try await view(caseID: acceptedCase, resources: resources, context: context, logRead: false).encoded()
-            },
-            MethodHandler(method: recordEvent, policy: callers) { context, payload in
-                let request = try decodePayload(OrchestratorV1.RecordEventRequest.self, payload)
-                guard let entry = EventMethods.table[request.method] else {
-                    throw RPCError(
-                        .invalidArgument,
-                        "method \(request.method) cannot be recorded through the orchestrator; accepted: \(EventMethods.table.keys.sorted().joined(separator: ", "))"
-                    )
-                }
-                let caller = try context.requireCaller()
-                // The act is authorised here for the agency that does it, with the owning service's
-                // own table; the step then carries that agency, and the owner checks it again.
-                guard RelayedActs.permits(caller.agency, request.method) else {
-                    let allowed = (RelayedActs.actors[request.method] ?? []).map(\.name).sorted().joined(separator: ", ")
-                    throw RPCError(
-                        .permissionDenied,
-                        "\(caller.agency.name) may not record \(shortName(request.method)): only \(allowed) may, directly or through the orchestrator"
-                    )
-                }
-                // The payload must be the owning method's request: what would be refused there is
-                // refused here, before a step is written (and never becomes a step that cannot land).
-                do throws(WireError) {
-                    _ = try entry.request.init(decoding: request.payload, limits: .default)
-                } catch {
-                    throw RPCError(.invalidArgument, "payload of \(shortName(request.method)): \(error)")
-                }
-                let actor = CaseActor(agency: caller.agency, user: caller.user)
-                let now = resources.clock.nowUnixMillis()
-                let purpose = context.purpose.isEmpty ? "case event" : context.purpose
-                let accepted = try await resources.write(
-                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: recordEvent, now: now
-                ) {
-                    tx throws(RecordStoreError) -> [UInt8] in
-                    guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        let found = CaseState(body: record.body)
-                    else {
-                        throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
-                    }
-                    var (state, effects) = try Deliverer.applying(
-                        .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found, now: now)
-                    let steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-                    try Deliverer.saveCase(state, version: record.version, tx)
-                    try tx.logAccess(
-                        agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
-                        purpose: purpose,
-                        requestID: String(context.requestID))
-                    return Array((steps.first?.stepID ?? "").utf8)
-                }
-                // A retried call answers with the step its first attempt wrote.
-                let written = String(decoding: accepted.reply, as: UTF8.self)
-                if !accepted.replayed { await deliverer.deliver(stepID: written) }
-                var recorded = try await view(caseID: request.caseId, resources: resources, context: context, logRead: false)
-                recorded.stepId = written
-                return try recorded.encoded()
-            },
-            MethodHandler(method: completeTask, policy: callers) { context, payload in
-                let request = try decodePayload(OrchestratorV1.CompleteTaskRequest.self, payload)
-                let caller = try context.requireCaller()
-                let now = resources.clock.nowUnixMillis()
-                let actor = CaseActor(agency: caller.agency, user: caller.user)
-                _ = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: completeTask, now: now) {
-                    tx throws(RecordStoreError) -> [UInt8] in
-                    guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                        let found = CaseState(body: record.body)
-                    else {
-                        throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
-                    }
-                    guard found.deadlines.contains(where: { $0.taskID == request.taskId }) else {
-                        throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
-                    }
-                    let (state, _) = try Deliverer.applying(
-                        .taskCompleted(taskID: request.taskId, by: actor, note: request.note), to: found, now: now)
-                    if state != found {
-                        try Deliverer.saveCase(state, version: record.version, tx)
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
-                            purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
-                    }
-                    return []
-                }
-                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: false).encoded()
-            },
-            .unary(listDisclosures, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDisclosuresRequest) in
-                let caller = try context.requireCaller()
-                let records =
-                    try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
-                // Need to know (INF-04): the agencies that see whole cases see every disclosure; any
-                // other agency sees what was shared with it.
-                let mine = Set([caller.agency.name, Self.serviceName(of: caller.agency)])
-                return OrchestratorV1.DisclosureList(
-                    items: records.compactMap { CaseState(body: $0.body) }.flatMap { state in
-                        state.disclosures.filter { wholeCaseReaders.contains(caller.agency) || mine.contains($0.toService) }.map { entry in
-                            OrchestratorV1.DisclosureEntryWithCase(
-                                caseId: state.caseID,
-                                disclosure: OrchestratorV1.Disclosure(
-                                    atUnixMs: entry.at, toService: entry.toService, what: entry.what, purpose: entry.purpose,
-                                    lawfulBasis: entry.lawfulBasis,
-                                    consent: entry.consent, parentsTold: entry.parentsTold ?? ""))
-                        }
-                    })
-            },
-            .unary(getCase, policy: callers) { (context: RequestContext, request: OrchestratorV1.GetCaseRequest) in
-                guard !context.purpose.isEmpty else {
-                    throw RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")
-                }
-                return try await view(caseID: request.caseId, resources: resources, context: context, logRead: true)
-            },
-            .unary(listDeadlines, policy: callers) { (context: RequestContext, request: OrchestratorV1.ListDeadlinesRequest) in
-                try await listDeadlines(request, context: context, resources: resources)
-            },
-        ] + OutboxOperations.handlers(resources)
+            })
+    }
+
+    public func getCase(_ request: OrchestratorV1.GetCaseRequest, context: CallerContext) async throws -> OrchestratorV1.CaseView {
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")
+        }
+        return try await Self.view(caseID: request.caseId, resources: resources, context: context.request, logRead: true)
+    }
+
+    public func listDeadlines(_ request: OrchestratorV1.ListDeadlinesRequest, context: CallerContext) async throws -> OrchestratorV1.DeadlineList {
+        try await Self.listDeadlines(request, context: context.request, resources: resources)
+    }
+
+    public func listOutbox(_ request: OrchestratorV1.ListOutboxRequest, context: CallerContext) async throws -> OrchestratorV1.OutboxList {
+        try await OutboxOperations.list(request, context: context, resources: resources)
+    }
+
+    public func retryStep(_ request: OrchestratorV1.SettleStepRequest, context: CallerContext) async throws -> OrchestratorV1.OutboxEntry {
+        try await OutboxOperations.settle(request, retry: true, context: context, resources: resources)
+    }
+
+    public func discardStep(_ request: OrchestratorV1.SettleStepRequest, context: CallerContext) async throws -> OrchestratorV1.OutboxEntry {
+        try await OutboxOperations.settle(request, retry: false, context: context, resources: resources)
     }
 
     /// The entries one page of ListDeadlines holds when the caller names no size.

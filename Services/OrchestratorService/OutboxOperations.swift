@@ -7,10 +7,6 @@ import HSBWire
 /// The outbox for its operators: what is still owed, what was given up, and an operator's retry
 /// or discard of a dead step, each with a reason that goes on the case and the access log.
 enum OutboxOperations {
-    static let listOutbox = "hsb.orchestrator.v1.Orchestrator/ListOutbox"
-    static let retryStep = "hsb.orchestrator.v1.Orchestrator/RetryStep"
-    static let discardStep = "hsb.orchestrator.v1.Orchestrator/DiscardStep"
-
     /// The partnership's operators, and social care, which leads every case.
     static let operators: Set<Agency> = [.ops, .socialCare]
 
@@ -21,55 +17,44 @@ enum OutboxOperations {
             actingFor: step.acting.map { $0.user.isEmpty ? $0.agency.name : "\($0.agency.name) (\($0.user))" } ?? "")
     }
 
-    static func handlers(_ resources: ServiceResources) -> [MethodHandler] {
-        let policy = AccessPolicy.agencies(operators)
-        return [
-            .unary(listOutbox, policy: policy) { (context: RequestContext, request: OrchestratorV1.ListOutboxRequest) in
-                guard !context.purpose.isEmpty else {
-                    throw RPCError(.invalidArgument, "purpose is required to read the outbox: say why you need it (INF-05)")
-                }
-                let caller = try context.requireCaller()
-                let now = resources.clock.nowUnixMillis()
-                let store = resources.store
-                let steps = try await resources.blocking {
-                    try store.read(now: now) { tx throws(RecordStoreError) -> [StepState] in
-                        let marks = [Deliverer.deadMark] + (request.deadOnly ? [] : [Deliverer.pendingMark])
-                        var steps: [StepState] = []
-                        for mark in marks {
-                            for marker in try tx.list(kind: Deliverer.dueKind, subjectID: mark).prefix(1000) {
-                                if let record = try tx.get(kind: Deliverer.outboxKind, id: marker.id), let step = StepState(body: record.body) {
-                                    steps.append(step)
-                                }
-                            }
+    static func list(
+        _ request: OrchestratorV1.ListOutboxRequest, context: CallerContext, resources: ServiceResources
+    ) async throws -> OrchestratorV1.OutboxList {
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to read the outbox: say why you need it (INF-05)")
+        }
+        let caller = context.caller
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let steps = try await resources.blocking {
+            try store.read(now: now) { tx throws(RecordStoreError) -> [StepState] in
+                let marks = [Deliverer.deadMark] + (request.deadOnly ? [] : [Deliverer.pendingMark])
+                var steps: [StepState] = []
+                for mark in marks {
+                    for marker in try tx.list(kind: Deliverer.dueKind, subjectID: mark).prefix(1000) {
+                        if let record = try tx.get(kind: Deliverer.outboxKind, id: marker.id), let step = StepState(body: record.body) {
+                            steps.append(step)
                         }
-                        try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.outboxKind,
-                            recordID: request.deadOnly ? "dead" : "owed", purpose: context.purpose, requestID: String(context.requestID))
-                        return steps
                     }
                 }
-                return OrchestratorV1.OutboxList(entries: steps.map(entry))
-            },
-            .unary(retryStep, policy: policy) { (context: RequestContext, request: OrchestratorV1.SettleStepRequest) in
-                try await settle(request, retry: true, context: context, resources: resources)
-            },
-            .unary(discardStep, policy: policy) { (context: RequestContext, request: OrchestratorV1.SettleStepRequest) in
-                try await settle(request, retry: false, context: context, resources: resources)
-            },
-        ]
+                try tx.logAccess(
+                    agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.outboxKind,
+                    recordID: request.deadOnly ? "dead" : "owed", purpose: context.purpose, requestID: String(context.requestID))
+                return steps
+            }
+        }
+        return OrchestratorV1.OutboxList(entries: steps.map(entry))
     }
 
     /// Sends a dead step again from scratch (its failures forgotten) or gives it up for good;
     /// only a dead step can be settled so, and the reason is written on its case.
     static func settle(
-        _ request: OrchestratorV1.SettleStepRequest, retry: Bool, context: RequestContext, resources: ServiceResources
+        _ request: OrchestratorV1.SettleStepRequest, retry: Bool, context: CallerContext, resources: ServiceResources
     ) async throws -> OrchestratorV1.OutboxEntry {
-        let caller = try context.requireCaller()
+        let caller = context.caller
         let now = resources.clock.nowUnixMillis()
         let by = OrchestratorService.actor(caller)
-        let method = retry ? retryStep : discardStep
-        let reply = try await resources.write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: method, now: now) {
-            tx throws(RecordStoreError) -> [UInt8] in
+        return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
             guard let record = try tx.get(kind: Deliverer.outboxKind, id: request.stepId), var step = StepState(body: record.body) else {
                 throw .notFound(kind: Deliverer.outboxKind, id: request.stepId)
             }
@@ -100,8 +85,7 @@ enum OutboxOperations {
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.outboxKind, recordID: step.stepID,
                 purpose: "\(retry ? "retry" : "discard"): \(request.reason)", requestID: String(context.requestID))
-            return (try? entry(step).encoded()) ?? []
-        }.reply
-        return try decodePayload(OrchestratorV1.OutboxEntry.self, reply)
+            return entry(step)
+        }
     }
 }

@@ -1,13 +1,12 @@
 import Foundation
-import HSBRuntime
+import HSBContract
+public import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit
 import HSBStorage
-import HSBWire
+public import HSBWire
 
 extension YouthJusticeService {
-    public static let startAIMAssessment = "hsb.youthjustice.v1.YouthJustice/StartAIMAssessment"
-    public static let updateAIMAssessment = "hsb.youthjustice.v1.YouthJustice/UpdateAIMAssessment"
     static let aimKind = "aim-assessment"
 
     static func leadAgency(_ agency: Agency) throws(RPCError) -> LeadAgency {
@@ -37,86 +36,77 @@ extension YouthJusticeService {
         }
     }
 
-    static func aimHandlers(_ resources: ServiceResources, profile: ProcedureProfile, deadlines: DeadlineCalculator) -> [MethodHandler] {
-        let policy = AccessPolicy.agencies([.youthJustice, .socialCare])
-        return [
-            MethodHandler(method: startAIMAssessment, policy: policy) { context, payload in
-                let request = try decodePayload(YouthjusticeV1.StartAIMAssessmentRequest.self, payload)
-                _ = try leadAgency((try context.requireCaller()).agency)
-                let now = Instant(unixMillis: resources.clock.nowUnixMillis())
-                let person = try YoungPerson(request.youngPerson!, now: now)
-                guard let route = CaseRoute(rawValue: request.route) else {
-                    throw RPCError(.invalidArgument, "route must be criminal-justice or concern")
+    public func startAIMAssessment(
+        _ request: YouthjusticeV1.StartAIMAssessmentRequest, context: CallerContext
+    ) async throws -> YouthjusticeV1.AIMRecord {
+        _ = try Self.leadAgency(context.caller.agency)
+        let now = Instant(unixMillis: resources.clock.nowUnixMillis())
+        let person = try YoungPerson(request.youngPerson!, now: now)
+        guard let route = CaseRoute(rawValue: request.route) else {
+            throw RPCError(.invalidArgument, "route must be criminal-justice or concern")
+        }
+        let assessment = try AIMRules.start(
+            subjectID: person.subjectID, age: person.age, route: route, openToYouthJustice: person.openToYouthJustice,
+            leadAssessorTrained: request.leadAssessorTrained, timescaleWeeks: Int(request.timescaleWeeks), at: now, profile: profile,
+            deadlines: deadlines)
+        let id = ServiceResources.newID("aim")
+        let reply = Self.wire(assessment, id: id, version: 1)
+        let caller = context.caller
+        return try await resources.idempotentWrite(context, now: now.unixMillis) { tx throws(RecordStoreError) in
+            _ = try tx.insert(kind: Self.aimKind, id: id, subjectID: person.subjectID, body: try Self.encodeAssessment(assessment))
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimKind, recordID: id,
+                purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+            return reply
+        }
+    }
+
+    public func updateAIMAssessment(
+        _ request: YouthjusticeV1.UpdateAIMAssessmentRequest, context: CallerContext
+    ) async throws -> YouthjusticeV1.AIMRecord {
+        let caller = context.caller
+        let actor = try Self.leadAgency(caller.agency)
+        let action: AIMAction
+        switch request.action {
+        case .unspecified: throw RPCError(.invalidArgument, "action is unspecified")
+        case .unrecognized(let value): throw RPCError.unrecognized("action", value)
+        case .recordConsent: action = .recordConsent(given: request.consentGiven)
+        case .proceedWithoutEngagement: action = .proceedWithoutEngagement
+        case .shareReport: action = .shareReport
+        case .completeReport:
+            var sections: Set<AIMReportSection> = []
+            for (index, name) in request.reportSections.enumerated() {
+                guard let section = AIMReportSection(rawValue: name) else {
+                    throw RPCError(.invalidArgument, "report_sections[\(index)] '\(name)' is not a section of the AIM report")
                 }
-                let assessment = try AIMRules.start(
-                    subjectID: person.subjectID, age: person.age, route: route, openToYouthJustice: person.openToYouthJustice,
-                    leadAssessorTrained: request.leadAssessorTrained, timescaleWeeks: Int(request.timescaleWeeks), at: now, profile: profile,
-                    deadlines: deadlines)
-                let id = ServiceResources.newID("aim")
-                let reply = try wire(assessment, id: id, version: 1).encoded()
-                let caller = try context.requireCaller()
-                return try await resources.write(
-                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: startAIMAssessment, now: now.unixMillis
-                ) {
-                    tx throws(RecordStoreError) in
-                    _ = try tx.insert(kind: aimKind, id: id, subjectID: person.subjectID, body: try encodeAssessment(assessment))
-                    try tx.logAccess(
-                        agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: id,
-                        purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
-                    return reply
-                }.reply
-            },
-            MethodHandler(method: updateAIMAssessment, policy: policy) { context, payload in
-                let request = try decodePayload(YouthjusticeV1.UpdateAIMAssessmentRequest.self, payload)
-                let caller = try context.requireCaller()
-                let actor = try leadAgency(caller.agency)
-                let action: AIMAction
-                switch request.action {
-                case .unspecified: throw RPCError(.invalidArgument, "action is unspecified")
-                case .unrecognized(let value): throw RPCError.unrecognized("action", value)
-                case .recordConsent: action = .recordConsent(given: request.consentGiven)
-                case .proceedWithoutEngagement: action = .proceedWithoutEngagement
-                case .shareReport: action = .shareReport
-                case .completeReport:
-                    var sections: Set<AIMReportSection> = []
-                    for (index, name) in request.reportSections.enumerated() {
-                        guard let section = AIMReportSection(rawValue: name) else {
-                            throw RPCError(.invalidArgument, "report_sections[\(index)] '\(name)' is not a section of the AIM report")
-                        }
-                        sections.insert(section)
-                    }
-                    action = .completeReport(sections: sections)
-                }
-                let now = resources.clock.nowUnixMillis()
-                // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
-                return try await resources.write(
-                    idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: updateAIMAssessment, now: now
-                ) { tx throws(RecordStoreError) -> [UInt8] in
-                    guard let record = try tx.get(kind: aimKind, id: request.recordId) else {
-                        throw .notFound(kind: aimKind, id: request.recordId)
-                    }
-                    guard record.version == request.expectedVersion else {
-                        throw .versionConflict(kind: aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
-                    }
-                    guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
-                        throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
-                    }
-                    let next: AIMAssessment
-                    do throws(ScreeningInputError) {
-                        next = try AIMRules.apply(action, by: actor, to: current)
-                    } catch {
-                        throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
-                    }
-                    let updated = try tx.update(
-                        kind: aimKind, id: record.id, expectedVersion: record.version, body: try encodeAssessment(next))
-                    try tx.logAccess(
-                        agency: caller.agency.name, user: caller.user, action: .write, kind: aimKind, recordID: record.id,
-                        purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
-                    do throws(WireError) { return try wire(next, id: record.id, version: updated.version).encoded() } catch {
-                        throw .storage(StorageError(operation: "encode", message: "\(error)"))
-                    }
-                }.reply
-            },
-        ]
+                sections.insert(section)
+            }
+            action = .completeReport(sections: sections)
+        }
+        let now = resources.clock.nowUnixMillis()
+        // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
+        return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
+            guard let record = try tx.get(kind: Self.aimKind, id: request.recordId) else {
+                throw .notFound(kind: Self.aimKind, id: request.recordId)
+            }
+            guard record.version == request.expectedVersion else {
+                throw .versionConflict(kind: Self.aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
+            }
+            guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
+                throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
+            }
+            let next: AIMAssessment
+            do throws(ScreeningInputError) {
+                next = try AIMRules.apply(action, by: actor, to: current)
+            } catch {
+                throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
+            }
+            let updated = try tx.update(
+                kind: Self.aimKind, id: record.id, expectedVersion: record.version, body: try Self.encodeAssessment(next))
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimKind, recordID: record.id,
+                purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
+            return Self.wire(next, id: record.id, version: updated.version)
+        }
     }
 }

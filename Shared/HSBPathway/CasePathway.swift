@@ -105,9 +105,9 @@ public struct PathwayRefusal: Error, Sendable, Hashable, CustomStringConvertible
 
 /// A case's pathway as a pure function: the case and one event give the new case and its effects.
 public enum CasePathway {
-    public static let intakeSubmitReferral = "hsb.intake.v1.Intake/SubmitReferral"
-    public static let camhsRefer = "hsb.camhs.v1.Camhs/Refer"
-    public static let mappaScreen = "hsb.mappa.v1.Mappa/Screen"
+    public static let intakeSubmitReferral = IntakeV1.Intake.Method.submitReferral.fullName
+    public static let camhsRefer = CamhsV1.Camhs.Method.refer.fullName
+    public static let mappaScreen = MappaV1.Mappa.Method.screen.fullName
 
     /// A new case, opened by a referral.
     public static func open(
@@ -363,7 +363,7 @@ public enum CasePathway {
 
     /// The youth justice methods whose reply names the routes the case is on.
     static let routeMethods: Set<String> = [
-        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome",
+        YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName,
     ]
 
     /// The routes a screening puts the case on: social care leads the child protection, child in

@@ -8,14 +8,14 @@ public enum EventMethods {
     /// MAPPA screening the consideration and the steps MP-02 puts before it; a MAPPA level the
     /// plan review it answers.
     public static let completedByMethod: [String: [TaskKind]] = [
-        "hsb.intake.v1.Intake/RecordStrategyMeeting": [
+        IntakeV1.Intake.Method.recordStrategyMeeting.fullName: [
             TaskKind("SCR-08", "strategy-meeting"), TaskKind("SCR-09", "strategy-meeting"), TaskKind("SCR-09", "immediate-protection"),
             TaskKind("SCR-07", "strategy-discussion"), TaskKind("SCR-07", "risk-discussion"), TaskKind("GEN-03", "strategy-discussion"),
             TaskKind("STR-03", "separate-strategy-meeting"),
         ],
-        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": [TaskKind("YJ-02", "prompt-referral")],
-        "hsb.mappa.v1.Mappa/Screen": [TaskKind("MP-04"), TaskKind("MP-02")],
-        "hsb.mappa.v1.Mappa/RecordLevel": [TaskKind("MP-03", "plan-review")],
+        YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName: [TaskKind("YJ-02", "prompt-referral")],
+        MappaV1.Mappa.Method.screen.fullName: [TaskKind("MP-04"), TaskKind("MP-02")],
+        MappaV1.Mappa.Method.recordLevel.fullName: [TaskKind("MP-03", "plan-review")],
     ]
 
     /// The kinds of task a case event completes, by its kind.
@@ -36,7 +36,7 @@ public enum EventMethods {
     /// The kinds of task the delivered step completes: by its method, or for a case event by the
     /// kind (and reviewed plan) of the request the step carried, once the agency accepted it.
     public static func completes(method: String, reply: [UInt8], request: [UInt8]) -> [TaskKind] {
-        if method == "hsb.intake.v1.Intake/RecordCaseEvent" {
+        if method == IntakeV1.Intake.Method.recordCaseEvent.fullName {
             guard (try? IntakeV1.CaseEventRecord(decoding: reply)) != nil, let sent = try? IntakeV1.RecordCaseEventRequest(decoding: request)
             else { return [] }
             if sent.kind == .reviewHeld { return completedByReview[sent.reviewedPlan] ?? [] }
@@ -63,25 +63,30 @@ public enum EventMethods {
     }
 
     public static let table: [String: Entry] = [
-        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": Entry(
-            service: "youth-justice", request: YouthjusticeV1.RecordPoliceDecisionRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": Entry(
-            service: "youth-justice", request: YouthjusticeV1.RecordCourtOutcomeRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": Entry(
-            service: "youth-justice", request: YouthjusticeV1.ReferToPanelRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/PlanRelease": Entry(
-            service: "youth-justice", request: YouthjusticeV1.PlanReleaseRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": Entry(
-            service: "youth-justice", request: YouthjusticeV1.RecordAdmissionRequest.self, lawfulBasis: crimeAndDisorder, read: plan),
-        "hsb.intake.v1.Intake/RecordStrategyMeeting": Entry(
-            service: "intake", request: IntakeV1.RecordStrategyMeetingRequest.self, lawfulBasis: childrenAct,
+        YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName: Entry(
+            service: "youth-justice", request: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.erased.request, lawfulBasis: crimeAndDisorder,
+            read: plan),
+        YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName: Entry(
+            service: "youth-justice", request: YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.erased.request, lawfulBasis: crimeAndDisorder,
+            read: plan),
+        YouthjusticeV1.YouthJustice.Method.referToPanel.fullName: Entry(
+            service: "youth-justice", request: YouthjusticeV1.YouthJustice.Method.referToPanel.erased.request, lawfulBasis: crimeAndDisorder,
+            read: plan),
+        YouthjusticeV1.YouthJustice.Method.planRelease.fullName: Entry(
+            service: "youth-justice", request: YouthjusticeV1.YouthJustice.Method.planRelease.erased.request, lawfulBasis: crimeAndDisorder,
+            read: plan),
+        YouthjusticeV1.YouthJustice.Method.recordAdmission.fullName: Entry(
+            service: "youth-justice", request: YouthjusticeV1.YouthJustice.Method.recordAdmission.erased.request, lawfulBasis: crimeAndDisorder,
+            read: plan),
+        IntakeV1.Intake.Method.recordStrategyMeeting.fullName: Entry(
+            service: "intake", request: IntakeV1.Intake.Method.recordStrategyMeeting.erased.request, lawfulBasis: childrenAct,
             read: { reply in (try? IntakeV1.MeetingRecord(decoding: reply)).map { ($0.decision, "strategy meeting: \($0.decision?.outcome ?? "")") } }
         ),
-        "hsb.intake.v1.Intake/RecordCaseEvent": Entry(
-            service: "intake", request: IntakeV1.RecordCaseEventRequest.self, lawfulBasis: childrenAct,
+        IntakeV1.Intake.Method.recordCaseEvent.fullName: Entry(
+            service: "intake", request: IntakeV1.Intake.Method.recordCaseEvent.erased.request, lawfulBasis: childrenAct,
             read: { reply in (try? IntakeV1.CaseEventRecord(decoding: reply)).map { ($0.decision, "case event: \($0.kind)") } }),
-        "hsb.mappa.v1.Mappa/Screen": Entry(
-            service: "mappa", request: MappaV1.ScreenRequest.self, lawfulBasis: crimeAndDisorder,
+        MappaV1.Mappa.Method.screen.fullName: Entry(
+            service: "mappa", request: MappaV1.Mappa.Method.screen.erased.request, lawfulBasis: crimeAndDisorder,
             read: { reply in
                 (try? MappaV1.ScreenResult(decoding: reply)).map { result in
                     (
@@ -90,16 +95,16 @@ public enum EventMethods {
                     )
                 }
             }),
-        "hsb.mappa.v1.Mappa/RecordLevel": Entry(
-            service: "mappa", request: MappaV1.RecordLevelRequest.self, lawfulBasis: crimeAndDisorder,
+        MappaV1.Mappa.Method.recordLevel.fullName: Entry(
+            service: "mappa", request: MappaV1.Mappa.Method.recordLevel.erased.request, lawfulBasis: crimeAndDisorder,
             read: { reply in
                 (try? MappaV1.LevelRecord(decoding: reply)).map { record in
                     let review = record.nextReview.map { "\($0.year)-\($0.month)-\($0.day)" } ?? "not set"
                     return (record.decision, "MAPPA level \(record.level); the risk management plan's next review by \(review)")
                 }
             }),
-        "hsb.camhs.v1.Camhs/Refer": Entry(
-            service: "camhs", request: CamhsV1.ReferRequest.self, lawfulBasis: "Children Act 2004 (safeguarding); medical purposes",
+        CamhsV1.Camhs.Method.refer.fullName: Entry(
+            service: "camhs", request: CamhsV1.Camhs.Method.refer.erased.request, lawfulBasis: "Children Act 2004 (safeguarding); medical purposes",
             read: { reply in
                 (try? CamhsV1.ReferralOutcome(decoding: reply)).map { outcome in
                     (

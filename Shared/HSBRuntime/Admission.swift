@@ -111,7 +111,7 @@ final class HealthOnlyHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        guard request.method == HealthService.checkMethod, let route = dispatcher.route(for: request.method) else {
+        guard request.method == HealthService.check.fullName, let route = dispatcher.route(for: request.method) else {
             reply(
                 ResponseEnvelope(
                     requestID: request.requestID, status: .resourceExhausted, message: "\(reason); only health checks are answered; retry later"),

@@ -1,4 +1,4 @@
-import HSBWire
+public import HSBWire
 
 /// One readiness check's outcome, as `/readyz` reports it.
 public struct ReadinessCheck: Sendable, Hashable {
@@ -25,15 +25,15 @@ extension Array where Element == ReadinessCheck {
 
 /// `hsb.health.v1.Health/Check`, with the meaning of grpc.health.v1.
 public enum HealthService {
-    public static let serviceName = "hsb.health.v1.Health"
-    public static let checkMethod = "hsb.health.v1.Health/Check"
+    public static let serviceName = HealthV1.Health.name
+    public static let check = HealthV1.Health.Method.check
 
     /// The handler. `services` are the names the server hosts (besides health itself); an unknown
     /// name is NOT_FOUND. Every name shares the server's status: SERVING when `probe` passes and the
     /// server is not draining, NOT_SERVING otherwise.
     public static func handler(services: Set<String>, probe: any ReadinessProbe, isDraining: @escaping @Sendable () -> Bool) -> MethodHandler {
         let known = services.union([serviceName])
-        return .unary(checkMethod, policy: .anyone) { (_: RequestContext, request: HealthCheckRequest) -> HealthCheckResponse in
+        return .unary(check, policy: .anyone) { (_: RequestContext, request: HealthCheckRequest) -> HealthCheckResponse in
             guard request.service.isEmpty || known.contains(request.service) else {
                 throw RPCError(.notFound, "service \(request.service) is not hosted here; known: \(known.sorted().joined(separator: ", "))")
             }

@@ -5,7 +5,7 @@ import Synchronization
 /// Calls a service's handlers in this process, with no sockets: each request is encoded, signed,
 /// authenticated, dispatched and answered exactly as over the wire (the same `Dispatcher`), so a
 /// handler's unit test exercises its decoding, access policy and errors without a network.
-public final class InProcessClient: Sendable {
+public final class InProcessClient: ClientTransport {
     private let dispatcher: Dispatcher
     private let signer: RequestSigner?
     private let nextID = Atomic<UInt64>(1)
@@ -38,15 +38,9 @@ public final class InProcessClient: Sendable {
         return response.payload
     }
 
-    /// Calls `method` with a wire message and decodes the reply as `Output`.
-    public func call<Input: WireMessage, Output: WireMessage>(
-        _ method: String, _ input: Input, as output: Output.Type, purpose: String = "", acting: RelayedActor? = nil
-    ) async throws(RPCError) -> Output {
-        let payload: [UInt8]
-        do throws(WireError) { payload = try input.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
-        let reply = try await call(method, payload: payload, purpose: purpose, acting: acting)
-        do throws(WireError) { return try Output(decoding: reply) } catch {
-            throw RPCError(.internal, "reply from \(method) could not be decoded: \(error)")
-        }
+    public func unary(_ method: String, payload: [UInt8], options: CallOptions) async throws(RPCError) -> [UInt8] {
+        try await call(method, payload: payload, idempotencyKey: options.idempotencyKey ?? "", purpose: options.purpose, acting: options.acting)
     }
+
+    public var decodeLimits: DecodeLimits { .default }
 }

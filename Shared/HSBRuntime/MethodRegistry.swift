@@ -30,6 +30,27 @@ public struct RequestContext: Sendable {
     }
 }
 
+/// What a typed handler of a method that needs a credential knows about the call: the proven
+/// caller, never optional, and the request's own context.
+public struct CallerContext: Sendable {
+    /// Who called, proven by the credential (and, for a relayed act, who did it).
+    public let caller: AuthenticatedCaller
+    public let request: RequestContext
+
+    public init(caller: AuthenticatedCaller, request: RequestContext) {
+        self.caller = caller
+        self.request = request
+    }
+
+    public var requestID: UInt64 { request.requestID }
+    public var method: String { request.method }
+    public var idempotencyKey: String { request.idempotencyKey }
+    /// Why the caller wants this (INF-05); empty when none was given.
+    public var purpose: String { request.purpose }
+    public var deadline: NIODeadline? { request.deadline }
+    public var logger: Logger { request.logger }
+}
+
 /// A method a service serves: its full name, who may call it, and the work.
 public struct MethodHandler: Sendable {
     /// `hsb.intake.v1.Intake/Screen` style.
@@ -50,7 +71,33 @@ public struct MethodHandler: Sendable {
         self.body = body
     }
 
-    /// A method whose payloads are wire messages; an undecodable payload is INVALID_ARGUMENT naming what failed.
+    /// A method of the contract, typed by its descriptor; an undecodable payload is
+    /// INVALID_ARGUMENT naming what failed. The handler sees the caller as optional: for methods
+    /// open to anyone (health).
+    public static func unary<Input: WireMessage, Output: WireMessage>(
+        _ method: MethodDescriptor<Input, Output>,
+        policy: AccessPolicy,
+        limits: DecodeLimits = .default,
+        _ body: @escaping @Sendable (RequestContext, Input) async throws -> Output
+    ) -> MethodHandler {
+        unary(method.fullName, policy: policy, limits: limits, body)
+    }
+
+    /// A method of the contract that needs a credential: the handler gets the proven caller as a
+    /// value (UNAUTHENTICATED before the handler runs when there is none, whatever the policy says).
+    public static func authenticated<Input: WireMessage, Output: WireMessage>(
+        _ method: MethodDescriptor<Input, Output>,
+        policy: AccessPolicy,
+        limits: DecodeLimits = .default,
+        _ body: @escaping @Sendable (CallerContext, Input) async throws -> Output
+    ) -> MethodHandler {
+        unary(method.fullName, policy: policy, limits: limits) { context, input in
+            try await body(CallerContext(caller: try context.requireCaller(), request: context), input)
+        }
+    }
+
+    /// A method whose payloads are wire messages, by full name (a service outside the contract,
+    /// as tests and the fuzzer build).
     public static func unary<Input: WireMessage, Output: WireMessage>(
         _ method: String,
         policy: AccessPolicy,

@@ -76,7 +76,7 @@ public struct RPCClientConfiguration: Sendable {
 
 /// A client of one service: one reused connection (reopened when it drops), many calls in
 /// flight on it, deadlines, and retries of UNAVAILABLE with the idempotency key unchanged.
-public final class RPCClient: Sendable {
+public final class RPCClient: ClientTransport {
     public let configuration: RPCClientConfiguration
     private let signer: RequestSigner?
     private let group: any EventLoopGroup
@@ -132,19 +132,13 @@ public final class RPCClient: Sendable {
         }
     }
 
-    /// Calls `method` with a wire message and decodes the reply as `Output`.
-    public func call<Input: WireMessage, Output: WireMessage>(
-        _ method: String, _ input: Input, as output: Output.Type, timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = ""
-    ) async throws(RPCError) -> Output {
-        let payload: [UInt8]
-        do throws(WireError) { payload = try input.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
-        let reply = try await call(method, payload: payload, timeout: timeout, idempotencyKey: idempotencyKey, purpose: purpose)
-        do throws(WireError) {
-            return try Output(decoding: reply, limits: configuration.decodeLimits)
-        } catch {
-            throw RPCError(.internal, "reply from \(method) could not be decoded: \(error)")
-        }
+    public func unary(_ method: String, payload: [UInt8], options: CallOptions) async throws(RPCError) -> [UInt8] {
+        try await call(
+            method, payload: payload, timeout: options.timeout, idempotencyKey: options.idempotencyKey,
+            purpose: options.purpose, acting: options.acting)
     }
+
+    public var decodeLimits: DecodeLimits { configuration.decodeLimits }
 
     /// Closes the connection; later calls fail with UNAVAILABLE.
     public func close() async {

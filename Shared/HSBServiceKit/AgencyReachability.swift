@@ -40,7 +40,7 @@ public func checkHealth(of endpoint: ServiceEndpoint, group: any EventLoopGroup,
         group: group)
     defer { Task { await client.close() } }
     do throws(RPCError) {
-        let reply = try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self, timeout: timeout)
+        let reply = try await client.call(HealthService.check, HealthCheckRequest(), options: CallOptions(timeout: timeout))
         let ok = reply.status == .serving
         return ReadinessCheck(name: endpoint.name, ok: ok, detail: "\(endpoint.host):\(endpoint.port) \(ok ? "SERVING" : "NOT_SERVING")")
     } catch {

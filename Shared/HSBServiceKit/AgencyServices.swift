@@ -19,27 +19,27 @@ public struct ServiceDescriptor: Sendable, Hashable {
 
 extension ServiceDescriptor {
     public static let intake = ServiceDescriptor(
-        name: "intake", agency: .socialCare, wireService: "hsb.intake.v1.Intake",
+        name: "intake", agency: .socialCare, wireService: IntakeV1.Intake.name,
         defaultPort: 7101, defaultOpsPort: 7201,
         callers: [.orchestrator, .socialCare, .police, .education, .health, .youthJustice, .camhs],
         summary: "Children's social care contact service and MASH: referrals and screening.")
     public static let youthJustice = ServiceDescriptor(
-        name: "youth-justice", agency: .youthJustice, wireService: "hsb.youthjustice.v1.YouthJustice",
+        name: "youth-justice", agency: .youthJustice, wireService: YouthjusticeV1.YouthJustice.name,
         defaultPort: 7102, defaultOpsPort: 7202,
         callers: [.orchestrator, .youthJustice, .police, .socialCare],
         summary: "Youth justice: police decisions, AIM assessments, court and custody release planning.")
     public static let camhs = ServiceDescriptor(
-        name: "camhs", agency: .camhs, wireService: "hsb.camhs.v1.Camhs",
+        name: "camhs", agency: .camhs, wireService: CamhsV1.Camhs.name,
         defaultPort: 7103, defaultOpsPort: 7203,
         callers: [.orchestrator, .camhs, .socialCare, .youthJustice, .health, .education],
         summary: "CAMHS: referrals, consultations and the AIM duplication prompt.")
     public static let mappa = ServiceDescriptor(
-        name: "mappa", agency: .mappa, wireService: "hsb.mappa.v1.Mappa",
+        name: "mappa", agency: .mappa, wireService: MappaV1.Mappa.name,
         defaultPort: 7104, defaultOpsPort: 7204,
         callers: [.orchestrator, .mappa, .youthJustice],
         summary: "MAPPA coordinator: screening, levels, plans and need-to-know disclosure.")
     public static let orchestrator = ServiceDescriptor(
-        name: "orchestrator", agency: .orchestrator, wireService: "hsb.orchestrator.v1.Orchestrator",
+        name: "orchestrator", agency: .orchestrator, wireService: OrchestratorV1.Orchestrator.name,
         defaultPort: 7100, defaultOpsPort: 7200,
         callers: [.socialCare, .youthJustice, .camhs, .mappa, .police, .education, .health],
         summary: "The partnership's orchestrator: routes each case through its pathway and keeps every deadline.")
@@ -57,19 +57,19 @@ public enum RelayedActs {
     /// Each relayable method and the agencies that may do it themselves.
     public static let actors: [String: Set<Agency>] = [
         // Only the police, or youth justice, record a police decision (YJ-01, YJ-02).
-        "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision": [.police, .youthJustice],
-        "hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome": [.youthJustice, .police, .socialCare],
-        "hsb.youthjustice.v1.YouthJustice/ReferToPanel": [.youthJustice, .police, .socialCare],
-        "hsb.youthjustice.v1.YouthJustice/PlanRelease": [.youthJustice, .police, .socialCare],
-        "hsb.youthjustice.v1.YouthJustice/RecordAdmission": [.youthJustice, .police, .socialCare],
+        YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName: [.police, .youthJustice],
+        YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName: [.youthJustice, .police, .socialCare],
+        YouthjusticeV1.YouthJustice.Method.referToPanel.fullName: [.youthJustice, .police, .socialCare],
+        YouthjusticeV1.YouthJustice.Method.planRelease.fullName: [.youthJustice, .police, .socialCare],
+        YouthjusticeV1.YouthJustice.Method.recordAdmission.fullName: [.youthJustice, .police, .socialCare],
         // Social care chairs the strategy meeting and records the case's events (STR-01).
-        "hsb.intake.v1.Intake/RecordStrategyMeeting": [.socialCare],
-        "hsb.intake.v1.Intake/RecordCaseEvent": [.socialCare],
+        IntakeV1.Intake.Method.recordStrategyMeeting.fullName: [.socialCare],
+        IntakeV1.Intake.Method.recordCaseEvent.fullName: [.socialCare],
         // Youth justice screens first for an under-18 (MP-02); MAPPA screens its own.
-        "hsb.mappa.v1.Mappa/Screen": [.mappa, .youthJustice],
+        MappaV1.Mappa.Method.screen.fullName: [.mappa, .youthJustice],
         // MAPPA sets the level and the plan's reviews (MP-03).
-        "hsb.mappa.v1.Mappa/RecordLevel": [.mappa],
-        "hsb.camhs.v1.Camhs/Refer": [.camhs, .socialCare, .youthJustice, .health, .education],
+        MappaV1.Mappa.Method.recordLevel.fullName: [.mappa],
+        CamhsV1.Camhs.Method.refer.fullName: [.camhs, .socialCare, .youthJustice, .health, .education],
     ]
 
     /// The policy of a relayable method at the service that owns it: its actors, and the
@@ -81,5 +81,23 @@ public enum RelayedActs {
     /// Whether `agency` may do `method`, directly or through the orchestrator.
     public static func permits(_ agency: Agency, _ method: String) -> Bool {
         actors[method]?.contains(agency) ?? false
+    }
+}
+
+/// Who may call each method of a service: the relayable acts by ``RelayedActs``, the methods named
+/// in `overrides` by their own policy, every other method by the service's callers.
+public struct MethodPolicies: Sendable {
+    public let callers: Set<Agency>
+    public let overrides: [String: AccessPolicy]
+
+    public init(callers: Set<Agency>, overrides: [String: AccessPolicy] = [:]) {
+        self.callers = callers
+        self.overrides = overrides
+    }
+
+    public func policy(for method: String) -> AccessPolicy {
+        if let policy = overrides[method] { return policy }
+        if RelayedActs.actors[method] != nil { return RelayedActs.policy(method) }
+        return .agencies(callers)
     }
 }

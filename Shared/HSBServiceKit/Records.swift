@@ -1,6 +1,7 @@
 import Foundation
 public import HSBRuntime
 public import HSBStorage
+public import HSBWire
 
 extension RecordStoreError: RPCErrorConvertible {
     public var rpcError: RPCError {
@@ -18,21 +19,56 @@ extension RecordStoreError: RPCErrorConvertible {
 }
 
 extension ServiceResources {
-    /// Stores a new record with its reply, idempotently, and logs the write, in one transaction;
-    /// returns the reply (the first one, for a retried key).
-    public func storeNew(
-        _ context: RequestContext, method: String, kind: String, id: String, subjectID: String, body: String, reply: [UInt8]
-    ) async throws -> [UInt8] {
-        let caller = try context.requireCaller()
-        let now = clock.nowUnixMillis()
-        return try await write(idempotencyKey: context.idempotencyKey, caller: caller.agency.name, method: method, now: now) {
-            tx throws(RecordStoreError) in
-            _ = try tx.insert(kind: kind, id: id, subjectID: subjectID, body: body)
+    /// The one way a handler writes: `body` runs in a transaction (grouped with others), its reply
+    /// is stored under the caller's idempotency key in the same commit, and a retry with that key
+    /// gets the first reply back without running `body` again. Nothing is answered before it is
+    /// durable.
+    public func idempotentWrite<Output: WireMessage>(
+        _ context: CallerContext, now: Int64? = nil, _ body: @escaping @Sendable (RecordTransaction) throws(RecordStoreError) -> Output
+    ) async throws -> Output {
+        try await idempotentWriteOutcome(context, now: now, body).output
+    }
+
+    /// `idempotentWrite`, saying also whether the reply is a retry's (the first call's reply,
+    /// `body` not run), so a caller does not repeat what the first call set going.
+    public func idempotentWriteOutcome<Output: WireMessage>(
+        _ context: CallerContext, now: Int64? = nil, _ body: @escaping @Sendable (RecordTransaction) throws(RecordStoreError) -> Output
+    ) async throws -> (output: Output, replayed: Bool) {
+        let written = try await write(
+            idempotencyKey: context.idempotencyKey, caller: context.caller.agency.name, method: context.method, now: now ?? clock.nowUnixMillis()
+        ) { tx throws(RecordStoreError) in
+            let output = try body(tx)
+            do throws(WireError) { return try output.encoded() } catch {
+                throw .storage(StorageError(operation: "encode \(Output.protoName)", message: "\(error)"))
+            }
+        }
+        do throws(WireError) { return (try Output(decoding: written.reply), written.replayed) } catch {
+            throw RPCError(.internal, "the stored reply of \(context.method) could not be read: \(error)")
+        }
+    }
+
+    /// Stores a new record holding its reply, idempotently, and logs the write, in one
+    /// transaction; returns the reply (the first one, for a retried key).
+    public func storeNew<Output: WireMessage>(
+        _ context: CallerContext, kind: String, id: String, subjectID: String, reply: Output
+    ) async throws -> Output {
+        let caller = context.caller
+        return try await idempotentWrite(context) { tx throws(RecordStoreError) in
+            let bytes: [UInt8]
+            do throws(WireError) { bytes = try reply.encoded() } catch {
+                throw .storage(StorageError(operation: "encode \(Output.protoName)", message: "\(error)"))
+            }
+            _ = try tx.insert(kind: kind, id: id, subjectID: subjectID, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json())
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
-                purpose: context.purpose.isEmpty ? method : context.purpose, requestID: String(context.requestID))
+                purpose: context.purpose.isEmpty ? context.method : context.purpose, requestID: String(context.requestID))
             return reply
-        }.reply
+        }
+    }
+
+    /// `readRecords` for a typed handler.
+    public func readRecords(_ context: CallerContext, kinds: [String], subjectID: String) async throws -> [String: [StoredRecord]] {
+        try await readRecords(context.request, kinds: kinds, subjectID: subjectID)
     }
 
     /// The records of each kind about `subjectID`, each read logged with the caller's purpose.

@@ -77,6 +77,14 @@ final class Arena {
         return (values.count, array)
     }
 
+    /// A copy of repeated numbers.
+    func scalars<T>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
+        if values.isEmpty { return (0, nil) }
+        let array = allocate(T.self, count: values.count)
+        for (index, value) in values.enumerated() { array[index] = value }
+        return (values.count, array)
+    }
+
     func message<M: CBacked>(_ value: M) throws(WireError) -> UnsafeMutablePointer<M.CMessage> {
         let pointer = allocate(M.CMessage.self, count: 1)
         M.cInit(pointer)
@@ -130,12 +138,7 @@ extension CBacked {
 
 /// Every message type of the wire contract.
 enum WireSchema {
-    static let messageSizes: [Int] =
-        [
-            CalendarDate.cMessageSize, Subject.cMessageSize, RuleCitation.cMessageSize, Deadline.cMessageSize, CaseTask.cMessageSize,
-            Decision.cMessageSize, Notice.cMessageSize, Credential.cMessageSize, RequestEnvelope.cMessageSize, ResponseEnvelope.cMessageSize,
-            HealthCheckRequest.cMessageSize, HealthCheckResponse.cMessageSize,
-        ] + generatedMessageSizes
+    static let messageSizes: [Int] = generatedMessageSizes
 
     /// The largest C struct any message unpacks into.
     static let largestMessageSize: Int = messageSizes.max() ?? 0
@@ -211,12 +214,7 @@ enum CCodec {
     /// (which C would cut at), an over-long string, too many entries in a repeated field or
     /// hostile nesting is refused here, naming the field, before any memory is spent on it.
     static func scan<M: CBacked>(_ type: M.Type, data: UnsafePointer<UInt8>, count: Int, limits: DecodeLimits) throws(WireError) {
-        // The descriptor comes from an initialised struct (the generated descriptor globals are
-        // C constants Swift would copy to a temporary).
-        let descriptor = withUnsafeTemporaryAllocation(of: M.CMessage.self, capacity: 1) { message -> UnsafePointer<ProtobufCMessageDescriptor>? in
-            M.cInit(message.baseAddress!)
-            return UnsafeRawPointer(message.baseAddress!).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
-        }
+        let descriptor = descriptor(of: M.self)
         var result = hsb_scan_result()
         let status = hsb_wire_scan(
             descriptor, data, count, limits.maxRepeatedEntries, limits.maxStringBytes, UInt32(clamping: limits.maxDepth), &result)
@@ -297,6 +295,48 @@ enum CCodec {
             result.append(try M(c: UnsafePointer(element)))
         }
         return result
+    }
+
+    /// A message member of a oneof: set when the oneof's case says so.
+    static func requiredMessage<M: CBacked>(
+        _ type: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>?, field: @autoclosure () -> String
+    )
+        throws(WireError) -> M
+    {
+        guard let value = try message(type, pointer) else { throw .missingFields([field()]) }
+        return value
+    }
+
+    static func scalars<T>(_ count: Int, _ array: UnsafeMutablePointer<T>?) -> [T] {
+        guard count > 0, let array else { return [] }
+        return Array(UnsafeBufferPointer(start: array, count: count))
+    }
+
+    /// The generated descriptor of `M`, from an initialised struct (the descriptor globals are C
+    /// constants Swift would copy to a temporary).
+    static func descriptor<M: CBacked>(of type: M.Type) -> UnsafePointer<ProtobufCMessageDescriptor>? {
+        withUnsafeTemporaryAllocation(of: M.CMessage.self, capacity: 1) { message in
+            M.cInit(message.baseAddress!)
+            return UnsafeRawPointer(message.baseAddress!).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+        }
+    }
+
+    /// protobuf-c's generic packing, for nested messages (which have no packing functions of their own).
+    static func packedSize<T>(_ message: UnsafePointer<T>) -> Int {
+        protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
+    }
+
+    static func pack<T>(_ message: UnsafePointer<T>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self), out)
+    }
+
+    static func unpack<M: CBacked>(
+        _ type: M.Type, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>
+    ) -> UnsafeMutablePointer<M.CMessage>? {
+        guard let descriptor = descriptor(of: M.self) else { return nil }
+        return protobuf_c_message_unpack(descriptor, allocator, length, data).map {
+            UnsafeMutableRawPointer($0).assumingMemoryBound(to: M.CMessage.self)
+        }
     }
 
     static func enumValue<E: RawRepresentable>(_ raw: UInt32, field: @autoclosure () -> String) throws(WireError) -> E where E.RawValue == Int32 {

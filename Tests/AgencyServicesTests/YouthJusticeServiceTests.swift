@@ -27,22 +27,22 @@ struct YouthJusticeServiceTests {
         let server = try await startYouthJustice(store)
         let police = server.client(.police)
         let result = try await police.call(
-            YouthJusticeService.recordPoliceDecision,
+            YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
             YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 15), decision: .charge),
-            as: YouthjusticeV1.PlanResult.self, idempotencyKey: "charge-1")
+            options: CallOptions(idempotencyKey: "charge-1"))
         #expect(result.decision?.routes == ["criminal-justice"])
         #expect(result.aimLead == "youth-justice" && result.aimCoWorker == "social-care")
         #expect(result.decision?.citations.map(\.ruleID).starts(with: ["YJ-02", "INF-06"]) == true)
         #expect(result.decision?.notices.contains { $0.agency == .youthJustice && $0.ruleID == "YJ-02" } == true)
         let again = try await police.call(
-            YouthJusticeService.recordPoliceDecision,
+            YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
             YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 15), decision: .charge),
-            as: YouthjusticeV1.PlanResult.self, idempotencyKey: "charge-1")
+            options: CallOptions(idempotencyKey: "charge-1"))
         #expect(again == result)
         #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 1)
         let plans = try await server.client(.socialCare).call(
-            YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self,
-            purpose: "strategy meeting")
+            YouthjusticeV1.YouthJustice.Method.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"),
+            options: CallOptions(purpose: "strategy meeting"))
         #expect(plans.plans == [result])
         #expect(try server.accessLog("youth-justice-plan", recordID: result.recordId).map(\.action) == [.write, .read])
         await server.stop()
@@ -55,23 +55,21 @@ struct YouthJusticeServiceTests {
         let server = try await startYouthJustice(store)
         let police = server.client(.police)
         let concern = try await police.call(
-            YouthJusticeService.recordPoliceDecision,
-            YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 13), decision: .noFurtherAction, concernsRemain: true),
-            as: YouthjusticeV1.PlanResult.self)
+            YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
+            YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 13), decision: .noFurtherAction, concernsRemain: true))
         // Camden's own seed: the youth service leads an AIM assessment on the concern route (CAM 9.2).
         #expect(concern.decision?.routes == ["concern"] && concern.aimLead == "youth-justice" && concern.aimCoWorker == "social-care")
         await #expect(throws: RPCError(.invalidArgument, "a child aged 9 is below the age of criminal responsibility: the police cannot charge")) {
             try await police.call(
-                YouthJusticeService.recordPoliceDecision,
-                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 9), decision: .charge),
-                as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
+                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 9), decision: .charge))
         }
         await #expect(
             throws: RPCError(.invalidArgument, "request payload: missing required field: hsb.youthjustice.v1.RecordPoliceDecisionRequest.decision")
         ) {
             try await police.call(
-                YouthJusticeService.recordPoliceDecision, YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 14)),
-                as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.recordPoliceDecision, YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: youngPerson(age: 14))
+            )
         }
         #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 1, "only the valid decision was stored")
         await server.stop()
@@ -82,32 +80,30 @@ struct YouthJusticeServiceTests {
         let server = try await startYouthJustice(store)
         let yj = server.client(.youthJustice)
         let court = try await yj.call(
-            YouthJusticeService.recordCourtOutcome,
-            YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: youngPerson(age: 16), plea: .guilty, referralOrder: true),
-            as: YouthjusticeV1.PlanResult.self)
+            YouthjusticeV1.YouthJustice.Method.recordCourtOutcome,
+            YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: youngPerson(age: 16), plea: .guilty, referralOrder: true))
         #expect(court.decision?.tasks.contains { $0.taskID == "YJ-08/referral-order-contract/yp-1" } == true)
         #expect(court.decision?.tasks.contains { $0.taskID == "MP-04/mappa-on-conviction/yp-1" } == true)
         await #expect(throws: RPCError.self) {
             try await yj.call(
-                YouthJusticeService.referToPanel, YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16)),
-                as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.referToPanel, YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16)))
         }
         let panel = try await yj.call(
-            YouthJusticeService.referToPanel, YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16), riskOfSeriousHarm: true),
-            as: YouthjusticeV1.PlanResult.self)
+            YouthjusticeV1.YouthJustice.Method.referToPanel,
+            YouthjusticeV1.ReferToPanelRequest(youngPerson: youngPerson(age: 16), riskOfSeriousHarm: true))
         #expect(panel.decision?.citations.map(\.ruleID) == ["YJ-10"])
         let release = try await yj.call(
-            YouthJusticeService.planRelease,
+            YouthjusticeV1.YouthJustice.Method.planRelease,
             YouthjusticeV1.PlanReleaseRequest(
-                youngPerson: youngPerson(age: 16), date: CalendarDate(year: 2027, month: 3, day: 12), concernsAboutOthers: true),
-            as: YouthjusticeV1.PlanResult.self)
+                youngPerson: youngPerson(age: 16), date: CalendarDate(year: 2027, month: 3, day: 12), concernsAboutOthers: true))
         let meeting = release.decision?.tasks.first { $0.taskID == "YJ-11/pre-release-meeting/yp-1" }
         #expect(meeting?.deadline?.kind == .workingDaysBefore && meeting?.deadline?.description == "10 working days before, by 2027-02-26")
         // INF-04: a school or health caller cannot read youth justice detail.
         for agency in [Agency.education, .health] {
             await #expect(throws: RPCError(.permissionDenied, "agency \(agency.name) may not call hsb.youthjustice.v1.YouthJustice/GetPlans")) {
                 try await server.client(agency).call(
-                    YouthJusticeService.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), as: YouthjusticeV1.Plans.self, purpose: "x")
+                    YouthjusticeV1.YouthJustice.Method.getPlans, YouthjusticeV1.GetPlansRequest(subjectId: "yp-1"), options: CallOptions(purpose: "x")
+                )
             }
         }
         #expect(try server.records("youth-justice-plan", subjectID: "yp-1").count == 3)
@@ -119,14 +115,13 @@ struct YouthJusticeServiceTests {
         let camden = try await startYouthJustice(store)
         await #expect(throws: RPCError(.invalidArgument, "the camden profile has no HSB panel, so there is no panel admission route (YJ-13)")) {
             try await camden.client(.youthJustice).call(
-                YouthJusticeService.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15)),
-                as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15)))
         }
         await camden.stop()
         let calderdale = try await startYouthJustice(store, profile: .calderdale)
         let plan = try await calderdale.client(.youthJustice).call(
-            YouthJusticeService.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15), bailDays: 14),
-            as: YouthjusticeV1.PlanResult.self)
+            YouthjusticeV1.YouthJustice.Method.recordAdmission, YouthjusticeV1.RecordAdmissionRequest(youngPerson: youngPerson(age: 15), bailDays: 14)
+        )
         #expect(plan.decision?.rationale.contains("bailed for 14 days") == true)
         await calderdale.stop()
     }
@@ -140,10 +135,9 @@ struct AIMAssessmentServiceTests {
         let social = server.client(.socialCare)
         let yj = server.client(.youthJustice)
         let started = try await social.call(
-            YouthJusticeService.startAIMAssessment,
+            YouthjusticeV1.YouthJustice.Method.startAIMAssessment,
             YouthjusticeV1.StartAIMAssessmentRequest(
-                youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8),
-            as: YouthjusticeV1.AIMRecord.self)
+                youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8))
         // Under Camden the youth service leads on the concern route (CAM 9.2); social care co-works.
         #expect(started.lead == "youth-justice" && started.coWorker == "social-care" && started.stage == "planned" && started.version == 1)
         func update(
@@ -152,10 +146,9 @@ struct AIMAssessmentServiceTests {
             async throws -> YouthjusticeV1.AIMRecord
         {
             try await client.call(
-                YouthJusticeService.updateAIMAssessment,
+                YouthjusticeV1.YouthJustice.Method.updateAIMAssessment,
                 YouthjusticeV1.UpdateAIMAssessmentRequest(
-                    recordId: started.recordId, expectedVersion: version, action: action, consentGiven: consent, reportSections: sections),
-                as: YouthjusticeV1.AIMRecord.self)
+                    recordId: started.recordId, expectedVersion: version, action: action, consentGiven: consent, reportSections: sections))
         }
         await #expect(throws: RPCError(.failedPrecondition, "the lead agency (youth-justice) obtains consent; the co-worker does not (YJ-04)")) {
             try await update(social, 1, .recordConsent, consent: true)
@@ -179,10 +172,9 @@ struct AIMAssessmentServiceTests {
         #expect(log.map(\.agency) == ["social-care", "youth-justice", "social-care", "youth-justice"])
         await #expect(throws: RPCError(.permissionDenied, "agency police may not call hsb.youthjustice.v1.YouthJustice/StartAIMAssessment")) {
             try await server.client(.police).call(
-                YouthJusticeService.startAIMAssessment,
+                YouthjusticeV1.YouthJustice.Method.startAIMAssessment,
                 YouthjusticeV1.StartAIMAssessmentRequest(
-                    youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8),
-                as: YouthjusticeV1.AIMRecord.self)
+                    youngPerson: youngPerson(age: 14), route: "concern", leadAssessorTrained: true, timescaleWeeks: 8))
         }
         await server.stop()
     }
@@ -197,9 +189,8 @@ struct AIMAssessmentServiceTests {
             )
         ) {
             try await server.client(.socialCare).call(
-                YouthJusticeService.startAIMAssessment,
-                YouthjusticeV1.StartAIMAssessmentRequest(youngPerson: youngPerson(age: 11), route: "concern", timescaleWeeks: 8),
-                as: YouthjusticeV1.AIMRecord.self)
+                YouthjusticeV1.YouthJustice.Method.startAIMAssessment,
+                YouthjusticeV1.StartAIMAssessmentRequest(youngPerson: youngPerson(age: 11), route: "concern", timescaleWeeks: 8))
         }
         #expect(try server.records("aim-assessment", subjectID: "yp-1").isEmpty)
         await server.stop()

@@ -180,7 +180,7 @@ struct CasePathwayTests {
                 outcome: "section-47-joint", tasks: [task("STR-04/section-47/child-1", rule: "STR-04", due: 0)],
                 citations: [RuleCitation(ruleID: "STR-01", source: "")],
                 notices: [Notice(recipient: "police", agency: .police, reason: "Minutes of the strategy meeting", ruleID: "INF-07")]))
-        let after = try delivered("hsb.intake.v1.Intake/RecordStrategyMeeting", service: "intake", reply: record, to: state)
+        let after = try delivered(IntakeV1.Intake.Method.recordStrategyMeeting.fullName, service: "intake", reply: record, to: state)
         for prefix in ["SCR-08/strategy-meeting/", "SCR-09/immediate-protection/", "SCR-07/strategy-discussion/", "GEN-03/strategy-discussion/"] {
             #expect(after.done(prefix).count == 1, "\(prefix)")
         }
@@ -200,7 +200,7 @@ struct CasePathwayTests {
         ] {
             let request = try IntakeV1.RecordCaseEventRequest(referralId: "ref-1", kind: .reviewHeld, reviewedPlan: plan).encoded()
             let record = IntakeV1.CaseEventRecord(recordId: "e-1", referralId: "ref-1", kind: "reviewHeld", decision: Decision(outcome: "reviewHeld"))
-            let after = try delivered("hsb.intake.v1.Intake/RecordCaseEvent", service: "intake", reply: record, request: request, to: state)
+            let after = try delivered(IntakeV1.Intake.Method.recordCaseEvent.fullName, service: "intake", reply: record, request: request, to: state)
             #expect(after.done(answered).count == 1, "\(plan)")
             #expect(after.open(untouched).count == 1, "\(plan) must not close \(untouched)")
         }
@@ -212,12 +212,13 @@ struct CasePathwayTests {
         let closure = IntakeV1.CaseEventRecord(
             recordId: "e-2", referralId: "ref-1", kind: "closure",
             decision: Decision(outcome: "closure", citations: [RuleCitation(ruleID: "STR-07", source: "")]))
-        #expect(try delivered("hsb.intake.v1.Intake/RecordCaseEvent", service: "intake", reply: closure, to: state).status == .closed)
+        #expect(try delivered(IntakeV1.Intake.Method.recordCaseEvent.fullName, service: "intake", reply: closure, to: state).status == .closed)
         let conviction = YouthjusticeV1.PlanResult(
             recordId: "p-1", event: "court-outcome",
             decision: Decision(outcome: "guilty", tasks: [task("MP-04/mappa-on-conviction/child-1", rule: "MP-04", owner: .youthJustice, due: 0)]))
-        var after = try delivered("hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome", service: "youth-justice", reply: conviction, to: state)
-        after = try delivered("hsb.youthjustice.v1.YouthJustice/RecordCourtOutcome", service: "youth-justice", reply: conviction, to: after)
+        var after = try delivered(
+            YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName, service: "youth-justice", reply: conviction, to: state)
+        after = try delivered(YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName, service: "youth-justice", reply: conviction, to: after)
         let routeLines = after.chronology.filter { $0.ruleIDs == ["MP-04", "MP-02"] }
         #expect(routeLines.count == 1 && routeLines[0].what.contains("youth-justice screens first"))
     }
@@ -227,19 +228,20 @@ struct CasePathwayTests {
         let (state, _) = try screenedCase()
         let police = CaseActor(agency: .police, user: "PC Khan")
         let (after, effects) = try CasePathway.apply(
-            .eventRecorded(method: "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", payload: [1], by: police, purpose: "charge"), to: state,
+            .eventRecorded(method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: [1], by: police, purpose: "charge"),
+            to: state,
             now: now)
         #expect(
             effects == [
                 .send(
                     OutgoingStep(
-                        service: "youth-justice", method: "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", payload: [1],
+                        service: "youth-justice", method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: [1],
                         purpose: "charge, for police (PC Khan)", acting: police))
             ])
         #expect(after.disclosures.last?.lawfulBasis.contains("s115") == true)
         #expect(throws: PathwayRefusal.self) {
             try CasePathway.apply(
-                .eventRecorded(method: "hsb.mappa.v1.Mappa/DecideDisclosure", payload: [], by: police, purpose: ""), to: state, now: now)
+                .eventRecorded(method: MappaV1.Mappa.Method.decideDisclosure.fullName, payload: [], by: police, purpose: ""), to: state, now: now)
         }
     }
 
@@ -297,7 +299,8 @@ struct CasePathwayTests {
         let charge = YouthjusticeV1.PlanResult(
             recordId: "p-1", event: "police-decision", decision: Decision(outcome: "charge", routes: ["criminal-justice"]), aimLead: "youth-justice",
             aimCoWorker: "social-care")
-        let charged = try delivered("hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", service: "youth-justice", reply: charge, to: screened)
+        let charged = try delivered(
+            YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, service: "youth-justice", reply: charge, to: screened)
         #expect(charged.routes.map(\.route) == ["child-protection", "criminal-justice"])
         #expect(
             charged.routes[1].lead == "youth-justice" && charged.routes[1].coWorker == "social-care"
@@ -305,7 +308,8 @@ struct CasePathwayTests {
         // A police decision about an under-10 names no route: the case's routes stay as they were (GEN-03).
         let none = YouthjusticeV1.PlanResult(recordId: "p-2", event: "police-decision", decision: Decision(outcome: "no-further-action"))
         #expect(
-            try delivered("hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision", service: "youth-justice", reply: none, to: screened).routes
+            try delivered(YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, service: "youth-justice", reply: none, to: screened)
+                .routes
                 == screened.routes)
     }
 
@@ -338,7 +342,7 @@ struct CasePathwayTests {
         let level = MappaV1.LevelRecord(
             recordId: "l-1", level: 2, nextReview: CalendarDate(year: 2027, month: 3, day: 1),
             decision: Decision(outcome: "level 2", tasks: [task("MP-03/plan-review/child-1", rule: "MP-03", owner: .mappa, due: now + 90 * day)]))
-        let leveled = try delivered("hsb.mappa.v1.Mappa/RecordLevel", service: "mappa", reply: level, to: afterScreen)
+        let leveled = try delivered(MappaV1.Mappa.Method.recordLevel.fullName, service: "mappa", reply: level, to: afterScreen)
         #expect(leveled.open("MP-03/plan-review/").count == 1)
         #expect(leveled.chronology.last?.what == "mappa: MAPPA level 2; the risk management plan's next review by 2027-3-1")
     }

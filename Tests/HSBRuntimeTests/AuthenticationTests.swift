@@ -163,7 +163,7 @@ struct RetryTests {
                 host: "127.0.0.1", port: port, retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5))),
             signer: nil, group: MultiThreadedEventLoopGroup.singleton)
         do {
-            _ = try await client.call(HealthService.checkMethod, payload: [])
+            _ = try await client.call(HealthService.check.fullName, payload: [])
             Issue.record("a call to a port with no server succeeded")
         } catch {
             #expect(error.code == .unavailable)

@@ -32,7 +32,7 @@ struct DispatchTests {
             try await client.call("test.v1.Echo/Decide", payload: [])
         }
         let decision = Decision(outcome: "early help", citations: [RuleCitation(ruleID: "SCR-05", source: "CAM 7")])
-        #expect(try await client.call("test.v1.Echo/Decide", decision, as: Decision.self) == decision)
+        #expect(try await client.call(MethodDescriptor<Decision, Decision>(service: "test.v1.Echo", method: "Decide"), decision) == decision)
         await client.close()
         await server.stop()
     }
@@ -45,7 +45,7 @@ struct DispatchTests {
         #expect(reply.requestID == 0)
         #expect(reply.status == .invalidArgument)
         #expect(reply.message == "request envelope: 3 bytes are not a valid hsb.rpc.v1.Request (protobuf decoding failed)")
-        try raw.send(RequestEnvelope(requestID: 5, method: HealthService.checkMethod, payload: try HealthCheckRequest().encoded()))
+        try raw.send(RequestEnvelope(requestID: 5, method: HealthService.check.fullName, payload: try HealthCheckRequest().encoded()))
         let health = try #require(try await raw.response())
         #expect(health.requestID == 5 && health.status == .ok)
         #expect(server.host.metrics.framesRefusedCount(reason: "undecodable") == 1)

@@ -154,7 +154,7 @@ struct HardeningTests {
             #expect(try await connection.response()?.payload == [1])
         }
         let third = try await RawConnection.open(port: server.rpcPort)
-        try third.send(RequestEnvelope(requestID: 5, method: HealthService.checkMethod))
+        try third.send(RequestEnvelope(requestID: 5, method: HealthService.check.fullName))
         #expect(try await third.response()?.status == .ok, "health is answered past the limit")
         try third.send(signed(RequestEnvelope(requestID: 6, method: "test.v1.Echo/Echo", payload: [6])))
         let refusal = try #require(try await third.response())
@@ -268,7 +268,7 @@ struct HardeningTests {
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: .none), signer: nil,
             group: MultiThreadedEventLoopGroup.singleton)
         do {
-            _ = try await client.call(HealthService.checkMethod, payload: [])
+            _ = try await client.call(HealthService.check.fullName, payload: [])
             Issue.record("a call to a stopped service succeeded")
         } catch {
             #expect(
@@ -296,7 +296,7 @@ struct HardeningTests {
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: listener.localAddress!.port!, retry: .none), signer: nil,
             group: MultiThreadedEventLoopGroup.singleton)
         do {
-            _ = try await client.call(HealthService.checkMethod, payload: [])
+            _ = try await client.call(HealthService.check.fullName, payload: [])
             Issue.record("a reply announcing 4 GiB was accepted")
         } catch {
             #expect(

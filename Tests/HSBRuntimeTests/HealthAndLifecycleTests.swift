@@ -11,11 +11,11 @@ struct HealthAndLifecycleTests {
         let server = try await TestHost.start(handlers: [echo])
         let client = server.client(as: nil)
         for name in ["", "hsb.intake.v1.Intake", "hsb.health.v1.Health", "test.v1.Echo"] {
-            let reply = try await client.call(HealthService.checkMethod, HealthCheckRequest(service: name), as: HealthCheckResponse.self)
+            let reply = try await client.call(HealthService.check, HealthCheckRequest(service: name))
             #expect(reply.status == .serving, "service '\(name)'")
         }
         do {
-            _ = try await client.call(HealthService.checkMethod, HealthCheckRequest(service: "hsb.nope.v1.Nope"), as: HealthCheckResponse.self)
+            _ = try await client.call(HealthService.check, HealthCheckRequest(service: "hsb.nope.v1.Nope"))
             Issue.record("an unknown service name was answered")
         } catch {
             #expect(error.code == .notFound)
@@ -54,12 +54,12 @@ struct HealthAndLifecycleTests {
     @Test func readinessGoesFalseWhenTheStoreIsRemoved() async throws {
         let server = try await TestHost.start()
         let client = server.client(as: nil)
-        #expect(try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self).status == .serving)
+        #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .serving)
         try FileManager.default.removeItem(atPath: "\(server.dataDir)/intake.sqlite3")
         let ready = try await http(port: server.opsPort, path: "/readyz")
         #expect(ready.status == 503)
         #expect(ready.body.contains("\"ok\":false,\"detail\":\"store file \(server.dataDir)/intake.sqlite3 is missing\""))
-        #expect(try await client.call(HealthService.checkMethod, HealthCheckRequest(), as: HealthCheckResponse.self).status == .notServing)
+        #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .notServing)
         #expect(try await http(port: server.opsPort, path: "/healthz").status == 200, "liveness stays true: the process is alive")
         await client.close()
         await server.stop()
@@ -88,12 +88,12 @@ struct HealthAndLifecycleTests {
     @Test func connectionsBeyondTheLimitAreRefusedWithAReason() async throws {
         let server = try await TestHost.start(maxConnections: 1)
         let first = try await RawConnection.open(port: server.rpcPort)
-        try first.send(RequestEnvelope(requestID: 1, method: HealthService.checkMethod))
+        try first.send(RequestEnvelope(requestID: 1, method: HealthService.check.fullName))
         #expect(try await first.response()?.status == .ok)
         // Past the limit a connection is admitted for health checks only: probes keep working
         // while the server is full, and any other request is told why it is refused.
         let second = try await RawConnection.open(port: server.rpcPort)
-        try second.send(RequestEnvelope(requestID: 1, method: HealthService.checkMethod))
+        try second.send(RequestEnvelope(requestID: 1, method: HealthService.check.fullName))
         #expect(try await second.response()?.status == .ok)
         try second.send(RequestEnvelope(requestID: 2, method: "test.v1.Echo/Echo"))
         let refusal = try #require(try await second.response())
@@ -132,7 +132,7 @@ struct HealthAndLifecycleTests {
         let server = try await TestHost.start(frameTimeoutSeconds: 1)
         let raw = try await RawConnection.open(port: server.rpcPort)
         for id in 1...4 {
-            try raw.send(RequestEnvelope(requestID: UInt64(id), method: HealthService.checkMethod))
+            try raw.send(RequestEnvelope(requestID: UInt64(id), method: HealthService.check.fullName))
             #expect(try await raw.response()?.status == .ok)
             try await Task.sleep(for: .milliseconds(400))
         }

@@ -54,8 +54,8 @@ struct IntakeServiceTests {
         let server = try await IntakeHost.start(store)
         let orchestrator = server.client(.orchestrator)
         let result = try await orchestrator.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self,
-            idempotencyKey: "school-ref-1", purpose: "referral")
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()),
+            options: CallOptions(idempotencyKey: "school-ref-1", purpose: "referral"))
         #expect(result.outcome == "screened")
         #expect(result.referralId.hasPrefix("ref-"))
         #expect(result.trafficLight == "red" && result.continuum == "abusive" && result.riskCategory == "2")
@@ -69,8 +69,8 @@ struct IntakeServiceTests {
         #expect(result.version == 1)
 
         let view = try await server.client(.socialCare).call(
-            IntakeService.getReferral, IntakeV1.GetReferralRequest(referralId: result.referralId), as: IntakeV1.ReferralView.self,
-            purpose: "assessment")
+            IntakeV1.Intake.Method.getReferral, IntakeV1.GetReferralRequest(referralId: result.referralId),
+            options: CallOptions(purpose: "assessment"))
         #expect(view.referral == schoolReferral())
         #expect(view.screening?.decision == result.decision)
         #expect(view.withheld.isEmpty)
@@ -83,11 +83,11 @@ struct IntakeServiceTests {
         let server = try await IntakeHost.start(store)
         let client = server.client(.orchestrator)
         let request = IntakeV1.SubmitReferralRequest(referral: schoolReferral())
-        let first = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-1")
-        let second = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-1")
+        let first = try await client.call(IntakeV1.Intake.Method.submitReferral, request, options: CallOptions(idempotencyKey: "k-1"))
+        let second = try await client.call(IntakeV1.Intake.Method.submitReferral, request, options: CallOptions(idempotencyKey: "k-1"))
         #expect(first == second)
         #expect(try server.referralCount() == 1)
-        let third = try await client.call(IntakeService.submitReferral, request, as: IntakeV1.ScreeningResult.self, idempotencyKey: "k-2")
+        let third = try await client.call(IntakeV1.Intake.Method.submitReferral, request, options: CallOptions(idempotencyKey: "k-2"))
         #expect(third.referralId != first.referralId)
         #expect(try server.referralCount() == 2)
         await client.close()
@@ -99,19 +99,19 @@ struct IntakeServiceTests {
         let server = try await IntakeHost.start(store)
         let client = server.client(.orchestrator)
         await #expect(throws: RPCError(.invalidArgument, "request payload: missing required field: hsb.intake.v1.SubmitReferralRequest.referral")) {
-            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(), as: IntakeV1.ScreeningResult.self)
+            try await client.call(IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest())
         }
         var referral = schoolReferral()
         referral.child?.dateOfBirth = CalendarDate(year: 2010, month: 2, day: 30)
         // A date that does not exist is refused as the bytes are decoded.
         await #expect(throws: RPCError(.invalidArgument, "request payload: hsb.common.v1.Subject.date_of_birth 2010-2-30 is not a date")) {
-            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+            try await client.call(IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral))
         }
         referral = schoolReferral()
         referral.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1"), IntakeV1.Behaviour()]
         do {
             _ = try await client.call(
-                IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+                IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral))
             Issue.record("a bad referral was accepted")
         } catch {
             #expect(error.code == .invalidArgument)
@@ -122,7 +122,7 @@ struct IntakeServiceTests {
         await #expect(
             throws: RPCError(.invalidArgument, "behaviours[0]: 'brook/0-5/red/1' is for the 0-5 band, but the child is in the 13-17 band")
         ) {
-            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+            try await client.call(IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral))
         }
         #expect(try server.referralCount() == 0)
         await client.close()
@@ -142,7 +142,7 @@ struct IntakeServiceTests {
         referral.incidentDetails = ""
         referral.otherChildrenMayBeAtRisk = .unspecified
         let result = try await client.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral))
         #expect(result.outcome == "returned-incomplete")
         #expect(result.missing == ["details of the incident", "whether other children may be at risk"])
         #expect(result.referralId.isEmpty)
@@ -152,7 +152,7 @@ struct IntakeServiceTests {
         harmful.incidentDetails = ""
         harmful.otherChildrenMayBeAtRisk = .unspecified
         let screened = try await client.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: harmful), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: harmful))
         #expect(screened.outcome == "screened" && !screened.referralId.isEmpty)
         #expect(screened.decision?.tasks.contains { $0.taskID == "SCR-10/missing-items" } == true)
         #expect(try server.referralCount() == 1)
@@ -164,11 +164,11 @@ struct IntakeServiceTests {
     func needToKnow(_ store: Store) async throws {
         let server = try await IntakeHost.start(store)
         let submitted = try await server.client(.orchestrator).call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()))
         let request = IntakeV1.GetReferralRequest(referralId: submitted.referralId)
 
         let school = try await server.client(.education).call(
-            IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "safety plan")
+            IntakeV1.Intake.Method.getReferral, request, options: CallOptions(purpose: "safety plan"))
         #expect(school.referral?.incidentDetails == "" && school.referral?.victimVulnerability == "")
         #expect(school.referral?.personsHarmed.first?.subject?.givenName == "")
         #expect(school.referral?.personsHarmed.first?.subject?.subjectID == "harmed-1")
@@ -179,21 +179,21 @@ struct IntakeServiceTests {
         #expect(school.withheld.contains("incident details") && school.withheld.contains("identity of persons harmed"))
 
         let youthJustice = try await server.client(.youthJustice).call(
-            IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "AIM assessment")
+            IntakeV1.Intake.Method.getReferral, request, options: CallOptions(purpose: "AIM assessment"))
         #expect(youthJustice.referral?.incidentDetails == "In the changing rooms after PE")
         #expect(youthJustice.referral?.personsHarmed.first?.subject?.familyName == "")
         #expect(youthJustice.referral?.mentalHealthConcern == false)
         #expect(youthJustice.withheld == ["identity of persons harmed", "health information", "other agencies' tasks"])
 
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a referral: say why you need it (INF-05)")) {
-            try await server.client(.police).call(IntakeService.getReferral, request, as: IntakeV1.ReferralView.self)
+            try await server.client(.police).call(IntakeV1.Intake.Method.getReferral, request)
         }
         await #expect(throws: RPCError(.notFound, "no referral with id ref-nope")) {
             try await server.client(.police).call(
-                IntakeService.getReferral, IntakeV1.GetReferralRequest(referralId: "ref-nope"), as: IntakeV1.ReferralView.self, purpose: "x")
+                IntakeV1.Intake.Method.getReferral, IntakeV1.GetReferralRequest(referralId: "ref-nope"), options: CallOptions(purpose: "x"))
         }
         await #expect(throws: RPCError(.permissionDenied, "agency mappa may not call hsb.intake.v1.Intake/GetReferral")) {
-            try await server.client(.mappa).call(IntakeService.getReferral, request, as: IntakeV1.ReferralView.self, purpose: "screening")
+            try await server.client(.mappa).call(IntakeV1.Intake.Method.getReferral, request, options: CallOptions(purpose: "screening"))
         }
         let log = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
             try tx.accessLog(kind: "referral", recordID: submitted.referralId)
@@ -209,9 +209,8 @@ struct IntakeServiceTests {
     func consultation(_ store: Store) async throws {
         let server = try await IntakeHost.start(store)
         let result = try await server.client(.education).call(
-            IntakeService.consult,
-            IntakeV1.ConsultationRequest(age: 11, behaviours: [IntakeV1.Behaviour(catalogueId: "brook/9-13/amber/2")], someoneHarmed: true),
-            as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.consult,
+            IntakeV1.ConsultationRequest(age: 11, behaviours: [IntakeV1.Behaviour(catalogueId: "brook/9-13/amber/2")], someoneHarmed: true))
         #expect(result.outcome == "screened" && result.threshold == "child in need" && result.referralId.isEmpty)
         #expect(result.decision?.citations.contains { $0.ruleID == "SCR-21" } == true)
         let stored = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
@@ -219,7 +218,7 @@ struct IntakeServiceTests {
         }
         #expect(stored.isEmpty)
         await #expect(throws: RPCError(.invalidArgument, "age must be 0 to 17 for a consultation about a child (GEN-01); it is 18")) {
-            try await server.client(.education).call(IntakeService.consult, IntakeV1.ConsultationRequest(age: 18), as: IntakeV1.ScreeningResult.self)
+            try await server.client(.education).call(IntakeV1.Intake.Method.consult, IntakeV1.ConsultationRequest(age: 18))
         }
         await server.stop()
     }
@@ -235,7 +234,7 @@ struct IntakeServiceTests {
         phoned.urgentByTelephone = true
         phoned.receivedUnixMs = now - 3 * 86_400_000
         let result = try await client.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: phoned), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: phoned))
         let followUp = try #require(result.decision?.tasks.first { $0.taskID == "SCR-11/written-follow-up" }?.deadline)
         #expect(followUp.dueUnixMillis == phoned.receivedUnixMs + 48 * 3_600_000)
         var future = schoolReferral()
@@ -243,7 +242,7 @@ struct IntakeServiceTests {
         await #expect(
             throws: RPCError(.invalidArgument, "referral.received_unix_ms is in the future; record when social care received the referral")
         ) {
-            try await client.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: future), as: IntakeV1.ScreeningResult.self)
+            try await client.call(IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: future))
         }
         await server.stop()
     }
@@ -252,7 +251,7 @@ struct IntakeServiceTests {
     func profileApplies() async throws {
         let server = try await IntakeHost.start(.sqlite, profile: .islington)
         let result = try await server.client(.orchestrator).call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()))
         #expect(result.profile == "islington")
         let meeting = result.decision?.tasks.first { $0.taskID == "SCR-08/strategy-meeting/child-1" }
         #expect(meeting?.deadline?.kind == .workingDays)
@@ -281,8 +280,8 @@ struct StrategyMeetingServiceTests {
         let server = try await IntakeHost.start(store)
         let social = server.client(.socialCare)
         let referral = try await social.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
-        let record = try await social.call(IntakeService.recordStrategyMeeting, request(referral.referralId), as: IntakeV1.MeetingRecord.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()))
+        let record = try await social.call(IntakeV1.Intake.Method.recordStrategyMeeting, request(referral.referralId))
         #expect(record.referralId == referral.referralId)
         #expect(record.decision?.tasks.contains { $0.taskID == "STR-04/section-47" } == true)
         #expect(record.decision?.tasks.first { $0.taskID == "STR-02/aim-assessment" }?.owner == .youthJustice)
@@ -297,7 +296,7 @@ struct StrategyMeetingServiceTests {
         // Held on a day that has not come: refused, naming the field.
         var ahead = request(referral.referralId)
         ahead.heldOn = CalendarDate(year: Int32(Calendar(identifier: .gregorian).component(.year, from: Date()) + 1), month: 1, day: 4)
-        await #expect(throws: RPCError.self) { try await social.call(IntakeService.recordStrategyMeeting, ahead, as: IntakeV1.MeetingRecord.self) }
+        await #expect(throws: RPCError.self) { try await social.call(IntakeV1.Intake.Method.recordStrategyMeeting, ahead) }
         await social.close()
         await server.stop()
     }
@@ -309,7 +308,7 @@ struct StrategyMeetingServiceTests {
         let server = try await IntakeHost.start(store)
         let social = server.client(.socialCare)
         let referral = try await social.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()))
         var bad = request(referral.referralId)
         bad.invitees[4].pupilSubjectId = "harmed-1"
         await #expect(
@@ -317,20 +316,20 @@ struct StrategyMeetingServiceTests {
                 .invalidArgument,
                 "invitees: a school attends only the meeting about its own pupil (STR-03); harmed-1 is not a subject of this meeting")
         ) {
-            try await social.call(IntakeService.recordStrategyMeeting, bad, as: IntakeV1.MeetingRecord.self)
+            try await social.call(IntakeV1.Intake.Method.recordStrategyMeeting, bad)
         }
         await #expect(throws: RPCError(.notFound, "no referral with id ref-nope")) {
-            try await social.call(IntakeService.recordStrategyMeeting, request("ref-nope"), as: IntakeV1.MeetingRecord.self)
+            try await social.call(IntakeV1.Intake.Method.recordStrategyMeeting, request("ref-nope"))
         }
         var stranger = request(referral.referralId)
         stranger.subjectIds = ["someone-else"]
         stranger.invitees.removeLast()
         await #expect(throws: RPCError(.notFound, "no subject of \(referral.referralId) with id someone-else")) {
-            try await social.call(IntakeService.recordStrategyMeeting, stranger, as: IntakeV1.MeetingRecord.self)
+            try await social.call(IntakeV1.Intake.Method.recordStrategyMeeting, stranger)
         }
         await #expect(throws: RPCError(.permissionDenied, "agency education may not call hsb.intake.v1.Intake/RecordStrategyMeeting")) {
             try await server.client(.education).call(
-                IntakeService.recordStrategyMeeting, request(referral.referralId), as: IntakeV1.MeetingRecord.self)
+                IntakeV1.Intake.Method.recordStrategyMeeting, request(referral.referralId))
         }
         let meetings = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
             try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
@@ -347,7 +346,7 @@ struct CaseEventServiceTests {
         let server = try await IntakeHost.start(store)
         let social = server.client(.socialCare)
         let referral = try await social.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: schoolReferral()))
         let id = referral.referralId
         await #expect(
             throws: RPCError(
@@ -355,46 +354,40 @@ struct CaseEventServiceTests {
                 "workers: harmed-1 has the same social worker as the child displaying HSB; they must differ, even in the same household (GEN-02)")
         ) {
             try await social.call(
-                IntakeService.recordCaseEvent,
+                IntakeV1.Intake.Method.recordCaseEvent,
                 IntakeV1.RecordCaseEventRequest(
                     referralId: id, kind: .workersAllocated,
                     workers: [
                         IntakeV1.WorkerAllocation(subjectId: "child-1", socialWorker: "sw-1"),
                         IntakeV1.WorkerAllocation(subjectId: "harmed-1", socialWorker: "sw-1"),
-                    ]),
-                as: IntakeV1.CaseEventRecord.self)
+                    ]))
         }
         let allocated = try await social.call(
-            IntakeService.recordCaseEvent,
+            IntakeV1.Intake.Method.recordCaseEvent,
             IntakeV1.RecordCaseEventRequest(
                 referralId: id, kind: .workersAllocated,
                 workers: [
                     IntakeV1.WorkerAllocation(subjectId: "child-1", socialWorker: "sw-1"),
                     IntakeV1.WorkerAllocation(subjectId: "harmed-1", socialWorker: "sw-2"),
-                ]),
-            as: IntakeV1.CaseEventRecord.self)
+                ]))
         #expect(allocated.decision?.citations.map(\.ruleID) == ["GEN-02"])
         let conference = try await social.call(
-            IntakeService.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: id, kind: .conferenceOutcome, concernsRemain: true),
-            as: IntakeV1.CaseEventRecord.self)
+            IntakeV1.Intake.Method.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: id, kind: .conferenceOutcome, concernsRemain: true))
         #expect(conference.decision?.tasks.map(\.taskID).contains("STR-05/hsb-meeting/child-1") == true)
         await #expect(throws: RPCError.self) {
             try await social.call(
-                IntakeService.recordCaseEvent,
-                IntakeV1.RecordCaseEventRequest(referralId: id, kind: .closure, levelOfRisk: "low", agreedBy: ["social-care"]),
-                as: IntakeV1.CaseEventRecord.self)
+                IntakeV1.Intake.Method.recordCaseEvent,
+                IntakeV1.RecordCaseEventRequest(referralId: id, kind: .closure, levelOfRisk: "low", agreedBy: ["social-care"]))
         }
         await #expect(throws: RPCError(.notFound, "no referral with id ref-missing")) {
             try await social.call(
-                IntakeService.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: "ref-missing", kind: .writtenFollowUpReceived),
-                as: IntakeV1.CaseEventRecord.self)
+                IntakeV1.Intake.Method.recordCaseEvent, IntakeV1.RecordCaseEventRequest(referralId: "ref-missing", kind: .writtenFollowUpReceived))
         }
         await #expect(throws: RPCError(.invalidArgument, "the camden profile has no HSB panel (STR-08)")) {
             try await social.call(
-                IntakeService.recordCaseEvent,
+                IntakeV1.Intake.Method.recordCaseEvent,
                 IntakeV1.RecordCaseEventRequest(
-                    referralId: id, kind: .panel, assessmentFoundHsb: true, panelDate: CalendarDate(year: 2030, month: 1, day: 9)),
-                as: IntakeV1.CaseEventRecord.self)
+                    referralId: id, kind: .panel, assessmentFoundHsb: true, panelDate: CalendarDate(year: 2030, month: 1, day: 9)))
         }
         let events = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "case-event", subjectID: id) }
         #expect(events.count == 2, "only the two valid events were stored")

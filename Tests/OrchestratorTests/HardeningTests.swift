@@ -75,8 +75,9 @@ struct OrchestratorHardeningTests {
             for method in RelayedActs.actors.keys.sorted() {
                 do {
                     _ = try await client.call(
-                        OrchestratorService.recordEvent, OrchestratorV1.RecordEventRequest(caseId: "case-none", method: method, payload: [0x08]),
-                        as: OrchestratorV1.CaseView.self, purpose: "test")
+                        OrchestratorV1.Orchestrator.Method.recordEvent,
+                        OrchestratorV1.RecordEventRequest(caseId: "case-none", method: method, payload: [0x08]), options: CallOptions(purpose: "test")
+                    )
                     Issue.record("\(agency.name) \(method) succeeded on a case that does not exist")
                 } catch {
                     if RelayedActs.permits(agency, method) {
@@ -92,9 +93,9 @@ struct OrchestratorHardeningTests {
             await client.close()
         }
         // The attack as found: a school recording a charge, a guilty outcome and a MAPPA screening.
-        #expect(!RelayedActs.permits(.education, YouthJusticeService.recordPoliceDecision))
-        #expect(!RelayedActs.permits(.health, YouthJusticeService.recordCourtOutcome))
-        #expect(!RelayedActs.permits(.camhs, MappaService.screen))
+        #expect(!RelayedActs.permits(.education, YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName))
+        #expect(!RelayedActs.permits(.health, YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName))
+        #expect(!RelayedActs.permits(.camhs, MappaV1.Mappa.Method.screen.fullName))
         await orchestrator.server.stop()
         await intake.stop()
     }
@@ -122,16 +123,16 @@ struct OrchestratorHardeningTests {
             }
         }
         // Only the orchestrator relays; the acting agency cannot be changed after signing.
-        var byPolice = RequestEnvelope(requestID: 2, method: YouthJusticeService.recordPoliceDecision, payload: [1])
+        var byPolice = RequestEnvelope(requestID: 2, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: [1])
         RequestSigner(agency: .police, secret: secrets[.police]!).sign(&byPolice, acting: RelayedActor(agency: .youthJustice, user: "x"))
         #expect(throws: RPCError(.permissionDenied, "agency police may not relay acts for another agency")) {
-            try authenticator.authenticate(byPolice, policy: RelayedActs.policy(YouthJusticeService.recordPoliceDecision))
+            try authenticator.authenticate(byPolice, policy: RelayedActs.policy(YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName))
         }
-        var forged = RequestEnvelope(requestID: 3, method: YouthJusticeService.recordPoliceDecision, payload: [1])
+        var forged = RequestEnvelope(requestID: 3, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: [1])
         RequestSigner(agency: .orchestrator, secret: secrets[.orchestrator]!).sign(&forged, acting: RelayedActor(agency: .education, user: "x"))
         forged.credential?.actingAgency = .police
         #expect(throws: RPCError(.unauthenticated, "signature does not match for agency orchestrator; check the shared secret")) {
-            try authenticator.authenticate(forged, policy: RelayedActs.policy(YouthJusticeService.recordPoliceDecision))
+            try authenticator.authenticate(forged, policy: RelayedActs.policy(YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName))
         }
     }
 
@@ -148,7 +149,7 @@ struct OrchestratorHardeningTests {
         await #expect(
             throws: RPCError(.invalidArgument, "request payload: hsb.common.v1.Subject.date_of_birth year -2147483648 is outside 1900-2200")
         ) {
-            try await social.call(IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: ancient), as: IntakeV1.ScreeningResult.self)
+            try await social.call(IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: ancient))
         }
         // Dates of birth that are real dates but cannot be a child's, and blank or over-long fields.
         let year = Int32(Calendar(identifier: .gregorian).component(.year, from: Date()))
@@ -178,7 +179,7 @@ struct OrchestratorHardeningTests {
             change(&bad)
             do {
                 _ = try await social.call(
-                    IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: bad), as: IntakeV1.ScreeningResult.self)
+                    IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: bad))
                 Issue.record("accepted: \(expected)")
             } catch {
                 #expect(error.code == .invalidArgument && error.message.contains(expected), "\(error)")
@@ -190,27 +191,25 @@ struct OrchestratorHardeningTests {
             throws: RPCError(.invalidArgument, "request payload: hsb.youthjustice.v1.PlanReleaseRequest.date year 2147483647 is outside 1900-2200")
         ) {
             try await youthJustice.client(.youthJustice).call(
-                YouthJusticeService.planRelease,
-                YouthjusticeV1.PlanReleaseRequest(youngPerson: person, date: CalendarDate(year: .max, month: 1, day: 1)),
-                as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.planRelease,
+                YouthjusticeV1.PlanReleaseRequest(youngPerson: person, date: CalendarDate(year: .max, month: 1, day: 1)))
         }
         await #expect(
             throws: RPCError(.invalidArgument, "request payload: hsb.mappa.v1.RecordLevelRequest.next_review year 2147483647 is outside 1900-2200")
         ) {
             try await mappa.client(.mappa).call(
-                MappaService.recordLevel,
-                MappaV1.RecordLevelRequest(subjectId: "child-1", level: 2, nextReview: CalendarDate(year: .max, month: 1, day: 1), planSummary: "p"),
-                as: MappaV1.LevelRecord.self)
+                MappaV1.Mappa.Method.recordLevel,
+                MappaV1.RecordLevelRequest(subjectId: "child-1", level: 2, nextReview: CalendarDate(year: .max, month: 1, day: 1), planSummary: "p"))
         }
         // An enum value only a newer peer knows, where it must be acted on: that request is refused, naming it.
         await #expect(throws: RPCError(.invalidArgument, "decision has value 42, which this version of the service does not know")) {
             try await youthJustice.client(.police).call(
-                YouthJusticeService.recordPoliceDecision,
-                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .unrecognized(42)), as: YouthjusticeV1.PlanResult.self)
+                YouthjusticeV1.YouthJustice.Method.recordPoliceDecision,
+                YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .unrecognized(42)))
         }
         // Each service still answers a real request.
         let fine = try await social.call(
-            IntakeService.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), as: IntakeV1.ScreeningResult.self)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()))
         #expect(fine.outcome == "screened")
         await intake.stop()
         await youthJustice.stop()
@@ -223,13 +222,14 @@ struct OrchestratorHardeningTests {
         let dropping = try DroppingListener()
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, youthJusticePort: dropping.port)
         let opened = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
         let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
         let recorded = try await orchestrator.server.client(.police).call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordPoliceDecision, payload: charge),
-            as: OrchestratorV1.CaseView.self, purpose: "police decision")
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(
+                caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: charge),
+            options: CallOptions(purpose: "police decision"))
         let stepID = recorded.stepId
         // Each pass tries what is due; after five failures that reached the receiver, it stops.
         for _ in 0..<40 {
@@ -252,7 +252,7 @@ struct OrchestratorHardeningTests {
         let unexplained = try await offloaded { try hsbctl(["outbox", "list", "--dead"], environment: operatorEnvironment) }
         #expect(unexplained.status != 0 && unexplained.err.contains("--purpose (or HSB_PURPOSE) is required to read the outbox"))
         let dead = try await ops.call(
-            OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(deadOnly: true), as: OrchestratorV1.OutboxList.self, purpose: "triage")
+            OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(deadOnly: true), options: CallOptions(purpose: "triage"))
         let entry = try #require(dead.entries.first { $0.stepId == stepID })
         #expect(entry.status == "dead" && entry.failuresAfterSend == 5 && entry.attempts == 5)
         #expect(entry.actingFor == "police (police.worker)")
@@ -267,8 +267,8 @@ struct OrchestratorHardeningTests {
         #expect(retried.out.hasPrefix("\(stepID): pending"), "\(retried.out)")
         await #expect(throws: RPCError.self, "only a dead step can be settled") {
             try await ops.call(
-                OutboxOperations.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "x"), as: OrchestratorV1.OutboxEntry.self,
-                purpose: "triage")
+                OrchestratorV1.Orchestrator.Method.discardStep, OrchestratorV1.SettleStepRequest(stepId: stepID, reason: "x"),
+                options: CallOptions(purpose: "triage"))
         }
         for _ in 0..<40 {
             _ = await orchestrator.deliverer.deliverDue()
@@ -281,7 +281,7 @@ struct OrchestratorHardeningTests {
         #expect(discarded.out.hasPrefix("\(stepID): discarded (last error: "), "\(discarded.out)")
         #expect(await orchestrator.deliverer.deliverDue() == 0)
         let view = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "check")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), options: CallOptions(purpose: "check"))
         let lines = view.chronology.map(\.what)
         #expect(lines.contains { $0.contains("given up after 5 failed attempts") })
         #expect(lines.contains { $0.contains("sent again by ops (ops.worker): youth justice patched") })
@@ -289,9 +289,10 @@ struct OrchestratorHardeningTests {
         let audit = try orchestrator.server.accessLog("outbox", recordID: stepID)
         #expect(audit.map(\.purpose) == ["retry: youth justice patched", "discard: recorded by hand at youth justice"])
         // Not an operator: refused.
-        await #expect(throws: RPCError(.permissionDenied, "agency education may not call \(OutboxOperations.listOutbox)")) {
+        await #expect(throws: RPCError(.permissionDenied, "agency education may not call \(OrchestratorV1.Orchestrator.Method.listOutbox.fullName)"))
+        {
             try await orchestrator.server.client(.education).call(
-                OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(), as: OrchestratorV1.OutboxList.self, purpose: "x")
+                OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(), options: CallOptions(purpose: "x"))
         }
         dropping.stop()
         await orchestrator.server.stop()
@@ -326,13 +327,13 @@ struct OrchestratorHardeningTests {
         defer { close(reserved) }
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: Int(UInt16(bigEndian: address.sin_port)))
         let view = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         for _ in 0..<20 {
             _ = await orchestrator.deliverer.deliverDue()
             try await Task.sleep(for: .milliseconds(10))
         }
         let outbox = try await orchestrator.server.client(.ops).call(
-            OutboxOperations.listOutbox, OrchestratorV1.ListOutboxRequest(), as: OrchestratorV1.OutboxList.self, purpose: "triage")
+            OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(), options: CallOptions(purpose: "triage"))
         let step = try #require(outbox.entries.first { $0.caseId == view.caseId })
         #expect(step.status == "pending" && step.failuresAfterSend == 0 && step.attempts > 5)
         await orchestrator.server.stop()
@@ -346,13 +347,12 @@ struct OrchestratorHardeningTests {
         var cases: [String] = []
         for index in 0..<3 {
             let view = try await social.call(
-                OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-\(index)")),
-                as: OrchestratorV1.CaseView.self)
+                OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-\(index)")))
             cases.append(view.caseId)
         }
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to list deadlines: say why you need them (INF-05)")) {
             try await social.call(
-                OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self)
+                OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60))
         }
         // Page by page, every entry once, in due order.
         var seen: [OrchestratorV1.DeadlineEntry] = []
@@ -360,16 +360,16 @@ struct OrchestratorHardeningTests {
         var pages = 0
         repeat {
             let page = try await social.call(
-                OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60, pageSize: 2, pageToken: token),
-                as: OrchestratorV1.DeadlineList.self, purpose: "weekly review")
+                OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60, pageSize: 2, pageToken: token),
+                options: CallOptions(purpose: "weekly review"))
             #expect(page.overdue.count + page.dueSoon.count <= 2)
             seen += page.overdue + page.dueSoon
             token = page.nextPageToken
             pages += 1
         } while !token.isEmpty && pages < 50
         let whole = try await social.call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
-            purpose: "weekly review")
+            OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60),
+            options: CallOptions(purpose: "weekly review"))
         #expect(seen.map(\.taskId) == (whole.overdue + whole.dueSoon).map(\.taskId))
         #expect(Set(seen.map(\.caseId)) == Set(cases) && pages > 1)
         #expect(
@@ -378,18 +378,18 @@ struct OrchestratorHardeningTests {
             })
         // A school sees only the work that falls to a school; none here.
         let school = try await orchestrator.server.client(.education).call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
-            purpose: "our tasks")
+            OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60),
+            options: CallOptions(purpose: "our tasks"))
         #expect((school.overdue + school.dueSoon).allSatisfy { $0.owner == .education })
         #expect((school.overdue + school.dueSoon).count < seen.count)
         // And of the disclosure ledger, only what was shared with it.
         let shared = try await orchestrator.server.client(.education).call(
-            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
-            as: OrchestratorV1.DisclosureList.self, purpose: "what was shared")
+            OrchestratorV1.Orchestrator.Method.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
+            options: CallOptions(purpose: "what was shared"))
         #expect(shared.items.allSatisfy { $0.disclosure?.toService == "education" })
         let all = try await social.call(
-            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
-            as: OrchestratorV1.DisclosureList.self, purpose: "what was shared")
+            OrchestratorV1.Orchestrator.Method.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-0"),
+            options: CallOptions(purpose: "what was shared"))
         #expect(all.items.contains { $0.disclosure?.toService == "intake" })
         await orchestrator.server.stop()
         await intake.stop()

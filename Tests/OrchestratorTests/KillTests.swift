@@ -59,7 +59,7 @@ func waitForService(port: Int) async throws {
         configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: .none), signer: nil, group: MultiThreadedEventLoopGroup.singleton)
     defer { Task { await client.close() } }
     for _ in 0..<200 {
-        if (try? await client.call("hsb.health.v1.Health/Check", HealthCheckRequest(), as: HealthCheckResponse.self, timeout: .seconds(1)))?.status
+        if (try? await client.call(HealthV1.Health.Method.check, HealthCheckRequest(), options: CallOptions(timeout: .seconds(1))))?.status
             == .serving
         {
             return
@@ -102,8 +102,9 @@ struct KillTests {
             for index in 0..<total {
                 group.addTask {
                     let view = try await client.call(
-                        OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "k-\(index)")),
-                        as: OrchestratorV1.CaseView.self, idempotencyKey: "kill-\(index)")
+                        OrchestratorV1.Orchestrator.Method.submitReferral,
+                        OrchestratorV1.SubmitReferralRequest(referral: referral(child: "k-\(index)")),
+                        options: CallOptions(idempotencyKey: "kill-\(index)"))
                     answered.value.add(1, ordering: .relaxed)
                     return view.caseId
                 }
@@ -133,7 +134,7 @@ struct KillTests {
         var retried = 0
         for id in caseIDs {
             let view = try await client.call(
-                OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: id), as: OrchestratorV1.CaseView.self, purpose: "test")
+                OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: id), options: CallOptions(purpose: "test"))
             #expect(view.status == "screened", "\(id): \(view.steps.map(\.lastError))")
             if (view.steps.first?.attempts ?? 0) > 1 { retried += 1 }
         }

@@ -77,8 +77,8 @@ struct OrchestratorTests {
         let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port)
         let school = orchestrator.server.client(.socialCare)
         let view = try await school.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
-            idempotencyKey: "school-1")
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()),
+            options: CallOptions(idempotencyKey: "school-1"))
         #expect(view.status == "screened")
         #expect(view.steps.map(\.status) == ["delivered"])
         #expect(view.screening?.threshold == "child protection")
@@ -90,42 +90,41 @@ struct OrchestratorTests {
         #expect(view.disclosures.first?.consent == "not sought; shared on its lawful basis (INF-02)")
         #expect(view.disclosures.first?.lawfulBasis == "Children Act 2004 (safeguarding); risk of significant harm")
         let again = try await school.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self,
-            idempotencyKey: "school-1")
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()),
+            options: CallOptions(idempotencyKey: "school-1"))
         #expect(again.caseId == view.caseId, "a retried submission is the same case")
         #expect(try intake.records("referral", subjectID: "child-1").count == 1)
         let deadlines = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
-            purpose: "deadlines due")
+            OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60),
+            options: CallOptions(purpose: "deadlines due"))
         #expect(deadlines.dueSoon.contains { $0.caseId == view.caseId && $0.ruleId == "SCR-18" })
         #expect(deadlines.overdue.isEmpty)
         await #expect(throws: RPCError(.invalidArgument, "purpose is required to read a case: say why you need it (INF-05)")) {
-            try await school.call(OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self)
+            try await school.call(OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId))
         }
         // A task is marked done by the agency it falls to (or social care); it leaves the lists.
         await #expect(throws: RPCError(.permissionDenied, "education may not mark SCR-18/assessment/child-1 done: it falls to another agency")) {
             try await orchestrator.server.client(.education).call(
-                OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1"),
-                as: OrchestratorV1.CaseView.self)
+                OrchestratorV1.Orchestrator.Method.completeTask,
+                OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1"))
         }
         await #expect(throws: RPCError(.notFound, "no task of \(view.caseId) with id nope")) {
             try await school.call(
-                OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "nope"),
-                as: OrchestratorV1.CaseView.self)
+                OrchestratorV1.Orchestrator.Method.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "nope"))
         }
         let done = try await school.call(
-            OrchestratorService.completeTask,
-            OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1", note: "assessment signed off"),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.completeTask,
+            OrchestratorV1.CompleteTaskRequest(caseId: view.caseId, taskId: "SCR-18/assessment/child-1", note: "assessment signed off"))
         #expect(done.deadlines.first { $0.taskId == "SCR-18/assessment/child-1" }?.status == "done")
         #expect(done.chronology.last?.what.hasPrefix("Done: Complete the child and family assessment") == true)
         let afterDone = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60), as: OrchestratorV1.DeadlineList.self,
-            purpose: "deadlines due")
+            OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 60),
+            options: CallOptions(purpose: "deadlines due"))
         #expect(!afterDone.dueSoon.contains { $0.taskId == "SCR-18/assessment/child-1" })
         // INF-04: a school sees the case's status and its own work, not the rest.
         let schoolView = try await orchestrator.server.client(.education).call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self, purpose: "safety plan")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId),
+            options: CallOptions(purpose: "safety plan"))
         #expect(schoolView.status == "screened" && schoolView.screening?.threshold == "child protection")
         #expect(schoolView.chronology.isEmpty && schoolView.disclosures.isEmpty && schoolView.deadlines.allSatisfy { $0.owner == .education })
         #expect(schoolView.screening?.decision?.rationale == "" && schoolView.withheld.contains("the chronology"))
@@ -144,7 +143,7 @@ struct OrchestratorTests {
         var orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
         let orchestratorData = orchestrator.server.dataDir
         let view = try await orchestrator.server.client(.police).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         #expect(view.status == "awaiting-screening")
         #expect(view.steps.first?.status == "pending" && view.steps.first?.attempts == 1)
         #expect(view.steps.first?.lastError.hasPrefix("UNAVAILABLE") == true)
@@ -157,7 +156,8 @@ struct OrchestratorTests {
         #expect(await orchestrator.deliverer.deliverDue() == 1)
         #expect(await orchestrator.deliverer.deliverDue() == 0, "a delivered step is not sent again")
         let resumed = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId), as: OrchestratorV1.CaseView.self, purpose: "case review")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId),
+            options: CallOptions(purpose: "case review"))
         #expect(resumed.status == "screened" && resumed.steps.first?.status == "delivered" && resumed.steps.first?.attempts == 2)
         #expect(try intake.records("referral", subjectID: "child-1").count == 1)
 
@@ -168,8 +168,7 @@ struct OrchestratorTests {
             signer: RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!),
             group: MultiThreadedEventLoopGroup.singleton)
         let replay = try await client.call(
-            "hsb.intake.v1.Intake/SubmitReferral", IntakeV1.SubmitReferralRequest(referral: referral()), as: IntakeV1.ScreeningResult.self,
-            idempotencyKey: stepID)
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(idempotencyKey: stepID))
         #expect(replay.referralId == resumed.screening?.referralId)
         #expect(try intake.records("referral", subjectID: "child-1").count == 1)
         await client.close()
@@ -186,11 +185,11 @@ struct OrchestratorTests {
         first.child?.familyName = "O'Neil"
         first.child?.postcode = "NW5 1AA"
         let opened = try await school.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: first), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: first))
         var second = first
         second.referrer = "GP surgery"
         let joined = try await orchestrator.server.client(.police).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: second), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: second))
         #expect(joined.caseId == opened.caseId && joined.referrals == 2)
         #expect(joined.alerts.contains { $0.hasPrefix("Repeat concern") })
         #expect(joined.steps.count == 2 && joined.steps.allSatisfy { $0.status == "delivered" })
@@ -201,7 +200,7 @@ struct OrchestratorTests {
         twin.child?.familyName = "oneil"
         twin.child?.postcode = "nw51aa"
         let flagged = try await school.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: twin), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: twin))
         #expect(flagged.caseId != opened.caseId, "never merged automatically")
         #expect(flagged.alerts.contains { $0.hasPrefix("Possible duplicate child") && $0.contains("child-1") })
         await orchestrator.server.stop()
@@ -219,18 +218,21 @@ struct OrchestratorTests {
         let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port, youthJusticePort: youthJustice.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
         let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
         let afterCharge = try await orchestrator.server.client(.police).call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordPoliceDecision, payload: charge),
-            as: OrchestratorV1.CaseView.self, purpose: "police decision")
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(
+                caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: charge),
+            options: CallOptions(purpose: "police decision"))
         #expect(afterCharge.chronology.last?.what.hasPrefix("youth-justice: police-decision: charge") == true)
         // The reply names the step this call wrote, and that step landed.
         #expect(
             !afterCharge.stepId.isEmpty
-                && afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.method == YouthJusticeService.recordPoliceDecision)
+                && afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.method
+                    == YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName
+        )
         #expect(afterCharge.steps.first { $0.stepId == afterCharge.stepId }?.status == "delivered")
         #expect(afterCharge.chronology.last?.ruleIds.contains("YJ-02") == true)
         // YJ-02 YJ-04: the case now shows the criminal justice route, led by youth justice with a
@@ -244,9 +246,9 @@ struct OrchestratorTests {
         #expect(afterCharge.disclosures.contains { $0.toService == "contact-service" && $0.purpose.contains("(INF-06)") })
         let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()
         let afterCourt = try await social.call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordCourtOutcome, payload: court),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(
+                caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName, payload: court))
         #expect(afterCourt.deadlines.contains { $0.ruleId == "YJ-08" && $0.taskId == "YJ-08/pre-sentence-report/child-1" })
         #expect(afterCourt.deadlines.contains { $0.ruleId == "SCR-08" }, "the screening's deadlines are kept")
         #expect(try youthJustice.records("youth-justice-plan", subjectID: "child-1").count == 2)
@@ -262,9 +264,8 @@ struct OrchestratorTests {
             exploitationReferralConsidered: true
         ).encoded()
         let afterMeeting = try await social.call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.intake.v1.Intake/RecordStrategyMeeting", payload: meeting),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: IntakeV1.Intake.Method.recordStrategyMeeting.fullName, payload: meeting))
         #expect(afterMeeting.deadlines.first { $0.taskId == "SCR-08/strategy-meeting/child-1" }?.status == "done")
         // INF-07: minutes go to each agency that attended or reported, and each share is on the ledger.
         let minutes = afterMeeting.disclosures.filter { $0.purpose.contains("INF-07") }
@@ -277,24 +278,22 @@ struct OrchestratorTests {
             ongoingSupport: "school mentor", agreedBy: ["social-care", "youth-justice"], longTermMonitoringConsidered: true
         ).encoded()
         let closed = try await social.call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.intake.v1.Intake/RecordCaseEvent", payload: closure),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: IntakeV1.Intake.Method.recordCaseEvent.fullName, payload: closure))
         #expect(closed.status == "closed")
         let reopened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         #expect(reopened.caseId != opened.caseId)
         await #expect(throws: RPCError.self) {
             try await social.call(
-                OrchestratorService.recordEvent,
-                OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: "hsb.mappa.v1.Mappa/RecordLevel", payload: []),
-                as: OrchestratorV1.CaseView.self)
+                OrchestratorV1.Orchestrator.Method.recordEvent,
+                OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: MappaV1.Mappa.Method.recordLevel.fullName, payload: []))
         }
         await #expect(throws: RPCError(.notFound, "no case with id case-nope")) {
             try await social.call(
-                OrchestratorService.recordEvent,
-                OrchestratorV1.RecordEventRequest(caseId: "case-nope", method: YouthJusticeService.recordCourtOutcome, payload: court),
-                as: OrchestratorV1.CaseView.self)
+                OrchestratorV1.Orchestrator.Method.recordEvent,
+                OrchestratorV1.RecordEventRequest(
+                    caseId: "case-nope", method: YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName, payload: court))
         }
         await orchestrator.server.stop()
         await youthJustice.stop()
@@ -314,13 +313,14 @@ struct OrchestratorTests {
             .sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port, mappaPort: mappa.port)
         let youthJusticeClient = orchestrator.server.client(.youthJustice)
         let opened = try await orchestrator.server.client(.education).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
         let court = try YouthjusticeV1.RecordCourtOutcomeRequest(youngPerson: person, plea: .guilty).encoded()
         let convicted = try await youthJusticeClient.call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: YouthJusticeService.recordCourtOutcome, payload: court),
-            as: OrchestratorV1.CaseView.self, purpose: "court outcome")
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(
+                caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordCourtOutcome.fullName, payload: court),
+            options: CallOptions(purpose: "court outcome"))
         let task = try #require(convicted.deadlines.first { $0.ruleId == "MP-04" })
         #expect(task.owner == .youthJustice && task.status == "open")
         #expect(convicted.chronology.contains { $0.what.hasPrefix("MAPPA screening route opened") && $0.ruleIds == ["MP-04", "MP-02"] })
@@ -340,9 +340,9 @@ struct OrchestratorTests {
             youthJusticeScreeningDone: true, panelDiscussed: true, sentence: .other
         ).encoded()
         let screened = try await youthJusticeClient.call(
-            OrchestratorService.recordEvent,
-            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: MappaService.screen, payload: screening),
-            as: OrchestratorV1.CaseView.self, purpose: "MAPPA screening")
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: MappaV1.Mappa.Method.screen.fullName, payload: screening),
+            options: CallOptions(purpose: "MAPPA screening"))
         #expect(screened.steps.last?.status == "delivered", "\(screened.steps.last?.lastError ?? "")")
         #expect(screened.deadlines.first { $0.taskId == task.taskId }?.status == "done")
         #expect(screened.chronology.last?.what.hasPrefix("mappa: MAPPA screening: category 1") == true)
@@ -366,7 +366,7 @@ struct OrchestratorTests {
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let dated = opened.deadlines.filter { $0.dueUnixMs > 0 && $0.status != "done" }
         #expect(!dated.isEmpty)
         let later = Int64(Date().timeIntervalSince1970 * 1000) + 400 * 86_400_000
@@ -379,8 +379,7 @@ struct OrchestratorTests {
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count))")
         // Marking a task done takes it out of the index.
         let done = try await social.call(
-            OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: dated[0].taskId),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: dated[0].taskId))
         #expect(done.deadlines.first { $0.taskId == dated[0].taskId }?.status == "done")
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
         // A store written before the index existed: the index is rebuilt from the cases, once.
@@ -401,8 +400,8 @@ struct OrchestratorTests {
         #expect(rows.count == dated.count - 1 && rows.allSatisfy { $0.id.prefix(19).allSatisfy(\.isNumber) && $0.id.dropFirst(19).hasPrefix("|") })
         // ListDeadlines reads the same rows: everything is overdue a little over a year from now.
         let listed = try await social.call(
-            OrchestratorService.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500), as: OrchestratorV1.DeadlineList.self,
-            purpose: "deadlines due")
+            OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500),
+            options: CallOptions(purpose: "deadlines due"))
         #expect(listed.dueSoon.count + listed.overdue.count == dated.count - 1)
         await orchestrator.server.stop()
         await intake.stop()
@@ -414,7 +413,7 @@ struct OrchestratorTests {
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let store = orchestrator.server.host.store
         func records() throws -> (StoredRecord, [StoredRecord]) {
             try store.read(now: 0) { tx throws(RecordStoreError) in
@@ -438,8 +437,8 @@ struct OrchestratorTests {
         #expect(CaseState(body: "pb1:not base64!") == nil && CaseState(body: "{not json") == nil)
 
         let before = try await social.call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self,
-            purpose: "case review")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId),
+            options: CallOptions(purpose: "case review"))
         // The same case and steps as an older store wrote them, in JSON.
         _ = try store.perform(idempotencyKey: "", caller: "test", method: "downgrade", now: 0) { tx throws(RecordStoreError) in
             _ = try tx.update(kind: "case", id: opened.caseId, expectedVersion: caseRecord.version, body: JSON.encode(state))
@@ -450,15 +449,14 @@ struct OrchestratorTests {
         }
         #expect(try records().0.body.hasPrefix("{"))
         let legacy = try await social.call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self,
-            purpose: "case review")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId),
+            options: CallOptions(purpose: "case review"))
         #expect(legacy.chronology == before.chronology && legacy.deadlines == before.deadlines && legacy.steps == before.steps)
         #expect(legacy.screening == before.screening && legacy.disclosures == before.disclosures && legacy.status == before.status)
         // The next write of the case stores it as protobuf again.
         let task = try #require(before.deadlines.first { $0.status != "done" })
         _ = try await social.call(
-            OrchestratorService.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: task.taskId),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: task.taskId))
         #expect(try records().0.body.hasPrefix("pb1:"))
         await orchestrator.server.stop()
         await intake.stop()
@@ -496,11 +494,10 @@ struct OrchestratorTests {
         let intakePort = intake.port
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
         let opened = try await orchestrator.server.client(.education).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let shared = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-1"),
-            as: OrchestratorV1.DisclosureList.self,
-            purpose: "subject access request")
+            OrchestratorV1.Orchestrator.Method.listDisclosures, OrchestratorV1.ListDisclosuresRequest(childSubjectId: "child-1"),
+            options: CallOptions(purpose: "subject access request"))
         // INF-01: the referral to intake, and every notice the screening sent, each with its basis.
         #expect(Set(shared.items.map(\.caseId)) == [opened.caseId] && shared.items.count > 1)
         #expect(shared.items.contains { $0.disclosure?.toService == "police" && $0.disclosure?.purpose.contains("(STR-01)") == true })
@@ -509,8 +506,7 @@ struct OrchestratorTests {
         )
         await intake.stopKeepingData()
         _ = try await orchestrator.server.client(.police).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")),
-            as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")))
         await orchestrator.deliverer.count()
         let metrics = orchestrator.server.host.metrics.prometheusText()
         #expect(metrics.contains("hsb_orchestrator_outbox_pending 1.0"))
@@ -530,17 +526,17 @@ struct OrchestratorTests {
         concern.mentalHealthConcern = true
         concern.child?.homeAuthority = "Barnet"
         let opened = try await orchestrator.server.client(.education).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern))
         #expect(await orchestrator.deliverer.deliverDue() == 1)
         let view = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "review")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), options: CallOptions(purpose: "review"))
         #expect(view.steps.map(\.service) == ["intake", "camhs"] && view.steps.allSatisfy { $0.status == "delivered" })
         #expect(view.chronology.contains { $0.what == "CAMHS route opened: referral to CAMHS" })
         #expect(view.chronology.contains { $0.what.contains("camhs: CAMHS referral: accepted") })
         #expect(view.chronology.contains { $0.what.hasPrefix("Notice owed to home-authority") && $0.ruleIds == ["SCR-12"] })
         #expect(try camhs.records("camhs-referral", subjectID: "child-1").count == 1)
         _ = try await orchestrator.server.client(.health).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: concern))
         await orchestrator.deliverer.deliverDue()
         #expect(try camhs.records("camhs-notification", subjectID: "child-1").count == 1, "the second concern notifies the team")
         await orchestrator.server.stop()
@@ -555,7 +551,7 @@ struct OrchestratorTests {
         var bad = referral()
         bad.behaviours = [IntakeV1.Behaviour(catalogueId: "brook/0-5/red/1")]
         let view = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: bad), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: bad))
         #expect(view.status == "refused")
         #expect(view.steps.first?.status == "refused")
         #expect(view.chronology.last?.what.contains("is for the 0-5 band") == true)

@@ -17,7 +17,7 @@ struct PathwayEndToEndTests {
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let link = try #require(opened.linked.first)
         #expect(opened.role == "child-displaying-hsb")
         #expect(link.subjectId == "harmed-1" && link.role == "person-harmed" && link.threshold == "child protection")
@@ -25,7 +25,8 @@ struct PathwayEndToEndTests {
         // The harmed child's work is on their case, not on the other child's.
         #expect(!opened.deadlines.contains { $0.taskId.hasSuffix("/harmed-1") })
         let harmed = try await social.call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: link.caseId), as: OrchestratorV1.CaseView.self, purpose: "allocation")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: link.caseId),
+            options: CallOptions(purpose: "allocation"))
         #expect(harmed.role == "person-harmed" && harmed.childSubjectId == "harmed-1")
         #expect(harmed.linked.map(\.caseId) == [opened.caseId])
         #expect(harmed.deadlines.contains { $0.taskId == "GEN-01/own-assessment/harmed-1" })
@@ -33,12 +34,12 @@ struct PathwayEndToEndTests {
         #expect(harmed.chronology.contains { $0.ruleIds == ["GEN-01", "GEN-02"] && $0.what.contains(opened.caseId) })
         // A school sees neither child's link to the other.
         let school = try await orchestrator.server.client(.education).call(
-            OrchestratorService.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), as: OrchestratorV1.CaseView.self, purpose: "pupil")
+            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId), options: CallOptions(purpose: "pupil"))
         #expect(school.linked.isEmpty && school.withheld.contains("the linked case of the other child"))
         #expect(school.steps.isEmpty && !opened.steps.isEmpty, "a school is not shown the steps sent to intake")
         // A second referral about the same children joins both open cases; no third case.
         _ = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         #expect(try orchestrator.server.records("case", subjectID: "harmed-1").count == 1)
         await orchestrator.server.stop()
         await intake.stop()
@@ -53,7 +54,7 @@ struct PathwayEndToEndTests {
         incomplete.significantHarmSuspected = false
         incomplete.incidentDetails = ""
         let view = try await orchestrator.server.client(.socialCare).call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: incomplete), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: incomplete))
         #expect(view.status == "returned-incomplete" && view.screening == nil)
         #expect(view.chronology.last?.what == "Returned to the referrer: the referral lacks details of the incident")
         let stored = try #require(try orchestrator.server.records("case", subjectID: "child-1").first.flatMap { CaseState(body: $0.body) })
@@ -70,13 +71,14 @@ struct PathwayEndToEndTests {
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
-            OrchestratorService.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()), as: OrchestratorV1.CaseView.self)
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
         let referralID = try #require(opened.screening?.referralId)
         func event(_ request: IntakeV1.RecordCaseEventRequest) async throws -> OrchestratorV1.CaseView {
             try await social.call(
-                OrchestratorService.recordEvent,
-                OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: IntakeService.recordCaseEvent, payload: try request.encoded()),
-                as: OrchestratorV1.CaseView.self, purpose: "case event")
+                OrchestratorV1.Orchestrator.Method.recordEvent,
+                OrchestratorV1.RecordEventRequest(
+                    caseId: opened.caseId, method: IntakeV1.Intake.Method.recordCaseEvent.fullName, payload: try request.encoded()),
+                options: CallOptions(purpose: "case event"))
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/London")!

@@ -105,8 +105,8 @@ case "referrals":
     let result = try await load(workers: concurrency, seconds: seconds) { worker in
         let index = counter.add(1, ordering: .relaxed).newValue
         let view = try await clients[worker % clients.count].call(
-            "hsb.orchestrator.v1.Orchestrator/SubmitReferral", OrchestratorV1.SubmitReferralRequest(referral: referral(worker, index)),
-            as: OrchestratorV1.CaseView.self, timeout: .seconds(30), purpose: "benchmark")
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(worker, index)),
+            options: CallOptions(timeout: .seconds(30), purpose: "benchmark"))
         guard view.status == "screened" else { fail("a referral came back \(view.status), not screened: \(view.steps.map(\.lastError))") }
     }
     sampling.cancel()

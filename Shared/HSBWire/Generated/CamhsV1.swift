@@ -23,6 +23,80 @@ extension CamhsV1 {
     }
 }
 
+extension CamhsV1 {
+    public struct ReferralOutcome: Sendable, Hashable {
+        public var recordId: String
+        /// "accepted", "team-notified" or "declined".
+        public var outcome: String
+        public var reason: String
+        public var citation: RuleCitation?
+        public var offers: [String]
+
+        public init(recordId: String = "", outcome: String = "", reason: String = "", citation: RuleCitation? = nil, offers: [String] = []) {
+            self.recordId = recordId
+            self.outcome = outcome
+            self.reason = reason
+            self.citation = citation
+            self.offers = offers
+        }
+    }
+}
+
+extension CamhsV1 {
+    /// MH-03: a pre-referral consultation, recorded; no referral is opened.
+    public struct ConsultRequest: Sendable, Hashable {
+        /// May be empty for a no-names consultation.
+        public var childSubjectId: String
+        public var question: String
+
+        public init(childSubjectId: String = "", question: String = "") {
+            self.childSubjectId = childSubjectId
+            self.question = question
+        }
+    }
+}
+
+extension CamhsV1 {
+    public struct ConsultationRecord: Sendable, Hashable {
+        public var recordId: String
+        public var offers: [String]
+        public var citation: RuleCitation?
+
+        public init(recordId: String = "", offers: [String] = [], citation: RuleCitation? = nil) {
+            self.recordId = recordId
+            self.offers = offers
+            self.citation = citation
+        }
+    }
+}
+
+extension CamhsV1 {
+    public struct AgreeAssessmentRequest: Sendable, Hashable {
+        public var childSubjectId: String
+        public var aimAssessmentComplete: Bool
+
+        public init(childSubjectId: String = "", aimAssessmentComplete: Bool = false) {
+            self.childSubjectId = childSubjectId
+            self.aimAssessmentComplete = aimAssessmentComplete
+        }
+    }
+}
+
+extension CamhsV1 {
+    public struct AssessmentAgreement: Sendable, Hashable {
+        public var recordId: String
+        /// MH-05: set when not completing the whole AIM assessment should be considered.
+        public var prompt: String
+        public var citations: [RuleCitation]
+
+        public init(recordId: String = "", prompt: String = "", citations: [RuleCitation] = []) {
+            self.recordId = recordId
+            self.prompt = prompt
+            self.citations = citations
+        }
+    }
+}
+
 extension CamhsV1.ReferRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ReferRequest
     public static let protoName = "hsb.camhs.v1.ReferRequest"
@@ -61,25 +135,6 @@ extension CamhsV1.ReferRequest: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension CamhsV1 {
-    public struct ReferralOutcome: Sendable, Hashable {
-        public var recordId: String
-        /// "accepted", "team-notified" or "declined".
-        public var outcome: String
-        public var reason: String
-        public var citation: RuleCitation?
-        public var offers: [String]
-
-        public init(recordId: String = "", outcome: String = "", reason: String = "", citation: RuleCitation? = nil, offers: [String] = []) {
-            self.recordId = recordId
-            self.outcome = outcome
-            self.reason = reason
-            self.citation = citation
-            self.offers = offers
-        }
-    }
-}
-
 extension CamhsV1.ReferralOutcome: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ReferralOutcome
     public static let protoName = "hsb.camhs.v1.ReferralOutcome"
@@ -115,20 +170,6 @@ extension CamhsV1.ReferralOutcome: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-/// MH-03: a pre-referral consultation, recorded; no referral is opened.
-extension CamhsV1 {
-    public struct ConsultRequest: Sendable, Hashable {
-        /// May be empty for a no-names consultation.
-        public var childSubjectId: String
-        public var question: String
-
-        public init(childSubjectId: String = "", question: String = "") {
-            self.childSubjectId = childSubjectId
-            self.question = question
-        }
-    }
-}
-
 extension CamhsV1.ConsultRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ConsultRequest
     public static let protoName = "hsb.camhs.v1.ConsultRequest"
@@ -161,20 +202,6 @@ extension CamhsV1.ConsultRequest: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension CamhsV1 {
-    public struct ConsultationRecord: Sendable, Hashable {
-        public var recordId: String
-        public var offers: [String]
-        public var citation: RuleCitation?
-
-        public init(recordId: String = "", offers: [String] = [], citation: RuleCitation? = nil) {
-            self.recordId = recordId
-            self.offers = offers
-            self.citation = citation
-        }
-    }
-}
-
 extension CamhsV1.ConsultationRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__ConsultationRecord
     public static let protoName = "hsb.camhs.v1.ConsultationRecord"
@@ -203,18 +230,6 @@ extension CamhsV1.ConsultationRecord: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension CamhsV1 {
-    public struct AgreeAssessmentRequest: Sendable, Hashable {
-        public var childSubjectId: String
-        public var aimAssessmentComplete: Bool
-
-        public init(childSubjectId: String = "", aimAssessmentComplete: Bool = false) {
-            self.childSubjectId = childSubjectId
-            self.aimAssessmentComplete = aimAssessmentComplete
-        }
     }
 }
 
@@ -252,21 +267,6 @@ extension CamhsV1.AgreeAssessmentRequest: WireMessage, CBacked, SchemaDescribed 
     }
 }
 
-extension CamhsV1 {
-    public struct AssessmentAgreement: Sendable, Hashable {
-        public var recordId: String
-        /// MH-05: set when not completing the whole AIM assessment should be considered.
-        public var prompt: String
-        public var citations: [RuleCitation]
-
-        public init(recordId: String = "", prompt: String = "", citations: [RuleCitation] = []) {
-            self.recordId = recordId
-            self.prompt = prompt
-            self.citations = citations
-        }
-    }
-}
-
 extension CamhsV1.AssessmentAgreement: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Camhs__V1__AssessmentAgreement
     public static let protoName = "hsb.camhs.v1.AssessmentAgreement"
@@ -295,6 +295,29 @@ extension CamhsV1.AssessmentAgreement: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension CamhsV1 {
+    /// Child and adolescent mental health services.
+    public enum Camhs {
+        public static let name = "hsb.camhs.v1.Camhs"
+
+        /// One descriptor per method: its full name and its request and reply types.
+        public enum Method {
+            /// A referral through the single point of access (MH-01, MH-02).
+            public static let refer = MethodDescriptor<CamhsV1.ReferRequest, CamhsV1.ReferralOutcome>(
+                service: "hsb.camhs.v1.Camhs", method: "Refer")
+            /// A pre-referral consultation, recorded; no referral is opened (MH-03).
+            public static let consult = MethodDescriptor<CamhsV1.ConsultRequest, CamhsV1.ConsultationRecord>(
+                service: "hsb.camhs.v1.Camhs", method: "Consult")
+            /// An agreed CAMHS assessment, and whether the whole AIM assessment is still needed (MH-05).
+            public static let agreeAssessment = MethodDescriptor<CamhsV1.AgreeAssessmentRequest, CamhsV1.AssessmentAgreement>(
+                service: "hsb.camhs.v1.Camhs", method: "AgreeAssessment")
+
+            /// Every method of the service.
+            public static let all: [AnyMethodDescriptor] = [refer.erased, consult.erased, agreeAssessment.erased]
+        }
     }
 }
 

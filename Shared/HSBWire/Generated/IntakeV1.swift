@@ -6,289 +6,8 @@ internal import HSBProtoC
 /// The `hsb.intake.v1` package of the wire contract.
 public enum IntakeV1 {}
 
-/// The six harm indicators (SCR-02).
 extension IntakeV1 {
-    public enum HarmIndicator: OpenEnum {
-        case unspecified
-        case frequencyBeyondDevelopmentalExpectation
-        case interferesWithDevelopment
-        case coercionIntimidationOrForce
-        case emotionalDistress
-        case divergentAgesOrAbilities
-        case recursInSecrecyAfterIntervention
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .frequencyBeyondDevelopmentalExpectation
-            case 2: self = .interferesWithDevelopment
-            case 3: self = .coercionIntimidationOrForce
-            case 4: self = .emotionalDistress
-            case 5: self = .divergentAgesOrAbilities
-            case 6: self = .recursInSecrecyAfterIntervention
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .frequencyBeyondDevelopmentalExpectation: 1
-            case .interferesWithDevelopment: 2
-            case .coercionIntimidationOrForce: 3
-            case .emotionalDistress: 4
-            case .divergentAgesOrAbilities: 5
-            case .recursInSecrecyAfterIntervention: 6
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [
-            .unspecified, .frequencyBeyondDevelopmentalExpectation, .interferesWithDevelopment, .coercionIntimidationOrForce, .emotionalDistress,
-            .divergentAgesOrAbilities, .recursInSecrecyAfterIntervention,
-        ]
-    }
-}
-
-/// A yes or no that may not have been given.
-extension IntakeV1 {
-    public enum Answer: OpenEnum {
-        case unspecified
-        case yes
-        case no
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .yes
-            case 2: self = .no
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .yes: 1
-            case .no: 2
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [.unspecified, .yes, .no]
-    }
-}
-
-/// Whether parents were told of the referral, or why not (SCR-20).
-extension IntakeV1 {
-    public enum ParentsTold: OpenEnum {
-        case unspecified
-        case yes
-        case noWouldIncreaseRiskOfHarm
-        case noWouldInterfereWithCriminalInvestigation
-        case noWouldCauseUndueDelay
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .yes
-            case 2: self = .noWouldIncreaseRiskOfHarm
-            case 3: self = .noWouldInterfereWithCriminalInvestigation
-            case 4: self = .noWouldCauseUndueDelay
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .yes: 1
-            case .noWouldIncreaseRiskOfHarm: 2
-            case .noWouldInterfereWithCriminalInvestigation: 3
-            case .noWouldCauseUndueDelay: 4
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [
-            .unspecified, .yes, .noWouldIncreaseRiskOfHarm, .noWouldInterfereWithCriminalInvestigation, .noWouldCauseUndueDelay,
-        ]
-    }
-}
-
-/// Whether consent to share the child's information was sought and given (INF-01 to INF-03):
-/// a separate thing from whether parents were told of the referral (SCR-20).
-extension IntakeV1 {
-    public enum ConsentToShare: OpenEnum {
-        case unspecified
-        case given
-        case refused
-        case notSought
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .given
-            case 2: self = .refused
-            case 3: self = .notSought
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .given: 1
-            case .refused: 2
-            case .notSought: 3
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [.unspecified, .given, .refused, .notSought]
-    }
-}
-
-/// Youth-produced sexual images, where reported (SCR-17).
-extension IntakeV1 {
-    public enum YouthProducedImages: OpenEnum {
-        case notReported
-        case experimental
-        case harmfulOrReckless
-        case adultInvolved
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .notReported
-            case 1: self = .experimental
-            case 2: self = .harmfulOrReckless
-            case 3: self = .adultInvolved
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .notReported: 0
-            case .experimental: 1
-            case .harmfulOrReckless: 2
-            case .adultInvolved: 3
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [.notReported, .experimental, .harmfulOrReckless, .adultInvolved]
-    }
-}
-
-/// What an HSB strategy meeting decided (STR-04).
-extension IntakeV1 {
-    public enum StrategyOutcome: OpenEnum {
-        case unspecified
-        case noFurtherAction
-        case diversionPlan
-        case section47Joint
-        case section47Single
-        case immediateLegalAction
-        case followUpMeeting
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .noFurtherAction
-            case 2: self = .diversionPlan
-            case 3: self = .section47Joint
-            case 4: self = .section47Single
-            case 5: self = .immediateLegalAction
-            case 6: self = .followUpMeeting
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .noFurtherAction: 1
-            case .diversionPlan: 2
-            case .section47Joint: 3
-            case .section47Single: 4
-            case .immediateLegalAction: 5
-            case .followUpMeeting: 6
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [
-            .unspecified, .noFurtherAction, .diversionPlan, .section47Joint, .section47Single, .immediateLegalAction, .followUpMeeting,
-        ]
-    }
-}
-
-/// What happened on a case after screening (SCR-11, GEN-02, STR-05 to STR-08, STR-10).
-extension IntakeV1 {
-    public enum CaseEventKind: OpenEnum {
-        case unspecified
-        case writtenFollowUpReceived
-        case workersAllocated
-        case conferenceOutcome
-        case hsbMeeting
-        case reviewHeld
-        case closure
-        case disagreement
-        case panel
-        /// A value this build does not know (a newer peer's): carried, never a decode failure.
-        case unrecognized(Int32)
-
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .unspecified
-            case 1: self = .writtenFollowUpReceived
-            case 2: self = .workersAllocated
-            case 3: self = .conferenceOutcome
-            case 4: self = .hsbMeeting
-            case 5: self = .reviewHeld
-            case 6: self = .closure
-            case 7: self = .disagreement
-            case 8: self = .panel
-            default: self = .unrecognized(rawValue)
-            }
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .unspecified: 0
-            case .writtenFollowUpReceived: 1
-            case .workersAllocated: 2
-            case .conferenceOutcome: 3
-            case .hsbMeeting: 4
-            case .reviewHeld: 5
-            case .closure: 6
-            case .disagreement: 7
-            case .panel: 8
-            case .unrecognized(let value): value
-            }
-        }
-
-        public static let allCases: [Self] = [
-            .unspecified, .writtenFollowUpReceived, .workersAllocated, .conferenceOutcome, .hsbMeeting, .reviewHeld, .closure, .disagreement, .panel,
-        ]
-    }
-}
-
-/// A reported behaviour: a Brook catalogue id, or the referrer's own words.
-extension IntakeV1 {
+    /// A reported behaviour: a Brook catalogue id, or the referrer's own words.
     public struct Behaviour: Sendable, Hashable {
         /// e.g. "brook/13-17/red/8"; empty for a behaviour not in the catalogue.
         public var catalogueId: String
@@ -302,37 +21,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Behaviour: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__Behaviour
-    public static let protoName = "hsb.intake.v1.Behaviour"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__behaviour__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__behaviour__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__behaviour__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__behaviour__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__behaviour__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
-        m.pointee.other_description = try arena.cString(otherDescription, field: "\(Self.protoName).other_description")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            catalogueId: try CCodec.string(m.pointee.catalogue_id, field: "\(Self.protoName).catalogue_id"),
-            otherDescription: try CCodec.string(m.pointee.other_description, field: "\(Self.protoName).other_description")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A person harmed: a separate subject (GEN-01).
 extension IntakeV1 {
+    /// A person harmed: a separate subject (GEN-01).
     public struct PersonHarmed: Sendable, Hashable {
         public var subject: Subject?
         public var adultInNeedOfSafeguarding: Bool
@@ -344,40 +34,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.PersonHarmed: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__PersonHarmed
-    public static let protoName = "hsb.intake.v1.PersonHarmed"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__person_harmed__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__person_harmed__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__person_harmed__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__person_harmed__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__person_harmed__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        if let subject { m.pointee.subject = try arena.message(subject) }
-        m.pointee.adult_in_need_of_safeguarding = adultInNeedOfSafeguarding ? 1 : 0
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            subject: try CCodec.message(Subject.self, m.pointee.subject),
-            adultInNeedOfSafeguarding: m.pointee.adult_in_need_of_safeguarding != 0
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(subject != nil, "subject")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A referral about a child displaying HSB (SCR-10).
 extension IntakeV1 {
+    /// A referral about a child displaying HSB (SCR-10).
     public struct Referral: Sendable, Hashable {
         /// The child displaying HSB; date_of_birth is required.
         public var child: Subject?
@@ -461,111 +119,6 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__Referral
-    public static let protoName = "hsb.intake.v1.Referral"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__referral__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        if let child { m.pointee.child = try arena.message(child) }
-        (m.pointee.n_persons_harmed, m.pointee.persons_harmed) = try arena.messages(personsHarmed)
-        (m.pointee.n_behaviours, m.pointee.behaviours) = try arena.messages(behaviours)
-        if !harmIndicators.isEmpty {
-            let array = arena.allocate(Hsb__Intake__V1__HarmIndicator.self, count: harmIndicators.count)
-            for (index, value) in harmIndicators.enumerated() {
-                array[index] = Hsb__Intake__V1__HarmIndicator(rawValue: UInt32(bitPattern: value.rawValue))
-            }
-            m.pointee.n_harm_indicators = harmIndicators.count
-            m.pointee.harm_indicators = array
-        }
-        if let incidentDate { m.pointee.incident_date = try arena.message(incidentDate) }
-        m.pointee.referrer = try arena.cString(referrer, field: "\(Self.protoName).referrer")
-        m.pointee.incident_details = try arena.cString(incidentDetails, field: "\(Self.protoName).incident_details")
-        m.pointee.victim_vulnerability = try arena.cString(victimVulnerability, field: "\(Self.protoName).victim_vulnerability")
-        m.pointee.coercion_evidence = try arena.cString(coercionEvidence, field: "\(Self.protoName).coercion_evidence")
-        m.pointee.referrer_assessed_risk = try arena.cString(referrerAssessedRisk, field: "\(Self.protoName).referrer_assessed_risk")
-        m.pointee.other_children_may_be_at_risk = Hsb__Intake__V1__Answer(rawValue: UInt32(bitPattern: otherChildrenMayBeAtRisk.rawValue))
-        m.pointee.parents_told = Hsb__Intake__V1__ParentsTold(rawValue: UInt32(bitPattern: parentsTold.rawValue))
-        m.pointee.youth_produced_images = Hsb__Intake__V1__YouthProducedImages(rawValue: UInt32(bitPattern: youthProducedImages.rawValue))
-        m.pointee.urgent_by_telephone = urgentByTelephone ? 1 : 0
-        m.pointee.written_follow_up_received = writtenFollowUpReceived ? 1 : 0
-        m.pointee.physically_violent = physicallyViolent ? 1 : 0
-        m.pointee.sexual_activity = sexualActivity ? 1 : 0
-        m.pointee.significant_harm_suspected = significantHarmSuspected ? 1 : 0
-        m.pointee.child_displaying_may_be_abused = childDisplayingMayBeAbused ? 1 : 0
-        m.pointee.immediate_risk = immediateRisk ? 1 : 0
-        m.pointee.complex_concerns = complexConcerns ? 1 : 0
-        m.pointee.exploitation_links = exploitationLinks ? 1 : 0
-        m.pointee.police_notification = policeNotification ? 1 : 0
-        m.pointee.siblings_at_risk = siblingsAtRisk ? 1 : 0
-        m.pointee.competence_assessed = competenceAssessed ? 1 : 0
-        m.pointee.mental_health_concern = mentalHealthConcern ? 1 : 0
-        m.pointee.open_to_youth_justice = openToYouthJustice ? 1 : 0
-        m.pointee.known_to_camhs = knownToCamhs ? 1 : 0
-        m.pointee.received_unix_ms = receivedUnixMs
-        m.pointee.consent_to_share = Hsb__Intake__V1__ConsentToShare(rawValue: UInt32(bitPattern: consentToShare.rawValue))
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        var harmIndicators: [IntakeV1.HarmIndicator] = []
-        if m.pointee.n_harm_indicators > 0, let array = m.pointee.harm_indicators {
-            for index in 0..<m.pointee.n_harm_indicators {
-                harmIndicators.append(try CCodec.enumValue(array[index].rawValue, field: "\(Self.protoName).harm_indicators[\(index)]"))
-            }
-        }
-        self.init(
-            child: try CCodec.message(Subject.self, m.pointee.child),
-            personsHarmed: try CCodec.messages(
-                IntakeV1.PersonHarmed.self, m.pointee.n_persons_harmed, m.pointee.persons_harmed, field: "\(Self.protoName).persons_harmed"),
-            behaviours: try CCodec.messages(
-                IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
-            harmIndicators: harmIndicators,
-            incidentDate: try CCodec.date(m.pointee.incident_date, field: "\(Self.protoName).incident_date"),
-            referrer: try CCodec.string(m.pointee.referrer, field: "\(Self.protoName).referrer"),
-            incidentDetails: try CCodec.string(m.pointee.incident_details, field: "\(Self.protoName).incident_details"),
-            victimVulnerability: try CCodec.string(m.pointee.victim_vulnerability, field: "\(Self.protoName).victim_vulnerability"),
-            coercionEvidence: try CCodec.string(m.pointee.coercion_evidence, field: "\(Self.protoName).coercion_evidence"),
-            referrerAssessedRisk: try CCodec.string(m.pointee.referrer_assessed_risk, field: "\(Self.protoName).referrer_assessed_risk"),
-            otherChildrenMayBeAtRisk: try CCodec.enumValue(
-                m.pointee.other_children_may_be_at_risk.rawValue, field: "\(Self.protoName).other_children_may_be_at_risk"),
-            parentsTold: try CCodec.enumValue(m.pointee.parents_told.rawValue, field: "\(Self.protoName).parents_told"),
-            youthProducedImages: try CCodec.enumValue(m.pointee.youth_produced_images.rawValue, field: "\(Self.protoName).youth_produced_images"),
-            urgentByTelephone: m.pointee.urgent_by_telephone != 0,
-            writtenFollowUpReceived: m.pointee.written_follow_up_received != 0,
-            physicallyViolent: m.pointee.physically_violent != 0,
-            sexualActivity: m.pointee.sexual_activity != 0,
-            significantHarmSuspected: m.pointee.significant_harm_suspected != 0,
-            childDisplayingMayBeAbused: m.pointee.child_displaying_may_be_abused != 0,
-            immediateRisk: m.pointee.immediate_risk != 0,
-            complexConcerns: m.pointee.complex_concerns != 0,
-            exploitationLinks: m.pointee.exploitation_links != 0,
-            policeNotification: m.pointee.police_notification != 0,
-            siblingsAtRisk: m.pointee.siblings_at_risk != 0,
-            competenceAssessed: m.pointee.competence_assessed != 0,
-            mentalHealthConcern: m.pointee.mental_health_concern != 0,
-            openToYouthJustice: m.pointee.open_to_youth_justice != 0,
-            knownToCamhs: m.pointee.known_to_camhs != 0,
-            receivedUnixMs: m.pointee.received_unix_ms,
-            consentToShare: try CCodec.enumValue(m.pointee.consent_to_share.rawValue, field: "\(Self.protoName).consent_to_share")
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(child != nil, "child")
-        required.require(!referrer.isEmpty, "referrer")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension IntakeV1 {
     public struct SubmitReferralRequest: Sendable, Hashable {
         public var referral: IntakeV1.Referral?
@@ -576,40 +129,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__SubmitReferralRequest
-    public static let protoName = "hsb.intake.v1.SubmitReferralRequest"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__submit_referral_request__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__submit_referral_request__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__submit_referral_request__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
-        hsb__intake__v1__submit_referral_request__pack(m, out)
-    }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__submit_referral_request__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        if let referral { m.pointee.referral = try arena.message(referral) }
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral)
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(referral != nil, "referral")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// Someone who must be told, why, and the rule.
 extension IntakeV1 {
+    /// Someone who must be told, why, and the rule.
     public struct Notice: Sendable, Hashable {
         public var recipient: String
         public var reason: String
@@ -623,39 +144,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Notice: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__Notice
-    public static let protoName = "hsb.intake.v1.Notice"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__notice__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__notice__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__notice__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__notice__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__notice__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.recipient = try arena.cString(recipient, field: "\(Self.protoName).recipient")
-        m.pointee.reason = try arena.cString(reason, field: "\(Self.protoName).reason")
-        m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            recipient: try CCodec.string(m.pointee.recipient, field: "\(Self.protoName).recipient"),
-            reason: try CCodec.string(m.pointee.reason, field: "\(Self.protoName).reason"),
-            ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// What the screening decided, and why.
 extension IntakeV1 {
+    /// What the screening decided, and why.
     public struct ScreeningResult: Sendable, Hashable {
         /// Empty when nothing was stored (returned, outside the procedure, or a consultation).
         public var referralId: String
@@ -715,72 +205,6 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__ScreeningResult
-    public static let protoName = "hsb.intake.v1.ScreeningResult"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__screening_result__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__screening_result__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__screening_result__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__screening_result__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__screening_result__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
-        m.pointee.outcome = try arena.cString(outcome, field: "\(Self.protoName).outcome")
-        (m.pointee.n_missing, m.pointee.missing) = try arena.strings(missing, field: "\(Self.protoName).missing")
-        m.pointee.age_at_behaviour = ageAtBehaviour
-        m.pointee.age_band = try arena.cString(ageBand, field: "\(Self.protoName).age_band")
-        m.pointee.traffic_light = try arena.cString(trafficLight, field: "\(Self.protoName).traffic_light")
-        m.pointee.continuum = try arena.cString(continuum, field: "\(Self.protoName).continuum")
-        m.pointee.risk_category = try arena.cString(riskCategory, field: "\(Self.protoName).risk_category")
-        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
-        if let decision { m.pointee.decision = try arena.message(decision) }
-        (m.pointee.n_notices, m.pointee.notices) = try arena.messages(notices)
-        (m.pointee.n_for_practitioner_judgement, m.pointee.for_practitioner_judgement) = try arena.strings(
-            forPractitionerJudgement, field: "\(Self.protoName).for_practitioner_judgement")
-        m.pointee.joins_open_case = joinsOpenCase ? 1 : 0
-        m.pointee.profile = try arena.cString(profile, field: "\(Self.protoName).profile")
-        m.pointee.version = version
-        (m.pointee.n_harmed_children, m.pointee.harmed_children) = try arena.messages(harmedChildren)
-        (m.pointee.n_grades, m.pointee.grades) = try arena.messages(grades)
-        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
-        m.pointee.aim_co_worker = try arena.cString(aimCoWorker, field: "\(Self.protoName).aim_co_worker")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
-            outcome: try CCodec.string(m.pointee.outcome, field: "\(Self.protoName).outcome"),
-            missing: try CCodec.strings(m.pointee.n_missing, m.pointee.missing, field: "\(Self.protoName).missing"),
-            ageAtBehaviour: m.pointee.age_at_behaviour,
-            ageBand: try CCodec.string(m.pointee.age_band, field: "\(Self.protoName).age_band"),
-            trafficLight: try CCodec.string(m.pointee.traffic_light, field: "\(Self.protoName).traffic_light"),
-            continuum: try CCodec.string(m.pointee.continuum, field: "\(Self.protoName).continuum"),
-            riskCategory: try CCodec.string(m.pointee.risk_category, field: "\(Self.protoName).risk_category"),
-            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold"),
-            decision: try CCodec.message(Decision.self, m.pointee.decision),
-            notices: try CCodec.messages(IntakeV1.Notice.self, m.pointee.n_notices, m.pointee.notices, field: "\(Self.protoName).notices"),
-            forPractitionerJudgement: try CCodec.strings(
-                m.pointee.n_for_practitioner_judgement, m.pointee.for_practitioner_judgement, field: "\(Self.protoName).for_practitioner_judgement"),
-            joinsOpenCase: m.pointee.joins_open_case != 0,
-            profile: try CCodec.string(m.pointee.profile, field: "\(Self.protoName).profile"),
-            version: m.pointee.version,
-            harmedChildren: try CCodec.messages(
-                IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children"),
-            grades: try CCodec.messages(IntakeV1.GradedBehaviour.self, m.pointee.n_grades, m.pointee.grades, field: "\(Self.protoName).grades"),
-            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
-            aimCoWorker: try CCodec.string(m.pointee.aim_co_worker, field: "\(Self.protoName).aim_co_worker")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension IntakeV1 {
     public struct GradedBehaviour: Sendable, Hashable {
         /// The catalogue entry's text, or the referrer's own words for an "other" behaviour.
@@ -800,39 +224,6 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.GradedBehaviour: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__GradedBehaviour
-    public static let protoName = "hsb.intake.v1.GradedBehaviour"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__graded_behaviour__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__graded_behaviour__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__graded_behaviour__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__graded_behaviour__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__graded_behaviour__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.text = try arena.cString(text, field: "\(Self.protoName).text")
-        m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
-        m.pointee.grade = try arena.cString(grade, field: "\(Self.protoName).grade")
-        m.pointee.graded_by_indicators = gradedByIndicators ? 1 : 0
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            text: try CCodec.string(m.pointee.text, field: "\(Self.protoName).text"),
-            catalogueId: try CCodec.string(m.pointee.catalogue_id, field: "\(Self.protoName).catalogue_id"),
-            grade: try CCodec.string(m.pointee.grade, field: "\(Self.protoName).grade"),
-            gradedByIndicators: m.pointee.graded_by_indicators != 0
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension IntakeV1 {
     public struct HarmedChild: Sendable, Hashable {
         public var subjectId: String
@@ -842,35 +233,6 @@ extension IntakeV1 {
             self.subjectId = subjectId
             self.threshold = threshold
         }
-    }
-}
-
-extension IntakeV1.HarmedChild: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__HarmedChild
-    public static let protoName = "hsb.intake.v1.HarmedChild"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__harmed_child__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__harmed_child__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__harmed_child__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__harmed_child__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__harmed_child__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
-        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
-            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -884,38 +246,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.GetReferralRequest: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__GetReferralRequest
-    public static let protoName = "hsb.intake.v1.GetReferralRequest"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__get_referral_request__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__get_referral_request__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__get_referral_request__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__get_referral_request__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__get_referral_request__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id")
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(!referralId.isEmpty, "referral_id")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A stored referral as the calling agency may see it (INF-04).
 extension IntakeV1 {
+    /// A stored referral as the calling agency may see it (INF-04).
     public struct ReferralView: Sendable, Hashable {
         public var referralId: String
         public var version: Int64
@@ -937,43 +269,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ReferralView: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__ReferralView
-    public static let protoName = "hsb.intake.v1.ReferralView"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral_view__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral_view__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral_view__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral_view__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__referral_view__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
-        m.pointee.version = version
-        if let referral { m.pointee.referral = try arena.message(referral) }
-        if let screening { m.pointee.screening = try arena.message(screening) }
-        (m.pointee.n_withheld, m.pointee.withheld) = try arena.strings(withheld, field: "\(Self.protoName).withheld")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
-            version: m.pointee.version,
-            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral),
-            screening: try CCodec.message(IntakeV1.ScreeningResult.self, m.pointee.screening),
-            withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A "no names" consultation (SCR-21): screened, and nothing personal is stored.
 extension IntakeV1 {
+    /// A "no names" consultation (SCR-21): screened, and nothing personal is stored.
     public struct ConsultationRequest: Sendable, Hashable {
         public var age: Int32
         public var behaviours: [IntakeV1.Behaviour]
@@ -1002,63 +299,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.ConsultationRequest: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__ConsultationRequest
-    public static let protoName = "hsb.intake.v1.ConsultationRequest"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__consultation_request__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__consultation_request__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__consultation_request__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__consultation_request__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__consultation_request__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.age = age
-        (m.pointee.n_behaviours, m.pointee.behaviours) = try arena.messages(behaviours)
-        if !harmIndicators.isEmpty {
-            let array = arena.allocate(Hsb__Intake__V1__HarmIndicator.self, count: harmIndicators.count)
-            for (index, value) in harmIndicators.enumerated() {
-                array[index] = Hsb__Intake__V1__HarmIndicator(rawValue: UInt32(bitPattern: value.rawValue))
-            }
-            m.pointee.n_harm_indicators = harmIndicators.count
-            m.pointee.harm_indicators = array
-        }
-        m.pointee.physically_violent = physicallyViolent ? 1 : 0
-        m.pointee.sexual_activity = sexualActivity ? 1 : 0
-        m.pointee.significant_harm_suspected = significantHarmSuspected ? 1 : 0
-        m.pointee.child_displaying_may_be_abused = childDisplayingMayBeAbused ? 1 : 0
-        m.pointee.someone_harmed = someoneHarmed ? 1 : 0
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        var harmIndicators: [IntakeV1.HarmIndicator] = []
-        if m.pointee.n_harm_indicators > 0, let array = m.pointee.harm_indicators {
-            for index in 0..<m.pointee.n_harm_indicators {
-                harmIndicators.append(try CCodec.enumValue(array[index].rawValue, field: "\(Self.protoName).harm_indicators[\(index)]"))
-            }
-        }
-        self.init(
-            age: try CCodec.ranged(m.pointee.age, 0...25, field: "\(Self.protoName).age"),
-            behaviours: try CCodec.messages(
-                IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
-            harmIndicators: harmIndicators,
-            physicallyViolent: m.pointee.physically_violent != 0,
-            sexualActivity: m.pointee.sexual_activity != 0,
-            significantHarmSuspected: m.pointee.significant_harm_suspected != 0,
-            childDisplayingMayBeAbused: m.pointee.child_displaying_may_be_abused != 0,
-            someoneHarmed: m.pointee.someone_harmed != 0
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// Someone invited to a meeting (STR-01, STR-03).
 extension IntakeV1 {
+    /// Someone invited to a meeting (STR-01, STR-03).
     public struct Invitee: Sendable, Hashable {
         /// "social-care", "youth-justice", "police", "health", "education", "camhs", "referrer", "parents", ...
         public var role: String
@@ -1076,44 +318,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.Invitee: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__Invitee
-    public static let protoName = "hsb.intake.v1.Invitee"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__invitee__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__invitee__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__invitee__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__invitee__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__invitee__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
-        m.pointee.attended = attended ? 1 : 0
-        m.pointee.written_report = writtenReport ? 1 : 0
-        m.pointee.pupil_subject_id = try arena.cString(pupilSubjectId, field: "\(Self.protoName).pupil_subject_id")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
-            attended: m.pointee.attended != 0,
-            writtenReport: m.pointee.written_report != 0,
-            pupilSubjectId: try CCodec.string(m.pointee.pupil_subject_id, field: "\(Self.protoName).pupil_subject_id")
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(!role.isEmpty, "role")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// An HSB strategy meeting about one or more children of a referral (STR-01 to STR-04, STR-09).
 extension IntakeV1 {
+    /// An HSB strategy meeting about one or more children of a referral (STR-01 to STR-04, STR-09).
     public struct RecordStrategyMeetingRequest: Sendable, Hashable {
         public var referralId: String
         public var subjectIds: [String]
@@ -1159,70 +365,6 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__RecordStrategyMeetingRequest
-    public static let protoName = "hsb.intake.v1.RecordStrategyMeetingRequest"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__record_strategy_meeting_request__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_strategy_meeting_request__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_strategy_meeting_request__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
-        hsb__intake__v1__record_strategy_meeting_request__pack(m, out)
-    }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__record_strategy_meeting_request__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
-        (m.pointee.n_subject_ids, m.pointee.subject_ids) = try arena.strings(subjectIds, field: "\(Self.protoName).subject_ids")
-        m.pointee.chair_role = try arena.cString(chairRole, field: "\(Self.protoName).chair_role")
-        (m.pointee.n_invitees, m.pointee.invitees) = try arena.messages(invitees)
-        m.pointee.outcome = Hsb__Intake__V1__StrategyOutcome(rawValue: UInt32(bitPattern: outcome.rawValue))
-        if let followUpDate { m.pointee.follow_up_date = try arena.message(followUpDate) }
-        m.pointee.significant_harm = significantHarm ? 1 : 0
-        m.pointee.safety_plan_agreed = safetyPlanAgreed ? 1 : 0
-        m.pointee.aim_appropriate = aimAppropriate ? 1 : 0
-        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
-        m.pointee.aim_timescale_weeks = aimTimescaleWeeks
-        m.pointee.mappa_referral_considered = mappaReferralConsidered ? 1 : 0
-        m.pointee.exploitation_referral_considered = exploitationReferralConsidered ? 1 : 0
-        m.pointee.many_children = manyChildren ? 1 : 0
-        if let heldOn { m.pointee.held_on = try arena.message(heldOn) }
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
-            subjectIds: try CCodec.strings(m.pointee.n_subject_ids, m.pointee.subject_ids, field: "\(Self.protoName).subject_ids"),
-            chairRole: try CCodec.string(m.pointee.chair_role, field: "\(Self.protoName).chair_role"),
-            invitees: try CCodec.messages(IntakeV1.Invitee.self, m.pointee.n_invitees, m.pointee.invitees, field: "\(Self.protoName).invitees"),
-            outcome: try CCodec.enumValue(m.pointee.outcome.rawValue, field: "\(Self.protoName).outcome"),
-            followUpDate: try CCodec.date(m.pointee.follow_up_date, field: "\(Self.protoName).follow_up_date"),
-            significantHarm: m.pointee.significant_harm != 0,
-            safetyPlanAgreed: m.pointee.safety_plan_agreed != 0,
-            aimAppropriate: m.pointee.aim_appropriate != 0,
-            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
-            aimTimescaleWeeks: try CCodec.ranged(m.pointee.aim_timescale_weeks, 0...52, field: "\(Self.protoName).aim_timescale_weeks"),
-            mappaReferralConsidered: m.pointee.mappa_referral_considered != 0,
-            exploitationReferralConsidered: m.pointee.exploitation_referral_considered != 0,
-            manyChildren: m.pointee.many_children != 0,
-            heldOn: try CCodec.date(m.pointee.held_on, field: "\(Self.protoName).held_on")
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(!referralId.isEmpty, "referral_id")
-        required.require(!subjectIds.isEmpty, "subject_ids")
-        required.require(!chairRole.isEmpty, "chair_role")
-        required.require(!invitees.isEmpty, "invitees")
-        required.require(outcome.rawValue != 0, "outcome")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension IntakeV1 {
     public struct MeetingRecord: Sendable, Hashable {
         public var recordId: String
@@ -1239,39 +381,6 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.MeetingRecord: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__MeetingRecord
-    public static let protoName = "hsb.intake.v1.MeetingRecord"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__meeting_record__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__meeting_record__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__meeting_record__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__meeting_record__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__meeting_record__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
-        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
-        if let decision { m.pointee.decision = try arena.message(decision) }
-        m.pointee.version = version
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
-            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
-            decision: try CCodec.message(Decision.self, m.pointee.decision),
-            version: m.pointee.version
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension IntakeV1 {
     public struct WorkerAllocation: Sendable, Hashable {
         public var subjectId: String
@@ -1284,41 +393,8 @@ extension IntakeV1 {
     }
 }
 
-extension IntakeV1.WorkerAllocation: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Intake__V1__WorkerAllocation
-    public static let protoName = "hsb.intake.v1.WorkerAllocation"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__worker_allocation__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__worker_allocation__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__worker_allocation__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__worker_allocation__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__intake__v1__worker_allocation__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
-        m.pointee.social_worker = try arena.cString(socialWorker, field: "\(Self.protoName).social_worker")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
-            socialWorker: try CCodec.string(m.pointee.social_worker, field: "\(Self.protoName).social_worker")
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(!subjectId.isEmpty, "subject_id")
-        required.require(!socialWorker.isEmpty, "social_worker")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// The fields each kind uses are named after it; the rest stay empty.
 extension IntakeV1 {
+    /// The fields each kind uses are named after it; the rest stay empty.
     public struct RecordCaseEventRequest: Sendable, Hashable {
         public var referralId: String
         public var kind: IntakeV1.CaseEventKind
@@ -1395,6 +471,953 @@ extension IntakeV1 {
             self.planAgreedOn = planAgreedOn
             self.panelReviewDate = panelReviewDate
         }
+    }
+}
+
+extension IntakeV1 {
+    public struct CaseEventRecord: Sendable, Hashable {
+        public var recordId: String
+        public var referralId: String
+        public var kind: String
+        public var decision: Decision?
+        public var version: Int64
+
+        public init(recordId: String = "", referralId: String = "", kind: String = "", decision: Decision? = nil, version: Int64 = 0) {
+            self.recordId = recordId
+            self.referralId = referralId
+            self.kind = kind
+            self.decision = decision
+            self.version = version
+        }
+    }
+}
+
+extension IntakeV1 {
+    /// The six harm indicators (SCR-02).
+    public enum HarmIndicator: OpenEnum {
+        case unspecified
+        case frequencyBeyondDevelopmentalExpectation
+        case interferesWithDevelopment
+        case coercionIntimidationOrForce
+        case emotionalDistress
+        case divergentAgesOrAbilities
+        case recursInSecrecyAfterIntervention
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .frequencyBeyondDevelopmentalExpectation
+            case 2: self = .interferesWithDevelopment
+            case 3: self = .coercionIntimidationOrForce
+            case 4: self = .emotionalDistress
+            case 5: self = .divergentAgesOrAbilities
+            case 6: self = .recursInSecrecyAfterIntervention
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .frequencyBeyondDevelopmentalExpectation: 1
+            case .interferesWithDevelopment: 2
+            case .coercionIntimidationOrForce: 3
+            case .emotionalDistress: 4
+            case .divergentAgesOrAbilities: 5
+            case .recursInSecrecyAfterIntervention: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .frequencyBeyondDevelopmentalExpectation, .interferesWithDevelopment, .coercionIntimidationOrForce, .emotionalDistress,
+            .divergentAgesOrAbilities, .recursInSecrecyAfterIntervention,
+        ]
+    }
+}
+
+extension IntakeV1 {
+    /// A yes or no that may not have been given.
+    public enum Answer: OpenEnum {
+        case unspecified
+        case yes
+        case no
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .yes
+            case 2: self = .no
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .yes: 1
+            case .no: 2
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .yes, .no]
+    }
+}
+
+extension IntakeV1 {
+    /// Whether parents were told of the referral, or why not (SCR-20).
+    public enum ParentsTold: OpenEnum {
+        case unspecified
+        case yes
+        case noWouldIncreaseRiskOfHarm
+        case noWouldInterfereWithCriminalInvestigation
+        case noWouldCauseUndueDelay
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .yes
+            case 2: self = .noWouldIncreaseRiskOfHarm
+            case 3: self = .noWouldInterfereWithCriminalInvestigation
+            case 4: self = .noWouldCauseUndueDelay
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .yes: 1
+            case .noWouldIncreaseRiskOfHarm: 2
+            case .noWouldInterfereWithCriminalInvestigation: 3
+            case .noWouldCauseUndueDelay: 4
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .yes, .noWouldIncreaseRiskOfHarm, .noWouldInterfereWithCriminalInvestigation, .noWouldCauseUndueDelay,
+        ]
+    }
+}
+
+extension IntakeV1 {
+    /// Whether consent to share the child's information was sought and given (INF-01 to INF-03):
+    /// a separate thing from whether parents were told of the referral (SCR-20).
+    public enum ConsentToShare: OpenEnum {
+        case unspecified
+        /// Given, by the parents or the young person as INF-03 says for the child's age.
+        case given
+        /// Sought and refused: shared only on the grounds INF-02 allows, recorded.
+        case refused
+        /// Not sought: shared on the grounds INF-02 allows, recorded.
+        case notSought
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .given
+            case 2: self = .refused
+            case 3: self = .notSought
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .given: 1
+            case .refused: 2
+            case .notSought: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.unspecified, .given, .refused, .notSought]
+    }
+}
+
+extension IntakeV1 {
+    /// Youth-produced sexual images, where reported (SCR-17).
+    public enum YouthProducedImages: OpenEnum {
+        case notReported
+        case experimental
+        case harmfulOrReckless
+        case adultInvolved
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .notReported
+            case 1: self = .experimental
+            case 2: self = .harmfulOrReckless
+            case 3: self = .adultInvolved
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .notReported: 0
+            case .experimental: 1
+            case .harmfulOrReckless: 2
+            case .adultInvolved: 3
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [.notReported, .experimental, .harmfulOrReckless, .adultInvolved]
+    }
+}
+
+extension IntakeV1 {
+    /// What an HSB strategy meeting decided (STR-04).
+    public enum StrategyOutcome: OpenEnum {
+        case unspecified
+        case noFurtherAction
+        case diversionPlan
+        case section47Joint
+        case section47Single
+        case immediateLegalAction
+        case followUpMeeting
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .noFurtherAction
+            case 2: self = .diversionPlan
+            case 3: self = .section47Joint
+            case 4: self = .section47Single
+            case 5: self = .immediateLegalAction
+            case 6: self = .followUpMeeting
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .noFurtherAction: 1
+            case .diversionPlan: 2
+            case .section47Joint: 3
+            case .section47Single: 4
+            case .immediateLegalAction: 5
+            case .followUpMeeting: 6
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .noFurtherAction, .diversionPlan, .section47Joint, .section47Single, .immediateLegalAction, .followUpMeeting,
+        ]
+    }
+}
+
+extension IntakeV1 {
+    /// What happened on a case after screening (SCR-11, GEN-02, STR-05 to STR-08, STR-10).
+    public enum CaseEventKind: OpenEnum {
+        case unspecified
+        case writtenFollowUpReceived
+        case workersAllocated
+        case conferenceOutcome
+        case hsbMeeting
+        case reviewHeld
+        case closure
+        case disagreement
+        case panel
+        /// A value this build does not know (a newer peer's): carried, never a decode failure.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .writtenFollowUpReceived
+            case 2: self = .workersAllocated
+            case 3: self = .conferenceOutcome
+            case 4: self = .hsbMeeting
+            case 5: self = .reviewHeld
+            case 6: self = .closure
+            case 7: self = .disagreement
+            case 8: self = .panel
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .writtenFollowUpReceived: 1
+            case .workersAllocated: 2
+            case .conferenceOutcome: 3
+            case .hsbMeeting: 4
+            case .reviewHeld: 5
+            case .closure: 6
+            case .disagreement: 7
+            case .panel: 8
+            case .unrecognized(let value): value
+            }
+        }
+
+        public static let allCases: [Self] = [
+            .unspecified, .writtenFollowUpReceived, .workersAllocated, .conferenceOutcome, .hsbMeeting, .reviewHeld, .closure, .disagreement, .panel,
+        ]
+    }
+}
+
+extension IntakeV1.Behaviour: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__Behaviour
+    public static let protoName = "hsb.intake.v1.Behaviour"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__behaviour__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__behaviour__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__behaviour__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__behaviour__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__behaviour__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
+        m.pointee.other_description = try arena.cString(otherDescription, field: "\(Self.protoName).other_description")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            catalogueId: try CCodec.string(m.pointee.catalogue_id, field: "\(Self.protoName).catalogue_id"),
+            otherDescription: try CCodec.string(m.pointee.other_description, field: "\(Self.protoName).other_description")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.PersonHarmed: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__PersonHarmed
+    public static let protoName = "hsb.intake.v1.PersonHarmed"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__person_harmed__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__person_harmed__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__person_harmed__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__person_harmed__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__person_harmed__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        if let subject { m.pointee.subject = try arena.message(subject) }
+        m.pointee.adult_in_need_of_safeguarding = adultInNeedOfSafeguarding ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            subject: try CCodec.message(Subject.self, m.pointee.subject),
+            adultInNeedOfSafeguarding: m.pointee.adult_in_need_of_safeguarding != 0
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(subject != nil, "subject")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.Referral: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__Referral
+    public static let protoName = "hsb.intake.v1.Referral"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__referral__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        if let child { m.pointee.child = try arena.message(child) }
+        (m.pointee.n_persons_harmed, m.pointee.persons_harmed) = try arena.messages(personsHarmed)
+        (m.pointee.n_behaviours, m.pointee.behaviours) = try arena.messages(behaviours)
+        if !harmIndicators.isEmpty {
+            let array = arena.allocate(Hsb__Intake__V1__HarmIndicator.self, count: harmIndicators.count)
+            for (index, value) in harmIndicators.enumerated() {
+                array[index] = Hsb__Intake__V1__HarmIndicator(rawValue: UInt32(bitPattern: value.rawValue))
+            }
+            m.pointee.n_harm_indicators = harmIndicators.count
+            m.pointee.harm_indicators = array
+        }
+        if let incidentDate { m.pointee.incident_date = try arena.message(incidentDate) }
+        m.pointee.referrer = try arena.cString(referrer, field: "\(Self.protoName).referrer")
+        m.pointee.incident_details = try arena.cString(incidentDetails, field: "\(Self.protoName).incident_details")
+        m.pointee.victim_vulnerability = try arena.cString(victimVulnerability, field: "\(Self.protoName).victim_vulnerability")
+        m.pointee.coercion_evidence = try arena.cString(coercionEvidence, field: "\(Self.protoName).coercion_evidence")
+        m.pointee.referrer_assessed_risk = try arena.cString(referrerAssessedRisk, field: "\(Self.protoName).referrer_assessed_risk")
+        m.pointee.other_children_may_be_at_risk = Hsb__Intake__V1__Answer(rawValue: UInt32(bitPattern: otherChildrenMayBeAtRisk.rawValue))
+        m.pointee.parents_told = Hsb__Intake__V1__ParentsTold(rawValue: UInt32(bitPattern: parentsTold.rawValue))
+        m.pointee.youth_produced_images = Hsb__Intake__V1__YouthProducedImages(rawValue: UInt32(bitPattern: youthProducedImages.rawValue))
+        m.pointee.urgent_by_telephone = urgentByTelephone ? 1 : 0
+        m.pointee.written_follow_up_received = writtenFollowUpReceived ? 1 : 0
+        m.pointee.physically_violent = physicallyViolent ? 1 : 0
+        m.pointee.sexual_activity = sexualActivity ? 1 : 0
+        m.pointee.significant_harm_suspected = significantHarmSuspected ? 1 : 0
+        m.pointee.child_displaying_may_be_abused = childDisplayingMayBeAbused ? 1 : 0
+        m.pointee.immediate_risk = immediateRisk ? 1 : 0
+        m.pointee.complex_concerns = complexConcerns ? 1 : 0
+        m.pointee.exploitation_links = exploitationLinks ? 1 : 0
+        m.pointee.police_notification = policeNotification ? 1 : 0
+        m.pointee.siblings_at_risk = siblingsAtRisk ? 1 : 0
+        m.pointee.competence_assessed = competenceAssessed ? 1 : 0
+        m.pointee.mental_health_concern = mentalHealthConcern ? 1 : 0
+        m.pointee.open_to_youth_justice = openToYouthJustice ? 1 : 0
+        m.pointee.known_to_camhs = knownToCamhs ? 1 : 0
+        m.pointee.received_unix_ms = receivedUnixMs
+        m.pointee.consent_to_share = Hsb__Intake__V1__ConsentToShare(rawValue: UInt32(bitPattern: consentToShare.rawValue))
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        var harmIndicators: [IntakeV1.HarmIndicator] = []
+        if m.pointee.n_harm_indicators > 0, let array = m.pointee.harm_indicators {
+            harmIndicators.reserveCapacity(m.pointee.n_harm_indicators)
+            for index in 0..<m.pointee.n_harm_indicators {
+                harmIndicators.append(try CCodec.enumValue(array[index].rawValue, field: "\(Self.protoName).harm_indicators[\(index)]"))
+            }
+        }
+        self.init(
+            child: try CCodec.message(Subject.self, m.pointee.child),
+            personsHarmed: try CCodec.messages(
+                IntakeV1.PersonHarmed.self, m.pointee.n_persons_harmed, m.pointee.persons_harmed, field: "\(Self.protoName).persons_harmed"),
+            behaviours: try CCodec.messages(
+                IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
+            harmIndicators: harmIndicators,
+            incidentDate: try CCodec.date(m.pointee.incident_date, field: "\(Self.protoName).incident_date"),
+            referrer: try CCodec.string(m.pointee.referrer, field: "\(Self.protoName).referrer"),
+            incidentDetails: try CCodec.string(m.pointee.incident_details, field: "\(Self.protoName).incident_details"),
+            victimVulnerability: try CCodec.string(m.pointee.victim_vulnerability, field: "\(Self.protoName).victim_vulnerability"),
+            coercionEvidence: try CCodec.string(m.pointee.coercion_evidence, field: "\(Self.protoName).coercion_evidence"),
+            referrerAssessedRisk: try CCodec.string(m.pointee.referrer_assessed_risk, field: "\(Self.protoName).referrer_assessed_risk"),
+            otherChildrenMayBeAtRisk: try CCodec.enumValue(
+                m.pointee.other_children_may_be_at_risk.rawValue, field: "\(Self.protoName).other_children_may_be_at_risk"),
+            parentsTold: try CCodec.enumValue(m.pointee.parents_told.rawValue, field: "\(Self.protoName).parents_told"),
+            youthProducedImages: try CCodec.enumValue(m.pointee.youth_produced_images.rawValue, field: "\(Self.protoName).youth_produced_images"),
+            urgentByTelephone: m.pointee.urgent_by_telephone != 0,
+            writtenFollowUpReceived: m.pointee.written_follow_up_received != 0,
+            physicallyViolent: m.pointee.physically_violent != 0,
+            sexualActivity: m.pointee.sexual_activity != 0,
+            significantHarmSuspected: m.pointee.significant_harm_suspected != 0,
+            childDisplayingMayBeAbused: m.pointee.child_displaying_may_be_abused != 0,
+            immediateRisk: m.pointee.immediate_risk != 0,
+            complexConcerns: m.pointee.complex_concerns != 0,
+            exploitationLinks: m.pointee.exploitation_links != 0,
+            policeNotification: m.pointee.police_notification != 0,
+            siblingsAtRisk: m.pointee.siblings_at_risk != 0,
+            competenceAssessed: m.pointee.competence_assessed != 0,
+            mentalHealthConcern: m.pointee.mental_health_concern != 0,
+            openToYouthJustice: m.pointee.open_to_youth_justice != 0,
+            knownToCamhs: m.pointee.known_to_camhs != 0,
+            receivedUnixMs: m.pointee.received_unix_ms,
+            consentToShare: try CCodec.enumValue(m.pointee.consent_to_share.rawValue, field: "\(Self.protoName).consent_to_share")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(child != nil, "child")
+        required.require(!referrer.isEmpty, "referrer")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__SubmitReferralRequest
+    public static let protoName = "hsb.intake.v1.SubmitReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__submit_referral_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__submit_referral_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__submit_referral_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__intake__v1__submit_referral_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__submit_referral_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        if let referral { m.pointee.referral = try arena.message(referral) }
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral)
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(referral != nil, "referral")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.Notice: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__Notice
+    public static let protoName = "hsb.intake.v1.Notice"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__notice__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__notice__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__notice__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__notice__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__notice__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.recipient = try arena.cString(recipient, field: "\(Self.protoName).recipient")
+        m.pointee.reason = try arena.cString(reason, field: "\(Self.protoName).reason")
+        m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recipient: try CCodec.string(m.pointee.recipient, field: "\(Self.protoName).recipient"),
+            reason: try CCodec.string(m.pointee.reason, field: "\(Self.protoName).reason"),
+            ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.ScreeningResult: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__ScreeningResult
+    public static let protoName = "hsb.intake.v1.ScreeningResult"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__screening_result__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__screening_result__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__screening_result__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__screening_result__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__screening_result__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        m.pointee.outcome = try arena.cString(outcome, field: "\(Self.protoName).outcome")
+        (m.pointee.n_missing, m.pointee.missing) = try arena.strings(missing, field: "\(Self.protoName).missing")
+        m.pointee.age_at_behaviour = ageAtBehaviour
+        m.pointee.age_band = try arena.cString(ageBand, field: "\(Self.protoName).age_band")
+        m.pointee.traffic_light = try arena.cString(trafficLight, field: "\(Self.protoName).traffic_light")
+        m.pointee.continuum = try arena.cString(continuum, field: "\(Self.protoName).continuum")
+        m.pointee.risk_category = try arena.cString(riskCategory, field: "\(Self.protoName).risk_category")
+        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
+        if let decision { m.pointee.decision = try arena.message(decision) }
+        (m.pointee.n_notices, m.pointee.notices) = try arena.messages(notices)
+        (m.pointee.n_for_practitioner_judgement, m.pointee.for_practitioner_judgement) = try arena.strings(
+            forPractitionerJudgement, field: "\(Self.protoName).for_practitioner_judgement")
+        m.pointee.joins_open_case = joinsOpenCase ? 1 : 0
+        m.pointee.profile = try arena.cString(profile, field: "\(Self.protoName).profile")
+        m.pointee.version = version
+        (m.pointee.n_harmed_children, m.pointee.harmed_children) = try arena.messages(harmedChildren)
+        (m.pointee.n_grades, m.pointee.grades) = try arena.messages(grades)
+        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
+        m.pointee.aim_co_worker = try arena.cString(aimCoWorker, field: "\(Self.protoName).aim_co_worker")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            outcome: try CCodec.string(m.pointee.outcome, field: "\(Self.protoName).outcome"),
+            missing: try CCodec.strings(m.pointee.n_missing, m.pointee.missing, field: "\(Self.protoName).missing"),
+            ageAtBehaviour: m.pointee.age_at_behaviour,
+            ageBand: try CCodec.string(m.pointee.age_band, field: "\(Self.protoName).age_band"),
+            trafficLight: try CCodec.string(m.pointee.traffic_light, field: "\(Self.protoName).traffic_light"),
+            continuum: try CCodec.string(m.pointee.continuum, field: "\(Self.protoName).continuum"),
+            riskCategory: try CCodec.string(m.pointee.risk_category, field: "\(Self.protoName).risk_category"),
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold"),
+            decision: try CCodec.message(Decision.self, m.pointee.decision),
+            notices: try CCodec.messages(IntakeV1.Notice.self, m.pointee.n_notices, m.pointee.notices, field: "\(Self.protoName).notices"),
+            forPractitionerJudgement: try CCodec.strings(
+                m.pointee.n_for_practitioner_judgement, m.pointee.for_practitioner_judgement, field: "\(Self.protoName).for_practitioner_judgement"),
+            joinsOpenCase: m.pointee.joins_open_case != 0,
+            profile: try CCodec.string(m.pointee.profile, field: "\(Self.protoName).profile"),
+            version: m.pointee.version,
+            harmedChildren: try CCodec.messages(
+                IntakeV1.HarmedChild.self, m.pointee.n_harmed_children, m.pointee.harmed_children, field: "\(Self.protoName).harmed_children"),
+            grades: try CCodec.messages(IntakeV1.GradedBehaviour.self, m.pointee.n_grades, m.pointee.grades, field: "\(Self.protoName).grades"),
+            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
+            aimCoWorker: try CCodec.string(m.pointee.aim_co_worker, field: "\(Self.protoName).aim_co_worker")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.GradedBehaviour: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__GradedBehaviour
+    public static let protoName = "hsb.intake.v1.GradedBehaviour"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__graded_behaviour__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__graded_behaviour__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__graded_behaviour__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__graded_behaviour__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__graded_behaviour__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.text = try arena.cString(text, field: "\(Self.protoName).text")
+        m.pointee.catalogue_id = try arena.cString(catalogueId, field: "\(Self.protoName).catalogue_id")
+        m.pointee.grade = try arena.cString(grade, field: "\(Self.protoName).grade")
+        m.pointee.graded_by_indicators = gradedByIndicators ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            text: try CCodec.string(m.pointee.text, field: "\(Self.protoName).text"),
+            catalogueId: try CCodec.string(m.pointee.catalogue_id, field: "\(Self.protoName).catalogue_id"),
+            grade: try CCodec.string(m.pointee.grade, field: "\(Self.protoName).grade"),
+            gradedByIndicators: m.pointee.graded_by_indicators != 0
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.HarmedChild: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__HarmedChild
+    public static let protoName = "hsb.intake.v1.HarmedChild"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__harmed_child__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__harmed_child__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__harmed_child__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__harmed_child__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__harmed_child__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.threshold = try arena.cString(threshold, field: "\(Self.protoName).threshold")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            threshold: try CCodec.string(m.pointee.threshold, field: "\(Self.protoName).threshold")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.GetReferralRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__GetReferralRequest
+    public static let protoName = "hsb.intake.v1.GetReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__get_referral_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__get_referral_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__get_referral_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__get_referral_request__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__get_referral_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!referralId.isEmpty, "referral_id")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.ReferralView: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__ReferralView
+    public static let protoName = "hsb.intake.v1.ReferralView"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__referral_view__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__referral_view__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__referral_view__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__referral_view__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__referral_view__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        m.pointee.version = version
+        if let referral { m.pointee.referral = try arena.message(referral) }
+        if let screening { m.pointee.screening = try arena.message(screening) }
+        (m.pointee.n_withheld, m.pointee.withheld) = try arena.strings(withheld, field: "\(Self.protoName).withheld")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            version: m.pointee.version,
+            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral),
+            screening: try CCodec.message(IntakeV1.ScreeningResult.self, m.pointee.screening),
+            withheld: try CCodec.strings(m.pointee.n_withheld, m.pointee.withheld, field: "\(Self.protoName).withheld")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.ConsultationRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__ConsultationRequest
+    public static let protoName = "hsb.intake.v1.ConsultationRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__consultation_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__consultation_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__consultation_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__consultation_request__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__consultation_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.age = age
+        (m.pointee.n_behaviours, m.pointee.behaviours) = try arena.messages(behaviours)
+        if !harmIndicators.isEmpty {
+            let array = arena.allocate(Hsb__Intake__V1__HarmIndicator.self, count: harmIndicators.count)
+            for (index, value) in harmIndicators.enumerated() {
+                array[index] = Hsb__Intake__V1__HarmIndicator(rawValue: UInt32(bitPattern: value.rawValue))
+            }
+            m.pointee.n_harm_indicators = harmIndicators.count
+            m.pointee.harm_indicators = array
+        }
+        m.pointee.physically_violent = physicallyViolent ? 1 : 0
+        m.pointee.sexual_activity = sexualActivity ? 1 : 0
+        m.pointee.significant_harm_suspected = significantHarmSuspected ? 1 : 0
+        m.pointee.child_displaying_may_be_abused = childDisplayingMayBeAbused ? 1 : 0
+        m.pointee.someone_harmed = someoneHarmed ? 1 : 0
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        var harmIndicators: [IntakeV1.HarmIndicator] = []
+        if m.pointee.n_harm_indicators > 0, let array = m.pointee.harm_indicators {
+            harmIndicators.reserveCapacity(m.pointee.n_harm_indicators)
+            for index in 0..<m.pointee.n_harm_indicators {
+                harmIndicators.append(try CCodec.enumValue(array[index].rawValue, field: "\(Self.protoName).harm_indicators[\(index)]"))
+            }
+        }
+        self.init(
+            age: try CCodec.ranged(m.pointee.age, 0...25, field: "\(Self.protoName).age"),
+            behaviours: try CCodec.messages(
+                IntakeV1.Behaviour.self, m.pointee.n_behaviours, m.pointee.behaviours, field: "\(Self.protoName).behaviours"),
+            harmIndicators: harmIndicators,
+            physicallyViolent: m.pointee.physically_violent != 0,
+            sexualActivity: m.pointee.sexual_activity != 0,
+            significantHarmSuspected: m.pointee.significant_harm_suspected != 0,
+            childDisplayingMayBeAbused: m.pointee.child_displaying_may_be_abused != 0,
+            someoneHarmed: m.pointee.someone_harmed != 0
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.Invitee: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__Invitee
+    public static let protoName = "hsb.intake.v1.Invitee"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__invitee__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__invitee__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__invitee__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__invitee__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__invitee__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.role = try arena.cString(role, field: "\(Self.protoName).role")
+        m.pointee.attended = attended ? 1 : 0
+        m.pointee.written_report = writtenReport ? 1 : 0
+        m.pointee.pupil_subject_id = try arena.cString(pupilSubjectId, field: "\(Self.protoName).pupil_subject_id")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            role: try CCodec.string(m.pointee.role, field: "\(Self.protoName).role"),
+            attended: m.pointee.attended != 0,
+            writtenReport: m.pointee.written_report != 0,
+            pupilSubjectId: try CCodec.string(m.pointee.pupil_subject_id, field: "\(Self.protoName).pupil_subject_id")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!role.isEmpty, "role")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.RecordStrategyMeetingRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__RecordStrategyMeetingRequest
+    public static let protoName = "hsb.intake.v1.RecordStrategyMeetingRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__record_strategy_meeting_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__record_strategy_meeting_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__record_strategy_meeting_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__intake__v1__record_strategy_meeting_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__record_strategy_meeting_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        (m.pointee.n_subject_ids, m.pointee.subject_ids) = try arena.strings(subjectIds, field: "\(Self.protoName).subject_ids")
+        m.pointee.chair_role = try arena.cString(chairRole, field: "\(Self.protoName).chair_role")
+        (m.pointee.n_invitees, m.pointee.invitees) = try arena.messages(invitees)
+        m.pointee.outcome = Hsb__Intake__V1__StrategyOutcome(rawValue: UInt32(bitPattern: outcome.rawValue))
+        if let followUpDate { m.pointee.follow_up_date = try arena.message(followUpDate) }
+        m.pointee.significant_harm = significantHarm ? 1 : 0
+        m.pointee.safety_plan_agreed = safetyPlanAgreed ? 1 : 0
+        m.pointee.aim_appropriate = aimAppropriate ? 1 : 0
+        m.pointee.aim_lead = try arena.cString(aimLead, field: "\(Self.protoName).aim_lead")
+        m.pointee.aim_timescale_weeks = aimTimescaleWeeks
+        m.pointee.mappa_referral_considered = mappaReferralConsidered ? 1 : 0
+        m.pointee.exploitation_referral_considered = exploitationReferralConsidered ? 1 : 0
+        m.pointee.many_children = manyChildren ? 1 : 0
+        if let heldOn { m.pointee.held_on = try arena.message(heldOn) }
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            subjectIds: try CCodec.strings(m.pointee.n_subject_ids, m.pointee.subject_ids, field: "\(Self.protoName).subject_ids"),
+            chairRole: try CCodec.string(m.pointee.chair_role, field: "\(Self.protoName).chair_role"),
+            invitees: try CCodec.messages(IntakeV1.Invitee.self, m.pointee.n_invitees, m.pointee.invitees, field: "\(Self.protoName).invitees"),
+            outcome: try CCodec.enumValue(m.pointee.outcome.rawValue, field: "\(Self.protoName).outcome"),
+            followUpDate: try CCodec.date(m.pointee.follow_up_date, field: "\(Self.protoName).follow_up_date"),
+            significantHarm: m.pointee.significant_harm != 0,
+            safetyPlanAgreed: m.pointee.safety_plan_agreed != 0,
+            aimAppropriate: m.pointee.aim_appropriate != 0,
+            aimLead: try CCodec.string(m.pointee.aim_lead, field: "\(Self.protoName).aim_lead"),
+            aimTimescaleWeeks: try CCodec.ranged(m.pointee.aim_timescale_weeks, 0...52, field: "\(Self.protoName).aim_timescale_weeks"),
+            mappaReferralConsidered: m.pointee.mappa_referral_considered != 0,
+            exploitationReferralConsidered: m.pointee.exploitation_referral_considered != 0,
+            manyChildren: m.pointee.many_children != 0,
+            heldOn: try CCodec.date(m.pointee.held_on, field: "\(Self.protoName).held_on")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!referralId.isEmpty, "referral_id")
+        required.require(!subjectIds.isEmpty, "subject_ids")
+        required.require(!chairRole.isEmpty, "chair_role")
+        required.require(!invitees.isEmpty, "invitees")
+        required.require(outcome.rawValue != 0, "outcome")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.MeetingRecord: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__MeetingRecord
+    public static let protoName = "hsb.intake.v1.MeetingRecord"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__meeting_record__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__meeting_record__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__meeting_record__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__meeting_record__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__meeting_record__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.record_id = try arena.cString(recordId, field: "\(Self.protoName).record_id")
+        m.pointee.referral_id = try arena.cString(referralId, field: "\(Self.protoName).referral_id")
+        if let decision { m.pointee.decision = try arena.message(decision) }
+        m.pointee.version = version
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            recordId: try CCodec.string(m.pointee.record_id, field: "\(Self.protoName).record_id"),
+            referralId: try CCodec.string(m.pointee.referral_id, field: "\(Self.protoName).referral_id"),
+            decision: try CCodec.message(Decision.self, m.pointee.decision),
+            version: m.pointee.version
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1.WorkerAllocation: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Intake__V1__WorkerAllocation
+    public static let protoName = "hsb.intake.v1.WorkerAllocation"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__intake__v1__worker_allocation__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__intake__v1__worker_allocation__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__intake__v1__worker_allocation__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__intake__v1__worker_allocation__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__intake__v1__worker_allocation__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.subject_id = try arena.cString(subjectId, field: "\(Self.protoName).subject_id")
+        m.pointee.social_worker = try arena.cString(socialWorker, field: "\(Self.protoName).social_worker")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            subjectId: try CCodec.string(m.pointee.subject_id, field: "\(Self.protoName).subject_id"),
+            socialWorker: try CCodec.string(m.pointee.social_worker, field: "\(Self.protoName).social_worker")
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!subjectId.isEmpty, "subject_id")
+        required.require(!socialWorker.isEmpty, "social_worker")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -1485,24 +1508,6 @@ extension IntakeV1.RecordCaseEventRequest: WireMessage, CBacked, SchemaDescribed
     }
 }
 
-extension IntakeV1 {
-    public struct CaseEventRecord: Sendable, Hashable {
-        public var recordId: String
-        public var referralId: String
-        public var kind: String
-        public var decision: Decision?
-        public var version: Int64
-
-        public init(recordId: String = "", referralId: String = "", kind: String = "", decision: Decision? = nil, version: Int64 = 0) {
-            self.recordId = recordId
-            self.referralId = referralId
-            self.kind = kind
-            self.decision = decision
-            self.version = version
-        }
-    }
-}
-
 extension IntakeV1.CaseEventRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Intake__V1__CaseEventRecord
     public static let protoName = "hsb.intake.v1.CaseEventRecord"
@@ -1535,6 +1540,37 @@ extension IntakeV1.CaseEventRecord: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension IntakeV1 {
+    /// Children's social care: the contact service and the MASH.
+    public enum Intake {
+        public static let name = "hsb.intake.v1.Intake"
+
+        /// One descriptor per method: its full name and its request and reply types.
+        public enum Method {
+            /// Screens a referral by the screening rules (SCR) and stores it with its screening.
+            public static let submitReferral = MethodDescriptor<IntakeV1.SubmitReferralRequest, IntakeV1.ScreeningResult>(
+                service: "hsb.intake.v1.Intake", method: "SubmitReferral")
+            /// Records a strategy meeting or discussion and what it decided (the STR rules).
+            public static let recordStrategyMeeting = MethodDescriptor<IntakeV1.RecordStrategyMeetingRequest, IntakeV1.MeetingRecord>(
+                service: "hsb.intake.v1.Intake", method: "RecordStrategyMeeting")
+            /// Records an event of a case after screening (allocation, visits, plans).
+            public static let recordCaseEvent = MethodDescriptor<IntakeV1.RecordCaseEventRequest, IntakeV1.CaseEventRecord>(
+                service: "hsb.intake.v1.Intake", method: "RecordCaseEvent")
+            /// A stored referral, cut to what the calling agency needs to know.
+            public static let getReferral = MethodDescriptor<IntakeV1.GetReferralRequest, IntakeV1.ReferralView>(
+                service: "hsb.intake.v1.Intake", method: "GetReferral")
+            /// A no-names consultation (SCR-21): screens a described situation and stores nothing.
+            public static let consult = MethodDescriptor<IntakeV1.ConsultationRequest, IntakeV1.ScreeningResult>(
+                service: "hsb.intake.v1.Intake", method: "Consult")
+
+            /// Every method of the service.
+            public static let all: [AnyMethodDescriptor] = [
+                submitReferral.erased, recordStrategyMeeting.erased, recordCaseEvent.erased, getReferral.erased, consult.erased,
+            ]
+        }
     }
 }
 

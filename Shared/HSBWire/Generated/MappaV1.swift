@@ -7,6 +7,180 @@ internal import HSBProtoC
 public enum MappaV1 {}
 
 extension MappaV1 {
+    public struct ScreenRequest: Sendable, Hashable {
+        public var subjectId: String
+        public var dateOfBirth: CalendarDate?
+        public var subjectToNotificationRequirements: Bool
+        public var violentOffenceCustodyMonths: Int32
+        public var sexualOffenceOnLicence: Bool
+        public var onLicence: Bool
+        public var assessedRiskOfSeriousHarm: Bool
+        public var youthJusticeScreeningDone: Bool
+        public var panelDiscussed: Bool
+        /// For the notification period.
+        public var sentence: MappaV1.Sentence
+        /// Months of imprisonment or of the conditional discharge.
+        public var sentenceMonths: Int32
+        /// The date of conviction, caution or finding (the relevant date).
+        public var relevantDate: CalendarDate?
+
+        public init(
+            subjectId: String = "", dateOfBirth: CalendarDate? = nil, subjectToNotificationRequirements: Bool = false,
+            violentOffenceCustodyMonths: Int32 = 0, sexualOffenceOnLicence: Bool = false, onLicence: Bool = false,
+            assessedRiskOfSeriousHarm: Bool = false, youthJusticeScreeningDone: Bool = false, panelDiscussed: Bool = false,
+            sentence: MappaV1.Sentence = .unspecified, sentenceMonths: Int32 = 0, relevantDate: CalendarDate? = nil
+        ) {
+            self.subjectId = subjectId
+            self.dateOfBirth = dateOfBirth
+            self.subjectToNotificationRequirements = subjectToNotificationRequirements
+            self.violentOffenceCustodyMonths = violentOffenceCustodyMonths
+            self.sexualOffenceOnLicence = sexualOffenceOnLicence
+            self.onLicence = onLicence
+            self.assessedRiskOfSeriousHarm = assessedRiskOfSeriousHarm
+            self.youthJusticeScreeningDone = youthJusticeScreeningDone
+            self.panelDiscussed = panelDiscussed
+            self.sentence = sentence
+            self.sentenceMonths = sentenceMonths
+            self.relevantDate = relevantDate
+        }
+    }
+}
+
+extension MappaV1 {
+    public struct ScreenResult: Sendable, Hashable {
+        public var recordId: String
+        /// 1, 2 or 3; 0 when no category applies.
+        public var category: Int32
+        public var reasons: [String]
+        /// Steps owed before a referral decision for an under-18 (MP-02).
+        public var outstanding: [String]
+        /// e.g. "5 years", "indefinite"; empty without notification requirements.
+        public var notificationPeriod: String
+        public var citations: [RuleCitation]
+        public var version: Int64
+
+        public init(
+            recordId: String = "", category: Int32 = 0, reasons: [String] = [], outstanding: [String] = [], notificationPeriod: String = "",
+            citations: [RuleCitation] = [], version: Int64 = 0
+        ) {
+            self.recordId = recordId
+            self.category = category
+            self.reasons = reasons
+            self.outstanding = outstanding
+            self.notificationPeriod = notificationPeriod
+            self.citations = citations
+            self.version = version
+        }
+    }
+}
+
+extension MappaV1 {
+    public struct RecordLevelRequest: Sendable, Hashable {
+        public var subjectId: String
+        /// 1, 2 or 3.
+        public var level: Int32
+        public var nextReview: CalendarDate?
+        public var planSummary: String
+
+        public init(subjectId: String = "", level: Int32 = 0, nextReview: CalendarDate? = nil, planSummary: String = "") {
+            self.subjectId = subjectId
+            self.level = level
+            self.nextReview = nextReview
+            self.planSummary = planSummary
+        }
+    }
+}
+
+extension MappaV1 {
+    public struct LevelRecord: Sendable, Hashable {
+        public var recordId: String
+        public var level: Int32
+        public var nextReview: CalendarDate?
+        public var planSummary: String
+        public var decision: Decision?
+        public var version: Int64
+
+        public init(
+            recordId: String = "", level: Int32 = 0, nextReview: CalendarDate? = nil, planSummary: String = "", decision: Decision? = nil,
+            version: Int64 = 0
+        ) {
+            self.recordId = recordId
+            self.level = level
+            self.nextReview = nextReview
+            self.planSummary = planSummary
+            self.decision = decision
+            self.version = version
+        }
+    }
+}
+
+extension MappaV1 {
+    /// MP-05: what the MAPPA forum decided may be shared, with whom and why.
+    public struct DecideDisclosureRequest: Sendable, Hashable {
+        public var subjectId: String
+        public var recipient: Agency
+        public var what: String
+        public var reason: String
+
+        public init(subjectId: String = "", recipient: Agency = .unspecified, what: String = "", reason: String = "") {
+            self.subjectId = subjectId
+            self.recipient = recipient
+            self.what = what
+            self.reason = reason
+        }
+    }
+}
+
+extension MappaV1 {
+    public struct DisclosureDecision: Sendable, Hashable {
+        public var recordId: String
+        public var recipient: Agency
+        public var what: String
+        public var reason: String
+
+        public init(recordId: String = "", recipient: Agency = .unspecified, what: String = "", reason: String = "") {
+            self.recordId = recordId
+            self.recipient = recipient
+            self.what = what
+            self.reason = reason
+        }
+    }
+}
+
+extension MappaV1 {
+    public struct GetRecordRequest: Sendable, Hashable {
+        public var subjectId: String
+
+        public init(subjectId: String = "") {
+            self.subjectId = subjectId
+        }
+    }
+}
+
+extension MappaV1 {
+    /// What the caller may see (MP-05): the forum's agencies see everything; others see only what a
+    /// disclosure decision names for them.
+    public struct MappaView: Sendable, Hashable {
+        public var subjectId: String
+        public var screenings: [MappaV1.ScreenResult]
+        public var levels: [MappaV1.LevelRecord]
+        public var disclosures: [MappaV1.DisclosureDecision]
+        public var withheld: [String]
+
+        public init(
+            subjectId: String = "", screenings: [MappaV1.ScreenResult] = [], levels: [MappaV1.LevelRecord] = [],
+            disclosures: [MappaV1.DisclosureDecision] = [], withheld: [String] = []
+        ) {
+            self.subjectId = subjectId
+            self.screenings = screenings
+            self.levels = levels
+            self.disclosures = disclosures
+            self.withheld = withheld
+        }
+    }
+}
+
+extension MappaV1 {
     public enum Sentence: OpenEnum {
         case unspecified
         case imprisonmentForLifeOrAtLeast30Months
@@ -44,46 +218,6 @@ extension MappaV1 {
         public static let allCases: [Self] = [
             .unspecified, .imprisonmentForLifeOrAtLeast30Months, .imprisonment, .caution, .conditionalDischarge, .other,
         ]
-    }
-}
-
-extension MappaV1 {
-    public struct ScreenRequest: Sendable, Hashable {
-        public var subjectId: String
-        public var dateOfBirth: CalendarDate?
-        public var subjectToNotificationRequirements: Bool
-        public var violentOffenceCustodyMonths: Int32
-        public var sexualOffenceOnLicence: Bool
-        public var onLicence: Bool
-        public var assessedRiskOfSeriousHarm: Bool
-        public var youthJusticeScreeningDone: Bool
-        public var panelDiscussed: Bool
-        /// For the notification period.
-        public var sentence: MappaV1.Sentence
-        /// Months of imprisonment or of the conditional discharge.
-        public var sentenceMonths: Int32
-        /// The date of conviction, caution or finding (the relevant date).
-        public var relevantDate: CalendarDate?
-
-        public init(
-            subjectId: String = "", dateOfBirth: CalendarDate? = nil, subjectToNotificationRequirements: Bool = false,
-            violentOffenceCustodyMonths: Int32 = 0, sexualOffenceOnLicence: Bool = false, onLicence: Bool = false,
-            assessedRiskOfSeriousHarm: Bool = false, youthJusticeScreeningDone: Bool = false, panelDiscussed: Bool = false,
-            sentence: MappaV1.Sentence = .unspecified, sentenceMonths: Int32 = 0, relevantDate: CalendarDate? = nil
-        ) {
-            self.subjectId = subjectId
-            self.dateOfBirth = dateOfBirth
-            self.subjectToNotificationRequirements = subjectToNotificationRequirements
-            self.violentOffenceCustodyMonths = violentOffenceCustodyMonths
-            self.sexualOffenceOnLicence = sexualOffenceOnLicence
-            self.onLicence = onLicence
-            self.assessedRiskOfSeriousHarm = assessedRiskOfSeriousHarm
-            self.youthJusticeScreeningDone = youthJusticeScreeningDone
-            self.panelDiscussed = panelDiscussed
-            self.sentence = sentence
-            self.sentenceMonths = sentenceMonths
-            self.relevantDate = relevantDate
-        }
     }
 }
 
@@ -141,34 +275,6 @@ extension MappaV1.ScreenRequest: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension MappaV1 {
-    public struct ScreenResult: Sendable, Hashable {
-        public var recordId: String
-        /// 1, 2 or 3; 0 when no category applies.
-        public var category: Int32
-        public var reasons: [String]
-        /// Steps owed before a referral decision for an under-18 (MP-02).
-        public var outstanding: [String]
-        /// e.g. "5 years", "indefinite"; empty without notification requirements.
-        public var notificationPeriod: String
-        public var citations: [RuleCitation]
-        public var version: Int64
-
-        public init(
-            recordId: String = "", category: Int32 = 0, reasons: [String] = [], outstanding: [String] = [], notificationPeriod: String = "",
-            citations: [RuleCitation] = [], version: Int64 = 0
-        ) {
-            self.recordId = recordId
-            self.category = category
-            self.reasons = reasons
-            self.outstanding = outstanding
-            self.notificationPeriod = notificationPeriod
-            self.citations = citations
-            self.version = version
-        }
-    }
-}
-
 extension MappaV1.ScreenResult: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__ScreenResult
     public static let protoName = "hsb.mappa.v1.ScreenResult"
@@ -205,23 +311,6 @@ extension MappaV1.ScreenResult: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension MappaV1 {
-    public struct RecordLevelRequest: Sendable, Hashable {
-        public var subjectId: String
-        /// 1, 2 or 3.
-        public var level: Int32
-        public var nextReview: CalendarDate?
-        public var planSummary: String
-
-        public init(subjectId: String = "", level: Int32 = 0, nextReview: CalendarDate? = nil, planSummary: String = "") {
-            self.subjectId = subjectId
-            self.level = level
-            self.nextReview = nextReview
-            self.planSummary = planSummary
-        }
     }
 }
 
@@ -264,29 +353,6 @@ extension MappaV1.RecordLevelRequest: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension MappaV1 {
-    public struct LevelRecord: Sendable, Hashable {
-        public var recordId: String
-        public var level: Int32
-        public var nextReview: CalendarDate?
-        public var planSummary: String
-        public var decision: Decision?
-        public var version: Int64
-
-        public init(
-            recordId: String = "", level: Int32 = 0, nextReview: CalendarDate? = nil, planSummary: String = "", decision: Decision? = nil,
-            version: Int64 = 0
-        ) {
-            self.recordId = recordId
-            self.level = level
-            self.nextReview = nextReview
-            self.planSummary = planSummary
-            self.decision = decision
-            self.version = version
-        }
-    }
-}
-
 extension MappaV1.LevelRecord: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__LevelRecord
     public static let protoName = "hsb.mappa.v1.LevelRecord"
@@ -321,23 +387,6 @@ extension MappaV1.LevelRecord: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// MP-05: what the MAPPA forum decided may be shared, with whom and why.
-extension MappaV1 {
-    public struct DecideDisclosureRequest: Sendable, Hashable {
-        public var subjectId: String
-        public var recipient: Agency
-        public var what: String
-        public var reason: String
-
-        public init(subjectId: String = "", recipient: Agency = .unspecified, what: String = "", reason: String = "") {
-            self.subjectId = subjectId
-            self.recipient = recipient
-            self.what = what
-            self.reason = reason
-        }
     }
 }
 
@@ -382,22 +431,6 @@ extension MappaV1.DecideDisclosureRequest: WireMessage, CBacked, SchemaDescribed
     }
 }
 
-extension MappaV1 {
-    public struct DisclosureDecision: Sendable, Hashable {
-        public var recordId: String
-        public var recipient: Agency
-        public var what: String
-        public var reason: String
-
-        public init(recordId: String = "", recipient: Agency = .unspecified, what: String = "", reason: String = "") {
-            self.recordId = recordId
-            self.recipient = recipient
-            self.what = what
-            self.reason = reason
-        }
-    }
-}
-
 extension MappaV1.DisclosureDecision: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__DisclosureDecision
     public static let protoName = "hsb.mappa.v1.DisclosureDecision"
@@ -431,16 +464,6 @@ extension MappaV1.DisclosureDecision: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension MappaV1 {
-    public struct GetRecordRequest: Sendable, Hashable {
-        public var subjectId: String
-
-        public init(subjectId: String = "") {
-            self.subjectId = subjectId
-        }
-    }
-}
-
 extension MappaV1.GetRecordRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Mappa__V1__GetRecordRequest
     public static let protoName = "hsb.mappa.v1.GetRecordRequest"
@@ -468,29 +491,6 @@ extension MappaV1.GetRecordRequest: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// What the caller may see (MP-05): the forum's agencies see everything; others see only what a
-/// disclosure decision names for them.
-extension MappaV1 {
-    public struct MappaView: Sendable, Hashable {
-        public var subjectId: String
-        public var screenings: [MappaV1.ScreenResult]
-        public var levels: [MappaV1.LevelRecord]
-        public var disclosures: [MappaV1.DisclosureDecision]
-        public var withheld: [String]
-
-        public init(
-            subjectId: String = "", screenings: [MappaV1.ScreenResult] = [], levels: [MappaV1.LevelRecord] = [],
-            disclosures: [MappaV1.DisclosureDecision] = [], withheld: [String] = []
-        ) {
-            self.subjectId = subjectId
-            self.screenings = screenings
-            self.levels = levels
-            self.disclosures = disclosures
-            self.withheld = withheld
-        }
     }
 }
 
@@ -528,6 +528,32 @@ extension MappaV1.MappaView: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension MappaV1 {
+    /// The MAPPA coordinator.
+    public enum Mappa {
+        public static let name = "hsb.mappa.v1.Mappa"
+
+        /// One descriptor per method: its full name and its request and reply types.
+        public enum Method {
+            /// Screens a young person to a MAPPA category, or none (MP-01, MP-02, MP-04).
+            public static let screen = MethodDescriptor<MappaV1.ScreenRequest, MappaV1.ScreenResult>(
+                service: "hsb.mappa.v1.Mappa", method: "Screen")
+            /// Records the management level and the next plan review (MP-03).
+            public static let recordLevel = MethodDescriptor<MappaV1.RecordLevelRequest, MappaV1.LevelRecord>(
+                service: "hsb.mappa.v1.Mappa", method: "RecordLevel")
+            /// Decides a disclosure on need to know (MP-05).
+            public static let decideDisclosure = MethodDescriptor<MappaV1.DecideDisclosureRequest, MappaV1.DisclosureDecision>(
+                service: "hsb.mappa.v1.Mappa", method: "DecideDisclosure")
+            /// The MAPPA record of a subject, cut to the calling agency's need to know.
+            public static let getRecord = MethodDescriptor<MappaV1.GetRecordRequest, MappaV1.MappaView>(
+                service: "hsb.mappa.v1.Mappa", method: "GetRecord")
+
+            /// Every method of the service.
+            public static let all: [AnyMethodDescriptor] = [screen.erased, recordLevel.erased, decideDisclosure.erased, getRecord.erased]
+        }
     }
 }
 

@@ -16,40 +16,8 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Orchestrator__V1__SubmitReferralRequest
-    public static let protoName = "hsb.orchestrator.v1.SubmitReferralRequest"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__submit_referral_request__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__submit_referral_request__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__submit_referral_request__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
-        hsb__orchestrator__v1__submit_referral_request__pack(m, out)
-    }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__orchestrator__v1__submit_referral_request__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        if let referral { m.pointee.referral = try arena.message(referral) }
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral)
-        )
-        var required = RequiredFields(Self.protoName)
-        required.require(referral != nil, "referral")
-        try required.check()
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A step owed to an agency: written before it is sent, delivered with retries (never dropped).
 extension OrchestratorV1 {
+    /// A step owed to an agency: written before it is sent, delivered with retries (never dropped).
     public struct Step: Sendable, Hashable {
         public var stepId: String
         /// The service, e.g. "intake".
@@ -74,45 +42,6 @@ extension OrchestratorV1 {
             self.lastError = lastError
             self.nextAttemptUnixMs = nextAttemptUnixMs
         }
-    }
-}
-
-extension OrchestratorV1.Step: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Orchestrator__V1__Step
-    public static let protoName = "hsb.orchestrator.v1.Step"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__step__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__step__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__step__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__step__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__orchestrator__v1__step__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
-        m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
-        m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
-        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
-        m.pointee.attempts = attempts
-        m.pointee.last_error = try arena.cString(lastError, field: "\(Self.protoName).last_error")
-        m.pointee.next_attempt_unix_ms = nextAttemptUnixMs
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
-            service: try CCodec.string(m.pointee.service, field: "\(Self.protoName).service"),
-            method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
-            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
-            attempts: m.pointee.attempts,
-            lastError: try CCodec.string(m.pointee.last_error, field: "\(Self.protoName).last_error"),
-            nextAttemptUnixMs: m.pointee.next_attempt_unix_ms
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -150,51 +79,6 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Orchestrator__V1__DeadlineEntry
-    public static let protoName = "hsb.orchestrator.v1.DeadlineEntry"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__deadline_entry__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__deadline_entry__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__deadline_entry__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__deadline_entry__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__orchestrator__v1__deadline_entry__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
-        m.pointee.task_id = try arena.cString(taskId, field: "\(Self.protoName).task_id")
-        m.pointee.description = try arena.cString(description, field: "\(Self.protoName).description")
-        m.pointee.owner = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: owner.rawValue))
-        m.pointee.assignee = try arena.cString(assignee, field: "\(Self.protoName).assignee")
-        m.pointee.due_unix_ms = dueUnixMs
-        m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
-        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
-        m.pointee.completed_by = try arena.cString(completedBy, field: "\(Self.protoName).completed_by")
-        m.pointee.completed_unix_ms = completedUnixMs
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
-            taskId: try CCodec.string(m.pointee.task_id, field: "\(Self.protoName).task_id"),
-            description: try CCodec.string(m.pointee.description, field: "\(Self.protoName).description"),
-            owner: try CCodec.enumValue(m.pointee.owner.rawValue, field: "\(Self.protoName).owner"),
-            assignee: try CCodec.string(m.pointee.assignee, field: "\(Self.protoName).assignee"),
-            dueUnixMs: m.pointee.due_unix_ms,
-            ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"),
-            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
-            completedBy: try CCodec.string(m.pointee.completed_by, field: "\(Self.protoName).completed_by"),
-            completedUnixMs: m.pointee.completed_unix_ms
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
 extension OrchestratorV1 {
     public struct ChronologyEntry: Sendable, Hashable {
         public var atUnixMs: Int64
@@ -209,41 +93,8 @@ extension OrchestratorV1 {
     }
 }
 
-extension OrchestratorV1.ChronologyEntry: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Orchestrator__V1__ChronologyEntry
-    public static let protoName = "hsb.orchestrator.v1.ChronologyEntry"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__chronology_entry__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__chronology_entry__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__chronology_entry__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
-        hsb__orchestrator__v1__chronology_entry__pack(m, out)
-    }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__orchestrator__v1__chronology_entry__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.at_unix_ms = atUnixMs
-        m.pointee.what = try arena.cString(what, field: "\(Self.protoName).what")
-        (m.pointee.n_rule_ids, m.pointee.rule_ids) = try arena.strings(ruleIds, field: "\(Self.protoName).rule_ids")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            atUnixMs: m.pointee.at_unix_ms,
-            what: try CCodec.string(m.pointee.what, field: "\(Self.protoName).what"),
-            ruleIds: try CCodec.strings(m.pointee.n_rule_ids, m.pointee.rule_ids, field: "\(Self.protoName).rule_ids")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// A disclosure to another agency (INF-01, INF-02).
 extension OrchestratorV1 {
+    /// A disclosure to another agency (INF-01, INF-02).
     public struct Disclosure: Sendable, Hashable {
         public var atUnixMs: Int64
         public var toService: String
@@ -268,45 +119,6 @@ extension OrchestratorV1 {
             self.consent = consent
             self.parentsTold = parentsTold
         }
-    }
-}
-
-extension OrchestratorV1.Disclosure: WireMessage, CBacked, SchemaDescribed {
-    typealias CMessage = Hsb__Orchestrator__V1__Disclosure
-    public static let protoName = "hsb.orchestrator.v1.Disclosure"
-    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__disclosure__descriptor }
-    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure__init(m) }
-    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure__get_packed_size(m) }
-    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__disclosure__pack(m, out) }
-    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
-        hsb__orchestrator__v1__disclosure__unpack(a, n, d)
-    }
-
-    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
-        m.pointee.at_unix_ms = atUnixMs
-        m.pointee.to_service = try arena.cString(toService, field: "\(Self.protoName).to_service")
-        m.pointee.what = try arena.cString(what, field: "\(Self.protoName).what")
-        m.pointee.purpose = try arena.cString(purpose, field: "\(Self.protoName).purpose")
-        m.pointee.lawful_basis = try arena.cString(lawfulBasis, field: "\(Self.protoName).lawful_basis")
-        m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
-        m.pointee.parents_told = try arena.cString(parentsTold, field: "\(Self.protoName).parents_told")
-    }
-
-    init(c m: UnsafePointer<CMessage>) throws(WireError) {
-        self.init(
-            atUnixMs: m.pointee.at_unix_ms,
-            toService: try CCodec.string(m.pointee.to_service, field: "\(Self.protoName).to_service"),
-            what: try CCodec.string(m.pointee.what, field: "\(Self.protoName).what"),
-            purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose"),
-            lawfulBasis: try CCodec.string(m.pointee.lawful_basis, field: "\(Self.protoName).lawful_basis"),
-            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
-            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told")
-        )
-    }
-
-    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
-    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
-        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -361,6 +173,562 @@ extension OrchestratorV1 {
             self.linked = linked
             self.routes = routes
         }
+    }
+}
+
+extension OrchestratorV1 {
+    /// A route a case is on (child protection, child in need, early help, concern, criminal justice).
+    public struct CaseRoute: Sendable, Hashable {
+        public var route: String
+        /// The agency that leads the work on it (the AIM lead on the concern and criminal justice routes).
+        public var lead: String
+        /// The agency that provides a co-worker; empty when both lead jointly, or none is named.
+        public var coWorker: String
+        public var ruleIds: [String]
+
+        public init(route: String = "", lead: String = "", coWorker: String = "", ruleIds: [String] = []) {
+            self.route = route
+            self.lead = lead
+            self.coWorker = coWorker
+            self.ruleIds = ruleIds
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// A case linked to another: the child it is about, in which role, and their threshold.
+    public struct LinkedCase: Sendable, Hashable {
+        public var caseId: String
+        public var subjectId: String
+        public var role: String
+        public var threshold: String
+
+        public init(caseId: String = "", subjectId: String = "", role: String = "", threshold: String = "") {
+            self.caseId = caseId
+            self.subjectId = subjectId
+            self.role = role
+            self.threshold = threshold
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// Something that happened on a case, recorded with the agency that owns it through the outbox:
+    /// the agency's own method and request (see README for the methods accepted).
+    public struct RecordEventRequest: Sendable, Hashable {
+        public var caseId: String
+        /// e.g. "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision".
+        public var method: String
+        /// That method's request, encoded.
+        public var payload: [UInt8]
+
+        public init(caseId: String = "", method: String = "", payload: [UInt8] = []) {
+            self.caseId = caseId
+            self.method = method
+            self.payload = payload
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct GetCaseRequest: Sendable, Hashable {
+        public var caseId: String
+
+        public init(caseId: String = "") {
+            self.caseId = caseId
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// The deadlines the calling agency may see (its own tasks; the whole partnership's for social
+    /// care, police and youth justice), soonest first, a page at a time. A purpose is required and
+    /// the read is logged for each case listed (INF-05).
+    public struct ListDeadlinesRequest: Sendable, Hashable {
+        /// Also list what falls due within this many days.
+        public var withinDays: Int32
+        /// Entries a page; 0 means 200.
+        public var pageSize: Int32
+        /// The next_page_token of the previous page; empty for the first.
+        public var pageToken: String
+
+        public init(withinDays: Int32 = 0, pageSize: Int32 = 0, pageToken: String = "") {
+            self.withinDays = withinDays
+            self.pageSize = pageSize
+            self.pageToken = pageToken
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct DeadlineList: Sendable, Hashable {
+        public var overdue: [OrchestratorV1.DeadlineEntry]
+        public var dueSoon: [OrchestratorV1.DeadlineEntry]
+        /// Empty on the last page.
+        public var nextPageToken: String
+
+        public init(overdue: [OrchestratorV1.DeadlineEntry] = [], dueSoon: [OrchestratorV1.DeadlineEntry] = [], nextPageToken: String = "") {
+            self.overdue = overdue
+            self.dueSoon = dueSoon
+            self.nextPageToken = nextPageToken
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// The outbox for its operators: steps still owed, or (dead_only) those given up after repeated
+    /// failures. Metadata only: never a step's payload.
+    public struct ListOutboxRequest: Sendable, Hashable {
+        public var deadOnly: Bool
+
+        public init(deadOnly: Bool = false) {
+            self.deadOnly = deadOnly
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct OutboxEntry: Sendable, Hashable {
+        public var stepId: String
+        public var caseId: String
+        public var service: String
+        public var method: String
+        public var status: String
+        public var attempts: Int32
+        public var failuresAfterSend: Int32
+        public var lastError: String
+        public var nextAttemptUnixMs: Int64
+        /// For whom the step relays an act, e.g. "police (J Smith)".
+        public var actingFor: String
+
+        public init(
+            stepId: String = "", caseId: String = "", service: String = "", method: String = "", status: String = "", attempts: Int32 = 0,
+            failuresAfterSend: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, actingFor: String = ""
+        ) {
+            self.stepId = stepId
+            self.caseId = caseId
+            self.service = service
+            self.method = method
+            self.status = status
+            self.attempts = attempts
+            self.failuresAfterSend = failuresAfterSend
+            self.lastError = lastError
+            self.nextAttemptUnixMs = nextAttemptUnixMs
+            self.actingFor = actingFor
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct OutboxList: Sendable, Hashable {
+        public var entries: [OrchestratorV1.OutboxEntry]
+
+        public init(entries: [OrchestratorV1.OutboxEntry] = []) {
+            self.entries = entries
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// An operator's decision on a dead step: send it again from scratch, or give it up for good.
+    /// The reason goes on the case's chronology and the access log.
+    public struct SettleStepRequest: Sendable, Hashable {
+        public var stepId: String
+        public var reason: String
+
+        public init(stepId: String = "", reason: String = "") {
+            self.stepId = stepId
+            self.reason = reason
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// INF-01: what was shared about a child, with whom, why and on what basis.
+    public struct ListDisclosuresRequest: Sendable, Hashable {
+        public var childSubjectId: String
+
+        public init(childSubjectId: String = "") {
+            self.childSubjectId = childSubjectId
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct DisclosureList: Sendable, Hashable {
+        public var items: [OrchestratorV1.DisclosureEntryWithCase]
+
+        public init(items: [OrchestratorV1.DisclosureEntryWithCase] = []) {
+            self.items = items
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct DisclosureEntryWithCase: Sendable, Hashable {
+        public var caseId: String
+        public var disclosure: OrchestratorV1.Disclosure?
+
+        public init(caseId: String = "", disclosure: OrchestratorV1.Disclosure? = nil) {
+            self.caseId = caseId
+            self.disclosure = disclosure
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// Marks a task of a case done; its deadline leaves the overdue and due lists.
+    public struct CompleteTaskRequest: Sendable, Hashable {
+        public var caseId: String
+        public var taskId: String
+        public var note: String
+
+        public init(caseId: String = "", taskId: String = "", note: String = "") {
+            self.caseId = caseId
+            self.taskId = taskId
+            self.note = note
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    /// What an orchestrator write keeps under its idempotency key: the case it wrote and the steps
+    /// it owes, so a retried call answers with the first case and sends nothing twice.
+    public struct WriteReceipt: Sendable, Hashable {
+        public var caseId: String
+        public var stepIds: [String]
+
+        public init(caseId: String = "", stepIds: [String] = []) {
+            self.caseId = caseId
+            self.stepIds = stepIds
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredReferral: Sendable, Hashable {
+        /// The referral's own protobuf bytes (hsb.intake.v1.Referral).
+        public var referral: [UInt8]
+        public var receivedUnixMs: Int64
+
+        public init(referral: [UInt8] = [], receivedUnixMs: Int64 = 0) {
+            self.referral = referral
+            self.receivedUnixMs = receivedUnixMs
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredDeadline: Sendable, Hashable {
+        public var taskId: String
+        public var description: String
+        public var owner: Agency
+        public var assignee: String
+        /// 0 for work without a time limit.
+        public var dueUnixMs: Int64
+        public var ruleId: String
+        public var completed: Bool
+        public var completedBy: String
+        public var completedUnixMs: Int64
+
+        public init(
+            taskId: String = "", description: String = "", owner: Agency = .unspecified, assignee: String = "", dueUnixMs: Int64 = 0,
+            ruleId: String = "", completed: Bool = false, completedBy: String = "", completedUnixMs: Int64 = 0
+        ) {
+            self.taskId = taskId
+            self.description = description
+            self.owner = owner
+            self.assignee = assignee
+            self.dueUnixMs = dueUnixMs
+            self.ruleId = ruleId
+            self.completed = completed
+            self.completedBy = completedBy
+            self.completedUnixMs = completedUnixMs
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredCase: Sendable, Hashable {
+        public var caseId: String
+        public var childSubjectId: String
+        public var status: String
+        public var referrals: [OrchestratorV1.StoredReferral]
+        /// The screening's protobuf bytes (hsb.intake.v1.ScreeningResult), when has_screening.
+        public var hasScreening: Bool
+        public var screening: [UInt8]
+        public var alerts: [String]
+        public var identity: String
+        public var chronology: [OrchestratorV1.ChronologyEntry]
+        public var disclosures: [OrchestratorV1.Disclosure]
+        public var deadlines: [OrchestratorV1.StoredDeadline]
+        /// "person-harmed" for a harmed child's own case; empty for the child displaying HSB.
+        public var role: String
+        public var linked: [OrchestratorV1.LinkedCase]
+        /// A harmed child's threshold (their case has no screening of its own).
+        public var threshold: String
+        /// The case's consent position for sharing, as its ledger entries record it (INF-01 to INF-03).
+        public var consent: String
+        public var parentsTold: String
+        public var routes: [OrchestratorV1.CaseRoute]
+
+        public init(
+            caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
+            hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
+            chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
+            deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = "",
+            consent: String = "", parentsTold: String = "", routes: [OrchestratorV1.CaseRoute] = []
+        ) {
+            self.caseId = caseId
+            self.childSubjectId = childSubjectId
+            self.status = status
+            self.referrals = referrals
+            self.hasScreening = hasScreening
+            self.screening = screening
+            self.alerts = alerts
+            self.identity = identity
+            self.chronology = chronology
+            self.disclosures = disclosures
+            self.deadlines = deadlines
+            self.role = role
+            self.linked = linked
+            self.threshold = threshold
+            self.consent = consent
+            self.parentsTold = parentsTold
+            self.routes = routes
+        }
+    }
+}
+
+extension OrchestratorV1 {
+    public struct StoredStep: Sendable, Hashable {
+        public var stepId: String
+        public var caseId: String
+        public var service: String
+        public var method: String
+        public var payload: [UInt8]
+        public var status: String
+        public var attempts: Int32
+        public var lastError: String
+        public var nextAttemptUnixMs: Int64
+        /// Set when has_purpose: why the step is sent and for whom (INF-05).
+        public var hasPurpose: Bool
+        public var purpose: String
+        /// The agency and person the step relays an act for (unspecified: the orchestrator's own step).
+        public var actingAgency: Agency
+        public var actingUser: String
+        /// Attempts that reached the service and got no answer, or an internal error: a step that
+        /// keeps failing so is moved to the dead letters instead of being retried for ever.
+        public var failuresAfterSend: Int32
+
+        public init(
+            stepId: String = "", caseId: String = "", service: String = "", method: String = "", payload: [UInt8] = [], status: String = "",
+            attempts: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, hasPurpose: Bool = false, purpose: String = "",
+            actingAgency: Agency = .unspecified, actingUser: String = "", failuresAfterSend: Int32 = 0
+        ) {
+            self.stepId = stepId
+            self.caseId = caseId
+            self.service = service
+            self.method = method
+            self.payload = payload
+            self.status = status
+            self.attempts = attempts
+            self.lastError = lastError
+            self.nextAttemptUnixMs = nextAttemptUnixMs
+            self.hasPurpose = hasPurpose
+            self.purpose = purpose
+            self.actingAgency = actingAgency
+            self.actingUser = actingUser
+            self.failuresAfterSend = failuresAfterSend
+        }
+    }
+}
+
+extension OrchestratorV1.SubmitReferralRequest: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__SubmitReferralRequest
+    public static let protoName = "hsb.orchestrator.v1.SubmitReferralRequest"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__submit_referral_request__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__submit_referral_request__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__submit_referral_request__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__submit_referral_request__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__submit_referral_request__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        if let referral { m.pointee.referral = try arena.message(referral) }
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            referral: try CCodec.message(IntakeV1.Referral.self, m.pointee.referral)
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(referral != nil, "referral")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1.Step: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__Step
+    public static let protoName = "hsb.orchestrator.v1.Step"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__step__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__step__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__step__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__step__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__step__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.step_id = try arena.cString(stepId, field: "\(Self.protoName).step_id")
+        m.pointee.service = try arena.cString(service, field: "\(Self.protoName).service")
+        m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
+        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        m.pointee.attempts = attempts
+        m.pointee.last_error = try arena.cString(lastError, field: "\(Self.protoName).last_error")
+        m.pointee.next_attempt_unix_ms = nextAttemptUnixMs
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            stepId: try CCodec.string(m.pointee.step_id, field: "\(Self.protoName).step_id"),
+            service: try CCodec.string(m.pointee.service, field: "\(Self.protoName).service"),
+            method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            attempts: m.pointee.attempts,
+            lastError: try CCodec.string(m.pointee.last_error, field: "\(Self.protoName).last_error"),
+            nextAttemptUnixMs: m.pointee.next_attempt_unix_ms
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1.DeadlineEntry: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__DeadlineEntry
+    public static let protoName = "hsb.orchestrator.v1.DeadlineEntry"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__deadline_entry__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__deadline_entry__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__deadline_entry__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__deadline_entry__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__deadline_entry__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        m.pointee.task_id = try arena.cString(taskId, field: "\(Self.protoName).task_id")
+        m.pointee.description = try arena.cString(description, field: "\(Self.protoName).description")
+        m.pointee.owner = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: owner.rawValue))
+        m.pointee.assignee = try arena.cString(assignee, field: "\(Self.protoName).assignee")
+        m.pointee.due_unix_ms = dueUnixMs
+        m.pointee.rule_id = try arena.cString(ruleId, field: "\(Self.protoName).rule_id")
+        m.pointee.status = try arena.cString(status, field: "\(Self.protoName).status")
+        m.pointee.completed_by = try arena.cString(completedBy, field: "\(Self.protoName).completed_by")
+        m.pointee.completed_unix_ms = completedUnixMs
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            taskId: try CCodec.string(m.pointee.task_id, field: "\(Self.protoName).task_id"),
+            description: try CCodec.string(m.pointee.description, field: "\(Self.protoName).description"),
+            owner: try CCodec.enumValue(m.pointee.owner.rawValue, field: "\(Self.protoName).owner"),
+            assignee: try CCodec.string(m.pointee.assignee, field: "\(Self.protoName).assignee"),
+            dueUnixMs: m.pointee.due_unix_ms,
+            ruleId: try CCodec.string(m.pointee.rule_id, field: "\(Self.protoName).rule_id"),
+            status: try CCodec.string(m.pointee.status, field: "\(Self.protoName).status"),
+            completedBy: try CCodec.string(m.pointee.completed_by, field: "\(Self.protoName).completed_by"),
+            completedUnixMs: m.pointee.completed_unix_ms
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1.ChronologyEntry: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__ChronologyEntry
+    public static let protoName = "hsb.orchestrator.v1.ChronologyEntry"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__chronology_entry__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__chronology_entry__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__chronology_entry__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+        hsb__orchestrator__v1__chronology_entry__pack(m, out)
+    }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__chronology_entry__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.at_unix_ms = atUnixMs
+        m.pointee.what = try arena.cString(what, field: "\(Self.protoName).what")
+        (m.pointee.n_rule_ids, m.pointee.rule_ids) = try arena.strings(ruleIds, field: "\(Self.protoName).rule_ids")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            atUnixMs: m.pointee.at_unix_ms,
+            what: try CCodec.string(m.pointee.what, field: "\(Self.protoName).what"),
+            ruleIds: try CCodec.strings(m.pointee.n_rule_ids, m.pointee.rule_ids, field: "\(Self.protoName).rule_ids")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension OrchestratorV1.Disclosure: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__Disclosure
+    public static let protoName = "hsb.orchestrator.v1.Disclosure"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__disclosure__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__disclosure__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__disclosure__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__disclosure__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__disclosure__unpack(a, n, d)
+    }
+
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.at_unix_ms = atUnixMs
+        m.pointee.to_service = try arena.cString(toService, field: "\(Self.protoName).to_service")
+        m.pointee.what = try arena.cString(what, field: "\(Self.protoName).what")
+        m.pointee.purpose = try arena.cString(purpose, field: "\(Self.protoName).purpose")
+        m.pointee.lawful_basis = try arena.cString(lawfulBasis, field: "\(Self.protoName).lawful_basis")
+        m.pointee.consent = try arena.cString(consent, field: "\(Self.protoName).consent")
+        m.pointee.parents_told = try arena.cString(parentsTold, field: "\(Self.protoName).parents_told")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            atUnixMs: m.pointee.at_unix_ms,
+            toService: try CCodec.string(m.pointee.to_service, field: "\(Self.protoName).to_service"),
+            what: try CCodec.string(m.pointee.what, field: "\(Self.protoName).what"),
+            purpose: try CCodec.string(m.pointee.purpose, field: "\(Self.protoName).purpose"),
+            lawfulBasis: try CCodec.string(m.pointee.lawful_basis, field: "\(Self.protoName).lawful_basis"),
+            consent: try CCodec.string(m.pointee.consent, field: "\(Self.protoName).consent"),
+            parentsTold: try CCodec.string(m.pointee.parents_told, field: "\(Self.protoName).parents_told")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -424,25 +792,6 @@ extension OrchestratorV1.CaseView: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-/// A route a case is on (child protection, child in need, early help, concern, criminal justice).
-extension OrchestratorV1 {
-    public struct CaseRoute: Sendable, Hashable {
-        public var route: String
-        /// The agency that leads the work on it (the AIM lead on the concern and criminal justice routes).
-        public var lead: String
-        /// The agency that provides a co-worker; empty when both lead jointly, or none is named.
-        public var coWorker: String
-        public var ruleIds: [String]
-
-        public init(route: String = "", lead: String = "", coWorker: String = "", ruleIds: [String] = []) {
-            self.route = route
-            self.lead = lead
-            self.coWorker = coWorker
-            self.ruleIds = ruleIds
-        }
-    }
-}
-
 extension OrchestratorV1.CaseRoute: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__CaseRoute
     public static let protoName = "hsb.orchestrator.v1.CaseRoute"
@@ -476,23 +825,6 @@ extension OrchestratorV1.CaseRoute: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-/// A case linked to another: the child it is about, in which role, and their threshold.
-extension OrchestratorV1 {
-    public struct LinkedCase: Sendable, Hashable {
-        public var caseId: String
-        public var subjectId: String
-        public var role: String
-        public var threshold: String
-
-        public init(caseId: String = "", subjectId: String = "", role: String = "", threshold: String = "") {
-            self.caseId = caseId
-            self.subjectId = subjectId
-            self.role = role
-            self.threshold = threshold
-        }
-    }
-}
-
 extension OrchestratorV1.LinkedCase: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__LinkedCase
     public static let protoName = "hsb.orchestrator.v1.LinkedCase"
@@ -523,24 +855,6 @@ extension OrchestratorV1.LinkedCase: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// Something that happened on a case, recorded with the agency that owns it through the outbox:
-/// the agency's own method and request (see README for the methods accepted).
-extension OrchestratorV1 {
-    public struct RecordEventRequest: Sendable, Hashable {
-        public var caseId: String
-        /// e.g. "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision".
-        public var method: String
-        /// That method's request, encoded.
-        public var payload: [UInt8]
-
-        public init(caseId: String = "", method: String = "", payload: [UInt8] = []) {
-            self.caseId = caseId
-            self.method = method
-            self.payload = payload
-        }
     }
 }
 
@@ -582,16 +896,6 @@ extension OrchestratorV1.RecordEventRequest: WireMessage, CBacked, SchemaDescrib
     }
 }
 
-extension OrchestratorV1 {
-    public struct GetCaseRequest: Sendable, Hashable {
-        public var caseId: String
-
-        public init(caseId: String = "") {
-            self.caseId = caseId
-        }
-    }
-}
-
 extension OrchestratorV1.GetCaseRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__GetCaseRequest
     public static let protoName = "hsb.orchestrator.v1.GetCaseRequest"
@@ -621,26 +925,6 @@ extension OrchestratorV1.GetCaseRequest: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// The deadlines the calling agency may see (its own tasks; the whole partnership's for social
-/// care, police and youth justice), soonest first, a page at a time. A purpose is required and
-/// the read is logged for each case listed (INF-05).
-extension OrchestratorV1 {
-    public struct ListDeadlinesRequest: Sendable, Hashable {
-        /// Also list what falls due within this many days.
-        public var withinDays: Int32
-        /// Entries a page; 0 means 200.
-        public var pageSize: Int32
-        /// The next_page_token of the previous page; empty for the first.
-        public var pageToken: String
-
-        public init(withinDays: Int32 = 0, pageSize: Int32 = 0, pageToken: String = "") {
-            self.withinDays = withinDays
-            self.pageSize = pageSize
-            self.pageToken = pageToken
-        }
     }
 }
 
@@ -677,21 +961,6 @@ extension OrchestratorV1.ListDeadlinesRequest: WireMessage, CBacked, SchemaDescr
     }
 }
 
-extension OrchestratorV1 {
-    public struct DeadlineList: Sendable, Hashable {
-        public var overdue: [OrchestratorV1.DeadlineEntry]
-        public var dueSoon: [OrchestratorV1.DeadlineEntry]
-        /// Empty on the last page.
-        public var nextPageToken: String
-
-        public init(overdue: [OrchestratorV1.DeadlineEntry] = [], dueSoon: [OrchestratorV1.DeadlineEntry] = [], nextPageToken: String = "") {
-            self.overdue = overdue
-            self.dueSoon = dueSoon
-            self.nextPageToken = nextPageToken
-        }
-    }
-}
-
 extension OrchestratorV1.DeadlineList: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DeadlineList
     public static let protoName = "hsb.orchestrator.v1.DeadlineList"
@@ -725,18 +994,6 @@ extension OrchestratorV1.DeadlineList: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-/// The outbox for its operators: steps still owed, or (dead_only) those given up after repeated
-/// failures. Metadata only: never a step's payload.
-extension OrchestratorV1 {
-    public struct ListOutboxRequest: Sendable, Hashable {
-        public var deadOnly: Bool
-
-        public init(deadOnly: Bool = false) {
-            self.deadOnly = deadOnly
-        }
-    }
-}
-
 extension OrchestratorV1.ListOutboxRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__ListOutboxRequest
     public static let protoName = "hsb.orchestrator.v1.ListOutboxRequest"
@@ -763,38 +1020,6 @@ extension OrchestratorV1.ListOutboxRequest: WireMessage, CBacked, SchemaDescribe
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension OrchestratorV1 {
-    public struct OutboxEntry: Sendable, Hashable {
-        public var stepId: String
-        public var caseId: String
-        public var service: String
-        public var method: String
-        public var status: String
-        public var attempts: Int32
-        public var failuresAfterSend: Int32
-        public var lastError: String
-        public var nextAttemptUnixMs: Int64
-        /// For whom the step relays an act, e.g. "police (J Smith)".
-        public var actingFor: String
-
-        public init(
-            stepId: String = "", caseId: String = "", service: String = "", method: String = "", status: String = "", attempts: Int32 = 0,
-            failuresAfterSend: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, actingFor: String = ""
-        ) {
-            self.stepId = stepId
-            self.caseId = caseId
-            self.service = service
-            self.method = method
-            self.status = status
-            self.attempts = attempts
-            self.failuresAfterSend = failuresAfterSend
-            self.lastError = lastError
-            self.nextAttemptUnixMs = nextAttemptUnixMs
-            self.actingFor = actingFor
-        }
     }
 }
 
@@ -843,16 +1068,6 @@ extension OrchestratorV1.OutboxEntry: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension OrchestratorV1 {
-    public struct OutboxList: Sendable, Hashable {
-        public var entries: [OrchestratorV1.OutboxEntry]
-
-        public init(entries: [OrchestratorV1.OutboxEntry] = []) {
-            self.entries = entries
-        }
-    }
-}
-
 extension OrchestratorV1.OutboxList: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__OutboxList
     public static let protoName = "hsb.orchestrator.v1.OutboxList"
@@ -877,20 +1092,6 @@ extension OrchestratorV1.OutboxList: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// An operator's decision on a dead step: send it again from scratch, or give it up for good.
-/// The reason goes on the case's chronology and the access log.
-extension OrchestratorV1 {
-    public struct SettleStepRequest: Sendable, Hashable {
-        public var stepId: String
-        public var reason: String
-
-        public init(stepId: String = "", reason: String = "") {
-            self.stepId = stepId
-            self.reason = reason
-        }
     }
 }
 
@@ -929,17 +1130,6 @@ extension OrchestratorV1.SettleStepRequest: WireMessage, CBacked, SchemaDescribe
     }
 }
 
-/// INF-01: what was shared about a child, with whom, why and on what basis.
-extension OrchestratorV1 {
-    public struct ListDisclosuresRequest: Sendable, Hashable {
-        public var childSubjectId: String
-
-        public init(childSubjectId: String = "") {
-            self.childSubjectId = childSubjectId
-        }
-    }
-}
-
 extension OrchestratorV1.ListDisclosuresRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__ListDisclosuresRequest
     public static let protoName = "hsb.orchestrator.v1.ListDisclosuresRequest"
@@ -969,16 +1159,6 @@ extension OrchestratorV1.ListDisclosuresRequest: WireMessage, CBacked, SchemaDes
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension OrchestratorV1 {
-    public struct DisclosureList: Sendable, Hashable {
-        public var items: [OrchestratorV1.DisclosureEntryWithCase]
-
-        public init(items: [OrchestratorV1.DisclosureEntryWithCase] = []) {
-            self.items = items
-        }
     }
 }
 
@@ -1012,18 +1192,6 @@ extension OrchestratorV1.DisclosureList: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension OrchestratorV1 {
-    public struct DisclosureEntryWithCase: Sendable, Hashable {
-        public var caseId: String
-        public var disclosure: OrchestratorV1.Disclosure?
-
-        public init(caseId: String = "", disclosure: OrchestratorV1.Disclosure? = nil) {
-            self.caseId = caseId
-            self.disclosure = disclosure
-        }
-    }
-}
-
 extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__DisclosureEntryWithCase
     public static let protoName = "hsb.orchestrator.v1.DisclosureEntryWithCase"
@@ -1052,21 +1220,6 @@ extension OrchestratorV1.DisclosureEntryWithCase: WireMessage, CBacked, SchemaDe
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// Marks a task of a case done; its deadline leaves the overdue and due lists.
-extension OrchestratorV1 {
-    public struct CompleteTaskRequest: Sendable, Hashable {
-        public var caseId: String
-        public var taskId: String
-        public var note: String
-
-        public init(caseId: String = "", taskId: String = "", note: String = "") {
-            self.caseId = caseId
-            self.taskId = taskId
-            self.note = note
-        }
     }
 }
 
@@ -1107,16 +1260,32 @@ extension OrchestratorV1.CompleteTaskRequest: WireMessage, CBacked, SchemaDescri
     }
 }
 
-extension OrchestratorV1 {
-    public struct StoredReferral: Sendable, Hashable {
-        /// The referral's own protobuf bytes (hsb.intake.v1.Referral).
-        public var referral: [UInt8]
-        public var receivedUnixMs: Int64
+extension OrchestratorV1.WriteReceipt: WireMessage, CBacked, SchemaDescribed {
+    typealias CMessage = Hsb__Orchestrator__V1__WriteReceipt
+    public static let protoName = "hsb.orchestrator.v1.WriteReceipt"
+    static var cDescriptor: ProtobufCMessageDescriptor { hsb__orchestrator__v1__write_receipt__descriptor }
+    static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__orchestrator__v1__write_receipt__init(m) }
+    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__orchestrator__v1__write_receipt__get_packed_size(m) }
+    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__orchestrator__v1__write_receipt__pack(m, out) }
+    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {
+        hsb__orchestrator__v1__write_receipt__unpack(a, n, d)
+    }
 
-        public init(referral: [UInt8] = [], receivedUnixMs: Int64 = 0) {
-            self.referral = referral
-            self.receivedUnixMs = receivedUnixMs
-        }
+    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
+        (m.pointee.n_step_ids, m.pointee.step_ids) = try arena.strings(stepIds, field: "\(Self.protoName).step_ids")
+    }
+
+    init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            stepIds: try CCodec.strings(m.pointee.n_step_ids, m.pointee.step_ids, field: "\(Self.protoName).step_ids")
+        )
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
     }
 }
 
@@ -1148,36 +1317,6 @@ extension OrchestratorV1.StoredReferral: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension OrchestratorV1 {
-    public struct StoredDeadline: Sendable, Hashable {
-        public var taskId: String
-        public var description: String
-        public var owner: Agency
-        public var assignee: String
-        /// 0 for work without a time limit.
-        public var dueUnixMs: Int64
-        public var ruleId: String
-        public var completed: Bool
-        public var completedBy: String
-        public var completedUnixMs: Int64
-
-        public init(
-            taskId: String = "", description: String = "", owner: Agency = .unspecified, assignee: String = "", dueUnixMs: Int64 = 0,
-            ruleId: String = "", completed: Bool = false, completedBy: String = "", completedUnixMs: Int64 = 0
-        ) {
-            self.taskId = taskId
-            self.description = description
-            self.owner = owner
-            self.assignee = assignee
-            self.dueUnixMs = dueUnixMs
-            self.ruleId = ruleId
-            self.completed = completed
-            self.completedBy = completedBy
-            self.completedUnixMs = completedUnixMs
-        }
     }
 }
 
@@ -1223,58 +1362,6 @@ extension OrchestratorV1.StoredDeadline: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension OrchestratorV1 {
-    public struct StoredCase: Sendable, Hashable {
-        public var caseId: String
-        public var childSubjectId: String
-        public var status: String
-        public var referrals: [OrchestratorV1.StoredReferral]
-        /// The screening's protobuf bytes (hsb.intake.v1.ScreeningResult), when has_screening.
-        public var hasScreening: Bool
-        public var screening: [UInt8]
-        public var alerts: [String]
-        public var identity: String
-        public var chronology: [OrchestratorV1.ChronologyEntry]
-        public var disclosures: [OrchestratorV1.Disclosure]
-        public var deadlines: [OrchestratorV1.StoredDeadline]
-        /// "person-harmed" for a harmed child's own case; empty for the child displaying HSB.
-        public var role: String
-        public var linked: [OrchestratorV1.LinkedCase]
-        /// A harmed child's threshold (their case has no screening of its own).
-        public var threshold: String
-        /// The case's consent position for sharing, as its ledger entries record it (INF-01 to INF-03).
-        public var consent: String
-        public var parentsTold: String
-        public var routes: [OrchestratorV1.CaseRoute]
-
-        public init(
-            caseId: String = "", childSubjectId: String = "", status: String = "", referrals: [OrchestratorV1.StoredReferral] = [],
-            hasScreening: Bool = false, screening: [UInt8] = [], alerts: [String] = [], identity: String = "",
-            chronology: [OrchestratorV1.ChronologyEntry] = [], disclosures: [OrchestratorV1.Disclosure] = [],
-            deadlines: [OrchestratorV1.StoredDeadline] = [], role: String = "", linked: [OrchestratorV1.LinkedCase] = [], threshold: String = "",
-            consent: String = "", parentsTold: String = "", routes: [OrchestratorV1.CaseRoute] = []
-        ) {
-            self.caseId = caseId
-            self.childSubjectId = childSubjectId
-            self.status = status
-            self.referrals = referrals
-            self.hasScreening = hasScreening
-            self.screening = screening
-            self.alerts = alerts
-            self.identity = identity
-            self.chronology = chronology
-            self.disclosures = disclosures
-            self.deadlines = deadlines
-            self.role = role
-            self.linked = linked
-            self.threshold = threshold
-            self.consent = consent
-            self.parentsTold = parentsTold
-            self.routes = routes
-        }
     }
 }
 
@@ -1341,50 +1428,6 @@ extension OrchestratorV1.StoredCase: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension OrchestratorV1 {
-    public struct StoredStep: Sendable, Hashable {
-        public var stepId: String
-        public var caseId: String
-        public var service: String
-        public var method: String
-        public var payload: [UInt8]
-        public var status: String
-        public var attempts: Int32
-        public var lastError: String
-        public var nextAttemptUnixMs: Int64
-        /// Set when has_purpose: why the step is sent and for whom (INF-05).
-        public var hasPurpose: Bool
-        public var purpose: String
-        /// The agency and person the step relays an act for (unspecified: the orchestrator's own step).
-        public var actingAgency: Agency
-        public var actingUser: String
-        /// Attempts that reached the service and got no answer, or an internal error: a step that
-        /// keeps failing so is moved to the dead letters instead of being retried for ever.
-        public var failuresAfterSend: Int32
-
-        public init(
-            stepId: String = "", caseId: String = "", service: String = "", method: String = "", payload: [UInt8] = [], status: String = "",
-            attempts: Int32 = 0, lastError: String = "", nextAttemptUnixMs: Int64 = 0, hasPurpose: Bool = false, purpose: String = "",
-            actingAgency: Agency = .unspecified, actingUser: String = "", failuresAfterSend: Int32 = 0
-        ) {
-            self.stepId = stepId
-            self.caseId = caseId
-            self.service = service
-            self.method = method
-            self.payload = payload
-            self.status = status
-            self.attempts = attempts
-            self.lastError = lastError
-            self.nextAttemptUnixMs = nextAttemptUnixMs
-            self.hasPurpose = hasPurpose
-            self.purpose = purpose
-            self.actingAgency = actingAgency
-            self.actingUser = actingUser
-            self.failuresAfterSend = failuresAfterSend
-        }
-    }
-}
-
 extension OrchestratorV1.StoredStep: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Orchestrator__V1__StoredStep
     public static let protoName = "hsb.orchestrator.v1.StoredStep"
@@ -1439,6 +1482,50 @@ extension OrchestratorV1.StoredStep: WireMessage, CBacked, SchemaDescribed {
 }
 
 extension OrchestratorV1 {
+    /// The partnership's orchestrator.
+    public enum Orchestrator {
+        public static let name = "hsb.orchestrator.v1.Orchestrator"
+
+        /// One descriptor per method: its full name and its request and reply types.
+        public enum Method {
+            /// Takes a referral, has intake screen it, and opens the case's pathway.
+            public static let submitReferral = MethodDescriptor<OrchestratorV1.SubmitReferralRequest, OrchestratorV1.CaseView>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "SubmitReferral")
+            /// Records an agency's act on a case and delivers it to the agency that owns it.
+            public static let recordEvent = MethodDescriptor<OrchestratorV1.RecordEventRequest, OrchestratorV1.CaseView>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "RecordEvent")
+            /// A case as the calling agency may see it.
+            public static let getCase = MethodDescriptor<OrchestratorV1.GetCaseRequest, OrchestratorV1.CaseView>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "GetCase")
+            /// What is due, across cases, for the calling agency.
+            public static let listDeadlines = MethodDescriptor<OrchestratorV1.ListDeadlinesRequest, OrchestratorV1.DeadlineList>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "ListDeadlines")
+            /// The disclosure ledger of a child's cases.
+            public static let listDisclosures = MethodDescriptor<OrchestratorV1.ListDisclosuresRequest, OrchestratorV1.DisclosureList>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "ListDisclosures")
+            /// Marks a task done.
+            public static let completeTask = MethodDescriptor<OrchestratorV1.CompleteTaskRequest, OrchestratorV1.CaseView>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "CompleteTask")
+            /// The outbox: steps owed to agencies, pending or dead.
+            public static let listOutbox = MethodDescriptor<OrchestratorV1.ListOutboxRequest, OrchestratorV1.OutboxList>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "ListOutbox")
+            /// Sends a dead step again.
+            public static let retryStep = MethodDescriptor<OrchestratorV1.SettleStepRequest, OrchestratorV1.OutboxEntry>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "RetryStep")
+            /// Gives up a dead step, with a reason.
+            public static let discardStep = MethodDescriptor<OrchestratorV1.SettleStepRequest, OrchestratorV1.OutboxEntry>(
+                service: "hsb.orchestrator.v1.Orchestrator", method: "DiscardStep")
+
+            /// Every method of the service.
+            public static let all: [AnyMethodDescriptor] = [
+                submitReferral.erased, recordEvent.erased, getCase.erased, listDeadlines.erased, listDisclosures.erased, completeTask.erased,
+                listOutbox.erased, retryStep.erased, discardStep.erased,
+            ]
+        }
+    }
+}
+
+extension OrchestratorV1 {
     /// The C struct size of every message of the package, for the decoding budget.
     static let messageSizes: [Int] = [
         OrchestratorV1.SubmitReferralRequest.cMessageSize, OrchestratorV1.Step.cMessageSize, OrchestratorV1.DeadlineEntry.cMessageSize,
@@ -1448,7 +1535,7 @@ extension OrchestratorV1 {
         OrchestratorV1.ListOutboxRequest.cMessageSize, OrchestratorV1.OutboxEntry.cMessageSize, OrchestratorV1.OutboxList.cMessageSize,
         OrchestratorV1.SettleStepRequest.cMessageSize, OrchestratorV1.ListDisclosuresRequest.cMessageSize, OrchestratorV1.DisclosureList.cMessageSize,
         OrchestratorV1.DisclosureEntryWithCase.cMessageSize, OrchestratorV1.CompleteTaskRequest.cMessageSize,
-        OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize, OrchestratorV1.StoredCase.cMessageSize,
-        OrchestratorV1.StoredStep.cMessageSize,
+        OrchestratorV1.WriteReceipt.cMessageSize, OrchestratorV1.StoredReferral.cMessageSize, OrchestratorV1.StoredDeadline.cMessageSize,
+        OrchestratorV1.StoredCase.cMessageSize, OrchestratorV1.StoredStep.cMessageSize,
     ]
 }

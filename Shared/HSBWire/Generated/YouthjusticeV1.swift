@@ -7,6 +7,237 @@ internal import HSBProtoC
 public enum YouthjusticeV1 {}
 
 extension YouthjusticeV1 {
+    /// The young person a request is about; the age is taken at behaviour_date (else today).
+    public struct YoungPerson: Sendable, Hashable {
+        public var subjectId: String
+        public var dateOfBirth: CalendarDate?
+        public var behaviourDate: CalendarDate?
+        public var openToYouthJustice: Bool
+
+        public init(subjectId: String = "", dateOfBirth: CalendarDate? = nil, behaviourDate: CalendarDate? = nil, openToYouthJustice: Bool = false) {
+            self.subjectId = subjectId
+            self.dateOfBirth = dateOfBirth
+            self.behaviourDate = behaviourDate
+            self.openToYouthJustice = openToYouthJustice
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct RecordPoliceDecisionRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        public var decision: YouthjusticeV1.PoliceDecision
+        public var disposal: YouthjusticeV1.OutOfCourtDisposal
+        public var concernsRemain: Bool
+
+        public init(
+            youngPerson: YouthjusticeV1.YoungPerson? = nil, decision: YouthjusticeV1.PoliceDecision = .unspecified,
+            disposal: YouthjusticeV1.OutOfCourtDisposal = .unspecified, concernsRemain: Bool = false
+        ) {
+            self.youngPerson = youngPerson
+            self.decision = decision
+            self.disposal = disposal
+            self.concernsRemain = concernsRemain
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct RecordCourtOutcomeRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        public var plea: YouthjusticeV1.Plea
+        public var referralOrder: Bool
+        public var camhsAssessmentCoversIssues: Bool
+
+        public init(
+            youngPerson: YouthjusticeV1.YoungPerson? = nil, plea: YouthjusticeV1.Plea = .unspecified, referralOrder: Bool = false,
+            camhsAssessmentCoversIssues: Bool = false
+        ) {
+            self.youngPerson = youngPerson
+            self.plea = plea
+            self.referralOrder = referralOrder
+            self.camhsAssessmentCoversIssues = camhsAssessmentCoversIssues
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct ReferToPanelRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        public var riskOfSeriousHarm: Bool
+        public var highlyVulnerable: Bool
+
+        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, riskOfSeriousHarm: Bool = false, highlyVulnerable: Bool = false) {
+            self.youngPerson = youngPerson
+            self.riskOfSeriousHarm = riskOfSeriousHarm
+            self.highlyVulnerable = highlyVulnerable
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct PlanReleaseRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        /// The release date, or the date the young person arrives in the area.
+        public var date: CalendarDate?
+        public var concernsAboutOthers: Bool
+        public var siblingsOrChildrenAtRisk: Bool
+        public var movingIntoArea: Bool
+
+        public init(
+            youngPerson: YouthjusticeV1.YoungPerson? = nil, date: CalendarDate? = nil, concernsAboutOthers: Bool = false,
+            siblingsOrChildrenAtRisk: Bool = false, movingIntoArea: Bool = false
+        ) {
+            self.youngPerson = youngPerson
+            self.date = date
+            self.concernsAboutOthers = concernsAboutOthers
+            self.siblingsOrChildrenAtRisk = siblingsOrChildrenAtRisk
+            self.movingIntoArea = movingIntoArea
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct RecordAdmissionRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        /// Days of bail; 0 means the usual 28.
+        public var bailDays: Int32
+        public var socialCareInvolvementEnds: Bool
+
+        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, bailDays: Int32 = 0, socialCareInvolvementEnds: Bool = false) {
+            self.youngPerson = youngPerson
+            self.bailDays = bailDays
+            self.socialCareInvolvementEnds = socialCareInvolvementEnds
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    /// What a youth justice event set going.
+    public struct PlanResult: Sendable, Hashable {
+        public var recordId: String
+        /// The event, e.g. "police-decision".
+        public var event: String
+        public var decision: Decision?
+        /// For a route that needs one: who leads the AIM assessment and who co-works it (YJ-04).
+        public var aimLead: String
+        public var aimCoWorker: String
+        public var version: Int64
+
+        public init(
+            recordId: String = "", event: String = "", decision: Decision? = nil, aimLead: String = "", aimCoWorker: String = "", version: Int64 = 0
+        ) {
+            self.recordId = recordId
+            self.event = event
+            self.decision = decision
+            self.aimLead = aimLead
+            self.aimCoWorker = aimCoWorker
+            self.version = version
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct GetPlansRequest: Sendable, Hashable {
+        public var subjectId: String
+
+        public init(subjectId: String = "") {
+            self.subjectId = subjectId
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct Plans: Sendable, Hashable {
+        public var plans: [YouthjusticeV1.PlanResult]
+
+        public init(plans: [YouthjusticeV1.PlanResult] = []) {
+            self.plans = plans
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    /// Starts an AIM assessment (YJ-04, YJ-05).
+    public struct StartAIMAssessmentRequest: Sendable, Hashable {
+        public var youngPerson: YouthjusticeV1.YoungPerson?
+        /// "criminal-justice" or "concern".
+        public var route: String
+        public var leadAssessorTrained: Bool
+        /// As agreed at the strategy meeting.
+        public var timescaleWeeks: Int32
+
+        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, route: String = "", leadAssessorTrained: Bool = false, timescaleWeeks: Int32 = 0)
+        {
+            self.youngPerson = youngPerson
+            self.route = route
+            self.leadAssessorTrained = leadAssessorTrained
+            self.timescaleWeeks = timescaleWeeks
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    /// One step of an AIM assessment, based on the version the caller last read.
+    public struct UpdateAIMAssessmentRequest: Sendable, Hashable {
+        public var recordId: String
+        public var expectedVersion: Int64
+        public var action: YouthjusticeV1.AIMAction
+        public var consentGiven: Bool
+        /// For AIM_ACTION_COMPLETE_REPORT: "details", "context", "overview-of-the-aim3-model",
+        /// "aim3-assessment", "intervention-and-safety-planning", "conclusion-and-recommendations",
+        /// "author-and-date".
+        public var reportSections: [String]
+
+        public init(
+            recordId: String = "", expectedVersion: Int64 = 0, action: YouthjusticeV1.AIMAction = .unspecified, consentGiven: Bool = false,
+            reportSections: [String] = []
+        ) {
+            self.recordId = recordId
+            self.expectedVersion = expectedVersion
+            self.action = action
+            self.consentGiven = consentGiven
+            self.reportSections = reportSections
+        }
+    }
+}
+
+extension YouthjusticeV1 {
+    public struct AIMRecord: Sendable, Hashable {
+        public var recordId: String
+        public var subjectId: String
+        public var lead: String
+        public var coWorker: String
+        public var stage: String
+        /// "given", "refused" or empty.
+        public var consent: String
+        public var onBestAvailableInformation: Bool
+        public var reportSections: [String]
+        public var due: Deadline?
+        public var version: Int64
+        public var citations: [RuleCitation]
+
+        public init(
+            recordId: String = "", subjectId: String = "", lead: String = "", coWorker: String = "", stage: String = "", consent: String = "",
+            onBestAvailableInformation: Bool = false, reportSections: [String] = [], due: Deadline? = nil, version: Int64 = 0,
+            citations: [RuleCitation] = []
+        ) {
+            self.recordId = recordId
+            self.subjectId = subjectId
+            self.lead = lead
+            self.coWorker = coWorker
+            self.stage = stage
+            self.consent = consent
+            self.onBestAvailableInformation = onBestAvailableInformation
+            self.reportSections = reportSections
+            self.due = due
+            self.version = version
+            self.citations = citations
+        }
+    }
+}
+
+extension YouthjusticeV1 {
     public enum PoliceDecision: OpenEnum {
         case unspecified
         case outOfCourtDisposal
@@ -153,23 +384,6 @@ extension YouthjusticeV1 {
     }
 }
 
-/// The young person a request is about; the age is taken at behaviour_date (else today).
-extension YouthjusticeV1 {
-    public struct YoungPerson: Sendable, Hashable {
-        public var subjectId: String
-        public var dateOfBirth: CalendarDate?
-        public var behaviourDate: CalendarDate?
-        public var openToYouthJustice: Bool
-
-        public init(subjectId: String = "", dateOfBirth: CalendarDate? = nil, behaviourDate: CalendarDate? = nil, openToYouthJustice: Bool = false) {
-            self.subjectId = subjectId
-            self.dateOfBirth = dateOfBirth
-            self.behaviourDate = behaviourDate
-            self.openToYouthJustice = openToYouthJustice
-        }
-    }
-}
-
 extension YouthjusticeV1.YoungPerson: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__YoungPerson
     public static let protoName = "hsb.youthjustice.v1.YoungPerson"
@@ -204,25 +418,6 @@ extension YouthjusticeV1.YoungPerson: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension YouthjusticeV1 {
-    public struct RecordPoliceDecisionRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        public var decision: YouthjusticeV1.PoliceDecision
-        public var disposal: YouthjusticeV1.OutOfCourtDisposal
-        public var concernsRemain: Bool
-
-        public init(
-            youngPerson: YouthjusticeV1.YoungPerson? = nil, decision: YouthjusticeV1.PoliceDecision = .unspecified,
-            disposal: YouthjusticeV1.OutOfCourtDisposal = .unspecified, concernsRemain: Bool = false
-        ) {
-            self.youngPerson = youngPerson
-            self.decision = decision
-            self.disposal = disposal
-            self.concernsRemain = concernsRemain
-        }
     }
 }
 
@@ -265,25 +460,6 @@ extension YouthjusticeV1.RecordPoliceDecisionRequest: WireMessage, CBacked, Sche
     }
 }
 
-extension YouthjusticeV1 {
-    public struct RecordCourtOutcomeRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        public var plea: YouthjusticeV1.Plea
-        public var referralOrder: Bool
-        public var camhsAssessmentCoversIssues: Bool
-
-        public init(
-            youngPerson: YouthjusticeV1.YoungPerson? = nil, plea: YouthjusticeV1.Plea = .unspecified, referralOrder: Bool = false,
-            camhsAssessmentCoversIssues: Bool = false
-        ) {
-            self.youngPerson = youngPerson
-            self.plea = plea
-            self.referralOrder = referralOrder
-            self.camhsAssessmentCoversIssues = camhsAssessmentCoversIssues
-        }
-    }
-}
-
 extension YouthjusticeV1.RecordCourtOutcomeRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__RecordCourtOutcomeRequest
     public static let protoName = "hsb.youthjustice.v1.RecordCourtOutcomeRequest"
@@ -323,20 +499,6 @@ extension YouthjusticeV1.RecordCourtOutcomeRequest: WireMessage, CBacked, Schema
     }
 }
 
-extension YouthjusticeV1 {
-    public struct ReferToPanelRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        public var riskOfSeriousHarm: Bool
-        public var highlyVulnerable: Bool
-
-        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, riskOfSeriousHarm: Bool = false, highlyVulnerable: Bool = false) {
-            self.youngPerson = youngPerson
-            self.riskOfSeriousHarm = riskOfSeriousHarm
-            self.highlyVulnerable = highlyVulnerable
-        }
-    }
-}
-
 extension YouthjusticeV1.ReferToPanelRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__ReferToPanelRequest
     public static let protoName = "hsb.youthjustice.v1.ReferToPanelRequest"
@@ -370,28 +532,6 @@ extension YouthjusticeV1.ReferToPanelRequest: WireMessage, CBacked, SchemaDescri
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension YouthjusticeV1 {
-    public struct PlanReleaseRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        /// The release date, or the date the young person arrives in the area.
-        public var date: CalendarDate?
-        public var concernsAboutOthers: Bool
-        public var siblingsOrChildrenAtRisk: Bool
-        public var movingIntoArea: Bool
-
-        public init(
-            youngPerson: YouthjusticeV1.YoungPerson? = nil, date: CalendarDate? = nil, concernsAboutOthers: Bool = false,
-            siblingsOrChildrenAtRisk: Bool = false, movingIntoArea: Bool = false
-        ) {
-            self.youngPerson = youngPerson
-            self.date = date
-            self.concernsAboutOthers = concernsAboutOthers
-            self.siblingsOrChildrenAtRisk = siblingsOrChildrenAtRisk
-            self.movingIntoArea = movingIntoArea
-        }
     }
 }
 
@@ -436,21 +576,6 @@ extension YouthjusticeV1.PlanReleaseRequest: WireMessage, CBacked, SchemaDescrib
     }
 }
 
-extension YouthjusticeV1 {
-    public struct RecordAdmissionRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        /// Days of bail; 0 means the usual 28.
-        public var bailDays: Int32
-        public var socialCareInvolvementEnds: Bool
-
-        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, bailDays: Int32 = 0, socialCareInvolvementEnds: Bool = false) {
-            self.youngPerson = youngPerson
-            self.bailDays = bailDays
-            self.socialCareInvolvementEnds = socialCareInvolvementEnds
-        }
-    }
-}
-
 extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__RecordAdmissionRequest
     public static let protoName = "hsb.youthjustice.v1.RecordAdmissionRequest"
@@ -484,31 +609,6 @@ extension YouthjusticeV1.RecordAdmissionRequest: WireMessage, CBacked, SchemaDes
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// What a youth justice event set going.
-extension YouthjusticeV1 {
-    public struct PlanResult: Sendable, Hashable {
-        public var recordId: String
-        /// The event, e.g. "police-decision".
-        public var event: String
-        public var decision: Decision?
-        /// For a route that needs one: who leads the AIM assessment and who co-works it (YJ-04).
-        public var aimLead: String
-        public var aimCoWorker: String
-        public var version: Int64
-
-        public init(
-            recordId: String = "", event: String = "", decision: Decision? = nil, aimLead: String = "", aimCoWorker: String = "", version: Int64 = 0
-        ) {
-            self.recordId = recordId
-            self.event = event
-            self.decision = decision
-            self.aimLead = aimLead
-            self.aimCoWorker = aimCoWorker
-            self.version = version
-        }
     }
 }
 
@@ -549,16 +649,6 @@ extension YouthjusticeV1.PlanResult: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
-extension YouthjusticeV1 {
-    public struct GetPlansRequest: Sendable, Hashable {
-        public var subjectId: String
-
-        public init(subjectId: String = "") {
-            self.subjectId = subjectId
-        }
-    }
-}
-
 extension YouthjusticeV1.GetPlansRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__GetPlansRequest
     public static let protoName = "hsb.youthjustice.v1.GetPlansRequest"
@@ -591,16 +681,6 @@ extension YouthjusticeV1.GetPlansRequest: WireMessage, CBacked, SchemaDescribed 
     }
 }
 
-extension YouthjusticeV1 {
-    public struct Plans: Sendable, Hashable {
-        public var plans: [YouthjusticeV1.PlanResult]
-
-        public init(plans: [YouthjusticeV1.PlanResult] = []) {
-            self.plans = plans
-        }
-    }
-}
-
 extension YouthjusticeV1.Plans: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__Plans
     public static let protoName = "hsb.youthjustice.v1.Plans"
@@ -625,26 +705,6 @@ extension YouthjusticeV1.Plans: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-/// Starts an AIM assessment (YJ-04, YJ-05).
-extension YouthjusticeV1 {
-    public struct StartAIMAssessmentRequest: Sendable, Hashable {
-        public var youngPerson: YouthjusticeV1.YoungPerson?
-        /// "criminal-justice" or "concern".
-        public var route: String
-        public var leadAssessorTrained: Bool
-        /// As agreed at the strategy meeting.
-        public var timescaleWeeks: Int32
-
-        public init(youngPerson: YouthjusticeV1.YoungPerson? = nil, route: String = "", leadAssessorTrained: Bool = false, timescaleWeeks: Int32 = 0)
-        {
-            self.youngPerson = youngPerson
-            self.route = route
-            self.leadAssessorTrained = leadAssessorTrained
-            self.timescaleWeeks = timescaleWeeks
-        }
     }
 }
 
@@ -688,31 +748,6 @@ extension YouthjusticeV1.StartAIMAssessmentRequest: WireMessage, CBacked, Schema
     }
 }
 
-/// One step of an AIM assessment, based on the version the caller last read.
-extension YouthjusticeV1 {
-    public struct UpdateAIMAssessmentRequest: Sendable, Hashable {
-        public var recordId: String
-        public var expectedVersion: Int64
-        public var action: YouthjusticeV1.AIMAction
-        public var consentGiven: Bool
-        /// For AIM_ACTION_COMPLETE_REPORT: "details", "context", "overview-of-the-aim3-model",
-        /// "aim3-assessment", "intervention-and-safety-planning", "conclusion-and-recommendations",
-        /// "author-and-date".
-        public var reportSections: [String]
-
-        public init(
-            recordId: String = "", expectedVersion: Int64 = 0, action: YouthjusticeV1.AIMAction = .unspecified, consentGiven: Bool = false,
-            reportSections: [String] = []
-        ) {
-            self.recordId = recordId
-            self.expectedVersion = expectedVersion
-            self.action = action
-            self.consentGiven = consentGiven
-            self.reportSections = reportSections
-        }
-    }
-}
-
 extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked, SchemaDescribed {
     typealias CMessage = Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest
     public static let protoName = "hsb.youthjustice.v1.UpdateAIMAssessmentRequest"
@@ -752,41 +787,6 @@ extension YouthjusticeV1.UpdateAIMAssessmentRequest: WireMessage, CBacked, Schem
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
-    }
-}
-
-extension YouthjusticeV1 {
-    public struct AIMRecord: Sendable, Hashable {
-        public var recordId: String
-        public var subjectId: String
-        public var lead: String
-        public var coWorker: String
-        public var stage: String
-        /// "given", "refused" or empty.
-        public var consent: String
-        public var onBestAvailableInformation: Bool
-        public var reportSections: [String]
-        public var due: Deadline?
-        public var version: Int64
-        public var citations: [RuleCitation]
-
-        public init(
-            recordId: String = "", subjectId: String = "", lead: String = "", coWorker: String = "", stage: String = "", consent: String = "",
-            onBestAvailableInformation: Bool = false, reportSections: [String] = [], due: Deadline? = nil, version: Int64 = 0,
-            citations: [RuleCitation] = []
-        ) {
-            self.recordId = recordId
-            self.subjectId = subjectId
-            self.lead = lead
-            self.coWorker = coWorker
-            self.stage = stage
-            self.consent = consent
-            self.onBestAvailableInformation = onBestAvailableInformation
-            self.reportSections = reportSections
-            self.due = due
-            self.version = version
-            self.citations = citations
-        }
     }
 }
 
@@ -834,6 +834,47 @@ extension YouthjusticeV1.AIMRecord: WireMessage, CBacked, SchemaDescribed {
     public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
     public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
         self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
+extension YouthjusticeV1 {
+    /// The youth justice service.
+    public enum YouthJustice {
+        public static let name = "hsb.youthjustice.v1.YouthJustice"
+
+        /// One descriptor per method: its full name and its request and reply types.
+        public enum Method {
+            /// A police decision and the route it opens (YJ-02, YJ-03, YJ-06, YJ-07).
+            public static let recordPoliceDecision = MethodDescriptor<YouthjusticeV1.RecordPoliceDecisionRequest, YouthjusticeV1.PlanResult>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "RecordPoliceDecision")
+            /// A court outcome and the plan it needs (YJ-08, YJ-09).
+            public static let recordCourtOutcome = MethodDescriptor<YouthjusticeV1.RecordCourtOutcomeRequest, YouthjusticeV1.PlanResult>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "RecordCourtOutcome")
+            /// A referral to the High Risk and Vulnerability Panel (YJ-10).
+            public static let referToPanel = MethodDescriptor<YouthjusticeV1.ReferToPanelRequest, YouthjusticeV1.PlanResult>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "ReferToPanel")
+            /// Planning for release from custody, or for a young person moving into the area (YJ-11, YJ-12).
+            public static let planRelease = MethodDescriptor<YouthjusticeV1.PlanReleaseRequest, YouthjusticeV1.PlanResult>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "PlanRelease")
+            /// An admission to the HSB panel on the criminal justice route, where the profile has one (YJ-13).
+            public static let recordAdmission = MethodDescriptor<YouthjusticeV1.RecordAdmissionRequest, YouthjusticeV1.PlanResult>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "RecordAdmission")
+            /// Every plan recorded for a subject.
+            public static let getPlans = MethodDescriptor<YouthjusticeV1.GetPlansRequest, YouthjusticeV1.Plans>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "GetPlans")
+            /// Starts an AIM assessment, led by the agency YJ-04 names (YJ-05).
+            public static let startAIMAssessment = MethodDescriptor<YouthjusticeV1.StartAIMAssessmentRequest, YouthjusticeV1.AIMRecord>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "StartAIMAssessment")
+            /// Records progress of an AIM assessment.
+            public static let updateAIMAssessment = MethodDescriptor<YouthjusticeV1.UpdateAIMAssessmentRequest, YouthjusticeV1.AIMRecord>(
+                service: "hsb.youthjustice.v1.YouthJustice", method: "UpdateAIMAssessment")
+
+            /// Every method of the service.
+            public static let all: [AnyMethodDescriptor] = [
+                recordPoliceDecision.erased, recordCourtOutcome.erased, referToPanel.erased, planRelease.erased, recordAdmission.erased,
+                getPlans.erased, startAIMAssessment.erased, updateAIMAssessment.erased,
+            ]
+        }
     }
 }
 

@@ -674,3 +674,56 @@ const ProtobufCMessageDescriptor hsb__camhs__v1__assessment_agreement__descripto
   (ProtobufCMessageInit) hsb__camhs__v1__assessment_agreement__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCMethodDescriptor hsb__camhs__v1__camhs__method_descriptors[3] =
+{
+  { "Refer", &hsb__camhs__v1__refer_request__descriptor, &hsb__camhs__v1__referral_outcome__descriptor },
+  { "Consult", &hsb__camhs__v1__consult_request__descriptor, &hsb__camhs__v1__consultation_record__descriptor },
+  { "AgreeAssessment", &hsb__camhs__v1__agree_assessment_request__descriptor, &hsb__camhs__v1__assessment_agreement__descriptor },
+};
+const unsigned hsb__camhs__v1__camhs__method_indices_by_name[] = {
+  2,        /* AgreeAssessment */
+  1,        /* Consult */
+  0         /* Refer */
+};
+const ProtobufCServiceDescriptor hsb__camhs__v1__camhs__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.camhs.v1.Camhs",
+  "Camhs",
+  "Hsb__Camhs__V1__Camhs",
+  "hsb.camhs.v1",
+  3,
+  hsb__camhs__v1__camhs__method_descriptors,
+  hsb__camhs__v1__camhs__method_indices_by_name
+};
+void hsb__camhs__v1__camhs__refer(ProtobufCService *service,
+                                  const Hsb__Camhs__V1__ReferRequest *input,
+                                  Hsb__Camhs__V1__ReferralOutcome_Closure closure,
+                                  void *closure_data)
+{
+  assert(service->descriptor == &hsb__camhs__v1__camhs__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__camhs__v1__camhs__consult(ProtobufCService *service,
+                                    const Hsb__Camhs__V1__ConsultRequest *input,
+                                    Hsb__Camhs__V1__ConsultationRecord_Closure closure,
+                                    void *closure_data)
+{
+  assert(service->descriptor == &hsb__camhs__v1__camhs__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__camhs__v1__camhs__agree_assessment(ProtobufCService *service,
+                                             const Hsb__Camhs__V1__AgreeAssessmentRequest *input,
+                                             Hsb__Camhs__V1__AssessmentAgreement_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &hsb__camhs__v1__camhs__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__camhs__v1__camhs__init (Hsb__Camhs__V1__Camhs_Service *service,
+                                  Hsb__Camhs__V1__Camhs_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__camhs__v1__camhs__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

@@ -203,3 +203,36 @@ const ProtobufCMessageDescriptor hsb__health__v1__health_check_response__descrip
   (ProtobufCMessageInit) hsb__health__v1__health_check_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCMethodDescriptor hsb__health__v1__health__method_descriptors[1] =
+{
+  { "Check", &hsb__health__v1__health_check_request__descriptor, &hsb__health__v1__health_check_response__descriptor },
+};
+const unsigned hsb__health__v1__health__method_indices_by_name[] = {
+  0         /* Check */
+};
+const ProtobufCServiceDescriptor hsb__health__v1__health__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.health.v1.Health",
+  "Health",
+  "Hsb__Health__V1__Health",
+  "hsb.health.v1",
+  1,
+  hsb__health__v1__health__method_descriptors,
+  hsb__health__v1__health__method_indices_by_name
+};
+void hsb__health__v1__health__check(ProtobufCService *service,
+                                    const Hsb__Health__V1__HealthCheckRequest *input,
+                                    Hsb__Health__V1__HealthCheckResponse_Closure closure,
+                                    void *closure_data)
+{
+  assert(service->descriptor == &hsb__health__v1__health__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__health__v1__health__init (Hsb__Health__V1__Health_Service *service,
+                                    Hsb__Health__V1__Health_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__health__v1__health__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

@@ -3172,3 +3172,76 @@ const ProtobufCEnumDescriptor hsb__intake__v1__case_event_kind__descriptor =
   hsb__intake__v1__case_event_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCMethodDescriptor hsb__intake__v1__intake__method_descriptors[5] =
+{
+  { "SubmitReferral", &hsb__intake__v1__submit_referral_request__descriptor, &hsb__intake__v1__screening_result__descriptor },
+  { "RecordStrategyMeeting", &hsb__intake__v1__record_strategy_meeting_request__descriptor, &hsb__intake__v1__meeting_record__descriptor },
+  { "RecordCaseEvent", &hsb__intake__v1__record_case_event_request__descriptor, &hsb__intake__v1__case_event_record__descriptor },
+  { "GetReferral", &hsb__intake__v1__get_referral_request__descriptor, &hsb__intake__v1__referral_view__descriptor },
+  { "Consult", &hsb__intake__v1__consultation_request__descriptor, &hsb__intake__v1__screening_result__descriptor },
+};
+const unsigned hsb__intake__v1__intake__method_indices_by_name[] = {
+  4,        /* Consult */
+  3,        /* GetReferral */
+  2,        /* RecordCaseEvent */
+  1,        /* RecordStrategyMeeting */
+  0         /* SubmitReferral */
+};
+const ProtobufCServiceDescriptor hsb__intake__v1__intake__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.intake.v1.Intake",
+  "Intake",
+  "Hsb__Intake__V1__Intake",
+  "hsb.intake.v1",
+  5,
+  hsb__intake__v1__intake__method_descriptors,
+  hsb__intake__v1__intake__method_indices_by_name
+};
+void hsb__intake__v1__intake__submit_referral(ProtobufCService *service,
+                                              const Hsb__Intake__V1__SubmitReferralRequest *input,
+                                              Hsb__Intake__V1__ScreeningResult_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &hsb__intake__v1__intake__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__intake__v1__intake__record_strategy_meeting(ProtobufCService *service,
+                                                      const Hsb__Intake__V1__RecordStrategyMeetingRequest *input,
+                                                      Hsb__Intake__V1__MeetingRecord_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &hsb__intake__v1__intake__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__intake__v1__intake__record_case_event(ProtobufCService *service,
+                                                const Hsb__Intake__V1__RecordCaseEventRequest *input,
+                                                Hsb__Intake__V1__CaseEventRecord_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &hsb__intake__v1__intake__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__intake__v1__intake__get_referral(ProtobufCService *service,
+                                           const Hsb__Intake__V1__GetReferralRequest *input,
+                                           Hsb__Intake__V1__ReferralView_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &hsb__intake__v1__intake__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__intake__v1__intake__consult(ProtobufCService *service,
+                                      const Hsb__Intake__V1__ConsultationRequest *input,
+                                      Hsb__Intake__V1__ScreeningResult_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &hsb__intake__v1__intake__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__intake__v1__intake__init (Hsb__Intake__V1__Intake_Service *service,
+                                    Hsb__Intake__V1__Intake_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__intake__v1__intake__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

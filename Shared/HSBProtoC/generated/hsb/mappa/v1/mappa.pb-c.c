@@ -1162,3 +1162,66 @@ const ProtobufCEnumDescriptor hsb__mappa__v1__sentence__descriptor =
   hsb__mappa__v1__sentence__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCMethodDescriptor hsb__mappa__v1__mappa__method_descriptors[4] =
+{
+  { "Screen", &hsb__mappa__v1__screen_request__descriptor, &hsb__mappa__v1__screen_result__descriptor },
+  { "RecordLevel", &hsb__mappa__v1__record_level_request__descriptor, &hsb__mappa__v1__level_record__descriptor },
+  { "DecideDisclosure", &hsb__mappa__v1__decide_disclosure_request__descriptor, &hsb__mappa__v1__disclosure_decision__descriptor },
+  { "GetRecord", &hsb__mappa__v1__get_record_request__descriptor, &hsb__mappa__v1__mappa_view__descriptor },
+};
+const unsigned hsb__mappa__v1__mappa__method_indices_by_name[] = {
+  2,        /* DecideDisclosure */
+  3,        /* GetRecord */
+  1,        /* RecordLevel */
+  0         /* Screen */
+};
+const ProtobufCServiceDescriptor hsb__mappa__v1__mappa__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.mappa.v1.Mappa",
+  "Mappa",
+  "Hsb__Mappa__V1__Mappa",
+  "hsb.mappa.v1",
+  4,
+  hsb__mappa__v1__mappa__method_descriptors,
+  hsb__mappa__v1__mappa__method_indices_by_name
+};
+void hsb__mappa__v1__mappa__screen(ProtobufCService *service,
+                                   const Hsb__Mappa__V1__ScreenRequest *input,
+                                   Hsb__Mappa__V1__ScreenResult_Closure closure,
+                                   void *closure_data)
+{
+  assert(service->descriptor == &hsb__mappa__v1__mappa__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__mappa__v1__mappa__record_level(ProtobufCService *service,
+                                         const Hsb__Mappa__V1__RecordLevelRequest *input,
+                                         Hsb__Mappa__V1__LevelRecord_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &hsb__mappa__v1__mappa__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__mappa__v1__mappa__decide_disclosure(ProtobufCService *service,
+                                              const Hsb__Mappa__V1__DecideDisclosureRequest *input,
+                                              Hsb__Mappa__V1__DisclosureDecision_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &hsb__mappa__v1__mappa__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__mappa__v1__mappa__get_record(ProtobufCService *service,
+                                       const Hsb__Mappa__V1__GetRecordRequest *input,
+                                       Hsb__Mappa__V1__MappaView_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &hsb__mappa__v1__mappa__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__mappa__v1__mappa__init (Hsb__Mappa__V1__Mappa_Service *service,
+                                  Hsb__Mappa__V1__Mappa_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__mappa__v1__mappa__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

@@ -907,6 +907,51 @@ void   hsb__orchestrator__v1__complete_task_request__free_unpacked
   assert(message->base.descriptor == &hsb__orchestrator__v1__complete_task_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__orchestrator__v1__write_receipt__init
+                     (Hsb__Orchestrator__V1__WriteReceipt         *message)
+{
+  static const Hsb__Orchestrator__V1__WriteReceipt init_value = HSB__ORCHESTRATOR__V1__WRITE_RECEIPT__INIT;
+  *message = init_value;
+}
+size_t hsb__orchestrator__v1__write_receipt__get_packed_size
+                     (const Hsb__Orchestrator__V1__WriteReceipt *message)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__write_receipt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__orchestrator__v1__write_receipt__pack
+                     (const Hsb__Orchestrator__V1__WriteReceipt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__write_receipt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__orchestrator__v1__write_receipt__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__WriteReceipt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__orchestrator__v1__write_receipt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Orchestrator__V1__WriteReceipt *
+       hsb__orchestrator__v1__write_receipt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Orchestrator__V1__WriteReceipt *)
+     protobuf_c_message_unpack (&hsb__orchestrator__v1__write_receipt__descriptor,
+                                allocator, len, data);
+}
+void   hsb__orchestrator__v1__write_receipt__free_unpacked
+                     (Hsb__Orchestrator__V1__WriteReceipt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__orchestrator__v1__write_receipt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hsb__orchestrator__v1__stored_referral__init
                      (Hsb__Orchestrator__V1__StoredReferral         *message)
 {
@@ -2666,6 +2711,57 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__d
   (ProtobufCMessageInit) hsb__orchestrator__v1__complete_task_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__write_receipt__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__WriteReceipt, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Hsb__Orchestrator__V1__WriteReceipt, n_step_ids),
+    offsetof(Hsb__Orchestrator__V1__WriteReceipt, step_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__orchestrator__v1__write_receipt__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = step_ids */
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__write_receipt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor hsb__orchestrator__v1__write_receipt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.WriteReceipt",
+  "WriteReceipt",
+  "Hsb__Orchestrator__V1__WriteReceipt",
+  "hsb.orchestrator.v1",
+  sizeof(Hsb__Orchestrator__V1__WriteReceipt),
+  2,
+  hsb__orchestrator__v1__write_receipt__field_descriptors,
+  hsb__orchestrator__v1__write_receipt__field_indices_by_name,
+  1,  hsb__orchestrator__v1__write_receipt__number_ranges,
+  (ProtobufCMessageInit) hsb__orchestrator__v1__write_receipt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor hsb__orchestrator__v1__stored_referral__field_descriptors[2] =
 {
   {
@@ -3312,3 +3408,116 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor 
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_step__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCMethodDescriptor hsb__orchestrator__v1__orchestrator__method_descriptors[9] =
+{
+  { "SubmitReferral", &hsb__orchestrator__v1__submit_referral_request__descriptor, &hsb__orchestrator__v1__case_view__descriptor },
+  { "RecordEvent", &hsb__orchestrator__v1__record_event_request__descriptor, &hsb__orchestrator__v1__case_view__descriptor },
+  { "GetCase", &hsb__orchestrator__v1__get_case_request__descriptor, &hsb__orchestrator__v1__case_view__descriptor },
+  { "ListDeadlines", &hsb__orchestrator__v1__list_deadlines_request__descriptor, &hsb__orchestrator__v1__deadline_list__descriptor },
+  { "ListDisclosures", &hsb__orchestrator__v1__list_disclosures_request__descriptor, &hsb__orchestrator__v1__disclosure_list__descriptor },
+  { "CompleteTask", &hsb__orchestrator__v1__complete_task_request__descriptor, &hsb__orchestrator__v1__case_view__descriptor },
+  { "ListOutbox", &hsb__orchestrator__v1__list_outbox_request__descriptor, &hsb__orchestrator__v1__outbox_list__descriptor },
+  { "RetryStep", &hsb__orchestrator__v1__settle_step_request__descriptor, &hsb__orchestrator__v1__outbox_entry__descriptor },
+  { "DiscardStep", &hsb__orchestrator__v1__settle_step_request__descriptor, &hsb__orchestrator__v1__outbox_entry__descriptor },
+};
+const unsigned hsb__orchestrator__v1__orchestrator__method_indices_by_name[] = {
+  5,        /* CompleteTask */
+  8,        /* DiscardStep */
+  2,        /* GetCase */
+  3,        /* ListDeadlines */
+  4,        /* ListDisclosures */
+  6,        /* ListOutbox */
+  1,        /* RecordEvent */
+  7,        /* RetryStep */
+  0         /* SubmitReferral */
+};
+const ProtobufCServiceDescriptor hsb__orchestrator__v1__orchestrator__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.Orchestrator",
+  "Orchestrator",
+  "Hsb__Orchestrator__V1__Orchestrator",
+  "hsb.orchestrator.v1",
+  9,
+  hsb__orchestrator__v1__orchestrator__method_descriptors,
+  hsb__orchestrator__v1__orchestrator__method_indices_by_name
+};
+void hsb__orchestrator__v1__orchestrator__submit_referral(ProtobufCService *service,
+                                                          const Hsb__Orchestrator__V1__SubmitReferralRequest *input,
+                                                          Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__record_event(ProtobufCService *service,
+                                                       const Hsb__Orchestrator__V1__RecordEventRequest *input,
+                                                       Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__get_case(ProtobufCService *service,
+                                                   const Hsb__Orchestrator__V1__GetCaseRequest *input,
+                                                   Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__list_deadlines(ProtobufCService *service,
+                                                         const Hsb__Orchestrator__V1__ListDeadlinesRequest *input,
+                                                         Hsb__Orchestrator__V1__DeadlineList_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__list_disclosures(ProtobufCService *service,
+                                                           const Hsb__Orchestrator__V1__ListDisclosuresRequest *input,
+                                                           Hsb__Orchestrator__V1__DisclosureList_Closure closure,
+                                                           void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__complete_task(ProtobufCService *service,
+                                                        const Hsb__Orchestrator__V1__CompleteTaskRequest *input,
+                                                        Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__list_outbox(ProtobufCService *service,
+                                                      const Hsb__Orchestrator__V1__ListOutboxRequest *input,
+                                                      Hsb__Orchestrator__V1__OutboxList_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__retry_step(ProtobufCService *service,
+                                                     const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                                                     Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__discard_step(ProtobufCService *service,
+                                                       const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                                                       Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &hsb__orchestrator__v1__orchestrator__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__orchestrator__v1__orchestrator__init (Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                                                Hsb__Orchestrator__V1__Orchestrator_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__orchestrator__v1__orchestrator__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

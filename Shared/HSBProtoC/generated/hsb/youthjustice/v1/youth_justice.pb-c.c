@@ -1646,3 +1646,106 @@ const ProtobufCEnumDescriptor hsb__youthjustice__v1__aimaction__descriptor =
   hsb__youthjustice__v1__aimaction__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCMethodDescriptor hsb__youthjustice__v1__youth_justice__method_descriptors[8] =
+{
+  { "RecordPoliceDecision", &hsb__youthjustice__v1__record_police_decision_request__descriptor, &hsb__youthjustice__v1__plan_result__descriptor },
+  { "RecordCourtOutcome", &hsb__youthjustice__v1__record_court_outcome_request__descriptor, &hsb__youthjustice__v1__plan_result__descriptor },
+  { "ReferToPanel", &hsb__youthjustice__v1__refer_to_panel_request__descriptor, &hsb__youthjustice__v1__plan_result__descriptor },
+  { "PlanRelease", &hsb__youthjustice__v1__plan_release_request__descriptor, &hsb__youthjustice__v1__plan_result__descriptor },
+  { "RecordAdmission", &hsb__youthjustice__v1__record_admission_request__descriptor, &hsb__youthjustice__v1__plan_result__descriptor },
+  { "GetPlans", &hsb__youthjustice__v1__get_plans_request__descriptor, &hsb__youthjustice__v1__plans__descriptor },
+  { "StartAIMAssessment", &hsb__youthjustice__v1__start_aimassessment_request__descriptor, &hsb__youthjustice__v1__aimrecord__descriptor },
+  { "UpdateAIMAssessment", &hsb__youthjustice__v1__update_aimassessment_request__descriptor, &hsb__youthjustice__v1__aimrecord__descriptor },
+};
+const unsigned hsb__youthjustice__v1__youth_justice__method_indices_by_name[] = {
+  5,        /* GetPlans */
+  3,        /* PlanRelease */
+  4,        /* RecordAdmission */
+  1,        /* RecordCourtOutcome */
+  0,        /* RecordPoliceDecision */
+  2,        /* ReferToPanel */
+  6,        /* StartAIMAssessment */
+  7         /* UpdateAIMAssessment */
+};
+const ProtobufCServiceDescriptor hsb__youthjustice__v1__youth_justice__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "hsb.youthjustice.v1.YouthJustice",
+  "YouthJustice",
+  "Hsb__Youthjustice__V1__YouthJustice",
+  "hsb.youthjustice.v1",
+  8,
+  hsb__youthjustice__v1__youth_justice__method_descriptors,
+  hsb__youthjustice__v1__youth_justice__method_indices_by_name
+};
+void hsb__youthjustice__v1__youth_justice__record_police_decision(ProtobufCService *service,
+                                                                  const Hsb__Youthjustice__V1__RecordPoliceDecisionRequest *input,
+                                                                  Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                                  void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__record_court_outcome(ProtobufCService *service,
+                                                                const Hsb__Youthjustice__V1__RecordCourtOutcomeRequest *input,
+                                                                Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__refer_to_panel(ProtobufCService *service,
+                                                          const Hsb__Youthjustice__V1__ReferToPanelRequest *input,
+                                                          Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__plan_release(ProtobufCService *service,
+                                                        const Hsb__Youthjustice__V1__PlanReleaseRequest *input,
+                                                        Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__record_admission(ProtobufCService *service,
+                                                            const Hsb__Youthjustice__V1__RecordAdmissionRequest *input,
+                                                            Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__get_plans(ProtobufCService *service,
+                                                     const Hsb__Youthjustice__V1__GetPlansRequest *input,
+                                                     Hsb__Youthjustice__V1__Plans_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__start_aimassessment(ProtobufCService *service,
+                                                               const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *input,
+                                                               Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__update_aimassessment(ProtobufCService *service,
+                                                                const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *input,
+                                                                Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &hsb__youthjustice__v1__youth_justice__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void hsb__youthjustice__v1__youth_justice__init (Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                                                 Hsb__Youthjustice__V1__YouthJustice_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &hsb__youthjustice__v1__youth_justice__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}

@@ -272,6 +272,45 @@ typedef void (*Hsb__Camhs__V1__AssessmentAgreement_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Camhs__V1__Camhs_Service Hsb__Camhs__V1__Camhs_Service;
+struct Hsb__Camhs__V1__Camhs_Service
+{
+  ProtobufCService base;
+  void (*refer)(Hsb__Camhs__V1__Camhs_Service *service,
+                const Hsb__Camhs__V1__ReferRequest *input,
+                Hsb__Camhs__V1__ReferralOutcome_Closure closure,
+                void *closure_data);
+  void (*consult)(Hsb__Camhs__V1__Camhs_Service *service,
+                  const Hsb__Camhs__V1__ConsultRequest *input,
+                  Hsb__Camhs__V1__ConsultationRecord_Closure closure,
+                  void *closure_data);
+  void (*agree_assessment)(Hsb__Camhs__V1__Camhs_Service *service,
+                           const Hsb__Camhs__V1__AgreeAssessmentRequest *input,
+                           Hsb__Camhs__V1__AssessmentAgreement_Closure closure,
+                           void *closure_data);
+};
+typedef void (*Hsb__Camhs__V1__Camhs_ServiceDestroy)(Hsb__Camhs__V1__Camhs_Service *);
+void hsb__camhs__v1__camhs__init (Hsb__Camhs__V1__Camhs_Service *service,
+                                  Hsb__Camhs__V1__Camhs_ServiceDestroy destroy);
+#define HSB__CAMHS__V1__CAMHS__BASE_INIT \
+    { &hsb__camhs__v1__camhs__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__CAMHS__V1__CAMHS__INIT(function_prefix__) \
+    { HSB__CAMHS__V1__CAMHS__BASE_INIT,\
+      function_prefix__ ## refer,\
+      function_prefix__ ## consult,\
+      function_prefix__ ## agree_assessment  }
+void hsb__camhs__v1__camhs__refer(ProtobufCService *service,
+                                  const Hsb__Camhs__V1__ReferRequest *input,
+                                  Hsb__Camhs__V1__ReferralOutcome_Closure closure,
+                                  void *closure_data);
+void hsb__camhs__v1__camhs__consult(ProtobufCService *service,
+                                    const Hsb__Camhs__V1__ConsultRequest *input,
+                                    Hsb__Camhs__V1__ConsultationRecord_Closure closure,
+                                    void *closure_data);
+void hsb__camhs__v1__camhs__agree_assessment(ProtobufCService *service,
+                                             const Hsb__Camhs__V1__AgreeAssessmentRequest *input,
+                                             Hsb__Camhs__V1__AssessmentAgreement_Closure closure,
+                                             void *closure_data);
 
 /* --- descriptors --- */
 
@@ -281,6 +320,7 @@ extern const ProtobufCMessageDescriptor hsb__camhs__v1__consult_request__descrip
 extern const ProtobufCMessageDescriptor hsb__camhs__v1__consultation_record__descriptor;
 extern const ProtobufCMessageDescriptor hsb__camhs__v1__agree_assessment_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__camhs__v1__assessment_agreement__descriptor;
+extern const ProtobufCServiceDescriptor hsb__camhs__v1__camhs__descriptor;
 
 PROTOBUF_C__END_DECLS
 

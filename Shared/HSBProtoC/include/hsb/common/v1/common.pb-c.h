@@ -57,6 +57,9 @@ typedef enum _Hsb__Common__V1__SubjectRole {
   /*
    * The child or young person displaying harmful sexual behaviour (GEN-01, GEN-07).
    */
+  /*
+   * swift: childDisplayingHSB
+   */
   HSB__COMMON__V1__SUBJECT_ROLE__SUBJECT_ROLE_CHILD_DISPLAYING_HSB = 1,
   /*
    * A person harmed by the behaviour; a separate subject with a separate record (GEN-01).
@@ -98,7 +101,13 @@ struct  Hsb__Common__V1__Date
 struct  Hsb__Common__V1__Subject
 {
   ProtobufCMessage base;
+  /*
+   * required, swift: subjectID
+   */
   char *subject_id;
+  /*
+   * required
+   */
   Hsb__Common__V1__SubjectRole role;
   char *given_name;
   char *family_name;
@@ -125,6 +134,9 @@ struct  Hsb__Common__V1__RuleCitation
   /*
    * The catalogue ID, e.g. "SCR-08".
    */
+  /*
+   * required, swift: ruleID
+   */
   char *rule_id;
   /*
    * The seed clause, e.g. "ISL 5.3".
@@ -142,11 +154,20 @@ struct  Hsb__Common__V1__RuleCitation
 struct  Hsb__Common__V1__Deadline
 {
   ProtobufCMessage base;
+  /*
+   * required
+   */
   Hsb__Common__V1__DeadlineKind kind;
   /*
    * Due instant, milliseconds since the Unix epoch (UTC).
    */
+  /*
+   * swift: dueUnixMillis
+   */
   int64_t due_unix_ms;
+  /*
+   * swift: ruleID
+   */
   char *rule_id;
   char *description;
 };
@@ -161,10 +182,16 @@ struct  Hsb__Common__V1__Deadline
 struct  Hsb__Common__V1__Task
 {
   ProtobufCMessage base;
+  /*
+   * required, swift: taskID
+   */
   char *task_id;
   char *description;
   Hsb__Common__V1__Agency owner;
   Hsb__Common__V1__Deadline *deadline;
+  /*
+   * swift: ruleID
+   */
   char *rule_id;
   /*
    * Who within the owning agency does it (e.g. "independent-reviewing-officer"); may be empty.
@@ -172,6 +199,9 @@ struct  Hsb__Common__V1__Task
   char *assignee;
   /*
    * The subject the task concerns; empty for the whole case.
+   */
+  /*
+   * swift: subjectID
    */
   char *subject_id;
 };
@@ -192,6 +222,9 @@ struct  Hsb__Common__V1__Notice
   char *recipient;
   Hsb__Common__V1__Agency agency;
   char *reason;
+  /*
+   * swift: ruleID
+   */
   char *rule_id;
 };
 #define HSB__COMMON__V1__NOTICE__INIT \
@@ -205,7 +238,13 @@ struct  Hsb__Common__V1__Notice
 struct  Hsb__Common__V1__Decision
 {
   ProtobufCMessage base;
+  /*
+   * required
+   */
   char *outcome;
+  /*
+   * swift: subjectIDs
+   */
   size_t n_subject_ids;
   char **subject_ids;
   size_t n_routes;

@@ -103,12 +103,34 @@ typedef void (*Hsb__Health__V1__HealthCheckResponse_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Health__V1__Health_Service Hsb__Health__V1__Health_Service;
+struct Hsb__Health__V1__Health_Service
+{
+  ProtobufCService base;
+  void (*check)(Hsb__Health__V1__Health_Service *service,
+                const Hsb__Health__V1__HealthCheckRequest *input,
+                Hsb__Health__V1__HealthCheckResponse_Closure closure,
+                void *closure_data);
+};
+typedef void (*Hsb__Health__V1__Health_ServiceDestroy)(Hsb__Health__V1__Health_Service *);
+void hsb__health__v1__health__init (Hsb__Health__V1__Health_Service *service,
+                                    Hsb__Health__V1__Health_ServiceDestroy destroy);
+#define HSB__HEALTH__V1__HEALTH__BASE_INIT \
+    { &hsb__health__v1__health__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__HEALTH__V1__HEALTH__INIT(function_prefix__) \
+    { HSB__HEALTH__V1__HEALTH__BASE_INIT,\
+      function_prefix__ ## check  }
+void hsb__health__v1__health__check(ProtobufCService *service,
+                                    const Hsb__Health__V1__HealthCheckRequest *input,
+                                    Hsb__Health__V1__HealthCheckResponse_Closure closure,
+                                    void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor hsb__health__v1__health_check_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__health__v1__health_check_response__descriptor;
 extern const ProtobufCEnumDescriptor    hsb__health__v1__health_check_response__serving_status__descriptor;
+extern const ProtobufCServiceDescriptor hsb__health__v1__health__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -990,6 +990,63 @@ typedef void (*Hsb__Intake__V1__CaseEventRecord_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Intake__V1__Intake_Service Hsb__Intake__V1__Intake_Service;
+struct Hsb__Intake__V1__Intake_Service
+{
+  ProtobufCService base;
+  void (*submit_referral)(Hsb__Intake__V1__Intake_Service *service,
+                          const Hsb__Intake__V1__SubmitReferralRequest *input,
+                          Hsb__Intake__V1__ScreeningResult_Closure closure,
+                          void *closure_data);
+  void (*record_strategy_meeting)(Hsb__Intake__V1__Intake_Service *service,
+                                  const Hsb__Intake__V1__RecordStrategyMeetingRequest *input,
+                                  Hsb__Intake__V1__MeetingRecord_Closure closure,
+                                  void *closure_data);
+  void (*record_case_event)(Hsb__Intake__V1__Intake_Service *service,
+                            const Hsb__Intake__V1__RecordCaseEventRequest *input,
+                            Hsb__Intake__V1__CaseEventRecord_Closure closure,
+                            void *closure_data);
+  void (*get_referral)(Hsb__Intake__V1__Intake_Service *service,
+                       const Hsb__Intake__V1__GetReferralRequest *input,
+                       Hsb__Intake__V1__ReferralView_Closure closure,
+                       void *closure_data);
+  void (*consult)(Hsb__Intake__V1__Intake_Service *service,
+                  const Hsb__Intake__V1__ConsultationRequest *input,
+                  Hsb__Intake__V1__ScreeningResult_Closure closure,
+                  void *closure_data);
+};
+typedef void (*Hsb__Intake__V1__Intake_ServiceDestroy)(Hsb__Intake__V1__Intake_Service *);
+void hsb__intake__v1__intake__init (Hsb__Intake__V1__Intake_Service *service,
+                                    Hsb__Intake__V1__Intake_ServiceDestroy destroy);
+#define HSB__INTAKE__V1__INTAKE__BASE_INIT \
+    { &hsb__intake__v1__intake__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__INTAKE__V1__INTAKE__INIT(function_prefix__) \
+    { HSB__INTAKE__V1__INTAKE__BASE_INIT,\
+      function_prefix__ ## submit_referral,\
+      function_prefix__ ## record_strategy_meeting,\
+      function_prefix__ ## record_case_event,\
+      function_prefix__ ## get_referral,\
+      function_prefix__ ## consult  }
+void hsb__intake__v1__intake__submit_referral(ProtobufCService *service,
+                                              const Hsb__Intake__V1__SubmitReferralRequest *input,
+                                              Hsb__Intake__V1__ScreeningResult_Closure closure,
+                                              void *closure_data);
+void hsb__intake__v1__intake__record_strategy_meeting(ProtobufCService *service,
+                                                      const Hsb__Intake__V1__RecordStrategyMeetingRequest *input,
+                                                      Hsb__Intake__V1__MeetingRecord_Closure closure,
+                                                      void *closure_data);
+void hsb__intake__v1__intake__record_case_event(ProtobufCService *service,
+                                                const Hsb__Intake__V1__RecordCaseEventRequest *input,
+                                                Hsb__Intake__V1__CaseEventRecord_Closure closure,
+                                                void *closure_data);
+void hsb__intake__v1__intake__get_referral(ProtobufCService *service,
+                                           const Hsb__Intake__V1__GetReferralRequest *input,
+                                           Hsb__Intake__V1__ReferralView_Closure closure,
+                                           void *closure_data);
+void hsb__intake__v1__intake__consult(ProtobufCService *service,
+                                      const Hsb__Intake__V1__ConsultationRequest *input,
+                                      Hsb__Intake__V1__ScreeningResult_Closure closure,
+                                      void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1017,6 +1074,7 @@ extern const ProtobufCMessageDescriptor hsb__intake__v1__meeting_record__descrip
 extern const ProtobufCMessageDescriptor hsb__intake__v1__worker_allocation__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__record_case_event_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__intake__v1__case_event_record__descriptor;
+extern const ProtobufCServiceDescriptor hsb__intake__v1__intake__descriptor;
 
 PROTOBUF_C__END_DECLS
 

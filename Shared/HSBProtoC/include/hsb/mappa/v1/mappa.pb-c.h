@@ -410,6 +410,54 @@ typedef void (*Hsb__Mappa__V1__MappaView_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Mappa__V1__Mappa_Service Hsb__Mappa__V1__Mappa_Service;
+struct Hsb__Mappa__V1__Mappa_Service
+{
+  ProtobufCService base;
+  void (*screen)(Hsb__Mappa__V1__Mappa_Service *service,
+                 const Hsb__Mappa__V1__ScreenRequest *input,
+                 Hsb__Mappa__V1__ScreenResult_Closure closure,
+                 void *closure_data);
+  void (*record_level)(Hsb__Mappa__V1__Mappa_Service *service,
+                       const Hsb__Mappa__V1__RecordLevelRequest *input,
+                       Hsb__Mappa__V1__LevelRecord_Closure closure,
+                       void *closure_data);
+  void (*decide_disclosure)(Hsb__Mappa__V1__Mappa_Service *service,
+                            const Hsb__Mappa__V1__DecideDisclosureRequest *input,
+                            Hsb__Mappa__V1__DisclosureDecision_Closure closure,
+                            void *closure_data);
+  void (*get_record)(Hsb__Mappa__V1__Mappa_Service *service,
+                     const Hsb__Mappa__V1__GetRecordRequest *input,
+                     Hsb__Mappa__V1__MappaView_Closure closure,
+                     void *closure_data);
+};
+typedef void (*Hsb__Mappa__V1__Mappa_ServiceDestroy)(Hsb__Mappa__V1__Mappa_Service *);
+void hsb__mappa__v1__mappa__init (Hsb__Mappa__V1__Mappa_Service *service,
+                                  Hsb__Mappa__V1__Mappa_ServiceDestroy destroy);
+#define HSB__MAPPA__V1__MAPPA__BASE_INIT \
+    { &hsb__mappa__v1__mappa__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__MAPPA__V1__MAPPA__INIT(function_prefix__) \
+    { HSB__MAPPA__V1__MAPPA__BASE_INIT,\
+      function_prefix__ ## screen,\
+      function_prefix__ ## record_level,\
+      function_prefix__ ## decide_disclosure,\
+      function_prefix__ ## get_record  }
+void hsb__mappa__v1__mappa__screen(ProtobufCService *service,
+                                   const Hsb__Mappa__V1__ScreenRequest *input,
+                                   Hsb__Mappa__V1__ScreenResult_Closure closure,
+                                   void *closure_data);
+void hsb__mappa__v1__mappa__record_level(ProtobufCService *service,
+                                         const Hsb__Mappa__V1__RecordLevelRequest *input,
+                                         Hsb__Mappa__V1__LevelRecord_Closure closure,
+                                         void *closure_data);
+void hsb__mappa__v1__mappa__decide_disclosure(ProtobufCService *service,
+                                              const Hsb__Mappa__V1__DecideDisclosureRequest *input,
+                                              Hsb__Mappa__V1__DisclosureDecision_Closure closure,
+                                              void *closure_data);
+void hsb__mappa__v1__mappa__get_record(ProtobufCService *service,
+                                       const Hsb__Mappa__V1__GetRecordRequest *input,
+                                       Hsb__Mappa__V1__MappaView_Closure closure,
+                                       void *closure_data);
 
 /* --- descriptors --- */
 
@@ -422,6 +470,7 @@ extern const ProtobufCMessageDescriptor hsb__mappa__v1__decide_disclosure_reques
 extern const ProtobufCMessageDescriptor hsb__mappa__v1__disclosure_decision__descriptor;
 extern const ProtobufCMessageDescriptor hsb__mappa__v1__get_record_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__mappa__v1__mappa_view__descriptor;
+extern const ProtobufCServiceDescriptor hsb__mappa__v1__mappa__descriptor;
 
 PROTOBUF_C__END_DECLS
 

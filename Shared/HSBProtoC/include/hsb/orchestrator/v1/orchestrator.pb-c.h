@@ -37,6 +37,7 @@ typedef struct Hsb__Orchestrator__V1__ListDisclosuresRequest Hsb__Orchestrator__
 typedef struct Hsb__Orchestrator__V1__DisclosureList Hsb__Orchestrator__V1__DisclosureList;
 typedef struct Hsb__Orchestrator__V1__DisclosureEntryWithCase Hsb__Orchestrator__V1__DisclosureEntryWithCase;
 typedef struct Hsb__Orchestrator__V1__CompleteTaskRequest Hsb__Orchestrator__V1__CompleteTaskRequest;
+typedef struct Hsb__Orchestrator__V1__WriteReceipt Hsb__Orchestrator__V1__WriteReceipt;
 typedef struct Hsb__Orchestrator__V1__StoredReferral Hsb__Orchestrator__V1__StoredReferral;
 typedef struct Hsb__Orchestrator__V1__StoredDeadline Hsb__Orchestrator__V1__StoredDeadline;
 typedef struct Hsb__Orchestrator__V1__StoredCase Hsb__Orchestrator__V1__StoredCase;
@@ -469,6 +470,22 @@ struct  Hsb__Orchestrator__V1__CompleteTaskRequest
 #define HSB__ORCHESTRATOR__V1__COMPLETE_TASK_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__complete_task_request__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * What an orchestrator write keeps under its idempotency key: the case it wrote and the steps
+ * it owes, so a retried call answers with the first case and sends nothing twice.
+ */
+struct  Hsb__Orchestrator__V1__WriteReceipt
+{
+  ProtobufCMessage base;
+  char *case_id;
+  size_t n_step_ids;
+  char **step_ids;
+};
+#define HSB__ORCHESTRATOR__V1__WRITE_RECEIPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__write_receipt__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Hsb__Orchestrator__V1__StoredReferral
@@ -964,6 +981,25 @@ Hsb__Orchestrator__V1__CompleteTaskRequest *
 void   hsb__orchestrator__v1__complete_task_request__free_unpacked
                      (Hsb__Orchestrator__V1__CompleteTaskRequest *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Orchestrator__V1__WriteReceipt methods */
+void   hsb__orchestrator__v1__write_receipt__init
+                     (Hsb__Orchestrator__V1__WriteReceipt         *message);
+size_t hsb__orchestrator__v1__write_receipt__get_packed_size
+                     (const Hsb__Orchestrator__V1__WriteReceipt   *message);
+size_t hsb__orchestrator__v1__write_receipt__pack
+                     (const Hsb__Orchestrator__V1__WriteReceipt   *message,
+                      uint8_t             *out);
+size_t hsb__orchestrator__v1__write_receipt__pack_to_buffer
+                     (const Hsb__Orchestrator__V1__WriteReceipt   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Orchestrator__V1__WriteReceipt *
+       hsb__orchestrator__v1__write_receipt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__orchestrator__v1__write_receipt__free_unpacked
+                     (Hsb__Orchestrator__V1__WriteReceipt *message,
+                      ProtobufCAllocator *allocator);
 /* Hsb__Orchestrator__V1__StoredReferral methods */
 void   hsb__orchestrator__v1__stored_referral__init
                      (Hsb__Orchestrator__V1__StoredReferral         *message);
@@ -1102,6 +1138,9 @@ typedef void (*Hsb__Orchestrator__V1__DisclosureEntryWithCase_Closure)
 typedef void (*Hsb__Orchestrator__V1__CompleteTaskRequest_Closure)
                  (const Hsb__Orchestrator__V1__CompleteTaskRequest *message,
                   void *closure_data);
+typedef void (*Hsb__Orchestrator__V1__WriteReceipt_Closure)
+                 (const Hsb__Orchestrator__V1__WriteReceipt *message,
+                  void *closure_data);
 typedef void (*Hsb__Orchestrator__V1__StoredReferral_Closure)
                  (const Hsb__Orchestrator__V1__StoredReferral *message,
                   void *closure_data);
@@ -1117,6 +1156,99 @@ typedef void (*Hsb__Orchestrator__V1__StoredStep_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Orchestrator__V1__Orchestrator_Service Hsb__Orchestrator__V1__Orchestrator_Service;
+struct Hsb__Orchestrator__V1__Orchestrator_Service
+{
+  ProtobufCService base;
+  void (*submit_referral)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                          const Hsb__Orchestrator__V1__SubmitReferralRequest *input,
+                          Hsb__Orchestrator__V1__CaseView_Closure closure,
+                          void *closure_data);
+  void (*record_event)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                       const Hsb__Orchestrator__V1__RecordEventRequest *input,
+                       Hsb__Orchestrator__V1__CaseView_Closure closure,
+                       void *closure_data);
+  void (*get_case)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                   const Hsb__Orchestrator__V1__GetCaseRequest *input,
+                   Hsb__Orchestrator__V1__CaseView_Closure closure,
+                   void *closure_data);
+  void (*list_deadlines)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                         const Hsb__Orchestrator__V1__ListDeadlinesRequest *input,
+                         Hsb__Orchestrator__V1__DeadlineList_Closure closure,
+                         void *closure_data);
+  void (*list_disclosures)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                           const Hsb__Orchestrator__V1__ListDisclosuresRequest *input,
+                           Hsb__Orchestrator__V1__DisclosureList_Closure closure,
+                           void *closure_data);
+  void (*complete_task)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                        const Hsb__Orchestrator__V1__CompleteTaskRequest *input,
+                        Hsb__Orchestrator__V1__CaseView_Closure closure,
+                        void *closure_data);
+  void (*list_outbox)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                      const Hsb__Orchestrator__V1__ListOutboxRequest *input,
+                      Hsb__Orchestrator__V1__OutboxList_Closure closure,
+                      void *closure_data);
+  void (*retry_step)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                     const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                     Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                     void *closure_data);
+  void (*discard_step)(Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                       const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                       Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                       void *closure_data);
+};
+typedef void (*Hsb__Orchestrator__V1__Orchestrator_ServiceDestroy)(Hsb__Orchestrator__V1__Orchestrator_Service *);
+void hsb__orchestrator__v1__orchestrator__init (Hsb__Orchestrator__V1__Orchestrator_Service *service,
+                                                Hsb__Orchestrator__V1__Orchestrator_ServiceDestroy destroy);
+#define HSB__ORCHESTRATOR__V1__ORCHESTRATOR__BASE_INIT \
+    { &hsb__orchestrator__v1__orchestrator__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__ORCHESTRATOR__V1__ORCHESTRATOR__INIT(function_prefix__) \
+    { HSB__ORCHESTRATOR__V1__ORCHESTRATOR__BASE_INIT,\
+      function_prefix__ ## submit_referral,\
+      function_prefix__ ## record_event,\
+      function_prefix__ ## get_case,\
+      function_prefix__ ## list_deadlines,\
+      function_prefix__ ## list_disclosures,\
+      function_prefix__ ## complete_task,\
+      function_prefix__ ## list_outbox,\
+      function_prefix__ ## retry_step,\
+      function_prefix__ ## discard_step  }
+void hsb__orchestrator__v1__orchestrator__submit_referral(ProtobufCService *service,
+                                                          const Hsb__Orchestrator__V1__SubmitReferralRequest *input,
+                                                          Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                          void *closure_data);
+void hsb__orchestrator__v1__orchestrator__record_event(ProtobufCService *service,
+                                                       const Hsb__Orchestrator__V1__RecordEventRequest *input,
+                                                       Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                       void *closure_data);
+void hsb__orchestrator__v1__orchestrator__get_case(ProtobufCService *service,
+                                                   const Hsb__Orchestrator__V1__GetCaseRequest *input,
+                                                   Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                   void *closure_data);
+void hsb__orchestrator__v1__orchestrator__list_deadlines(ProtobufCService *service,
+                                                         const Hsb__Orchestrator__V1__ListDeadlinesRequest *input,
+                                                         Hsb__Orchestrator__V1__DeadlineList_Closure closure,
+                                                         void *closure_data);
+void hsb__orchestrator__v1__orchestrator__list_disclosures(ProtobufCService *service,
+                                                           const Hsb__Orchestrator__V1__ListDisclosuresRequest *input,
+                                                           Hsb__Orchestrator__V1__DisclosureList_Closure closure,
+                                                           void *closure_data);
+void hsb__orchestrator__v1__orchestrator__complete_task(ProtobufCService *service,
+                                                        const Hsb__Orchestrator__V1__CompleteTaskRequest *input,
+                                                        Hsb__Orchestrator__V1__CaseView_Closure closure,
+                                                        void *closure_data);
+void hsb__orchestrator__v1__orchestrator__list_outbox(ProtobufCService *service,
+                                                      const Hsb__Orchestrator__V1__ListOutboxRequest *input,
+                                                      Hsb__Orchestrator__V1__OutboxList_Closure closure,
+                                                      void *closure_data);
+void hsb__orchestrator__v1__orchestrator__retry_step(ProtobufCService *service,
+                                                     const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                                                     Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                                                     void *closure_data);
+void hsb__orchestrator__v1__orchestrator__discard_step(ProtobufCService *service,
+                                                       const Hsb__Orchestrator__V1__SettleStepRequest *input,
+                                                       Hsb__Orchestrator__V1__OutboxEntry_Closure closure,
+                                                       void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1140,10 +1272,12 @@ extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_disclosures_
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_list__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__disclosure_entry_with_case__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__complete_task_request__descriptor;
+extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__write_receipt__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_referral__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_deadline__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_case__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor;
+extern const ProtobufCServiceDescriptor hsb__orchestrator__v1__orchestrator__descriptor;
 
 PROTOBUF_C__END_DECLS
 

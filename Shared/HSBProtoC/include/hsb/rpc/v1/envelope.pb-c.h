@@ -56,6 +56,9 @@ typedef enum _Hsb__Rpc__V1__StatusCode {
 struct  Hsb__Rpc__V1__Credential
 {
   ProtobufCMessage base;
+  /*
+   * required
+   */
   Hsb__Common__V1__Agency agency;
   /*
    * The person acting, for the access log (may be empty for service-to-service calls).
@@ -65,7 +68,13 @@ struct  Hsb__Rpc__V1__Credential
    * When the request was signed, milliseconds since the Unix epoch; outside the
    * service's window the request is refused (replay protection).
    */
+  /*
+   * required, swift: signedAtUnixMillis
+   */
   int64_t signed_at_unix_ms;
+  /*
+   * required
+   */
   ProtobufCBinaryData signature;
   /*
    * Set when the caller relays an act for another agency (the orchestrator recording a police
@@ -86,13 +95,22 @@ struct  Hsb__Rpc__V1__Request
   /*
    * Chosen by the caller, unique among its requests in flight on one connection.
    */
+  /*
+   * required, swift: requestID
+   */
   uint64_t request_id;
   /*
    * "hsb.intake.v1.Intake/Screen" style.
    */
+  /*
+   * required
+   */
   char *method;
   /*
    * The deadline, as milliseconds from receipt (like grpc-timeout); 0 means none.
+   */
+  /*
+   * swift: timeoutMillis
    */
   int64_t timeout_ms;
   /*
@@ -114,6 +132,9 @@ struct  Hsb__Rpc__V1__Request
 struct  Hsb__Rpc__V1__Response
 {
   ProtobufCMessage base;
+  /*
+   * swift: requestID
+   */
   uint64_t request_id;
   Hsb__Rpc__V1__StatusCode status;
   /*

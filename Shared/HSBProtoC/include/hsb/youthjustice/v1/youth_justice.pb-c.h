@@ -591,6 +591,90 @@ typedef void (*Hsb__Youthjustice__V1__AIMRecord_Closure)
 
 /* --- services --- */
 
+typedef struct Hsb__Youthjustice__V1__YouthJustice_Service Hsb__Youthjustice__V1__YouthJustice_Service;
+struct Hsb__Youthjustice__V1__YouthJustice_Service
+{
+  ProtobufCService base;
+  void (*record_police_decision)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                                 const Hsb__Youthjustice__V1__RecordPoliceDecisionRequest *input,
+                                 Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                 void *closure_data);
+  void (*record_court_outcome)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                               const Hsb__Youthjustice__V1__RecordCourtOutcomeRequest *input,
+                               Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                               void *closure_data);
+  void (*refer_to_panel)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                         const Hsb__Youthjustice__V1__ReferToPanelRequest *input,
+                         Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                         void *closure_data);
+  void (*plan_release)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                       const Hsb__Youthjustice__V1__PlanReleaseRequest *input,
+                       Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                       void *closure_data);
+  void (*record_admission)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                           const Hsb__Youthjustice__V1__RecordAdmissionRequest *input,
+                           Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                           void *closure_data);
+  void (*get_plans)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                    const Hsb__Youthjustice__V1__GetPlansRequest *input,
+                    Hsb__Youthjustice__V1__Plans_Closure closure,
+                    void *closure_data);
+  void (*start_aimassessment)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                              const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *input,
+                              Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                              void *closure_data);
+  void (*update_aimassessment)(Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                               const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *input,
+                               Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                               void *closure_data);
+};
+typedef void (*Hsb__Youthjustice__V1__YouthJustice_ServiceDestroy)(Hsb__Youthjustice__V1__YouthJustice_Service *);
+void hsb__youthjustice__v1__youth_justice__init (Hsb__Youthjustice__V1__YouthJustice_Service *service,
+                                                 Hsb__Youthjustice__V1__YouthJustice_ServiceDestroy destroy);
+#define HSB__YOUTHJUSTICE__V1__YOUTH_JUSTICE__BASE_INIT \
+    { &hsb__youthjustice__v1__youth_justice__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define HSB__YOUTHJUSTICE__V1__YOUTH_JUSTICE__INIT(function_prefix__) \
+    { HSB__YOUTHJUSTICE__V1__YOUTH_JUSTICE__BASE_INIT,\
+      function_prefix__ ## record_police_decision,\
+      function_prefix__ ## record_court_outcome,\
+      function_prefix__ ## refer_to_panel,\
+      function_prefix__ ## plan_release,\
+      function_prefix__ ## record_admission,\
+      function_prefix__ ## get_plans,\
+      function_prefix__ ## start_aimassessment,\
+      function_prefix__ ## update_aimassessment  }
+void hsb__youthjustice__v1__youth_justice__record_police_decision(ProtobufCService *service,
+                                                                  const Hsb__Youthjustice__V1__RecordPoliceDecisionRequest *input,
+                                                                  Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                                  void *closure_data);
+void hsb__youthjustice__v1__youth_justice__record_court_outcome(ProtobufCService *service,
+                                                                const Hsb__Youthjustice__V1__RecordCourtOutcomeRequest *input,
+                                                                Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                                void *closure_data);
+void hsb__youthjustice__v1__youth_justice__refer_to_panel(ProtobufCService *service,
+                                                          const Hsb__Youthjustice__V1__ReferToPanelRequest *input,
+                                                          Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                          void *closure_data);
+void hsb__youthjustice__v1__youth_justice__plan_release(ProtobufCService *service,
+                                                        const Hsb__Youthjustice__V1__PlanReleaseRequest *input,
+                                                        Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                        void *closure_data);
+void hsb__youthjustice__v1__youth_justice__record_admission(ProtobufCService *service,
+                                                            const Hsb__Youthjustice__V1__RecordAdmissionRequest *input,
+                                                            Hsb__Youthjustice__V1__PlanResult_Closure closure,
+                                                            void *closure_data);
+void hsb__youthjustice__v1__youth_justice__get_plans(ProtobufCService *service,
+                                                     const Hsb__Youthjustice__V1__GetPlansRequest *input,
+                                                     Hsb__Youthjustice__V1__Plans_Closure closure,
+                                                     void *closure_data);
+void hsb__youthjustice__v1__youth_justice__start_aimassessment(ProtobufCService *service,
+                                                               const Hsb__Youthjustice__V1__StartAIMAssessmentRequest *input,
+                                                               Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                                                               void *closure_data);
+void hsb__youthjustice__v1__youth_justice__update_aimassessment(ProtobufCService *service,
+                                                                const Hsb__Youthjustice__V1__UpdateAIMAssessmentRequest *input,
+                                                                Hsb__Youthjustice__V1__AIMRecord_Closure closure,
+                                                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -610,6 +694,7 @@ extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__plans__descriptor
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__start_aimassessment_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__update_aimassessment_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__youthjustice__v1__aimrecord__descriptor;
+extern const ProtobufCServiceDescriptor hsb__youthjustice__v1__youth_justice__descriptor;
 
 PROTOBUF_C__END_DECLS
 
