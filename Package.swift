@@ -146,6 +146,20 @@ let package = Package(
             path: "Shared/HSBServiceTesting",
             swiftSettings: strict
         ),
+        // The previous release's contract and a next release's, for the compatibility tests
+        // (scripts/generate-fixtures.sh): C with prefixed symbols, and Swift types beside HSBWire's.
+        .target(
+            name: "HSBPreviousProtoC", dependencies: ["CProtobufC"], path: "Tests/Fixtures/Previous/ProtoC", publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("include")]),
+        .target(
+            name: "HSBPreviousContract", dependencies: ["HSBWire", "HSBPreviousProtoC", "CProtobufC"], path: "Tests/Fixtures/Previous/Contract",
+            swiftSettings: strict),
+        .target(
+            name: "HSBNextProtoC", dependencies: ["CProtobufC"], path: "Tests/Fixtures/Next/ProtoC", publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("include")]),
+        .target(
+            name: "HSBNextContract", dependencies: ["HSBWire", "HSBNextProtoC", "CProtobufC"], path: "Tests/Fixtures/Next/Contract",
+            swiftSettings: strict),
         // The contact service and MASH: its methods, in a library so tests can host them.
         .target(
             name: "IntakeService",
@@ -258,6 +272,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HSBSafeguardingTests", dependencies: ["HSBSafeguarding"], swiftSettings: strict),
+        // A client and a server of the previous release, and of a next one, against today's.
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: [
+                "HSBPreviousContract", "HSBNextContract", "HSBContract", "HSBWire", "HSBRuntime", "HSBServiceKit", "HSBServiceTesting",
+                "CamhsService", "MappaService",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "HSBStorageTests", dependencies: ["HSBStorage", "HSBServiceKit", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict),

@@ -42,3 +42,4 @@ cp -r "$stage/generated/." Shared/HSBProtoC/generated/
 cp -r "$stage/include/." Shared/HSBProtoC/include/
 echo "regenerated $(find Shared/HSBProtoC/generated -name '*.c' | wc -l) C files"
 scripts/generate-swift-wire.py
+scripts/generate-fixtures.sh

@@ -24,7 +24,11 @@ The packages in SHARED are the suite's common vocabulary: their types are top-le
 (`Agency`, `CalendarDate`), the others are namespaced (`IntakeV1.Referral`).
 
 Usage: scripts/generate-swift-wire.py [--check]
+       scripts/generate-swift-wire.py --fixture NAME --proto-root DIR --out DIR --c-module MODULE --c-prefix PREFIX [--check]
+The second form writes a test fixture: another contract (a previous or a next release) whose C
+symbols carry PREFIX, as a Swift module of its own beside HSBWire (types and method tables only).
 """
+import argparse
 import os
 import re
 import subprocess
@@ -144,6 +148,26 @@ class Comments:
         return directives(loc.trailing_comments) if loc else {}
 
 
+class Options:
+    """Where the generated code goes and what it links against (the contract, or a test fixture)."""
+    c_module = "HSBProtoC"
+    c_prefix = ""
+    fixture = None
+
+
+OPTIONS = Options()
+
+
+def c_names(package):
+    """protobuf-c's CamelCase and lower-case prefixes of a package, with the fixture's symbol prefix."""
+    cpre = "__".join(p.capitalize() for p in package.split("."))
+    lpre = package.replace(".", "__").lower()
+    if OPTIONS.c_prefix:
+        cpre = f"{OPTIONS.c_prefix.capitalize()}__{cpre}"
+        lpre = f"{OPTIONS.c_prefix}__{lpre}"
+    return cpre, lpre
+
+
 class Schema:
     """Every message and enum of the descriptor set, by full name, with its Swift and C names."""
 
@@ -152,9 +176,8 @@ class Schema:
         self.files = files
         for file in files:
             comments = Comments(file)
-            ns = None if file.package in SHARED else namespace(file.package)
-            cpre = "__".join(p.capitalize() for p in file.package.split("."))
-            lpre = file.package.replace(".", "__").lower()
+            ns = None if file.package in SHARED and not OPTIONS.fixture else namespace(file.package)
+            cpre, lpre = c_names(file.package)
             for index, message in enumerate(file.message_type):
                 self._message(file, comments, message, [4, index], ns, cpre, lpre, file.package)
             for index, enum in enumerate(file.enum_type):
@@ -307,7 +330,7 @@ def emit_struct(w, schema, entry, indent):
     fields = [field_info(schema, entry, i, f) for i, f in enumerate(message.field)]
     w.doc(entry["comments"].doc(entry["path"]), indent)
     conformances = ["Sendable", "Hashable"]
-    if entry["file"].package in CODABLE:
+    if entry["file"].package in CODABLE and not OPTIONS.fixture:
         conformances.append("Codable")
     access = "" if entry["map_entry"] else "public "
     w(f"{indent}{access}struct {ident(entry['short'])}: {', '.join(conformances)} {{")
@@ -411,7 +434,7 @@ def read_expr(f, source="m.pointee"):
         cf = cf + "_"
     field_name = f'"\\(Self.protoName).{f["name"]}"'
     t = f["field"].type
-    if kind == "message" and f["swift"] == "CalendarDate":
+    if kind == "message" and f["swift"] == "CalendarDate" and not OPTIONS.fixture:
         return f"try CCodec.date({source}.{cf}, field: {field_name})"
     if kind == "message":
         return f"try CCodec.message({f['swift']}.self, {source}.{cf})"
@@ -435,23 +458,23 @@ def emit_conformance(w, schema, entry):
     swift, ctype, cfn = entry["swift"], entry["ctype"], entry["cfn"]
     w("")
     w(f"extension {swift}: WireMessage, CBacked, SchemaDescribed {{")
-    w(f"    typealias CMessage = {ctype}")
+    w(f"    package typealias CMessage = {ctype}")
     w(f'    public static let protoName = "{entry["full"]}"')
-    w(f"    static var cDescriptor: ProtobufCMessageDescriptor {{ {cfn}__descriptor }}")
-    w(f"    static func cInit(_ m: UnsafeMutablePointer<CMessage>) {{ {cfn}__init(m) }}")
+    w(f"    package static var cDescriptor: ProtobufCMessageDescriptor {{ {cfn}__descriptor }}")
+    w(f"    package static func cInit(_ m: UnsafeMutablePointer<CMessage>) {{ {cfn}__init(m) }}")
     if entry["nested"]:
         # protobuf-c packs and unpacks nested messages only through their parent: the generic calls.
-        w("    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { CCodec.packedSize(m) }")
-        w("    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { CCodec.pack(m, out) }")
-        w("    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {")
+        w("    package static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { CCodec.packedSize(m) }")
+        w("    package static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { CCodec.pack(m, out) }")
+        w("    package static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {")
         w("        CCodec.unpack(Self.self, a, n, d)")
         w("    }")
     else:
-        w(f"    static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int {{ {cfn}__get_packed_size(m) }}")
-        w(f"    static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {{ {cfn}__pack(m, out) }}")
-        w(f"    static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {{ {cfn}__unpack(a, n, d) }}")
+        w(f"    package static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int {{ {cfn}__get_packed_size(m) }}")
+        w(f"    package static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int {{ {cfn}__pack(m, out) }}")
+        w(f"    package static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>? {{ {cfn}__unpack(a, n, d) }}")
     w("")
-    w("    func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {")
+    w("    package func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {")
     for f in fields:
         if f["oneof"] is None:
             fill_lines(schema, entry, f, w)
@@ -464,9 +487,8 @@ def emit_conformance(w, schema, entry):
         w("        case nil: break")
         for f in members:
             cf = f["name"] + ("_" if f["name"] in KEYWORDS else "")
-            case_c = f"{ctype}__{oneof.name.upper()}_{f['name'].upper()}"
             w(f"        case .{f['prop']}(let value):")
-            w(f"            m.pointee.{oneof.name}_case = {case_c}")
+            w(f"            m.pointee.{oneof.name}_case = {ctype}__{camel(oneof.name, upper=True)}Case(rawValue: {f['field'].number})")
             field_name = f'"\\(Self.protoName).{f["name"]}"'
             if f["kind"] == "message":
                 w(f"            m.pointee.{cf} = try arena.message(value)")
@@ -477,7 +499,7 @@ def emit_conformance(w, schema, entry):
         w("        _ = (m, arena)")
     w("    }")
     w("")
-    w("    init(c m: UnsafePointer<CMessage>) throws(WireError) {")
+    w("    package init(c m: UnsafePointer<CMessage>) throws(WireError) {")
     args = []
     for f in fields:
         if f["oneof"] is not None:
@@ -489,7 +511,10 @@ def emit_conformance(w, schema, entry):
             entry_swift = f["target"]["swift"]
             w(f"        var {plain}: {f['swift']} = [:]")
             w(f"        for element in try CCodec.messages({entry_swift}.self, m.pointee.n_{cf}, m.pointee.{cf}, field: {field_name}) {{")
-            w(f"            {plain}[element.key] = element.value")
+            if f["value"]["kind"] == "message":
+                w(f"            {plain}[element.key] = element.value ?? {f['value']['swift']}()")
+            else:
+                w(f"            {plain}[element.key] = element.value")
             w("        }")
             expr = plain
         elif f["repeated"]:
@@ -517,9 +542,9 @@ def emit_conformance(w, schema, entry):
             continue
         name = camel(oneof.name)
         w(f"        let {name}: {camel(oneof.name, upper=True)}?")
-        w(f"        switch m.pointee.{oneof.name}_case {{")
+        w(f"        switch m.pointee.{oneof.name}_case.rawValue {{")
         for f in members:
-            case_c = f"{ctype}__{oneof.name.upper()}_{f['name'].upper()}"
+            case_c = f["field"].number
             expr = read_expr(f)
             if f["kind"] == "message":
                 expr = f"try CCodec.requiredMessage({f['swift']}.self, m.pointee.{f['name']}, field: \"\\(Self.protoName).{f['name']}\")"
@@ -647,13 +672,15 @@ def emit_service_stubs(w, file, comments, index, service, schema):
 
 def generate_package(schema, file, rel):
     ns = namespace(file.package)
-    shared = file.package in SHARED
+    shared = file.package in SHARED and not OPTIONS.fixture
     comments = Comments(file)
     w = Writer()
     w(f"// Generated by scripts/generate-swift-wire.py from {rel}. Do not edit.")
     w("")
-    w("internal import CProtobufC")
-    w("internal import HSBProtoC")
+    w("package import CProtobufC")
+    w(f"package import {OPTIONS.c_module}")
+    if OPTIONS.fixture:
+        w("public import HSBWire")
     top = [t for t in schema.types.values() if t["file"] is file and t["full"].count(".") == file.package.count(".") + 1]
     if not shared or file.service:
         w("")
@@ -678,6 +705,8 @@ def generate_package(schema, file, rel):
         emit_conformance(w, schema, entry)
     for index, service in enumerate(file.service):
         emit_service_table(w, file, comments, index, service, schema)
+    if OPTIONS.fixture:
+        return w.text(), None
     w("")
     w(f"extension {ns if (not shared or file.service) else 'WireSchema'} {{")
     w("    /// The C struct size of every message of the package, for the decoding budget.")
@@ -738,30 +767,42 @@ def write_tree(directory, files, check):
 
 
 def main():
-    check = "--check" in sys.argv
-    files = descriptor_set(PROTO)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--fixture")
+    parser.add_argument("--proto-root", default=PROTO)
+    parser.add_argument("--out")
+    parser.add_argument("--c-module", default="HSBProtoC")
+    parser.add_argument("--c-prefix", default="")
+    args = parser.parse_args()
+    OPTIONS.c_module, OPTIONS.c_prefix, OPTIONS.fixture = args.c_module, args.c_prefix, args.fixture
+    files = descriptor_set(args.proto_root)
     schema = Schema(files)
     wire, contract, sizes = {}, {}, []
     for file in files:
-        rel = os.path.join("proto", file.name)
+        rel = os.path.relpath(os.path.join(args.proto_root, file.name), ROOT)
         ns = namespace(file.package)
         text, size = generate_package(schema, file, rel)
         wire[f"{ns}.swift"] = formatted(text)
-        sizes.append(size)
-        if file.service:
+        if size:
+            sizes.append(size)
+        if file.service and not args.fixture:
             contract[f"{ns}Services.swift"] = formatted(generate_services(schema, file, rel))
-    wire["GeneratedSchema.swift"] = formatted(
-        "// Generated by scripts/generate-swift-wire.py. Do not edit.\n\n"
-        "/// The C struct sizes of every message of the contract.\n"
-        "let generatedMessageSizes: [Int] = [" + ", ".join(sorted(sizes)) + "].flatMap { $0 }\n"
-    )
-    out_of_date = [f"HSBWire/{n}" for n in write_tree(WIRE_OUT, wire, check)]
-    out_of_date += [f"HSBContract/{n}" for n in write_tree(CONTRACT_OUT, contract, check)]
-    if check:
+    if args.fixture:
+        out_of_date = [f"{args.fixture}/{n}" for n in write_tree(args.out, wire, args.check)]
+    else:
+        wire["GeneratedSchema.swift"] = formatted(
+            "// Generated by scripts/generate-swift-wire.py. Do not edit.\n\n"
+            "/// The C struct sizes of every message of the contract.\n"
+            "let generatedMessageSizes: [Int] = [" + ", ".join(sorted(sizes)) + "].flatMap { $0 }\n"
+        )
+        out_of_date = [f"HSBWire/{n}" for n in write_tree(WIRE_OUT, wire, args.check)]
+        out_of_date += [f"HSBContract/{n}" for n in write_tree(CONTRACT_OUT, contract, args.check)]
+    if args.check:
         if out_of_date:
-            print(f"generated Swift wire code is out of date ({', '.join(out_of_date)}): run scripts/generate-swift-wire.py", file=sys.stderr)
+            print(f"generated Swift wire code is out of date ({', '.join(out_of_date)}): run scripts/generate-protos.sh", file=sys.stderr)
             sys.exit(1)
-        print("generated Swift wire code matches proto/")
+        print(f"generated Swift code matches {os.path.relpath(args.proto_root, ROOT)}")
         return
     print(f"generated {len(wire) + len(contract)} Swift file(s)")
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/generate-protos.sh --check
 scripts/generate-swift-wire.py --check
+scripts/generate-fixtures.sh --check
 scripts/check-format.sh
 swift build
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.

@@ -104,11 +104,13 @@ struct Event: AsyncParsableCommand {
         print(CasePrinter.render(view, json: json))
         // The orchestrator tries the agency at once; its refusal is on the case, and is this command's outcome too.
         if let step = view.steps.first(where: { $0.stepId == view.stepId }) {
-            switch step.status {
-            case "refused":
+            // `state`, or for an orchestrator of the previous release (which has none) its text.
+            let state = step.state != .unspecified ? step.state : (Self.previousStates[step.status] ?? .unspecified)
+            switch state {
+            case .refused:
                 FileHandle.standardError.write(Data("hsbctl: \(step.service) refused the \(name): \(step.lastError)\n".utf8))
                 throw ExitCode(1)
-            case "pending":
+            case .pending:
                 FileHandle.standardError.write(
                     Data("hsbctl: recorded; \(step.service) has not received it yet and it will be retried (\(step.lastError))\n".utf8))
             default:
@@ -116,6 +118,8 @@ struct Event: AsyncParsableCommand {
             }
         }
     }
+
+    static let previousStates: [String: OrchestratorV1.StepStatus] = ["refused": .refused, "pending": .pending]
 
     func fileError(_ message: String) -> any Error {
         FileHandle.standardError.write(Data("hsbctl: \(message)\n".utf8))

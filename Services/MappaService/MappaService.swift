@@ -89,6 +89,8 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
 
     public func decideDisclosure(_ request: MappaV1.DecideDisclosureRequest, context: CallerContext) async throws -> MappaV1.DisclosureDecision {
         guard request.recipient != .unspecified else { throw RPCError(.invalidArgument, "recipient is unspecified") }
+        // A newer release's agency: a disclosure is recorded only to an agency this release knows (MP-05).
+        guard request.recipient.isRecognized else { throw RPCError.unrecognized("recipient", request.recipient.rawValue) }
         let result = MappaV1.DisclosureDecision(
             recordId: ServiceResources.newID("mappa-disclosure"), recipient: request.recipient, what: request.what, reason: request.reason)
         return try await resources.storeNew(context, kind: Self.disclosureKind, id: result.recordId, subjectID: request.subjectId, reply: result)

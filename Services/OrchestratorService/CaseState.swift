@@ -24,6 +24,13 @@ struct StepState: Codable, Equatable {
     /// Attempts that reached the service without an answer (or with an internal error).
     var failuresAfterSend: Int32? = nil
 
+    /// Where the step stands, as the contract says it (the stored text is `status`).
+    var state: OrchestratorV1.StepStatus { Self.states[status] ?? .unspecified }
+
+    static let states: [String: OrchestratorV1.StepStatus] = [
+        "pending": .pending, "delivered": .delivered, "refused": .refused, "dead": .dead, "discarded": .discarded,
+    ]
+
     /// The relayed actor the step is signed for, if any.
     var acting: RelayedActor? {
         guard let raw = actingAgency, raw != 0 else { return nil }
@@ -157,7 +164,7 @@ extension CaseState {
             steps: steps.map {
                 OrchestratorV1.Step(
                     stepId: $0.stepID, service: $0.service, method: $0.method, status: $0.status, attempts: $0.attempts, lastError: $0.lastError,
-                    nextAttemptUnixMs: $0.nextAttempt)
+                    nextAttemptUnixMs: $0.nextAttempt, state: $0.state)
             },
             deadlines: deadlines.map { $0.entry(caseID: caseID, now: now) },
             chronology: chronology.map { OrchestratorV1.ChronologyEntry(atUnixMs: $0.at, what: $0.what, ruleIds: $0.ruleIDs) },

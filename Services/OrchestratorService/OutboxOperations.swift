@@ -14,7 +14,7 @@ enum OutboxOperations {
         OrchestratorV1.OutboxEntry(
             stepId: step.stepID, caseId: step.caseID, service: step.service, method: step.method, status: step.status, attempts: step.attempts,
             failuresAfterSend: step.failuresAfterSend ?? 0, lastError: step.lastError, nextAttemptUnixMs: step.nextAttempt,
-            actingFor: step.acting.map { $0.user.isEmpty ? $0.agency.name : "\($0.agency.name) (\($0.user))" } ?? "")
+            actingFor: step.acting.map { $0.user.isEmpty ? $0.agency.name : "\($0.agency.name) (\($0.user))" } ?? "", state: step.state)
     }
 
     static func list(

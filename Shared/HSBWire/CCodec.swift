@@ -1,6 +1,6 @@
-internal import CProtobufC
+package import CProtobufC
 internal import HSBProtoC
-internal import NIOCore
+package import NIOCore
 
 #if canImport(Glibc)
     internal import Glibc
@@ -12,7 +12,7 @@ internal import NIOCore
 /// when it goes away: on success and on every error path alike. Allocations are carved first
 /// from a block the caller lends (on its stack), then from 4 KiB chunks: a typical message
 /// needs no malloc at all.
-final class Arena {
+package final class Arena {
     private var chunks: [UnsafeMutableRawPointer] = []
     private var block: UnsafeMutableRawPointer?
     private var blockSize = 0
@@ -20,7 +20,7 @@ final class Arena {
     static let chunkSize = 4096
 
     /// An arena that carves `firstBlock` before it mallocs; the block must outlive the arena.
-    init(firstBlock: UnsafeMutableRawBufferPointer) {
+    package init(firstBlock: UnsafeMutableRawBufferPointer) {
         block = firstBlock.baseAddress
         blockSize = firstBlock.count
     }
@@ -29,7 +29,7 @@ final class Arena {
         for chunk in chunks { free(chunk) }
     }
 
-    func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    package func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let size = Swift.max(1, MemoryLayout<T>.stride * count)
         let alignment = Swift.max(MemoryLayout<T>.alignment, 8)
         var offset = (blockUsed + alignment - 1) & ~(alignment - 1)
@@ -46,7 +46,7 @@ final class Arena {
     }
 
     /// A NUL-terminated copy of `string`; refuses U+0000, which C would silently cut at.
-    func cString(_ string: String, field: @autoclosure () -> String) throws(WireError) -> UnsafeMutablePointer<CChar> {
+    package func cString(_ string: String, field: @autoclosure () -> String) throws(WireError) -> UnsafeMutablePointer<CChar> {
         if string.isEmpty { return emptyCString }
         var copy = string
         let result: UnsafeMutablePointer<CChar>? = copy.withUTF8 { utf8 in
@@ -60,15 +60,16 @@ final class Arena {
         return result
     }
 
-    func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+    package func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
         if bytes.isEmpty { return ProtobufCBinaryData(len: 0, data: nil) }
         let pointer = allocate(UInt8.self, count: bytes.count)
         bytes.withUnsafeBufferPointer { _ = memcpy(pointer, $0.baseAddress!, bytes.count) }
         return ProtobufCBinaryData(len: bytes.count, data: pointer)
     }
 
-    func strings(_ values: [String], field: @autoclosure () -> String) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
-    {
+    package func strings(
+        _ values: [String], field: @autoclosure () -> String
+    ) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
         for (index, value) in values.enumerated() {
@@ -78,21 +79,21 @@ final class Arena {
     }
 
     /// A copy of repeated numbers.
-    func scalars<T>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
+    package func scalars<T>(_ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(T.self, count: values.count)
         for (index, value) in values.enumerated() { array[index] = value }
         return (values.count, array)
     }
 
-    func message<M: CBacked>(_ value: M) throws(WireError) -> UnsafeMutablePointer<M.CMessage> {
+    package func message<M: CBacked>(_ value: M) throws(WireError) -> UnsafeMutablePointer<M.CMessage> {
         let pointer = allocate(M.CMessage.self, count: 1)
         M.cInit(pointer)
         try value.fill(pointer, arena: self)
         return pointer
     }
 
-    func messages<M: CBacked>(_ values: [M]) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?) {
+    package func messages<M: CBacked>(_ values: [M]) throws(WireError) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?) {
         if values.isEmpty { return (0, nil) }
         let array = allocate(UnsafeMutablePointer<M.CMessage>?.self, count: values.count)
         for (index, value) in values.enumerated() {
@@ -110,7 +111,7 @@ nonisolated(unsafe) private let emptyCString: UnsafeMutablePointer<CChar> = {
 }()
 
 /// A Swift value backed by one generated protobuf-c message type.
-protocol CBacked {
+package protocol CBacked {
     associatedtype CMessage
     /// The full protobuf name, e.g. `hsb.rpc.v1.Request`.
     static var protoName: String { get }
@@ -133,7 +134,7 @@ nonisolated(unsafe) private let zeroByte: UnsafeMutablePointer<UInt8> = {
 }()
 
 extension CBacked {
-    static var cMessageSize: Int { MemoryLayout<CMessage>.size }
+    package static var cMessageSize: Int { MemoryLayout<CMessage>.size }
 }
 
 /// Every message type of the wire contract.
@@ -144,8 +145,8 @@ enum WireSchema {
     static let largestMessageSize: Int = messageSizes.max() ?? 0
 }
 
-enum CCodec {
-    static func encode<M: CBacked>(_ value: M) throws(WireError) -> [UInt8] {
+package enum CCodec {
+    package static func encode<M: CBacked>(_ value: M) throws(WireError) -> [UInt8] {
         try packing(value) { message, size in
             if size == 0 { return [] }
             return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
@@ -156,7 +157,7 @@ enum CCodec {
 
     /// `value` packed straight into a new buffer as one frame (length prefix, then the message):
     /// no intermediate array.
-    static func encodeFrame<M: CBacked>(_ value: M, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
+    package static func encodeFrame<M: CBacked>(_ value: M, allocator: ByteBufferAllocator) throws(WireError) -> ByteBuffer {
         try packing(value) { message, size in
             var buffer = allocator.buffer(capacity: Framing.headerSize + size)
             buffer.writeInteger(UInt32(size), endianness: .big)
@@ -186,7 +187,7 @@ enum CCodec {
     /// Bytes of stack the decoder's arena starts with; most messages need no malloc at all.
     static let inlineArenaBytes = 4096
 
-    static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
+    package static func decode<M: CBacked>(_ type: M.Type, from bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) -> M {
         let limit = limits.budget(forInputCount: bytes.count)
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(zeroByte)
         try scan(M.self, data: data, count: bytes.count, limits: limits)
@@ -213,7 +214,7 @@ enum CCodec {
     /// Walks the bytes before protobuf-c unpacks them, allocating nothing: a NUL in any string
     /// (which C would cut at), an over-long string, too many entries in a repeated field or
     /// hostile nesting is refused here, naming the field, before any memory is spent on it.
-    static func scan<M: CBacked>(_ type: M.Type, data: UnsafePointer<UInt8>, count: Int, limits: DecodeLimits) throws(WireError) {
+    package static func scan<M: CBacked>(_ type: M.Type, data: UnsafePointer<UInt8>, count: Int, limits: DecodeLimits) throws(WireError) {
         let descriptor = descriptor(of: M.self)
         var result = hsb_scan_result()
         let status = hsb_wire_scan(
@@ -245,7 +246,7 @@ enum CCodec {
     }
 
     /// A number within the bounds its `.proto` comment declares (`range LO..HI`).
-    static func ranged<T: FixedWidthInteger>(_ value: T, _ bounds: ClosedRange<T>, field: @autoclosure () -> String) throws(WireError) -> T {
+    package static func ranged<T: FixedWidthInteger>(_ value: T, _ bounds: ClosedRange<T>, field: @autoclosure () -> String) throws(WireError) -> T {
         guard bounds.contains(value) else {
             throw .outOfRange(field: field(), reason: "is \(value); it must be between \(bounds.lowerBound) and \(bounds.upperBound)")
         }
@@ -253,7 +254,7 @@ enum CCodec {
     }
 
     /// Reads a C string as validated UTF-8.
-    static func string(_ pointer: UnsafePointer<CChar>?, field: @autoclosure () -> String) throws(WireError) -> String {
+    package static func string(_ pointer: UnsafePointer<CChar>?, field: @autoclosure () -> String) throws(WireError) -> String {
         guard let pointer else { return "" }
         if pointer.pointee == 0 { return "" }
         guard let string = String(validatingCString: pointer) else {
@@ -262,7 +263,7 @@ enum CCodec {
         return string
     }
 
-    static func strings(
+    package static func strings(
         _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, field: @autoclosure () -> String
     ) throws(WireError) -> [String] {
         guard count > 0, let array else { return [] }
@@ -274,17 +275,17 @@ enum CCodec {
         return result
     }
 
-    static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+    package static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
         guard data.len > 0, let pointer = data.data else { return [] }
         return Array(UnsafeBufferPointer(start: pointer, count: data.len))
     }
 
-    static func message<M: CBacked>(_ type: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>?) throws(WireError) -> M? {
+    package static func message<M: CBacked>(_ type: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>?) throws(WireError) -> M? {
         guard let pointer else { return nil }
         return try M(c: UnsafePointer(pointer))
     }
 
-    static func messages<M: CBacked>(
+    package static func messages<M: CBacked>(
         _ type: M.Type, _ count: Int, _ array: UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?, field: @autoclosure () -> String
     ) throws(WireError) -> [M] {
         guard count > 0, let array else { return [] }
@@ -298,7 +299,7 @@ enum CCodec {
     }
 
     /// A message member of a oneof: set when the oneof's case says so.
-    static func requiredMessage<M: CBacked>(
+    package static func requiredMessage<M: CBacked>(
         _ type: M.Type, _ pointer: UnsafeMutablePointer<M.CMessage>?, field: @autoclosure () -> String
     )
         throws(WireError) -> M
@@ -307,14 +308,14 @@ enum CCodec {
         return value
     }
 
-    static func scalars<T>(_ count: Int, _ array: UnsafeMutablePointer<T>?) -> [T] {
+    package static func scalars<T>(_ count: Int, _ array: UnsafeMutablePointer<T>?) -> [T] {
         guard count > 0, let array else { return [] }
         return Array(UnsafeBufferPointer(start: array, count: count))
     }
 
     /// The generated descriptor of `M`, from an initialised struct (the descriptor globals are C
     /// constants Swift would copy to a temporary).
-    static func descriptor<M: CBacked>(of type: M.Type) -> UnsafePointer<ProtobufCMessageDescriptor>? {
+    package static func descriptor<M: CBacked>(of type: M.Type) -> UnsafePointer<ProtobufCMessageDescriptor>? {
         withUnsafeTemporaryAllocation(of: M.CMessage.self, capacity: 1) { message in
             M.cInit(message.baseAddress!)
             return UnsafeRawPointer(message.baseAddress!).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
@@ -322,15 +323,15 @@ enum CCodec {
     }
 
     /// protobuf-c's generic packing, for nested messages (which have no packing functions of their own).
-    static func packedSize<T>(_ message: UnsafePointer<T>) -> Int {
+    package static func packedSize<T>(_ message: UnsafePointer<T>) -> Int {
         protobuf_c_message_get_packed_size(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self))
     }
 
-    static func pack<T>(_ message: UnsafePointer<T>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+    package static func pack<T>(_ message: UnsafePointer<T>, _ out: UnsafeMutablePointer<UInt8>) -> Int {
         protobuf_c_message_pack(UnsafeRawPointer(message).assumingMemoryBound(to: ProtobufCMessage.self), out)
     }
 
-    static func unpack<M: CBacked>(
+    package static func unpack<M: CBacked>(
         _ type: M.Type, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>, _ length: Int, _ data: UnsafePointer<UInt8>
     ) -> UnsafeMutablePointer<M.CMessage>? {
         guard let descriptor = descriptor(of: M.self) else { return nil }
@@ -339,7 +340,8 @@ enum CCodec {
         }
     }
 
-    static func enumValue<E: RawRepresentable>(_ raw: UInt32, field: @autoclosure () -> String) throws(WireError) -> E where E.RawValue == Int32 {
+    package static func enumValue<E: RawRepresentable>(_ raw: UInt32, field: @autoclosure () -> String) throws(WireError) -> E
+    where E.RawValue == Int32 {
         let value = Int32(bitPattern: raw)
         guard let result = E(rawValue: value) else { throw .enumOutOfRange(field: field(), value: value) }
         return result
@@ -347,17 +349,17 @@ enum CCodec {
 }
 
 /// Collects the names of required fields that are unset, and throws them all at once.
-struct RequiredFields {
+package struct RequiredFields {
     private var missing: [String] = []
     private let message: String
 
-    init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
 
-    mutating func require(_ present: Bool, _ field: String) {
+    package mutating func require(_ present: Bool, _ field: String) {
         if !present { missing.append("\(message).\(field)") }
     }
 
-    func check() throws(WireError) {
+    package func check() throws(WireError) {
         if !missing.isEmpty { throw .missingFields(missing) }
     }
 }

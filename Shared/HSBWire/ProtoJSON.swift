@@ -1,4 +1,4 @@
-internal import CProtobufC
+package import CProtobufC
 internal import HSBProtoC
 
 /// A JSON value, as a practitioner's event file holds it.
@@ -44,7 +44,7 @@ public indirect enum JSONValue: Sendable, Hashable, Decodable {
 
 /// Generated messages whose protobuf-c descriptor is known, so that a JSON object can be read
 /// into them field by field.
-protocol SchemaDescribed {
+package protocol SchemaDescribed {
     static var cDescriptor: ProtobufCMessageDescriptor { get }
 }
 

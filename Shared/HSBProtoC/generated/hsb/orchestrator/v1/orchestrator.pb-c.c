@@ -1170,7 +1170,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__submit_referral_request_
   (ProtobufCMessageInit) hsb__orchestrator__v1__submit_referral_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__step__field_descriptors[7] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__step__field_descriptors[8] =
 {
   {
     "step_id",
@@ -1256,6 +1256,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__step__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "state",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__Step, state),
+    &hsb__orchestrator__v1__step_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__step__field_indices_by_name[] = {
   4,   /* field[4] = attempts */
@@ -1263,13 +1275,14 @@ static const unsigned hsb__orchestrator__v1__step__field_indices_by_name[] = {
   2,   /* field[2] = method */
   6,   /* field[6] = next_attempt_unix_ms */
   1,   /* field[1] = service */
+  7,   /* field[7] = state */
   3,   /* field[3] = status */
   0,   /* field[0] = step_id */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__step__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__step__descriptor =
 {
@@ -1279,7 +1292,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__step__descriptor =
   "Hsb__Orchestrator__V1__Step",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__Step),
-  7,
+  8,
   hsb__orchestrator__v1__step__field_descriptors,
   hsb__orchestrator__v1__step__field_indices_by_name,
   1,  hsb__orchestrator__v1__step__number_ranges,
@@ -2276,7 +2289,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__list_outbox_request__des
   (ProtobufCMessageInit) hsb__orchestrator__v1__list_outbox_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__outbox_entry__field_descriptors[10] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__outbox_entry__field_descriptors[11] =
 {
   {
     "step_id",
@@ -2398,6 +2411,18 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__outbox_entry__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "state",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__OutboxEntry, state),
+    &hsb__orchestrator__v1__step_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__outbox_entry__field_indices_by_name[] = {
   9,   /* field[9] = acting_for */
@@ -2408,13 +2433,14 @@ static const unsigned hsb__orchestrator__v1__outbox_entry__field_indices_by_name
   3,   /* field[3] = method */
   8,   /* field[8] = next_attempt_unix_ms */
   2,   /* field[2] = service */
+  10,   /* field[10] = state */
   4,   /* field[4] = status */
   0,   /* field[0] = step_id */
 };
 static const ProtobufCIntRange hsb__orchestrator__v1__outbox_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_entry__descriptor =
 {
@@ -2424,7 +2450,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__outbox_entry__descriptor
   "Hsb__Orchestrator__V1__OutboxEntry",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__OutboxEntry),
-  10,
+  11,
   hsb__orchestrator__v1__outbox_entry__field_descriptors,
   hsb__orchestrator__v1__outbox_entry__field_indices_by_name,
   1,  hsb__orchestrator__v1__outbox_entry__number_ranges,
@@ -3407,6 +3433,42 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__stored_step__descriptor 
   1,  hsb__orchestrator__v1__stored_step__number_ranges,
   (ProtobufCMessageInit) hsb__orchestrator__v1__stored_step__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue hsb__orchestrator__v1__step_status__enum_values_by_number[6] =
+{
+  { "STEP_STATUS_UNSPECIFIED", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED", 0 },
+  { "STEP_STATUS_PENDING", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_PENDING", 1 },
+  { "STEP_STATUS_DELIVERED", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DELIVERED", 2 },
+  { "STEP_STATUS_REFUSED", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_REFUSED", 3 },
+  { "STEP_STATUS_DEAD", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DEAD", 4 },
+  { "STEP_STATUS_DISCARDED", "HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DISCARDED", 5 },
+};
+static const ProtobufCIntRange hsb__orchestrator__v1__step_status__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex hsb__orchestrator__v1__step_status__enum_values_by_name[6] =
+{
+  { "STEP_STATUS_DEAD", 4 },
+  { "STEP_STATUS_DELIVERED", 2 },
+  { "STEP_STATUS_DISCARDED", 5 },
+  { "STEP_STATUS_PENDING", 1 },
+  { "STEP_STATUS_REFUSED", 3 },
+  { "STEP_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor hsb__orchestrator__v1__step_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hsb.orchestrator.v1.StepStatus",
+  "StepStatus",
+  "Hsb__Orchestrator__V1__StepStatus",
+  "hsb.orchestrator.v1",
+  6,
+  hsb__orchestrator__v1__step_status__enum_values_by_number,
+  6,
+  hsb__orchestrator__v1__step_status__enum_values_by_name,
+  1,
+  hsb__orchestrator__v1__step_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor hsb__orchestrator__v1__orchestrator__method_descriptors[9] =
 {

@@ -46,6 +46,36 @@ typedef struct Hsb__Orchestrator__V1__StoredStep Hsb__Orchestrator__V1__StoredSt
 
 /* --- enums --- */
 
+/*
+ * Where a step owed to an agency stands.
+ */
+typedef enum _Hsb__Orchestrator__V1__StepStatus {
+  /*
+   * Not said: a previous release's orchestrator; read `status` instead.
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED = 0,
+  /*
+   * Written and owed: sent, or retried until the agency answers.
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_PENDING = 1,
+  /*
+   * The agency accepted it.
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DELIVERED = 2,
+  /*
+   * The agency refused it; a refusal is final (the reason is on the step).
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_REFUSED = 3,
+  /*
+   * Given up after repeated failures without an answer; an operator retries or discards it.
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DEAD = 4,
+  /*
+   * Given up for good by an operator, with a reason.
+   */
+  HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_DISCARDED = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HSB__ORCHESTRATOR__V1__STEP_STATUS)
+} Hsb__Orchestrator__V1__StepStatus;
 
 /* --- messages --- */
 
@@ -75,17 +105,18 @@ struct  Hsb__Orchestrator__V1__Step
   char *service;
   char *method;
   /*
-   * "pending", "delivered", "refused" or "dead" (given up after repeated failures; an operator
-   * retries or discards it).
+   * "pending", "delivered", "refused", "dead" or "discarded": `state` as text, kept for callers
+   * of the previous release (which has no `state`).
    */
   char *status;
   int32_t attempts;
   char *last_error;
   int64_t next_attempt_unix_ms;
+  Hsb__Orchestrator__V1__StepStatus state;
 };
 #define HSB__ORCHESTRATOR__V1__STEP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__step__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED }
 
 
 struct  Hsb__Orchestrator__V1__DeadlineEntry
@@ -375,10 +406,11 @@ struct  Hsb__Orchestrator__V1__OutboxEntry
    * For whom the step relays an act, e.g. "police (J Smith)".
    */
   char *acting_for;
+  Hsb__Orchestrator__V1__StepStatus state;
 };
 #define HSB__ORCHESTRATOR__V1__OUTBOX_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__outbox_entry__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, HSB__ORCHESTRATOR__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED }
 
 
 struct  Hsb__Orchestrator__V1__OutboxList
@@ -1252,6 +1284,7 @@ void hsb__orchestrator__v1__orchestrator__discard_step(ProtobufCService *service
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    hsb__orchestrator__v1__step_status__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__submit_referral_request__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__step__descriptor;
 extern const ProtobufCMessageDescriptor hsb__orchestrator__v1__deadline_entry__descriptor;
