@@ -217,12 +217,6 @@ public final class RPCServer: Service, Sendable {
                                 HealthOnlyHandler(
                                     dispatcher: self.dispatcher, reason: reason, lifetime: .seconds(10), decodeLimits: configuration.decodeLimits))
                         case .served:
-                            try sync.addHandler(
-                                SlowPeerGuard(
-                                    frameTimeout: configuration.frameTimeout, budget: self.bufferBudget,
-                                    onOverBudget: { metrics.frameRefused(reason: "over_memory_budget") },
-                                    onTimeout: { metrics.frameRefused(reason: "too_slow") }))
-                            try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: configuration.maxFrameSize)))
                             try sync.addHandler(ServerConnectionHandler(server: self, channel: channel))
                         }
                     }
@@ -300,6 +294,10 @@ public final class RPCServer: Service, Sendable {
             return state.channel
         }
         try? await listener?.close()
+        // Each connection refuses new requests from now on and closes once its own are answered.
+        for connection in state.withLock({ Array($0.connections.values) }) {
+            connection.pipeline.fireUserInboundEventTriggered(ServerConnectionHandler.DrainBegan())
+        }
         logger.info("draining", metadata: ["in_flight": "\(inFlight.load(ordering: .sequentiallyConsistent))"])
         let timeout = configuration.drainTimeout
         await withTaskGroup(of: Void.self) { group in
@@ -369,106 +367,198 @@ final class RefuseConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
-/// One connection's requests: decode, dispatch concurrently, reply as each finishes.
+/// One connection: frames decoded straight to envelopes in one step, requests dispatched
+/// concurrently and answered as each finishes, a frame begun that is not finished in time closes it
+/// (slow peers), and its partial frame is held to the server's memory budget. What happens when is
+/// decided by a ``ConnectionStateMachine``; this handler carries out its actions.
 final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// Sent down the pipeline when the server begins to drain.
+    struct DrainBegan: Sendable {}
+
     private let server: RPCServer
     private let channel: any Channel
-    /// Requests being served on this connection: the deadline's timer and the handler's task.
-    private var inFlight: [UInt64: InFlight] = [:]
+    private var machine: ConnectionStateMachine
+    private let processor: NIOSingleStepByteToMessageProcessor<RequestFrameDecoder>
+    /// The work and the deadline timer of each request in flight.
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
+    private var timers: [UInt64: Scheduled<Void>] = [:]
     /// Runs this connection's handlers on its own event loop.
     private let executor: EventLoopTaskExecutor
     private var flushScheduled = false
-    /// When this connection last carried a request that counts as activity: one that was
-    /// authenticated (or needed no credential). Empty frames, undecodable frames and refused
-    /// credentials do not keep a connection open.
-    private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// When the frame in progress began (its first byte), and the check that it ends in time.
+    private var frameStarted: NIODeadline?
+    private var frameCheck: Scheduled<Void>?
+    /// Bytes of the frame in progress, as reserved from the server's budget.
+    private var held = 0
+    /// Set once the connection is being closed for a broken frame or the budget: nothing more is read.
+    private var refusing = false
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
         self.channel = channel
         self.executor = EventLoopTaskExecutor(channel.eventLoop)
+        self.machine = ConnectionStateMachine(now: .now(), idleTimeout: server.configuration.idleTimeout)
+        self.processor = NIOSingleStepByteToMessageProcessor(
+            RequestFrameDecoder(maxFrameSize: server.configuration.maxFrameSize, limits: server.configuration.decodeLimits))
     }
 
     private var metrics: ServerMetrics { server.dispatcher.metrics }
 
-    private struct InFlight {
-        var timer: Scheduled<Void>?
-        var task: Task<Void, Never>?
-    }
-
     func channelActive(context: ChannelHandlerContext) {
         metrics.connectionOpened()
-        lastActivity = .now()
-        scheduleIdleCheck(at: lastActivity + server.configuration.idleTimeout, context: context)
+        scheduleIdleCheck(at: machine.lastActivity + machine.idleTimeout, context: context)
         context.fireChannelActive()
     }
 
-    /// Closes the connection once it has had no activity and nothing in flight for the idle timeout.
     private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            let timeout = self.server.configuration.idleTimeout
-            let now = NIODeadline.now()
-            if self.inFlight.isEmpty && now - self.lastActivity >= timeout {
-                context.close(promise: nil)
-            } else {
-                self.scheduleIdleCheck(at: self.inFlight.isEmpty ? self.lastActivity + timeout : now + timeout, context: context)
+            switch self.machine.idleCheck(now: .now()) {
+            case .close: context.close(promise: nil)
+            case .checkAgain(let at): self.scheduleIdleCheck(at: at, context: context)
+            case .stop: break
             }
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is DrainBegan else { return context.fireUserInboundEventTriggered(event) }
+        if machine.drainBegan() == .close { context.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        frameCheck?.cancel()
+        frameCheck = nil
+        server.bufferBudget.release(held)
+        held = 0
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        frameCheck?.cancel()
+        frameCheck = nil
+        // A frame cut off by the close is counted, as a broken frame is.
+        do {
+            try processor.finishProcessing(seenEOF: true) { _ in }
+        } catch {
+            if case FrameError.truncatedFrame = error { metrics.frameRefused(reason: "truncated") }
+        }
         metrics.connectionClosed()
         server.connectionClosed(channel)
-        for (_, request) in inFlight { request.task?.cancel() }
+        for id in machine.closed() {
+            tasks[id]?.cancel()
+            timers.removeValue(forKey: id)?.cancel()
+        }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        let request: RequestEnvelope
+        if refusing { return }
+        var decoded = false
         do {
-            request = try RequestEnvelope(decoding: frame, limits: server.configuration.decodeLimits)
+            try processor.process(buffer: Self.unwrapInboundIn(data)) { frame in
+                decoded = true
+                self.received(frame, context: context)
+            }
+        } catch let error as FrameError {
+            refuse(error, context: context)
+            return
         } catch {
+            context.close(promise: nil)
+            return
+        }
+        holdPartialFrame(decoded: decoded, context: context)
+    }
+
+    /// Accounts for the bytes of the frame in progress: held to the server's budget, and timed
+    /// from its first byte.
+    private func holdPartialFrame(decoded: Bool, context: ChannelHandlerContext) {
+        let partial = processor.unprocessedBytes
+        if partial > held {
+            guard server.bufferBudget.reserve(partial - held) else {
+                metrics.frameRefused(reason: "over_memory_budget")
+                refusing = true
+                closeWith(
+                    ResponseEnvelope(
+                        requestID: 0, status: .resourceExhausted,
+                        message: "the server is holding as many partial frames as it allows; the connection is closed, retry later"),
+                    context: context)
+                return
+            }
+        } else if partial < held {
+            server.bufferBudget.release(held - partial)
+        }
+        held = partial
+        if partial == 0 {
+            frameStarted = nil
+        } else if decoded || frameStarted == nil {
+            // A new frame began in this read.
+            frameStarted = .now()
+        }
+        if frameStarted != nil && frameCheck == nil { scheduleFrameCheck(context: context) }
+    }
+
+    private func scheduleFrameCheck(context: ChannelHandlerContext) {
+        guard let started = frameStarted else { return }
+        let timeout = server.configuration.frameTimeout
+        frameCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: started + timeout) { [self] in
+            self.frameCheck = nil
+            guard let started = self.frameStarted else { return }
+            if NIODeadline.now() >= started + timeout {
+                self.metrics.frameRefused(reason: "too_slow")
+                context.close(promise: nil)
+            } else {
+                self.scheduleFrameCheck(context: context)
+            }
+        }
+    }
+
+    private func received(_ frame: RequestFrameDecoder.Frame, context: ChannelHandlerContext) {
+        let request: RequestEnvelope
+        switch frame {
+        case .undecodable(let error):
             metrics.frameRefused(reason: "undecodable")
             write(ResponseEnvelope(requestID: 0, status: .invalidArgument, message: "request envelope: \(error)"), context: context)
             return
-        }
-        guard inFlight[request.requestID] == nil else {
-            write(
-                ResponseEnvelope(
-                    requestID: request.requestID, status: .invalidArgument,
-                    message: "request_id \(request.requestID) is already in flight on this connection"), context: context)
-            return
+        case .request(let decoded):
+            request = decoded
         }
         let started = NIODeadline.now()
-        let deadline: NIODeadline? = request.timeoutMillis > 0 ? started + .milliseconds(request.timeoutMillis) : nil
+        let id = request.requestID
+        let deadline: NIODeadline?
+        switch machine.requestReceived(
+            id: id, timeoutMillis: request.timeoutMillis, servedWhileDraining: request.method == HealthService.check.fullName, now: started)
+        {
+        case .ignore:
+            return
+        case .reject(let status, let message):
+            write(ResponseEnvelope(requestID: id, status: status, message: message), context: context)
+            return
+        case .dispatch(let at):
+            deadline = at
+        }
         metrics.requestStarted()
         server.requestStarted()
-        let id = request.requestID
         let dispatcher = server.dispatcher
         let route = dispatcher.route(for: request.method)
         let series = route?.series ?? metrics.unknownMethod
-        var timer: Scheduled<Void>? = nil
         if let deadline {
-            timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let timeoutMillis = request.timeoutMillis
+            timers[id] = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                self.timers[id] = nil
+                guard case .cancelAndReply(let close) = self.machine.deadlineReached(id: id) else { return }
+                self.tasks.removeValue(forKey: id)?.cancel()
                 let response = ResponseEnvelope(
-                    requestID: id, status: .deadlineExceeded, message: "deadline of \(request.timeoutMillis) ms exceeded; the work was abandoned")
-                self.inFlight[id]?.task?.cancel()
-                self.finish(id: id, series: series, started: started, response: response, context: context)
+                    requestID: id, status: .deadlineExceeded, message: "deadline of \(timeoutMillis) ms exceeded; the work was abandoned")
+                self.answer(response, series: series, started: started, close: close, context: context)
             }
         }
-        inFlight[id] = InFlight(timer: timer, task: nil)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         // The handler starts here, on the loop, and runs until it first suspends: one that never
@@ -478,31 +568,68 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let response = await dispatcher.respond(to: request, route: route, deadline: deadline)
             if loop.inEventLoop {
                 let (handler, context) = bound.value
-                handler.finish(id: id, series: series, started: started, response: response, context: context)
+                handler.finished(id: id, series: series, started: started, response: response, context: context)
             } else {
                 loop.execute {
                     let (handler, context) = bound.value
-                    handler.finish(id: id, series: series, started: started, response: response, context: context)
+                    handler.finished(id: id, series: series, started: started, response: response, context: context)
                 }
             }
         }
         // Kept only while the request is still in flight (it may have been answered already).
-        inFlight[id]?.task = task
+        if machine.inFlight.contains(id) { tasks[id] = task }
     }
 
-    /// Writes the first reply for `id` and forgets it; a later one (work after a deadline) is dropped.
-    private func finish(
+    /// A request's work has ended: its reply is written, unless its deadline already answered it.
+    private func finished(
         id: UInt64, series: ServerMetrics.MethodSeries, started: NIODeadline, response: ResponseEnvelope, context: ChannelHandlerContext
     ) {
-        guard let request = inFlight.removeValue(forKey: id) else { return }
-        request.timer?.cancel()
-        if response.status != .unauthenticated && response.status != .unimplemented { lastActivity = .now() }
-        let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-        metrics.requestFinished(series, status: response.status, seconds: seconds)
-        if context.channel.isActive {
-            write(response, context: context)
+        let activity = response.status != .unauthenticated && response.status != .unimplemented
+        switch machine.requestFinished(id: id, countsAsActivity: activity, now: .now()) {
+        case .drop:
+            return
+        case .discard:
+            tasks[id] = nil
+            metrics.requestFinished(series, status: .cancelled, seconds: Self.seconds(since: started))
+            server.requestFinished()
+        case .reply(let close):
+            tasks[id] = nil
+            timers.removeValue(forKey: id)?.cancel()
+            answer(response, series: series, started: started, close: close, context: context)
         }
+    }
+
+    private func answer(
+        _ response: ResponseEnvelope, series: ServerMetrics.MethodSeries, started: NIODeadline, close: Bool, context: ChannelHandlerContext
+    ) {
+        metrics.requestFinished(series, status: response.status, seconds: Self.seconds(since: started))
+        if context.channel.isActive { write(response, context: context) }
         server.requestFinished()
+        if close {
+            context.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    private static func seconds(since started: NIODeadline) -> Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
+
+    /// Answers a broken frame and closes the connection: a frame too large is told why; a
+    /// connection that ended inside a frame has no one to tell.
+    private func refuse(_ error: FrameError, context: ChannelHandlerContext) {
+        refusing = true
+        switch error {
+        case .frameTooLarge:
+            metrics.frameRefused(reason: "too_large")
+            closeWith(ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "\(error); the connection is closed"), context: context)
+        case .truncatedFrame:
+            metrics.frameRefused(reason: "truncated")
+            context.close(promise: nil)
+        }
+    }
+
+    private func closeWith(_ response: ResponseEnvelope, context: ChannelHandlerContext) {
+        let frame = (try? response.encodedFrame(allocator: context.channel.allocator)) ?? Framing.frame([], allocator: context.channel.allocator)
+        context.writeAndFlush(Self.wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     private func write(_ response: ResponseEnvelope, context: ChannelHandlerContext) {
@@ -549,23 +676,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let frameError = error as? FrameError {
-            let reason: String
-            switch frameError {
-            case .frameTooLarge: reason = "too_large"
-            case .truncatedFrame: reason = "truncated"
-            }
-            metrics.frameRefused(reason: reason)
-            if case .frameTooLarge = frameError {
-                let reply = ResponseEnvelope(requestID: 0, status: .resourceExhausted, message: "\(frameError); the connection is closed")
-                let bytes = (try? reply.encoded()) ?? []
-                context.writeAndFlush(Self.wrapOutboundOut(Framing.frame(bytes, allocator: context.channel.allocator))).assumeIsolated().whenComplete
-                { _ in
-                    context.close(promise: nil)
-                }
-                return
-            }
-        }
         context.close(promise: nil)
     }
 }
