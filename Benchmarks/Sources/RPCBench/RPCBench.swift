@@ -97,10 +97,20 @@ func connectEcho(port: Int) async throws -> EchoConnection {
 // MARK: the suite's runtime
 
 let secret = AgencySecret.random()
+/// The same echo through the typed layer: a generated-style descriptor, a decoded request, the
+/// proven caller as a value, an encoded reply (what every service method pays over a raw handler).
+let typedEcho = HSBWire.MethodDescriptor<HealthCheckRequest, HealthCheckRequest>(service: "hsb.bench.v1.Bench", method: "TypedEcho")
+
 func startRuntimeServer() async throws -> RPCServer {
     let echo = MethodHandler(method: "hsb.bench.v1.Bench/Echo", policy: .agencies([.orchestrator])) { _, payload in payload }
+    let typed = MethodHandler.authenticated(typedEcho, policy: .agencies([.orchestrator])) { _, request in request }
+    // The pattern the typed layer replaced: a raw handler that decodes and encodes by hand.
+    let byHand = MethodHandler(method: "hsb.bench.v1.Bench/ByHand", policy: .agencies([.orchestrator])) { context, payload in
+        _ = try context.requireCaller()
+        return try HealthCheckRequest(decoding: payload).encoded()
+    }
     let dispatcher = Dispatcher(
-        registry: MethodRegistry([echo]), authenticator: Authenticator(secrets: [.orchestrator: secret]),
+        registry: MethodRegistry([echo, typed, byHand]), authenticator: Authenticator(secrets: [.orchestrator: secret]),
         metrics: ServerMetrics(prefix: "bench"), logger: quiet)
     let server = RPCServer(configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0), dispatcher: dispatcher, group: group, logger: quiet)
     try await server.start()
@@ -142,6 +152,7 @@ guard let grpcPort = try await grpcServer.listeningAddress?.ipv4?.port else { fa
 var grpcMessage = Hsb_Bench_V1_EchoMessage()
 grpcMessage.payload = Data(payload)
 let echoMessage = grpcMessage
+let typedMessage = HealthCheckRequest(service: String(repeating: "x", count: payload.count))
 
 print("| configuration | contender | requests/s (median of \(rounds)) | p50 µs | p99 µs | p99.9 µs | vs bare echo | CPU µs per request |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
@@ -162,6 +173,14 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
         ("echo", "bare NIO echo", { @Sendable in try await echoes[$0 % connections].call(payload) }),
         ("runtime", "suite runtime", { @Sendable in _ = try await clients[$0 % connections].call("hsb.bench.v1.Bench/Echo", payload: payload) }),
         ("grpc", "grpc-swift-2", { @Sendable in try await grpcCall(grpcClients[$0 % connections], echoMessage) }),
+        ("typed", "suite runtime, typed", { @Sendable in _ = try await clients[$0 % connections].call(typedEcho, typedMessage) }),
+        (
+            "byhand", "suite runtime, decoded by hand",
+            { @Sendable in
+                let reply = try await clients[$0 % connections].call("hsb.bench.v1.Bench/ByHand", payload: try typedMessage.encoded())
+                _ = try HealthCheckRequest(decoding: reply)
+            }
+        ),
     ]
     let contenders = all.filter { only == "all" || $0.key == only }
     var results = [Rounds](repeating: Rounds(), count: contenders.count)
@@ -180,9 +199,9 @@ for (connections, inFlight) in [(1, 1), (1, 32), (8, 32)] {
             "| \(connections) x \(inFlight) | \(contender.name) | \(grouped(rounds.rate)) | \(oneDecimal(rounds.micros(50))) | \(oneDecimal(rounds.micros(99))) | \(oneDecimal(rounds.micros(99.9))) | \(ratio(rounds.rate / echoRate)) | \(oneDecimal(rounds.cpuMicrosPerOperation)) |"
         )
     }
-    if contenders.count == 3 {
+    if contenders.count == 5 {
         summary.append(
-            "- \(connections) x \(inFlight): runtime/echo requests/s \(ratio(results[1].rate / echoRate)) (target 0.80x), runtime/echo p99 \(ratio(results[1].micros(99) / echoP99)) (target at most 1.25x), runtime/grpc-swift-2 requests/s \(ratio(results[1].rate / results[2].rate))"
+            "- \(connections) x \(inFlight): runtime/echo requests/s \(ratio(results[1].rate / echoRate)) (target 0.80x), runtime/echo p99 \(ratio(results[1].micros(99) / echoP99)) (target at most 1.25x), runtime/grpc-swift-2 requests/s \(ratio(results[1].rate / results[2].rate)), typed/raw runtime requests/s \(ratio(results[3].rate / results[1].rate)), typed/decoded-by-hand requests/s \(ratio(results[3].rate / results[4].rate)) (target 1.00x: the typed layer itself)"
         )
     }
     for echo in echoes { try? await echo.channel.close().get() }

@@ -35,7 +35,7 @@ let decision = Decision(
     notify: [.youthJustice, .police], citations: [RuleCitation(ruleID: "SCR-08", source: "ISL 5.3")],
     rationale: "Red behaviour with coercion.")
 let request = RequestEnvelope(
-    requestID: 1, method: IntakeV1.Intake.Method.screen.fullName, timeoutMillis: 1000, idempotencyKey: "k",
+    requestID: 1, method: IntakeV1.Intake.Method.submitReferral.fullName, timeoutMillis: 1000, idempotencyKey: "k",
     credential: Credential(agency: .orchestrator, signedAtUnixMillis: 1, signature: Array(repeating: 7, count: 32)),
     payload: Array(repeating: 0x41, count: 200))
 let bomb: [UInt8] = [0x0A, 0x01, 0x78] + Array(repeating: [UInt8]([0x22, 0x00]), count: 500).flatMap { $0 }
