@@ -318,6 +318,7 @@ let package = Package(
             name: "HSBRuntimeTests",
             dependencies: [
                 "HSBRuntime",
+                "HSBServiceTesting",
                 "HSBWire",
                 "HSBStorage",
                 "HSBServiceKit",

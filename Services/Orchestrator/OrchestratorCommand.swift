@@ -66,7 +66,9 @@ struct OrchestratorCommand: AsyncParsableCommand {
         try await ServiceMain.run(
             .orchestrator, options: options,
             handlers: { resources in
-                let deliverer = Deliverer(resources: resources, clients: agencyClients, maxFailuresAfterSend: failuresBeforeDead)
+                let deliverer = Deliverer(
+                    resources: resources, clients: agencyClients, maxFailuresAfterSend: failuresBeforeDead,
+                    idempotencyWindowDays: resolved.idempotencyWindowDays)
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },

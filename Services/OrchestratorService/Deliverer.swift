@@ -20,6 +20,11 @@ public final class Deliverer: Service, Sendable {
     /// the deadline passed, an internal error) before the step is moved to the dead letters. A
     /// service that cannot be reached at all does not count: its steps wait, however long.
     let maxFailuresAfterSend: Int32
+    /// How long the agencies keep an idempotency key (`--idempotency-window`). A step that may have
+    /// landed (an attempt reached the service and no answer came) is not sent again once it is
+    /// older than this: the agency may have forgotten the key and would apply it twice. It goes to
+    /// the dead letters for an operator to check with the agency instead.
+    let idempotencyWindow: Int64
 
     /// Overdue deadlines by kind, and undelivered steps, counted every few passes for the metrics.
     let overdue = Mutex<[OverdueKind: Int]>([:])
@@ -47,9 +52,10 @@ public final class Deliverer: Service, Sendable {
 
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
-        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter
+        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter, idempotencyWindowDays: Int = 7
     ) {
         self.maxFailuresAfterSend = maxFailuresAfterSend
+        self.idempotencyWindow = Int64(idempotencyWindowDays) * 86_400_000
         self.resources = resources
         self.clients = clients
         self.backoff = Backoff(initial: .milliseconds(baseBackoffMillis), maximum: .milliseconds(maxBackoffMillis))
@@ -234,27 +240,50 @@ public final class Deliverer: Service, Sendable {
         _ = try tx.insert(kind: dueKind, id: step.stepID, subjectID: pendingMark, body: String(step.nextAttempt))
     }
 
-    /// Delivers every step due now; returns how many landed.
+    /// The agencies whose lane is delivering now. Each agency's due steps go out one at a time, in
+    /// the order they fell due, on a lane of its own: an agency that takes connections and never
+    /// answers holds up only its own steps, never another agency's.
+    let busyLanes = Mutex<Set<String>>([])
+
+    /// Delivers every step due now, each agency's on its own lane (a lane already delivering is
+    /// left to finish its own); returns how many landed once the lanes it started are done.
     @discardableResult
     public func deliverDue() async -> Int {
         let now = resources.clock.nowUnixMillis()
         let store = resources.store
-        let due: [String]
+        let due: [(service: String, stepID: String)]
         do {
             due = try await resources.blocking {
                 try store.snapshot(now: now) { tx throws(RecordStoreError) in
-                    try tx.list(kind: Self.dueKind, subjectID: Self.pendingMark).compactMap { marker in
-                        (Int64(marker.body) ?? 0) <= now ? marker.id : nil
+                    var found: [(when: Int64, service: String, stepID: String)] = []
+                    for marker in try tx.list(kind: Self.dueKind, subjectID: Self.pendingMark) {
+                        guard let when = Int64(marker.body), when <= now, let record = try tx.get(kind: Self.outboxKind, id: marker.id),
+                            let step = StepState(body: record.body)
+                        else { continue }
+                        found.append((when, step.service, marker.id))
                     }
+                    return found.sorted { ($0.when, $0.stepID) < ($1.when, $1.stepID) }.map { (service: $0.service, stepID: $0.stepID) }
                 }
             }
         } catch {
             resources.logger.warning("outbox could not be read", metadata: ["error": "\(error)"])
             return 0
         }
-        var delivered = 0
-        for id in due where await deliver(stepID: id) { delivered += 1 }
-        return delivered
+        let lanes = Dictionary(grouping: due, by: \.service).mapValues { $0.map(\.stepID) }
+        let started = busyLanes.withLock { busy in
+            lanes.filter { busy.insert($0.key).inserted }
+        }
+        return await withTaskGroup(of: Int.self) { group in
+            for (service, steps) in started {
+                group.addTask {
+                    defer { _ = self.busyLanes.withLock { $0.remove(service) } }
+                    var delivered = 0
+                    for id in steps where await self.deliver(stepID: id) { delivered += 1 }
+                    return delivered
+                }
+            }
+            return await group.reduce(0, +)
+        }
     }
 
     /// Attempts one step; true when it landed.
@@ -262,7 +291,20 @@ public final class Deliverer: Service, Sendable {
     public func deliver(stepID: String) async -> Bool {
         let store = resources.store
         let now = resources.clock.nowUnixMillis()
-        guard let (step, _) = try? await resources.blocking({ try Self.loadStep(store, stepID, now: now) }), step.status == "pending" else {
+        guard let (step, _, created) = try? await resources.blocking({ try Self.loadStep(store, stepID, now: now) }), step.status == "pending"
+        else {
+            return false
+        }
+        if (step.failuresAfterSend ?? 0) > 0, now - created > idempotencyWindow {
+            let days = idempotencyWindow / 86_400_000
+            await record(
+                step,
+                outcome: .failure(
+                    RPCError(
+                        .internal,
+                        "not sent again: an earlier attempt may have landed and the step is older than the \(days)-day idempotency window, so \(step.service) may apply it twice; check its records, then retry or discard"
+                    )),
+                forceDead: true)
             return false
         }
         return await deliver(step)
@@ -288,10 +330,11 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64)? {
+    /// A step as stored, its record's version, and when it was written.
+    static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64, Int64)? {
         try store.snapshot(now: now) { tx throws(RecordStoreError) in
             guard let record = try tx.get(kind: outboxKind, id: id), let step = StepState(body: record.body) else { return nil }
-            return (step, record.version)
+            return (step, record.version, record.createdAtUnixMillis)
         }
     }
 
@@ -300,8 +343,9 @@ public final class Deliverer: Service, Sendable {
     }
 
     /// Applies an attempt's outcome to the step and its case, in one transaction.
+    /// `forceDead`: give the step up now, whatever its count (the idempotency window passed).
     @discardableResult
-    func record(_ attempted: StepState, outcome: Result<[UInt8], RPCError>) async -> Bool {
+    func record(_ attempted: StepState, outcome: Result<[UInt8], RPCError>, forceDead: Bool = false) async -> Bool {
         let now = resources.clock.nowUnixMillis()
         let backoff = self.backoff
         let maxFailures = maxFailuresAfterSend
@@ -332,7 +376,7 @@ public final class Deliverer: Service, Sendable {
                         // its receiver must not be sent again for ever.
                         let failures = (step.failuresAfterSend ?? 0) + 1
                         step.failuresAfterSend = failures
-                        if failures >= maxFailures {
+                        if failures >= maxFailures || forceDead {
                             step.status = "dead"
                             event = .givenUp(sent, failures: failures, error: error.message)
                         }
@@ -434,12 +478,18 @@ public final class Deliverer: Service, Sendable {
     public func run() async throws {
         await buildIndexIfMissing()
         await cancelWhenGracefulShutdown {
-            var passes = 0
-            while !Task.isCancelled {
-                await self.deliverDue()
-                if passes % 20 == 0 { await self.count() }
-                passes += 1
-                try? await Task.sleep(for: self.pollInterval)
+            // Each pass starts the lanes that are idle and does not wait for a busy one: a lane
+            // stuck on an agency that does not answer leaves the others polled on time.
+            // (A discarding group: a finished pass leaves nothing behind.)
+            await withDiscardingTaskGroup { passes in
+                var pass = 0
+                while !Task.isCancelled {
+                    passes.addTask { _ = await self.deliverDue() }
+                    if pass % 20 == 0 { await self.count() }
+                    pass += 1
+                    try? await Task.sleep(for: self.pollInterval)
+                }
+                passes.cancelAll()
             }
         }
     }

@@ -88,6 +88,11 @@ public struct ServiceOptions: ParsableArguments {
         help: "Seconds a signed request stays valid either side of this service's clock. Env: HSB_REPLAY_WINDOW. Default: 300.")
     public var replayWindow: Int?
 
+    @Option(
+        name: .customLong("idempotency-window"),
+        help: "Days a request's idempotency key is kept: a retry within them gets the first answer. 1-365. Env: HSB_IDEMPOTENCY_WINDOW. Default: 7.")
+    public var idempotencyWindow: Int?
+
     @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line). Env: HSB_LOG_FORMAT. Default: text.")
     public var logFormat: String?
 
@@ -126,6 +131,7 @@ public struct ServiceOptions: ParsableArguments {
             frameTimeoutSeconds: try value(frameTimeout, "HSB_FRAME_TIMEOUT", default: 30) { Int($0) },
             drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
             replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
+            idempotencyWindowDays: try value(idempotencyWindow, "HSB_IDEMPOTENCY_WINDOW", default: 7) { Int($0) },
             logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },
             logLevel: try value(logLevel, "HSB_LOG_LEVEL", default: "info") { $0 })
         guard (0...65535).contains(resolved.port), (0...65535).contains(resolved.opsPort) else {
@@ -141,6 +147,11 @@ public struct ServiceOptions: ParsableArguments {
             resolved.replayWindowSeconds > 0
         else {
             throw ConfigurationError("connection limit, idle timeout and replay window must be positive; drain timeout not negative")
+        }
+        guard (1...365).contains(resolved.idempotencyWindowDays) else {
+            throw ConfigurationError(
+                "--idempotency-window (HSB_IDEMPOTENCY_WINDOW) must be 1 to 365 days, not \(resolved.idempotencyWindowDays): longer than the outbox retries a step, shorter than a year"
+            )
         }
         return resolved
     }
@@ -164,6 +175,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var frameTimeoutSeconds: Int
     public var drainTimeoutSeconds: Int
     public var replayWindowSeconds: Int
+    /// Days an idempotency key is kept (the pruner forgets older ones).
+    public var idempotencyWindowDays: Int
     public var logFormat: String
     public var logLevel: String
 
@@ -171,9 +184,10 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
         databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
         maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
-        drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300,
+        drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300, idempotencyWindowDays: Int = 7,
         logFormat: String = "text", logLevel: String = "info"
     ) {
+        self.idempotencyWindowDays = idempotencyWindowDays
         self.host = host
         self.port = port
         self.opsHost = opsHost

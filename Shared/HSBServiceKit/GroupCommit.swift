@@ -1,5 +1,8 @@
+public import HSBRuntime
 public import HSBStorage
+public import Logging
 public import NIOPosix
+public import ServiceLifecycle
 import Synchronization
 
 /// Group commit for a service's store. Writes queue here; one drainer at a time takes everything
@@ -106,5 +109,52 @@ extension ServiceResources {
         _ body: @escaping @Sendable (RecordTransaction) throws(RecordStoreError) -> [UInt8]
     ) async throws(RecordStoreError) -> (reply: [UInt8], replayed: Bool) {
         try await committer.perform(RecordStore.Write(idempotencyKey: idempotencyKey, caller: caller, method: method, now: now, body)).get()
+    }
+}
+
+/// Forgets idempotency keys older than the window (`--idempotency-window`, default 7 days), at
+/// start and then hourly, a batch at a time, so the table holds about a window's worth of keys.
+public final class IdempotencyPruner: Service, Sendable {
+    let store: RecordStore
+    let clock: any WallClock
+    let window: Duration
+    let interval: Duration
+    let threadPool: NIOThreadPool
+    let logger: Logger
+
+    public init(
+        store: RecordStore, windowDays: Int, clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(3600),
+        threadPool: NIOThreadPool = .singleton, logger: Logger
+    ) {
+        self.store = store
+        self.clock = clock
+        self.window = .seconds(Int64(windowDays) * 86_400)
+        self.interval = interval
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Forgets every key older than the window as of now; returns how many.
+    @discardableResult
+    public func prune() async -> Int {
+        let cutoff = clock.nowUnixMillis() - window.components.seconds * 1000
+        let store = self.store
+        var total = 0
+        while true {
+            let removed = (try? await threadPool.runIfActive { try store.pruneIdempotency(before: cutoff) }) ?? 0
+            total += removed
+            if removed < 10_000 { break }
+        }
+        if total > 0 { logger.info("idempotency keys past the window forgotten", metadata: ["count": "\(total)"]) }
+        return total
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.prune()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
     }
 }

@@ -229,6 +229,7 @@ public enum ServiceMain {
         let host = try ServiceHost(
             descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group),
             secrets: secrets, group: group, logger: logger)
-        try await host.runUntilSignalled(background: background())
+        let pruner = IdempotencyPruner(store: host.store, windowDays: resolved.idempotencyWindowDays, logger: logger)
+        try await host.runUntilSignalled(background: [pruner] + background())
     }
 }

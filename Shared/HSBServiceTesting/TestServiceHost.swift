@@ -5,6 +5,15 @@ public import HSBStorage
 public import HSBWire
 import Logging
 import NIOPosix
+import Synchronization
+
+/// A clock a test moves by hand (milliseconds since the epoch), starting at the system's time.
+public final class SettableClock: WallClock, @unchecked Sendable {
+    private let now = Mutex<Int64>(SystemWallClock().nowUnixMillis())
+    public init() {}
+    public func nowUnixMillis() -> Int64 { now.withLock { $0 } }
+    public func advance(by duration: Duration) { now.withLock { $0 += duration.components.seconds * 1000 } }
+}
 
 /// The store a test service runs on.
 public enum TestStore: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -19,6 +28,8 @@ public struct TestServiceHost: Sendable {
     public let host: ServiceHost
     public let dataDir: String
     public let secrets: [Agency: AgencySecret]
+    /// The service's clock, which its test clients sign with too.
+    public let clock: any WallClock
 
     /// A secret for every agency, made by the tests.
     public static let testSecrets: [Agency: AgencySecret] = Dictionary(
@@ -28,7 +39,7 @@ public struct TestServiceHost: Sendable {
     ///   - dataDir: reuse a data folder (SQLite), to restart a service on its own records.
     ///   - port: a fixed RPC port, to bring a stopped service back where its callers expect it.
     public static func start(
-        _ descriptor: ServiceDescriptor, store: TestStore, dataDir reuse: String? = nil, port: Int = 0,
+        _ descriptor: ServiceDescriptor, store: TestStore, dataDir reuse: String? = nil, port: Int = 0, clock: any WallClock = SystemWallClock(),
         handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
     ) async throws -> TestServiceHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
@@ -43,17 +54,17 @@ public struct TestServiceHost: Sendable {
         }
         let host = try ServiceHost(
             descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
-            secrets: testSecrets, group: MultiThreadedEventLoopGroup.singleton,
+            secrets: testSecrets, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
-        return TestServiceHost(host: host, dataDir: dataDir, secrets: testSecrets)
+        return TestServiceHost(host: host, dataDir: dataDir, secrets: testSecrets, clock: clock)
     }
 
     /// A client signing as `agency` (user `<agency>.worker`).
     public func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient {
         RPCClient(
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: host.rpc.localAddress!.port!, retry: retry),
-            signer: RequestSigner(agency: agency, secret: secrets[agency]!, user: "\(agency.name).worker"),
+            signer: RequestSigner(agency: agency, secret: secrets[agency]!, user: "\(agency.name).worker", clock: clock),
             group: MultiThreadedEventLoopGroup.singleton)
     }
 

@@ -193,7 +193,10 @@ public final class RecordStore: Sendable {
                 CREATE TABLE hsb_access_log (at_unix_ms BIGINT NOT NULL, agency TEXT NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL);
                 CREATE INDEX hsb_access_log_by_record ON hsb_access_log (kind, record_id);
                 CREATE TABLE hsb_idempotency (caller TEXT NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL, response TEXT NOT NULL, created_at_unix_ms BIGINT NOT NULL, PRIMARY KEY (caller, key));
-                """)
+                """),
+        Migration(
+            version: 2, name: "idempotency keys by age, for pruning",
+            sql: "CREATE INDEX hsb_idempotency_by_age ON hsb_idempotency (created_at_unix_ms)"),
     ]
 
     public init(database: any SQLDatabase, migrations: [Migration] = []) throws(StorageError) {
@@ -292,6 +295,29 @@ public final class RecordStore: Sendable {
             }
         }
         return (reply, false)
+    }
+
+    /// Forgets idempotency keys first used before `cutoff` (milliseconds since the epoch), at most
+    /// `limit` in one transaction; returns how many. A retry with a forgotten key is a new request.
+    @discardableResult
+    public func pruneIdempotency(before cutoff: Int64, limit: Int = 10_000) throws(RecordStoreError) -> Int {
+        try inTransaction(now: cutoff) { transaction throws(RecordStoreError) in
+            try transaction.run { () throws(StorageError) in
+                try transaction.session.execute(
+                    "DELETE FROM hsb_idempotency WHERE (caller, key) IN (SELECT caller, key FROM hsb_idempotency WHERE created_at_unix_ms < ? LIMIT ?)",
+                    [.integer(cutoff), .integer(Int64(limit))])
+            }
+        }
+    }
+
+    /// How many idempotency keys are kept.
+    public func idempotencyKeyCount() throws(RecordStoreError) -> Int {
+        try inTransaction(now: 0, readOnly: true) { transaction throws(RecordStoreError) in
+            let rows = try transaction.run { () throws(StorageError) in
+                try transaction.session.query("SELECT COUNT(*) FROM hsb_idempotency", [])
+            }
+            return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
+        }
     }
 
     /// Runs `body` against a snapshot of the last commit, on the database's reader connection where

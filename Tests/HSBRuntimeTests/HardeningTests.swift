@@ -1,6 +1,7 @@
 import Foundation
 import HSBRuntime
 import HSBServiceKit
+import HSBServiceTesting
 import HSBWire
 import NIOCore
 import NIOPosix
@@ -8,36 +9,6 @@ import Synchronization
 import Testing
 
 @testable import HSBRuntime
-
-/// A loopback TCP port bound but never listening: a connection to it is refused (ECONNREFUSED),
-/// and, while it is held, the kernel gives it to no other listener.
-final class BoundPort: Sendable {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw RPCError(.internal, "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
-            }
-        }
-        guard bound else {
-            Glibc.close(descriptor)
-            throw RPCError(.internal, "bind: errno \(errno)")
-        }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() { Glibc.close(descriptor) }
-}
 
 /// A clock that always reads one value: a hostile peer's signing time, replayed as this service's.
 struct FixedClock: WallClock {

@@ -41,6 +41,32 @@ struct RecordStoreTests {
         #expect(try database.schemaVersion() == 10)
     }
 
+    @Test("Idempotency keys are kept for the window and forgotten after it: a retry after the window is a new request", arguments: Backend.allCases)
+    func idempotencyKeysArePruned(_ backend: Backend) throws {
+        let (database, _) = try backend.open()
+        let store = try RecordStore(database: database)
+        let day: Int64 = 86_400_000
+        var runs = 0
+        func write(_ key: String, at time: Int64) throws -> (reply: [UInt8], replayed: Bool) {
+            try store.perform(idempotencyKey: key, caller: "orchestrator", method: "m", now: time) { _ throws(RecordStoreError) in
+                runs += 1
+                return [UInt8(runs)]
+            }
+        }
+        _ = try write("old", at: now)
+        _ = try write("recent", at: now + 6 * day)
+        #expect(try store.idempotencyKeyCount() == 2)
+        // Seven days after the first write, with a 7-day window: only the first key is past it.
+        #expect(try store.pruneIdempotency(before: now + 7 * day - 7 * day + 1) == 1)
+        #expect(try store.idempotencyKeyCount() == 1)
+        #expect(try write("recent", at: now + 7 * day) == ([2], true), "a key within the window still answers with the first reply")
+        #expect(try write("old", at: now + 7 * day) == ([3], false), "a forgotten key runs again, as a new request")
+        // Pruning is batched: a limit takes that many at a time.
+        for index in 0..<5 { _ = try write("batch-\(index)", at: now + day) }
+        #expect(try store.pruneIdempotency(before: now + 2 * day, limit: 2) == 2)
+        #expect(try store.pruneIdempotency(before: now + 2 * day, limit: 10) == 3)
+    }
+
     @Test("A record is written, read, listed by subject and survives reopening", arguments: Backend.allCases)
     func writeAndRead(_ backend: Backend) throws {
         let (database, reopen) = try backend.open()

@@ -7,6 +7,7 @@ import HSBServiceTesting
 import HSBStorage
 import HSBWire
 import IntakeService
+import Logging
 import MappaService
 import NIOPosix
 import Synchronization
@@ -23,31 +24,56 @@ final class StopFlag: Sendable {
     func store(_ flag: Bool) { value.store(flag, ordering: .relaxed) }
 }
 
+/// A loopback socket listening on a free port.
+func listeningSocket() throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound, listen(fd, 16) == 0 else { throw RPCError(.internal, "listener could not bind") }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A count shared with a listener's thread.
+final class Tally: Sendable {
+    private let value = Atomic<Int>(0)
+    var count: Int { value.load(ordering: .relaxed) }
+    func add() { value.wrappingAdd(1, ordering: .relaxed) }
+}
+
+/// Sockets a listener's thread holds open.
+final class Sockets: Sendable {
+    private let fds = Mutex<[Int32]>([])
+    func keep(_ fd: Int32) { fds.withLock { $0.append(fd) } }
+    var all: [Int32] { fds.withLock { $0 } }
+}
+
 /// A TCP listener that reads a request and drops the connection without answering: a receiver
 /// that crashes on the step it is sent.
 final class DroppingListener: @unchecked Sendable {
     let fd: Int32
     let port: Int
     private let stopped = StopFlag()
+    private let accepted = Tally()
+    /// Connections taken so far.
+    var connections: Int { accepted.count }
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try listeningSocket()
         self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound, listen(fd, 16) == 0 else { throw RPCError(.internal, "listener could not bind") }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let stopped = self.stopped
+        let accepted = self.accepted
         Thread.detachNewThread {
             while !stopped.isSet {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
+                accepted.add()
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
                 close(client)
@@ -59,6 +85,37 @@ final class DroppingListener: @unchecked Sendable {
         stopped.store(true)
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
+    }
+}
+
+/// A TCP listener that takes connections and reads from them, and never answers nor closes: an
+/// agency service that hangs.
+final class SilentListener: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+    private let stopped = StopFlag()
+    private let held = Sockets()
+
+    init() throws {
+        let (fd, port) = try listeningSocket()
+        self.fd = fd
+        self.port = port
+        let stopped = self.stopped
+        let held = self.held
+        Thread.detachNewThread {
+            while !stopped.isSet {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                held.keep(client)
+            }
+        }
+    }
+
+    func stop() {
+        stopped.store(true)
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        for client in held.all { close(client) }
     }
 }
 
@@ -216,6 +273,105 @@ struct OrchestratorHardeningTests {
         await mappa.stop()
     }
 
+    @Test("A step that may have landed is not sent again once older than the idempotency window: it goes to the dead letters, saying why")
+    func stepsPastTheIdempotencyWindowAreNotResent() async throws {
+        let intake = try await startIntake(.sqlite)
+        let dropping = try DroppingListener()
+        let clock = SettableClock()
+        let orchestrator = try await OrchestratorHost.start(
+            .sqlite, intakePort: intake.port, youthJusticePort: dropping.port, clock: clock, idempotencyWindowDays: 1)
+        let opened = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
+        let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
+        // The first attempt reaches youth justice, which drops the connection: it may have landed.
+        let recorded = try await orchestrator.server.client(.police).call(
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(
+                caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: charge),
+            options: CallOptions(purpose: "police decision"))
+        let ops = orchestrator.server.client(.ops)
+        func entry() async throws -> OrchestratorV1.OutboxEntry? {
+            try await ops.call(
+                OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(), options: CallOptions(purpose: "triage")
+            ).entries.first { $0.stepId == recorded.stepId }
+        }
+        #expect(try await entry()?.failuresAfterSend == 1)
+        let sent = dropping.connections
+        // Two days on, past the one-day window: the agency may have forgotten the key.
+        clock.advance(by: .seconds(2 * 86_400))
+        _ = await orchestrator.deliverer.deliverDue()
+        let given = try #require(try await entry())
+        #expect(given.state == .dead)
+        #expect(given.lastError.contains("older than the 1-day idempotency window"), "\(given.lastError)")
+        #expect(dropping.connections == sent, "it was not sent again")
+        dropping.stop()
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("An agency that takes connections and never answers holds up only its own steps: each agency's steps go out on a lane of their own")
+    func lanesPerAgency() async throws {
+        let intakeData = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-lanes-\(UUID().uuidString)").path
+        let intake = try await startIntake(.sqlite, dataDir: intakeData)
+        let intakePort = intake.port
+        let silent = try SilentListener()
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort, youthJusticePort: silent.port)
+        let social = orchestrator.server.client(.socialCare)
+        let opened = try await social.call(
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
+        let referralID = try #require(opened.screening?.referralId)
+        // A police decision for youth justice, which hangs: its first attempt waits out its deadline.
+        let person = YouthjusticeV1.YoungPerson(subjectId: "child-1", dateOfBirth: referral().child?.dateOfBirth)
+        let charge = try YouthjusticeV1.RecordPoliceDecisionRequest(youngPerson: person, decision: .charge).encoded()
+        let police = orchestrator.server.client(.police)
+        let hanging = Task {
+            try await police.call(
+                OrchestratorV1.Orchestrator.Method.recordEvent,
+                OrchestratorV1.RecordEventRequest(
+                    caseId: opened.caseId, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: charge),
+                options: CallOptions(purpose: "police decision"))
+        }
+        func steps() async throws -> [OrchestratorV1.OutboxEntry] {
+            try await orchestrator.server.client(.ops).call(
+                OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(), options: CallOptions(purpose: "test")
+            ).entries
+        }
+        var waiting: [OrchestratorV1.OutboxEntry] = []
+        for _ in 0..<200 where waiting.isEmpty {
+            waiting = try await steps().filter { $0.service == "youth-justice" }
+            if waiting.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let hung = try #require(waiting.first)
+        // While intake is down, a case event for intake waits in the outbox too.
+        await intake.stopKeepingData()
+        // Held while intake is away, so that no other test's server takes its port meanwhile.
+        let held = try BoundPort(port: intakePort)
+        let followUp = try IntakeV1.RecordCaseEventRequest(referralId: referralID, kind: .writtenFollowUpReceived).encoded()
+        let recorded = try await social.call(
+            OrchestratorV1.Orchestrator.Method.recordEvent,
+            OrchestratorV1.RecordEventRequest(caseId: opened.caseId, method: IntakeV1.Intake.Method.recordCaseEvent.fullName, payload: followUp),
+            options: CallOptions(purpose: "written follow-up"))
+        #expect(try await steps().first { $0.stepId == recorded.stepId }?.state == .pending)
+        held.close()
+        let back = try await startIntake(.sqlite, port: intakePort, dataDir: intakeData)
+        // One pass: youth justice's lane waits on the silent service; intake's does not wait for it.
+        let pass = Task { await orchestrator.deliverer.deliverDue() }
+        var stillOwed = true
+        for _ in 0..<500 where stillOwed {
+            stillOwed = try await steps().contains { $0.stepId == recorded.stepId }
+            if stillOwed { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(!stillOwed, "intake's step was delivered (a delivered step leaves the steps owed)")
+        let youthJustice = try #require(try await steps().first { $0.stepId == hung.stepId })
+        #expect(youthJustice.state == .pending && youthJustice.attempts == 0, "the hung agency's step is still on its first attempt")
+        silent.stop()
+        _ = try? await hanging.value
+        _ = await pass.value
+        await back.stop()
+        await orchestrator.server.stop()
+    }
+
     @Test("A step whose receiver drops the connection every time goes to the dead letters; an operator retries or discards it, on the record")
     func poisonStepsAreQuarantined() async throws {
         let intake = try await startIntake(.sqlite)
@@ -254,7 +410,8 @@ struct OrchestratorHardeningTests {
         let dead = try await ops.call(
             OrchestratorV1.Orchestrator.Method.listOutbox, OrchestratorV1.ListOutboxRequest(deadOnly: true), options: CallOptions(purpose: "triage"))
         let entry = try #require(dead.entries.first { $0.stepId == stepID })
-        #expect(entry.status == "dead" && entry.failuresAfterSend == 5 && entry.attempts == 5)
+        // Five attempts reached the receiver; a reconnect refused before sending is an attempt that does not count.
+        #expect(entry.status == "dead" && entry.failuresAfterSend == 5 && entry.attempts >= 5)
         #expect(entry.actingFor == "police (police.worker)")
         #expect(entry.lastError.contains("closed before the reply"))
         await orchestrator.deliverer.count()
@@ -311,6 +468,42 @@ struct OrchestratorHardeningTests {
                 #expect(error.description == "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not '\(bad)'")
             }
         }
+    }
+
+    @Test("--idempotency-window takes 1 to 365 days (default 7) and names itself when given anything else")
+    func idempotencyWindowIsValidated() throws {
+        #expect(try ServiceOptions.parse([]).resolve(for: .intake).idempotencyWindowDays == 7)
+        #expect(try ServiceOptions.parse(["--idempotency-window", "30"]).resolve(for: .intake).idempotencyWindowDays == 30)
+        for bad in ["0", "366", "-1"] {
+            #expect(throws: ConfigurationError.self) { try ServiceOptions.parse(["--idempotency-window=\(bad)"]).resolve(for: .intake) }
+            do {
+                _ = try ServiceOptions.parse(["--idempotency-window=\(bad)"]).resolve(for: .intake)
+            } catch {
+                #expect("\(error)".contains("--idempotency-window (HSB_IDEMPOTENCY_WINDOW) must be 1 to 365 days, not \(bad)"), "\(error)")
+            }
+        }
+    }
+
+    @Test("The pruner forgets a service's idempotency keys once they are older than the window, and keeps the rest")
+    func prunerKeepsTheWindow() async throws {
+        let clock = SettableClock()
+        let intake = try await TestServiceHost.start(.intake, store: .sqlite, clock: clock) {
+            IntakeService.handlers($0, IntakeConfiguration(localAuthority: "Camden"))
+        }
+        let client = intake.client(.orchestrator)
+        _ = try await client.call(
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(idempotencyKey: "first")
+        )
+        clock.advance(by: .seconds(5 * 86_400))
+        _ = try await client.call(
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral(child: "child-2")),
+            options: CallOptions(idempotencyKey: "second"))
+        let pruner = IdempotencyPruner(store: intake.host.store, windowDays: 7, clock: clock, logger: Logger(label: "test"))
+        #expect(await pruner.prune() == 0, "both keys are within 7 days")
+        clock.advance(by: .seconds(3 * 86_400))
+        #expect(await pruner.prune() == 1, "the first is 8 days old")
+        #expect(try intake.host.store.idempotencyKeyCount() == 1)
+        await intake.stop()
     }
 
     @Test("A service that cannot be reached at all delays its steps and never sends them to the dead letters")

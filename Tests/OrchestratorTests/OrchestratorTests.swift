@@ -30,7 +30,8 @@ struct OrchestratorHost {
     }
 
     static func start(
-        _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil
+        _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil,
+        clock: any WallClock = SystemWallClock(), idempotencyWindowDays: Int = 7
     ) async throws
         -> OrchestratorHost
     {
@@ -40,8 +41,9 @@ struct OrchestratorHost {
         if let mappaPort { clients["mappa"] = client(mappaPort) }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
-        let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir) { resources in
-            let deliverer = Deliverer(resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5)
+        let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir, clock: clock) { resources in
+            let deliverer = Deliverer(
+                resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5, idempotencyWindowDays: idempotencyWindowDays)
             box.withLock { $0 = deliverer }
             return OrchestratorService.handlers(resources, deliverer: deliverer)
         }
@@ -139,6 +141,8 @@ struct OrchestratorTests {
         let intakePort = first.port
         let intakeData = first.dataDir
         await first.stopKeepingData()
+        // Held while intake is away, so that no other test's server takes its port meanwhile.
+        let held = try BoundPort(port: intakePort)
 
         var orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
         let orchestratorData = orchestrator.server.dataDir
@@ -151,6 +155,7 @@ struct OrchestratorTests {
         // The orchestrator restarts on its own records, and intake comes back.
         await orchestrator.server.stopKeepingData()
         orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort, dataDir: orchestratorData)
+        held.close()
         let intake = try await startIntake(.sqlite, port: intakePort, dataDir: intakeData)
         try await Task.sleep(for: .milliseconds(20))
         #expect(await orchestrator.deliverer.deliverDue() == 1)
@@ -504,7 +509,11 @@ struct OrchestratorTests {
         #expect(
             shared.items.first?.disclosure?.toService == "intake" && shared.items.first?.disclosure?.lawfulBasis.contains("Children Act 2004") == true
         )
+        let downPort = intake.port
         await intake.stopKeepingData()
+        // Held while intake is away, so that no other test's server takes its port meanwhile.
+        let held = try BoundPort(port: downPort)
+        defer { held.close() }
         _ = try await orchestrator.server.client(.police).call(
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")))
         await orchestrator.deliverer.count()
