@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The C runtime: libprotobuf-c from the system, and the code protoc-c generates.
@@ -112,6 +113,7 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 "CPostgres",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/HSBStorage",
@@ -242,6 +244,7 @@ let package = Package(
         .executableTarget(
             name: "HSBCtl",
             dependencies: [
+                "HSBStorage",
                 "HSBContract",
                 "HSBServiceKit",
                 "HSBSafeguarding",

@@ -146,9 +146,11 @@ public struct RecordTransaction {
         throws(RecordStoreError)
     {
         try run { () throws(StorageError) in
-            try session.execute(
-                "INSERT INTO hsb_access_log (at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [.integer(now), .text(agency), .text(user), .text(action.rawValue), .text(kind), .text(recordID), .text(purpose), .text(requestID)])
+            try AccessChain.append(
+                AccessEntry(
+                    atUnixMillis: now, agency: agency, user: user, action: action, kind: kind, recordID: recordID, purpose: purpose,
+                    requestID: requestID),
+                to: session)
         }
     }
 
@@ -156,7 +158,7 @@ public struct RecordTransaction {
     public func accessLog(kind: String, recordID: String) throws(RecordStoreError) -> [AccessEntry] {
         try run { () throws(StorageError) in
             try session.query(
-                "SELECT at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id FROM hsb_access_log WHERE kind = ? AND record_id = ? ORDER BY at_unix_ms",
+                "SELECT at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id FROM hsb_access_log WHERE kind = ? AND record_id = ? ORDER BY seq",
                 [.text(kind), .text(recordID)])
         }.map { row in
             AccessEntry(
@@ -197,11 +199,35 @@ public final class RecordStore: Sendable {
         Migration(
             version: 2, name: "idempotency keys by age, for pruning",
             sql: "CREATE INDEX hsb_idempotency_by_age ON hsb_idempotency (created_at_unix_ms)"),
+        Migration(
+            version: 3, name: "the access log as a hash chain",
+            sql: """
+                ALTER TABLE hsb_access_log ADD COLUMN seq BIGINT;
+                ALTER TABLE hsb_access_log ADD COLUMN prev_hash TEXT;
+                ALTER TABLE hsb_access_log ADD COLUMN hash TEXT;
+                CREATE UNIQUE INDEX hsb_access_log_by_seq ON hsb_access_log (seq);
+                CREATE TABLE hsb_access_chain (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+                INSERT INTO hsb_access_chain (id, seq, hash) VALUES (1, 0, '')
+                """),
     ]
 
     public init(database: any SQLDatabase, migrations: [Migration] = []) throws(StorageError) {
         self.database = database
         try database.migrate(Self.schema + migrations)
+        try AccessChain.sealUnchained(database)
+    }
+
+    /// `verifyAccessLog` on a database opened for it alone (no migrations run, nothing written).
+    public static func verifyAccessLog(in database: any SQLDatabase) throws(StorageError) -> AccessChain.Report {
+        try database.readTransaction { session throws(StorageError) in try AccessChain.verify(session) }
+    }
+
+    /// Walks the access log's hash chain: every row in sequence, each linked to the one before and
+    /// hashing to what it says, the last one the chain's head. Names the first row that fails.
+    public func verifyAccessLog() throws(RecordStoreError) -> AccessChain.Report {
+        try inTransaction(now: 0, readOnly: true) { transaction throws(RecordStoreError) in
+            try transaction.run { () throws(StorageError) in try AccessChain.verify(transaction.session) }
+        }
     }
 
     /// Runs `body` in one transaction and returns its reply. With an idempotency key, a key the

@@ -67,6 +67,76 @@ struct RecordStoreTests {
         #expect(try store.pruneIdempotency(before: now + 2 * day, limit: 10) == 3)
     }
 
+    @Test("The access log is a hash chain: a changed, removed or appended-around row is named by verify", arguments: Backend.allCases)
+    func accessLogChain(_ backend: Backend) throws {
+        let (database, reopen) = try backend.open()
+        let store = try RecordStore(database: database)
+        func log(_ count: Int) throws {
+            _ = try store.perform(idempotencyKey: "", caller: "x", method: "m", now: now) { tx throws(RecordStoreError) in
+                for index in 0..<count {
+                    try tx.logAccess(
+                        agency: "police", user: "pc.\(index)", action: .read, kind: "case", recordID: "case-1", purpose: "assessment",
+                        requestID: "\(index)")
+                }
+                return []
+            }
+        }
+        try log(5)
+        var report = try store.verifyAccessLog()
+        #expect(report.broken == nil && report.rows == 5 && report.headSequence == 5 && report.headHash.count == 64)
+        #expect(
+            try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "case", recordID: "case-1") }.map(\.user)
+                == ["pc.0", "pc.1", "pc.2", "pc.3", "pc.4"])
+        // Reopened, verified without writing anything.
+        #expect(try RecordStore.verifyAccessLog(in: try reopen()) == report)
+
+        // A purpose changed after the fact.
+        try database.transaction { session throws(StorageError) in
+            try session.execute("UPDATE hsb_access_log SET purpose = 'curiosity' WHERE seq = 3")
+        }
+        report = try store.verifyAccessLog()
+        #expect(report.broken?.sequence == 3 && report.broken?.reason == "its contents were changed after it was written" && report.rows == 2)
+        try database.transaction { session throws(StorageError) in
+            try session.execute("UPDATE hsb_access_log SET purpose = 'assessment' WHERE seq = 3")
+        }
+        #expect(try store.verifyAccessLog().broken == nil)
+
+        // A row removed from the middle, then from the end.
+        try database.transaction { session throws(StorageError) in try session.execute("DELETE FROM hsb_access_log WHERE seq = 2") }
+        #expect(try store.verifyAccessLog().broken.map { "\($0.sequence) \($0.reason)" } == "2 row 2 is missing")
+        let (fresh, _) = try backend.open()
+        let other = try RecordStore(database: fresh)
+        _ = try other.perform(idempotencyKey: "", caller: "x", method: "m", now: now) { tx throws(RecordStoreError) in
+            for index in 0..<3 {
+                try tx.logAccess(agency: "a", user: "u", action: .write, kind: "k", recordID: "r", purpose: "p", requestID: "\(index)")
+            }
+            return []
+        }
+        try fresh.transaction { session throws(StorageError) in try session.execute("DELETE FROM hsb_access_log WHERE seq = 3") }
+        #expect(
+            try other.verifyAccessLog().broken?.reason == "the log ends at row 2 but the chain's head says 3: rows at the end were removed")
+    }
+
+    @Test("Access log rows written before the chain are sealed into it once, in the order they were written", arguments: Backend.allCases)
+    func legacyAccessRowsAreSealed(_ backend: Backend) throws {
+        let (database, reopen) = try backend.open()
+        _ = try RecordStore(database: database)
+        try database.transaction { session throws(StorageError) in
+            for (at, user) in [(now + 2, "second"), (now + 1, "first")] {
+                try session.execute(
+                    "INSERT INTO hsb_access_log (at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id) VALUES (?, 'police', ?, 'read', 'case', 'c', 'p', 'r')",
+                    [.integer(at), .text(user)])
+            }
+        }
+        let store = try RecordStore(database: try reopen())
+        let report = try store.verifyAccessLog()
+        #expect(report.broken == nil && report.rows == 2)
+        #expect(
+            try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "case", recordID: "c") }.map(\.user) == [
+                "first", "second",
+            ])
+    }
+
     @Test("A record is written, read, listed by subject and survives reopening", arguments: Backend.allCases)
     func writeAndRead(_ backend: Backend) throws {
         let (database, reopen) = try backend.open()

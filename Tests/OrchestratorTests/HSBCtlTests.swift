@@ -2,6 +2,7 @@ import Foundation
 import HSBRuntime
 import HSBSafeguarding
 import HSBServiceTesting
+import HSBStorage
 import HSBWire
 import Testing
 import YouthJusticeService
@@ -186,6 +187,31 @@ struct HSBCtlTests {
 
 @Suite("hsbctl for practitioners: the rules and the Brook tool in their words")
 struct HSBCtlReferenceTests {
+    @Test("INF-05: hsbctl audit verify walks a service's access log chain on its host and names the first row changed after the fact")
+    func auditVerify() async throws {
+        let intake = try await startIntake(.sqlite)
+        let dataDir = intake.dataDir
+        _ = try await intake.client(.orchestrator).call(
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
+        await intake.stopKeepingData()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let intact = try await offloaded { try hsbctl(["audit", "verify", "--service", "intake", "--data-dir", dataDir], environment: [:]) }
+        #expect(intact.status == 0, "\(intact.err)")
+        #expect(intact.out.contains("access log of intake (\(dataDir)/intake.sqlite3): 1 row(s), chain intact"), "\(intact.out)")
+        #expect(intact.out.contains("head: row 1, sha256 "))
+        // Someone with the database edits who read the referral, and why.
+        try SQLiteDatabase(path: "\(dataDir)/intake.sqlite3").transaction { session throws(StorageError) in
+            try session.execute("UPDATE hsb_access_log SET purpose = 'nothing to see' WHERE seq = 1")
+        }
+        let broken = try await offloaded { try hsbctl(["audit", "verify", "--service", "intake", "--data-dir", dataDir], environment: [:]) }
+        #expect(broken.status == 1)
+        #expect(broken.out.contains("BROKEN at row 1: its contents were changed after it was written"), "\(broken.out)")
+        let unknown = try await offloaded { try hsbctl(["audit", "verify", "--service", "nope", "--data-dir", dataDir], environment: [:]) }
+        #expect(unknown.status == 64 && unknown.err.contains("--service \"nope\" is not a service of the suite"), "\(unknown.err)")
+        let missing = try await offloaded { try hsbctl(["audit", "verify", "--service", "camhs", "--data-dir", dataDir], environment: [:]) }
+        #expect(missing.status == 64 && missing.err.contains("there is no store at \(dataDir)/camhs.sqlite3"), "\(missing.err)")
+    }
+
     @Test("SCR-01 SCR-08: hsbctl rules says what a rule is, its clause and where it is decided; hsbctl brook lists a band's behaviours")
     func rulesAndBrook() async throws {
         let rules = try await offloaded { try hsbctl(["rules", "SCR-08"], environment: [:]) }
