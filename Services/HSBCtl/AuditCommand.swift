@@ -56,6 +56,6 @@ struct AuditVerify: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("access log of \(descriptor.name) (\(location)): \(report.rows) row(s), chain intact")
-        print("  head: row \(report.headSequence), sha256 \(report.headHash)")
+        print(report.headSequence == 0 ? "  head: none yet (the log is empty)" : "  head: row \(report.headSequence), sha256 \(report.headHash)")
     }
 }
