@@ -36,19 +36,7 @@ struct AuditVerify: AsyncParsableCommand {
                 "--service \(ProtoJSON.quotedExcerpt(service)) is not a service of the suite; one of \(ServiceDescriptor.all.map(\.name).joined(separator: ", "))"
             )
         }
-        let database: any SQLDatabase
-        let location: String
-        if let url = databaseURL ?? environment("HSB_DATABASE_URL") {
-            database = try PostgresDatabase(url: url)
-            location = database.location
-        } else {
-            let path = "\(dataDir ?? environment("HSB_DATA_DIR") ?? "data")/\(descriptor.name).sqlite3"
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("there is no store at \(path): give the service's --data-dir, or --database-url")
-            }
-            database = try SQLiteDatabase(path: path)
-            location = path
-        }
+        let (database, location) = try ServiceStore.open(descriptor, dataDir: dataDir, databaseURL: databaseURL)
         let report = try RecordStore.verifyAccessLog(in: database)
         if let broken = report.broken {
             print("access log of \(descriptor.name) (\(location)): BROKEN at row \(broken.sequence): \(broken.reason)")
@@ -57,5 +45,30 @@ struct AuditVerify: AsyncParsableCommand {
         }
         print("access log of \(descriptor.name) (\(location)): \(report.rows) row(s), chain intact")
         print(report.headSequence == 0 ? "  head: none yet (the log is empty)" : "  head: row \(report.headSequence), sha256 \(report.headHash)")
+    }
+}
+
+/// A service's store, opened on its host by hsbctl (audit, export).
+enum ServiceStore {
+    static func descriptor(named name: String) throws -> ServiceDescriptor {
+        guard let descriptor = ServiceDescriptor.all.first(where: { $0.name == name }) else {
+            throw ValidationError(
+                "--service \(ProtoJSON.quotedExcerpt(name)) is not a service of the suite; one of \(ServiceDescriptor.all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        return descriptor
+    }
+
+    /// The SQLite file in the data folder, or PostgreSQL at the URL; never a new empty store.
+    static func open(_ descriptor: ServiceDescriptor, dataDir: String?, databaseURL: String?) throws -> (any SQLDatabase, String) {
+        if let url = databaseURL ?? environment("HSB_DATABASE_URL") {
+            let database = try PostgresDatabase(url: url)
+            return (database, database.location)
+        }
+        let path = "\(dataDir ?? environment("HSB_DATA_DIR") ?? "data")/\(descriptor.name).sqlite3"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("there is no store at \(path): give the service's --data-dir, or --database-url")
+        }
+        return (try SQLiteDatabase(path: path), path)
     }
 }

@@ -12,7 +12,7 @@ struct HSBCtl: AsyncParsableCommand {
         abstract: "The practitioner and ops client of the HSB multi-agency suite.",
         subcommands: [
             Submit.self, Case.self, Deadlines.self, Event.self, Done.self, PoliceDecision.self, Outbox.self, Health.self, Rules.self, Brook.self,
-            NewSecret.self, Audit.self,
+            NewSecret.self, Audit.self, Export.self,
         ])
 }
 

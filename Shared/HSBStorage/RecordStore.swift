@@ -119,6 +119,15 @@ public struct RecordTransaction {
         }.map(Self.record)
     }
 
+    /// Every record about `subjectID`, whatever its kind, oldest first (a subject access request).
+    public func list(subjectID: String) throws(RecordStoreError) -> [StoredRecord] {
+        try run { () throws(StorageError) in
+            try session.query(
+                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE subject_id = ? ORDER BY created_at_unix_ms, kind, id",
+                [.text(subjectID)])
+        }.map(Self.record)
+    }
+
     /// The records of `kind` whose id sorts before `before` (byte order; give ids a fixed-width
     /// numeric prefix, e.g. a zero-padded time, and this reads only those due by then), in id order.
     /// A range of the primary key: it reads what it returns, not the whole kind.
@@ -209,6 +218,9 @@ public final class RecordStore: Sendable {
                 CREATE TABLE hsb_access_chain (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
                 INSERT INTO hsb_access_chain (id, seq, hash) VALUES (1, 0, '')
                 """),
+        Migration(
+            version: 4, name: "records by subject, across kinds (subject access requests)",
+            sql: "CREATE INDEX hsb_records_by_subject_only ON hsb_records (subject_id)"),
     ]
 
     public init(database: any SQLDatabase, migrations: [Migration] = []) throws(StorageError) {

@@ -212,6 +212,40 @@ struct HSBCtlReferenceTests {
         #expect(missing.status == 64 && missing.err.contains("there is no store at \(dataDir)/camhs.sqlite3"), "\(missing.err)")
     }
 
+    @Test(
+        "INF-05: hsbctl export answers a subject access request from a service's store: each record readable, who saw it and why, other people's data flagged, the export itself logged"
+    )
+    func subjectAccessExport() async throws {
+        let intake = try await startIntake(.sqlite)
+        let dataDir = intake.dataDir
+        _ = try await intake.client(.orchestrator).call(
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
+        await intake.stopKeepingData()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let arguments = ["export", "--service", "intake", "--child", "child-1", "--data-dir", dataDir, "--user", "dpo.smith"]
+        let report = try await offloaded { try hsbctl(arguments + ["--purpose", "SAR-2026-14"], environment: [:]) }
+        #expect(report.status == 0, "\(report.err)")
+        #expect(report.out.contains("SUBJECT ACCESS EXPORT: child-1 at intake"), "\(report.out)")
+        #expect(report.out.contains("by dpo.smith for: SAR-2026-14"))
+        #expect(report.out.contains("RECORDS (2)") && report.out.contains("\"given_name\" : \"Sam\""), "\(report.out)")
+        #expect(report.out.contains("REVIEW BEFORE DISCLOSURE: it also holds information about harmed-1 (third-party data)"), "\(report.out)")
+        #expect(report.out.contains("orchestrator (orchestrator.worker) write referral ref-") && report.out.contains(": referral"), "\(report.out)")
+        let json = try await offloaded { try hsbctl(arguments + ["--purpose", "SAR-2026-14", "--json"], environment: [:]) }
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        let records = try #require(document["records"] as? [[String: Any]])
+        #expect(records.map { $0["kind"] as? String } == ["referral", "subject"])
+        let content = try #require(records.first?["content"] as? [String: Any])
+        #expect(((content["screening"] as? [String: Any])?["outcome"] as? String) == "screened")
+        // Both exports are on the access log, with their purpose, and the chain still holds.
+        let store = try RecordStore(database: try SQLiteDatabase(path: "\(dataDir)/intake.sqlite3"))
+        let logged = try store.read(now: 0) { tx throws(RecordStoreError) in try tx.accessLog(kind: "subject-access-export", recordID: "child-1") }
+        #expect(logged.count == 2 && logged.allSatisfy { $0.user == "dpo.smith" && $0.purpose == "SAR-2026-14" && $0.agency == "social-care" })
+        #expect(try store.verifyAccessLog().broken == nil)
+        let unexplained = try await offloaded { try hsbctl(arguments, environment: [:]) }
+        #expect(unexplained.status == 64 && unexplained.err.contains("--purpose (or HSB_PURPOSE) is required"), "\(unexplained.err)")
+    }
+
     @Test("SCR-01 SCR-08: hsbctl rules says what a rule is, its clause and where it is decided; hsbctl brook lists a band's behaviours")
     func rulesAndBrook() async throws {
         let rules = try await offloaded { try hsbctl(["rules", "SCR-08"], environment: [:]) }
