@@ -185,11 +185,5 @@ enum ExportContent {
 
     static func isJSON(_ text: String) -> Bool { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil }
 
-    static func time(_ unixMillis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_GB")
-        formatter.timeZone = TimeZone(identifier: "Europe/London")
-        formatter.dateFormat = "EEE d MMM yyyy HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(unixMillis) / 1000))
-    }
+    static func time(_ unixMillis: Int64) -> String { CasePrinter.date(unixMillis) }
 }

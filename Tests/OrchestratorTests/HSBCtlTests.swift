@@ -185,15 +185,20 @@ struct HSBCtlTests {
     }
 }
 
+/// An intake store that has screened one referral (child-1), its service stopped: its data folder.
+func intakeStoreWithOneReferral() async throws -> String {
+    let intake = try await startIntake(.sqlite)
+    _ = try await intake.client(.orchestrator).call(
+        IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
+    await intake.stopKeepingData()
+    return intake.dataDir
+}
+
 @Suite("hsbctl for practitioners: the rules and the Brook tool in their words")
 struct HSBCtlReferenceTests {
     @Test("INF-05: hsbctl audit verify walks a service's access log chain on its host and names the first row changed after the fact")
     func auditVerify() async throws {
-        let intake = try await startIntake(.sqlite)
-        let dataDir = intake.dataDir
-        _ = try await intake.client(.orchestrator).call(
-            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
-        await intake.stopKeepingData()
+        let dataDir = try await intakeStoreWithOneReferral()
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let intact = try await offloaded { try hsbctl(["audit", "verify", "--service", "intake", "--data-dir", dataDir], environment: [:]) }
         #expect(intact.status == 0, "\(intact.err)")
@@ -216,11 +221,7 @@ struct HSBCtlReferenceTests {
         "INF-05: hsbctl export answers a subject access request from a service's store: each record readable, who saw it and why, other people's data flagged, the export itself logged"
     )
     func subjectAccessExport() async throws {
-        let intake = try await startIntake(.sqlite)
-        let dataDir = intake.dataDir
-        _ = try await intake.client(.orchestrator).call(
-            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
-        await intake.stopKeepingData()
+        let dataDir = try await intakeStoreWithOneReferral()
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let arguments = ["export", "--service", "intake", "--child", "child-1", "--data-dir", dataDir, "--user", "dpo.smith"]
         let report = try await offloaded { try hsbctl(arguments + ["--purpose", "SAR-2026-14"], environment: [:]) }
