@@ -396,6 +396,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var held = 0
     /// Set once the connection is being closed for a broken frame or the budget: nothing more is read.
     private var refusing = false
+    /// Set while the processor is cutting frames: a close that happens inside (a drain's last reply
+    /// written at once) must not re-enter it.
+    private var processing = false
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
@@ -444,10 +447,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         frameCheck?.cancel()
         frameCheck = nil
         // A frame cut off by the close is counted, as a broken frame is.
-        do {
-            try processor.finishProcessing(seenEOF: true) { _ in }
-        } catch {
-            if case FrameError.truncatedFrame = error { metrics.frameRefused(reason: "truncated") }
+        if !processing {
+            do {
+                try processor.finishProcessing(seenEOF: true) { _ in }
+            } catch {
+                if case FrameError.truncatedFrame = error { metrics.frameRefused(reason: "truncated") }
+            }
         }
         metrics.connectionClosed()
         server.connectionClosed(channel)
@@ -461,6 +466,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if refusing { return }
         var decoded = false
+        processing = true
+        defer { processing = false }
         do {
             try processor.process(buffer: Self.unwrapInboundIn(data)) { frame in
                 decoded = true
