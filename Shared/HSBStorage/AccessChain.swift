@@ -34,11 +34,20 @@ public enum AccessChain {
     /// The hash of a row: SHA-256 over the previous hash, the sequence number and each field,
     /// every one length-prefixed (so no two different rows encode the same), as lower-case hex.
     static func hash(previous: String, sequence: Int64, _ entry: AccessEntry) -> String {
+        hash(
+            previous: previous, sequence: sequence,
+            fields: [
+                String(entry.atUnixMillis), entry.agency, entry.user, entry.action.rawValue, entry.kind, entry.recordID, entry.purpose,
+                entry.requestID,
+            ])
+    }
+
+    /// The hash over the row's fields as stored text (in `columns` order): verify hashes what the
+    /// table holds, so a value the application would read back differently (an unknown action, a
+    /// number written another way) still breaks the chain.
+    static func hash(previous: String, sequence: Int64, fields: [String]) -> String {
         var bytes: [UInt8] = []
-        for field in [
-            previous, String(sequence), String(entry.atUnixMillis), entry.agency, entry.user, entry.action.rawValue, entry.kind, entry.recordID,
-            entry.purpose, entry.requestID,
-        ] {
+        for field in [previous, String(sequence)] + fields {
             bytes += Array(String(field.utf8.count).utf8) + [0x3A] + Array(field.utf8)
         }
         return SHA256.hash(data: bytes).map { byte in
@@ -115,7 +124,7 @@ public enum AccessChain {
                 report.broken = (sequence, "it does not follow row \(sequence - 1): the rows before it were changed")
                 return report
             }
-            let recomputed = hash(previous: previous, sequence: sequence, entry(row))
+            let recomputed = hash(previous: previous, sequence: sequence, fields: row[0..<8].map { $0 ?? "" })
             guard (row[10] ?? "") == recomputed else {
                 report.broken = (sequence, "its contents were changed after it was written")
                 return report

@@ -100,6 +100,14 @@ struct RecordStoreTests {
             try session.execute("UPDATE hsb_access_log SET purpose = 'assessment' WHERE seq = 3")
         }
         #expect(try store.verifyAccessLog().broken == nil)
+        // A value the application would read back as the same (an unknown action reads as "read")
+        // still breaks the chain: verify hashes what the table holds.
+        try database.transaction { session throws(StorageError) in
+            try session.execute("UPDATE hsb_access_log SET action = 'nothing' WHERE seq = 4")
+        }
+        #expect(try store.verifyAccessLog().broken?.sequence == 4)
+        try database.transaction { session throws(StorageError) in try session.execute("UPDATE hsb_access_log SET action = 'read' WHERE seq = 4") }
+        #expect(try store.verifyAccessLog().broken == nil)
 
         // A row removed from the middle, then from the end.
         try database.transaction { session throws(StorageError) in try session.execute("DELETE FROM hsb_access_log WHERE seq = 2") }
