@@ -47,6 +47,12 @@ struct Export: AsyncParsableCommand {
             throw ValidationError("--purpose (or HSB_PURPOSE) is required: an export is logged with why it was made (INF-05)")
         }
         guard !child.isEmpty, child.utf8.count <= 200 else { throw ValidationError("--child must be a subject id of 1 to 200 bytes") }
+        guard purpose.utf8.count <= 1000, !ExportContent.hasControlCharacters(purpose) else {
+            throw ValidationError("--purpose must be at most 1,000 bytes of text without control characters")
+        }
+        if let user, user.utf8.count > 200 || ExportContent.hasControlCharacters(user) {
+            throw ValidationError("--user must be at most 200 bytes of text without control characters")
+        }
         let (database, location) = try ServiceStore.open(descriptor, dataDir: dataDir, databaseURL: databaseURL)
         let store = try RecordStore(database: database)
         let now = SystemWallClock().nowUnixMillis()
@@ -83,16 +89,20 @@ struct Export: AsyncParsableCommand {
                         ? ", last changed \(ExportContent.time(record.updatedAtUnixMillis))" : ""))
             let others = ExportContent.otherSubjects(in: content, besides: child)
             if !others.isEmpty {
-                print("      REVIEW BEFORE DISCLOSURE: it also holds information about \(others.joined(separator: ", ")) (third-party data)")
+                print(
+                    "      REVIEW BEFORE DISCLOSURE: it also holds information about \(others.map(ExportContent.printable).joined(separator: ", ")) (third-party data; separate subjects, need to know) [GEN-01 INF-04]"
+                )
             }
-            for line in ExportContent.pretty(content).split(separator: "\n") { print("      \(line)") }
+            for line in ExportContent.pretty(content).split(separator: "\n") { print("      \(ExportContent.printable(line))") }
         }
         print("")
         print("WHO READ OR WROTE THEM (\(accesses.count))")
         for entry in accesses {
-            print(
-                "  \(ExportContent.time(entry.atUnixMillis))  \(entry.agency)\(entry.user.isEmpty ? "" : " (\(entry.user))") \(entry.action.rawValue) \(entry.kind) \(entry.recordID): \(entry.purpose)"
-            )
+            // What callers wrote (users, purposes, ids) is printed with control characters escaped:
+            // it reaches a person's terminal.
+            let line =
+                "\(entry.agency)\(entry.user.isEmpty ? "" : " (\(entry.user))") \(entry.action.rawValue) \(entry.kind) \(entry.recordID): \(entry.purpose)"
+            print("  \(ExportContent.time(entry.atUnixMillis))  \(ExportContent.printable(line))")
         }
     }
 
@@ -175,12 +185,47 @@ enum ExportContent {
         return found.sorted()
     }
 
-    /// JSON indented for reading, keys in order; anything else as it is.
+    /// JSON indented for reading, keys in order, times (`…_unix_ms`) as London dates; anything else as it is.
     static func pretty(_ text: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        func dated(_ value: Any) -> Any {
+            if let dictionary = value as? [String: Any] {
+                var out: [String: Any] = [:]
+                for (key, inner) in dictionary {
+                    let millis = (inner as? String).flatMap { Int64($0) } ?? (inner as? NSNumber)?.int64Value
+                    if key.hasSuffix("_unix_ms"), let millis, millis > 0 {
+                        out[String(key.dropLast("_unix_ms".count))] = time(millis)
+                    } else {
+                        out[key] = dated(inner)
+                    }
+                }
+                return out
+            }
+            if let array = value as? [Any] { return array.map(dated) }
+            return value
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)), parsed is [String: Any] || parsed is [Any],
+            let data = try? JSONSerialization.data(withJSONObject: dated(parsed), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return text }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    /// `text` with every control character written as `\u{…}`, so no stored text can move a
+    /// terminal's cursor or clear its screen.
+    static func printable(_ text: some StringProtocol) -> String {
+        guard hasControlCharacters(String(text)) else { return String(text) }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func isJSON(_ text: String) -> Bool { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil }

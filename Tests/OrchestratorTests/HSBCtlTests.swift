@@ -229,7 +229,13 @@ struct HSBCtlReferenceTests {
         #expect(report.out.contains("SUBJECT ACCESS EXPORT: child-1 at intake"), "\(report.out)")
         #expect(report.out.contains("by dpo.smith for: SAR-2026-14"))
         #expect(report.out.contains("RECORDS (2)") && report.out.contains("\"given_name\" : \"Sam\""), "\(report.out)")
-        #expect(report.out.contains("REVIEW BEFORE DISCLOSURE: it also holds information about harmed-1 (third-party data)"), "\(report.out)")
+        // Times read as dates, not milliseconds since 1970.
+        #expect(!report.out.contains("_unix_ms\" :") && report.out.contains("\"due\" : \""), "\(report.out)")
+        #expect(
+            report.out.contains(
+                "REVIEW BEFORE DISCLOSURE: it also holds information about harmed-1 (third-party data; separate subjects, need to know) [GEN-01 INF-04]"
+            ),
+            "\(report.out)")
         #expect(report.out.contains("orchestrator (orchestrator.worker) write referral ref-") && report.out.contains(": referral"), "\(report.out)")
         let json = try await offloaded { try hsbctl(arguments + ["--purpose", "SAR-2026-14", "--json"], environment: [:]) }
         #expect(json.status == 0)
@@ -245,6 +251,20 @@ struct HSBCtlReferenceTests {
         #expect(try store.verifyAccessLog().broken == nil)
         let unexplained = try await offloaded { try hsbctl(arguments, environment: [:]) }
         #expect(unexplained.status == 64 && unexplained.err.contains("--purpose (or HSB_PURPOSE) is required"), "\(unexplained.err)")
+        for bad in [String(repeating: "x", count: 1001), "SAR\u{1B}[2J"] {
+            let refused = try await offloaded { try hsbctl(arguments + ["--purpose", bad], environment: [:]) }
+            #expect(refused.status == 64 && refused.err.contains("--purpose must be at most 1,000 bytes of text without control characters"))
+        }
+        // Text a caller wrote reaches the report with its control characters escaped.
+        _ = try store.perform(idempotencyKey: "", caller: "x", method: "m", now: 1) { tx throws(RecordStoreError) in
+            try tx.logAccess(
+                agency: "police", user: "pc\u{1B}[2J", action: .read, kind: "referral", recordID: records.first?["id"] as? String ?? "",
+                purpose: "look\u{7}", requestID: "1")
+            return []
+        }
+        let escaped = try await offloaded { try hsbctl(arguments + ["--purpose", "SAR-2026-14"], environment: [:]) }
+        #expect(!escaped.out.contains("\u{1B}") && !escaped.out.contains("\u{7}"))
+        #expect(escaped.out.contains("police (pc\\u{1b}[2J) read referral ") && escaped.out.contains(": look\\u{7}"), "\(escaped.out)")
     }
 
     @Test("SCR-01 SCR-08: hsbctl rules says what a rule is, its clause and where it is decided; hsbctl brook lists a band's behaviours")
