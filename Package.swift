@@ -245,6 +245,8 @@ let package = Package(
             name: "HSBCtl",
             dependencies: [
                 "HSBStorage",
+                // The orchestrator's tables, for export and audit on its host.
+                "OrchestratorService",
                 "HSBContract",
                 "HSBServiceKit",
                 "HSBSafeguarding",
@@ -258,7 +260,8 @@ let package = Package(
         .executableTarget(
             name: "HSBFuzz",
             dependencies: [
-                "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBSafeguarding", "IntakeService", "YouthJusticeService", "CamhsService", "MappaService",
+                "HSBServiceKit", "HSBRuntime", "HSBStorage", "HSBWire", "HSBSafeguarding", "IntakeService", "YouthJusticeService", "CamhsService",
+                "MappaService",
                 "OrchestratorService", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Services/HSBFuzz",

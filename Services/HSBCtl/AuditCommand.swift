@@ -3,6 +3,7 @@ import Foundation
 import HSBServiceKit
 import HSBStorage
 import HSBWire
+import OrchestratorService
 
 /// Checks a service's access log on its host, where agency IT can read the store.
 struct Audit: AsyncParsableCommand {
@@ -37,19 +38,42 @@ struct AuditVerify: AsyncParsableCommand {
             )
         }
         let (database, location) = try ServiceStore.open(descriptor, dataDir: dataDir, databaseURL: databaseURL)
-        let report = try RecordStore.verifyAccessLog(in: database)
-        if let broken = report.broken {
-            print("access log of \(descriptor.name) (\(location)): BROKEN at row \(broken.sequence): \(broken.reason)")
-            print("  the \(report.rows) row(s) before it are intact")
-            throw ExitCode(1)
+        var intact = Self.show("access log", try RecordStore.verifyAccessLog(in: database), of: descriptor.name, at: location)
+        let version = try database.schemaVersion()
+        for (chain, since) in ServiceStore.chains[descriptor.name] ?? [] {
+            guard version >= since else {
+                print("\(chain.name) of \(descriptor.name) (\(location)): not in this store yet (the service adds it when it next starts)")
+                continue
+            }
+            intact = Self.show(chain.name, try RecordStore.verify(chain, in: database), of: descriptor.name, at: location) && intact
         }
-        print("access log of \(descriptor.name) (\(location)): \(report.rows) row(s), chain intact")
-        print(report.headSequence == 0 ? "  head: none yet (the log is empty)" : "  head: row \(report.headSequence), sha256 \(report.headHash)")
+        if !intact { throw ExitCode(1) }
+    }
+
+    /// Prints what a walk of one chain found; true when it is whole.
+    static func show(_ name: String, _ report: AccessChain.Report, of service: String, at location: String) -> Bool {
+        if let broken = report.broken {
+            print("\(name) of \(service) (\(location)): BROKEN at row \(broken.sequence): \(broken.reason)")
+            print("  the \(report.rows) row(s) before it are intact")
+            return false
+        }
+        print("\(name) of \(service) (\(location)): \(report.rows) row(s), chain intact")
+        print(report.headSequence == 0 ? "  head: none yet (it is empty)" : "  head: row \(report.headSequence), sha256 \(report.headHash)")
+        return true
     }
 }
 
 /// A service's store, opened on its host by hsbctl (audit, export).
 enum ServiceStore {
+    /// Each service's own migrations (its typed tables), run after the store's.
+    static let migrations: [String: [Migration]] = ["orchestrator": CaseTables.migrations]
+    /// Each service's hash chains beyond the access log, with the schema version that adds each.
+    static let chains: [String: [(HashChain, Int)]] = ["orchestrator": [(CaseTables.disclosureChain, 101)]]
+    /// What a service holds about a child in its typed tables, as records, for an export.
+    static let exporters: [String: @Sendable (String, RecordTransaction) throws(RecordStoreError) -> [StoredRecord]] = [
+        "orchestrator": { child, tx throws(RecordStoreError) in try CaseTables.recordsAbout(child: child, tx) }
+    ]
+
     static func descriptor(named name: String) throws -> ServiceDescriptor {
         guard let descriptor = ServiceDescriptor.all.first(where: { $0.name == name }) else {
             throw ValidationError(

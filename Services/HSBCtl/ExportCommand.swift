@@ -39,6 +39,7 @@ struct Export: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of the report.") var json = false
 
     /// Rows a service keeps for its own bookkeeping, derived from the records themselves.
+    /// (Stores of the release before the typed tables kept these beside the records; a service moves them when it starts.)
     static let internalKinds: Set<String> = ["open-deadline", "outbox-due", "case-identity", "index-built"]
 
     func run() async throws {
@@ -54,12 +55,15 @@ struct Export: AsyncParsableCommand {
             throw ValidationError("--user must be at most 200 bytes of text without control characters")
         }
         let (database, location) = try ServiceStore.open(descriptor, dataDir: dataDir, databaseURL: databaseURL)
-        let store = try RecordStore(database: database)
+        let store = try RecordStore(database: database, migrations: ServiceStore.migrations[descriptor.name] ?? [])
+        let typed = ServiceStore.exporters[descriptor.name]
         let now = SystemWallClock().nowUnixMillis()
         let who = user ?? environment("HSB_USER") ?? environment("USER") ?? ""
         let child = self.child
         let (records, accesses) = try store.read(now: now) { tx throws(RecordStoreError) in
             var found = try tx.list(subjectID: child)
+            // What the service keeps in its own tables (the orchestrator's cases and their steps).
+            if let typed { found += try typed(child, tx) }
             // One level down: what the child's records hold (a case's steps, a referral's meetings and events).
             for record in found { found += try tx.list(subjectID: record.id) }
             var seen = Set<String>()

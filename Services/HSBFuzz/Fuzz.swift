@@ -3,6 +3,7 @@ import Foundation
 import HSBRuntime
 import HSBSafeguarding
 import HSBServiceKit
+import HSBStorage
 import HSBWire
 import IntakeService
 import Logging
@@ -37,10 +38,12 @@ struct Fuzz {
         let secrets = Dictionary(uniqueKeysWithValues: Agency.allCases.filter { $0 != .unspecified }.map { ($0, AgencySecret.random()) })
         let group = MultiThreadedEventLoopGroup.singleton
 
-        func start(_ descriptor: ServiceDescriptor, _ handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]) async throws -> ServiceHost
-        {
+        func start(
+            _ descriptor: ServiceDescriptor, migrations: [Migration] = [], _ handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
+        ) async throws -> ServiceHost {
             let options = ResolvedServiceOptions(dataDir: "\(root)/\(descriptor.name)", frameTimeoutSeconds: 5)
-            let host = try ServiceHost(descriptor: descriptor, options: options, handlers: handlers, secrets: secrets, group: group, logger: logger)
+            let host = try ServiceHost(
+                descriptor: descriptor, options: options, handlers: handlers, migrations: migrations, secrets: secrets, group: group, logger: logger)
             try await host.start()
             return host
         }
@@ -58,7 +61,7 @@ struct Fuzz {
         }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
-        let orchestrator = try await start(.orchestrator) { resources in
+        let orchestrator = try await start(.orchestrator, migrations: CaseTables.migrations) { resources in
             let deliverer = Deliverer(resources: resources, clients: agencyClients, baseBackoffMillis: 50, maxBackoffMillis: 1000)
             box.withLock { $0 = deliverer }
             return OrchestratorService.handlers(resources, deliverer: deliverer)

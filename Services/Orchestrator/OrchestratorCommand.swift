@@ -72,7 +72,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },
-            extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group)] },
+            extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group)] }, migrations: CaseTables.migrations,
             background: { box.withLock { $0 }.map { [$0] } ?? [] })
     }
 }

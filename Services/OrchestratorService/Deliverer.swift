@@ -25,6 +25,15 @@ public final class Deliverer: Service, Sendable {
     /// older than this: the agency may have forgotten the key and would apply it twice. It goes to
     /// the dead letters for an operator to check with the agency instead.
     let idempotencyWindow: Int64
+    /// This process among the orchestrator's replicas (host, process and a random part): what its
+    /// claims on steps and leases are held under.
+    public let replica: String
+    /// How long a claim on a step (or the gauges' lease) holds before another replica may take it
+    /// over: longer than one attempt (10 s), short enough that a dead replica's steps soon move on.
+    let leaseMillis: Int64
+    /// Whether this replica counted the partnership's overdue deadlines and steps last time: only
+    /// the holder of the `gauges` lease counts them and shows them, so a sum over replicas is right.
+    let countsGauges = Atomic<Bool>(false)
 
     /// Overdue deadlines by kind, and undelivered steps, counted every few passes for the metrics.
     let overdue = Mutex<[OverdueKind: Int]>([:])
@@ -52,8 +61,11 @@ public final class Deliverer: Service, Sendable {
 
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
-        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter, idempotencyWindowDays: Int = 7
+        pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter, idempotencyWindowDays: Int = 7,
+        replica: String = Deliverer.replicaName(), leaseSeconds: Int = 30
     ) {
+        self.replica = replica
+        self.leaseMillis = Int64(leaseSeconds) * 1000
         self.maxFailuresAfterSend = maxFailuresAfterSend
         self.idempotencyWindow = Int64(idempotencyWindowDays) * 86_400_000
         self.resources = resources
@@ -61,7 +73,7 @@ public final class Deliverer: Service, Sendable {
         self.backoff = Backoff(initial: .milliseconds(baseBackoffMillis), maximum: .milliseconds(maxBackoffMillis))
         self.pollInterval = pollInterval
         resources.metrics.addGauges { [weak self] in
-            guard let self else { return [] }
+            guard let self, self.countsGauges.load(ordering: .relaxed) else { return [] }
             let byKind = self.overdue.withLock { $0 }.sorted {
                 ($0.key.ruleID, $0.key.task, $0.key.owner) < ($1.key.ruleID, $1.key.task, $1.key.owner)
             }
@@ -87,7 +99,7 @@ public final class Deliverer: Service, Sendable {
     }
 
     /// Overdue open deadlines at `now`, by kind.
-    static func overdueByKind(_ open: [OpenDeadline], now: Int64) -> [OverdueKind: Int] {
+    static func overdueByKind(_ open: [CaseTables.OpenDeadline], now: Int64) -> [OverdueKind: Int] {
         var counts: [OverdueKind: Int] = [:]
         for item in open.map(\.task) where item.isOverdue(at: now) {
             // Task ids read RULE/task/… (e.g. SCR-18/assessment/child-1).
@@ -100,19 +112,28 @@ public final class Deliverer: Service, Sendable {
         return counts
     }
 
-    /// Counts overdue deadlines and undelivered steps (for `/metrics`), as of `now` (default: the clock).
-    /// Reads the overdue rows of the open-deadline index and the due markers, on the reader
-    /// connection: never the cases, never the deadlines still to come, never holding up a write.
+    /// Counts overdue deadlines and undelivered steps (for `/metrics`), as of `now` (default: the
+    /// clock), when this replica holds the `gauges` lease (or takes it over): one replica counts for
+    /// the partnership. Reads the open deadlines already due, and counts steps, by index.
     public func count(asOf now: Int64? = nil) async {
         let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
+        let (replica, until) = (self.replica, now + max(leaseMillis, 4 * Int64(pollInterval.components.seconds * 1000 + 1) * 20))
         guard
+            let holds = try? await resources.write(
+                idempotencyKey: "", caller: "orchestrator", method: "lease", now: now,
+                { tx throws(RecordStoreError) in
+                    [try CaseTables.holdLease("gauges", replica: replica, until: until, tx) ? 1 : 0]
+                }
+            ).reply == [1]
+        else { return }
+        countsGauges.store(holds, ordering: .relaxed)
+        guard holds,
             let (late, waiting, given) = try? await resources.blocking({
                 try store.snapshot(now: now) { tx throws(RecordStoreError) in
                     (
-                        Deliverer.overdueByKind(try Deliverer.openDeadlines(tx, dueBefore: now), now: now),
-                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.pendingMark).count,
-                        try tx.list(kind: Deliverer.dueKind, subjectID: Deliverer.deadMark).count
+                        Deliverer.overdueByKind(try CaseTables.openDeadlines(dueBefore: now, tx), now: now),
+                        try CaseTables.stepCount(status: "pending", tx), try CaseTables.stepCount(status: "dead", tx)
                     )
                 }
             })
@@ -122,123 +143,20 @@ public final class Deliverer: Service, Sendable {
         dead.store(given, ordering: .relaxed)
     }
 
-    /// An open deadline as the index keeps it: one small row per open, dated task of a case.
-    struct OpenDeadline {
-        var caseID: String
-        var task: CaseState.DeadlineItem
-
-        /// The row's id: the due time zero-padded to 19 digits, then the case and the task, so the
-        /// rows due before a time are a range of the store's key.
-        var id: String { "\(Self.sortable(task.due))|\(caseID)|\(task.taskID)" }
-
-        /// `time` as 19 digits, zero-padded: ids that sort in byte order as the times do.
-        static func sortable(_ time: Int64) -> String {
-            let digits = String(max(0, time))
-            return String(repeating: "0", count: max(0, 19 - digits.count)) + digits
-        }
-
-        /// `due<TAB>owner<TAB>rule<TAB>task<TAB>assignee<TAB>description` (tabs in text become spaces).
-        var body: String {
-            [String(task.due), String(task.owner), task.ruleID, task.taskID, task.assignee, task.description].map(Self.untabbed)
-                .joined(separator: "\t")
-        }
-
-        /// `text` with each tab a space. Most text has none and is returned as it is: the generic
-        /// `replacing` searched every field through the string-processing library on every case write.
-        static func untabbed(_ text: String) -> String {
-            guard text.utf8.contains(UInt8(ascii: "\t")) else { return text }
-            return String(decoding: text.utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-        }
-
-        init(caseID: String, item: CaseState.DeadlineItem) {
-            self.caseID = caseID
-            task = item
-        }
-
-        /// The open task a row holds (the index keeps open tasks only).
-        init?(record: StoredRecord) {
-            let fields = record.body.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
-            guard fields.count == 6, let due = Int64(fields[0]), let owner = Int32(fields[1]) else { return nil }
-            caseID = record.subjectID
-            task = CaseState.DeadlineItem(
-                taskID: String(fields[3]), description: String(fields[5]), owner: owner, assignee: String(fields[4]), due: due,
-                ruleID: String(fields[2]), completedBy: nil, completedAt: nil)
-        }
+    /// A name for this process among the replicas: host, process id and a random part.
+    public static func replicaName() -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        let name =
+            gethostname(&host, host.count) == 0 ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "host"
+        return "\(name)/\(getpid())/\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// The open, dated deadlines across cases that fall due before `time`, from the index, soonest first.
-    static func openDeadlines(_ tx: RecordTransaction, dueBefore time: Int64) throws(RecordStoreError) -> [OpenDeadline] {
-        try tx.list(kind: openDeadlineKind, idBefore: OpenDeadline.sortable(time)).compactMap(OpenDeadline.init(record:))
-    }
-
-    /// Writes a case (a new one when `version` is nil) and brings its rows of the open-deadline
-    /// index in line with it, in the caller's transaction.
-    static func saveCase(_ state: CaseState, version: Int64?, _ tx: RecordTransaction) throws(RecordStoreError) {
-        if let version {
-            _ = try tx.update(kind: caseKind, id: state.caseID, expectedVersion: version, body: state.body)
-        } else {
-            _ = try tx.insert(kind: caseKind, id: state.caseID, subjectID: state.childSubjectID, body: state.body)
-        }
-        try syncIndex(state, tx)
-    }
-
-    static func syncIndex(_ state: CaseState, _ tx: RecordTransaction) throws(RecordStoreError) {
-        var wanted: [String: OpenDeadline] = [:]
-        for item in state.deadlines where item.isOpen && item.due > 0 {
-            let row = OpenDeadline(caseID: state.caseID, item: item)
-            wanted[row.id] = row
-        }
-        for row in try tx.list(kind: openDeadlineKind, subjectID: state.caseID) {
-            if wanted.removeValue(forKey: row.id) == nil { try tx.remove(kind: openDeadlineKind, id: row.id) }
-        }
-        for (id, item) in wanted.sorted(by: { $0.key < $1.key }) {
-            _ = try tx.insert(kind: openDeadlineKind, id: id, subjectID: state.caseID, body: item.body)
-        }
-    }
-
-    /// Builds the open-deadline index for a store written before it existed, or before its rows
-    /// were keyed by due time (once, at start): rows of the older form are replaced.
-    public func buildIndexIfMissing() async {
-        let now = resources.clock.nowUnixMillis()
-        do {
-            _ = try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "index", now: now) { tx throws(RecordStoreError) in
-                guard try tx.get(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineIndexVersion) == nil else { return [] }
-                for row in try tx.all(kind: Deliverer.openDeadlineKind) { try tx.remove(kind: Deliverer.openDeadlineKind, id: row.id) }
-                for record in try tx.all(kind: Deliverer.caseKind) {
-                    if let state = CaseState(body: record.body) { try Deliverer.syncIndex(state, tx) }
-                }
-                _ = try tx.insert(kind: Deliverer.indexMarkKind, id: Deliverer.openDeadlineIndexVersion, subjectID: "", body: "built")
-                return []
-            }
-        } catch {
-            resources.logger.error("the open-deadline index could not be built", metadata: ["error": "\(error)"])
-        }
-    }
-
+    /// The record kinds the access log names for cases and steps.
     static let outboxKind = "outbox"
     static let caseKind = "case"
-    /// One marker per undelivered step (subject `pending`, body: when to try next), so the
-    /// deliverer reads the steps still owed, not every step ever written.
-    static let dueKind = "outbox-due"
-    static let pendingMark = "pending"
-    /// The same marker for a step in the dead letters (body: when it was given up).
-    static let deadMark = "dead"
-    /// Each case's child identity (normalised name, date of birth, postcode), for finding likely duplicates by index.
-    static let identityKind = "case-identity"
-    /// One row per open, dated deadline of a case (subject: the case), so the overdue and due-soon
-    /// lists and the gauges read small rows instead of decoding every case.
-    static let openDeadlineKind = "open-deadline"
-    /// The index-built mark of the open-deadline index keyed by due time (the first form, marked
-    /// `open-deadline`, was keyed by case and read whole for every count).
-    static let openDeadlineIndexVersion = "open-deadline/by-due"
-    /// Which indexes a store has built.
-    static let indexMarkKind = "index-built"
 
-    /// Writes a step and its due marker (inside the caller's transaction: the step is durable before it is sent).
-    static func enqueue(_ step: StepState, _ tx: RecordTransaction) throws(RecordStoreError) {
-        _ = try tx.insert(kind: outboxKind, id: step.stepID, subjectID: step.caseID, body: step.body)
-        _ = try tx.insert(kind: dueKind, id: step.stepID, subjectID: pendingMark, body: String(step.nextAttempt))
-    }
+    /// Steps read for one pass of the poller: the rest wait for the next pass.
+    static let duePerPass = 1000
 
     /// The agencies whose lane is delivering now. Each agency's due steps go out one at a time, in
     /// the order they fell due, on a lane of its own: an agency that takes connections and never
@@ -255,14 +173,7 @@ public final class Deliverer: Service, Sendable {
         do {
             due = try await resources.blocking {
                 try store.snapshot(now: now) { tx throws(RecordStoreError) in
-                    var found: [(when: Int64, service: String, stepID: String)] = []
-                    for marker in try tx.list(kind: Self.dueKind, subjectID: Self.pendingMark) {
-                        guard let when = Int64(marker.body), when <= now, let record = try tx.get(kind: Self.outboxKind, id: marker.id),
-                            let step = StepState(body: record.body)
-                        else { continue }
-                        found.append((when, step.service, marker.id))
-                    }
-                    return found.sorted { ($0.when, $0.stepID) < ($1.when, $1.stepID) }.map { (service: $0.service, stepID: $0.stepID) }
+                    try CaseTables.dueSteps(now: now, limit: Self.duePerPass, tx).map { (service: $0.service, stepID: $0.stepID) }
                 }
             }
         } catch {
@@ -278,7 +189,7 @@ public final class Deliverer: Service, Sendable {
                 group.addTask {
                     defer { _ = self.busyLanes.withLock { $0.remove(service) } }
                     var delivered = 0
-                    for id in steps where await self.deliver(stepID: id) { delivered += 1 }
+                    for id in steps where await self.deliver(stepID: id, claimed: false) { delivered += 1 }
                     return delivered
                 }
             }
@@ -286,15 +197,32 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// Attempts one step; true when it landed.
+    /// Attempts one step; true when it landed. `claimed`: this replica claimed it when it wrote it
+    /// (a step sent at once); otherwise it is claimed first, and left alone if another replica holds it.
     @discardableResult
-    public func deliver(stepID: String) async -> Bool {
+    public func deliver(stepID: String, claimed: Bool = true) async -> Bool {
         let store = resources.store
         let now = resources.clock.nowUnixMillis()
-        guard let (step, _, created) = try? await resources.blocking({ try Self.loadStep(store, stepID, now: now) }), step.status == "pending"
-        else {
-            return false
+        let (replica, until) = (self.replica, now + leaseMillis)
+        let loaded: CaseTables.StepRow?
+        if claimed {
+            loaded = try? await resources.blocking {
+                try store.snapshot(now: now) { tx throws(RecordStoreError) in try CaseTables.getStep(stepID, tx) }
+            }
+        } else {
+            // The claim is a write (through the group commit): two replicas never send a step at once
+            // unless one's claim has lapsed, and then the step's id as idempotency key applies it once.
+            let claim = try? await resources.write(idempotencyKey: "", caller: "orchestrator", method: "claim", now: now) {
+                tx throws(RecordStoreError) in
+                try CaseTables.claimStep(stepID, replica: replica, until: until, tx) ? [1] : [0]
+            }
+            guard claim?.reply == [1] else { return false }
+            loaded = try? await resources.blocking {
+                try store.snapshot(now: now) { tx throws(RecordStoreError) in try CaseTables.getStep(stepID, tx) }
+            }
         }
+        guard let loaded, loaded.step.status == "pending" else { return false }
+        let (step, created) = (loaded.step, loaded.createdAt)
         if (step.failuresAfterSend ?? 0) > 0, now - created > idempotencyWindow {
             let days = idempotencyWindow / 86_400_000
             await record(
@@ -330,14 +258,6 @@ public final class Deliverer: Service, Sendable {
         }
     }
 
-    /// A step as stored, its record's version, and when it was written.
-    static func loadStep(_ store: RecordStore, _ id: String, now: Int64) throws -> (StepState, Int64, Int64)? {
-        try store.snapshot(now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: outboxKind, id: id), let step = StepState(body: record.body) else { return nil }
-            return (step, record.version, record.createdAtUnixMillis)
-        }
-    }
-
     static func retryable(_ code: StatusCode) -> Bool {
         [.unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .internal].contains(code)
     }
@@ -353,11 +273,11 @@ public final class Deliverer: Service, Sendable {
         do {
             return try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) {
                 tx throws(RecordStoreError) -> [UInt8] in
-                guard let stepRecord = try tx.get(kind: Deliverer.outboxKind, id: attempted.stepID),
-                    var step = StepState(body: stepRecord.body), step.status == "pending",
-                    let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID),
-                    var state = CaseState(body: caseRecord.body)
+                guard let stepRow = try CaseTables.getStep(attempted.stepID, tx), stepRow.step.status == "pending",
+                    let caseRow = try CaseTables.getCase(stepRow.step.caseID, tx)
                 else { return [0] }
+                var step = stepRow.step
+                var state = caseRow.state
                 step.attempts += 1
                 var landed: UInt8 = 0
                 let sent = SentStep(stepID: step.stepID, service: step.service, method: step.method, request: [UInt8](step.payload))
@@ -395,14 +315,8 @@ public final class Deliverer: Service, Sendable {
                     if effects.contains(.forgetRequest) { step.payload = Data() }
                     _ = try Deliverer.execute(effects, state: &state, now: now, tx)
                 }
-                _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: stepRecord.version, body: step.body)
-                try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
-                if step.status == "pending" {
-                    _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(step.nextAttempt))
-                } else if step.status == "dead" {
-                    _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.deadMark, body: String(now))
-                }
-                try Deliverer.saveCase(state, version: caseRecord.version, tx)
+                try CaseTables.updateStep(step, version: stepRow.version, tx)
+                try CaseTables.saveCase(state, version: caseRow.version, tx)
                 return [landed]
             }.reply == [1]
         } catch {
@@ -427,8 +341,9 @@ public final class Deliverer: Service, Sendable {
 
     /// Carries out what the pathway asked, inside the caller's transaction: each step it owes is
     /// written to the outbox (durable before it is sent); returns the steps written, to send at once.
+    /// `claim`: the replica that sends the steps at once, and until when no other replica takes them.
     static func execute(
-        _ effects: [PathwayEffect], state: inout CaseState, now: Int64, _ tx: RecordTransaction
+        _ effects: [PathwayEffect], state: inout CaseState, now: Int64, claim: (replica: String, until: Int64)? = nil, _ tx: RecordTransaction
     ) throws(RecordStoreError)
         -> [StepState]
     {
@@ -441,30 +356,27 @@ public final class Deliverer: Service, Sendable {
                     stepID: ServiceResources.newID("step"), caseID: caseID, service: outgoing.service, method: outgoing.method,
                     payload: Data(outgoing.payload), status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: outgoing.purpose,
                     actingAgency: outgoing.acting?.agency.rawValue, actingUser: outgoing.acting?.user)
-                try enqueue(step, tx)
+                try CaseTables.insertStep(step, claimedBy: claim?.replica, until: claim?.until, tx)
                 written.append(step)
             case .indexIdentity(let identity, let childID):
-                // One entry per case (subject: the identity, body: the child), read by index.
-                _ = try tx.insert(kind: identityKind, id: caseID, subjectID: identity, body: childID)
+                try CaseTables.indexIdentity(caseID: caseID, identity: identity, childID: childID, tx)
             case .forgetIdentity:
-                _ = try? tx.remove(kind: identityKind, id: caseID)
+                try CaseTables.forgetIdentity(caseID: caseID, tx)
             case .forgetRequest:
                 break  // the caller clears the step it holds
             case .openHarmedChildCase(let opening):
                 // GEN-01: the harmed child's own case: their open one if they have one, else a new
                 // one; linked both ways.
-                let open = try tx.list(kind: caseKind, subjectID: opening.subjectID).compactMap { record -> (StoredRecord, CaseState)? in
-                    CaseState(body: record.body).map { (record, $0) }
-                }.last { $0.1.isOpen }
+                let open = try CaseTables.cases(ofChild: opening.subjectID, tx).last { $0.state.isOpen }
                 let harmedCase: CaseState
-                if let (record, found) = open {
-                    var joined = found
+                if let open {
+                    var joined = open.state
                     CasePathway.join(opening, linkedCase: state, into: &joined, now: now)
-                    try saveCase(joined, version: record.version, tx)
+                    try CaseTables.saveCase(joined, version: open.version, tx)
                     harmedCase = joined
                 } else {
                     harmedCase = CasePathway.openHarmedChild(opening, caseID: ServiceResources.newID("case"), linkedCase: state, now: now)
-                    try saveCase(harmedCase, version: nil, tx)
+                    try CaseTables.saveCase(harmedCase, version: nil, tx)
                 }
                 if !state.linked.contains(where: { $0.caseID == harmedCase.caseID }) {
                     state.linked.append(
@@ -476,7 +388,6 @@ public final class Deliverer: Service, Sendable {
     }
 
     public func run() async throws {
-        await buildIndexIfMissing()
         await cancelWhenGracefulShutdown {
             // Each pass starts the lanes that are idle and does not wait for a busy one: a lane
             // stuck on an agency that does not answer leaves the others polled on time.

@@ -41,27 +41,25 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let identity = CaseState.identity(of: referral.child)
         // The case and its step are durable before anything is sent (the outbox). The
         // pathway decides whether the referral joins the child's open case or opens one.
+        // The steps are claimed by this replica, which sends them at once.
+        let claim = (replica: deliverer.replica, until: now + deliverer.leaseMillis)
         let accepted = try await resources.idempotentWriteOutcome(context, now: now) { tx throws(RecordStoreError) in
-            let existing = try tx.list(kind: Deliverer.caseKind, subjectID: childID).compactMap { record -> (StoredRecord, CaseState)? in
-                CaseState(body: record.body).map { (record, $0) }
-            }.last { $0.1.isOpen }
+            let existing = try CaseTables.cases(ofChild: childID, tx).last { $0.state.isOpen }
             let caseID: String
             let steps: [StepState]
-            if let (record, found) = existing {
-                caseID = found.caseID
+            if let existing {
+                caseID = existing.state.caseID
                 var (state, effects) = try Deliverer.applying(
-                    .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: found, now: now)
-                steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-                try Deliverer.saveCase(state, version: record.version, tx)
+                    .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: existing.state, now: now)
+                steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
+                try CaseTables.saveCase(state, version: existing.version, tx)
             } else {
                 caseID = newCaseID
-                let duplicates =
-                    identity.isEmpty
-                    ? [] : try tx.list(kind: Deliverer.identityKind, subjectID: identity).map { (caseID: $0.id, childID: $0.body) }
+                let duplicates = identity.isEmpty ? [] : try CaseTables.identityMatches(identity, tx)
                 var (state, effects) = CasePathway.open(
                     caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
-                steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-                try Deliverer.saveCase(state, version: nil, tx)
+                steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
+                try CaseTables.saveCase(state, version: nil, tx)
             }
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
@@ -102,16 +100,15 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let actor = CaseActor(agency: caller.agency, user: caller.user)
         let now = resources.clock.nowUnixMillis()
         let purpose = context.purpose.isEmpty ? "case event" : context.purpose
+        let claim = (replica: deliverer.replica, until: now + deliverer.leaseMillis)
         let accepted = try await resources.idempotentWriteOutcome(context, now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                let found = CaseState(body: record.body)
-            else {
+            guard let found = try CaseTables.getCase(request.caseId, tx) else {
                 throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
             }
             var (state, effects) = try Deliverer.applying(
-                .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found, now: now)
-            let steps = try Deliverer.execute(effects, state: &state, now: now, tx)
-            try Deliverer.saveCase(state, version: record.version, tx)
+                .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found.state, now: now)
+            let steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
+            try CaseTables.saveCase(state, version: found.version, tx)
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                 purpose: purpose,
@@ -131,18 +128,17 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let now = resources.clock.nowUnixMillis()
         let actor = CaseActor(agency: caller.agency, user: caller.user)
         _ = try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: Deliverer.caseKind, id: request.caseId),
-                let found = CaseState(body: record.body)
-            else {
+            guard let row = try CaseTables.getCase(request.caseId, tx) else {
                 throw .notFound(kind: Deliverer.caseKind, id: request.caseId)
             }
+            let found = row.state
             guard found.deadlines.contains(where: { $0.taskID == request.taskId }) else {
                 throw .notFound(kind: "task of \(request.caseId)", id: request.taskId)
             }
             let (state, _) = try Deliverer.applying(
                 .taskCompleted(taskID: request.taskId, by: actor, note: request.note), to: found, now: now)
             if state != found {
-                try Deliverer.saveCase(state, version: record.version, tx)
+                try CaseTables.saveCase(state, version: row.version, tx)
                 try tx.logAccess(
                     agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                     purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))
@@ -156,13 +152,28 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         _ request: OrchestratorV1.ListDisclosuresRequest, context: CallerContext
     ) async throws -> OrchestratorV1.DisclosureList {
         let caller = context.caller
-        let records =
-            try await resources.readRecords(context, kinds: [Deliverer.caseKind], subjectID: request.childSubjectId)[Deliverer.caseKind] ?? []
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to read records: say why you need them (INF-05)")
+        }
+        let now = resources.clock.nowUnixMillis()
+        let store = resources.store
+        let (purpose, requestID, child) = (context.purpose, String(context.requestID), request.childSubjectId)
+        let cases = try await resources.blocking {
+            try store.read(now: now) { tx throws(RecordStoreError) in
+                let rows = try CaseTables.cases(ofChild: child, tx)
+                for row in rows {
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.caseKind, recordID: row.state.caseID,
+                        purpose: purpose, requestID: requestID)
+                }
+                return rows.map(\.state)
+            }
+        }
         // Need to know (INF-04): the agencies that see whole cases see every disclosure; any
         // other agency sees what was shared with it.
         let mine = Set([caller.agency.name, Self.serviceName(of: caller.agency)])
         return OrchestratorV1.DisclosureList(
-            items: records.compactMap { CaseState(body: $0.body) }.flatMap { state in
+            items: cases.flatMap { state in
                 state.disclosures.filter { Self.wholeCaseReaders.contains(caller.agency) || mine.contains($0.toService) }.map { entry in
                     OrchestratorV1.DisclosureEntryWithCase(
                         caseId: state.caseID,
@@ -214,13 +225,20 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let horizon = now + Int64(request.withinDays) * 86_400_000
         let pageSize = request.pageSize == 0 ? defaultPageSize : Int(request.pageSize)
         let seesAll = wholeCaseReaders.contains(caller.agency)
-        // The rows of the open-deadline index due by the horizon, in due order (their ids sort so),
-        // after the previous page's last row.
+        var after: (due: Int64, caseID: String, position: Int64)?
+        if !request.pageToken.isEmpty {
+            guard let token = CaseTables.OpenDeadline.parse(token: request.pageToken) else {
+                throw RPCError(.invalidArgument, "page_token is not one this service gave: send the next_page_token of the page before, unchanged")
+            }
+            after = token
+        }
+        let start = after
+        // The open deadlines due by the horizon, in due order, after the previous page's last row:
+        // one page and one row more (to know whether another page follows), by index.
         let (page, more) = try await resources.blocking {
-            try store.read(now: now) { tx throws(RecordStoreError) -> ([Deliverer.OpenDeadline], Bool) in
-                let rows = try Deliverer.openDeadlines(tx, dueBefore: horizon + 1).filter { row in
-                    (seesAll || row.task.owner == caller.agency.rawValue) && (request.pageToken.isEmpty || row.id > request.pageToken)
-                }
+            try store.read(now: now) { tx throws(RecordStoreError) -> ([CaseTables.OpenDeadline], Bool) in
+                let rows = try CaseTables.openDeadlines(
+                    dueBefore: horizon + 1, owner: seesAll ? nil : caller.agency, after: start, limit: pageSize + 1, tx)
                 let page = Array(rows.prefix(pageSize))
                 var logged = Set<String>()
                 for row in page where logged.insert(row.caseID).inserted {
@@ -234,7 +252,7 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let entries = page.map { $0.task.entry(caseID: $0.caseID, now: now) }
         return OrchestratorV1.DeadlineList(
             overdue: entries.filter { $0.status == "overdue" }, dueSoon: entries.filter { $0.status == "open" },
-            nextPageToken: more ? (page.last?.id ?? "") : "")
+            nextPageToken: more ? (page.last?.pageToken ?? "") : "")
     }
 
     /// The suite service an agency runs, as disclosures name it (social care runs intake).
@@ -251,25 +269,24 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         let now = resources.clock.nowUnixMillis()
         let store = resources.store
         let caller = try context.requireCaller()
-        let found: (StoredRecord, [StoredRecord])? = try await resources.blocking {
+        let found: (CaseTables.Row, [StepState])? = try await resources.blocking {
             // A read a person asked for is logged (a write); the view a write returns is a snapshot.
-            let body = { (tx: RecordTransaction) throws(RecordStoreError) -> (StoredRecord, [StoredRecord])? in
-                guard let record = try tx.get(kind: Deliverer.caseKind, id: caseID) else { return nil }
+            let body = { (tx: RecordTransaction) throws(RecordStoreError) -> (CaseTables.Row, [StepState])? in
+                guard let row = try CaseTables.getCase(caseID, tx) else { return nil }
                 if logRead {
                     try tx.logAccess(
                         agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.caseKind, recordID: caseID,
                         purpose: context.purpose,
                         requestID: String(context.requestID))
                 }
-                return (record, try tx.list(kind: Deliverer.outboxKind, subjectID: caseID))
+                return (row, try CaseTables.steps(ofCase: caseID, tx))
             }
             return logRead ? try store.read(now: now, body) : try store.snapshot(now: now, body)
         }
-        guard let (record, steps) = found, let state = CaseState(body: record.body) else {
+        guard let (row, steps) = found else {
             throw RPCError(.notFound, "no case with id \(caseID)")
         }
-        return needToKnow(
-            state.view(steps: steps.compactMap { StepState(body: $0.body) }, version: record.version, now: now), for: caller.agency)
+        return needToKnow(row.state.view(steps: steps, version: row.version, now: now), for: caller.agency)
     }
 
     /// Agencies that see a whole case: social care leads it; police and youth justice investigate and

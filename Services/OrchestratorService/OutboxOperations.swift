@@ -28,14 +28,9 @@ enum OutboxOperations {
         let store = resources.store
         let steps = try await resources.blocking {
             try store.read(now: now) { tx throws(RecordStoreError) -> [StepState] in
-                let marks = [Deliverer.deadMark] + (request.deadOnly ? [] : [Deliverer.pendingMark])
                 var steps: [StepState] = []
-                for mark in marks {
-                    for marker in try tx.list(kind: Deliverer.dueKind, subjectID: mark).prefix(1000) {
-                        if let record = try tx.get(kind: Deliverer.outboxKind, id: marker.id), let step = StepState(body: record.body) {
-                            steps.append(step)
-                        }
-                    }
+                for status in ["dead"] + (request.deadOnly ? [] : ["pending"]) {
+                    steps += try CaseTables.steps(status: status, limit: 1000, tx)
                 }
                 try tx.logAccess(
                     agency: caller.agency.name, user: caller.user, action: .read, kind: Deliverer.outboxKind,
@@ -55,9 +50,10 @@ enum OutboxOperations {
         let now = resources.clock.nowUnixMillis()
         let by = OrchestratorService.actor(caller)
         return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: Deliverer.outboxKind, id: request.stepId), var step = StepState(body: record.body) else {
+            guard let row = try CaseTables.getStep(request.stepId, tx) else {
                 throw .notFound(kind: Deliverer.outboxKind, id: request.stepId)
             }
+            var step = row.step
             guard step.status == "dead" else {
                 throw .refused(
                     .failedPrecondition, "step \(step.stepID) is \(step.status); only a step in the dead letters can be retried or discarded")
@@ -70,17 +66,14 @@ enum OutboxOperations {
                 step.status = "discarded"
             }
             step.lastError = "\(retry ? "retried" : "discarded") by \(by): \(request.reason)"
-            _ = try tx.update(kind: Deliverer.outboxKind, id: step.stepID, expectedVersion: record.version, body: step.body)
-            try tx.remove(kind: Deliverer.dueKind, id: step.stepID)
-            if retry {
-                _ = try tx.insert(kind: Deliverer.dueKind, id: step.stepID, subjectID: Deliverer.pendingMark, body: String(now))
-            }
-            if let caseRecord = try tx.get(kind: Deliverer.caseKind, id: step.caseID), let found = CaseState(body: caseRecord.body) {
+            try CaseTables.updateStep(step, version: row.version, tx)
+            if let caseRow = try CaseTables.getCase(step.caseID, tx) {
+                let found = caseRow.state
                 let sent = SentStep(stepID: step.stepID, service: step.service, method: step.method, request: [UInt8](step.payload))
                 let (state, _) = try Deliverer.applying(
                     .settled(sent, retried: retry, by: CaseActor(agency: caller.agency, user: caller.user), reason: request.reason), to: found,
                     now: now)
-                try Deliverer.saveCase(state, version: caseRecord.version, tx)
+                try CaseTables.saveCase(state, version: caseRow.version, tx)
             }
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.outboxKind, recordID: step.stepID,

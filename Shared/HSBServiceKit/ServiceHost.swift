@@ -206,7 +206,8 @@ public enum ServiceMain {
     /// Runs `descriptor`'s service until signalled.
     public static func run(
         _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
-        extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, background: () -> [any Service] = { [] }
+        extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, migrations: [Migration] = [],
+        background: () -> [any Service] = { [] }
     ) async throws {
         // Stores, journals and anything else the service creates are readable by its user alone.
         umask(0o077)
@@ -227,7 +228,7 @@ public enum ServiceMain {
         }
         let group = MultiThreadedEventLoopGroup.singleton
         let host = try ServiceHost(
-            descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group),
+            descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group), migrations: migrations,
             secrets: secrets, group: group, logger: logger)
         let pruner = IdempotencyPruner(store: host.store, windowDays: resolved.idempotencyWindowDays, logger: logger)
         try await host.runUntilSignalled(background: [pruner] + background())

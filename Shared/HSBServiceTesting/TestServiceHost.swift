@@ -27,6 +27,8 @@ public enum TestStore: String, CaseIterable, Sendable, CustomStringConvertible {
 public struct TestServiceHost: Sendable {
     public let host: ServiceHost
     public let dataDir: String
+    /// The PostgreSQL URL (with its own schema) the service runs on, to start a second replica on it.
+    public let databaseURL: String?
     public let secrets: [Agency: AgencySecret]
     /// The service's clock, which its test clients sign with too.
     public let clock: any WallClock
@@ -40,11 +42,11 @@ public struct TestServiceHost: Sendable {
     ///   - port: a fixed RPC port, to bring a stopped service back where its callers expect it.
     public static func start(
         _ descriptor: ServiceDescriptor, store: TestStore, dataDir reuse: String? = nil, port: Int = 0, clock: any WallClock = SystemWallClock(),
-        handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
+        databaseURL reuseURL: String? = nil, migrations: [Migration] = [], handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
     ) async throws -> TestServiceHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
-        var databaseURL: String?
-        if store == .postgresql {
+        var databaseURL = reuseURL
+        if store == .postgresql, databaseURL == nil {
             guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
                 throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
             }
@@ -54,10 +56,10 @@ public struct TestServiceHost: Sendable {
         }
         let host = try ServiceHost(
             descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
-            secrets: testSecrets, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
+            migrations: migrations, secrets: testSecrets, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
-        return TestServiceHost(host: host, dataDir: dataDir, secrets: testSecrets, clock: clock)
+        return TestServiceHost(host: host, dataDir: dataDir, databaseURL: databaseURL, secrets: testSecrets, clock: clock)
     }
 
     /// A client signing as `agency` (user `<agency>.worker`).

@@ -31,21 +31,12 @@ public enum AccessChain {
         }
     }
 
-    /// The hash of a row: SHA-256 over the previous hash, the sequence number and each field,
-    /// every one length-prefixed (so no two different rows encode the same), as lower-case hex.
-    static func hash(previous: String, sequence: Int64, _ entry: AccessEntry) -> String {
-        hash(
-            previous: previous, sequence: sequence,
-            fields: [
-                String(entry.atUnixMillis), entry.agency, entry.user, entry.action.rawValue, entry.kind, entry.recordID, entry.purpose,
-                entry.requestID,
-            ])
-    }
-
-    /// The hash over the row's fields as stored text (in `columns` order): verify hashes what the
+    /// The hash of a row: SHA-256 over the previous hash, the sequence number and each field as
+    /// stored text (in `columns` order), every one length-prefixed (so no two different rows encode
+    /// the same), as lower-case hex: verify hashes what the
     /// table holds, so a value the application would read back differently (an unknown action, a
     /// number written another way) still breaks the chain.
-    static func hash(previous: String, sequence: Int64, fields: [String]) -> String {
+    public static func hash(previous: String, sequence: Int64, fields: [String]) -> String {
         var bytes: [UInt8] = []
         for field in [previous, String(sequence)] + fields {
             bytes += Array(String(field.utf8.count).utf8) + [0x3A] + Array(field.utf8)
@@ -58,20 +49,17 @@ public enum AccessChain {
 
     /// Appends `entry` after the head, inside the caller's transaction.
     static func append(_ entry: AccessEntry, to session: any SQLSession) throws(StorageError) {
-        // Moving the head first takes its row's lock: a second writer waits here until this commits.
-        let head = try session.query("UPDATE hsb_access_chain SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", [])
-        guard let row = head.first, let sequence = Int64(row[0] ?? ""), let previous = row[1] else {
-            throw StorageError(operation: "access log", message: "the access log's chain head is missing")
-        }
-        let hash = Self.hash(previous: previous, sequence: sequence, entry)
-        try session.execute(
-            "INSERT INTO hsb_access_log (at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id, seq, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        try chain.append(
             [
                 .integer(entry.atUnixMillis), .text(entry.agency), .text(entry.user), .text(entry.action.rawValue), .text(entry.kind),
-                .text(entry.recordID), .text(entry.purpose), .text(entry.requestID), .integer(sequence), .text(previous), .text(hash),
-            ])
-        try session.execute("UPDATE hsb_access_chain SET hash = ? WHERE id = 1", [.text(hash)])
+                .text(entry.recordID), .text(entry.purpose), .text(entry.requestID),
+            ], to: session)
     }
+
+    /// The access log's chain: its table, its head, the columns each hash covers.
+    static let chain = HashChain(
+        name: "access log", table: "hsb_access_log", head: "hsb_access_chain",
+        columns: ["at_unix_ms", "agency", "user_name", "action", "kind", "record_id", "purpose", "request_id"])
 
     static let columns = "at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id"
 
@@ -95,20 +83,66 @@ public enum AccessChain {
     }
 
     /// Walks the chain inside the caller's transaction.
-    static func verify(_ session: any SQLSession) throws(StorageError) -> Report {
-        let head = try session.query("SELECT seq, hash FROM hsb_access_chain WHERE id = 1", [])
-        let headSequence = Int64(head.first?[0] ?? "") ?? -1
-        let headHash = head.first?[1] ?? nil ?? ""
-        var report = Report(rows: 0, headSequence: headSequence, headHash: headHash, broken: nil)
+    static func verify(_ session: any SQLSession) throws(StorageError) -> Report { try chain.verify(session) }
+}
+
+/// A table whose rows form a hash chain (the access log, a disclosure ledger): each row carries
+/// `seq`, `prev_hash` and `hash` (SHA-256 over the previous hash, its place and `columns` as
+/// stored text), and the head (the last `seq` and `hash`) is row 1 of a table of its own, moved in
+/// the same transaction, which also serialises writers.
+public struct HashChain: Sendable {
+    /// What the chain is, for messages ("access log", "disclosure ledger").
+    public let name: String
+    public let table: String
+    public let head: String
+    public let columns: [String]
+
+    public init(name: String, table: String, head: String, columns: [String]) {
+        self.name = name
+        self.table = table
+        self.head = head
+        self.columns = columns
+    }
+
+    /// The statements that create the head's table and its first row (in a migration).
+    public var headSQL: String {
+        """
+        CREATE TABLE \(head) (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+        INSERT INTO \(head) (id, seq, hash) VALUES (1, 0, '')
+        """
+    }
+
+    /// Appends a row of `values` (one per column) after the head, inside the caller's transaction.
+    public func append(_ values: [SQLValue], to session: any SQLSession) throws(StorageError) {
+        // Moving the head first takes its row's lock: a second writer waits here until this commits.
+        let row = try session.query("UPDATE \(head) SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", []).first
+        guard let row, let sequence = Int64(row[0] ?? ""), let previous = row[1] else {
+            throw StorageError(operation: name, message: "the \(name)'s chain head is missing")
+        }
+        let hash = AccessChain.hash(previous: previous, sequence: sequence, fields: values.map { $0.storedText })
+        let placeholders = Array(repeating: "?", count: columns.count + 3).joined(separator: ", ")
+        try session.execute(
+            "INSERT INTO \(table) (\(columns.joined(separator: ", ")), seq, prev_hash, hash) VALUES (\(placeholders))",
+            values + [.integer(sequence), .text(previous), .text(hash)])
+        try session.execute("UPDATE \(head) SET hash = ? WHERE id = 1", [.text(hash)])
+    }
+
+    /// Walks the chain inside the caller's transaction and names the first row that fails.
+    public func verify(_ session: any SQLSession) throws(StorageError) -> AccessChain.Report {
+        let headRow = try session.query("SELECT seq, hash FROM \(head) WHERE id = 1", [])
+        let headSequence = Int64(headRow.first?[0] ?? "") ?? -1
+        let headHash = headRow.first?[1] ?? nil ?? ""
+        var report = AccessChain.Report(rows: 0, headSequence: headSequence, headHash: headHash, broken: nil)
         guard headSequence >= 0 else {
             report.broken = (0, "the chain's head is missing")
             return report
         }
-        let rows = try session.query("SELECT \(columns), seq, prev_hash, hash FROM hsb_access_log ORDER BY seq", [])
+        let count = columns.count
+        let rows = try session.query("SELECT \(columns.joined(separator: ", ")), seq, prev_hash, hash FROM \(table) ORDER BY seq", [])
         var expected: Int64 = 1
         var previous = ""
         for row in rows {
-            guard let sequence = Int64(row[8] ?? "") else {
+            guard let sequence = Int64(row[count] ?? "") else {
                 report.broken = (expected, "a row has no place in the sequence (written around the store)")
                 return report
             }
@@ -120,12 +154,12 @@ public enum AccessChain {
                 )
                 return report
             }
-            guard (row[9] ?? "") == previous else {
+            guard (row[count + 1] ?? "") == previous else {
                 report.broken = (sequence, "it does not follow row \(sequence - 1): the rows before it were changed")
                 return report
             }
-            let recomputed = hash(previous: previous, sequence: sequence, fields: row[0..<8].map { $0 ?? "" })
-            guard (row[10] ?? "") == recomputed else {
+            let recomputed = AccessChain.hash(previous: previous, sequence: sequence, fields: row[0..<count].map { $0 ?? "" })
+            guard (row[count + 2] ?? "") == recomputed else {
                 report.broken = (sequence, "its contents were changed after it was written")
                 return report
             }
@@ -142,5 +176,17 @@ public enum AccessChain {
             )
         }
         return report
+    }
+}
+
+extension SQLValue {
+    /// The value as a text column reads it back (what a chain's hash covers).
+    var storedText: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .text(let value): value
+        case .blob(let bytes): SQLValue.hex(bytes)
+        case .null: ""
+        }
     }
 }

@@ -9,6 +9,16 @@ public struct StoredRecord: Sendable, Hashable {
     public let body: String
     public let createdAtUnixMillis: Int64
     public let updatedAtUnixMillis: Int64
+
+    public init(kind: String, id: String, subjectID: String, version: Int64, body: String, createdAtUnixMillis: Int64, updatedAtUnixMillis: Int64) {
+        self.kind = kind
+        self.id = id
+        self.subjectID = subjectID
+        self.version = version
+        self.body = body
+        self.createdAtUnixMillis = createdAtUnixMillis
+        self.updatedAtUnixMillis = updatedAtUnixMillis
+    }
 }
 
 /// One row of the access log (INF-05): who read or wrote what, when, and why.
@@ -64,7 +74,12 @@ public enum RefusalKind: Sendable, Hashable {
 /// The operations of one transaction on a service's records.
 public struct RecordTransaction {
     let session: any SQLSession
-    let now: Int64
+    public let now: Int64
+    /// `sqlite` or `postgresql`: for the few statements that differ (row locks).
+    public let dialect: String
+
+    /// The transaction's statements, for a service's own typed tables.
+    public var sql: any SQLSession { session }
 
     public func insert(kind: String, id: String, subjectID: String, body: String) throws(RecordStoreError) -> StoredRecord {
         if try get(kind: kind, id: id) != nil { throw .alreadyExists(kind: kind, id: id) }
@@ -234,6 +249,11 @@ public final class RecordStore: Sendable {
         try database.readTransaction { session throws(StorageError) in try AccessChain.verify(session) }
     }
 
+    /// Walks another of the store's hash chains (a service's ledger) on a database opened for it alone.
+    public static func verify(_ chain: HashChain, in database: any SQLDatabase) throws(StorageError) -> AccessChain.Report {
+        try database.readTransaction { session throws(StorageError) in try chain.verify(session) }
+    }
+
     /// Walks the access log's hash chain: every row in sequence, each linked to the one before and
     /// hashing to what it says, the last one the chain's head. Names the first row that fails.
     public func verifyAccessLog() throws(RecordStoreError) -> AccessChain.Report {
@@ -293,7 +313,7 @@ public final class RecordStore: Sendable {
                         outcome = .success(
                             try Self.apply(
                                 idempotencyKey: write.idempotencyKey, caller: write.caller, method: write.method, now: write.now, write.body,
-                                in: RecordTransaction(session: session, now: write.now)))
+                                in: RecordTransaction(session: session, now: write.now, dialect: database.dialect)))
                     } catch {
                         outcome = .failure(error)
                     }
@@ -376,9 +396,10 @@ public final class RecordStore: Sendable {
         now: Int64, readOnly: Bool = false, _ body: (RecordTransaction) throws(RecordStoreError) -> T
     ) throws(RecordStoreError) -> T {
         var refusal: RecordStoreError?
+        let dialect = database.dialect
         let run = { (session: any SQLSession) throws(StorageError) -> T in
             do throws(RecordStoreError) {
-                return try body(RecordTransaction(session: session, now: now))
+                return try body(RecordTransaction(session: session, now: now, dialect: dialect))
             } catch {
                 refusal = error
                 throw StorageError(operation: "rollback", message: "\(error)")
@@ -391,32 +412,7 @@ public final class RecordStore: Sendable {
         }
     }
 
-    /// Lower-case hex, written straight into the string's storage (every stored reply goes through it).
-    static func hex(_ bytes: [UInt8]) -> String {
-        if bytes.isEmpty { return "" }
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            let digits: StaticString = "0123456789abcdef"
-            let table = digits.utf8Start
-            for (index, byte) in bytes.enumerated() {
-                out[2 * index] = table[Int(byte >> 4)]
-                out[2 * index + 1] = table[Int(byte & 0x0f)]
-            }
-            return bytes.count * 2
-        }
-    }
+    static func hex(_ bytes: [UInt8]) -> String { SQLValue.hex(bytes) }
 
-    static func bytes(fromHex text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var high: UInt8?
-        for c in text.utf8 {
-            let value: UInt8 = c >= 97 ? c - 87 : c - 48
-            if let h = high {
-                out.append(h << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
-        }
-        return out
-    }
+    static func bytes(fromHex text: String) -> [UInt8] { SQLValue.bytes(fromHex: text) ?? [] }
 }

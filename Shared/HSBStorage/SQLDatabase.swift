@@ -3,7 +3,8 @@ public protocol SQLSession {
     /// Runs a statement; returns the number of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> Int
-    /// Runs a query; each row's columns as text (nil for NULL).
+    /// Runs a query; each row's columns as text (nil for NULL). A binary column (BLOB, BYTEA)
+    /// reads as lower-case hex, the same in every dialect (`SQLValue.bytes(fromHex:)` turns it back).
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]]
 }
 
@@ -58,14 +59,61 @@ func committing<T>(
 public enum SQLValue: Sendable, Hashable {
     case integer(Int64)
     case text(String)
+    /// Bytes, for a binary column (a protobuf document kept whole).
+    case blob([UInt8])
     case null
 
+    /// The value as PostgreSQL's text input reads it (bytes in its hex form, `\\x…`).
     var text: String? {
         switch self {
         case .integer(let value): String(value)
         case .text(let value): value
+        case .blob(let bytes): "\\x" + Self.hex(bytes)
         case .null: nil
         }
+    }
+
+    /// A text or integer parameter for an optional value: NULL when absent.
+    public static func optional(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
+    public static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.integer) ?? .null }
+
+    /// Lower-case hex, written straight into the string's storage.
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
+        if bytes.isEmpty { return "" }
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            let digits: StaticString = "0123456789abcdef"
+            let table = digits.utf8Start
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = table[Int(byte >> 4)]
+                out[2 * index + 1] = table[Int(byte & 0x0f)]
+            }
+            return bytes.count * 2
+        }
+    }
+
+    /// The bytes a column's hex text holds; nil when it is not hex (odd length, another character).
+    public static func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
+        let utf8 = text.utf8
+        guard utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        var high: UInt8?
+        for c in utf8 {
+            let value: UInt8
+            switch c {
+            case 48...57: value = c - 48
+            case 97...102: value = c - 87
+            case 65...70: value = c - 55
+            default: return nil
+            }
+            if let h = high {
+                out.append(h << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return out
     }
 }
 
@@ -83,16 +131,31 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A schema change, applied once, in order, inside a transaction.
-public struct Migration: Sendable, Hashable {
+public struct Migration: Sendable {
     public var version: Int
     public var name: String
-    /// Statements separated by `;` at line ends; the same text must run on SQLite and PostgreSQL.
+    /// Statements separated by `;` at line ends; the same text must run on SQLite and PostgreSQL,
+    /// but for the token `$BLOB`, which becomes each dialect's binary type (BLOB, BYTEA).
     public var sql: String
+    /// What SQL cannot do, run after `sql` in the same transaction: moving records into new
+    /// tables, say, which means decoding them. It gets the session and the dialect.
+    public var transform: (@Sendable (any SQLSession, String) throws(StorageError) -> Void)?
 
-    public init(version: Int, name: String, sql: String) {
+    public init(
+        version: Int, name: String, sql: String, transform: (@Sendable (any SQLSession, String) throws(StorageError) -> Void)? = nil
+    ) {
         self.version = version
         self.name = name
         self.sql = sql
+        self.transform = transform
+    }
+
+    /// `sql` as `dialect` runs it.
+    func statements(for dialect: String) -> [String] {
+        let text = sql.replacingToken("$BLOB", with: dialect == "postgresql" ? "BYTEA" : "BLOB")
+        return text.split(separator: ";\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.map {
+            $0.hasSuffix(";") ? String($0.dropLast()) : $0
+        }
     }
 }
 
@@ -110,12 +173,11 @@ extension SQLDatabase {
                 try lockForMigration(session)
                 let applied = try session.query("SELECT version FROM hsb_schema_migrations WHERE version = ?", [.integer(Int64(migration.version))])
                 guard applied.isEmpty else { return }
-                for statement in migration.sql.split(separator: ";\n").map({ $0.trimmingWhitespace() }) where !statement.isEmpty {
-                    do throws(StorageError) {
-                        try session.execute(statement.hasSuffix(";") ? String(statement.dropLast()) : statement)
-                    } catch {
-                        throw StorageError(operation: "migration \(migration.version) (\(migration.name))", message: error.message)
-                    }
+                do throws(StorageError) {
+                    for statement in migration.statements(for: dialect) { try session.execute(statement) }
+                    try migration.transform?(session, dialect)
+                } catch {
+                    throw StorageError(operation: "migration \(migration.version) (\(migration.name))", message: error.message)
                 }
                 try session.execute(
                     "INSERT INTO hsb_schema_migrations (version, name, applied_at_unix_ms) VALUES (?, ?, ?)",
@@ -135,6 +197,11 @@ extension SQLDatabase {
 }
 
 extension StringProtocol {
+    /// Every `token` replaced by `replacement` (plain bytes, no patterns).
+    func replacingToken(_ token: String, with replacement: String) -> String {
+        String(self).replacing(token, with: replacement)
+    }
+
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }

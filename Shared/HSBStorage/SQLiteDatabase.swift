@@ -182,6 +182,13 @@ struct SQLiteSession: SQLSession {
             switch value {
             case .integer(let number): sqlite3_bind_int64(statement, position, number)
             case .text(let text): sqlite3_bind_text(statement, position, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            case .blob(let bytes):
+                bytes.withUnsafeBytes { buffer in
+                    // SQLITE_TRANSIENT: SQLite copies the bytes; a zero-length blob needs a non-null pointer.
+                    _ = sqlite3_bind_blob(
+                        statement, position, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count),
+                        unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                }
             case .null: sqlite3_bind_null(statement, position)
             }
         }
@@ -211,7 +218,11 @@ struct SQLiteSession: SQLSession {
                 var row: [String?] = []
                 row.reserveCapacity(Int(columns))
                 for column in 0..<columns {
-                    if let text = sqlite3_column_text(statement, column) {
+                    if sqlite3_column_type(statement, column) == SQLITE_BLOB {
+                        let count = Int(sqlite3_column_bytes(statement, column))
+                        let start = sqlite3_column_blob(statement, column)?.assumingMemoryBound(to: UInt8.self)
+                        row.append(SQLValue.hex(UnsafeBufferPointer(start: start, count: start == nil ? 0 : count)))
+                    } else if let text = sqlite3_column_text(statement, column) {
                         let count = Int(sqlite3_column_bytes(statement, column))
                         row.append(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
                     } else {

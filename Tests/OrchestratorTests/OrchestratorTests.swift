@@ -22,6 +22,23 @@ struct OrchestratorHost {
     let server: TestServiceHost
     let deliverer: Deliverer
 
+    /// The child's cases as the store holds them.
+    func cases(ofChild child: String) throws -> [CaseState] {
+        try server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in try CaseTables.cases(ofChild: child, tx).map(\.state) }
+    }
+
+    /// The steps written for a case, as the store holds them.
+    func steps(ofCase caseID: String) throws -> [StepState] {
+        try server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in try CaseTables.steps(ofCase: caseID, tx) }
+    }
+
+    /// Rows of one of the orchestrator's tables, each column as text (blobs as hex).
+    func rows(_ sql: String, _ parameters: [SQLValue] = []) throws -> [[String?]] {
+        try server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in
+            do throws(StorageError) { return try tx.sql.query(sql, parameters) } catch { throw .storage(error) }
+        }
+    }
+
     static func client(_ port: Int) -> RPCClient {
         RPCClient(
             configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), retry: .none),
@@ -31,7 +48,8 @@ struct OrchestratorHost {
 
     static func start(
         _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil,
-        clock: any WallClock = SystemWallClock(), idempotencyWindowDays: Int = 7
+        clock: any WallClock = SystemWallClock(), idempotencyWindowDays: Int = 7, databaseURL: String? = nil, replica: String? = nil,
+        leaseSeconds: Int = 30
     ) async throws
         -> OrchestratorHost
     {
@@ -41,9 +59,12 @@ struct OrchestratorHost {
         if let mappaPort { clients["mappa"] = client(mappaPort) }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
-        let server = try await TestServiceHost.start(.orchestrator, store: store, dataDir: dataDir, clock: clock) { resources in
+        let server = try await TestServiceHost.start(
+            .orchestrator, store: store, dataDir: dataDir, clock: clock, databaseURL: databaseURL, migrations: CaseTables.migrations
+        ) { resources in
             let deliverer = Deliverer(
-                resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5, idempotencyWindowDays: idempotencyWindowDays)
+                resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5, idempotencyWindowDays: idempotencyWindowDays,
+                replica: replica ?? Deliverer.replicaName(), leaseSeconds: leaseSeconds)
             box.withLock { $0 = deliverer }
             return OrchestratorService.handlers(resources, deliverer: deliverer)
         }
@@ -387,22 +408,12 @@ struct OrchestratorTests {
             OrchestratorV1.Orchestrator.Method.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: dated[0].taskId))
         #expect(done.deadlines.first { $0.taskId == dated[0].taskId }?.status == "done")
         #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
-        // A store written before the index existed: the index is rebuilt from the cases, once.
-        _ = try orchestrator.server.host.store.perform(idempotencyKey: "", caller: "test", method: "drop", now: 0) { tx throws(RecordStoreError) in
-            for row in try tx.all(kind: "open-deadline") { try tx.remove(kind: "open-deadline", id: row.id) }
-            return []
-        }
-        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue 0.0")
-        // A row of the index's first form (keyed by case, not by due time) is replaced when the index is built.
-        let oldForm = "\(opened.caseId)|\(dated[0].taskId)|\(dated[0].dueUnixMs)"
-        _ = try orchestrator.server.host.store.perform(idempotencyKey: "", caller: "test", method: "old", now: 0) { tx throws(RecordStoreError) in
-            _ = try tx.insert(kind: "open-deadline", id: oldForm, subjectID: opened.caseId, body: "\(dated[0].dueUnixMs)\t1\tSC-05\tx\t\tx")
-            return []
-        }
-        await orchestrator.deliverer.buildIndexIfMissing()
-        #expect(await overdueTotal() == "hsb_orchestrator_deadlines_overdue \(Double(dated.count - 1))")
-        let rows = try orchestrator.server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.all(kind: "open-deadline") }
-        #expect(rows.count == dated.count - 1 && rows.allSatisfy { $0.id.prefix(19).allSatisfy(\.isNumber) && $0.id.dropFirst(19).hasPrefix("|") })
+        // The deadlines table holds every deadline of the case; the done one has who and when.
+        let rows = try orchestrator.rows(
+            "SELECT task_id, completed_by, completed_at_unix_ms FROM case_deadlines WHERE case_id = ? AND due_unix_ms > 0 ORDER BY position",
+            [.text(opened.caseId)])
+        #expect(rows.filter { $0[2] == nil }.count == dated.count - 1)
+        #expect(rows.first { $0[0] == dated[0].taskId }.map { $0[1] != nil && $0[2] != nil } == true)
         // ListDeadlines reads the same rows: everything is overdue a little over a year from now.
         let listed = try await social.call(
             OrchestratorV1.Orchestrator.Method.listDeadlines, OrchestratorV1.ListDeadlinesRequest(withinDays: 500),
@@ -412,57 +423,35 @@ struct OrchestratorTests {
         await intake.stop()
     }
 
-    @Test("Cases and steps are stored as protobuf; a store's older JSON records are still read, and become protobuf when next written")
-    func storedForms() async throws {
+    @Test("A case is a row of the cases table with its document; its deadlines, disclosures and steps are rows a person can query")
+    func typedTables() async throws {
         let intake = try await startIntake(.sqlite)
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
         let social = orchestrator.server.client(.socialCare)
         let opened = try await social.call(
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
-        let store = orchestrator.server.host.store
-        func records() throws -> (StoredRecord, [StoredRecord]) {
-            try store.read(now: 0) { tx throws(RecordStoreError) in
-                (try tx.get(kind: "case", id: opened.caseId)!, try tx.list(kind: "outbox", subjectID: opened.caseId))
-            }
-        }
-        let (caseRecord, stepRecords) = try records()
-        #expect(caseRecord.body.hasPrefix("pb1:"))
-        #expect(!stepRecords.isEmpty && stepRecords.allSatisfy { $0.body.hasPrefix("pb1:") })
-        let state = try #require(CaseState(body: caseRecord.body))
-        let steps = try stepRecords.map { try #require(StepState(body: $0.body)) }
+        let caseRow = try #require(
+            try orchestrator.rows("SELECT child_subject_id, status, version, document FROM cases WHERE case_id = ?", [.text(opened.caseId)]).first)
+        #expect(caseRow[0] == "child-1" && caseRow[1] == opened.status && caseRow[2] == String(opened.version))
+        let state = try #require(try orchestrator.cases(ofChild: "child-1").first)
+        #expect(try caseRow[3].flatMap { SQLValue.bytes(fromHex: $0) } == state.stored.encoded())
         #expect(state.screening != nil && !state.referrals.isEmpty && !state.deadlines.isEmpty && !state.chronology.isEmpty)
-        #expect(CaseState(body: state.body) == state && steps.allSatisfy { StepState(body: $0.body) == $0 })
-        // Every optional part survives the round trip: a task done, a step without a purpose.
-        var done = state
-        done.complete([state.deadlines[0].kind], by: "social-care (Sam Lee)", at: 1_800_000_000_000)
-        #expect(CaseState(body: done.body) == done)
-        var unexplained = steps[0]
-        unexplained.purpose = nil
-        #expect(StepState(body: unexplained.body) == unexplained)
-        #expect(CaseState(body: "pb1:not base64!") == nil && CaseState(body: "{not json") == nil)
-
-        let before = try await social.call(
-            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId),
-            options: CallOptions(purpose: "case review"))
-        // The same case and steps as an older store wrote them, in JSON.
-        _ = try store.perform(idempotencyKey: "", caller: "test", method: "downgrade", now: 0) { tx throws(RecordStoreError) in
-            _ = try tx.update(kind: "case", id: opened.caseId, expectedVersion: caseRecord.version, body: JSON.encode(state))
-            for (record, step) in zip(stepRecords, steps) {
-                _ = try tx.update(kind: "outbox", id: record.id, expectedVersion: record.version, body: JSON.encode(step))
-            }
-            return []
+        let deadlines = try orchestrator.rows(
+            "SELECT task_id, rule_id, owner, due_unix_ms FROM case_deadlines WHERE case_id = ? ORDER BY position", [.text(opened.caseId)])
+        #expect(deadlines.map { $0[0] ?? "" } == state.deadlines.map(\.taskID))
+        #expect(deadlines.map { $0[2] ?? "" } == state.deadlines.map { Agency(rawValue: $0.owner).name })
+        let disclosures = try orchestrator.rows(
+            "SELECT to_service, lawful_basis, seq FROM disclosures WHERE case_id = ? ORDER BY position", [.text(opened.caseId)])
+        #expect(disclosures.count == state.disclosures.count && !disclosures.isEmpty)
+        #expect(disclosures.map { $0[0] ?? "" } == state.disclosures.map(\.toService))
+        let steps = try orchestrator.rows("SELECT agency, method, status, payload FROM outbox WHERE case_id = ?", [.text(opened.caseId)])
+        #expect(steps.count == opened.steps.count && steps.allSatisfy { $0[0] == "intake" && $0[2] == "delivered" })
+        #expect(try orchestrator.steps(ofCase: opened.caseId).map(\.stepID) == opened.steps.map(\.stepId))
+        // The ledger's chain is whole.
+        let report = try orchestrator.server.host.store.snapshot(now: 0) { tx throws(RecordStoreError) in
+            do throws(StorageError) { return try CaseTables.disclosureChain.verify(tx.sql) } catch { throw .storage(error) }
         }
-        #expect(try records().0.body.hasPrefix("{"))
-        let legacy = try await social.call(
-            OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: opened.caseId),
-            options: CallOptions(purpose: "case review"))
-        #expect(legacy.chronology == before.chronology && legacy.deadlines == before.deadlines && legacy.steps == before.steps)
-        #expect(legacy.screening == before.screening && legacy.disclosures == before.disclosures && legacy.status == before.status)
-        // The next write of the case stores it as protobuf again.
-        let task = try #require(before.deadlines.first { $0.status != "done" })
-        _ = try await social.call(
-            OrchestratorV1.Orchestrator.Method.completeTask, OrchestratorV1.CompleteTaskRequest(caseId: opened.caseId, taskId: task.taskId))
-        #expect(try records().0.body.hasPrefix("pb1:"))
+        #expect(report.broken == nil && report.rows == disclosures.count)
         await orchestrator.server.stop()
         await intake.stop()
     }
@@ -482,15 +471,6 @@ struct OrchestratorTests {
         state.routes = [.init(route: "criminal-justice", lead: "youth-justice", coWorker: "social-care", ruleIDs: ["YJ-02"])]
         #expect(state.body.hasPrefix("pb1:"))
         #expect(CaseState(body: state.body) == state)
-    }
-
-    @Test("An open-deadline index row keeps its six fields when a text holds a tab")
-    func openDeadlineRowWithTabs() {
-        let item = CaseState.DeadlineItem(
-            taskID: "t1", description: "meet\twith the school", owner: 1, assignee: "mash\tteam", due: 5, ruleID: "SC-05", completedBy: nil,
-            completedAt: nil)
-        #expect(Deliverer.OpenDeadline(caseID: "c", item: item).body == "5\t1\tSC-05\tt1\tmash team\tmeet with the school")
-        #expect(Deliverer.OpenDeadline.untabbed("no tabs here") == "no tabs here")
     }
 
     @Test("INF-01: an agency asks what was shared about a child and with whom; overdue work and the outbox show in /metrics")
@@ -567,11 +547,11 @@ struct OrchestratorTests {
         #expect(await orchestrator.deliverer.deliverDue() == 0)
         // Nothing personal from a refused referral stays: not the referral, not the child's
         // identity for duplicate finding, not the step's copy of the request.
-        let stored = try #require(try orchestrator.server.records("case", subjectID: "child-1").first.flatMap { CaseState(body: $0.body) })
+        let stored = try #require(try orchestrator.cases(ofChild: "child-1").first)
         #expect(stored.referrals.isEmpty && stored.identity.isEmpty && stored.screening == nil)
-        let steps = try orchestrator.server.records("outbox", subjectID: view.caseId).compactMap { StepState(body: $0.body) }
+        let steps = try orchestrator.steps(ofCase: view.caseId)
         #expect(!steps.isEmpty && steps.allSatisfy { $0.payload.isEmpty })
-        #expect(try orchestrator.server.host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.all(kind: "case-identity") }.isEmpty)
+        #expect(try orchestrator.rows("SELECT case_id FROM case_identities").isEmpty)
         await orchestrator.server.stop()
         await intake.stop()
     }

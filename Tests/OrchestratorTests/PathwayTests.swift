@@ -40,7 +40,7 @@ struct PathwayEndToEndTests {
         // A second referral about the same children joins both open cases; no third case.
         _ = try await social.call(
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
-        #expect(try orchestrator.server.records("case", subjectID: "harmed-1").count == 1)
+        #expect(try orchestrator.cases(ofChild: "harmed-1").count == 1)
         await orchestrator.server.stop()
         await intake.stop()
     }
@@ -57,9 +57,9 @@ struct PathwayEndToEndTests {
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: incomplete))
         #expect(view.status == "returned-incomplete" && view.screening == nil)
         #expect(view.chronology.last?.what == "Returned to the referrer: the referral lacks details of the incident")
-        let stored = try #require(try orchestrator.server.records("case", subjectID: "child-1").first.flatMap { CaseState(body: $0.body) })
+        let stored = try #require(try orchestrator.cases(ofChild: "child-1").first)
         #expect(stored.referrals.isEmpty && stored.identity.isEmpty)
-        let steps = try orchestrator.server.records("outbox", subjectID: view.caseId).compactMap { StepState(body: $0.body) }
+        let steps = try orchestrator.steps(ofCase: view.caseId)
         #expect(!steps.isEmpty && steps.allSatisfy { $0.payload.isEmpty })
         await orchestrator.server.stop()
         await intake.stop()

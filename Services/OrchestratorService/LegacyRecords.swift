@@ -1,0 +1,77 @@
+import Foundation
+import HSBPathway
+import HSBStorage
+import HSBWire
+
+/// Moves a store written before the typed tables (every case, step and index row in the generic
+/// `hsb_records` table) into them, inside the migration's transaction: each case with its version
+/// and times, its deadlines and its disclosures (chained case by case, each case's in the order they
+/// were made), each step as it stood, each identity. The index rows (`outbox-due`, `open-deadline`,
+/// `index-built`) are derived and dropped. A record that cannot be read is left where it is, under
+/// its kind, for an operator (`hsbctl export` still lists it): nothing is lost.
+enum LegacyRecords {
+    /// Records read per query while moving: a store of any size moves in bounded memory.
+    static let page = 500
+
+    static func move(_ session: any SQLSession) throws(StorageError) {
+        try each(kind: "case", session) { (record) throws(StorageError) -> Bool in
+            guard let state = CaseState(body: record.body), let document = try? state.stored.encoded() else { return false }
+            try session.execute(
+                "INSERT INTO cases (case_id, child_subject_id, role, status, threshold, version, opened_at_unix_ms, updated_at_unix_ms, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(state.caseID), .text(state.childSubjectID), .text(state.role.rawValue), .text(state.status.rawValue),
+                    .text(state.threshold), .integer(record.version), .integer(record.created), .integer(record.updated), .blob(document),
+                ])
+            try CaseTables.syncDeadlines(state, session)
+            try CaseTables.appendDisclosures(state, session)
+            return true
+        }
+        try each(kind: "outbox", session) { (record) throws(StorageError) -> Bool in
+            guard let step = StepState(body: record.body) else { return false }
+            try session.execute(
+                "INSERT INTO outbox (case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, step_id, version, created_at_unix_ms, updated_at_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                CaseTables.stepValues(step) + [.text(step.stepID), .integer(record.version), .integer(record.created), .integer(record.updated)])
+            return true
+        }
+        try each(kind: "case-identity", session) { (record) throws(StorageError) -> Bool in
+            try session.execute(
+                "INSERT INTO case_identities (case_id, identity, child_subject_id) VALUES (?, ?, ?)",
+                [.text(record.id), .text(record.subjectID), .text(record.body)])
+            return true
+        }
+        for derived in ["outbox-due", "open-deadline", "index-built"] {
+            try session.execute("DELETE FROM hsb_records WHERE kind = ?", [.text(derived)])
+        }
+    }
+
+    /// A record of the generic table.
+    struct Record: Equatable {
+        var kind: String
+        var id: String
+        var subjectID: String
+        var version: Int64
+        var body: String
+        var created: Int64
+        var updated: Int64
+    }
+
+    /// Calls `body` on every record of `kind` in id order, a page at a time; removes each it moved.
+    static func each(kind: String, _ session: any SQLSession, _ body: (Record) throws(StorageError) -> Bool) throws(StorageError) {
+        var after = ""
+        while true {
+            let rows = try session.query(
+                "SELECT id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
+                [.text(kind), .text(after), .integer(Int64(page))])
+            for row in rows {
+                let record = Record(
+                    kind: kind, id: row[0] ?? "", subjectID: row[1] ?? "", version: Int64(row[2] ?? "") ?? 1, body: row[3] ?? "",
+                    created: Int64(row[4] ?? "") ?? 0, updated: Int64(row[5] ?? "") ?? 0)
+                if try body(record) {
+                    try session.execute("DELETE FROM hsb_records WHERE kind = ? AND id = ?", [.text(kind), .text(record.id)])
+                }
+            }
+            guard rows.count == page, let last = rows.last?[0] else { return }
+            after = last
+        }
+    }
+}
