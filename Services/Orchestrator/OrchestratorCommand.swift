@@ -31,6 +31,13 @@ struct OrchestratorCommand: AsyncParsableCommand {
     )
     var deadAfter: String?
 
+    @Option(
+        name: .customLong("outbox-lease"),
+        help:
+            "Seconds a replica holds a step it is sending (or the gauges) before another replica may take it over, 11-3600. Env: HSB_OUTBOX_LEASE. Default: 30."
+    )
+    var outboxLease: String?
+
     func run() async throws {
         var texts = agencyEndpoints
         if texts.isEmpty, let env = environment("HSB_AGENCY_ENDPOINTS") {
@@ -42,6 +49,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
             : try texts.map { try ServiceEndpoint(parsing: $0) }
         let deadAfterText = deadAfter ?? environment("HSB_DEAD_AFTER")
         let failuresBeforeDead = try deadAfterText.map { try Deliverer.deadAfter(parsing: $0) } ?? Deliverer.defaultDeadAfter
+        let leaseText = outboxLease ?? environment("HSB_OUTBOX_LEASE")
+        let leaseSeconds = try leaseText.map { try Deliverer.lease(parsing: $0) } ?? 30
         let resolved = try options.resolve(for: .orchestrator)
         let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
         let signingSecret: AgencySecret
@@ -68,7 +77,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
             handlers: { resources in
                 let deliverer = Deliverer(
                     resources: resources, clients: agencyClients, maxFailuresAfterSend: failuresBeforeDead,
-                    idempotencyWindowDays: resolved.idempotencyWindowDays)
+                    idempotencyWindowDays: resolved.idempotencyWindowDays, leaseSeconds: leaseSeconds)
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },

@@ -28,7 +28,7 @@ public enum CaseTables {
                 CREATE UNIQUE INDEX disclosures_by_seq ON disclosures (seq);
                 CREATE TABLE disclosure_chain (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
                 INSERT INTO disclosure_chain (id, seq, hash) VALUES (1, 0, '');
-                CREATE TABLE outbox (step_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, agency TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, failures_after_send BIGINT NOT NULL, last_error TEXT NOT NULL, next_attempt_unix_ms BIGINT NOT NULL, purpose TEXT, acting_agency TEXT, acting_user TEXT, payload $BLOB NOT NULL, version BIGINT NOT NULL, created_at_unix_ms BIGINT NOT NULL, updated_at_unix_ms BIGINT NOT NULL, claimed_by TEXT, claimed_until_unix_ms BIGINT);
+                CREATE TABLE outbox (step_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, agency TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, failures_after_send BIGINT NOT NULL, last_error TEXT NOT NULL, next_attempt_unix_ms BIGINT NOT NULL, purpose TEXT, acting_agency TEXT, acting_user TEXT, payload $BLOB NOT NULL, version BIGINT NOT NULL, created_at_unix_ms BIGINT NOT NULL, updated_at_unix_ms BIGINT NOT NULL, claimed_by TEXT, claimed_until_unix_ms BIGINT, attempted_by TEXT);
                 CREATE INDEX outbox_pending_by_due ON outbox (next_attempt_unix_ms, step_id) WHERE status = 'pending';
                 CREATE INDEX outbox_by_status ON outbox (status, updated_at_unix_ms);
                 CREATE INDEX outbox_by_case ON outbox (case_id, created_at_unix_ms);
@@ -284,11 +284,12 @@ public enum CaseTables {
     }
 
     /// Rewrites a step over `version` (its claim released); a change made since is refused.
-    static func updateStep(_ step: StepState, version: Int64, _ tx: RecordTransaction) throws(RecordStoreError) {
+    /// `attemptedBy`: the replica that made the attempt being recorded (kept for operators).
+    static func updateStep(_ step: StepState, version: Int64, attemptedBy: String? = nil, _ tx: RecordTransaction) throws(RecordStoreError) {
         let changed = try tx.run { () throws(StorageError) in
             try tx.sql.execute(
-                "UPDATE outbox SET case_id = ?, agency = ?, method = ?, status = ?, attempts = ?, failures_after_send = ?, last_error = ?, next_attempt_unix_ms = ?, purpose = ?, acting_agency = ?, acting_user = ?, payload = ?, version = version + 1, updated_at_unix_ms = ?, claimed_by = NULL, claimed_until_unix_ms = NULL WHERE step_id = ? AND version = ?",
-                stepValues(step) + [.integer(tx.now), .text(step.stepID), .integer(version)])
+                "UPDATE outbox SET case_id = ?, agency = ?, method = ?, status = ?, attempts = ?, failures_after_send = ?, last_error = ?, next_attempt_unix_ms = ?, purpose = ?, acting_agency = ?, acting_user = ?, payload = ?, version = version + 1, updated_at_unix_ms = ?, claimed_by = NULL, claimed_until_unix_ms = NULL, attempted_by = COALESCE(?, attempted_by) WHERE step_id = ? AND version = ?",
+                stepValues(step) + [.integer(tx.now), .optional(attemptedBy), .text(step.stepID), .integer(version)])
         }
         guard changed == 1 else {
             throw .versionConflict(kind: "outbox", id: step.stepID, expected: version, actual: try getStep(step.stepID, tx)?.version ?? 0)

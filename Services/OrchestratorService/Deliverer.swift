@@ -50,6 +50,16 @@ public final class Deliverer: Service, Sendable {
     /// Failures after sending (the step reached its service, no answer came) before a step is dead.
     public static let defaultDeadAfter: Int32 = 5
 
+    /// `--outbox-lease` (`HSB_OUTBOX_LEASE`): seconds from 11 (longer than one attempt) to 3,600.
+    public static func lease(parsing text: String) throws(ConfigurationError) -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (11...3600).contains(value) else {
+            throw ConfigurationError(
+                "--outbox-lease (HSB_OUTBOX_LEASE) must be a whole number of seconds from 11 (longer than one attempt, 10 s) to 3600, not '\(text.prefix(40))'"
+            )
+        }
+        return value
+    }
+
     /// `--dead-after` (`HSB_DEAD_AFTER`): a whole number from 1 to 1,000; anything else is named.
     public static func deadAfter(parsing text: String) throws(ConfigurationError) -> Int32 {
         guard let value = Int32(text.trimmingCharacters(in: .whitespaces)), (1...1000).contains(value) else {
@@ -118,7 +128,9 @@ public final class Deliverer: Service, Sendable {
     public func count(asOf now: Int64? = nil) async {
         let now = now ?? resources.clock.nowUnixMillis()
         let store = resources.store
-        let (replica, until) = (self.replica, now + max(leaseMillis, 4 * Int64(pollInterval.components.seconds * 1000 + 1) * 20))
+        // The lease outlasts a few counting rounds (every 20 passes), so its holder keeps it while it lives.
+        let pass = pollInterval.components.seconds * 1000 + pollInterval.components.attoseconds / 1_000_000_000_000_000
+        let (replica, until) = (self.replica, now + max(leaseMillis, 4 * 20 * pass))
         guard
             let holds = try? await resources.write(
                 idempotencyKey: "", caller: "orchestrator", method: "lease", now: now,
@@ -270,6 +282,7 @@ public final class Deliverer: Service, Sendable {
         let backoff = self.backoff
         let maxFailures = maxFailuresAfterSend
         let available = Set(clients.keys)
+        let replica = self.replica
         do {
             return try await resources.write(idempotencyKey: "", caller: "orchestrator", method: "deliver", now: now) {
                 tx throws(RecordStoreError) -> [UInt8] in
@@ -315,7 +328,7 @@ public final class Deliverer: Service, Sendable {
                     if effects.contains(.forgetRequest) { step.payload = Data() }
                     _ = try Deliverer.execute(effects, state: &state, now: now, tx)
                 }
-                try CaseTables.updateStep(step, version: stepRow.version, tx)
+                try CaseTables.updateStep(step, version: stepRow.version, attemptedBy: replica, tx)
                 try CaseTables.saveCase(state, version: caseRow.version, tx)
                 return [landed]
             }.reply == [1]

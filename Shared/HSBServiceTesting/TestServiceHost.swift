@@ -46,20 +46,23 @@ public struct TestServiceHost: Sendable {
     ) async throws -> TestServiceHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
         var databaseURL = reuseURL
-        if store == .postgresql, databaseURL == nil {
-            guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
-                throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
-            }
-            let schema = "s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
-            databaseURL = url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
-        }
+        if store == .postgresql, databaseURL == nil { databaseURL = try freshPostgresURL() }
         let host = try ServiceHost(
             descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
             migrations: migrations, secrets: testSecrets, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
         return TestServiceHost(host: host, dataDir: dataDir, databaseURL: databaseURL, secrets: testSecrets, clock: clock)
+    }
+
+    /// A URL of the test PostgreSQL server with a new, empty schema of its own as its search path.
+    public static func freshPostgresURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["HSB_TEST_POSTGRES_URL"] else {
+            throw StorageError(operation: "test setup", message: "HSB_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
+        }
+        let schema = "s_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresDatabase(url: url).transaction { session throws(StorageError) in try session.execute("CREATE SCHEMA \(schema)") }
+        return url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
     }
 
     /// A client signing as `agency` (user `<agency>.worker`).
