@@ -11,6 +11,6 @@ struct CAMHSCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await ServiceMain.run(.camhs, options: options, handlers: { CamhsService.handlers($0) })
+        try await ServiceMain.run(.camhs, options: options, handlers: { CamhsService.handlers($0) }, migrations: CamhsService.migrations)
     }
 }

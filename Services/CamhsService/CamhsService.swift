@@ -2,17 +2,32 @@ public import HSBContract
 public import HSBRuntime
 import HSBSafeguarding
 public import HSBServiceKit
-import HSBStorage
+public import HSBStorage
 public import HSBWire
 
 /// CAMHS: referrals through the single point of access (MH-01, MH-03), a known child's new
 /// concern as a notification (MH-02), recorded consultations (MH-03, MH-04), and the AIM
 /// duplication prompt (MH-05).
 public struct CamhsService: CamhsV1.Camhs.ServiceProtocol {
-    static let referralKind = "camhs-referral"
-    static let notificationKind = "camhs-notification"
-    static let consultationKind = "camhs-consultation"
-    static let assessmentKind = "camhs-assessment"
+    /// CAMHS's tables: referrals accepted (MH-01), teams told of a known child (MH-02),
+    /// consultations (MH-03) and assessments agreed (MH-05).
+    static let referrals = ReplyTable<CamhsV1.ReferralOutcome>(
+        kind: "camhs-referral", table: "camhs_referrals", columns: [(.init("outcome", .text), { .text($0.outcome) })])
+    static let notifications = ReplyTable<CamhsV1.ReferralOutcome>(
+        kind: "camhs-notification", table: "camhs_notifications", columns: [(.init("outcome", .text), { .text($0.outcome) })])
+    static let consultations = ReplyTable<CamhsV1.ConsultationRecord>(
+        kind: "camhs-consultation", table: "camhs_consultations", subjectMeans: "the child's subject id, or no-names for an anonymous consultation")
+    static let assessments = ReplyTable<CamhsV1.AssessmentAgreement>(
+        kind: "camhs-assessment", table: "camhs_assessments", columns: [(.init("prompt", .text), { .text($0.prompt) })])
+
+    /// The store's migrations for CAMHS's tables (from the generic table of earlier releases).
+    public static let migrations = [
+        referrals.migration(version: 201), notifications.migration(version: 202), consultations.migration(version: 203),
+        assessments.migration(version: 204),
+    ]
+
+    /// CAMHS's tables, for hsbctl (export).
+    public static let tables = [referrals.table, notifications.table, consultations.table, assessments.table]
 
     let resources: ServiceResources
 
@@ -31,36 +46,31 @@ public struct CamhsService: CamhsV1.Camhs.ServiceProtocol {
         let caller = context.caller
         // MH-02 is decided from CAMHS's own records, in the same transaction as the write.
         return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            let known = try !tx.list(kind: Self.referralKind, subjectID: request.childSubjectId).isEmpty
+            let known = try !tx.list(Self.referrals.table, subjectID: request.childSubjectId).isEmpty
             let (intake, citation) = CamhsRules.intake(
                 ageAtReferral: age, mentalHealthConcern: request.mentalHealthConcern, alreadyKnown: known)
             let outcome: String
             let reason: String
-            let kind: String
+            let table: ReplyTable<CamhsV1.ReferralOutcome>?
             switch intake {
             case .acceptReferral:
-                (outcome, reason, kind) = ("accepted", "accepted through the single point of access", Self.referralKind)
+                (outcome, reason, table) = ("accepted", "accepted through the single point of access", Self.referrals)
             case .notifyTeam:
-                (outcome, reason, kind) = (
-                    "team-notified", "already known to CAMHS: the team is told of the new concern; no second referral", Self.notificationKind
+                (outcome, reason, table) = (
+                    "team-notified", "already known to CAMHS: the team is told of the new concern; no second referral", Self.notifications
                 )
             case .decline(let why):
-                (outcome, reason, kind) = ("declined", why, "")
+                (outcome, reason, table) = ("declined", why, nil)
             }
-            let id = kind.isEmpty ? "" : ServiceResources.newID(kind)
+            let id = table.map { ServiceResources.newID($0.table.kind) } ?? ""
             let result = CamhsV1.ReferralOutcome(
                 recordId: id, outcome: outcome, reason: reason, citation: RuleCitation(ruleID: citation.ruleID, source: citation.source),
                 offers: CamhsRules.offers)
-            let bytes: [UInt8]
-            do throws(WireError) { bytes = try result.encoded() } catch {
-                throw .storage(StorageError(operation: "encode", message: "\(error)"))
-            }
-            if !kind.isEmpty {
-                _ = try tx.insert(
-                    kind: kind, id: id, subjectID: request.childSubjectId,
-                    body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json())
+            if let table {
+                try tx.insert(
+                    table.table, id: id, subjectID: request.childSubjectId, values: try table.values(result, recordedBy: caller.agency.name))
                 try tx.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
+                    agency: caller.agency.name, user: caller.user, action: .write, kind: table.table.kind, recordID: id,
                     purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
             }
             return result
@@ -73,7 +83,7 @@ public struct CamhsService: CamhsV1.Camhs.ServiceProtocol {
             recordId: ServiceResources.newID("camhs-consultation"), offers: CamhsRules.offers,
             citation: RuleCitation(ruleID: citation.ruleID, source: citation.source))
         return try await resources.storeNew(
-            context, kind: Self.consultationKind, id: result.recordId,
+            context, Self.consultations, id: result.recordId,
             subjectID: request.childSubjectId.isEmpty ? "no-names" : request.childSubjectId, reply: result)
     }
 
@@ -83,6 +93,6 @@ public struct CamhsService: CamhsV1.Camhs.ServiceProtocol {
         let result = CamhsV1.AssessmentAgreement(
             recordId: ServiceResources.newID("camhs-assessment"), prompt: prompt ?? "",
             citations: prompt == nil ? [] : [RuleCitation(ruleID: citation.ruleID, source: citation.source)])
-        return try await resources.storeNew(context, kind: Self.assessmentKind, id: result.recordId, subjectID: request.childSubjectId, reply: result)
+        return try await resources.storeNew(context, Self.assessments, id: result.recordId, subjectID: request.childSubjectId, reply: result)
     }
 }

@@ -60,22 +60,37 @@ struct Export: AsyncParsableCommand {
         let now = SystemWallClock().nowUnixMillis()
         let who = user ?? environment("HSB_USER") ?? environment("USER") ?? ""
         let child = self.child
-        let (records, accesses) = try store.read(now: now) { tx throws(RecordStoreError) in
-            var found = try tx.list(subjectID: child)
-            // What the service keeps in its own tables (the orchestrator's cases and their steps).
-            if let typed { found += try typed(child, tx) }
-            // One level down: what the child's records hold (a case's steps, a referral's meetings and events).
-            for record in found { found += try tx.list(subjectID: record.id) }
+        let (found, accesses) = try store.read(now: now) { tx throws(RecordStoreError) in
+            // What the service keeps in its own tables: each catalogued table's records about the
+            // child, then one level down, what they hold (a referral's meetings and events).
+            let tables = try tx.catalogue()
+            var rows: [(RecordTable, TableRow)] = []
+            for table in tables { rows += try tx.list(table, subjectID: child).map { (table, $0) } }
+            for (_, row) in rows { for table in tables { rows += try tx.list(table, subjectID: row.id).map { (table, $0) } } }
+            var found = rows.map { table, row in
+                (
+                    StoredRecord(
+                        kind: table.kind, id: row.id, subjectID: row.subjectID, version: row.version, body: "",
+                        createdAtUnixMillis: row.createdAtUnixMillis, updatedAtUnixMillis: row.updatedAtUnixMillis),
+                    ExportContent.readable(table: table, row: row)
+                )
+            }
+            // The orchestrator's cases and steps, and anything still in the generic table of earlier releases.
+            var generic = try typed?(child, tx) ?? []
+            generic += try tx.list(subjectID: child)
+            for record in generic { generic += try tx.list(subjectID: record.id) }
+            found += generic.filter { !Self.internalKinds.contains($0.kind) }.map { ($0, ExportContent.readable(kind: $0.kind, body: $0.body)) }
             var seen = Set<String>()
-            found = found.filter { !Self.internalKinds.contains($0.kind) && seen.insert("\($0.kind)/\($0.id)").inserted }
+            found = found.filter { seen.insert("\($0.0.kind)/\($0.0.id)").inserted }
             var log: [AccessEntry] = []
-            for record in found { log += try tx.accessLog(kind: record.kind, recordID: record.id) }
+            for (record, _) in found { log += try tx.accessLog(kind: record.kind, recordID: record.id) }
             try tx.logAccess(
                 agency: descriptor.agency.name, user: who, action: .read, kind: "subject-access-export", recordID: child, purpose: purpose,
                 requestID: "hsbctl-export")
             return (found, log.sorted { $0.atUnixMillis < $1.atUnixMillis })
         }
-        let contents = records.map { ExportContent.readable(kind: $0.kind, body: $0.body) }
+        let records = found.map(\.0)
+        let contents = found.map(\.1)
         if json {
             print(
                 Self.jsonDocument(
@@ -139,6 +154,25 @@ enum ExportContent {
     ]
     /// Records kept as protobuf after a `pb1:` tag, by kind.
     static let tagged: [String: any WireMessage.Type] = ["case": OrchestratorV1.StoredCase.self, "outbox": OrchestratorV1.StoredStep.self]
+
+    /// A typed table's record as JSON: its protobuf documents decoded, a JSON document as it is,
+    /// and otherwise its columns.
+    static func readable(table: RecordTable, row: TableRow) -> String {
+        if let referral = row.bytes("referral"), let screening = row.bytes("screening"),
+            let referralText = json(IntakeV1.Referral.self, referral), let resultText = json(IntakeV1.ScreeningResult.self, screening)
+        {
+            return "{\"referral\":\(referralText),\"screening\":\(resultText)}"
+        }
+        let document = table.columns.first { $0.name == "document" }
+        if document?.type == .blob, let type = replies[table.kind], let bytes = row.bytes("document"), let text = json(type, bytes) {
+            return text
+        }
+        if document?.type == .text, let text = row["document"], isJSON(text) { return text }
+        var object: [String: Any] = [:]
+        for (column, value) in zip(table.columns, row.values) where column.type != .blob { object[column.name] = value ?? NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     static func readable(kind: String, body: String) -> String {
         if let type = tagged[kind], body.hasPrefix("pb1:"), let data = Data(base64Encoded: String(body.dropFirst(4))),

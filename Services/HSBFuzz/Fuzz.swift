@@ -48,10 +48,12 @@ struct Fuzz {
             return host
         }
         let intakeConfiguration = IntakeConfiguration(localAuthority: "Camden")
-        let intake = try await start(.intake) { IntakeService.handlers($0, intakeConfiguration) }
-        let youthJustice = try await start(.youthJustice) { YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar()) }
-        let camhs = try await start(.camhs) { CamhsService.handlers($0) }
-        let mappa = try await start(.mappa) { MappaService.handlers($0) }
+        let intake = try await start(.intake, migrations: IntakeService.migrations) { IntakeService.handlers($0, intakeConfiguration) }
+        let youthJustice = try await start(.youthJustice, migrations: YouthJusticeService.migrations) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let camhs = try await start(.camhs, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
+        let mappa = try await start(.mappa, migrations: MappaService.migrations) { MappaService.handlers($0) }
         let signer = RequestSigner(agency: .orchestrator, secret: secrets[.orchestrator]!)
         var clients: [String: RPCClient] = [:]
         for (name, host) in [("intake", intake), ("youth-justice", youthJustice), ("camhs", camhs), ("mappa", mappa)] {

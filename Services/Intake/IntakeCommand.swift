@@ -17,6 +17,7 @@ struct IntakeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try IntakeOptions.resolve(procedure: procedure, localAuthority: localAuthority ?? environment("HSB_LOCAL_AUTHORITY"))
-        try await ServiceMain.run(.intake, options: options, handlers: { IntakeService.handlers($0, configuration) })
+        try await ServiceMain.run(
+            .intake, options: options, handlers: { IntakeService.handlers($0, configuration) }, migrations: IntakeService.migrations)
     }
 }

@@ -7,7 +7,9 @@ import HSBStorage
 public import HSBWire
 
 extension IntakeService {
-    static let eventKind = "case-event"
+    /// Case events recorded against a referral (police decisions, plans, closures: SCR-13 on).
+    static let caseEvents = ReplyTable<IntakeV1.CaseEventRecord>(
+        kind: "case-event", table: "case_events", subjectMeans: "the referral's id", columns: [(.init("event", .text), { .text($0.kind) })])
 
     static func civil(_ date: CalendarDate?, _ field: String) throws(RPCError) -> CivilDate? {
         guard let date else { return nil }
@@ -73,8 +75,8 @@ extension IntakeService {
         let kindName = String(describing: request.kind)
         let rules = events
         return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            guard let referralRecord = try tx.get(kind: Self.referralKind, id: request.referralId) else {
-                throw .notFound(kind: Self.referralKind, id: request.referralId)
+            guard let referralRecord = try tx.get(Self.referrals, id: request.referralId) else {
+                throw .notFound(kind: Self.referrals.kind, id: request.referralId)
             }
             let child = referralRecord.subjectID
             let harmed = Self.subjectsOf(referralRecord).subtracting([child]).sorted()
@@ -88,15 +90,11 @@ extension IntakeService {
             let record = IntakeV1.CaseEventRecord(
                 recordId: id, referralId: request.referralId, kind: kindName,
                 decision: DecisionWire.decision(plan, outcome: kindName, subjects: [child] + harmed), version: 1)
-            let bytes: [UInt8]
-            do throws(WireError) { bytes = try record.encoded() } catch {
-                throw .storage(StorageError(operation: "encode", message: "\(error)"))
-            }
-            _ = try tx.insert(
-                kind: Self.eventKind, id: id, subjectID: request.referralId, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json()
-            )
+            try tx.insert(
+                Self.caseEvents.table, id: id, subjectID: request.referralId,
+                values: try Self.caseEvents.values(record, recordedBy: caller.agency.name))
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.eventKind, recordID: id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.caseEvents.table.kind, recordID: id,
                 purpose: context.purpose.isEmpty ? kindName : context.purpose, requestID: String(context.requestID))
             return record
         }

@@ -3,7 +3,7 @@ public import HSBContract
 public import HSBRuntime
 public import HSBSafeguarding
 public import HSBServiceKit
-import HSBStorage
+public import HSBStorage
 public import HSBWire
 
 /// How this partnership's intake screens: its procedure profile, its local authority, its calendar.
@@ -37,10 +37,48 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
         events = CaseEventRules(profile: configuration.profile, deadlines: DeadlineCalculator(calendar: configuration.calendar))
     }
 
-    static let referralKind = "referral"
-    static let subjectKind = "subject"
+    /// Intake's tables: each referral screened, kept as received (`referral`) with its screening
+    /// (`screening`), both protobuf, beside the columns a person asks about; and each child or
+    /// person harmed a referral named (`subjects`).
+    static let referrals = RecordTable(
+        kind: "referral", table: "referrals",
+        columns: [
+            .init("submitted_by", .text), .init("user_name", .text), .init("received_at_unix_ms", .integer), .init("outcome", .text),
+            .init("persons_harmed", .text), .init("referral", .blob), .init("screening", .blob),
+        ])
+    static let subjects = RecordTable(kind: "subject", table: "subjects", subjectMeans: "the subject's own id", columns: [])
 
-    /// What a stored referral holds: the referral and its screening as sent on the wire.
+    /// The store's migrations for intake's tables (from the generic table of earlier releases).
+    public static let migrations = [
+        referrals.migration(version: 201) { record in
+            guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)) else { return nil }
+            return referralValues(
+                referral: [UInt8](stored.referral), screening: [UInt8](stored.result), submittedBy: stored.submittedBy, user: stored.user)
+        },
+        subjects.migration(version: 202) { _ in [] },
+        meetings.migration(version: 203),
+        caseEvents.migration(version: 204),
+    ]
+
+    /// Intake's tables, for hsbctl (export).
+    public static let tables = [referrals, subjects, meetings.table, caseEvents.table]
+
+    /// A referral's column values: the referral as received and its screening, with what a person asks about read from them.
+    static func referralValues(referral bytes: [UInt8], screening: [UInt8], submittedBy: String, user: String) -> [SQLValue]? {
+        guard let referral = try? IntakeV1.Referral(decoding: bytes), let result = try? IntakeV1.ScreeningResult(decoding: screening) else {
+            return nil
+        }
+        return [
+            .text(submittedBy), .text(user), .integer(referral.receivedUnixMs), .text(result.decision?.outcome ?? result.outcome),
+            .text(referral.personsHarmed.compactMap { $0.subject?.subjectID }.joined(separator: " ")), .blob(bytes), .blob(screening),
+        ]
+    }
+
+    /// The referral as received, from its row.
+    static func referral(of row: TableRow) -> IntakeV1.Referral? { row.bytes("referral").flatMap { try? IntakeV1.Referral(decoding: $0) } }
+
+    /// What a referral was stored as by releases before the typed tables: the referral and its
+    /// screening as sent on the wire, in JSON.
     struct StoredReferral: Codable {
         var referral: Data
         var result: Data
@@ -70,14 +108,17 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
         let referralBytes = try referral.encoded()
         return try await resources.idempotentWrite(context, now: now) { transaction throws(RecordStoreError) in
             guard stored else { return result }
-            let body = try Self.encodeJSON(
-                StoredReferral(referral: Data(referralBytes), result: Data(reply), submittedBy: caller.agency.name, user: caller.user))
-            _ = try transaction.insert(kind: Self.referralKind, id: referralID, subjectID: facts.child.subjectID, body: body)
-            for subject in subjects where try transaction.get(kind: Self.subjectKind, id: subject) == nil {
-                _ = try transaction.insert(kind: Self.subjectKind, id: subject, subjectID: subject, body: "{}")
+            guard
+                let values = Self.referralValues(referral: referralBytes, screening: reply, submittedBy: caller.agency.name, user: caller.user)
+            else {
+                throw .storage(StorageError(operation: "encode referral", message: "the referral or its screening could not be read back"))
+            }
+            try transaction.insert(Self.referrals, id: referralID, subjectID: facts.child.subjectID, values: values)
+            for subject in subjects where try transaction.get(Self.subjects, id: subject) == nil {
+                try transaction.insert(Self.subjects, id: subject, subjectID: subject, values: [])
             }
             try transaction.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.referralKind, recordID: referralID,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.referrals.kind, recordID: referralID,
                 purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))
             return result
         }
@@ -90,21 +131,23 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
         }
         let now = resources.clock.nowUnixMillis()
         let record = try await resources.blocking {
-            try resources.store.read(now: now) { transaction throws(RecordStoreError) -> StoredRecord? in
-                guard let record = try transaction.get(kind: Self.referralKind, id: request.referralId) else { return nil }
+            try resources.store.read(now: now) { transaction throws(RecordStoreError) -> TableRow? in
+                guard let record = try transaction.get(Self.referrals, id: request.referralId) else { return nil }
                 try transaction.logAccess(
-                    agency: caller.agency.name, user: caller.user, action: .read, kind: Self.referralKind, recordID: record.id,
+                    agency: caller.agency.name, user: caller.user, action: .read, kind: Self.referrals.kind, recordID: record.id,
                     purpose: context.purpose,
                     requestID: String(context.requestID))
                 return record
             }
         }
         guard let record else { throw RPCError(.notFound, "no referral with id \(request.referralId)") }
-        let stored = try JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8))
-        var result = try IntakeV1.ScreeningResult(decoding: [UInt8](stored.result))
+        guard let referralBytes = record.bytes("referral"), let screening = record.bytes("screening") else {
+            throw RPCError(.internal, "referral \(record.id) could not be read from the store")
+        }
+        var result = try IntakeV1.ScreeningResult(decoding: screening)
         result.version = record.version
         let view = IntakeV1.ReferralView(
-            referralId: record.id, version: record.version, referral: try IntakeV1.Referral(decoding: [UInt8](stored.referral)), screening: result)
+            referralId: record.id, version: record.version, referral: try IntakeV1.Referral(decoding: referralBytes), screening: result)
         return NeedToKnow.filter(view, for: caller.agency)
     }
 
@@ -142,13 +185,5 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
         result.decision?.citations.append(RuleCitation(ruleID: citation.ruleID, source: citation.source))
         result.decision?.rationale += "\nA no-names consultation: nothing personal was stored; make a referral for any action [SCR-21]"
         return result
-    }
-
-    static func encodeJSON(_ value: StoredReferral) throws(RecordStoreError) -> String {
-        do {
-            return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-        } catch {
-            throw .storage(StorageError(operation: "encode referral", message: "\(error)"))
-        }
     }
 }

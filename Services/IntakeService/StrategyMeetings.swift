@@ -7,7 +7,10 @@ import HSBStorage
 public import HSBWire
 
 extension IntakeService {
-    static let meetingKind = "strategy-meeting"
+    /// Strategy meetings held (STR-01 to STR-07), each about a referral.
+    static let meetings = ReplyTable<IntakeV1.MeetingRecord>(
+        kind: "strategy-meeting", table: "strategy_meetings", subjectMeans: "the referral's id",
+        columns: [(.init("outcome", .text), { .text($0.decision?.outcome ?? "") })])
 
     static let outcomes: [IntakeV1.StrategyOutcome: StrategyOutcome] = [
         .noFurtherAction: .noFurtherAction, .diversionPlan: .diversionPlan, .section47Joint: .section47Joint,
@@ -61,9 +64,9 @@ extension IntakeService {
         let store = resources.store
         let referralID = request.referralId
         let stored = try await resources.blocking {
-            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.get(kind: Self.referralKind, id: referralID) }
+            try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.get(Self.referrals, id: referralID) }
         }
-        if let stored, let child = Self.childOf(stored), let birth = CivilDate(wire: child.dateOfBirth) {
+        if let stored, let child = Self.referral(of: stored)?.child, let birth = CivilDate(wire: child.dateOfBirth) {
             meeting.childUnderTen = AgeRules.belowCriminalResponsibility(age: birth.age(on: LondonTime.date(of: heldAt)))
         }
         let plan: WorkPlan
@@ -72,36 +75,26 @@ extension IntakeService {
         let result = IntakeV1.MeetingRecord(
             recordId: id, referralId: request.referralId,
             decision: DecisionWire.decision(plan, outcome: outcome.rawValue, subjects: request.subjectIds), version: 1)
-        let body = StoredReply(reply: try result.encoded(), recordedBy: caller.agency.name).json()
         return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            guard let referral = try tx.get(kind: Self.referralKind, id: request.referralId) else {
-                throw .notFound(kind: Self.referralKind, id: request.referralId)
+            guard let referral = try tx.get(Self.referrals, id: request.referralId) else {
+                throw .notFound(kind: Self.referrals.kind, id: request.referralId)
             }
             let subjects = Self.subjectsOf(referral)
             if let stranger = request.subjectIds.first(where: { !subjects.contains($0) }) {
                 throw .notFound(kind: "subject of \(request.referralId)", id: stranger)
             }
-            _ = try tx.insert(kind: Self.meetingKind, id: id, subjectID: request.referralId, body: body)
+            try tx.insert(
+                Self.meetings.table, id: id, subjectID: request.referralId, values: try Self.meetings.values(result, recordedBy: caller.agency.name))
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.meetingKind, recordID: id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.meetings.table.kind, recordID: id,
                 purpose: context.purpose.isEmpty ? "strategy meeting" : context.purpose, requestID: String(context.requestID))
             return result
         }
     }
 
-    /// The child displaying HSB of a stored referral.
-    static func childOf(_ record: StoredRecord) -> Subject? {
-        guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)),
-            let referral = try? IntakeV1.Referral(decoding: [UInt8](stored.referral))
-        else { return nil }
-        return referral.child
-    }
-
     /// The subject ids a stored referral is about: the child and each person harmed.
-    static func subjectsOf(_ record: StoredRecord) -> Set<String> {
-        guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)),
-            let referral = try? IntakeV1.Referral(decoding: [UInt8](stored.referral))
-        else { return [record.subjectID] }
+    static func subjectsOf(_ record: TableRow) -> Set<String> {
+        guard let referral = referral(of: record) else { return [record.subjectID] }
         return Set([referral.child?.subjectID].compactMap { $0 } + referral.personsHarmed.compactMap { $0.subject?.subjectID })
     }
 }

@@ -11,6 +11,6 @@ struct MAPPACommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await ServiceMain.run(.mappa, options: options, handlers: { MappaService.handlers($0) })
+        try await ServiceMain.run(.mappa, options: options, handlers: { MappaService.handlers($0) }, migrations: MappaService.migrations)
     }
 }

@@ -2,7 +2,7 @@ public import HSBContract
 public import HSBRuntime
 import HSBSafeguarding
 public import HSBServiceKit
-import HSBStorage
+public import HSBStorage
 public import HSBWire
 
 /// The MAPPA coordinator: screening (MP-01, MP-02), levels and plan reviews (MP-03), and
@@ -14,9 +14,31 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
         self.resources = resources
     }
 
-    static let screeningKind = "mappa-screening"
-    static let levelKind = "mappa-level"
-    static let disclosureKind = "mappa-disclosure"
+    /// MAPPA's tables: screenings (MP-01, MP-02), levels and plans (MP-03), disclosures (MP-05).
+    static let screenings = ReplyTable<MappaV1.ScreenResult>(
+        kind: "mappa-screening", table: "mappa_screenings",
+        columns: [
+            (.init("category", .integer), { .integer(Int64($0.category)) }),
+            (.init("notification_period", .text), { .text($0.notificationPeriod) }),
+        ])
+    static let levels = ReplyTable<MappaV1.LevelRecord>(
+        kind: "mappa-level", table: "mappa_levels",
+        columns: [
+            (.init("level", .integer), { .integer(Int64($0.level)) }),
+            (.init("next_review", .date, nullable: true), { $0.nextReview?.column ?? .null }),
+        ])
+    static let disclosures = ReplyTable<MappaV1.DisclosureDecision>(
+        kind: "mappa-disclosure", table: "mappa_disclosures",
+        columns: [
+            (.init("recipient", .text), { .text($0.recipient.name) }), (.init("what", .text), { .text($0.what) }),
+            (.init("reason", .text), { .text($0.reason) }),
+        ])
+
+    /// The store's migrations for MAPPA's tables (from the generic table of earlier releases).
+    public static let migrations = [screenings.migration(version: 201), levels.migration(version: 202), disclosures.migration(version: 203)]
+
+    /// MAPPA's tables, for hsbctl (export).
+    public static let tables = [screenings.table, levels.table, disclosures.table]
     /// The forum's own agencies see everything (MP-05); others only what a disclosure names for them.
     static let forum: Set<Agency> = [.mappa, .youthJustice, .orchestrator]
 
@@ -53,7 +75,7 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
             recordId: ServiceResources.newID("mappa"), category: Int32(screening.category?.rawValue ?? 0), reasons: screening.reasons,
             outstanding: screening.outstanding, notificationPeriod: period,
             citations: screening.citations.map { RuleCitation(ruleID: $0.ruleID, source: $0.source) }, version: 1)
-        return try await resources.storeNew(context, kind: Self.screeningKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+        return try await resources.storeNew(context, Self.screenings, id: result.recordId, subjectID: request.subjectId, reply: result)
     }
 
     public func recordLevel(_ request: MappaV1.RecordLevelRequest, context: CallerContext) async throws -> MappaV1.LevelRecord {
@@ -84,7 +106,7 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
                         reason: "Implement the MAPPA risk management plan and monitor compliance", ruleID: "MP-03")
                 ]),
             version: 1)
-        return try await resources.storeNew(context, kind: Self.levelKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+        return try await resources.storeNew(context, Self.levels, id: result.recordId, subjectID: request.subjectId, reply: result)
     }
 
     public func decideDisclosure(_ request: MappaV1.DecideDisclosureRequest, context: CallerContext) async throws -> MappaV1.DisclosureDecision {
@@ -93,21 +115,16 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
         guard request.recipient.isRecognized else { throw RPCError.unrecognized("recipient", request.recipient.rawValue) }
         let result = MappaV1.DisclosureDecision(
             recordId: ServiceResources.newID("mappa-disclosure"), recipient: request.recipient, what: request.what, reason: request.reason)
-        return try await resources.storeNew(context, kind: Self.disclosureKind, id: result.recordId, subjectID: request.subjectId, reply: result)
+        return try await resources.storeNew(context, Self.disclosures, id: result.recordId, subjectID: request.subjectId, reply: result)
     }
 
     public func getRecord(_ request: MappaV1.GetRecordRequest, context: CallerContext) async throws -> MappaV1.MappaView {
         let caller = context.caller.agency
-        let records = try await resources.readRecords(
-            context, kinds: [Self.screeningKind, Self.levelKind, Self.disclosureKind], subjectID: request.subjectId)
-        func replies<M: WireMessage>(_ kind: String, _ type: M.Type) throws -> [M] {
-            try (records[kind] ?? []).map { try M(decoding: try StoredReply.decode($0.body).replyBytes) }
-        }
-        let disclosures = try replies(Self.disclosureKind, MappaV1.DisclosureDecision.self)
+        let disclosures = try await resources.readReplies(context, Self.disclosures, subjectID: request.subjectId)
         if Self.forum.contains(caller) {
             return MappaV1.MappaView(
-                subjectId: request.subjectId, screenings: try replies(Self.screeningKind, MappaV1.ScreenResult.self),
-                levels: try replies(Self.levelKind, MappaV1.LevelRecord.self), disclosures: disclosures)
+                subjectId: request.subjectId, screenings: try await resources.readReplies(context, Self.screenings, subjectID: request.subjectId),
+                levels: try await resources.readReplies(context, Self.levels, subjectID: request.subjectId), disclosures: disclosures)
         }
         // MP-05: another agency sees only the disclosures the forum decided for it.
         return MappaV1.MappaView(

@@ -389,18 +389,6 @@ public enum CaseTables {
     }
 }
 
-extension SQLValue {
-    /// The value as a query reads it back (for comparing a row with what would be written).
-    var columnText: String? {
-        switch self {
-        case .integer(let value): String(value)
-        case .text(let value): value
-        case .blob(let bytes): SQLValue.hex(bytes)
-        case .null: nil
-        }
-    }
-}
-
 extension RecordTransaction {
     /// `body`'s storage errors as the store's.
     @discardableResult

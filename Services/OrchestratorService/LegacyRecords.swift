@@ -10,30 +10,30 @@ import HSBWire
 /// `index-built`) are derived and dropped. A record that cannot be read is left where it is, under
 /// its kind, for an operator (`hsbctl export` still lists it): nothing is lost.
 enum LegacyRecords {
-    /// Records read per query while moving: a store of any size moves in bounded memory.
-    static let page = 500
-
     static func move(_ session: any SQLSession) throws(StorageError) {
-        try each(kind: "case", session) { (record) throws(StorageError) -> Bool in
+        try GenericRecords.move(kind: "case", session) { (record) throws(StorageError) -> Bool in
             guard let state = CaseState(body: record.body), let document = try? state.stored.encoded() else { return false }
             try session.execute(
                 "INSERT INTO cases (case_id, child_subject_id, role, status, threshold, version, opened_at_unix_ms, updated_at_unix_ms, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(state.caseID), .text(state.childSubjectID), .text(state.role.rawValue), .text(state.status.rawValue),
-                    .text(state.threshold), .integer(record.version), .integer(record.created), .integer(record.updated), .blob(document),
+                    .text(state.threshold), .integer(record.version), .integer(record.createdAtUnixMillis), .integer(record.updatedAtUnixMillis),
+                    .blob(document),
                 ])
             try CaseTables.syncDeadlines(state, session)
             try CaseTables.appendDisclosures(state, session)
             return true
         }
-        try each(kind: "outbox", session) { (record) throws(StorageError) -> Bool in
+        try GenericRecords.move(kind: "outbox", session) { (record) throws(StorageError) -> Bool in
             guard let step = StepState(body: record.body) else { return false }
             try session.execute(
                 "INSERT INTO outbox (case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, step_id, version, created_at_unix_ms, updated_at_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                CaseTables.stepValues(step) + [.text(step.stepID), .integer(record.version), .integer(record.created), .integer(record.updated)])
+                CaseTables.stepValues(step) + [
+                    .text(step.stepID), .integer(record.version), .integer(record.createdAtUnixMillis), .integer(record.updatedAtUnixMillis),
+                ])
             return true
         }
-        try each(kind: "case-identity", session) { (record) throws(StorageError) -> Bool in
+        try GenericRecords.move(kind: "case-identity", session) { (record) throws(StorageError) -> Bool in
             try session.execute(
                 "INSERT INTO case_identities (case_id, identity, child_subject_id) VALUES (?, ?, ?)",
                 [.text(record.id), .text(record.subjectID), .text(record.body)])
@@ -45,33 +45,4 @@ enum LegacyRecords {
     }
 
     /// A record of the generic table.
-    struct Record: Equatable {
-        var kind: String
-        var id: String
-        var subjectID: String
-        var version: Int64
-        var body: String
-        var created: Int64
-        var updated: Int64
-    }
-
-    /// Calls `body` on every record of `kind` in id order, a page at a time; removes each it moved.
-    static func each(kind: String, _ session: any SQLSession, _ body: (Record) throws(StorageError) -> Bool) throws(StorageError) {
-        var after = ""
-        while true {
-            let rows = try session.query(
-                "SELECT id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
-                [.text(kind), .text(after), .integer(Int64(page))])
-            for row in rows {
-                let record = Record(
-                    kind: kind, id: row[0] ?? "", subjectID: row[1] ?? "", version: Int64(row[2] ?? "") ?? 1, body: row[3] ?? "",
-                    created: Int64(row[4] ?? "") ?? 0, updated: Int64(row[5] ?? "") ?? 0)
-                if try body(record) {
-                    try session.execute("DELETE FROM hsb_records WHERE kind = ? AND id = ?", [.text(kind), .text(record.id)])
-                }
-            }
-            guard rows.count == page, let last = rows.last?[0] else { return }
-            after = last
-        }
-    }
 }

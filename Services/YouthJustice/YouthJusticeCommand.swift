@@ -17,6 +17,7 @@ struct YouthJusticeCommand: AsyncParsableCommand {
     func run() async throws {
         let (profile, calendar) = try procedure.resolve()
         try await ServiceMain.run(
-            .youthJustice, options: options, handlers: { YouthJusticeService.handlers($0, profile: profile, calendar: calendar) })
+            .youthJustice, options: options, handlers: { YouthJusticeService.handlers($0, profile: profile, calendar: calendar) },
+            migrations: YouthJusticeService.migrations)
     }
 }

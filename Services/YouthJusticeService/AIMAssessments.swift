@@ -7,7 +7,28 @@ import HSBStorage
 public import HSBWire
 
 extension YouthJusticeService {
-    static let aimKind = "aim-assessment"
+    /// AIM assessments: who leads, the stage, consent and when it is due beside the assessment as
+    /// JSON (`document`), which the rules read back whole.
+    static let aimTable = RecordTable(
+        kind: "aim-assessment", table: "aim_assessments",
+        columns: [
+            .init("lead", .text), .init("co_worker", .text, nullable: true), .init("stage", .text), .init("consent", .text, nullable: true),
+            .init("due_unix_ms", .integer), .init("document", .text),
+        ])
+
+    /// Moves AIM assessments from the generic table of earlier releases (the same JSON).
+    static let aimMigration = aimTable.migration(version: 202) { record in
+        guard let assessment = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else { return nil }
+        return try? aimValues(assessment)
+    }
+
+    static func aimValues(_ assessment: AIMAssessment) throws(RecordStoreError) -> [SQLValue] {
+        [
+            .text(assessment.lead.rawValue), .optional(assessment.coWorker?.rawValue), .text(assessment.stage.rawValue),
+            .optional(assessment.consentGiven.map { $0 ? "given" : "refused" }), .integer(assessment.due.due.unixMillis),
+            .text(try encodeAssessment(assessment)),
+        ]
+    }
 
     static func leadAgency(_ agency: Agency) throws(RPCError) -> LeadAgency {
         switch agency {
@@ -53,9 +74,9 @@ extension YouthJusticeService {
         let reply = Self.wire(assessment, id: id, version: 1)
         let caller = context.caller
         return try await resources.idempotentWrite(context, now: now.unixMillis) { tx throws(RecordStoreError) in
-            _ = try tx.insert(kind: Self.aimKind, id: id, subjectID: person.subjectID, body: try Self.encodeAssessment(assessment))
+            try tx.insert(Self.aimTable, id: id, subjectID: person.subjectID, values: try Self.aimValues(assessment))
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimKind, recordID: id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimTable.kind, recordID: id,
                 purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
             return reply
         }
@@ -86,13 +107,13 @@ extension YouthJusticeService {
         let now = resources.clock.nowUnixMillis()
         // A rule's refusal rolls the transaction back and is answered as FAILED_PRECONDITION.
         return try await resources.idempotentWrite(context, now: now) { tx throws(RecordStoreError) in
-            guard let record = try tx.get(kind: Self.aimKind, id: request.recordId) else {
-                throw .notFound(kind: Self.aimKind, id: request.recordId)
+            guard let record = try tx.get(Self.aimTable, id: request.recordId) else {
+                throw .notFound(kind: Self.aimTable.kind, id: request.recordId)
             }
             guard record.version == request.expectedVersion else {
-                throw .versionConflict(kind: Self.aimKind, id: record.id, expected: request.expectedVersion, actual: record.version)
+                throw .versionConflict(kind: Self.aimTable.kind, id: record.id, expected: request.expectedVersion, actual: record.version)
             }
-            guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data(record.body.utf8)) else {
+            guard let current = try? JSONDecoder().decode(AIMAssessment.self, from: Data((record["document"] ?? "").utf8)) else {
                 throw .storage(StorageError(operation: "read AIM assessment", message: "record \(record.id) is unreadable"))
             }
             let next: AIMAssessment
@@ -101,10 +122,9 @@ extension YouthJusticeService {
             } catch {
                 throw .refused(.failedPrecondition, error.problems.joined(separator: "; "))
             }
-            let updated = try tx.update(
-                kind: Self.aimKind, id: record.id, expectedVersion: record.version, body: try Self.encodeAssessment(next))
+            let updated = try tx.update(Self.aimTable, id: record.id, expectedVersion: record.version, values: try Self.aimValues(next))
             try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimKind, recordID: record.id,
+                agency: caller.agency.name, user: caller.user, action: .write, kind: Self.aimTable.kind, recordID: record.id,
                 purpose: context.purpose.isEmpty ? "AIM assessment" : context.purpose, requestID: String(context.requestID))
             return Self.wire(next, id: record.id, version: updated.version)
         }

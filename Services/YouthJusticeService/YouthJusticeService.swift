@@ -2,7 +2,7 @@ public import HSBContract
 public import HSBRuntime
 public import HSBSafeguarding
 public import HSBServiceKit
-import HSBStorage
+public import HSBStorage
 public import HSBWire
 
 /// Youth justice: police decisions and the routes they open (YJ-02 to YJ-07, YJ-14), court
@@ -25,7 +25,19 @@ public struct YouthJusticeService: YouthjusticeV1.YouthJustice.ServiceProtocol {
 
     func now() -> Instant { Instant(unixMillis: resources.clock.nowUnixMillis()) }
 
-    static let planKind = "youth-justice-plan"
+    /// Youth justice's tables: each plan a decision made (YJ-02 to YJ-12), and AIM assessments (YJ-04, YJ-05).
+    static let plans = ReplyTable<YouthjusticeV1.PlanResult>(
+        kind: "youth-justice-plan", table: "youth_justice_plans",
+        columns: [
+            (.init("event", .text), { .text($0.event) }), (.init("outcome", .text), { .text($0.decision?.outcome ?? "") }),
+            (.init("aim_lead", .text), { .text($0.aimLead) }),
+        ])
+
+    /// The store's migrations for youth justice's tables (from the generic table of earlier releases).
+    public static let migrations = [plans.migration(version: 201), aimMigration]
+
+    /// Youth justice's tables, for hsbctl (export).
+    public static let tables = [plans.table, aimTable]
     /// Agencies that see youth justice plans (INF-04): the service itself, social care and the orchestrator.
     static let readers: Set<Agency> = [.youthJustice, .socialCare, .orchestrator]
 
@@ -109,13 +121,7 @@ public struct YouthJusticeService: YouthjusticeV1.YouthJustice.ServiceProtocol {
             plan, event: "admission", outcome: "admitted", person: person, context: context)
     }
     public func getPlans(_ request: YouthjusticeV1.GetPlansRequest, context: CallerContext) async throws -> YouthjusticeV1.Plans {
-        let records = try await resources.readRecords(context, kinds: [Self.planKind], subjectID: request.subjectId)[Self.planKind] ?? []
-        return YouthjusticeV1.Plans(
-            plans: try records.map { record in
-                var plan = try YouthjusticeV1.PlanResult(decoding: try StoredReply.decode(record.body).replyBytes)
-                plan.version = record.version
-                return plan
-            })
+        YouthjusticeV1.Plans(plans: try await resources.readReplies(context, Self.plans, subjectID: request.subjectId))
     }
 
     static let policeDecisions: [YouthjusticeV1.PoliceDecision: PoliceDecision] = [
@@ -162,6 +168,6 @@ public struct YouthJusticeService: YouthjusticeV1.YouthJustice.ServiceProtocol {
     }
 
     func store(_ result: YouthjusticeV1.PlanResult, person: YoungPerson, context: CallerContext) async throws -> YouthjusticeV1.PlanResult {
-        try await resources.storeNew(context, kind: Self.planKind, id: result.recordId, subjectID: person.subjectID, reply: result)
+        try await resources.storeNew(context, Self.plans, id: result.recordId, subjectID: person.subjectID, reply: result)
     }
 }

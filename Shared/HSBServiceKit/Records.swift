@@ -47,6 +47,44 @@ extension ServiceResources {
         }
     }
 
+    /// Stores a new record of `table` holding its reply, idempotently, and logs the write, in one
+    /// transaction; returns the reply (the first one, for a retried key).
+    public func storeNew<Output: WireMessage>(
+        _ context: CallerContext, _ table: ReplyTable<Output>, id: String, subjectID: String, reply: Output
+    ) async throws -> Output {
+        let caller = context.caller
+        return try await idempotentWrite(context) { tx throws(RecordStoreError) in
+            try tx.insert(table.table, id: id, subjectID: subjectID, values: try table.values(reply, recordedBy: caller.agency.name))
+            try tx.logAccess(
+                agency: caller.agency.name, user: caller.user, action: .write, kind: table.table.kind, recordID: id,
+                purpose: context.purpose.isEmpty ? context.method : context.purpose, requestID: String(context.requestID))
+            return reply
+        }
+    }
+
+    /// The replies of `table` about `subjectID`, oldest first, each read logged with the caller's purpose.
+    public func readReplies<Output: WireMessage>(_ context: CallerContext, _ table: ReplyTable<Output>, subjectID: String) async throws -> [Output] {
+        guard !context.purpose.isEmpty else {
+            throw RPCError(.invalidArgument, "purpose is required to read records: say why you need them (INF-05)")
+        }
+        let caller = context.caller
+        let (purpose, requestID) = (context.purpose, String(context.requestID))
+        let now = clock.nowUnixMillis()
+        let store = self.store
+        let rows = try await blocking {
+            try store.read(now: now) { tx throws(RecordStoreError) in
+                let rows = try tx.list(table.table, subjectID: subjectID)
+                for row in rows {
+                    try tx.logAccess(
+                        agency: caller.agency.name, user: caller.user, action: .read, kind: table.table.kind, recordID: row.id, purpose: purpose,
+                        requestID: requestID)
+                }
+                return rows
+            }
+        }
+        return try rows.map { try table.reply($0) }
+    }
+
     /// Stores a new record holding its reply, idempotently, and logs the write, in one
     /// transaction; returns the reply (the first one, for a retried key).
     public func storeNew<Output: WireMessage>(
@@ -117,5 +155,64 @@ public struct StoredReply: Codable, Sendable {
 
     public static func decode(_ body: String) throws -> StoredReply {
         try JSONDecoder().decode(StoredReply.self, from: Data(body.utf8))
+    }
+}
+
+/// A table whose records each hold a reply a method sent, kept whole as protobuf (`document`), with
+/// who recorded it and the columns a person asks about beside it, read from the reply.
+public struct ReplyTable<Reply: WireMessage>: Sendable {
+    public let table: RecordTable
+    let projections: [@Sendable (Reply) -> SQLValue]
+
+    /// - Parameter columns: the columns read from each reply, with how.
+    public init(
+        kind: String, table: String, subjectMeans: String = "the child's subject id",
+        columns: [(RecordTable.Column, @Sendable (Reply) -> SQLValue)] = []
+    ) {
+        self.table = RecordTable(
+            kind: kind, table: table, subjectMeans: subjectMeans,
+            columns: [RecordTable.Column("recorded_by", .text)] + columns.map(\.0) + [RecordTable.Column("document", .blob)])
+        projections = columns.map(\.1)
+    }
+
+    /// The column values of a record holding `reply`.
+    public func values(_ reply: Reply, recordedBy: String) throws(RecordStoreError) -> [SQLValue] {
+        let bytes: [UInt8]
+        do throws(WireError) { bytes = try reply.encoded() } catch {
+            throw .storage(StorageError(operation: "encode \(Reply.protoName)", message: "\(error)"))
+        }
+        return [.text(recordedBy)] + projections.map { $0(reply) } + [.blob(bytes)]
+    }
+
+    /// The reply a row holds.
+    public func reply(_ row: TableRow) throws(RecordStoreError) -> Reply {
+        guard let bytes = row.bytes("document") else {
+            throw .storage(StorageError(operation: "read \(table.table)", message: "record \(row.id) has no document"))
+        }
+        do throws(WireError) { return try Reply(decoding: bytes) } catch {
+            throw .storage(StorageError(operation: "read \(table.table)", message: "record \(row.id): \(error)"))
+        }
+    }
+
+    /// The migration that creates the table and moves the generic store's records of its kind
+    /// (the reply as protobuf in JSON) into it.
+    public func migration(version: Int) -> Migration {
+        let this = self
+        return table.migration(version: version) { record in
+            guard let stored = try? StoredReply.decode(record.body), let reply = try? Reply(decoding: stored.replyBytes) else { return nil }
+            return try? this.values(reply, recordedBy: stored.recordedBy)
+        }
+    }
+}
+
+extension CalendarDate {
+    /// The date as a `date` column holds it, `YYYY-MM-DD`; NULL when unset or not a date.
+    public var column: SQLValue {
+        guard problem == nil else { return .null }
+        func padded(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return .text("\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))")
     }
 }

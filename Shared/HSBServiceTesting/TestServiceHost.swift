@@ -73,9 +73,18 @@ public struct TestServiceHost: Sendable {
             group: MultiThreadedEventLoopGroup.singleton)
     }
 
-    /// Records of `kind` about `subjectID`, read directly from the store.
-    public func records(_ kind: String, subjectID: String) throws -> [StoredRecord] {
-        try host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: kind, subjectID: subjectID) }
+    /// Records of `kind` about `subjectID`, read directly from the store: from the table the
+    /// store's catalogue names for the kind (the generic table's when none does).
+    public func records(_ kind: String, subjectID: String) throws -> [TableRow] {
+        try host.store.read(now: 0) { tx throws(RecordStoreError) in
+            guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else {
+                return try tx.list(kind: kind, subjectID: subjectID).map {
+                    TableRow(
+                        id: $0.id, subjectID: $0.subjectID, version: $0.version, created: $0.createdAtUnixMillis, updated: $0.updatedAtUnixMillis)
+                }
+            }
+            return try tx.list(table, subjectID: subjectID)
+        }
     }
 
     public func accessLog(_ kind: String, recordID: String) throws -> [AccessEntry] {

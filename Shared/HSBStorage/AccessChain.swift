@@ -180,6 +180,14 @@ public struct HashChain: Sendable {
 }
 
 extension SQLValue {
+    /// The value as a query reads it back (NULL as nil, bytes as hex).
+    public var columnText: String? {
+        switch self {
+        case .null: nil
+        default: storedText
+        }
+    }
+
     /// The value as a text column reads it back (what a chain's hash covers).
     var storedText: String {
         switch self {

@@ -236,6 +236,11 @@ public final class RecordStore: Sendable {
         Migration(
             version: 4, name: "records by subject, across kinds (subject access requests)",
             sql: "CREATE INDEX hsb_records_by_subject_only ON hsb_records (subject_id)"),
+        Migration(
+            version: 5, name: "the catalogue of a service's record tables",
+            sql:
+                "CREATE TABLE hsb_tables (kind TEXT PRIMARY KEY, table_name TEXT NOT NULL, subject_means TEXT NOT NULL, columns TEXT NOT NULL)"
+        ),
     ]
 
     public init(database: any SQLDatabase, migrations: [Migration] = []) throws(StorageError) {

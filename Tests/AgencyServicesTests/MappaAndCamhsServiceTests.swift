@@ -13,7 +13,7 @@ import Testing
 struct MappaAndCamhsServiceTests {
     @Test("MP-01 MP-02: an under-18 screened to category 1 with a halved notification period and the steps owed", arguments: TestStore.allCases)
     func screen(_ store: TestStore) async throws {
-        let server = try await TestServiceHost.start(.mappa, store: store) { MappaService.handlers($0) }
+        let server = try await TestServiceHost.start(.mappa, store: store, migrations: MappaService.migrations) { MappaService.handlers($0) }
         let request = MappaV1.ScreenRequest(
             subjectId: "yp-1", dateOfBirth: CalendarDate(year: 2010, month: 5, day: 1), subjectToNotificationRequirements: true,
             youthJusticeScreeningDone: true, sentence: .imprisonment, sentenceMonths: 12, relevantDate: CalendarDate(year: 2026, month: 1, day: 10))
@@ -36,7 +36,7 @@ struct MappaAndCamhsServiceTests {
 
     @Test("MP-03 MP-05: a level with its review; other agencies see only what the forum decided to disclose to them", arguments: TestStore.allCases)
     func levelsAndDisclosure(_ store: TestStore) async throws {
-        let server = try await TestServiceHost.start(.mappa, store: store) { MappaService.handlers($0) }
+        let server = try await TestServiceHost.start(.mappa, store: store, migrations: MappaService.migrations) { MappaService.handlers($0) }
         let mappa = server.client(.mappa)
         let level = try await mappa.call(
             MappaV1.Mappa.Method.recordLevel,
@@ -77,7 +77,7 @@ struct MappaAndCamhsServiceTests {
 
     @Test("MH-01 MH-02: a referral is accepted; a second concern about the same child notifies the team instead", arguments: TestStore.allCases)
     func camhsReferral(_ store: TestStore) async throws {
-        let server = try await TestServiceHost.start(.camhs, store: store) { CamhsService.handlers($0) }
+        let server = try await TestServiceHost.start(.camhs, store: store, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
         let social = server.client(.socialCare)
         let request = CamhsV1.ReferRequest(
             childSubjectId: "c-1", dateOfBirth: CalendarDate(year: 2013, month: 2, day: 2), mentalHealthConcern: true, concern: "low mood, withdrawn")
@@ -100,7 +100,7 @@ struct MappaAndCamhsServiceTests {
 
     @Test("MH-03 MH-04 MH-05: consultations are recorded with CAMHS's offer; the AIM duplication prompt", arguments: TestStore.allCases)
     func camhsConsultationAndPrompt(_ store: TestStore) async throws {
-        let server = try await TestServiceHost.start(.camhs, store: store) { CamhsService.handlers($0) }
+        let server = try await TestServiceHost.start(.camhs, store: store, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
         let consultation = try await server.client(.education).call(
             CamhsV1.Camhs.Method.consult, CamhsV1.ConsultRequest(question: "how do we support a pupil after an incident?"))
         #expect(consultation.citation?.ruleID == "MH-03" && consultation.offers.count == 4)
@@ -126,7 +126,7 @@ struct InProcessServiceTests {
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let host = try ServiceHost(
             descriptor: .mappa, options: ResolvedServiceOptions(dataDir: dataDir), handlers: { MappaService.handlers($0) },
-            secrets: TestServiceHost.testSecrets, group: MultiThreadedEventLoopGroup.singleton,
+            migrations: MappaService.migrations, secrets: TestServiceHost.testSecrets, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let mappa = InProcessClient(
             dispatcher: host.rpc.dispatcher, signer: RequestSigner(agency: .mappa, secret: TestServiceHost.testSecrets[.mappa]!))

@@ -7,7 +7,7 @@ import Testing
 import YouthJusticeService
 
 func startYouthJustice(_ store: TestStore, profile: ProcedureProfile = .camden) async throws -> TestServiceHost {
-    try await TestServiceHost.start(.youthJustice, store: store) {
+    try await TestServiceHost.start(.youthJustice, store: store, migrations: YouthJusticeService.migrations) {
         YouthJusticeService.handlers($0, profile: profile, calendar: WorkingDayCalendar())
     }
 }

@@ -28,7 +28,7 @@ enum PreviousMethods {
 struct CompatibilityTests {
     @Test("A client of the previous release refers to today's CAMHS and reads the reply; today's client gets the same answer")
     func previousClientTodaysServer() async throws {
-        let server = try await TestServiceHost.start(.camhs, store: .sqlite) { CamhsService.handlers($0) }
+        let server = try await TestServiceHost.start(.camhs, store: .sqlite, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
         let previous = try await server.client(.socialCare).call(
             PreviousMethods.refer,
             HSBPreviousContract.CamhsV1.ReferRequest(
@@ -83,7 +83,7 @@ struct CompatibilityTests {
         "A client of the next release: its added field is ignored, its added method is UNIMPLEMENTED, its added agency is refused where it must be acted on"
     )
     func nextClientTodaysServer() async throws {
-        let camhs = try await TestServiceHost.start(.camhs, store: .sqlite) { CamhsService.handlers($0) }
+        let camhs = try await TestServiceHost.start(.camhs, store: .sqlite, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
         let transport = camhs.client(.socialCare)
         let consulted = try await transport.call(
             HSBNextContract.CamhsV1.Camhs.Method.consult,
@@ -100,7 +100,7 @@ struct CompatibilityTests {
         #expect(again.citation?.ruleID == "MH-03")
         await camhs.stop()
 
-        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite) { MappaService.handlers($0) }
+        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite, migrations: MappaService.migrations) { MappaService.handlers($0) }
         await #expect(throws: RPCError(.invalidArgument, "recipient has value 11, which this version of the service does not know")) {
             try await mappa.client(.mappa).call(
                 HSBNextContract.MappaV1.Mappa.Method.decideDisclosure,

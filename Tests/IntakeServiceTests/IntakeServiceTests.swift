@@ -17,7 +17,10 @@ struct IntakeHost {
 
     static func start(_ store: Store, profile: ProcedureProfile = .camden) async throws -> IntakeHost {
         let configuration = IntakeConfiguration(profile: profile, localAuthority: "Camden")
-        return IntakeHost(server: try await TestServiceHost.start(.intake, store: store) { IntakeService.handlers($0, configuration) })
+        return IntakeHost(
+            server: try await TestServiceHost.start(.intake, store: store, migrations: IntakeService.migrations) {
+                IntakeService.handlers($0, configuration)
+            })
     }
 
     func client(_ agency: Agency, retry: RetryPolicy = .none) -> RPCClient { server.client(agency, retry: retry) }
@@ -289,9 +292,7 @@ struct StrategyMeetingServiceTests {
             Set(record.decision?.notices.filter { $0.ruleID == "INF-07" }.map(\.agency) ?? []) == [
                 .socialCare, .youthJustice, .police, .health, .education,
             ])
-        let meetings = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
-            try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
-        }
+        let meetings = try server.server.records("strategy-meeting", subjectID: referral.referralId)
         #expect(meetings.count == 1)
         // Held on a day that has not come: refused, naming the field.
         var ahead = request(referral.referralId)
@@ -331,9 +332,7 @@ struct StrategyMeetingServiceTests {
             try await server.client(.education).call(
                 IntakeV1.Intake.Method.recordStrategyMeeting, request(referral.referralId))
         }
-        let meetings = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in
-            try tx.list(kind: "strategy-meeting", subjectID: referral.referralId)
-        }
+        let meetings = try server.server.records("strategy-meeting", subjectID: referral.referralId)
         #expect(meetings.isEmpty)
         await server.stop()
     }
@@ -389,7 +388,7 @@ struct CaseEventServiceTests {
                 IntakeV1.RecordCaseEventRequest(
                     referralId: id, kind: .panel, assessmentFoundHsb: true, panelDate: CalendarDate(year: 2030, month: 1, day: 9)))
         }
-        let events = try server.host.store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "case-event", subjectID: id) }
+        let events = try server.server.records("case-event", subjectID: id)
         #expect(events.count == 2, "only the two valid events were stored")
         await social.close()
         await server.stop()

@@ -36,7 +36,7 @@ struct HSBCtlTests {
     @Test("SCR-08 SCR-17 YJ-02 MP-04: hsbctl submits the example referrals, shows a case and lists deadlines; bad files are named")
     func endToEnd() async throws {
         let intake = try await startIntake(.sqlite)
-        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite, migrations: YouthJusticeService.migrations) {
             YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
         }
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port)

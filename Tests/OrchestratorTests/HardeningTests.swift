@@ -196,10 +196,10 @@ struct OrchestratorHardeningTests {
     @Test("Extreme dates and counts are INVALID_ARGUMENT at intake, youth justice and MAPPA, and each service keeps serving")
     func extremeValuesAtEveryService() async throws {
         let intake = try await startIntake(.sqlite)
-        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite, migrations: YouthJusticeService.migrations) {
             YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
         }
-        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite) { MappaService.handlers($0) }
+        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite, migrations: MappaService.migrations) { MappaService.handlers($0) }
         var ancient = referral()
         ancient.child?.dateOfBirth = CalendarDate(year: .min, month: 1, day: 1)
         let social = intake.client(.socialCare)
@@ -487,7 +487,7 @@ struct OrchestratorHardeningTests {
     @Test("The pruner forgets a service's idempotency keys once they are older than the window, and keeps the rest")
     func prunerKeepsTheWindow() async throws {
         let clock = SettableClock()
-        let intake = try await TestServiceHost.start(.intake, store: .sqlite, clock: clock) {
+        let intake = try await TestServiceHost.start(.intake, store: .sqlite, clock: clock, migrations: IntakeService.migrations) {
             IntakeService.handlers($0, IntakeConfiguration(localAuthority: "Camden"))
         }
         let client = intake.client(.orchestrator)

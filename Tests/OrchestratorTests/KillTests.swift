@@ -143,7 +143,11 @@ struct KillTests {
         // Intake's own store: exactly one referral per child.
         let store = try RecordStore(database: try SQLiteDatabase(path: intakeData + "/intake.sqlite3"))
         for index in 0..<total {
-            let referrals = try store.read(now: 0) { tx throws(RecordStoreError) in try tx.list(kind: "referral", subjectID: "k-\(index)") }
+            let referrals = try store.read(now: 0) { tx throws(RecordStoreError) in
+                try tx.list(
+                    try tx.catalogue().first { $0.kind == "referral" } ?? RecordTable(kind: "referral", table: "referrals", columns: []),
+                    subjectID: "k-\(index)")
+            }
             #expect(referrals.count == 1, "child k-\(index) has \(referrals.count) referrals")
         }
         await orchestrator.server.stop()

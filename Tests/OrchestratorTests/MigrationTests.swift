@@ -13,7 +13,7 @@ import Testing
 /// Tests/Fixtures/Stores/README.md says how it was made.
 let releasedStore = packageRoot.appendingPathComponent("Tests/Fixtures/Stores/orchestrator-release-schema4.sqlite3").path
 
-typealias ReleasedRecord = LegacyRecords.Record
+typealias ReleasedRecord = StoredRecord
 
 /// The released store's records and access log, read with plain SQL (nothing migrated).
 func releasedRecords() throws -> (records: [ReleasedRecord], accessRows: Int, access: [[String?]], head: [String?]) {
@@ -24,7 +24,7 @@ func releasedRecords() throws -> (records: [ReleasedRecord], accessRows: Int, ac
         ).map {
             ReleasedRecord(
                 kind: $0[0] ?? "", id: $0[1] ?? "", subjectID: $0[2] ?? "", version: Int64($0[3] ?? "") ?? 0, body: $0[4] ?? "",
-                created: Int64($0[5] ?? "") ?? 0, updated: Int64($0[6] ?? "") ?? 0)
+                createdAtUnixMillis: Int64($0[5] ?? "") ?? 0, updatedAtUnixMillis: Int64($0[6] ?? "") ?? 0)
         }
         let access = try session.query(
             "SELECT at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id, seq, prev_hash, hash FROM hsb_access_log ORDER BY seq",
@@ -69,7 +69,7 @@ struct MigrationTests {
                         "INSERT INTO hsb_records (kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [
                             .text(record.kind), .text(record.id), .text(record.subjectID), .integer(record.version), .text(record.body),
-                            .integer(record.created), .integer(record.updated),
+                            .integer(record.createdAtUnixMillis), .integer(record.updatedAtUnixMillis),
                         ])
                 }
                 for row in access {
@@ -96,7 +96,7 @@ struct MigrationTests {
                 try orchestrator.rows(
                     "SELECT child_subject_id, version, opened_at_unix_ms, updated_at_unix_ms FROM cases WHERE case_id = ?", [.text(record.id)]
                 ).first)
-            #expect(row == [record.subjectID, String(record.version), String(record.created), String(record.updated)])
+            #expect(row == [record.subjectID, String(record.version), String(record.createdAtUnixMillis), String(record.updatedAtUnixMillis)])
             #expect(try orchestrator.cases(ofChild: record.subjectID).contains(expected))
             let deadlines = try orchestrator.rows("SELECT task_id FROM case_deadlines WHERE case_id = ? ORDER BY position", [.text(record.id)])
             #expect(deadlines.map { $0[0] ?? "" } == expected.deadlines.map(\.taskID))

@@ -74,7 +74,9 @@ struct OrchestratorHost {
 
 func startIntake(_ store: TestStore, port: Int = 0, dataDir: String? = nil) async throws -> TestServiceHost {
     let configuration = IntakeConfiguration(localAuthority: "Camden")
-    return try await TestServiceHost.start(.intake, store: store, dataDir: dataDir, port: port) { IntakeService.handlers($0, configuration) }
+    return try await TestServiceHost.start(.intake, store: store, dataDir: dataDir, port: port, migrations: IntakeService.migrations) {
+        IntakeService.handlers($0, configuration)
+    }
 }
 
 func referral(child: String = "child-1") -> IntakeV1.Referral {
@@ -238,7 +240,7 @@ struct OrchestratorTests {
         arguments: TestStore.allCases)
     func events(_ store: TestStore) async throws {
         let intake = try await startIntake(store)
-        let youthJustice = try await TestServiceHost.start(.youthJustice, store: store) {
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: store, migrations: YouthJusticeService.migrations) {
             YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
         }
         let orchestrator = try await OrchestratorHost.start(store, intakePort: intake.port, youthJusticePort: youthJustice.port)
@@ -331,10 +333,10 @@ struct OrchestratorTests {
     )
     func mappaRouteAndOverdueByKind() async throws {
         let intake = try await startIntake(.sqlite)
-        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite) {
+        let youthJustice = try await TestServiceHost.start(.youthJustice, store: .sqlite, migrations: YouthJusticeService.migrations) {
             YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
         }
-        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite) { MappaService.handlers($0) }
+        let mappa = try await TestServiceHost.start(.mappa, store: .sqlite, migrations: MappaService.migrations) { MappaService.handlers($0) }
         let orchestrator = try await OrchestratorHost.start(
             .sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port, mappaPort: mappa.port)
         let youthJusticeClient = orchestrator.server.client(.youthJustice)
@@ -509,7 +511,7 @@ struct OrchestratorTests {
     )
     func camhsRoute() async throws {
         let intake = try await startIntake(.sqlite)
-        let camhs = try await TestServiceHost.start(.camhs, store: .sqlite) { CamhsService.handlers($0) }
+        let camhs = try await TestServiceHost.start(.camhs, store: .sqlite, migrations: CamhsService.migrations) { CamhsService.handlers($0) }
         let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port, camhsPort: camhs.port)
         var concern = referral()
         concern.mentalHealthConcern = true

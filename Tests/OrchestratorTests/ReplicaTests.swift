@@ -156,7 +156,7 @@ struct ReplicaTests {
         // Intake (both replicas share one store): exactly one referral per child.
         let intakeStore = try PostgresDatabase(url: intakeURL)
         let referrals = try intakeStore.readTransaction { session throws(StorageError) in
-            try session.query("SELECT subject_id, COUNT(*) FROM hsb_records WHERE kind = 'referral' GROUP BY subject_id", [])
+            try session.query("SELECT subject_id, COUNT(*) FROM referrals GROUP BY subject_id", [])
         }
         #expect(referrals.count == total && referrals.allSatisfy { $0[1] == "1" })
         for client in clients { await client.close() }
