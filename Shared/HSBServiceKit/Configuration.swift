@@ -16,7 +16,7 @@ public func environment(_ name: String) -> String? {
 }
 
 /// A configuration key that was given a value it cannot take.
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ConfigurationError: Error, CustomStringConvertible, Hashable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
@@ -93,6 +93,13 @@ public struct ServiceOptions: ParsableArguments {
         help: "Days a request's idempotency key is kept: a retry within them gets the first answer. 1-365. Env: HSB_IDEMPOTENCY_WINDOW. Default: 7.")
     public var idempotencyWindow: Int?
 
+    @Option(
+        name: .customLong("retention-file"),
+        help:
+            "How long each kind of record is kept: a file of 'KIND YEARS' lines (removed YEARS years after its last change, each removal on the access log). Env: HSB_RETENTION_FILE. Default: none (everything is kept)."
+    )
+    public var retentionFile: String?
+
     @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line). Env: HSB_LOG_FORMAT. Default: text.")
     public var logFormat: String?
 
@@ -132,6 +139,7 @@ public struct ServiceOptions: ParsableArguments {
             drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
             replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
             idempotencyWindowDays: try value(idempotencyWindow, "HSB_IDEMPOTENCY_WINDOW", default: 7) { Int($0) },
+            retentionFile: try value(retentionFile, "HSB_RETENTION_FILE", default: nil as String?) { $0 },
             logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },
             logLevel: try value(logLevel, "HSB_LOG_LEVEL", default: "info") { $0 })
         guard (0...65535).contains(resolved.port), (0...65535).contains(resolved.opsPort) else {
@@ -177,6 +185,8 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var replayWindowSeconds: Int
     /// Days an idempotency key is kept (the pruner forgets older ones).
     public var idempotencyWindowDays: Int
+    /// The retention rules' file; nil keeps everything.
+    public var retentionFile: String?
     public var logFormat: String
     public var logLevel: String
 
@@ -184,9 +194,10 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
         databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
         maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
-        drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300, idempotencyWindowDays: Int = 7,
+        drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300, idempotencyWindowDays: Int = 7, retentionFile: String? = nil,
         logFormat: String = "text", logLevel: String = "info"
     ) {
+        self.retentionFile = retentionFile
         self.idempotencyWindowDays = idempotencyWindowDays
         self.host = host
         self.port = port

@@ -231,6 +231,13 @@ public enum ServiceMain {
             descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group), migrations: migrations,
             secrets: secrets, group: group, logger: logger)
         let pruner = IdempotencyPruner(store: host.store, windowDays: resolved.idempotencyWindowDays, logger: logger)
-        try await host.runUntilSignalled(background: [pruner] + background())
+        var jobs: [any Service] = [pruner]
+        if let file = resolved.retentionFile {
+            let retention = RetentionJob(
+                store: host.store, rules: try RetentionRules.load(file: file), agency: descriptor.agency.name, logger: logger)
+            try retention.check()
+            jobs.append(retention)
+        }
+        try await host.runUntilSignalled(background: jobs + background())
     }
 }

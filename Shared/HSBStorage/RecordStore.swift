@@ -26,6 +26,8 @@ public struct AccessEntry: Sendable, Hashable {
     public enum Action: String, Sendable, Hashable {
         case read
         case write
+        /// Removed when its retention period ended (the record is gone; this line stays).
+        case delete
     }
 
     public let atUnixMillis: Int64

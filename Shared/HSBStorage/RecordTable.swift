@@ -206,6 +206,22 @@ extension RecordTransaction {
         }.map { TableRow($0, table) }
     }
 
+    /// Removes up to `limit` records of `table` last changed before `cutoff` (milliseconds since
+    /// the epoch), oldest first, and returns them: for retention, which logs each one.
+    public func removeRecords(_ table: RecordTable, changedBefore cutoff: Int64, limit: Int) throws(RecordStoreError) -> [TableRow] {
+        let rows = try run { () throws(StorageError) in
+            try session.query(
+                "SELECT \(table.selectList) FROM \(table.table) WHERE updated_at_unix_ms < ? ORDER BY updated_at_unix_ms, record_id LIMIT ?",
+                [.integer(cutoff), .integer(Int64(limit))])
+        }.map { TableRow($0, table) }
+        for row in rows {
+            try run { () throws(StorageError) in
+                try session.execute("DELETE FROM \(table.table) WHERE record_id = ? AND updated_at_unix_ms < ?", [.text(row.id), .integer(cutoff)])
+            }
+        }
+        return rows
+    }
+
     /// Replaces a record's own columns at `expectedVersion`; a stale version is refused, never overwritten.
     @discardableResult
     public func update(_ table: RecordTable, id: String, expectedVersion: Int64, values: [SQLValue]) throws(RecordStoreError) -> TableRow {

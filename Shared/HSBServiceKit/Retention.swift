@@ -1,0 +1,159 @@
+import Foundation
+public import HSBRuntime
+public import HSBStorage
+public import Logging
+public import NIOPosix
+public import ServiceLifecycle
+
+/// How long a service keeps each kind of record: configured by the agency (the procedures leave
+/// retention to each agency, under the data protection principles), one rule per kind. A kind
+/// without a rule is kept.
+public struct RetentionRules: Sendable, Hashable {
+    /// Years a record of each kind is kept after its last change.
+    public var yearsAfterLastChange: [String: Int]
+
+    public init(yearsAfterLastChange: [String: Int] = [:]) {
+        self.yearsAfterLastChange = yearsAfterLastChange
+    }
+
+    /// The longest a rule may say; the shortest is one year.
+    public static let maximumYears = 100
+
+    /// Parses a retention file: `KIND YEARS` per line (a record of KIND is removed YEARS whole
+    /// years after its last change); `#` starts a comment. Throws naming the line and what is wrong.
+    public static func parse(_ text: String, source: String) throws(ConfigurationError) -> RetentionRules {
+        var rules = RetentionRules()
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            let place = "\(source) line \(index + 1)"
+            guard fields.count == 2 else { throw ConfigurationError("\(place): write KIND YEARS, e.g. 'referral 25'") }
+            let kind = String(fields[0])
+            guard let years = Int(fields[1]), (1...maximumYears).contains(years) else {
+                throw ConfigurationError("\(place): years for \(kind.prefix(60)) must be a whole number from 1 to \(maximumYears)")
+            }
+            guard rules.yearsAfterLastChange.updateValue(years, forKey: kind) == nil else {
+                throw ConfigurationError("\(place): \(kind.prefix(60)) has a rule already")
+            }
+        }
+        return rules
+    }
+
+    /// Reads and parses `file`.
+    public static func load(file: String) throws(ConfigurationError) -> RetentionRules {
+        guard let data = FileManager.default.contents(atPath: file), data.count <= 1_000_000 else {
+            throw ConfigurationError("cannot read retention file \(file) (or it is over 1 MB)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), source: file)
+    }
+
+    /// The UTC calendar day of an instant, `YYYY-MM-DD`, for messages.
+    static func utcDay(_ unixMillis: Int64) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(unixMillis) / 1000))
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// The instant before which a record's last change means it has expired, as of `now`: `years`
+    /// calendar years back (in UTC), so nothing goes a day early, leap years included.
+    public static func cutoff(now: Int64, years: Int) -> Int64 {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let date = Date(timeIntervalSince1970: Double(now) / 1000)
+        guard let back = calendar.date(byAdding: .year, value: -years, to: date) else { return Int64.min }
+        return Int64((back.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+/// Applies the retention rules: every hour, removes the records whose period has ended, a batch at
+/// a time, each removal a line of the access log (`delete`, by `retention`, with the rule) in the
+/// same transaction. Rules name kinds of the service's own tables; a kind the store does not have
+/// is refused at start (`check`), not ignored.
+public final class RetentionJob: Service, Sendable {
+    let store: RecordStore
+    let rules: RetentionRules
+    let agency: String
+    let clock: any WallClock
+    let interval: Duration
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    /// Records removed in one transaction.
+    static let batch = 500
+
+    public init(
+        store: RecordStore, rules: RetentionRules, agency: String, clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(3600),
+        threadPool: NIOThreadPool = .singleton, logger: Logger
+    ) {
+        self.store = store
+        self.rules = rules
+        self.agency = agency
+        self.clock = clock
+        self.interval = interval
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Refuses rules for kinds this store has no table of.
+    public func check() throws {
+        let tables = try store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.catalogue() }
+        let known = Set(tables.map(\.kind))
+        let unknown = rules.yearsAfterLastChange.keys.filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw ConfigurationError(
+                "the retention file names \(unknown.joined(separator: ", ")), which this service does not keep; its kinds are \(known.sorted().joined(separator: ", "))"
+            )
+        }
+    }
+
+    /// Removes what has expired as of now; returns how many records of each kind.
+    @discardableResult
+    public func apply() async -> [String: Int] {
+        let now = clock.nowUnixMillis()
+        let (store, rules, agency) = (self.store, self.rules, self.agency)
+        var removed: [String: Int] = [:]
+        for (kind, years) in rules.yearsAfterLastChange.sorted(by: { $0.key < $1.key }) {
+            let cutoff = RetentionRules.cutoff(now: now, years: years)
+            while true {
+                let count: Int
+                do {
+                    count = try await threadPool.runIfActive {
+                        try store.perform(idempotencyKey: "", caller: "retention", method: "retention", now: now) { tx throws(RecordStoreError) in
+                            guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return [0] }
+                            let rows = try tx.removeRecords(table, changedBefore: cutoff, limit: Self.batch)
+                            for row in rows {
+                                try tx.logAccess(
+                                    agency: agency, user: "retention", action: .delete, kind: kind, recordID: row.id,
+                                    purpose:
+                                        "retention: \(kind) is kept \(years) year\(years == 1 ? "" : "s") after its last change (\(RetentionRules.utcDay(row.updatedAtUnixMillis)))",
+                                    requestID: "retention")
+                            }
+                            // The count, as text, is the transaction's reply.
+                            return Array(String(rows.count).utf8)
+                        }.reply
+                    }.withUnsafeBufferPointer { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
+                } catch {
+                    logger.warning(
+                        "retention could not remove expired records; it tries again next time", metadata: ["kind": "\(kind)", "error": "\(error)"])
+                    break
+                }
+                removed[kind, default: 0] += count
+                if count < Self.batch { break }
+            }
+        }
+        for (kind, count) in removed.sorted(by: { $0.key < $1.key }) where count > 0 {
+            logger.info("records past their retention period removed", metadata: ["kind": "\(kind)", "count": "\(count)"])
+        }
+        return removed
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.apply()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+}
