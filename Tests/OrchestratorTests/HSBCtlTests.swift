@@ -194,6 +194,49 @@ func intakeStoreWithOneReferral() async throws -> String {
     return intake.dataDir
 }
 
+@Suite("hsbctl on the orchestrator's host: its typed tables exported, its disclosure ledger verified")
+struct HSBCtlOrchestratorStoreTests {
+    @Test(
+        "INF-05 INF-03: hsbctl export reads a child's cases and steps from the orchestrator's tables; audit verify walks the disclosure ledger and names a changed row"
+    )
+    func orchestratorStore() async throws {
+        let intake = try await startIntake(.sqlite)
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intake.port)
+        let opened = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
+        await orchestrator.server.stopKeepingData()
+        await intake.stop()
+        let dataDir = orchestrator.server.dataDir
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let arguments = ["export", "--service", "orchestrator", "--child", "child-1", "--data-dir", dataDir, "--purpose", "SAR-2026-15"]
+        let report = try await offloaded { try hsbctl(arguments + ["--json"], environment: [:]) }
+        #expect(report.status == 0, "\(report.err)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(report.out.utf8)) as? [String: Any])
+        let records = try #require(document["records"] as? [[String: Any]])
+        #expect(records.compactMap { $0["kind"] as? String } == ["case"] + opened.steps.map { _ in "outbox" })
+        let content = try #require(records.first?["content"] as? [String: Any])
+        #expect(content["case_id"] as? String == opened.caseId && (content["disclosures"] as? [Any])?.isEmpty == false)
+
+        let verify = ["audit", "verify", "--service", "orchestrator", "--data-dir", dataDir]
+        let intact = try await offloaded { try hsbctl(verify, environment: [:]) }
+        #expect(intact.status == 0, "\(intact.out) \(intact.err)")
+        #expect(
+            intact.out.contains(
+                "disclosure ledger of orchestrator (\(dataDir)/orchestrator.sqlite3): \(opened.disclosures.count) row(s), chain intact"),
+            "\(intact.out)")
+        // Someone with the database changes what was shared, and with whom.
+        try SQLiteDatabase(path: "\(dataDir)/orchestrator.sqlite3").transaction { session throws(StorageError) in
+            try session.execute("UPDATE disclosures SET to_service = 'nobody' WHERE seq = 1")
+        }
+        let broken = try await offloaded { try hsbctl(verify, environment: [:]) }
+        #expect(broken.status == 1)
+        #expect(
+            broken.out.contains("disclosure ledger of orchestrator")
+                && broken.out.contains("BROKEN at row 1: its contents were changed after it was written"), "\(broken.out)")
+        #expect(broken.out.contains("access log of orchestrator") && broken.out.contains("chain intact"))
+    }
+}
+
 @Suite("hsbctl for practitioners: the rules and the Brook tool in their words")
 struct HSBCtlReferenceTests {
     @Test("INF-05: hsbctl audit verify walks a service's access log chain on its host and names the first row changed after the fact")
