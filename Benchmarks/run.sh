@@ -96,6 +96,17 @@ for service in orchestrator intake youth_justice camhs mappa; do
   psql "$HSB_TEST_POSTGRES_URL" -q -c "CREATE DATABASE hsb_$service" >/dev/null
 done
 start_suite postgresql 7600 "${HSB_TEST_POSTGRES_URL%/*}/hsb_"
+# A second orchestrator on the PostgreSQL suite's store: two replicas serving the same partnership.
+"$sbin/orchestrator" --port 7605 --ops-port 7705 --data-dir "$work/postgresql-replica" --credentials-file "$creds" --log-level warning \
+  --database-url "${HSB_TEST_POSTGRES_URL%/*}/hsb_orchestrator" \
+  --agency-endpoint intake=127.0.0.1:7601 --agency-endpoint youth-justice=127.0.0.1:7602 \
+  --agency-endpoint camhs=127.0.0.1:7603 --agency-endpoint mappa=127.0.0.1:7604 > "$work/postgresql-replica.log" 2>&1 &
+pids+=($!)
+replica_pid=$!
+for _ in $(seq 1 120); do
+  "$sbin/hsbctl" health --endpoint orchestrator=127.0.0.1:7605 >/dev/null 2>&1 && break
+  sleep 0.5
+done
 idle_sqlite=$(idle_rss sqlite)
 idle_pg=$(idle_rss postgresql)
 fsync_rate=$("$bbin/EndToEnd" fsync "$work/sqlite" 3)
@@ -107,10 +118,14 @@ cpu_before_intake=$(cpu_ticks "$sqlite_pid_intake")
 for concurrency in 1 16 64; do
   echo "end to end: $concurrency concurrent referrals..." >&2
   for round in $(seq 1 "$rounds"); do
-    for store in sqlite postgresql; do
-      port=$([ $store = sqlite ] && echo 7300 || echo 7600)
-      # shellcheck disable=SC2046
-      row=$("$bbin/EndToEnd" referrals "127.0.0.1:$port" "$education_secret" "$concurrency" "$e2e_seconds" $(suite_pids "$store"))
+    for store in sqlite postgresql replicas; do
+      case $store in
+        sqlite) targets=127.0.0.1:7300 pidset=$(suite_pids sqlite) ;;
+        postgresql) targets=127.0.0.1:7600 pidset=$(suite_pids postgresql) ;;
+        replicas) targets=127.0.0.1:7600,127.0.0.1:7605 pidset="$postgresql_pid_orchestrator $replica_pid $postgresql_pid_intake" ;;
+      esac
+      # shellcheck disable=SC2086
+      row=$("$bbin/EndToEnd" referrals "$targets" "$education_secret" "$concurrency" "$e2e_seconds" $pidset)
       echo "$store $concurrency $round $row" >> "$work/e2e.txt"
     done
   done
@@ -252,6 +267,14 @@ On PostgreSQL:
 |---:|---:|---:|---:|---:|---|
 $(e2e_table postgresql)
 
+Two orchestrator replicas on the PostgreSQL suite's store (a second orchestrator process beside the
+first, the callers' connections shared between them, each step claimed before it is sent; the
+agency services as above):
+
+| concurrent referrals | referrals/s | p50 ms | p99 ms | p99.9 ms | peak RSS MiB: orchestrator 1 / orchestrator 2 / intake |
+|---:|---:|---:|---:|---:|---|
+$(e2e_table replicas)
+
 Best durable referrals/s against the single-writer fsync rate (target at least 4x): SQLite
 $(awk -v a="$sqlite_best" -v b="$fsync_plain" 'BEGIN {printf "%.2fx", a / b}'), PostgreSQL $(awk -v a="$pg_best" -v b="$fsync_plain" 'BEGIN {printf "%.2fx", a / b}').
 Each referral is three commits. Group commit counters at the end (orchestrator and intake; writes
@@ -265,8 +288,8 @@ entries). A longer run at 64 concurrent (six rounds of 8 s, about 25,000 cases) 
 that grew with the store, both fixed: the overdue gauges scanned every open deadline every 5 s on
 the writer connection, holding every write up for the scan (referrals/s fell from 1,100 to 490 and
 p99 rose from 90 to 830 ms over the six rounds, the orchestrator from 75 to 180 MiB); they now read
-only the overdue rows, a key range of an index keyed by due time, on the reader connection (flat
-CPU per referral and memory across the rounds). And SQLite's default 2 MiB page cache sent every
+only the overdue rows (today the \`case_deadlines\` table's index over open deadlines by due time),
+on the reader connection (flat CPU per referral and memory across the rounds). And SQLite's default 2 MiB page cache sent every
 page past it to a read system call; each connection now keeps up to 32 MiB, which shows in the
 resident sizes below. With $(nproc) cores shared by the client, both suites and PostgreSQL, CPU, not the
 disk, sets the rate here: this disk takes $fsync_rate fsyncs/s, far more than the commits the

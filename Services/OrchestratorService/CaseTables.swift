@@ -51,22 +51,20 @@ public enum CaseTables {
 
     static let caseColumns = "document, version, opened_at_unix_ms, updated_at_unix_ms"
 
-    static func caseRow(_ row: [String?]) -> Row? {
-        guard let hex = row[0], let bytes = SQLValue.bytes(fromHex: hex), let stored = try? OrchestratorV1.StoredCase(decoding: bytes),
-            let version = Int64(row[1] ?? "")
-        else { return nil }
-        return Row(state: CaseState(stored: stored), version: version, openedAt: Int64(row[2] ?? "") ?? 0, updatedAt: Int64(row[3] ?? "") ?? 0)
+    static func caseRow(_ row: [SQLValue]) -> Row? {
+        guard let bytes = row[0].bytes, let stored = try? OrchestratorV1.StoredCase(decoding: bytes), let version = row[1].integer else { return nil }
+        return Row(state: CaseState(stored: stored), version: version, openedAt: row[2].integer ?? 0, updatedAt: row[3].integer ?? 0)
     }
 
     static func getCase(_ id: String, _ tx: RecordTransaction) throws(RecordStoreError) -> Row? {
-        try tx.run { () throws(StorageError) in try tx.sql.query("SELECT \(caseColumns) FROM cases WHERE case_id = ?", [.text(id)]) }.first
-            .flatMap(caseRow)
+        try tx.run { () throws(StorageError) in try tx.sql.queryValues("SELECT \(caseColumns) FROM cases WHERE case_id = ?", [.text(id)]) }
+            .first.flatMap(caseRow)
     }
 
     /// The cases about `subjectID` (as the child), oldest first.
     static func cases(ofChild subjectID: String, _ tx: RecordTransaction) throws(RecordStoreError) -> [Row] {
         try tx.run { () throws(StorageError) in
-            try tx.sql.query(
+            try tx.sql.queryValues(
                 "SELECT \(caseColumns) FROM cases WHERE child_subject_id = ? ORDER BY opened_at_unix_ms, case_id", [.text(subjectID)])
         }.compactMap(caseRow)
     }
@@ -252,17 +250,19 @@ public enum CaseTables {
         var createdAt: Int64
     }
 
-    static func stepRow(_ row: [String?]) -> StepRow? {
-        guard let stepID = row[0], let caseID = row[1], let attempts = Int32(row[5] ?? ""), let failures = Int32(row[6] ?? ""),
-            let next = Int64(row[8] ?? ""), let payload = SQLValue.bytes(fromHex: row[12] ?? ""), let version = Int64(row[13] ?? "")
+    static func stepRow(_ row: [SQLValue]) -> StepRow? {
+        guard let stepID = row[0].columnText, let caseID = row[1].columnText, let attempts = row[5].integer.flatMap(Int32.init(exactly:)),
+            let failures = row[6].integer.flatMap(Int32.init(exactly:)), let next = row[8].integer, let payload = row[12].bytes,
+            let version = row[13].integer
         else { return nil }
-        let acting = row[10].map(agency(named:))
+        let acting = row[10].columnText.map(agency(named:))
         return StepRow(
             step: StepState(
-                stepID: stepID, caseID: caseID, service: row[2] ?? "", method: row[3] ?? "", payload: Data(payload), status: row[4] ?? "",
-                attempts: attempts, lastError: row[7] ?? "", nextAttempt: next, purpose: row[9],
-                actingAgency: acting.map(\.rawValue), actingUser: row[11], failuresAfterSend: failures == 0 ? nil : failures),
-            version: version, createdAt: Int64(row[14] ?? "") ?? 0)
+                stepID: stepID, caseID: caseID, service: row[2].columnText ?? "", method: row[3].columnText ?? "", payload: Data(payload),
+                status: row[4].columnText ?? "", attempts: attempts, lastError: row[7].columnText ?? "", nextAttempt: next,
+                purpose: row[9].columnText, actingAgency: acting.map(\.rawValue), actingUser: row[11].columnText,
+                failuresAfterSend: failures == 0 ? nil : failures),
+            version: version, createdAt: row[14].integer ?? 0)
     }
 
     static func stepValues(_ step: StepState) -> [SQLValue] {
@@ -297,20 +297,20 @@ public enum CaseTables {
     }
 
     static func getStep(_ id: String, _ tx: RecordTransaction) throws(RecordStoreError) -> StepRow? {
-        try tx.run { () throws(StorageError) in try tx.sql.query("SELECT \(stepColumns) FROM outbox WHERE step_id = ?", [.text(id)]) }.first
-            .flatMap(stepRow)
+        try tx.run { () throws(StorageError) in try tx.sql.queryValues("SELECT \(stepColumns) FROM outbox WHERE step_id = ?", [.text(id)]) }
+            .first.flatMap(stepRow)
     }
 
     static func steps(ofCase caseID: String, _ tx: RecordTransaction) throws(RecordStoreError) -> [StepState] {
         try tx.run { () throws(StorageError) in
-            try tx.sql.query("SELECT \(stepColumns) FROM outbox WHERE case_id = ? ORDER BY created_at_unix_ms, step_id", [.text(caseID)])
+            try tx.sql.queryValues("SELECT \(stepColumns) FROM outbox WHERE case_id = ? ORDER BY created_at_unix_ms, step_id", [.text(caseID)])
         }.compactMap(stepRow).map(\.step)
     }
 
     /// Steps with `status`, oldest change first, at most `limit`.
     static func steps(status: String, limit: Int, _ tx: RecordTransaction) throws(RecordStoreError) -> [StepState] {
         try tx.run { () throws(StorageError) in
-            try tx.sql.query(
+            try tx.sql.queryValues(
                 "SELECT \(stepColumns) FROM outbox WHERE status = ? ORDER BY updated_at_unix_ms, step_id LIMIT ?",
                 [.text(status), .integer(Int64(limit))])
         }.compactMap(stepRow).map(\.step)
@@ -359,7 +359,7 @@ public enum CaseTables {
                     kind: Deliverer.caseKind, id: row.state.caseID, subjectID: child, version: row.version, body: row.state.body,
                     createdAtUnixMillis: row.openedAt, updatedAtUnixMillis: row.updatedAt))
             let steps = try tx.run { () throws(StorageError) in
-                try tx.sql.query(
+                try tx.sql.queryValues(
                     "SELECT \(stepColumns), updated_at_unix_ms FROM outbox WHERE case_id = ? ORDER BY created_at_unix_ms, step_id",
                     [.text(row.state.caseID)])
             }
@@ -368,7 +368,7 @@ public enum CaseTables {
                 records.append(
                     StoredRecord(
                         kind: Deliverer.outboxKind, id: stored.step.stepID, subjectID: row.state.caseID, version: stored.version,
-                        body: stored.step.body, createdAtUnixMillis: stored.createdAt, updatedAtUnixMillis: Int64(step[15] ?? "") ?? stored.createdAt)
+                        body: stored.step.body, createdAtUnixMillis: stored.createdAt, updatedAtUnixMillis: step[15].integer ?? stored.createdAt)
                 )
             }
         }

@@ -180,6 +180,43 @@ struct PostgresSession: SQLSession {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    func queryValues(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[SQLValue]] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        let rows = PQntuples(result)
+        let columns = PQnfields(result)
+        // Types by OID: bytea 17; int8 20, int2 21, int4 23.
+        let types = (0..<columns).map { PQftype(result, $0) }
+        var out: [[SQLValue]] = []
+        out.reserveCapacity(Int(rows))
+        for row in 0..<rows {
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(columns))
+            for column in 0..<columns {
+                guard PQgetisnull(result, row, column) == 0, let value = PQgetvalue(result, row, column) else {
+                    values.append(.null)
+                    continue
+                }
+                let length = Int(PQgetlength(result, row, column))
+                let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: length)
+                switch types[Int(column)] {
+                case 17:
+                    // `\x` then hex digits.
+                    guard length >= 2, let decoded = SQLValue.bytes(fromHex: UnsafeBufferPointer(rebasing: bytes[2...])) else {
+                        throw StorageError(operation: "query", message: "a bytea column is not in hex form")
+                    }
+                    values.append(.blob(decoded))
+                case 20, 21, 23:
+                    values.append(Int64(String(decoding: bytes, as: UTF8.self)).map(SQLValue.integer) ?? .null)
+                default:
+                    values.append(.text(String(decoding: bytes, as: UTF8.self)))
+                }
+            }
+            out.append(values)
+        }
+        return out
+    }
+
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
         let result = try run(sql, parameters)
         defer { PQclear(result) }

@@ -130,7 +130,7 @@ public struct RecordTable: Sendable {
     }
 }
 
-/// A row of a `RecordTable`: the fixed columns, then the table's own as text (blobs as hex).
+/// A row of a `RecordTable`: the fixed columns, then the table's own as values (blobs as bytes).
 public struct TableRow: Sendable, Hashable {
     public let id: String
     public let subjectID: String
@@ -138,17 +138,23 @@ public struct TableRow: Sendable, Hashable {
     public let createdAtUnixMillis: Int64
     public let updatedAtUnixMillis: Int64
     /// The table's own columns, in its order.
-    public let values: [String?]
+    public let columns: [SQLValue]
     let names: [String]
 
-    /// The value of column `name` (nil when NULL or no such column).
+    /// The table's own columns as text (NULL as nil, bytes as hex).
+    public var values: [String?] { columns.map(\.columnText) }
+
+    /// The value of column `name` as text (nil when NULL or no such column).
     public subscript(_ name: String) -> String? {
         guard let index = names.firstIndex(of: name) else { return nil }
-        return values[index]
+        return columns[index].columnText
     }
 
     /// The bytes of a blob column.
-    public func bytes(_ name: String) -> [UInt8]? { self[name].flatMap { SQLValue.bytes(fromHex: $0) } }
+    public func bytes(_ name: String) -> [UInt8]? {
+        guard let index = names.firstIndex(of: name) else { return nil }
+        return columns[index].bytes
+    }
 
     /// A row of no table's own columns (a record of the generic table, say).
     public init(id: String, subjectID: String, version: Int64, created: Int64, updated: Int64) {
@@ -157,17 +163,17 @@ public struct TableRow: Sendable, Hashable {
         self.version = version
         createdAtUnixMillis = created
         updatedAtUnixMillis = updated
-        values = []
+        columns = []
         names = []
     }
 
-    init(_ row: [String?], _ table: RecordTable) {
-        id = row[0] ?? ""
-        subjectID = row[1] ?? ""
-        version = Int64(row[2] ?? "") ?? 0
-        createdAtUnixMillis = Int64(row[3] ?? "") ?? 0
-        updatedAtUnixMillis = Int64(row[4] ?? "") ?? 0
-        values = Array(row.dropFirst(5))
+    init(_ row: [SQLValue], _ table: RecordTable) {
+        id = row[0].columnText ?? ""
+        subjectID = row[1].columnText ?? ""
+        version = row[2].integer ?? 0
+        createdAtUnixMillis = row[3].integer ?? 0
+        updatedAtUnixMillis = row[4].integer ?? 0
+        columns = Array(row.dropFirst(5))
         names = table.columns.map(\.name)
     }
 }
@@ -189,19 +195,19 @@ extension RecordTransaction {
         try run { () throws(StorageError) in
             try table.insert(id: id, subjectID: subjectID, version: 1, created: now, updated: now, values: values, session)
         }
-        return TableRow([id, subjectID, "1", String(now), String(now)] + values.map(\.columnText), table)
+        return TableRow([.text(id), .text(subjectID), .integer(1), .integer(now), .integer(now)] + values, table)
     }
 
     public func get(_ table: RecordTable, id: String) throws(RecordStoreError) -> TableRow? {
         try run { () throws(StorageError) in
-            try session.query("SELECT \(table.selectList) FROM \(table.table) WHERE record_id = ?", [.text(id)])
+            try session.queryValues("SELECT \(table.selectList) FROM \(table.table) WHERE record_id = ?", [.text(id)])
         }.first.map { TableRow($0, table) }
     }
 
     /// The records of `table` about `subjectID`, oldest first.
     public func list(_ table: RecordTable, subjectID: String) throws(RecordStoreError) -> [TableRow] {
         try run { () throws(StorageError) in
-            try session.query(
+            try session.queryValues(
                 "SELECT \(table.selectList) FROM \(table.table) WHERE subject_id = ? ORDER BY created_at_unix_ms, record_id", [.text(subjectID)])
         }.map { TableRow($0, table) }
     }
@@ -210,7 +216,7 @@ extension RecordTransaction {
     /// the epoch), oldest first, and returns them: for retention, which logs each one.
     public func removeRecords(_ table: RecordTable, changedBefore cutoff: Int64, limit: Int) throws(RecordStoreError) -> [TableRow] {
         let rows = try run { () throws(StorageError) in
-            try session.query(
+            try session.queryValues(
                 "SELECT \(table.selectList) FROM \(table.table) WHERE updated_at_unix_ms < ? ORDER BY updated_at_unix_ms, record_id LIMIT ?",
                 [.integer(cutoff), .integer(Int64(limit))])
         }.map { TableRow($0, table) }

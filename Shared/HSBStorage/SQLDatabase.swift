@@ -6,6 +6,9 @@ public protocol SQLSession {
     /// Runs a query; each row's columns as text (nil for NULL). A binary column (BLOB, BYTEA)
     /// reads as lower-case hex, the same in every dialect (`SQLValue.bytes(fromHex:)` turns it back).
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]]
+    /// Runs a query; each row's columns as values: `.null`, `.integer` for integer columns, `.blob`
+    /// for binary ones (bytes as they are, no text on the way), `.text` for the rest.
+    func queryValues(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[SQLValue]]
 }
 
 extension SQLSession {
@@ -92,28 +95,53 @@ public enum SQLValue: Sendable, Hashable {
     }
 
     /// The bytes a column's hex text holds; nil when it is not hex (odd length, another character).
-    public static func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
-        let utf8 = text.utf8
-        guard utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var high: UInt8?
-        for c in utf8 {
-            let value: UInt8
+    public static func bytes(fromHex text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { bytes(fromHex: $0) }
+    }
+
+    /// The bytes hex digits (UTF-8) stand for; nil when they are not hex.
+    static func bytes(fromHex digits: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard digits.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
             switch c {
-            case 48...57: value = c - 48
-            case 97...102: value = c - 87
-            case 65...70: value = c - 55
-            default: return nil
-            }
-            if let h = high {
-                out.append(h << 4 | value)
-                high = nil
-            } else {
-                high = value
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
             }
         }
-        return out
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: digits.count / 2) { buffer, count in
+            for index in 0..<digits.count / 2 {
+                guard let high = nibble(digits[2 * index]), let low = nibble(digits[2 * index + 1]) else {
+                    valid = false
+                    count = index
+                    return
+                }
+                buffer[index] = high << 4 | low
+            }
+            count = digits.count / 2
+        }
+        return valid ? out : nil
+    }
+
+    /// The bytes of a `.blob`, or of a `.text` holding hex; nil otherwise.
+    public var bytes: [UInt8]? {
+        switch self {
+        case .blob(let bytes): bytes
+        case .text(let text): SQLValue.bytes(fromHex: text)
+        default: nil
+        }
+    }
+
+    /// An integer value, or the integer a text holds.
+    public var integer: Int64? {
+        switch self {
+        case .integer(let value): value
+        case .text(let text): Int64(text)
+        default: nil
+        }
     }
 }
 

@@ -207,6 +207,36 @@ struct SQLiteSession: SQLSession {
         }
     }
 
+    func queryValues(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[SQLValue]] {
+        try with(sql, parameters) { (statement) throws(StorageError) -> [[SQLValue]] in
+            var rows: [[SQLValue]] = []
+            let columns = sqlite3_column_count(statement)
+            while true {
+                let rc = sqlite3_step(statement)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: String(cString: sqlite3_errmsg(db))) }
+                var row: [SQLValue] = []
+                row.reserveCapacity(Int(columns))
+                for column in 0..<columns {
+                    switch sqlite3_column_type(statement, column) {
+                    case SQLITE_NULL: row.append(.null)
+                    case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(statement, column)))
+                    case SQLITE_BLOB:
+                        let count = Int(sqlite3_column_bytes(statement, column))
+                        let start = sqlite3_column_blob(statement, column)?.assumingMemoryBound(to: UInt8.self)
+                        row.append(.blob(start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []))
+                    default:
+                        let text = sqlite3_column_text(statement, column)
+                        let count = Int(sqlite3_column_bytes(statement, column))
+                        row.append(.text(text.map { String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self) } ?? ""))
+                    }
+                }
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+
     func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
         try with(sql, parameters) { (statement) throws(StorageError) -> [[String?]] in
             var rows: [[String?]] = []

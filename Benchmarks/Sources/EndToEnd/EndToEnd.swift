@@ -5,7 +5,8 @@
 //
 // Usage:
 //   EndToEnd fsync DIR SECONDS
-//   EndToEnd referrals HOST:PORT SECRET-HEX CONCURRENCY SECONDS [PID ...]
+//   EndToEnd referrals HOST:PORT[,HOST:PORT...] SECRET-HEX CONCURRENCY SECONDS [PID ...]
+// Several orchestrators (replicas on one store) share the callers' connections between them.
 // `referrals` prints the referrals/s as a plain number, then one Markdown row: concurrency, referrals/s, p50/p99/p99.9 ms, and the largest
 // resident size of each PID sampled during the run (MiB).
 import BenchSupport
@@ -80,14 +81,18 @@ case "fsync":
 case "referrals":
     guard arguments.count >= 5, let secret = AgencySecret(hex: arguments[2]), let concurrency = Int(arguments[3]),
         let seconds = Double(arguments[4])
-    else { fail("usage: EndToEnd referrals HOST:PORT SECRET-HEX CONCURRENCY SECONDS [PID ...]") }
-    let target = arguments[1].split(separator: ":")
-    guard target.count == 2, let port = Int(target[1]) else { fail("HOST:PORT expected, not \(arguments[1])") }
+    else { fail("usage: EndToEnd referrals HOST:PORT[,HOST:PORT...] SECRET-HEX CONCURRENCY SECONDS [PID ...]") }
+    let targets = arguments[1].split(separator: ",").map { text -> (String, Int) in
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { fail("HOST:PORT expected, not \(text)") }
+        return (String(parts[0]), port)
+    }
     let pids = arguments.dropFirst(5).compactMap { Int32($0) }
-    // One connection per 16 callers, as a practitioner-facing front end would share them.
-    let clients = (0..<max(1, concurrency / 16)).map { _ in
+    // One connection per 16 callers, as a practitioner-facing front end would share them (at least
+    // one per orchestrator), spread over the orchestrators in turn.
+    let clients = (0..<max(targets.count, concurrency / 16)).map { index in
         RPCClient(
-            configuration: RPCClientConfiguration(host: String(target[0]), port: port, retry: .none),
+            configuration: RPCClientConfiguration(host: targets[index % targets.count].0, port: targets[index % targets.count].1, retry: .none),
             signer: RequestSigner(agency: .education, secret: secret, user: "bench"), group: MultiThreadedEventLoopGroup.singleton)
     }
     let counter = Atomic<Int>(0)
