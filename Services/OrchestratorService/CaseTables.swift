@@ -69,15 +69,17 @@ public enum CaseTables {
         }.compactMap(caseRow)
     }
 
-    /// Writes a case (a new one when `version` is nil; else only over `version`, never over a
-    /// change made since) and brings its deadline, disclosure and identity rows in line with it.
-    static func saveCase(_ state: CaseState, version: Int64?, _ tx: RecordTransaction) throws(RecordStoreError) {
+    /// Writes a case: a new one when `previous` is nil, else over `previous` (its row as read in
+    /// this transaction; a change made since is refused, never overwritten), and brings its
+    /// deadline and disclosure rows in line with it, from what changed since `previous`.
+    static func saveCase(_ state: CaseState, over previous: Row?, _ tx: RecordTransaction) throws(RecordStoreError) {
         let document: [UInt8]
         do { document = try state.stored.encoded() } catch {
             throw .refused(.invalidArgument, "case \(state.caseID) cannot be stored: \(error)")
         }
         let now = tx.now
-        if let version {
+        if let previous {
+            let version = previous.version
             let changed = try tx.run { () throws(StorageError) in
                 try tx.sql.execute(
                     "UPDATE cases SET status = ?, threshold = ?, role = ?, version = version + 1, updated_at_unix_ms = ?, document = ? WHERE case_id = ? AND version = ?",
@@ -104,45 +106,47 @@ public enum CaseTables {
             }
         }
         try tx.run { () throws(StorageError) in
-            try syncDeadlines(state, tx.sql)
-            try appendDisclosures(state, tx.sql)
+            try syncDeadlines(state, previous: previous?.state.deadlines ?? [], tx.sql)
+            try appendDisclosures(state, after: previous?.state.disclosures.count ?? 0, tx.sql)
         }
     }
 
-    /// The case's deadlines as rows, one per place in its list (a task may recur with another due time).
-    static func syncDeadlines(_ state: CaseState, _ session: any SQLSession) throws(StorageError) {
-        let stored = try session.query(
-            "SELECT position, task_id, rule_id, owner, assignee, description, due_unix_ms, completed_by, completed_at_unix_ms FROM case_deadlines WHERE case_id = ?",
-            [.text(state.caseID)])
-        var have: [Int64: [String?]] = [:]
-        for row in stored { if let position = Int64(row[0] ?? "") { have[position] = Array(row.dropFirst()) } }
+    /// A deadline's column values (after the case and its place).
+    static func deadlineValues(_ item: CaseState.DeadlineItem) -> [SQLValue] {
+        [
+            .text(item.taskID), .text(item.ruleID), .text(Agency(rawValue: item.owner).name), .text(item.assignee), .text(item.description),
+            .integer(item.due), .optional(item.completedBy), .optional(item.completedAt),
+        ]
+    }
+
+    /// The case's deadlines as rows, one per place in its list (a task may recur with another due
+    /// time): rows for the places added since `previous`, and the places whose deadline changed
+    /// (completed, say). A case's deadlines are only ever added to or changed in place, and its rows
+    /// are written with its document, so `previous` (the document as read) says what the rows hold.
+    static func syncDeadlines(_ state: CaseState, previous: [CaseState.DeadlineItem], _ session: any SQLSession) throws(StorageError) {
         for (index, item) in state.deadlines.enumerated() {
             let position = Int64(index)
-            let values: [SQLValue] = [
-                .text(item.taskID), .text(item.ruleID), .text(Agency(rawValue: item.owner).name), .text(item.assignee), .text(item.description),
-                .integer(item.due), .optional(item.completedBy), .optional(item.completedAt),
-            ]
-            if let current = have.removeValue(forKey: position) {
-                guard current != values.map(\.columnText) else { continue }
+            if index < previous.count {
+                guard previous[index] != item else { continue }
                 try session.execute(
                     "UPDATE case_deadlines SET task_id = ?, rule_id = ?, owner = ?, assignee = ?, description = ?, due_unix_ms = ?, completed_by = ?, completed_at_unix_ms = ? WHERE case_id = ? AND position = ?",
-                    values + [.text(state.caseID), .integer(position)])
+                    deadlineValues(item) + [.text(state.caseID), .integer(position)])
             } else {
                 try session.execute(
                     "INSERT INTO case_deadlines (task_id, rule_id, owner, assignee, description, due_unix_ms, completed_by, completed_at_unix_ms, case_id, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    values + [.text(state.caseID), .integer(position)])
+                    deadlineValues(item) + [.text(state.caseID), .integer(position)])
             }
         }
-        for position in have.keys.sorted() {
-            try session.execute("DELETE FROM case_deadlines WHERE case_id = ? AND position = ?", [.text(state.caseID), .integer(position)])
+        if previous.count > state.deadlines.count {
+            try session.execute(
+                "DELETE FROM case_deadlines WHERE case_id = ? AND position >= ?", [.text(state.caseID), .integer(Int64(state.deadlines.count))])
         }
     }
 
-    /// Adds the case's disclosures not yet in the ledger to its chain. A case's disclosures are only
-    /// ever added to, so the ledger holds every one in the order it was made.
-    static func appendDisclosures(_ state: CaseState, _ session: any SQLSession) throws(StorageError) {
-        guard !state.disclosures.isEmpty else { return }
-        let count = Int(try session.query("SELECT COUNT(*) FROM disclosures WHERE case_id = ?", [.text(state.caseID)]).first?[0] ?? "0") ?? 0
+    /// Adds the case's disclosures after the first `count` (those already in the ledger) to its
+    /// chain. A case's disclosures are only ever added to, so the ledger holds every one in the
+    /// order it was made.
+    static func appendDisclosures(_ state: CaseState, after count: Int, _ session: any SQLSession) throws(StorageError) {
         for (index, entry) in state.disclosures.enumerated().dropFirst(count) {
             try disclosureChain.append(
                 [

@@ -329,7 +329,7 @@ public final class Deliverer: Service, Sendable {
                     _ = try Deliverer.execute(effects, state: &state, now: now, tx)
                 }
                 try CaseTables.updateStep(step, version: stepRow.version, attemptedBy: replica, tx)
-                try CaseTables.saveCase(state, version: caseRow.version, tx)
+                try CaseTables.saveCase(state, over: caseRow, tx)
                 return [landed]
             }.reply == [1]
         } catch {
@@ -385,11 +385,11 @@ public final class Deliverer: Service, Sendable {
                 if let open {
                     var joined = open.state
                     CasePathway.join(opening, linkedCase: state, into: &joined, now: now)
-                    try CaseTables.saveCase(joined, version: open.version, tx)
+                    try CaseTables.saveCase(joined, over: open, tx)
                     harmedCase = joined
                 } else {
                     harmedCase = CasePathway.openHarmedChild(opening, caseID: ServiceResources.newID("case"), linkedCase: state, now: now)
-                    try CaseTables.saveCase(harmedCase, version: nil, tx)
+                    try CaseTables.saveCase(harmedCase, over: nil, tx)
                 }
                 if !state.linked.contains(where: { $0.caseID == harmedCase.caseID }) {
                     state.linked.append(

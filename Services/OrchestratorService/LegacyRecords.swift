@@ -20,8 +20,8 @@ enum LegacyRecords {
                     .text(state.threshold), .integer(record.version), .integer(record.createdAtUnixMillis), .integer(record.updatedAtUnixMillis),
                     .blob(document),
                 ])
-            try CaseTables.syncDeadlines(state, session)
-            try CaseTables.appendDisclosures(state, session)
+            try CaseTables.syncDeadlines(state, previous: [], session)
+            try CaseTables.appendDisclosures(state, after: 0, session)
             return true
         }
         try GenericRecords.move(kind: "outbox", session) { (record) throws(StorageError) -> Bool in

@@ -52,14 +52,14 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
                 var (state, effects) = try Deliverer.applying(
                     .referralReceived(referral: referral, from: actor, receivedAt: receivedAt, duplicates: []), to: existing.state, now: now)
                 steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
-                try CaseTables.saveCase(state, version: existing.version, tx)
+                try CaseTables.saveCase(state, over: existing, tx)
             } else {
                 caseID = newCaseID
                 let duplicates = identity.isEmpty ? [] : try CaseTables.identityMatches(identity, tx)
                 var (state, effects) = CasePathway.open(
                     caseID: caseID, referral: referral, from: actor, receivedAt: receivedAt, duplicates: duplicates, now: now)
                 steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
-                try CaseTables.saveCase(state, version: nil, tx)
+                try CaseTables.saveCase(state, over: nil, tx)
             }
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: caseID,
@@ -108,7 +108,7 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
             var (state, effects) = try Deliverer.applying(
                 .eventRecorded(method: request.method, payload: request.payload, by: actor, purpose: purpose), to: found.state, now: now)
             let steps = try Deliverer.execute(effects, state: &state, now: now, claim: claim, tx)
-            try CaseTables.saveCase(state, version: found.version, tx)
+            try CaseTables.saveCase(state, over: found, tx)
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                 purpose: purpose,
@@ -138,7 +138,7 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
             let (state, _) = try Deliverer.applying(
                 .taskCompleted(taskID: request.taskId, by: actor, note: request.note), to: found, now: now)
             if state != found {
-                try CaseTables.saveCase(state, version: row.version, tx)
+                try CaseTables.saveCase(state, over: row, tx)
                 try tx.logAccess(
                     agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.caseKind, recordID: state.caseID,
                     purpose: context.purpose.isEmpty ? "task done" : context.purpose, requestID: String(context.requestID))

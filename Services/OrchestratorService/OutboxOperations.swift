@@ -73,7 +73,7 @@ enum OutboxOperations {
                 let (state, _) = try Deliverer.applying(
                     .settled(sent, retried: retry, by: CaseActor(agency: caller.agency, user: caller.user), reason: request.reason), to: found,
                     now: now)
-                try CaseTables.saveCase(state, version: caseRow.version, tx)
+                try CaseTables.saveCase(state, over: caseRow, tx)
             }
             try tx.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Deliverer.outboxKind, recordID: step.stepID,

@@ -38,13 +38,13 @@ public enum AccessChain {
     /// number written another way) still breaks the chain.
     public static func hash(previous: String, sequence: Int64, fields: [String]) -> String {
         var bytes: [UInt8] = []
-        for field in [previous, String(sequence)] + fields {
-            bytes += Array(String(field.utf8.count).utf8) + [0x3A] + Array(field.utf8)
+        bytes.reserveCapacity(fields.reduce(previous.utf8.count + 40) { $0 + $1.utf8.count + 8 })
+        for field in CollectionOfOne(previous) + [String(sequence)] + fields {
+            bytes.append(contentsOf: String(field.utf8.count).utf8)
+            bytes.append(0x3A)
+            bytes.append(contentsOf: field.utf8)
         }
-        return SHA256.hash(data: bytes).map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]], as: UTF8.self)
-        }.joined()
+        return SQLValue.hex(Array(SHA256.hash(data: bytes)))
     }
 
     /// Appends `entry` after the head, inside the caller's transaction.
