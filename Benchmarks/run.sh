@@ -297,11 +297,13 @@ services ask of it. The 4x target presumes a disk slower than the services; grou
 meets it there (many writes per flush, none answered early), and the counters above show it
 working at this load.
 
-Since the stores moved to typed tables (this run), the orchestrator's CPU per referral is about
+Since the stores moved to typed tables (this run), the orchestrator's CPU per referral is nearly
 twice what it was (about 1.3 ms in the runs before): each case write now also keeps the case's
 rows in \`case_deadlines\` and appends its new disclosures to the hash-chained ledger (a SHA-256 and
 three statements each), and the first cut read every case document through a hex string, a
-quarter of the orchestrator's CPU under load (found with \`perf\`, fixed: blobs are read as bytes).
+quarter of the orchestrator's CPU under load (found with \`perf\`; fixed: blobs are read as bytes), and
+each case write read back its deadline rows and the ledger's count (fixed: it writes what changed
+since the case was read).
 PostgreSQL suffers most, and two replicas do not add throughput on one store: the group commit
 sends every statement over one synchronous libpq connection, a network round trip each, and every
 write takes the access log's chain head (one row), so replicas serialise there. Pipelined
