@@ -187,3 +187,68 @@ struct ReplicaTests {
         await intake.stop()
     }
 }
+
+@Suite("Retention in a running service, from its configuration", .timeLimit(.minutes(2)))
+struct RetentionEndToEndTests {
+    @Test(
+        "The intake executable with --retention-file removes a referral past its period at start, with a delete line on its access log; a rule for a kind it does not keep stops it, named"
+    )
+    func retentionFromTheCommandLine() async throws {
+        // A referral intake screened, its last change moved back three years.
+        let intake = try await startIntake(.sqlite)
+        let screened = try await intake.client(.orchestrator).call(
+            IntakeV1.Intake.Method.submitReferral, IntakeV1.SubmitReferralRequest(referral: referral()), options: CallOptions(purpose: "referral"))
+        await intake.stopKeepingData()
+        let dataDir = intake.dataDir
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let store = "\(dataDir)/intake.sqlite3"
+        let threeYears: Int64 = 3 * 366 * 86_400_000
+        try SQLiteDatabase(path: store).transaction { session throws(StorageError) in
+            try session.execute("UPDATE referrals SET updated_at_unix_ms = updated_at_unix_ms - ?", [.integer(threeYears)])
+        }
+        let credentials = "\(dataDir)/credentials"
+        try "orchestrator \(TestServiceHost.testSecrets[.orchestrator]!.hex)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        let rules = "\(dataDir)/retention"
+        try "# intake's schedule\nreferral 2\nstrategy-meeting 2\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let service = try ServiceProcess(
+            "intake", port: try freePort(),
+            arguments: ["--data-dir", dataDir, "--credentials-file", credentials, "--local-authority", "Camden", "--retention-file", rules])
+        defer { service.stop() }
+        try await waitForService(port: service.port)
+        // The job runs at start: the referral goes, and the access log says so, with the rule.
+        var remaining = -1
+        for _ in 0..<100 {
+            remaining = try SQLiteDatabase(path: store).readTransaction { session throws(StorageError) in
+                Int(try session.query("SELECT COUNT(*) FROM referrals", []).first?[0] ?? "") ?? -1
+            }
+            if remaining == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(remaining == 0)
+        let removal = try SQLiteDatabase(path: store).readTransaction { session throws(StorageError) in
+            try session.query(
+                "SELECT agency, user_name, purpose FROM hsb_access_log WHERE action = 'delete' AND record_id = ?", [.text(screened.referralId)])
+        }
+        #expect(removal.count == 1 && removal.first?[0] == "social-care" && removal.first?[1] == "retention")
+        #expect((removal.first?[2] ?? nil)?.hasPrefix("retention: referral is kept 2 years after its last change") == true, "\(removal)")
+        #expect(try RecordStore.verifyAccessLog(in: try SQLiteDatabase(path: store)).broken == nil)
+        service.stop()
+
+        // A rule for a kind intake does not keep: it does not start, and says which.
+        try "case 7\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let refused = Process()
+        refused.executableURL = packageRoot.appendingPathComponent(".build/debug/intake")
+        refused.arguments = [
+            "--port", "\(try freePort())", "--ops-port", "0", "--data-dir", dataDir, "--credentials-file", credentials, "--local-authority", "Camden",
+            "--retention-file", rules,
+        ]
+        let errors = Pipe()
+        refused.standardError = errors
+        refused.standardOutput = FileHandle.nullDevice
+        try refused.run()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        refused.waitUntilExit()
+        #expect(refused.terminationStatus != 0)
+        #expect(said.contains("the retention file names case, which this service does not keep"), "\(said)")
+    }
+}
