@@ -314,6 +314,11 @@ statements over a pool (postgres-nio) and fewer statements per case write are th
 Resident size of each service, idle after start-up (MiB, orchestrator / intake / youth-justice /
 camhs / mappa): SQLite $idle_sqlite; PostgreSQL $idle_pg. Under load: the peak columns above.
 
+Over a long run (from the last \`Benchmarks/long-run.sh\`, which takes longer than this script; its
+table is kept in \`Benchmarks/long-run.md\`):
+
+$(cat "$here/long-run.md" 2>/dev/null || echo "not run yet: \`Benchmarks/long-run.sh 100000\`")
+
 ## 5. Wire soak
 
 \`WireSoak 1000000\`: each iteration encodes and decodes a request envelope (200-byte payload) and a
