@@ -26,9 +26,6 @@ public struct CamhsService: CamhsV1.Camhs.ServiceProtocol {
         assessments.migration(version: 204),
     ]
 
-    /// CAMHS's tables, for hsbctl (export).
-    public static let tables = [referrals.table, notifications.table, consultations.table, assessments.table]
-
     let resources: ServiceResources
 
     public init(resources: ServiceResources) {

@@ -51,24 +51,25 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
     /// The store's migrations for intake's tables (from the generic table of earlier releases).
     public static let migrations = [
         referrals.migration(version: 201) { record in
-            guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)) else { return nil }
+            guard let stored = try? JSONDecoder().decode(StoredReferral.self, from: Data(record.body.utf8)),
+                let referral = try? IntakeV1.Referral(decoding: [UInt8](stored.referral)),
+                let result = try? IntakeV1.ScreeningResult(decoding: [UInt8](stored.result))
+            else { return nil }
             return referralValues(
-                referral: [UInt8](stored.referral), screening: [UInt8](stored.result), submittedBy: stored.submittedBy, user: stored.user)
+                referral, as: [UInt8](stored.referral), result, as: [UInt8](stored.result), submittedBy: stored.submittedBy, user: stored.user)
         },
         subjects.migration(version: 202) { _ in [] },
         meetings.migration(version: 203),
         caseEvents.migration(version: 204),
     ]
 
-    /// Intake's tables, for hsbctl (export).
-    public static let tables = [referrals, subjects, meetings.table, caseEvents.table]
-
-    /// A referral's column values: the referral as received and its screening, with what a person asks about read from them.
-    static func referralValues(referral bytes: [UInt8], screening: [UInt8], submittedBy: String, user: String) -> [SQLValue]? {
-        guard let referral = try? IntakeV1.Referral(decoding: bytes), let result = try? IntakeV1.ScreeningResult(decoding: screening) else {
-            return nil
-        }
-        return [
+    /// A referral's column values: the referral as received and its screening (each with its
+    /// bytes, kept whole), and what a person asks about, read from them.
+    static func referralValues(
+        _ referral: IntakeV1.Referral, as bytes: [UInt8], _ result: IntakeV1.ScreeningResult, as screening: [UInt8], submittedBy: String,
+        user: String
+    ) -> [SQLValue] {
+        [
             .text(submittedBy), .text(user), .integer(referral.receivedUnixMs), .text(result.decision?.outcome ?? result.outcome),
             .text(referral.personsHarmed.compactMap { $0.subject?.subjectID }.joined(separator: " ")), .blob(bytes), .blob(screening),
         ]
@@ -108,15 +109,9 @@ public struct IntakeService: IntakeV1.Intake.ServiceProtocol {
         let referralBytes = try referral.encoded()
         return try await resources.idempotentWrite(context, now: now) { transaction throws(RecordStoreError) in
             guard stored else { return result }
-            guard
-                let values = Self.referralValues(referral: referralBytes, screening: reply, submittedBy: caller.agency.name, user: caller.user)
-            else {
-                throw .storage(StorageError(operation: "encode referral", message: "the referral or its screening could not be read back"))
-            }
+            let values = Self.referralValues(referral, as: referralBytes, result, as: reply, submittedBy: caller.agency.name, user: caller.user)
             try transaction.insert(Self.referrals, id: referralID, subjectID: facts.child.subjectID, values: values)
-            for subject in subjects where try transaction.get(Self.subjects, id: subject) == nil {
-                try transaction.insert(Self.subjects, id: subject, subjectID: subject, values: [])
-            }
+            for subject in subjects { try transaction.insertIfAbsent(Self.subjects, id: subject, subjectID: subject, values: []) }
             try transaction.logAccess(
                 agency: caller.agency.name, user: caller.user, action: .write, kind: Self.referrals.kind, recordID: referralID,
                 purpose: context.purpose.isEmpty ? "referral" : context.purpose, requestID: String(context.requestID))

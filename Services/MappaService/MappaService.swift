@@ -37,8 +37,6 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
     /// The store's migrations for MAPPA's tables (from the generic table of earlier releases).
     public static let migrations = [screenings.migration(version: 201), levels.migration(version: 202), disclosures.migration(version: 203)]
 
-    /// MAPPA's tables, for hsbctl (export).
-    public static let tables = [screenings.table, levels.table, disclosures.table]
     /// The forum's own agencies see everything (MP-05); others only what a disclosure names for them.
     static let forum: Set<Agency> = [.mappa, .youthJustice, .orchestrator]
 
@@ -120,11 +118,16 @@ public struct MappaService: MappaV1.Mappa.ServiceProtocol {
 
     public func getRecord(_ request: MappaV1.GetRecordRequest, context: CallerContext) async throws -> MappaV1.MappaView {
         let caller = context.caller.agency
-        let disclosures = try await resources.readReplies(context, Self.disclosures, subjectID: request.subjectId)
-        if Self.forum.contains(caller) {
+        // MP-05: the forum reads every record in one transaction; another agency, the disclosures alone.
+        let forum = Self.forum.contains(caller)
+        let rows = try await resources.readRows(
+            context, forum ? [Self.screenings.table, Self.levels.table, Self.disclosures.table] : [Self.disclosures.table],
+            subjectID: request.subjectId)
+        let disclosures = try Self.disclosures.replies(rows)
+        if forum {
             return MappaV1.MappaView(
-                subjectId: request.subjectId, screenings: try await resources.readReplies(context, Self.screenings, subjectID: request.subjectId),
-                levels: try await resources.readReplies(context, Self.levels, subjectID: request.subjectId), disclosures: disclosures)
+                subjectId: request.subjectId, screenings: try Self.screenings.replies(rows), levels: try Self.levels.replies(rows),
+                disclosures: disclosures)
         }
         // MP-05: another agency sees only the disclosures the forum decided for it.
         return MappaV1.MappaView(

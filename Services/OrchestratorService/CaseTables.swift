@@ -26,8 +26,7 @@ public enum CaseTables {
                 CREATE INDEX case_deadlines_open_by_due ON case_deadlines (due_unix_ms, case_id, position) WHERE completed_at_unix_ms IS NULL;
                 CREATE TABLE disclosures (case_id TEXT NOT NULL, position BIGINT NOT NULL, at_unix_ms BIGINT NOT NULL, to_service TEXT NOT NULL, what TEXT NOT NULL, purpose TEXT NOT NULL, lawful_basis TEXT NOT NULL, consent TEXT NOT NULL, parents_told TEXT NOT NULL, seq BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (case_id, position));
                 CREATE UNIQUE INDEX disclosures_by_seq ON disclosures (seq);
-                CREATE TABLE disclosure_chain (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
-                INSERT INTO disclosure_chain (id, seq, hash) VALUES (1, 0, '');
+                \(disclosureChain.headSQL);
                 CREATE TABLE outbox (step_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, agency TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL, failures_after_send BIGINT NOT NULL, last_error TEXT NOT NULL, next_attempt_unix_ms BIGINT NOT NULL, purpose TEXT, acting_agency TEXT, acting_user TEXT, payload $BLOB NOT NULL, version BIGINT NOT NULL, created_at_unix_ms BIGINT NOT NULL, updated_at_unix_ms BIGINT NOT NULL, claimed_by TEXT, claimed_until_unix_ms BIGINT, attempted_by TEXT);
                 CREATE INDEX outbox_pending_by_due ON outbox (next_attempt_unix_ms, step_id) WHERE status = 'pending';
                 CREATE INDEX outbox_by_status ON outbox (status, updated_at_unix_ms);

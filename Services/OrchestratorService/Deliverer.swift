@@ -54,7 +54,7 @@ public final class Deliverer: Service, Sendable {
     public static func lease(parsing text: String) throws(ConfigurationError) -> Int {
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (11...3600).contains(value) else {
             throw ConfigurationError(
-                "--outbox-lease (HSB_OUTBOX_LEASE) must be a whole number of seconds from 11 (longer than one attempt, 10 s) to 3600, not '\(text.prefix(40))'"
+                "--outbox-lease (HSB_OUTBOX_LEASE) must be a whole number of seconds from 11 (longer than one attempt, 10 s) to 3600, not \(ProtoJSON.quotedExcerpt(text))"
             )
         }
         return value
@@ -64,7 +64,7 @@ public final class Deliverer: Service, Sendable {
     public static func deadAfter(parsing text: String) throws(ConfigurationError) -> Int32 {
         guard let value = Int32(text.trimmingCharacters(in: .whitespaces)), (1...1000).contains(value) else {
             throw ConfigurationError(
-                "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not '\(text.prefix(40))'")
+                "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not \(ProtoJSON.quotedExcerpt(text))")
         }
         return value
     }

@@ -36,8 +36,6 @@ public struct YouthJusticeService: YouthjusticeV1.YouthJustice.ServiceProtocol {
     /// The store's migrations for youth justice's tables (from the generic table of earlier releases).
     public static let migrations = [plans.migration(version: 201), aimMigration]
 
-    /// Youth justice's tables, for hsbctl (export).
-    public static let tables = [plans.table, aimTable]
     /// Agencies that see youth justice plans (INF-04): the service itself, social care and the orchestrator.
     static let readers: Set<Agency> = [.youthJustice, .socialCare, .orchestrator]
 

@@ -150,11 +150,17 @@ public final class IdempotencyPruner: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await self.prune()
-                try? await Task.sleep(for: self.interval)
-            }
+        await repeatUntilShutdown(every: interval) { await self.prune() }
+    }
+}
+
+/// Runs `work` now and then every `interval` until the service group shuts down (a background
+/// job's loop: the idempotency pruner, retention).
+func repeatUntilShutdown(every interval: Duration, _ work: @escaping @Sendable () async -> Void) async {
+    await cancelWhenGracefulShutdown {
+        while !Task.isCancelled {
+            await work()
+            try? await Task.sleep(for: interval)
         }
     }
 }

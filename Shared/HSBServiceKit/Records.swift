@@ -62,8 +62,9 @@ extension ServiceResources {
         }
     }
 
-    /// The replies of `table` about `subjectID`, oldest first, each read logged with the caller's purpose.
-    public func readReplies<Output: WireMessage>(_ context: CallerContext, _ table: ReplyTable<Output>, subjectID: String) async throws -> [Output] {
+    /// The records of each of `tables` about `subjectID`, oldest first, by kind, in one
+    /// transaction; each read logged with the caller's purpose (INF-05).
+    public func readRows(_ context: CallerContext, _ tables: [RecordTable], subjectID: String) async throws -> [String: [TableRow]] {
         guard !context.purpose.isEmpty else {
             throw RPCError(.invalidArgument, "purpose is required to read records: say why you need them (INF-05)")
         }
@@ -71,67 +72,26 @@ extension ServiceResources {
         let (purpose, requestID) = (context.purpose, String(context.requestID))
         let now = clock.nowUnixMillis()
         let store = self.store
-        let rows = try await blocking {
-            try store.read(now: now) { tx throws(RecordStoreError) in
-                let rows = try tx.list(table.table, subjectID: subjectID)
-                for row in rows {
-                    try tx.logAccess(
-                        agency: caller.agency.name, user: caller.user, action: .read, kind: table.table.kind, recordID: row.id, purpose: purpose,
-                        requestID: requestID)
-                }
-                return rows
-            }
-        }
-        return try rows.map { try table.reply($0) }
-    }
-
-    /// Stores a new record holding its reply, idempotently, and logs the write, in one
-    /// transaction; returns the reply (the first one, for a retried key).
-    public func storeNew<Output: WireMessage>(
-        _ context: CallerContext, kind: String, id: String, subjectID: String, reply: Output
-    ) async throws -> Output {
-        let caller = context.caller
-        return try await idempotentWrite(context) { tx throws(RecordStoreError) in
-            let bytes: [UInt8]
-            do throws(WireError) { bytes = try reply.encoded() } catch {
-                throw .storage(StorageError(operation: "encode \(Output.protoName)", message: "\(error)"))
-            }
-            _ = try tx.insert(kind: kind, id: id, subjectID: subjectID, body: StoredReply(reply: bytes, recordedBy: caller.agency.name).json())
-            try tx.logAccess(
-                agency: caller.agency.name, user: caller.user, action: .write, kind: kind, recordID: id,
-                purpose: context.purpose.isEmpty ? context.method : context.purpose, requestID: String(context.requestID))
-            return reply
-        }
-    }
-
-    /// `readRecords` for a typed handler.
-    public func readRecords(_ context: CallerContext, kinds: [String], subjectID: String) async throws -> [String: [StoredRecord]] {
-        try await readRecords(context.request, kinds: kinds, subjectID: subjectID)
-    }
-
-    /// The records of each kind about `subjectID`, each read logged with the caller's purpose.
-    public func readRecords(_ context: RequestContext, kinds: [String], subjectID: String) async throws -> [String: [StoredRecord]] {
-        let caller = try context.requireCaller()
-        guard !context.purpose.isEmpty else {
-            throw RPCError(.invalidArgument, "purpose is required to read records: say why you need them (INF-05)")
-        }
-        let now = clock.nowUnixMillis()
-        let store = self.store
         return try await blocking {
             try store.read(now: now) { tx throws(RecordStoreError) in
-                var found: [String: [StoredRecord]] = [:]
-                for kind in kinds {
-                    let records = try tx.list(kind: kind, subjectID: subjectID)
-                    for record in records {
+                var found: [String: [TableRow]] = [:]
+                for table in tables {
+                    let rows = try tx.list(table, subjectID: subjectID)
+                    for row in rows {
                         try tx.logAccess(
-                            agency: caller.agency.name, user: caller.user, action: .read, kind: kind, recordID: record.id, purpose: context.purpose,
-                            requestID: String(context.requestID))
+                            agency: caller.agency.name, user: caller.user, action: .read, kind: table.kind, recordID: row.id, purpose: purpose,
+                            requestID: requestID)
                     }
-                    found[kind] = records
+                    found[table.kind] = rows
                 }
                 return found
             }
         }
+    }
+
+    /// The replies of `table` about `subjectID`, oldest first, each read logged with the caller's purpose.
+    public func readReplies<Output: WireMessage>(_ context: CallerContext, _ table: ReplyTable<Output>, subjectID: String) async throws -> [Output] {
+        try table.replies(try await readRows(context, [table.table], subjectID: subjectID))
     }
 
     /// A new record id: `prefix-` and a random UUID.
@@ -150,8 +110,6 @@ public struct StoredReply: Codable, Sendable {
         self.reply = Data(reply)
         self.recordedBy = recordedBy
     }
-
-    public func json() -> String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 
     public static func decode(_ body: String) throws -> StoredReply {
         try JSONDecoder().decode(StoredReply.self, from: Data(body.utf8))
@@ -192,6 +150,13 @@ public struct ReplyTable<Reply: WireMessage>: Sendable {
         do throws(WireError) { return try Reply(decoding: bytes) } catch {
             throw .storage(StorageError(operation: "read \(table.table)", message: "record \(row.id): \(error)"))
         }
+    }
+
+    /// The replies among `rows` (read by kind) that are this table's.
+    public func replies(_ rows: [String: [TableRow]]) throws(RecordStoreError) -> [Reply] {
+        var out: [Reply] = []
+        for row in rows[table.kind] ?? [] { out.append(try reply(row)) }
+        return out
     }
 
     /// The migration that creates the table and moves the generic store's records of its kind

@@ -1,6 +1,7 @@
 import Foundation
 public import HSBRuntime
 public import HSBStorage
+import HSBWire
 public import Logging
 public import NIOPosix
 public import ServiceLifecycle
@@ -31,20 +32,26 @@ public struct RetentionRules: Sendable, Hashable {
             guard fields.count == 2 else { throw ConfigurationError("\(place): write KIND YEARS, e.g. 'referral 25'") }
             let kind = String(fields[0])
             guard let years = Int(fields[1]), (1...maximumYears).contains(years) else {
-                throw ConfigurationError("\(place): years for \(kind.prefix(60)) must be a whole number from 1 to \(maximumYears)")
+                throw ConfigurationError("\(place): years for \(ProtoJSON.quotedExcerpt(kind)) must be a whole number from 1 to \(maximumYears)")
             }
             guard rules.yearsAfterLastChange.updateValue(years, forKey: kind) == nil else {
-                throw ConfigurationError("\(place): \(kind.prefix(60)) has a rule already")
+                throw ConfigurationError("\(place): \(ProtoJSON.quotedExcerpt(kind)) has a rule already")
             }
         }
         return rules
     }
 
-    /// Reads and parses `file`.
+    /// The largest retention file read: far more than every kind of every service needs.
+    static let maximumFileBytes = 1_000_000
+
+    /// Reads and parses `file`; reads no more than `maximumFileBytes` of it (a bigger file is refused).
     public static func load(file: String) throws(ConfigurationError) -> RetentionRules {
-        guard let data = FileManager.default.contents(atPath: file), data.count <= 1_000_000 else {
-            throw ConfigurationError("cannot read retention file \(file) (or it is over 1 MB)")
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw ConfigurationError("cannot read retention file \(file)") }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: maximumFileBytes + 1) ?? Data() else {
+            throw ConfigurationError("cannot read retention file \(file)")
         }
+        guard data.count <= maximumFileBytes else { throw ConfigurationError("retention file \(file) is over 1 MB") }
         return try parse(String(decoding: data, as: UTF8.self), source: file)
     }
 
@@ -102,7 +109,7 @@ public final class RetentionJob: Service, Sendable {
         let unknown = rules.yearsAfterLastChange.keys.filter { !known.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw ConfigurationError(
-                "the retention file names \(unknown.joined(separator: ", ")), which this service does not keep; its kinds are \(known.sorted().joined(separator: ", "))"
+                "the retention file names \(unknown.prefix(5).map { ProtoJSON.quotedExcerpt($0) }.joined(separator: ", "))\(unknown.count > 5 ? " and \(unknown.count - 5) more" : ""), which this service does not keep; its kinds are \(known.sorted().joined(separator: ", "))"
             )
         }
     }
@@ -119,8 +126,8 @@ public final class RetentionJob: Service, Sendable {
                 let count: Int
                 do {
                     count = try await threadPool.runIfActive {
-                        try store.perform(idempotencyKey: "", caller: "retention", method: "retention", now: now) { tx throws(RecordStoreError) in
-                            guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return [0] }
+                        try store.write(now: now) { tx throws(RecordStoreError) -> Int in
+                            guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return 0 }
                             let rows = try tx.removeRecords(table, changedBefore: cutoff, limit: Self.batch)
                             for row in rows {
                                 try tx.logAccess(
@@ -129,10 +136,9 @@ public final class RetentionJob: Service, Sendable {
                                         "retention: \(kind) is kept \(years) year\(years == 1 ? "" : "s") after its last change (\(RetentionRules.utcDay(row.updatedAtUnixMillis)))",
                                     requestID: "retention")
                             }
-                            // The count, as text, is the transaction's reply.
-                            return Array(String(rows.count).utf8)
-                        }.reply
-                    }.withUnsafeBufferPointer { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
+                            return rows.count
+                        }
+                    }
                 } catch {
                     logger.warning(
                         "retention could not remove expired records; it tries again next time", metadata: ["kind": "\(kind)", "error": "\(error)"])
@@ -149,11 +155,6 @@ public final class RetentionJob: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await self.apply()
-                try? await Task.sleep(for: self.interval)
-            }
-        }
+        await repeatUntilShutdown(every: interval) { await self.apply() }
     }
 }

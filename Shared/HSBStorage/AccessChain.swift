@@ -61,7 +61,7 @@ public enum AccessChain {
         name: "access log", table: "hsb_access_log", head: "hsb_access_chain",
         columns: ["at_unix_ms", "agency", "user_name", "action", "kind", "record_id", "purpose", "request_id"])
 
-    static let columns = "at_unix_ms, agency, user_name, action, kind, record_id, purpose, request_id"
+    static let columns = chain.columns.joined(separator: ", ")
 
     static func entry(_ row: [String?]) -> AccessEntry {
         AccessEntry(

@@ -216,30 +216,6 @@ struct PostgresSession: SQLSession {
         }
         return out
     }
-
-    func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
-        let result = try run(sql, parameters)
-        defer { PQclear(result) }
-        let rows = PQntuples(result)
-        let columns = PQnfields(result)
-        var out: [[String?]] = []
-        out.reserveCapacity(Int(rows))
-        // BYTEA (type 17) comes as `\x` and hex: given as the hex alone, as SQLite's blobs are.
-        let binary = (0..<columns).map { PQftype(result, $0) == 17 }
-        for row in 0..<rows {
-            var values: [String?] = []
-            for column in 0..<columns {
-                guard PQgetisnull(result, row, column) == 0 else {
-                    values.append(nil)
-                    continue
-                }
-                let text = String(cString: PQgetvalue(result, row, column))
-                values.append(binary[Int(column)] && text.hasPrefix("\\x") ? String(text.dropFirst(2)) : text)
-            }
-            out.append(values)
-        }
-        return out
-    }
 }
 
 #if canImport(Glibc)

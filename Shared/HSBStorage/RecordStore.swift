@@ -145,17 +145,6 @@ public struct RecordTransaction {
         }.map(Self.record)
     }
 
-    /// The records of `kind` whose id sorts before `before` (byte order; give ids a fixed-width
-    /// numeric prefix, e.g. a zero-padded time, and this reads only those due by then), in id order.
-    /// A range of the primary key: it reads what it returns, not the whole kind.
-    public func list(kind: String, idBefore before: String) throws(RecordStoreError) -> [StoredRecord] {
-        try run { () throws(StorageError) in
-            try session.query(
-                "SELECT kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms FROM hsb_records WHERE kind = ? AND id < ? ORDER BY id",
-                [.text(kind), .text(before)])
-        }.map(Self.record)
-    }
-
     /// Every record of `kind`, oldest first (for work queues such as an outbox).
     public func all(kind: String) throws(RecordStoreError) -> [StoredRecord] {
         try run { () throws(StorageError) in
@@ -348,7 +337,7 @@ public final class RecordStore: Sendable {
             }
             if let row = rows.first {
                 guard row[0] == method else { throw .idempotencyKeyReused(key: idempotencyKey, firstMethod: row[0] ?? "") }
-                return (bytes(fromHex: row[1] ?? ""), true)
+                return (SQLValue.bytes(fromHex: row[1] ?? "") ?? [], true)
             }
         }
         let reply = try body(transaction)
@@ -356,7 +345,7 @@ public final class RecordStore: Sendable {
             try transaction.run { () throws(StorageError) in
                 try session.execute(
                     "INSERT INTO hsb_idempotency (caller, key, method, response, created_at_unix_ms) VALUES (?, ?, ?, ?, ?)",
-                    [.text(caller), .text(idempotencyKey), .text(method), .text(hex(reply)), .integer(now)])
+                    [.text(caller), .text(idempotencyKey), .text(method), .text(SQLValue.hex(reply)), .integer(now)])
             }
         }
         return (reply, false)
@@ -392,6 +381,12 @@ public final class RecordStore: Sendable {
         try inTransaction(now: now, readOnly: true, body)
     }
 
+    /// Runs `body` in one transaction that writes, outside the group commit and without an
+    /// idempotency key: for a service's own housekeeping (retention), which answers no caller.
+    public func write<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
+        try inTransaction(now: now, body)
+    }
+
     /// Runs `body` in one transaction (for reads, which log their access).
     public func read<T>(now: Int64, _ body: (RecordTransaction) throws(RecordStoreError) -> T) throws(RecordStoreError) -> T {
         try inTransaction(now: now, body)
@@ -418,8 +413,4 @@ public final class RecordStore: Sendable {
             throw refusal ?? .storage(error)
         }
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { SQLValue.hex(bytes) }
-
-    static func bytes(fromHex text: String) -> [UInt8] { SQLValue.bytes(fromHex: text) ?? [] }
 }

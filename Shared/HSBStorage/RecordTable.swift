@@ -120,13 +120,17 @@ public struct RecordTable: Sendable {
         }
     }
 
+    /// Inserts a row; with `ifAbsent`, a row whose id is taken is left as it is. Returns whether
+    /// a row was written (one statement: the primary key decides, not a read before).
+    @discardableResult
     func insert(
-        id: String, subjectID: String, version: Int64, created: Int64, updated: Int64, values: [SQLValue], _ session: any SQLSession
-    ) throws(StorageError) {
+        id: String, subjectID: String, version: Int64, created: Int64, updated: Int64, values: [SQLValue], ifAbsent: Bool = false,
+        _ session: any SQLSession
+    ) throws(StorageError) -> Bool {
         let placeholders = Array(repeating: "?", count: 5 + columns.count).joined(separator: ", ")
-        try session.execute(
-            "INSERT INTO \(table) (\(selectList)) VALUES (\(placeholders))",
-            [.text(id), .text(subjectID), .integer(version), .integer(created), .integer(updated)] + values)
+        return try session.execute(
+            "INSERT INTO \(table) (\(selectList)) VALUES (\(placeholders))\(ifAbsent ? " ON CONFLICT (record_id) DO NOTHING" : "")",
+            [.text(id), .text(subjectID), .integer(version), .integer(created), .integer(updated)] + values) == 1
     }
 }
 
@@ -190,12 +194,17 @@ extension RecordTransaction {
     /// A new record of `table`; refused if one with `id` exists.
     @discardableResult
     public func insert(_ table: RecordTable, id: String, subjectID: String, values: [SQLValue]) throws(RecordStoreError) -> TableRow {
-        precondition(values.count == table.columns.count, "\(table.table) takes \(table.columns.count) values")
-        if try get(table, id: id) != nil { throw .alreadyExists(kind: table.kind, id: id) }
-        try run { () throws(StorageError) in
-            try table.insert(id: id, subjectID: subjectID, version: 1, created: now, updated: now, values: values, session)
-        }
+        guard try insertIfAbsent(table, id: id, subjectID: subjectID, values: values) else { throw .alreadyExists(kind: table.kind, id: id) }
         return TableRow([.text(id), .text(subjectID), .integer(1), .integer(now), .integer(now)] + values, table)
+    }
+
+    /// A new record of `table` unless one with `id` exists (then nothing changes); true when written.
+    @discardableResult
+    public func insertIfAbsent(_ table: RecordTable, id: String, subjectID: String, values: [SQLValue]) throws(RecordStoreError) -> Bool {
+        precondition(values.count == table.columns.count, "\(table.table) takes \(table.columns.count) values")
+        return try run { () throws(StorageError) in
+            try table.insert(id: id, subjectID: subjectID, version: 1, created: now, updated: now, values: values, ifAbsent: true, session)
+        }
     }
 
     public func get(_ table: RecordTable, id: String) throws(RecordStoreError) -> TableRow? {
@@ -242,10 +251,12 @@ extension RecordTransaction {
                 "UPDATE \(table.table) SET \(assignments), version = version + 1, updated_at_unix_ms = ? WHERE record_id = ? AND version = ?",
                 values + [.integer(now), .text(id), .integer(expectedVersion)])
         }
-        guard changed == 1, let updated = try get(table, id: id) else {
+        guard changed == 1 else {
             throw .versionConflict(kind: table.kind, id: id, expected: expectedVersion, actual: current.version + 1)
         }
-        return updated
+        return TableRow(
+            [.text(id), .text(current.subjectID), .integer(expectedVersion + 1), .integer(current.createdAtUnixMillis), .integer(now)] + values,
+            table)
     }
 }
 

@@ -3,15 +3,17 @@ public protocol SQLSession {
     /// Runs a statement; returns the number of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> Int
-    /// Runs a query; each row's columns as text (nil for NULL). A binary column (BLOB, BYTEA)
-    /// reads as lower-case hex, the same in every dialect (`SQLValue.bytes(fromHex:)` turns it back).
-    func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]]
     /// Runs a query; each row's columns as values: `.null`, `.integer` for integer columns, `.blob`
     /// for binary ones (bytes as they are, no text on the way), `.text` for the rest.
     func queryValues(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[SQLValue]]
 }
 
 extension SQLSession {
+    /// Runs a query; each row's columns as text (nil for NULL), a binary column as lower-case hex.
+    public func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
+        try queryValues(sql, parameters).map { $0.map(\.columnText) }
+    }
+
     @discardableResult
     public func execute(_ sql: String) throws(StorageError) -> Int { try execute(sql, []) }
 }
@@ -180,7 +182,7 @@ public struct Migration: Sendable {
 
     /// `sql` as `dialect` runs it.
     func statements(for dialect: String) -> [String] {
-        let text = sql.replacingToken("$BLOB", with: dialect == "postgresql" ? "BYTEA" : "BLOB")
+        let text = sql.replacing("$BLOB", with: dialect == "postgresql" ? "BYTEA" : "BLOB")
         return text.split(separator: ";\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.map {
             $0.hasSuffix(";") ? String($0.dropLast()) : $0
         }
@@ -225,11 +227,6 @@ extension SQLDatabase {
 }
 
 extension StringProtocol {
-    /// Every `token` replaced by `replacement` (plain bytes, no patterns).
-    func replacingToken(_ token: String, with replacement: String) -> String {
-        String(self).replacing(token, with: replacement)
-    }
-
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }

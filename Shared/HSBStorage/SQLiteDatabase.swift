@@ -236,32 +236,4 @@ struct SQLiteSession: SQLSession {
             return rows
         }
     }
-
-    func query(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> [[String?]] {
-        try with(sql, parameters) { (statement) throws(StorageError) -> [[String?]] in
-            var rows: [[String?]] = []
-            let columns = sqlite3_column_count(statement)
-            while true {
-                let rc = sqlite3_step(statement)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: String(cString: sqlite3_errmsg(db))) }
-                var row: [String?] = []
-                row.reserveCapacity(Int(columns))
-                for column in 0..<columns {
-                    if sqlite3_column_type(statement, column) == SQLITE_BLOB {
-                        let count = Int(sqlite3_column_bytes(statement, column))
-                        let start = sqlite3_column_blob(statement, column)?.assumingMemoryBound(to: UInt8.self)
-                        row.append(SQLValue.hex(UnsafeBufferPointer(start: start, count: start == nil ? 0 : count)))
-                    } else if let text = sqlite3_column_text(statement, column) {
-                        let count = Int(sqlite3_column_bytes(statement, column))
-                        row.append(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
-                    } else {
-                        row.append(nil)
-                    }
-                }
-                rows.append(row)
-            }
-            return rows
-        }
-    }
 }

@@ -50,13 +50,13 @@ struct RetentionTests {
 
     @Test("A retention file is checked line by line, and a kind the service does not keep is refused at start, naming it")
     func rulesAreChecked() async throws {
-        #expect(throws: ConfigurationError("retention line 2: years for referral must be a whole number from 1 to 100")) {
+        #expect(throws: ConfigurationError("retention line 2: years for \"referral\" must be a whole number from 1 to 100")) {
             try RetentionRules.parse("mappa-screening 7\nreferral 0\n", source: "retention")
         }
         #expect(throws: ConfigurationError("retention line 1: write KIND YEARS, e.g. 'referral 25'")) {
             try RetentionRules.parse("referral\n", source: "retention")
         }
-        #expect(throws: ConfigurationError("retention line 2: referral has a rule already")) {
+        #expect(throws: ConfigurationError("retention line 2: \"referral\" has a rule already")) {
             try RetentionRules.parse("referral 25\nreferral 30\n", source: "retention")
         }
         #expect(
@@ -66,10 +66,30 @@ struct RetentionTests {
             store: server.host.store, rules: RetentionRules(yearsAfterLastChange: ["referral": 25]), agency: "mappa", logger: Self.logger)
         #expect(
             throws: ConfigurationError(
-                "the retention file names referral, which this service does not keep; its kinds are mappa-disclosure, mappa-level, mappa-screening")
+                "the retention file names \"referral\", which this service does not keep; its kinds are mappa-disclosure, mappa-level, mappa-screening"
+            )
         ) {
             try job.check()
         }
+        // A kind holding a NUL, and a year count past any integer, are named without the raw bytes.
+        #expect(throws: ConfigurationError("retention line 1: years for \"mappa\\u0000screening\" must be a whole number from 1 to 100")) {
+            try RetentionRules.parse("mappa\u{0}screening 99999999999999999999999\n", source: "retention")
+        }
+        let withNUL = RetentionJob(
+            store: server.host.store, rules: RetentionRules(yearsAfterLastChange: ["mappa\u{0}screening": 2]), agency: "mappa", logger: Self.logger)
+        #expect(
+            throws: ConfigurationError(
+                "the retention file names \"mappa\\u0000screening\", which this service does not keep; its kinds are mappa-disclosure, mappa-level, mappa-screening"
+            )
+        ) {
+            try withNUL.check()
+        }
+        // A file past 1 MB is refused before it is parsed (and only that much of it is read).
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("retention-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        try Data(repeating: 0x20, count: 4 * 1024 * 1024).write(to: URL(fileURLWithPath: big))
+        #expect(throws: ConfigurationError("retention file \(big) is over 1 MB")) { try RetentionRules.load(file: big) }
+        #expect(throws: ConfigurationError("cannot read retention file \(big)-missing")) { try RetentionRules.load(file: big + "-missing") }
         await server.stop()
     }
 

@@ -166,23 +166,50 @@ struct RecordStoreTests {
         }
     }
 
-    @Test("Records listed by an id range: only those before the bound, in id order, on the reader too", arguments: Backend.allCases)
-    func idRange(_ backend: Backend) throws {
+    @Test(
+        "A record table made from its declaration: created by its migration with its catalogue row, written once per id, read by subject with blobs and dates as written, updated only at its version, removed by age",
+        arguments: Backend.allCases)
+    func recordTable(_ backend: Backend) throws {
+        let table = RecordTable(
+            kind: "plan", table: "plans",
+            columns: [.init("outcome", .text), .init("review", .date, nullable: true), .init("level", .integer), .init("document", .blob)])
         let (database, _) = try backend.open()
-        let store = try RecordStore(database: database)
-        // Zero-padded times as the id's prefix, as the orchestrator's deadline index writes them.
-        let ids = ["0000000000000000300|case-b|t", "0000000000000000100|case-a|t", "0000000000000000200|case-c|t", "0000000000000001000|case-a|u"]
-        _ = try store.perform(idempotencyKey: "", caller: "orchestrator", method: "m", now: now) { tx throws(RecordStoreError) in
-            for id in ids { _ = try tx.insert(kind: "due", id: id, subjectID: "s", body: "") }
-            _ = try tx.insert(kind: "other", id: "0000000000000000001|x", subjectID: "s", body: "")
-            return []
+        // A store of the release before this table: the record in the generic table.
+        _ = try RecordStore(database: database)
+        try database.transaction { session throws(StorageError) in
+            try session.execute(
+                "INSERT INTO hsb_records (kind, id, subject_id, version, body, created_at_unix_ms, updated_at_unix_ms) VALUES ('plan', 'p-0', 'c-1', 3, 'old', 5, 6)"
+            )
         }
-        let before300 = try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "0000000000000000300") }
-        #expect(before300.map(\.id) == ["0000000000000000100|case-a|t", "0000000000000000200|case-c|t"])
-        let all = try store.read(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "9999999999999999999") }
-        #expect(all.map(\.id) == ids.sorted())
-        let none = try store.snapshot(now: now) { tx throws(RecordStoreError) in try tx.list(kind: "due", idBefore: "0000000000000000100") }
-        #expect(none.isEmpty)
+        let store = try RecordStore(
+            database: database, migrations: [table.migration(version: 900) { [.text($0.body), .null, .integer(0), .blob([])] }])
+        let document: [UInt8] = [0, 1, 0xFF, 0x7F]
+        let values: [SQLValue] = [.text("agreed"), .text("2027-03-01"), .integer(2), .blob(document)]
+        let written = try store.write(now: 1_000) { tx throws(RecordStoreError) in try tx.insert(table, id: "p-1", subjectID: "c-1", values: values) }
+        #expect(written.version == 1 && written.bytes("document") == document)
+        #expect(throws: RecordStoreError.alreadyExists(kind: "plan", id: "p-1")) {
+            try store.write(now: 1_001) { tx throws(RecordStoreError) in try tx.insert(table, id: "p-1", subjectID: "c-1", values: values) }
+        }
+        #expect(
+            try store.write(now: 1_001) { tx throws(RecordStoreError) in try tx.insertIfAbsent(table, id: "p-1", subjectID: "c-9", values: values) }
+                == false)
+        let rows = try store.snapshot(now: 0) { tx throws(RecordStoreError) in (try tx.catalogue(), try tx.list(table, subjectID: "c-1")) }
+        #expect(rows.0.map(\.kind) == ["plan"] && rows.0.first?.columns == table.columns)
+        // The generic table's record moved with its version and times; the new one as written.
+        #expect(rows.1.map(\.id) == ["p-0", "p-1"] && rows.1[0].version == 3 && rows.1[0].createdAtUnixMillis == 5 && rows.1[0]["outcome"] == "old")
+        #expect(rows.1[1]["review"] == "2027-03-01" && rows.1[1]["level"] == "2" && rows.1[1].bytes("document") == document)
+        let updated = try store.write(now: 2_000) { tx throws(RecordStoreError) in
+            try tx.update(table, id: "p-1", expectedVersion: 1, values: [.text("reviewed"), .null, .integer(3), .blob([])])
+        }
+        #expect(updated.version == 2 && updated.updatedAtUnixMillis == 2_000 && updated["review"] == nil)
+        #expect(try store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.get(table, id: "p-1") } == updated)
+        #expect(throws: RecordStoreError.versionConflict(kind: "plan", id: "p-1", expected: 1, actual: 2)) {
+            try store.write(now: 2_001) { tx throws(RecordStoreError) in try tx.update(table, id: "p-1", expectedVersion: 1, values: values) }
+        }
+        // Removal by age takes what was last changed before the cutoff, and only that.
+        let removed = try store.write(now: 3_000) { tx throws(RecordStoreError) in try tx.removeRecords(table, changedBefore: 2_000, limit: 10) }
+        #expect(removed.map(\.id) == ["p-0"])
+        #expect(try store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.list(table, subjectID: "c-1") }.map(\.id) == ["p-1"])
     }
 
     @Test("A write based on a stale version is refused and changes nothing", arguments: Backend.allCases)

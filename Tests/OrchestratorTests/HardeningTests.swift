@@ -456,18 +456,27 @@ struct OrchestratorHardeningTests {
         await intake.stop()
     }
 
-    @Test("--dead-after takes a whole number of failures from 1 to 1000 and names itself when given anything else")
-    func deadAfterIsValidated() throws {
+    @Test("--dead-after (1-1000) and --outbox-lease (11-3600 s) name themselves and quote what they were given, control characters escaped")
+    func deadAfterAndLeaseAreValidated() throws {
         #expect(try Deliverer.deadAfter(parsing: "3") == 3)
         #expect(try Deliverer.deadAfter(parsing: " 1000 ") == 1000)
-        for bad in ["0", "1001", "-1", "five", "", "99999999999"] {
-            #expect(throws: ConfigurationError.self) { try Deliverer.deadAfter(parsing: bad) }
-            do {
-                _ = try Deliverer.deadAfter(parsing: bad)
-            } catch {
-                #expect(error.description == "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not '\(bad)'")
+        #expect(try Deliverer.lease(parsing: "11") == 11 && Deliverer.lease(parsing: "3600") == 3600)
+        for bad in ["0", "1001", "-1", "five", "", "99999999999", "2\u{0}", "\u{1B}[2J"] {
+            #expect(
+                throws: ConfigurationError(
+                    "--dead-after (HSB_DEAD_AFTER) must be a whole number of failures from 1 to 1000, not \(ProtoJSON.quoted(bad))")
+            ) {
+                try Deliverer.deadAfter(parsing: bad)
             }
         }
+        for bad in ["10", "3601", "-30", "", "9223372036854775808", "30\u{0}"] {
+            #expect(
+                throws: ConfigurationError(
+                    "--outbox-lease (HSB_OUTBOX_LEASE) must be a whole number of seconds from 11 (longer than one attempt, 10 s) to 3600, not \(ProtoJSON.quoted(bad))"
+                )
+            ) { try Deliverer.lease(parsing: bad) }
+        }
+        #expect(!ProtoJSON.quoted("\u{1B}[2J").contains("\u{1B}"), "no control character reaches a terminal")
     }
 
     @Test("--idempotency-window takes 1 to 365 days (default 7) and names itself when given anything else")

@@ -249,6 +249,6 @@ struct RetentionEndToEndTests {
         let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         refused.waitUntilExit()
         #expect(refused.terminationStatus != 0)
-        #expect(said.contains("the retention file names case, which this service does not keep"), "\(said)")
+        #expect(said.contains("the retention file names \"case\", which this service does not keep"), "\(said)")
     }
 }
