@@ -46,11 +46,12 @@ extension SQLDatabase {
 
 /// `body` between `begin` and `COMMIT` on `session`; `rollback` runs (outside the failed
 /// statement) if anything throws. Every database's transactions go through here.
+/// `begin` nil: the caller has begun the transaction already.
 func committing<T>(
-    _ session: any SQLSession, begin: String, rollback: () -> Void, _ body: (any SQLSession) throws(StorageError) -> T
+    _ session: any SQLSession, begin: String?, rollback: () -> Void, _ body: (any SQLSession) throws(StorageError) -> T
 ) -> Result<T, StorageError> {
     do throws(StorageError) {
-        try session.execute(begin)
+        if let begin { try session.execute(begin) }
         let value = try body(session)
         try session.execute("COMMIT")
         return .success(value)

@@ -3,8 +3,8 @@ import HSBStorage
 import Testing
 
 /// The link to PostgreSQL: the URL as an operator writes it, TLS as its sslmode asks, the values
-/// postgres-nio hands back, and the pool.
-@Suite("PostgreSQL link: URL, TLS, values and pool")
+/// read back, and the writer's and reader's connections.
+@Suite("PostgreSQL link: URL, TLS, values and connections")
 struct PostgresLinkTests {
     static var url: String {
         get throws {
@@ -22,45 +22,19 @@ struct PostgresLinkTests {
         return value
     }
 
-    @Test("A URL is read as libpq reads it: credentials decoded, defaults filled, TLS settings kept")
-    func parsesURLs() throws {
-        let full = try PostgresURL(
-            "postgresql://svc%40mash:p%3As%2Fw@db.example.org:6432/hsb_intake?sslmode=verify-full&sslrootcert=/etc/hsb/db-ca.pem&connect_timeout=5&application_name=intake"
-        )
-        #expect(full.user == "svc@mash" && full.password == "p:s/w")
-        #expect(full.host == "db.example.org" && full.port == 6432 && full.database == "hsb_intake")
-        #expect(full.tls == .verifyFull && full.rootCertificatePath == "/etc/hsb/db-ca.pem")
-        #expect(full.connectTimeoutSeconds == 5 && full.applicationName == "intake")
-        #expect(full.location == "db.example.org:6432/hsb_intake")
-
-        let plain = try PostgresURL("postgres://hsb@127.0.0.1/hsb_test")
-        #expect(plain.port == 5432 && plain.password == nil && plain.tls == .prefer && plain.connectTimeoutSeconds == 10)
-
-        let v6 = try PostgresURL("postgresql://hsb@[::1]:5433/x?options=-c%20search_path%3Dt_1")
-        #expect(v6.host == "::1" && v6.port == 5433 && v6.options == "-c search_path=t_1")
-        #expect(v6.location == "[::1]:5433/x")
-    }
-
     @Test(
-        "A malformed URL is refused with what is wrong, and never repeats the password",
+        "A URL libpq cannot use is refused at start with what is wrong, and never repeats the password",
         arguments: [
-            ("mysql://u:secret@h/db", "must start with postgresql://"),
-            ("postgresql://u:secret@h:99999/db", "the port must be a number from 1 to 65535"),
-            ("postgresql://u:secret@h:5432", "name the database"),
-            ("postgresql://u:secret@h/db?sslmod=require", "unknown parameter \"sslmod\""),
-            ("postgresql://u:secret@h/db?sslmode=allow", "(use prefer)"),
-            ("postgresql://u:secret@h/db?sslmode", "parameter sslmode needs a value"),
-            ("postgresql://u:secret@h/db?connect_timeout=0", "connect_timeout must be seconds from 1 to 300"),
-            ("postgresql://u:sec%zzret@h/db", "the password is not valid percent-encoding"),
-            ("postgresql://u:secret@[::1/db", "an IPv6 host is missing its ]"),
-            ("postgresql://u:secret@h/db?x\u{1b}[2J=1", "unknown parameter \"x\\u{1B}[2J\""),
+            ("postgresql://u:secret@127.0.0.1:99999/db", "invalid port number"),
+            ("postgresql://u:secret@127.0.0.1/db?sslmod=require", "invalid URI query parameter: \"sslmod\""),
+            ("postgresql://u:secret@127.0.0.1/db?sslmode=sometimes", "invalid sslmode value"),
         ])
     func refusesMalformedURLs(_ text: String, _ expected: String) {
         do {
-            let url = try PostgresURL(text)
-            Issue.record("accepted \(url.location)")
+            _ = try PostgresDatabase(url: text)
+            Issue.record("accepted \(text)")
         } catch {
-            #expect(error.operation == "database URL")
+            #expect(error.operation == "connect")
             #expect(error.message.contains(expected), "\(error.message)")
             #expect(!error.message.contains("secret"))
         }
@@ -92,15 +66,15 @@ struct PostgresLinkTests {
             Issue.record("connected to a server signed by a CA it does not trust")
         } catch {
             #expect(error.operation == "connect")
-            #expect(error.message.contains("127.0.0.1"), "\(error.message)")
+            #expect(error.message.contains("127.0.0.1") && error.message.contains("certificate verify failed"), "\(error.message)")
         }
-        // verify-full checks the host's name: an address cannot be checked, and is refused before connecting.
+        // verify-full checks the name as well: the certificate names localhost, not 127.0.0.1.
         let ca = try Self.environment("HSB_TEST_POSTGRES_CA")
         do {
             _ = try PostgresDatabase(url: url + "?sslmode=verify-full&sslrootcert=\(ca)")
-            Issue.record("verify-full by address was accepted")
+            Issue.record("verify-full accepted a certificate for another name")
         } catch {
-            #expect(error.message.contains("is an address"), "\(error.message)")
+            #expect(error.message.contains("does not match host name \"127.0.0.1\""), "\(error.message)")
         }
     }
 
@@ -111,40 +85,33 @@ struct PostgresLinkTests {
             _ = try PostgresDatabase(url: url + "?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem")
             Issue.record("opened with a missing CA file")
         } catch {
-            #expect(error.operation == "database TLS", "\(error)")
+            #expect(error.operation == "connect")
+            #expect(error.message.contains("root certificate file \"/nonexistent/ca.pem\" does not exist"), "\(error.message)")
         }
     }
 
-    @Test("Every column type the store reads comes back as the value written; one it does not read is an error naming it")
+    @Test("Every column type the store uses comes back as the value written")
     func values() throws {
         let (database, _) = try Backend.postgresql.open()
         try database.transaction { session throws(StorageError) in
             try session.execute(
-                "CREATE TABLE kinds (d DATE, i2 SMALLINT, i4 INTEGER, i8 BIGINT, b BOOLEAN, t TEXT, v VARCHAR(10), blob BYTEA)")
+                "CREATE TABLE kinds (d DATE, i2 SMALLINT, i4 INTEGER, i8 BIGINT, t TEXT, v VARCHAR(10), blob BYTEA)")
             for (date, small) in [("2026-11-30", 1), ("1999-12-31", -1), ("2000-02-29", 0), ("2100-03-01", 32767), ("0001-01-01", -32768)] {
                 try session.execute(
-                    "INSERT INTO kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO kinds VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        .text(date), .integer(Int64(small)), .integer(-2_147_483_648), .integer(Int64.min), .text("true"), .text("é ✓"),
-                        .text("abc"), .blob([0, 255, 7]),
+                        .text(date), .integer(Int64(small)), .integer(-2_147_483_648), .integer(Int64.min), .text("é ✓"), .text("abc"),
+                        .blob([0, 255, 7]),
                     ])
             }
         }
         let rows = try database.readTransaction { session throws(StorageError) in
-            try session.queryValues("SELECT d, i2, i4, i8, b, t, v, blob, NULL FROM kinds ORDER BY d", [])
+            try session.queryValues("SELECT d, i2, i4, i8, t, v, blob, NULL FROM kinds ORDER BY d", [])
         }
         #expect(rows.map { $0[0] } == ["0001-01-01", "1999-12-31", "2000-02-29", "2026-11-30", "2100-03-01"].map(SQLValue.text))
         #expect(rows.map { $0[1] } == [-32768, -1, 0, 1, 32767].map { SQLValue.integer($0) })
         #expect(
-            rows[0][2...] == [.integer(-2_147_483_648), .integer(Int64.min), .integer(1), .text("é ✓"), .text("abc"), .blob([0, 255, 7]), .null])
-        #expect(throws: StorageError.self) {
-            try database.readTransaction { session throws(StorageError) in try session.queryValues("SELECT 1.5::numeric AS ratio", []) }
-        }
-        do {
-            _ = try database.readTransaction { session throws(StorageError) in try session.queryValues("SELECT 1.5::numeric AS ratio", []) }
-        } catch {
-            #expect(error.message.contains("column ratio has PostgreSQL type NUMERIC"), "\(error.message)")
-        }
+            rows[0][2...] == [.integer(-2_147_483_648), .integer(Int64.min), .text("é ✓"), .text("abc"), .blob([0, 255, 7]), .null])
     }
 
     @Test("A statement the server refuses reports the server's words and SQLSTATE, and the transaction is rolled back")
@@ -165,7 +132,7 @@ struct PostgresLinkTests {
         #expect(count == [[.integer(0)]])
     }
 
-    @Test("Reads take a connection of their own and do not wait for the writer; connections the server drops are replaced")
+    @Test("Reads take a connection of their own and do not wait for the writer; connections the server ends are re-established")
     func pool() throws {
         let url = try Self.url
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
