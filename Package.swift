@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "HSBContract", targets: ["HSBContract"]),
         .library(name: "HSBServiceKit", targets: ["HSBServiceKit"]),
         .library(name: "HSBSafeguarding", targets: ["HSBSafeguarding"]),
+        // The store, for the benchmark package's store benchmark (Benchmarks/Sources/StoreBench).
+        .library(name: "HSBStorage", targets: ["HSBStorage"]),
         // The generated protobuf-c code, for the benchmark package's bare C codec baseline (Benchmarks/).
         .library(name: "HSBProtoC", targets: ["HSBProtoC"]),
     ],
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The C runtime: libprotobuf-c from the system, and the code protoc-c generates.
@@ -89,12 +92,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .systemLibrary(
-            name: "CSQLite",
-            path: "Shared/CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
-        .systemLibrary(
             name: "CPostgres",
             path: "Shared/CPostgres",
             pkgConfig: "libpq",
@@ -111,8 +108,9 @@ let package = Package(
         .target(
             name: "HSBStorage",
             dependencies: [
-                "CSQLite",
                 "CPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Load generation, HdrHistogram percentiles, medians and table formatting.
@@ -63,6 +64,14 @@ let package = Package(
                 .product(name: "HSBWire", package: "hsb-suite"),
                 .product(name: "HSBRuntime", package: "hsb-suite"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: settings),
+        // The SQLite driver: GRDB (the suite's store) against the raw C API it replaced.
+        .systemLibrary(name: "CRawSQLite", path: "Sources/CRawSQLite", pkgConfig: "sqlite3"),
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: [
+                "BenchSupport", "CRawSQLite", .product(name: "HSBStorage", package: "hsb-suite"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings),
         .executableTarget(name: "WireSoak", dependencies: [.product(name: "HSBWire", package: "hsb-suite")], swiftSettings: settings),

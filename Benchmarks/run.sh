@@ -43,6 +43,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+echo "store drivers..." >&2
+storebench=$("$bbin/StoreBench" 3 "$rounds" "$work")
 creds="$work/credentials"
 for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
   echo "$agency $("$sbin/hsbctl" new-secret)"
@@ -157,6 +159,18 @@ best_rate() { grep "^$1 " "$work/e2e.txt" | awk '{if ($4 + 0 > m) m = $4 + 0} EN
 sqlite_best=$(best_rate sqlite)
 pg_best=$(best_rate postgresql)
 fsync_plain=${fsync_rate//,/}
+# The SQLite driver's share of a referral's CPU: its extra CPU per write, times the writes per
+# referral the SQLite suite's group commit counted, over the orchestrator's and intake's CPU per referral.
+writes_sqlite=$(echo "$commits_sqlite" | grep -o 'writes_total [0-9.]*' | awk '{s += $2} END {print s}')
+driver_share() {
+  local extra
+  extra=$(echo "$storebench" | awk -v k="$1" '$1 == k {print $2}')
+  awk -v x="$extra" -v w="$writes_sqlite" -v n="$sqlite_referrals" -v o="$cpu_orchestrator" -v i="$cpu_intake" \
+    'BEGIN {printf "%.1f%% (%.1f µs a write, %.1f writes a referral)", 100 * x * (w / n) / ((o + i) * 1000), x, w / n}'
+}
+storebench_table=$(echo "$storebench" | grep '^|')
+grdb_share=$(driver_share extra-cpu-us-per-write)
+values_share=$(driver_share values-extra-cpu-us-per-write)
 
 echo "wire soak..." >&2
 soak=$("$bbin/WireSoak" 1000000)
@@ -306,8 +320,29 @@ each case write read back its deadline rows and the ledger's count (fixed: it wr
 since the case was read).
 PostgreSQL suffers most, and two replicas do not add throughput on one store: the group commit
 sends every statement over one synchronous libpq connection, a network round trip each, and every
-write takes the access log's chain head (one row), so replicas serialise there. Pipelined
-statements over a pool (postgres-nio) and fewer statements per case write are the next steps.
+write takes the access log's chain head (one row), so replicas serialise there. postgres-nio was
+tried under the store's synchronous transactions (2026-11-30: each statement handed to its event
+loop and waited for on the thread pool): 47 and 41 referrals/s at 16 concurrent and 40 and 48 at 64,
+against libpq's 134 and 147, and 150 and 197, minutes apart on the same machine, the orchestrator
+spending half its CPU in the kernel switching threads (two more wake-ups per statement). It pays
+only with an asynchronous store whose transactions run on the connection's event loop; until then
+the store stays on libpq. Fewer statements per case write is the other next step.
+
+### The SQLite driver
+
+The store's SQLite side runs on GRDB's \`DatabasePool\` (its connections, statement cache, busy
+handling, WAL readers; the pool's default \`synchronous=NORMAL\` is put back to \`FULL\`, tested).
+\`StoreBench\` writes as a service writes (through the group commit: idempotency check, typed-table
+insert, read back, versioned update, hash-chained access-log line, stored reply; WAL,
+\`synchronous=FULL\`, this disk), alternating the suite's store with the SQLite C API it used before
+and with GRDB's own value API (\`StatementArguments\` and \`Row\`):
+
+$storebench_table
+
+Against the whole referral (the orchestrator's and intake's CPU per referral above), the suite's
+GRDB store costs $grdb_share more than the C API, and GRDB's value API would cost $values_share:
+that is why the suite binds parameters and reads columns with SQLite's own calls on GRDB's
+statement handles, which GRDB provides for this.
 
 ## 4. Memory
 

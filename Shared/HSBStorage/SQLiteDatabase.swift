@@ -1,5 +1,6 @@
-internal import CSQLite
-import Synchronization
+import Foundation
+internal import GRDB
+internal import GRDBSQLite
 
 #if canImport(Glibc)
     import Glibc
@@ -7,24 +8,21 @@ import Synchronization
     import Darwin
 #endif
 
-/// One SQLite database file, in WAL mode with `synchronous=FULL`: a committed transaction is on
-/// disk before `transaction` returns. Calls are serialised on one connection; safe to share.
+/// One SQLite database file through GRDB's `DatabasePool`: WAL mode with `synchronous=FULL` (a
+/// committed transaction is on disk before `transaction` returns), one writer connection whose
+/// transactions take turns, and read-only connections for `readTransaction` that see the last
+/// commit and neither wait for the writer nor hold it up. Safe to share.
+///
+/// The schema is migrated by the store's own migrations (`SQLDatabase.migrate`), not GRDB's
+/// migrator: one list serves SQLite and PostgreSQL, and stores written before GRDB keep their
+/// history in `hsb_schema_migrations`.
 public final class SQLiteDatabase: SQLDatabase {
     public let path: String
     public var dialect: String { "sqlite" }
     public var location: String { path }
-    /// Guards `db`: every use of it happens inside this lock.
-    private let lock = Mutex<Void>(())
-    nonisolated(unsafe) private var db: OpaquePointer?
-    /// Prepared statements by SQL text, reused across transactions; used only inside `lock`.
-    private let statements = StatementCache()
+    private let pool: DatabasePool
     /// The file's identity when opened: a store whose file was removed or replaced is not ready.
     private let identity: (device: UInt64, inode: UInt64)
-    /// A second, read-only connection for `readTransaction`: in WAL mode its readers see the last
-    /// commit and neither wait for the writer nor hold it up. Opened on first use; guarded by its own lock.
-    private let readerLock = Mutex<Void>(())
-    nonisolated(unsafe) private var reader: OpaquePointer?
-    private let readerStatements = StatementCache()
 
     /// Each connection's page cache: up to 32 MiB, filled only as pages are read. SQLite's default
     /// (2 MiB) is smaller than a partnership's store after a few thousand referrals, and every page
@@ -34,71 +32,54 @@ public final class SQLiteDatabase: SQLDatabase {
     /// Opens (creating if needed) the file and runs the base migrations.
     public init(path: String) throws(StorageError) {
         self.path = path
-        var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-        guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(db)
-            throw StorageError(operation: "open \(path)", message: message)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys=ON")
+            try db.execute(sql: SQLiteDatabase.cacheSizePragma)
         }
-        sqlite3_busy_timeout(db, 5000)
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", Self.cacheSizePragma] {
-            guard sqlite3_exec(db, pragma, nil, nil, nil) == SQLITE_OK else {
-                let message = String(cString: sqlite3_errmsg(db))
-                sqlite3_close(db)
-                throw StorageError(operation: "open \(path)", message: message)
-            }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // After the pool's set-up, which puts WAL connections at synchronous=NORMAL (a commit
+            // could be lost to a power cut after it was acknowledged): every commit reaches the disk.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous=FULL") }
+        } catch {
+            throw StorageError(operation: "open \(path)", message: Self.describe(error))
         }
         var info = stat()
         guard stat(path, &info) == 0 else {
-            sqlite3_close(db)
             throw StorageError(operation: "open \(path)", message: "file vanished after opening")
         }
         self.identity = (UInt64(info.st_dev), UInt64(info.st_ino))
-        self.db = db
         try migrate(livenessMigrations)
-    }
-
-    deinit {
-        statements.finalizeAll()
-        readerStatements.finalizeAll()
-        sqlite3_close(reader)
-        sqlite3_close(db)
-    }
-
-    /// Runs `body` in a read-only transaction on the reader connection (a consistent snapshot of
-    /// the last commit). A write inside fails; use `transaction` for anything that writes.
-    public func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
-        let result: Result<T, StorageError> = readerLock.withLock { _ in
-            if reader == nil {
-                var opened: OpaquePointer?
-                guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let opened else {
-                    let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-                    sqlite3_close(opened)
-                    return .failure(StorageError(operation: "open \(path) for reading", message: message))
-                }
-                sqlite3_busy_timeout(opened, 5000)
-                _ = sqlite3_exec(opened, Self.cacheSizePragma, nil, nil, nil)
-                reader = opened
-            }
-            return Self.run(reader!, cache: readerStatements, begin: "BEGIN", body)
-        }
-        return try result.get()
-    }
-
-    /// `body` between `begin` and `COMMIT` on `db`, rolled back if anything throws.
-    private static func run<T>(
-        _ db: OpaquePointer, cache: StatementCache, begin: String, _ body: (any SQLSession) throws(StorageError) -> T
-    ) -> Result<T, StorageError> {
-        committing(SQLiteSession(db: db, cache: cache), begin: begin, rollback: { _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }, body)
     }
 
     @discardableResult
     public func transaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
-        let result: Result<T, StorageError> = lock.withLock { _ in
-            guard let db else { return .failure(StorageError(operation: "transaction", message: "database is closed")) }
-            return Self.run(db, cache: statements, begin: "BEGIN IMMEDIATE", body)
+        let result: Result<T, StorageError> = pool.writeWithoutTransaction { db in
+            committing(SQLiteSession(db: db), begin: "BEGIN IMMEDIATE", rollback: { try? db.execute(sql: "ROLLBACK") }, body)
         }
+        return try result.get()
+    }
+
+    /// Runs `body` in a read-only transaction on a reader connection (a consistent snapshot of the
+    /// last commit). A write inside fails; use `transaction` for anything that writes.
+    public func readTransaction<T>(_ body: (any SQLSession) throws(StorageError) -> T) throws(StorageError) -> T {
+        var result: Result<T, StorageError>?
+        do {
+            // GRDB's read is already one transaction on a snapshot.
+            try pool.read { db in
+                do throws(StorageError) {
+                    result = .success(try body(SQLiteSession(db: db)))
+                } catch {
+                    result = .failure(error)
+                }
+            }
+        } catch {
+            throw StorageError(operation: "read", message: Self.describe(error))
+        }
+        guard let result else { throw StorageError(operation: "read", message: "the database did not run it") }
         return try result.get()
     }
 
@@ -122,6 +103,12 @@ public final class SQLiteDatabase: SQLDatabase {
         }
         return (true, "store \(path) open and writable")
     }
+
+    /// SQLite's own message (GRDB's description adds the statement, which may hold a child's details).
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        return error.message ?? "SQLite error \(error.resultCode.rawValue)"
+    }
 }
 
 let livenessMigrations = [
@@ -135,59 +122,39 @@ func writeLiveness(_ session: any SQLSession, _ now: Int64) throws(StorageError)
         [.integer(now)])
 }
 
-/// Compiled statements keyed by their SQL text. SQL parsing and planning is a large share of a
-/// small transaction's cost; every statement the store runs is one of a few dozen texts with `?`
-/// parameters, so each is compiled once per connection. Not thread-safe: the database's lock
-/// guards it.
-final class StatementCache: @unchecked Sendable {
-    private var statements: [String: OpaquePointer] = [:]
-    /// Beyond this many texts, statements are compiled for one use and finalized (so that ad hoc
-    /// SQL cannot grow the cache without bound).
-    static let capacity = 128
-
-    func statement(_ sql: String, db: OpaquePointer) throws(StorageError) -> (OpaquePointer, cached: Bool) {
-        if let statement = statements[sql] { return (statement, true) }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw StorageError(operation: "prepare", message: String(cString: sqlite3_errmsg(db)))
-        }
-        guard statements.count < Self.capacity else { return (statement, false) }
-        statements[sql] = statement
-        return (statement, true)
-    }
-
-    func finalizeAll() {
-        for statement in statements.values { sqlite3_finalize(statement) }
-        statements.removeAll()
-    }
-}
-
+/// Statements on one of the pool's connections, inside the transaction GRDB lent it for. Each
+/// statement text is compiled once per connection (GRDB's statement cache); parameters are bound
+/// and rows read through SQLite's own calls on GRDB's statement handle, which GRDB offers for this:
+/// its `StatementArguments` and `Row` values cost about 45% more CPU per write (Benchmarks/StoreBench).
 struct SQLiteSession: SQLSession {
-    let db: OpaquePointer
-    let cache: StatementCache
+    let db: Database
 
-    /// Runs `body` on the statement for `sql` with `parameters` bound, then resets it for its next use.
+    /// Runs `body` on the compiled statement for `sql` with `parameters` bound, then resets it for its next use.
     private func with<T>(_ sql: String, _ parameters: [SQLValue], _ body: (OpaquePointer) throws(StorageError) -> T) throws(StorageError) -> T {
-        let (statement, cached) = try cache.statement(sql, db: db)
+        let statement: OpaquePointer
+        do {
+            statement = try db.cachedStatement(sql: sql).sqliteStatement
+        } catch {
+            throw StorageError(operation: "prepare", message: SQLiteDatabase.describe(error))
+        }
         defer {
-            if cached {
-                sqlite3_reset(statement)
-                sqlite3_clear_bindings(statement)
-            } else {
-                sqlite3_finalize(statement)
-            }
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        guard Int(sqlite3_bind_parameter_count(statement)) == parameters.count else {
+            throw StorageError(
+                operation: "prepare", message: "the statement takes \(sqlite3_bind_parameter_count(statement)) parameters, \(parameters.count) given")
         }
         for (index, value) in parameters.enumerated() {
             let position = Int32(index + 1)
             switch value {
             case .integer(let number): sqlite3_bind_int64(statement, position, number)
-            case .text(let text): sqlite3_bind_text(statement, position, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            case .text(let text): sqlite3_bind_text(statement, position, text, -1, SQLiteSession.transient)
             case .blob(let bytes):
                 bytes.withUnsafeBytes { buffer in
-                    // SQLITE_TRANSIENT: SQLite copies the bytes; a zero-length blob needs a non-null pointer.
+                    // SQLite copies the bytes; a zero-length blob needs a non-null pointer.
                     _ = sqlite3_bind_blob(
-                        statement, position, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count),
-                        unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                        statement, position, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(buffer.count), SQLiteSession.transient)
                 }
             case .null: sqlite3_bind_null(statement, position)
             }
@@ -195,15 +162,18 @@ struct SQLiteSession: SQLSession {
         return try body(statement)
     }
 
+    /// SQLITE_TRANSIENT: SQLite copies what is bound before the call returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private var message: String { db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) } ?? "the connection is closed" }
+
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws(StorageError) -> Int {
         try with(sql, parameters) { (statement) throws(StorageError) -> Int in
             var rc = sqlite3_step(statement)
             while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
-            guard rc == SQLITE_DONE else {
-                throw StorageError(operation: "execute", message: String(cString: sqlite3_errmsg(db)))
-            }
-            return Int(sqlite3_changes(db))
+            guard rc == SQLITE_DONE else { throw StorageError(operation: "execute", message: message) }
+            return db.changesCount
         }
     }
 
@@ -214,7 +184,7 @@ struct SQLiteSession: SQLSession {
             while true {
                 let rc = sqlite3_step(statement)
                 if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: String(cString: sqlite3_errmsg(db))) }
+                guard rc == SQLITE_ROW else { throw StorageError(operation: "query", message: message) }
                 var row: [SQLValue] = []
                 row.reserveCapacity(Int(columns))
                 for column in 0..<columns {

@@ -302,6 +302,19 @@ struct RecordStoreTests {
         #expect(database.probeWritable(nowUnixMillis: now).ok)
     }
 
+    @Test("SQLite commits are durable: the writer runs in WAL mode with synchronous=FULL, reopened too")
+    func sqliteDurability() throws {
+        let (database, reopen) = try Backend.sqlite.open()
+        for store in [database, try reopen()] {
+            let settings = try store.transaction { session throws(StorageError) in
+                [try session.queryValues("PRAGMA journal_mode", []), try session.queryValues("PRAGMA synchronous", [])]
+            }
+            #expect(settings[0] == [[.text("wal")]])
+            // 2 is FULL: each commit is on the disk before it is acknowledged (GRDB's pools default to NORMAL).
+            #expect(settings[1] == [[.integer(2)]])
+        }
+    }
+
     @Test("An unreachable PostgreSQL server is a clear error")
     func unreachable() {
         do {
