@@ -59,6 +59,11 @@ struct AuditVerify: AsyncParsableCommand {
         }
         print("\(name) of \(service) (\(location)): \(report.rows) row(s), chain intact")
         print(report.headSequence == 0 ? "  head: none yet (it is empty)" : "  head: row \(report.headSequence), sha256 \(report.headHash)")
+        if report.sealedThrough > 0 {
+            print(
+                "  sealed: rows 1 to \(report.sealedThrough) were removed when their retention ended; the walk starts after row \(report.sealedThrough)"
+            )
+        }
         return true
     }
 }

@@ -82,6 +82,6 @@ struct OrchestratorCommand: AsyncParsableCommand {
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },
             extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group)] }, migrations: CaseTables.migrations,
-            background: { box.withLock { $0 }.map { [$0] } ?? [] })
+            retentionTargets: CaseTables.retentionTargets, background: { box.withLock { $0 }.map { [$0] } ?? [] })
     }
 }

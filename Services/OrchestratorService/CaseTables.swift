@@ -1,6 +1,7 @@
 import Foundation
 import HSBPathway
 import HSBRuntime
+public import HSBServiceKit
 public import HSBStorage
 import HSBWire
 
@@ -14,6 +15,49 @@ public enum CaseTables {
     public static let disclosureChain = HashChain(
         name: "disclosure ledger", table: "disclosures", head: "disclosure_chain",
         columns: ["case_id", "position", "at_unix_ms", "to_service", "what", "purpose", "lawful_basis", "consent", "parents_told"])
+
+    /// What the orchestrator's retention rules (`--retention-file`) may name. `case`: a finished case
+    /// (no longer open, nothing still owed to an agency) with its deadlines, steps and identity,
+    /// by its last change. `disclosure`: the disclosure ledger's rows by when each disclosure was
+    /// made, oldest first, only ever from the ledger's start (a row that has not expired holds back
+    /// the ones after it), the chain sealed where it then starts so that audit verify still walks it.
+    /// A case's ledger rows follow the `disclosure` rule, not the case's.
+    public static let retentionTargets: [RetentionTarget] = [
+        RetentionTarget(kind: "case") { cutoff, limit, tx throws(RecordStoreError) in
+            let open = CaseStatus.allCases.filter(\.isOpen).map { SQLValue.text($0.rawValue) }
+            return try tx.run { () throws(StorageError) -> [(id: String, changedAt: Int64)] in
+                let rows = try tx.sql.queryValues(
+                    "SELECT case_id, updated_at_unix_ms FROM cases WHERE status NOT IN (\(open.map { _ in "?" }.joined(separator: ", "))) AND updated_at_unix_ms < ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.case_id = cases.case_id AND outbox.status = ?) ORDER BY updated_at_unix_ms, case_id LIMIT ?",
+                    open + [.integer(cutoff), .text("pending"), .integer(Int64(limit))])
+                var removed: [(id: String, changedAt: Int64)] = []
+                for row in rows {
+                    guard case .text(let caseID) = row[0], let changed = row[1].integer else { continue }
+                    for table in ["case_deadlines", "outbox", "case_identities", "cases"] {
+                        try tx.sql.execute("DELETE FROM \(table) WHERE case_id = ?", [.text(caseID)])
+                    }
+                    removed.append((caseID, changed))
+                }
+                return removed
+            }
+        },
+        RetentionTarget(kind: "disclosure") { cutoff, limit, tx throws(RecordStoreError) in
+            try tx.run { () throws(StorageError) -> [(id: String, changedAt: Int64)] in
+                let oldest = try tx.sql.queryValues(
+                    "SELECT case_id, position, at_unix_ms, seq FROM disclosures ORDER BY seq LIMIT ?", [.integer(Int64(limit))])
+                var expired: [(id: String, changedAt: Int64)] = []
+                var through: Int64?
+                for row in oldest {
+                    guard case .text(let caseID) = row[0], let position = row[1].integer, let at = row[2].integer, let seq = row[3].integer,
+                        at < cutoff
+                    else { break }
+                    expired.append(("\(caseID)#\(position)", at))
+                    through = seq
+                }
+                if let through { try disclosureChain.removeStart(through: through, tx.sql) }
+                return expired
+            }
+        },
+    ]
 
     /// The orchestrator's migrations, after the store's own (versions 101 on).
     public static let migrations: [Migration] = [

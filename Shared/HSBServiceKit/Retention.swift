@@ -74,6 +74,23 @@ public struct RetentionRules: Sendable, Hashable {
     }
 }
 
+/// A kind of record a service keeps outside its catalogued record tables (the orchestrator's cases
+/// and disclosure ledger), and how its expired records are removed.
+public struct RetentionTarget: Sendable {
+    public let kind: String
+    /// Removes at most `limit` records of the kind whose last change was before `cutoff`, in the
+    /// caller's transaction; returns each one's id and last change (for the access log).
+    public let remove: @Sendable (_ cutoff: Int64, _ limit: Int, RecordTransaction) throws(RecordStoreError) -> [(id: String, changedAt: Int64)]
+
+    public init(
+        kind: String,
+        remove: @escaping @Sendable (_ cutoff: Int64, _ limit: Int, RecordTransaction) throws(RecordStoreError) -> [(id: String, changedAt: Int64)]
+    ) {
+        self.kind = kind
+        self.remove = remove
+    }
+}
+
 /// Applies the retention rules: every hour, removes the records whose period has ended, a batch at
 /// a time, each removal a line of the access log (`delete`, by `retention`, with the rule) in the
 /// same transaction. Rules name kinds of the service's own tables; a kind the store does not have
@@ -86,13 +103,16 @@ public final class RetentionJob: Service, Sendable {
     let interval: Duration
     let threadPool: NIOThreadPool
     let logger: Logger
+    /// Kinds beyond the catalogued tables, by kind.
+    let targets: [String: RetentionTarget]
     /// Records removed in one transaction.
     static let batch = 500
 
     public init(
         store: RecordStore, rules: RetentionRules, agency: String, clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(3600),
-        threadPool: NIOThreadPool = .singleton, logger: Logger
+        threadPool: NIOThreadPool = .singleton, targets: [RetentionTarget] = [], logger: Logger
     ) {
+        self.targets = Dictionary(targets.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
         self.rules = rules
         self.agency = agency
@@ -105,7 +125,7 @@ public final class RetentionJob: Service, Sendable {
     /// Refuses rules for kinds this store has no table of.
     public func check() throws {
         let tables = try store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.catalogue() }
-        let known = Set(tables.map(\.kind))
+        let known = Set(tables.map(\.kind)).union(targets.keys)
         let unknown = rules.yearsAfterLastChange.keys.filter { !known.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw ConfigurationError(
@@ -118,7 +138,7 @@ public final class RetentionJob: Service, Sendable {
     @discardableResult
     public func apply() async -> [String: Int] {
         let now = clock.nowUnixMillis()
-        let (store, rules, agency) = (self.store, self.rules, self.agency)
+        let (store, rules, agency, targets) = (self.store, self.rules, self.agency, self.targets)
         var removed: [String: Int] = [:]
         for (kind, years) in rules.yearsAfterLastChange.sorted(by: { $0.key < $1.key }) {
             let cutoff = RetentionRules.cutoff(now: now, years: years)
@@ -127,16 +147,23 @@ public final class RetentionJob: Service, Sendable {
                 do {
                     count = try await threadPool.runIfActive {
                         try store.write(now: now) { tx throws(RecordStoreError) -> Int in
-                            guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return 0 }
-                            let rows = try tx.removeRecords(table, changedBefore: cutoff, limit: Self.batch)
-                            for row in rows {
+                            let removed: [(id: String, changedAt: Int64)]
+                            if let target = targets[kind] {
+                                removed = try target.remove(cutoff, Self.batch, tx)
+                            } else {
+                                guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return 0 }
+                                removed = try tx.removeRecords(table, changedBefore: cutoff, limit: Self.batch).map {
+                                    ($0.id, $0.updatedAtUnixMillis)
+                                }
+                            }
+                            for record in removed {
                                 try tx.logAccess(
-                                    agency: agency, user: "retention", action: .delete, kind: kind, recordID: row.id,
+                                    agency: agency, user: "retention", action: .delete, kind: kind, recordID: record.id,
                                     purpose:
-                                        "retention: \(kind) is kept \(years) year\(years == 1 ? "" : "s") after its last change (\(RetentionRules.utcDay(row.updatedAtUnixMillis)))",
+                                        "retention: \(kind) is kept \(years) year\(years == 1 ? "" : "s") after its last change (\(RetentionRules.utcDay(record.changedAt)))",
                                     requestID: "retention")
                             }
-                            return rows.count
+                            return removed.count
                         }
                     }
                 } catch {

@@ -207,7 +207,7 @@ public enum ServiceMain {
     public static func run(
         _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, migrations: [Migration] = [],
-        background: () -> [any Service] = { [] }
+        retentionTargets: [RetentionTarget] = [], background: () -> [any Service] = { [] }
     ) async throws {
         // Stores, journals and anything else the service creates are readable by its user alone.
         umask(0o077)
@@ -234,7 +234,8 @@ public enum ServiceMain {
         var jobs: [any Service] = [pruner]
         if let file = resolved.retentionFile {
             let retention = RetentionJob(
-                store: host.store, rules: try RetentionRules.load(file: file), agency: descriptor.agency.name, logger: logger)
+                store: host.store, rules: try RetentionRules.load(file: file), agency: descriptor.agency.name, targets: retentionTargets,
+                logger: logger)
             try retention.check()
             jobs.append(retention)
         }

@@ -18,10 +18,14 @@ public enum AccessChain {
         public var headHash: String
         /// The first row that fails, and why; nil when the chain is whole.
         public var broken: (sequence: Int64, reason: String)?
+        /// The last row removed from the chain's start when its retention ended (0: none); the walk
+        /// starts after it, from the hash it had.
+        public var sealedThrough: Int64 = 0
 
         public static func == (lhs: Report, rhs: Report) -> Bool {
             lhs.rows == rhs.rows && lhs.headSequence == rhs.headSequence && lhs.headHash == rhs.headHash
                 && lhs.broken?.sequence == rhs.broken?.sequence && lhs.broken?.reason == rhs.broken?.reason
+                && lhs.sealedThrough == rhs.sealedThrough
         }
 
         public func hash(into hasher: inout Hasher) {
@@ -127,11 +131,29 @@ public struct HashChain: Sendable {
         try session.execute("UPDATE \(head) SET hash = ? WHERE id = 1", [.text(hash)])
     }
 
+    /// Removes the chain's rows up to and including `sequence` (its oldest, whose retention has
+    /// ended), inside the caller's transaction, and seals the chain there: the head's table keeps
+    /// the last removed row's place and hash (row 2), and `verify` walks on from them. Only a start
+    /// can go: a row in the middle would break the chain. Returns how many rows went.
+    @discardableResult
+    public func removeStart(through sequence: Int64, _ session: any SQLSession) throws(StorageError) -> Int {
+        guard let last = try session.query("SELECT hash FROM \(table) WHERE seq = ?", [.integer(sequence)]).first?.first ?? nil else {
+            throw StorageError(operation: name, message: "row \(sequence) of the \(name) is not there to seal the chain at")
+        }
+        let removed = try session.execute("DELETE FROM \(table) WHERE seq <= ?", [.integer(sequence)])
+        if try session.execute("UPDATE \(head) SET seq = ?, hash = ? WHERE id = 2", [.integer(sequence), .text(last)]) == 0 {
+            try session.execute("INSERT INTO \(head) (id, seq, hash) VALUES (2, ?, ?)", [.integer(sequence), .text(last)])
+        }
+        return removed
+    }
+
     /// Walks the chain inside the caller's transaction and names the first row that fails.
     public func verify(_ session: any SQLSession) throws(StorageError) -> AccessChain.Report {
-        let headRow = try session.query("SELECT seq, hash FROM \(head) WHERE id = 1", [])
-        let headSequence = Int64(headRow.first?[0] ?? "") ?? -1
-        let headHash = headRow.first?[1] ?? nil ?? ""
+        let headRows = try session.query("SELECT id, seq, hash FROM \(head) WHERE id IN (1, 2)", [])
+        let headRow = headRows.first { $0[0] == "1" }
+        let seal = headRows.first { $0[0] == "2" }
+        let headSequence = Int64(headRow?[1] ?? "") ?? -1
+        let headHash = headRow?[2] ?? nil ?? ""
         var report = AccessChain.Report(rows: 0, headSequence: headSequence, headHash: headHash, broken: nil)
         guard headSequence >= 0 else {
             report.broken = (0, "the chain's head is missing")
@@ -139,8 +161,9 @@ public struct HashChain: Sendable {
         }
         let count = columns.count
         let rows = try session.query("SELECT \(columns.joined(separator: ", ")), seq, prev_hash, hash FROM \(table) ORDER BY seq", [])
-        var expected: Int64 = 1
-        var previous = ""
+        report.sealedThrough = Int64(seal?[1] ?? "") ?? 0
+        var expected: Int64 = report.sealedThrough + 1
+        var previous = seal?[2] ?? nil ?? ""
         for row in rows {
             guard let sequence = Int64(row[count] ?? "") else {
                 report.broken = (expected, "a row has no place in the sequence (written around the store)")

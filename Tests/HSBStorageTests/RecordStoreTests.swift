@@ -302,6 +302,41 @@ struct RecordStoreTests {
         #expect(database.probeWritable(nowUnixMillis: now).ok)
     }
 
+    @Test(
+        "A chain's start removed at the end of its retention is sealed: the walk starts after it; a forged seal still breaks it",
+        arguments: Backend.allCases)
+    func sealedChainStart(_ backend: Backend) throws {
+        let database = try backend.open().database
+        let chain = HashChain(name: "ledger", table: "ledger", head: "ledger_head", columns: ["what"])
+        try database.transaction { session throws(StorageError) in
+            try session.execute("CREATE TABLE ledger (what TEXT NOT NULL, seq BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)")
+            for statement in chain.headSQL.split(separator: ";\n") { try session.execute(String(statement)) }
+            for index in 1...5 { try chain.append([.text("row \(index)")], to: session) }
+        }
+        let whole = try database.readTransaction { session throws(StorageError) in try chain.verify(session) }
+        #expect(whole.broken == nil && whole.rows == 5 && whole.sealedThrough == 0)
+        let removed = try database.transaction { session throws(StorageError) in try chain.removeStart(through: 3, session) }
+        #expect(removed == 3)
+        let sealed = try database.readTransaction { session throws(StorageError) in try chain.verify(session) }
+        #expect(sealed.broken == nil && sealed.rows == 2 && sealed.sealedThrough == 3)
+        #expect(sealed.headSequence == whole.headSequence && sealed.headHash == whole.headHash)
+        // Appending goes on from the head as before.
+        try database.transaction { session throws(StorageError) in try chain.append([.text("row 6")], to: session) }
+        #expect(try database.readTransaction { session throws(StorageError) in try chain.verify(session) }.broken == nil)
+        // A seal moved past a row that is still there, or given another hash, breaks the walk at the next row.
+        try database.transaction { session throws(StorageError) in try session.execute("UPDATE ledger_head SET hash = ? WHERE id = 2", [.text("00")])
+        }
+        let forged = try database.readTransaction { session throws(StorageError) in try chain.verify(session) }
+        #expect(forged.broken?.sequence == 4)
+        #expect(forged.broken?.reason.contains("does not follow row 3") == true)
+        // Sealing through a row that is not there is refused and changes nothing.
+        #expect(throws: StorageError.self) {
+            try database.transaction { session throws(StorageError) in try chain.removeStart(through: 99, session) }
+        }
+        let rows = try database.readTransaction { session throws(StorageError) in try session.queryValues("SELECT COUNT(*) FROM ledger", []) }
+        #expect(rows == [[.integer(3)]])
+    }
+
     @Test("SQLite commits are durable: the writer runs in WAL mode with synchronous=FULL, reopened too")
     func sqliteDurability() throws {
         let (database, reopen) = try Backend.sqlite.open()
