@@ -11,6 +11,21 @@ public final class BoundPort: Sendable {
     public let descriptor: Int32
     public let port: Int
 
+    /// Binds `port`, trying for up to `attempts` tenths of a second while it is still in use (a
+    /// server stopped a moment ago, or another test's outgoing connection that was given it).
+    public convenience init(port: Int, attempts: Int) throws {
+        var tries = 1
+        while true {
+            do {
+                try self.init(port: port)
+                return
+            } catch  where tries < attempts {
+                tries += 1
+                usleep(100_000)
+            }
+        }
+    }
+
     /// Binds `port` (0: a free one).
     public init(port: Int = 0) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -79,6 +79,15 @@ public struct RecordTransaction {
     public let now: Int64
     /// `sqlite` or `postgresql`: for the few statements that differ (row locks).
     public let dialect: String
+    /// Where this database transaction has taken the access log (its head is written once, at the end).
+    let accessCursor: ChainCursor
+
+    init(session: any SQLSession, now: Int64, dialect: String, accessCursor: ChainCursor) {
+        self.session = session
+        self.now = now
+        self.dialect = dialect
+        self.accessCursor = accessCursor
+    }
 
     /// The transaction's statements, for a service's own typed tables.
     public var sql: any SQLSession { session }
@@ -165,7 +174,7 @@ public struct RecordTransaction {
                 AccessEntry(
                     atUnixMillis: now, agency: agency, user: user, action: action, kind: kind, recordID: recordID, purpose: purpose,
                     requestID: requestID),
-                to: session)
+                to: session, cursor: accessCursor)
         }
     }
 
@@ -302,21 +311,28 @@ public final class RecordStore: Sendable {
         do {
             try database.transaction { session throws(StorageError) in
                 results.removeAll(keepingCapacity: true)
+                let cursor = ChainCursor()
                 for write in writes {
                     try session.execute("SAVEPOINT hsb_write")
+                    let before = cursor.place
                     let outcome: WriteResult
                     do throws(RecordStoreError) {
                         outcome = .success(
                             try Self.apply(
                                 idempotencyKey: write.idempotencyKey, caller: write.caller, method: write.method, now: write.now, write.body,
-                                in: RecordTransaction(session: session, now: write.now, dialect: database.dialect)))
+                                in: RecordTransaction(session: session, now: write.now, dialect: database.dialect, accessCursor: cursor)))
                     } catch {
                         outcome = .failure(error)
                     }
-                    if case .failure = outcome { try session.execute("ROLLBACK TO SAVEPOINT hsb_write") }
+                    if case .failure = outcome {
+                        try session.execute("ROLLBACK TO SAVEPOINT hsb_write")
+                        // Its access-log rows went with it (and its move of the head, when it was the first).
+                        cursor.place = before
+                    }
                     try session.execute("RELEASE SAVEPOINT hsb_write")
                     results.append(outcome)
                 }
+                try AccessChain.chain.flush(cursor, session)
             }
         } catch {
             return writes.map { _ in .failure(.storage(error)) }
@@ -401,7 +417,14 @@ public final class RecordStore: Sendable {
         let dialect = database.dialect
         let run = { (session: any SQLSession) throws(StorageError) -> T in
             do throws(RecordStoreError) {
-                return try body(RecordTransaction(session: session, now: now, dialect: dialect))
+                let cursor = ChainCursor()
+                let value = try body(RecordTransaction(session: session, now: now, dialect: dialect, accessCursor: cursor))
+                if !readOnly {
+                    try RecordTransaction(session: session, now: now, dialect: dialect, accessCursor: cursor).run { () throws(StorageError) in
+                        try AccessChain.chain.flush(cursor, session)
+                    }
+                }
+                return value
             } catch {
                 refusal = error
                 throw StorageError(operation: "rollback", message: "\(error)")

@@ -33,6 +33,37 @@ final class GatedDatabase: SQLDatabase {
 @Suite("Group commit: many writes share one durable commit; each hears only its own outcome", .timeLimit(.minutes(1)))
 struct GroupCommitTests {
     @Test(
+        "INF-05: the access log stays one unbroken chain when a batch's writes log and some are rolled back, the first among them",
+        arguments: Backend.allCases)
+    func accessLogAcrossRolledBackWrites(_ backend: Backend) throws {
+        let store = try RecordStore(database: try backend.open().database)
+        func write(_ id: String, refuse: Bool) -> RecordStore.Write {
+            RecordStore.Write(idempotencyKey: "k-\(id)", caller: "police", method: "Submit", now: now) { tx throws(RecordStoreError) in
+                _ = try tx.insert(kind: "referral", id: id, subjectID: "child-1", body: "{}")
+                for purpose in ["received", "screened"] {
+                    try tx.logAccess(agency: "police", user: "pc", action: .write, kind: "referral", recordID: id, purpose: purpose, requestID: id)
+                }
+                if refuse { throw .refused(.invalidArgument, "no") }
+                return [1]
+            }
+        }
+        // The first write of the batch moves the head and is then rolled back; so is one in the middle.
+        let results = store.performBatch([
+            write("r-1", refuse: true), write("r-2", refuse: false), write("r-3", refuse: true), write("r-4", refuse: false),
+        ])
+        #expect(results.map { (try? $0.get()) != nil } == [false, true, false, true])
+        // And a second batch goes on from where the first left the head.
+        _ = store.performBatch([write("r-5", refuse: false)])
+        let report = try store.verifyAccessLog()
+        #expect(report.broken == nil)
+        #expect(report.rows == 6 && report.headSequence == 6)
+        let logged = try ["r-1", "r-2", "r-3", "r-4", "r-5"].map { id in
+            try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "referral", recordID: id).count }
+        }
+        #expect(logged == [0, 2, 0, 2, 2])
+    }
+
+    @Test(
         "A batch commits once: a refused write is rolled back alone, later writes see earlier ones, a repeated key replays",
         arguments: Backend.allCases)
     func batchSemantics(_ backend: Backend) throws {

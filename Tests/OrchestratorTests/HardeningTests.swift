@@ -346,7 +346,7 @@ struct OrchestratorHardeningTests {
         // While intake is down, a case event for intake waits in the outbox too.
         await intake.stopKeepingData()
         // Held while intake is away, so that no other test's server takes its port meanwhile.
-        let held = try BoundPort(port: intakePort)
+        let held = try BoundPort(port: intakePort, attempts: 30)
         let followUp = try IntakeV1.RecordCaseEventRequest(referralId: referralID, kind: .writtenFollowUpReceived).encoded()
         let recorded = try await social.call(
             OrchestratorV1.Orchestrator.Method.recordEvent,

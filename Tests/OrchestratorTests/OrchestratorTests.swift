@@ -165,7 +165,7 @@ struct OrchestratorTests {
         let intakeData = first.dataDir
         await first.stopKeepingData()
         // Held while intake is away, so that no other test's server takes its port meanwhile.
-        let held = try BoundPort(port: intakePort)
+        let held = try BoundPort(port: intakePort, attempts: 30)
 
         var orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: intakePort)
         let orchestratorData = orchestrator.server.dataDir
@@ -494,7 +494,7 @@ struct OrchestratorTests {
         let downPort = intake.port
         await intake.stopKeepingData()
         // Held while intake is away, so that no other test's server takes its port meanwhile.
-        let held = try BoundPort(port: downPort)
+        let held = try BoundPort(port: downPort, attempts: 30)
         defer { held.close() }
         _ = try await orchestrator.server.client(.police).call(
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")))
