@@ -306,6 +306,17 @@ public final class RecordStore: Sendable {
     /// error; the rest go on, each seeing the writes before it. Nothing is reported done before the
     /// one commit is durable, and if that commit fails every write gets the storage error.
     public func performBatch(_ writes: [Write]) -> [WriteResult] {
+        // One write alone needs no savepoint: its failure rolls back a transaction that holds nothing else.
+        if writes.count == 1, let write = writes.first {
+            do throws(RecordStoreError) {
+                return [
+                    .success(
+                        try perform(idempotencyKey: write.idempotencyKey, caller: write.caller, method: write.method, now: write.now, write.body))
+                ]
+            } catch {
+                return [.failure(error)]
+            }
+        }
         var results: [WriteResult] = []
         results.reserveCapacity(writes.count)
         do {

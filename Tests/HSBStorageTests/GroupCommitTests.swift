@@ -52,15 +52,19 @@ struct GroupCommitTests {
             write("r-1", refuse: true), write("r-2", refuse: false), write("r-3", refuse: true), write("r-4", refuse: false),
         ])
         #expect(results.map { (try? $0.get()) != nil } == [false, true, false, true])
-        // And a second batch goes on from where the first left the head.
+        // And a second batch goes on from where the first left the head; a write alone that is
+        // refused (it runs without a savepoint) leaves nothing behind.
         _ = store.performBatch([write("r-5", refuse: false)])
+        let alone = store.performBatch([write("r-6", refuse: true)])
+        #expect(throws: RecordStoreError.refused(.invalidArgument, "no")) { try alone[0].get() }
+        #expect(try store.read(now: now) { tx throws(RecordStoreError) in try tx.get(kind: "referral", id: "r-6") } == nil)
         let report = try store.verifyAccessLog()
         #expect(report.broken == nil)
         #expect(report.rows == 6 && report.headSequence == 6)
-        let logged = try ["r-1", "r-2", "r-3", "r-4", "r-5"].map { id in
+        let logged = try ["r-1", "r-2", "r-3", "r-4", "r-5", "r-6"].map { id in
             try store.read(now: now) { tx throws(RecordStoreError) in try tx.accessLog(kind: "referral", recordID: id).count }
         }
-        #expect(logged == [0, 2, 0, 2, 2])
+        #expect(logged == [0, 2, 0, 2, 2, 0])
     }
 
     @Test(
