@@ -138,15 +138,16 @@ public enum CaseTables {
                     : .versionConflict(kind: "case", id: state.caseID, expected: version, actual: actual)
             }
         } else {
-            if try getCase(state.caseID, tx) != nil { throw .alreadyExists(kind: "case", id: state.caseID) }
-            try tx.run { () throws(StorageError) in
+            // One statement: an id already taken inserts nothing.
+            let inserted = try tx.run { () throws(StorageError) in
                 try tx.sql.execute(
-                    "INSERT INTO cases (case_id, child_subject_id, role, status, threshold, version, opened_at_unix_ms, updated_at_unix_ms, document) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                    "INSERT INTO cases (case_id, child_subject_id, role, status, threshold, version, opened_at_unix_ms, updated_at_unix_ms, document) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (case_id) DO NOTHING",
                     [
                         .text(state.caseID), .text(state.childSubjectID), .text(state.role.rawValue), .text(state.status.rawValue),
                         .text(state.threshold), .integer(now), .integer(now), .blob(document),
                     ])
             }
+            guard inserted == 1 else { throw .alreadyExists(kind: "case", id: state.caseID) }
         }
         try tx.run { () throws(StorageError) in
             try syncDeadlines(state, previous: previous?.state.deadlines ?? [], tx.sql)
@@ -190,13 +191,16 @@ public enum CaseTables {
     /// chain. A case's disclosures are only ever added to, so the ledger holds every one in the
     /// order it was made.
     static func appendDisclosures(_ state: CaseState, after count: Int, _ session: any SQLSession) throws(StorageError) {
+        // One move of the ledger's head for all of this write's disclosures.
+        let cursor = ChainCursor()
         for (index, entry) in state.disclosures.enumerated().dropFirst(count) {
             try disclosureChain.append(
                 [
                     .text(state.caseID), .integer(Int64(index)), .integer(entry.at), .text(entry.toService), .text(entry.what),
                     .text(entry.purpose), .text(entry.lawfulBasis), .text(entry.consent), .text(entry.parentsTold ?? ""),
-                ], to: session)
+                ], to: session, cursor: cursor)
         }
+        try disclosureChain.flush(cursor, session)
     }
 
     // MARK: deadlines
