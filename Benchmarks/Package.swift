@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Load generation, HdrHistogram percentiles, medians and table formatting.
@@ -72,6 +73,16 @@ let package = Package(
             name: "StoreBench",
             dependencies: [
                 "BenchSupport", "CRawSQLite", .product(name: "HSBStorage", package: "hsb-suite"), .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: settings),
+        // The link to PostgreSQL: libpq (the store's), postgres-nio waited for from a thread, and
+        // postgres-nio from code on the connection's event loop (what an asynchronous store would do).
+        .executableTarget(
+            name: "PGLinkBench",
+            dependencies: [
+                "BenchSupport", .product(name: "HSBStorage", package: "hsb-suite"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
         .executableTarget(name: "WireSoak", dependencies: [.product(name: "HSBWire", package: "hsb-suite")], swiftSettings: settings),

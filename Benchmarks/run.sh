@@ -45,15 +45,17 @@ cleanup() {
 trap cleanup EXIT
 echo "store drivers..." >&2
 storebench=$("$bbin/StoreBench" 3 "$rounds" "$work")
+echo "PostgreSQL link..." >&2
+pglink=$("$bbin/PGLinkBench" 3 "$rounds")
 creds="$work/credentials"
 for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
   echo "$agency $("$sbin/hsbctl" new-secret)"
 done > "$creds"
 education_secret=$(awk '$1 == "education" {print $2}' "$creds")
 
-# start_suite NAME BASEPORT [DATABASE-URL-PREFIX]: the five services on BASEPORT..BASEPORT+4.
+# start_suite NAME BASEPORT [DATABASE-URL-PREFIX [DATABASE-URL-PARAMETERS]]: the five services on BASEPORT..BASEPORT+4.
 start_suite() {
-  local name=$1 base=$2 urlprefix=${3:-} i=0 endpoints=() service
+  local name=$1 base=$2 urlprefix=${3:-} urlparameters=${4:-} i=0 endpoints=() service
   mkdir -p "$work/$name"
   for service in intake youth-justice camhs mappa; do
     i=$((i + 1)); endpoints+=("$service=127.0.0.1:$((base + i))")
@@ -64,7 +66,7 @@ start_suite() {
     [ "$service" = intake ] && extra=(--local-authority Camden --profile camden)
     [ "$service" = youth-justice ] && extra=(--profile camden)
     [ "$service" = orchestrator ] && extra=(--agency-endpoint "${endpoints[0]}" --agency-endpoint "${endpoints[1]}" --agency-endpoint "${endpoints[2]}" --agency-endpoint "${endpoints[3]}")
-    [ -n "$urlprefix" ] && extra+=(--database-url "$urlprefix${service//-/_}")
+    [ -n "$urlprefix" ] && extra+=(--database-url "$urlprefix${service//-/_}$urlparameters")
     "$sbin/$service" --port "$port" --ops-port $((port + 100)) --data-dir "$work/$name" --credentials-file "$creds" \
       --log-level warning "${extra[@]}" > "$work/$name-$service.log" 2>&1 &
     pids+=($!)
@@ -97,10 +99,12 @@ start_suite sqlite 7300
 for service in orchestrator intake youth_justice camhs mappa; do
   psql "$HSB_TEST_POSTGRES_URL" -q -c "CREATE DATABASE hsb_$service" >/dev/null
 done
-start_suite postgresql 7600 "${HSB_TEST_POSTGRES_URL%/*}/hsb_"
+# The services reach PostgreSQL over TLS, checking its certificate, as a deployment would.
+pgtls="?sslmode=verify-ca&sslrootcert=$HSB_TEST_POSTGRES_CA"
+start_suite postgresql 7600 "${HSB_TEST_POSTGRES_URL%/*}/hsb_" "$pgtls"
 # A second orchestrator on the PostgreSQL suite's store: two replicas serving the same partnership.
 "$sbin/orchestrator" --port 7605 --ops-port 7705 --data-dir "$work/postgresql-replica" --credentials-file "$creds" --log-level warning \
-  --database-url "${HSB_TEST_POSTGRES_URL%/*}/hsb_orchestrator" \
+  --database-url "${HSB_TEST_POSTGRES_URL%/*}/hsb_orchestrator$pgtls" \
   --agency-endpoint intake=127.0.0.1:7601 --agency-endpoint youth-justice=127.0.0.1:7602 \
   --agency-endpoint camhs=127.0.0.1:7603 --agency-endpoint mappa=127.0.0.1:7604 > "$work/postgresql-replica.log" 2>&1 &
 pids+=($!)
@@ -257,7 +261,8 @@ $codec
 16 callers), each a new child. A reply comes only after the orchestrator committed the case and its
 outbox step, intake screened and committed the referral, and the orchestrator committed the
 screening's outcome: three durable commits in two services (SQLite: WAL, \`synchronous=FULL\`;
-PostgreSQL: \`fsync=on\`, \`synchronous_commit=on\`, one server on the same disk). Writes go through each
+PostgreSQL: \`fsync=on\`, \`synchronous_commit=on\`, one server on the same disk, reached over TLS
+with its certificate checked (\`sslmode=verify-ca\`; runs before 2026-11-30 were without TLS)). Writes go through each
 service's group commit (\`GroupCommitter\`): writes that queue while a commit is being flushed share the
 next one, and none is answered before its commit is durable. Statements are compiled once per
 connection (SQLite) or prepared once per connection (PostgreSQL: this doubled the PostgreSQL rates);
@@ -314,7 +319,7 @@ working at this load.
 Since the stores moved to typed tables (this run), the orchestrator's CPU per referral is nearly
 twice what it was (about 1.3 ms in the runs before): each case write now also keeps the case's
 rows in \`case_deadlines\` and appends its new disclosures to the hash-chained ledger (a SHA-256 and
-three statements each), and the first cut read every case document through a hex string, a
+a statement each, and since 2026-11-30 one move of the ledger's head a write instead of two a disclosure), and the first cut read every case document through a hex string, a
 quarter of the orchestrator's CPU under load (found with \`perf\`; fixed: blobs are read as bytes), and
 each case write read back its deadline rows and the ledger's count (fixed: it writes what changed
 since the case was read).
@@ -324,9 +329,24 @@ write takes the access log's chain head (one row), so replicas serialise there. 
 tried under the store's synchronous transactions (2026-11-30: each statement handed to its event
 loop and waited for on the thread pool): 47 and 41 referrals/s at 16 concurrent and 40 and 48 at 64,
 against libpq's 134 and 147, and 150 and 197, minutes apart on the same machine, the orchestrator
-spending half its CPU in the kernel switching threads (two more wake-ups per statement). It pays
-only with an asynchronous store whose transactions run on the connection's event loop; until then
-the store stays on libpq. Fewer statements per case write is the other next step.
+spending half its CPU in the kernel switching threads (two more wake-ups per statement). The
+link on its own (PGLinkBench, below) says the same, and more: from code on the connection's event
+loop (an asynchronous store) postgres-nio keeps up with libpq on one connection, but spends more
+client CPU a statement than libpq does. The store stays on libpq; an asynchronous store on
+postgres-nio would have to win by overlapping transactions over a pool, which the single writer
+per process (the access log's chain head) does not allow today. Since 2026-11-30 each
+transaction writes the access log's head once, not twice a row, and a batch of one write runs
+without a savepoint; StoreBench below shows the store's CPU a write after it.
+
+### The link to PostgreSQL
+
+\`PGLinkBench\` sends the store writer's kind of transaction (BEGIN, ten single-row UPDATEs, a
+SELECT, COMMIT; parameters bound) one at a time over one connection, alternating: libpq from the
+calling thread (the store today), postgres-nio with each statement waited for from the calling
+thread (what the store's synchronous transactions would need), and postgres-nio from code that
+runs on the connection's own event loop (what an asynchronous store would do):
+
+$pglink
 
 ### The SQLite driver
 
