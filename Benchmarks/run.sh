@@ -330,11 +330,12 @@ tried under the store's synchronous transactions (2026-11-30: each statement han
 loop and waited for on the thread pool): 47 and 41 referrals/s at 16 concurrent and 40 and 48 at 64,
 against libpq's 134 and 147, and 150 and 197, minutes apart on the same machine, the orchestrator
 spending half its CPU in the kernel switching threads (two more wake-ups per statement). The
-link on its own (PGLinkBench, below) says the same, and more: from code on the connection's event
-loop (an asynchronous store) postgres-nio keeps up with libpq on one connection, but spends more
-client CPU a statement than libpq does. The store stays on libpq; an asynchronous store on
-postgres-nio would have to win by overlapping transactions over a pool, which the single writer
-per process (the access log's chain head) does not allow today. Since 2026-11-30 each
+link on its own (PGLinkBench, below) says the same, and more: even from code on the connection's
+event loop (an asynchronous store) postgres-nio did not beat libpq on one connection (in the three
+runs of 2026-11-30, 83 to 180 transactions/s against libpq's 178 to 279) and spent 1.6 to 5 times
+libpq's client CPU a statement. The store stays on libpq; an asynchronous store on postgres-nio
+would have to win by overlapping transactions over a pool, which one writer per process (the
+access log's chain head) does not allow today. Since 2026-11-30 each
 transaction writes the access log's head once, not twice a row, and a batch of one write runs
 without a savepoint; StoreBench below shows the store's CPU a write after it.
 
