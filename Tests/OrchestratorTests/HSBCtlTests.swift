@@ -4,6 +4,7 @@ import HSBSafeguarding
 import HSBServiceTesting
 import HSBStorage
 import HSBWire
+import OrchestratorService
 import Testing
 import YouthJusticeService
 
@@ -197,7 +198,7 @@ func intakeStoreWithOneReferral() async throws -> String {
 @Suite("hsbctl on the orchestrator's host: its typed tables exported, its disclosure ledger verified")
 struct HSBCtlOrchestratorStoreTests {
     @Test(
-        "INF-05 INF-03: hsbctl export reads a child's cases and steps from the orchestrator's tables; audit verify walks the disclosure ledger and names a changed row"
+        "INF-05 INF-03: hsbctl export reads a child's cases and steps from the orchestrator's tables; audit verify walks the disclosure ledger, names a changed row, and walks on from a retention seal"
     )
     func orchestratorStore() async throws {
         let intake = try await startIntake(.sqlite)
@@ -234,6 +235,17 @@ struct HSBCtlOrchestratorStoreTests {
             broken.out.contains("disclosure ledger of orchestrator")
                 && broken.out.contains("BROKEN at row 1: its contents were changed after it was written"), "\(broken.out)")
         #expect(broken.out.contains("access log of orchestrator") && broken.out.contains("chain intact"))
+        // Retention removes the ledger's first row (as the orchestrator's retention job does): the
+        // ledger is sealed there, and the walk starts after it and says so.
+        try SQLiteDatabase(path: "\(dataDir)/orchestrator.sqlite3").transaction { session throws(StorageError) in
+            try CaseTables.disclosureChain.removeStart(through: 1, session)
+        }
+        let sealed = try await offloaded { try hsbctl(verify, environment: [:]) }
+        #expect(sealed.status == 0, "\(sealed.out)")
+        #expect(
+            sealed.out.contains("\(opened.disclosures.count - 1) row(s), chain intact")
+                && sealed.out.contains("sealed: rows 1 to 1 were removed when their retention ended; the walk starts after row 1"),
+            "\(sealed.out)")
     }
 }
 
