@@ -122,10 +122,22 @@ public final class RetentionJob: Service, Sendable {
         self.logger = logger
     }
 
+    /// Every kind this store can apply a rule to, and how its expired records go: the catalogued
+    /// record tables (`removeRecords`), and the service's own targets.
+    static func kinds(_ targets: [String: RetentionTarget], _ tx: RecordTransaction) throws(RecordStoreError) -> [String: RetentionTarget] {
+        var kinds = targets
+        for table in try tx.catalogue() where kinds[table.kind] == nil {
+            kinds[table.kind] = RetentionTarget(kind: table.kind) { cutoff, limit, tx throws(RecordStoreError) in
+                try tx.removeRecords(table, changedBefore: cutoff, limit: limit).map { ($0.id, $0.updatedAtUnixMillis) }
+            }
+        }
+        return kinds
+    }
+
     /// Refuses rules for kinds this store has no table of.
     public func check() throws {
-        let tables = try store.snapshot(now: 0) { tx throws(RecordStoreError) in try tx.catalogue() }
-        let known = Set(tables.map(\.kind)).union(targets.keys)
+        let targets = self.targets
+        let known = Set(try store.snapshot(now: 0) { tx throws(RecordStoreError) in try Self.kinds(targets, tx) }.keys)
         let unknown = rules.yearsAfterLastChange.keys.filter { !known.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw ConfigurationError(
@@ -140,22 +152,23 @@ public final class RetentionJob: Service, Sendable {
         let now = clock.nowUnixMillis()
         let (store, rules, agency, targets) = (self.store, self.rules, self.agency, self.targets)
         var removed: [String: Int] = [:]
+        let kinds: [String: RetentionTarget]
+        do {
+            kinds = try await threadPool.runIfActive { try store.snapshot(now: now) { tx throws(RecordStoreError) in try Self.kinds(targets, tx) } }
+        } catch {
+            logger.warning("retention could not read the store's kinds; it tries again next time", metadata: ["error": "\(error)"])
+            return [:]
+        }
         for (kind, years) in rules.yearsAfterLastChange.sorted(by: { $0.key < $1.key }) {
+            // A kind the store does not keep (refused at start by `check`) removes nothing.
+            guard let target = kinds[kind] else { continue }
             let cutoff = RetentionRules.cutoff(now: now, years: years)
             while true {
                 let count: Int
                 do {
                     count = try await threadPool.runIfActive {
                         try store.write(now: now) { tx throws(RecordStoreError) -> Int in
-                            let removed: [(id: String, changedAt: Int64)]
-                            if let target = targets[kind] {
-                                removed = try target.remove(cutoff, Self.batch, tx)
-                            } else {
-                                guard let table = try tx.catalogue().first(where: { $0.kind == kind }) else { return 0 }
-                                removed = try tx.removeRecords(table, changedBefore: cutoff, limit: Self.batch).map {
-                                    ($0.id, $0.updatedAtUnixMillis)
-                                }
-                            }
+                            let removed = try target.remove(cutoff, Self.batch, tx)
                             for record in removed {
                                 try tx.logAccess(
                                     agency: agency, user: "retention", action: .delete, kind: kind, recordID: record.id,

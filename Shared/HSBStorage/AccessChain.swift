@@ -57,13 +57,13 @@ public enum AccessChain {
         return SQLValue.hex(Array(SHA256.hash(data: bytes)))
     }
 
-    /// Appends `entry` after the head, inside the caller's transaction (after `cursor`'s place when given).
-    static func append(_ entry: AccessEntry, to session: any SQLSession, cursor: ChainCursor? = nil) throws(StorageError) {
-        let values: [SQLValue] = [
-            .integer(entry.atUnixMillis), .text(entry.agency), .text(entry.user), .text(entry.action.rawValue), .text(entry.kind),
-            .text(entry.recordID), .text(entry.purpose), .text(entry.requestID),
-        ]
-        if let cursor { try chain.append(values, to: session, cursor: cursor) } else { try chain.append(values, to: session) }
+    /// Appends `entry` after `cursor`'s place, inside the caller's transaction (which flushes the cursor).
+    static func append(_ entry: AccessEntry, to session: any SQLSession, cursor: ChainCursor) throws(StorageError) {
+        try chain.append(
+            [
+                .integer(entry.atUnixMillis), .text(entry.agency), .text(entry.user), .text(entry.action.rawValue), .text(entry.kind),
+                .text(entry.recordID), .text(entry.purpose), .text(entry.requestID),
+            ], to: session, cursor: cursor)
     }
 
     /// The access log's chain: its table, its head, the columns each hash covers.
@@ -88,7 +88,9 @@ public enum AccessChain {
                 [])
             guard !rows.isEmpty else { return }
             try session.execute("DELETE FROM hsb_access_log WHERE seq IS NULL")
-            for row in rows { try append(entry(row), to: session) }
+            let cursor = ChainCursor()
+            for row in rows { try append(entry(row), to: session, cursor: cursor) }
+            try chain.flush(cursor, session)
         }
     }
 
@@ -122,21 +124,6 @@ public struct HashChain: Sendable {
         """
     }
 
-    /// Appends a row of `values` (one per column) after the head, inside the caller's transaction.
-    public func append(_ values: [SQLValue], to session: any SQLSession) throws(StorageError) {
-        // Moving the head first takes its row's lock: a second writer waits here until this commits.
-        let row = try session.query("UPDATE \(head) SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", []).first
-        guard let row, let sequence = Int64(row[0] ?? ""), let previous = row[1] else {
-            throw StorageError(operation: name, message: "the \(name)'s chain head is missing")
-        }
-        let hash = AccessChain.hash(previous: previous, sequence: sequence, fields: values.map { $0.storedText })
-        let placeholders = Array(repeating: "?", count: columns.count + 3).joined(separator: ", ")
-        try session.execute(
-            "INSERT INTO \(table) (\(columns.joined(separator: ", ")), seq, prev_hash, hash) VALUES (\(placeholders))",
-            values + [.integer(sequence), .text(previous), .text(hash)])
-        try session.execute("UPDATE \(head) SET hash = ? WHERE id = 1", [.text(hash)])
-    }
-
     /// Removes the chain's rows up to and including `sequence` (its oldest, whose retention has
     /// ended), inside the caller's transaction, and seals the chain there: the head's table keeps
     /// the last removed row's place and hash (row 2), and `verify` walks on from them. Only a start
@@ -147,14 +134,14 @@ public struct HashChain: Sendable {
             throw StorageError(operation: name, message: "row \(sequence) of the \(name) is not there to seal the chain at")
         }
         let removed = try session.execute("DELETE FROM \(table) WHERE seq <= ?", [.integer(sequence)])
-        if try session.execute("UPDATE \(head) SET seq = ?, hash = ? WHERE id = 2", [.integer(sequence), .text(last)]) == 0 {
-            try session.execute("INSERT INTO \(head) (id, seq, hash) VALUES (2, ?, ?)", [.integer(sequence), .text(last)])
-        }
+        try session.execute(
+            "INSERT INTO \(head) (id, seq, hash) VALUES (2, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            [.integer(sequence), .text(last)])
         return removed
     }
 
     /// Appends a row after `cursor`'s place, the chain's head as this transaction has moved it:
-    /// the first append of a transaction takes the head's row (and its lock) as `append` does; the
+    /// the first append of a transaction moves the head and so takes its row (and its lock); the
     /// ones after it only insert their rows, and `flush` writes the head once before the commit
     /// (two statements fewer a row). The caller keeps `cursor` in step with its savepoints.
     public func append(_ values: [SQLValue], to session: any SQLSession, cursor: ChainCursor) throws(StorageError) {

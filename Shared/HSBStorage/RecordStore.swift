@@ -428,13 +428,9 @@ public final class RecordStore: Sendable {
         let dialect = database.dialect
         let run = { (session: any SQLSession) throws(StorageError) -> T in
             do throws(RecordStoreError) {
-                let cursor = ChainCursor()
-                let value = try body(RecordTransaction(session: session, now: now, dialect: dialect, accessCursor: cursor))
-                if !readOnly {
-                    try RecordTransaction(session: session, now: now, dialect: dialect, accessCursor: cursor).run { () throws(StorageError) in
-                        try AccessChain.chain.flush(cursor, session)
-                    }
-                }
+                let transaction = RecordTransaction(session: session, now: now, dialect: dialect, accessCursor: ChainCursor())
+                let value = try body(transaction)
+                if !readOnly { try transaction.run { () throws(StorageError) in try AccessChain.chain.flush(transaction.accessCursor, session) } }
                 return value
             } catch {
                 refusal = error

@@ -311,7 +311,9 @@ struct RecordStoreTests {
         try database.transaction { session throws(StorageError) in
             try session.execute("CREATE TABLE ledger (what TEXT NOT NULL, seq BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)")
             for statement in chain.headSQL.split(separator: ";\n") { try session.execute(String(statement)) }
-            for index in 1...5 { try chain.append([.text("row \(index)")], to: session) }
+            let cursor = ChainCursor()
+            for index in 1...5 { try chain.append([.text("row \(index)")], to: session, cursor: cursor) }
+            try chain.flush(cursor, session)
         }
         let whole = try database.readTransaction { session throws(StorageError) in try chain.verify(session) }
         #expect(whole.broken == nil && whole.rows == 5 && whole.sealedThrough == 0)
@@ -321,7 +323,11 @@ struct RecordStoreTests {
         #expect(sealed.broken == nil && sealed.rows == 2 && sealed.sealedThrough == 3)
         #expect(sealed.headSequence == whole.headSequence && sealed.headHash == whole.headHash)
         // Appending goes on from the head as before.
-        try database.transaction { session throws(StorageError) in try chain.append([.text("row 6")], to: session) }
+        try database.transaction { session throws(StorageError) in
+            let cursor = ChainCursor()
+            try chain.append([.text("row 6")], to: session, cursor: cursor)
+            try chain.flush(cursor, session)
+        }
         #expect(try database.readTransaction { session throws(StorageError) in try chain.verify(session) }.broken == nil)
         // A seal moved past a row that is still there, or given another hash, breaks the walk at the next row.
         try database.transaction { session throws(StorageError) in try session.execute("UPDATE ledger_head SET hash = ? WHERE id = 2", [.text("00")])
