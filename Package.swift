@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // The C runtime: libprotobuf-c from the system, and the code protoc-c generates.
@@ -63,16 +66,10 @@ let package = Package(
             path: "Shared/HSBWire",
             swiftSettings: strict
         ),
-        .systemLibrary(
-            name: "CCrypto",
-            path: "Shared/CCrypto",
-            pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]
-        ),
+        // glibc's malloc_trim, for returning a hostile peer's freed buffers to the system.
         .target(
-            name: "CHSBCrypto",
-            dependencies: ["CCrypto"],
-            path: "Shared/CHSBCrypto",
+            name: "CHSBMemory",
+            path: "Shared/CHSBMemory",
             publicHeadersPath: "include"
         ),
         // TCP server and client, dispatch, deadlines, auth, health, ops HTTP, metrics, logging.
@@ -80,13 +77,18 @@ let package = Package(
             name: "HSBRuntime",
             dependencies: [
                 "HSBWire",
-                "CCrypto",
-                "CHSBCrypto",
+                "CHSBMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Shared/HSBRuntime",
             swiftSettings: strict
@@ -250,6 +252,7 @@ let package = Package(
                 "HSBSafeguarding",
                 "HSBRuntime",
                 "HSBWire",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/HSBCtl",

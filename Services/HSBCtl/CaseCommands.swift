@@ -24,13 +24,28 @@ struct CallerOptions: ParsableArguments {
     @Option(help: "The orchestrator as host:port. Env: HSB_ORCHESTRATOR. Default: 127.0.0.1:7100.")
     var orchestrator: String?
 
+    @OptionGroup var tls: ClientTLSOptions
+
     @Option(help: "Why you need this (recorded in the access log). Env: HSB_PURPOSE.")
     var purpose: String?
 
     func client() throws -> OrchestratorV1.Orchestrator.Client {
-        let agencyName = agency ?? environment("HSB_AGENCY") ?? "social-care"
+        let material = try tls.material()
+        let agencyName = agency ?? environment("HSB_AGENCY") ?? material?.agency.name ?? "social-care"
         guard let agency = Agency(name: agencyName) else {
             throw ValidationError("--agency \(ProtoJSON.quotedExcerpt(agencyName)) is not an agency of the suite")
+        }
+        let userName = user ?? environment("HSB_USER") ?? environment("USER") ?? ""
+        let target = try ServiceEndpoint(parsing: "orchestrator=" + (orchestrator ?? environment("HSB_ORCHESTRATOR") ?? "127.0.0.1:7100"))
+        if let material {
+            // On TLS the certificate is the agency's proof: no secret, and no acting as another.
+            guard material.agency == agency else {
+                throw ValidationError("your certificate is \(material.agency.name)'s; it cannot act as \(agency.name)")
+            }
+            return OrchestratorV1.Orchestrator.Client(
+                RPCClient(
+                    configuration: RPCClientConfiguration(host: target.host, port: target.port, tls: material, expectedAgency: .orchestrator),
+                    signer: RequestSigner(agency: agency, user: userName), group: MultiThreadedEventLoopGroup.singleton))
         }
         let secret: AgencySecret
         if let text = environment("HSB_SECRET") {
@@ -43,15 +58,39 @@ struct CallerOptions: ParsableArguments {
             }
             secret = found
         }
-        let target = try ServiceEndpoint(parsing: "orchestrator=" + (orchestrator ?? environment("HSB_ORCHESTRATOR") ?? "127.0.0.1:7100"))
         return OrchestratorV1.Orchestrator.Client(
             RPCClient(
                 configuration: RPCClientConfiguration(host: target.host, port: target.port),
-                signer: RequestSigner(agency: agency, secret: secret, user: user ?? environment("HSB_USER") ?? environment("USER") ?? ""),
-                group: MultiThreadedEventLoopGroup.singleton))
+                signer: RequestSigner(agency: agency, secret: secret, user: userName), group: MultiThreadedEventLoopGroup.singleton))
     }
 
     var purposeText: String { purpose ?? environment("HSB_PURPOSE") ?? "" }
+}
+
+/// The client's TLS material: the agency's certificate and key, and the partnership's CAs.
+struct ClientTLSOptions: ParsableArguments {
+    @Option(
+        name: .customLong("tls-certificate"),
+        help: "Your agency's certificate (PEM), for services that take mutual TLS; it says which agency you act for. Env: HSB_TLS_CERTIFICATE.")
+    var certificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The key of --tls-certificate (PEM). Env: HSB_TLS_KEY.")
+    var key: String?
+
+    @Option(name: .customLong("tls-ca"), help: "The partnership's CA certificates (PEM). Env: HSB_TLS_CA.")
+    var ca: String?
+
+    /// The loaded material, nil when no TLS option is given; a usage error naming what is wrong.
+    func material() throws -> TLSMaterial? {
+        do {
+            let files = try TransportOptions.files(
+                certificate: certificate ?? environment("HSB_TLS_CERTIFICATE"), key: key ?? environment("HSB_TLS_KEY"),
+                trustedCAs: ca ?? environment("HSB_TLS_CA"), allowTLS12: false)
+            return try TransportOptions.material(files)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 }
 
 /// Exit codes: 0 done; 1 the service refused or failed (its message is printed); 64 bad usage.

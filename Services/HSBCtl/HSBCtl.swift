@@ -12,7 +12,7 @@ struct HSBCtl: AsyncParsableCommand {
         abstract: "The practitioner and ops client of the HSB multi-agency suite.",
         subcommands: [
             Submit.self, Case.self, Deadlines.self, Event.self, Done.self, PoliceDecision.self, Outbox.self, Health.self, Rules.self, Brook.self,
-            NewSecret.self, Audit.self, Export.self,
+            NewSecret.self, PKI.self, Audit.self, Export.self,
         ])
 }
 
@@ -30,7 +30,10 @@ struct Health: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @OptionGroup var tls: ClientTLSOptions
+
     func run() async throws {
+        let material = try tls.material()
         var texts = endpoints
         if texts.isEmpty, let env = environment("HSB_ENDPOINTS") { texts = env.split(separator: ",").map(String.init) }
         let targets: [ServiceEndpoint]
@@ -39,7 +42,7 @@ struct Health: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let checks = await AgencyReachability(endpoints: targets, group: MultiThreadedEventLoopGroup.singleton).check()
+        let checks = await AgencyReachability(endpoints: targets, group: MultiThreadedEventLoopGroup.singleton, tls: material).check()
         if json {
             let items = checks.map {
                 "{\"service\":\(JSONLogHandler.quote($0.name)),\"serving\":\($0.ok),\"detail\":\(JSONLogHandler.quote($0.detail))}"

@@ -11,8 +11,10 @@ struct OrchestratorCommand: AsyncParsableCommand {
         commandName: ServiceDescriptor.orchestrator.name,
         abstract: ServiceDescriptor.orchestrator.summary,
         discussion: """
-            Ready when its store is writable and every agency service answers its health check. It signs its calls to the \
-            agency services with its own secret: HSB_SIGNING_SECRET, or the 'orchestrator' line of the credentials file.
+            Ready when its store is writable and every agency service answers its health check. With TLS (--tls-certificate, \
+            --tls-key, --tls-ca) it calls the agency services over mutual TLS with the same certificate, which must name the \
+            orchestrator; without TLS (loopback development) it signs its calls with its own secret: HSB_SIGNING_SECRET, or the \
+            'orchestrator' line of the credentials file.
             """)
 
     @OptionGroup var options: ServiceOptions
@@ -52,23 +54,35 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let leaseText = outboxLease ?? environment("HSB_OUTBOX_LEASE")
         let leaseSeconds = try leaseText.map { try Deliverer.lease(parsing: $0) } ?? 30
         let resolved = try options.resolve(for: .orchestrator)
-        let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
-        let signingSecret: AgencySecret
-        if let text = environment("HSB_SIGNING_SECRET") {
-            guard let secret = AgencySecret(hex: text) else { throw ConfigurationError("HSB_SIGNING_SECRET must be at least 64 hex digits") }
-            signingSecret = secret
-        } else if let secret = secrets[.orchestrator] {
-            signingSecret = secret
+        let tls = try TransportOptions.material(resolved.tls)
+        let signer: RequestSigner
+        if let tls {
+            guard tls.agency == .orchestrator else {
+                throw ConfigurationError(
+                    "TLS: the orchestrator's certificate names \(tls.agency.name); it must name orchestrator (hsbctl pki issue orchestrator)")
+            }
+            signer = RequestSigner(agency: .orchestrator)
         } else {
-            throw ConfigurationError(
-                "the orchestrator needs its own signing secret: set HSB_SIGNING_SECRET or an 'orchestrator' line in the credentials file")
+            let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
+            let signingSecret: AgencySecret
+            if let text = environment("HSB_SIGNING_SECRET") {
+                guard let secret = AgencySecret(hex: text) else { throw ConfigurationError("HSB_SIGNING_SECRET must be at least 64 hex digits") }
+                signingSecret = secret
+            } else if let secret = secrets[.orchestrator] {
+                signingSecret = secret
+            } else {
+                throw ConfigurationError(
+                    "the orchestrator needs its own signing secret: set HSB_SIGNING_SECRET or an 'orchestrator' line in the credentials file")
+            }
+            signer = RequestSigner(agency: .orchestrator, secret: signingSecret)
         }
-        let signer = RequestSigner(agency: .orchestrator, secret: signingSecret)
         var clients: [String: RPCClient] = [:]
         for endpoint in endpoints {
+            // Each agency service must present its own agency's certificate.
+            let agency = ServiceDescriptor.all.first { $0.name == endpoint.name }?.agency
             clients[endpoint.name] = RPCClient(
-                configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, retry: .none), signer: signer,
-                group: MultiThreadedEventLoopGroup.singleton)
+                configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, retry: .none, tls: tls, expectedAgency: agency),
+                signer: signer, group: MultiThreadedEventLoopGroup.singleton)
         }
         let box = Mutex<Deliverer?>(nil)
         let agencyClients = clients
@@ -81,7 +95,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },
-            extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group)] }, migrations: CaseTables.migrations,
-            retentionTargets: CaseTables.retentionTargets, background: { box.withLock { $0 }.map { [$0] } ?? [] })
+            extraProbes: { group in [AgencyReachability(endpoints: endpoints, group: group, tls: tls)] }, migrations: CaseTables.migrations,
+            retentionTargets: CaseTables.retentionTargets, tls: tls, background: { box.withLock { $0 }.map { [$0] } ?? [] })
     }
 }

@@ -1,4 +1,4 @@
-internal import CHSBCrypto
+internal import CHSBMemory
 import HSBWire
 public import NIOCore
 import Synchronization
@@ -104,6 +104,18 @@ final class HealthOnlyHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { closer?.cancel() }
 
+    /// On TLS, the agency of the peer's verified certificate (a health check needs none, but a
+    /// credential it carries is checked against it).
+    private var link: LinkIdentity = .plaintext
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let identified = event as? PeerIdentified else { return context.fireUserInboundEventTriggered(event) }
+        switch identified.agency {
+        case .success(let agency): link = .certificate(agency)
+        case .failure: context.close(promise: nil)
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
         guard let request = try? RequestEnvelope(decoding: frame, limits: decodeLimits) else {
@@ -120,8 +132,9 @@ final class HealthOnlyHandler: ChannelInboundHandler {
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let dispatcher = self.dispatcher
+        let link = self.link
         context.eventLoop.makeFutureWithTask {
-            await dispatcher.respond(to: request, route: route, deadline: nil)
+            await dispatcher.respond(to: request, route: route, deadline: nil, link: link)
         }.whenSuccess { response in
             let (handler, context) = bound.value
             handler.reply(response, context: context)

@@ -1,5 +1,5 @@
-internal import CCrypto
-internal import CHSBCrypto
+@preconcurrency import Crypto
+import Foundation
 public import HSBWire
 import Synchronization
 
@@ -31,10 +31,7 @@ public struct AgencySecret: Sendable, Hashable {
 
     /// A new random secret from the system's cryptographic generator.
     public static func random() -> AgencySecret {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let ok = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
-        precondition(ok == 1, "the system random generator failed")
-        return AgencySecret(bytes: bytes)
+        AgencySecret(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
     }
 
     public var hex: String { bytes.hexString }
@@ -62,36 +59,20 @@ extension String {
     }
 }
 
-/// A secret's HMAC-SHA256 key schedule, computed once and shared by every request it signs or checks.
+/// A secret as an HMAC-SHA256 key (swift-crypto), shared by every request it signs or checks.
 final class HMACKey: Sendable {
-    nonisolated(unsafe) private let key: OpaquePointer
+    private let key: SymmetricKey
 
     convenience init(_ secret: AgencySecret) { self.init(keyBytes: secret.bytes) }
 
     /// Any key length, as HMAC allows (a secret's own minimum is enforced by ``AgencySecret``).
-    init(keyBytes: [UInt8]) {
-        guard let key = keyBytes.withUnsafeBufferPointer({ hsb_hmac_key_new($0.baseAddress, $0.count) }) else {
-            fatalError("out of memory making an HMAC key")
-        }
-        self.key = key
-    }
+    init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
 
-    deinit { hsb_hmac_key_free(key) }
-
-    /// The MAC of the concatenation of `parts`, fed without copying them together. The message's
-    /// state lives on this call's stack.
+    /// The MAC of the concatenation of `parts`, fed without copying them together.
     func mac(_ body: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
-        var run = hsb_hmac_run()
-        var failed = hsb_hmac_begin(key, &run) != 1
-        body { bytes in
-            if hsb_hmac_update(&run, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count) != 1 { failed = true }
-        }
-        let out = [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
-            if hsb_hmac_finish(&run, buffer.baseAddress) != 1 { failed = true }
-            count = 32
-        }
-        precondition(!failed, "OpenSSL failed to compute an HMAC")
-        return out
+        var hmac = HMAC<SHA256>(key: key)
+        body { bytes in hmac.update(data: bytes) }
+        return Array(hmac.finalize())
     }
 }
 
@@ -135,7 +116,10 @@ enum CanonicalRequest {
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count, !a.isEmpty else { return false }
-        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
+        // Every byte is compared whatever the first difference: no timing tells how much matched.
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
     }
 }
 
@@ -143,12 +127,22 @@ enum CanonicalRequest {
 public struct RequestSigner: Sendable {
     public let agency: Agency
     public let user: String
-    private let key: HMACKey
+    /// Nil on mutually authenticated TLS, where the link proves the agency and nothing is signed.
+    private let key: HMACKey?
     private let clock: any WallClock
 
     public init(agency: Agency, secret: AgencySecret, user: String = "", clock: any WallClock = SystemWallClock()) {
         self.agency = agency
         self.key = HMACKey(secret)
+        self.user = user
+        self.clock = clock
+    }
+
+    /// A credential for a mutually authenticated TLS link: the agency (which must be the one the
+    /// client certificate names), the person and any relayed actor, with no signature.
+    public init(agency: Agency, user: String = "", clock: any WallClock = SystemWallClock()) {
+        self.agency = agency
+        self.key = nil
         self.user = user
         self.clock = clock
     }
@@ -159,7 +153,7 @@ public struct RequestSigner: Sendable {
         let now = clock.nowUnixMillis()
         request.credential = Credential(
             agency: agency, user: user, signedAtUnixMillis: now,
-            signature: CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, acting: acting, key: key),
+            signature: key.map { CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, acting: acting, key: $0) } ?? [],
             actingAgency: acting?.agency ?? .unspecified, actingUser: acting?.user ?? "")
     }
 }
@@ -245,11 +239,54 @@ public final class Authenticator: Sendable {
 
     /// The proven caller, or UNAUTHENTICATED naming what is wrong. Policy `.anyone` passes with or
     /// without a credential (a credential that is present must still be valid).
-    public func authenticate(_ request: RequestEnvelope, policy: AccessPolicy) throws(RPCError) -> AuthenticatedCaller? {
+    ///
+    /// On a mutually authenticated TLS link (`link` is `.certificate`), the caller is the agency
+    /// the verified certificate names: the credential must name the same agency (it carries the
+    /// person, the purpose and any relayed actor) and no per-request signature is needed, since
+    /// TLS already proves where each byte came from and that none was replayed. On a plaintext
+    /// link the credential's HMAC is checked as before.
+    public func authenticate(
+        _ request: RequestEnvelope, policy: AccessPolicy, link: LinkIdentity = .plaintext
+    ) throws(RPCError) -> AuthenticatedCaller? {
         guard let credential = request.credential else {
             if policy == .anyone { return nil }
             throw RPCError(.unauthenticated, "request \(request.method) carries no credential; sign it with your agency's secret")
         }
+        let acting: RelayedActor? =
+            credential.actingAgency == .unspecified && credential.actingUser.isEmpty
+            ? nil : RelayedActor(agency: credential.actingAgency, user: credential.actingUser)
+        switch link {
+        case .certificate(let agency):
+            guard credential.agency == agency else {
+                throw RPCError(
+                    .unauthenticated,
+                    "the request is signed as \(credential.agency.name) but the connection's certificate is \(agency.name)'s; an agency acts only as itself"
+                )
+            }
+        case .plaintext:
+            try checkSignature(request, credential: credential, acting: acting)
+        }
+        guard policy.permits(credential.agency) else {
+            throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not call \(request.method)")
+        }
+        if let acting {
+            // Only the orchestrator relays acts; the act is authorised for the agency that did it,
+            // by the same policy a direct call meets (no agency gains through the orchestrator
+            // what it would be refused directly).
+            guard relayers.contains(credential.agency) else {
+                throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not relay acts for another agency")
+            }
+            guard acting.agency != .unspecified, acting.agency != credential.agency, policy.permitsDirectly(acting.agency) else {
+                throw RPCError(
+                    .permissionDenied, "agency \(acting.agency.name) may not do \(request.method), directly or through \(credential.agency.name)")
+            }
+        }
+        return AuthenticatedCaller(agency: credential.agency, user: credential.user, actingFor: acting)
+    }
+
+    /// A plaintext link's proof: the HMAC over the request with the agency's secret, a signing
+    /// time inside the window, and a signature not seen before.
+    private func checkSignature(_ request: RequestEnvelope, credential: Credential, acting: RelayedActor?) throws(RPCError) {
         guard let key = keys[credential.agency] else {
             throw RPCError(.unauthenticated, "agency \(credential.agency.name) has no credential registered with this service")
         }
@@ -258,9 +295,6 @@ public final class Authenticator: Sendable {
         guard credential.signature.count == 32 else {
             throw RPCError(.unauthenticated, "signature is \(credential.signature.count) bytes; an HMAC-SHA256 signature is 32")
         }
-        let acting: RelayedActor? =
-            credential.actingAgency == .unspecified && credential.actingUser.isEmpty
-            ? nil : RelayedActor(agency: credential.actingAgency, user: credential.actingUser)
         let expected = CanonicalRequest.signature(
             request, agency: credential.agency, user: credential.user, signedAt: credential.signedAtUnixMillis, acting: acting, key: key)
         guard CanonicalRequest.constantTimeEqual(expected, credential.signature) else {
@@ -284,23 +318,15 @@ public final class Authenticator: Sendable {
         if let journal, !journal.append(entry, nowUnixMillis: now) {
             throw RPCError(.unavailable, "the service cannot record the request against replay; retry later")
         }
-        guard policy.permits(credential.agency) else {
-            throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not call \(request.method)")
-        }
-        if let acting {
-            // Only the orchestrator relays acts; the act is authorised for the agency that did it,
-            // by the same policy a direct call meets (no agency gains through the orchestrator
-            // what it would be refused directly).
-            guard relayers.contains(credential.agency) else {
-                throw RPCError(.permissionDenied, "agency \(credential.agency.name) may not relay acts for another agency")
-            }
-            guard acting.agency != .unspecified, acting.agency != credential.agency, policy.permitsDirectly(acting.agency) else {
-                throw RPCError(
-                    .permissionDenied, "agency \(acting.agency.name) may not do \(request.method), directly or through \(credential.agency.name)")
-            }
-        }
-        return AuthenticatedCaller(agency: credential.agency, user: credential.user, actingFor: acting)
     }
+}
+
+/// How the link a request came over identifies its sender.
+public enum LinkIdentity: Sendable, Hashable {
+    /// No identity from the link (plaintext TCP, or in-process): the credential's signature proves it.
+    case plaintext
+    /// Mutual TLS: the agency the verified client certificate names.
+    case certificate(Agency)
 }
 
 /// Signatures seen within the replay window, grouped by the second they were signed in so that

@@ -43,6 +43,9 @@ enum ConnectFailure {
     static func broken(_ error: any Error) -> String {
         if let frame = error as? FrameError {
             switch frame {
+            case .frameTooLarge(let length, _) where length >> 16 == 0x1503 || length >> 16 == 0x1603:
+                // The first bytes of a TLS record (an alert or a handshake), read as a length.
+                return "the service speaks TLS and this client sent plaintext: give the client a certificate (--tls-certificate, --tls-key, --tls-ca)"
             case .frameTooLarge(let length, let limit):
                 return "its reply announced \(length) bytes, more than this client accepts (\(limit)): "
                     + "it is not speaking this protocol, or is misbehaving; tell its operators"

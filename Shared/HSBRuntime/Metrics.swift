@@ -44,6 +44,7 @@ public final class ServerMetrics: Sendable {
 
     struct State {
         var framesRefused: [String: UInt64] = [:]
+        var handshakesRefused: [String: UInt64] = [:]
         var connectionsRefused: UInt64 = 0
         var openConnections: Int = 0
     }
@@ -86,6 +87,9 @@ public final class ServerMetrics: Sendable {
     public func connectionClosed() { state.withLock { $0.openConnections -= 1 } }
     public func connectionRefused() { state.withLock { $0.connectionsRefused += 1 } }
     public func frameRefused(reason: String) { state.withLock { $0.framesRefused[reason, default: 0] += 1 } }
+    /// A TLS connection refused at or just after its handshake (``HandshakeFailure/reason``).
+    public func handshakeRefused(reason: String) { state.withLock { $0.handshakesRefused[reason, default: 0] += 1 } }
+    public func handshakesRefusedCount(reason: String) -> UInt64 { state.withLock { $0.handshakesRefused[reason] ?? 0 } }
 
     /// A value computed at scrape time (a gauge, or a counter kept elsewhere): one series without
     /// labels, or one per label set.
@@ -161,6 +165,11 @@ public final class ServerMetrics: Sendable {
         out += "# HELP \(p)_frames_refused_total Frames refused, by reason.\n# TYPE \(p)_frames_refused_total counter\n"
         for reason in ["too_large", "truncated", "undecodable", "too_slow", "over_memory_budget"] {
             out += "\(p)_frames_refused_total{reason=\"\(reason)\"} \(snapshot.framesRefused[reason] ?? 0)\n"
+        }
+        out +=
+            "# HELP \(p)_tls_handshakes_refused_total TLS connections refused, by reason (a certificate not from a trusted CA, expired, naming no agency; a plaintext client).\n# TYPE \(p)_tls_handshakes_refused_total counter\n"
+        for reason in HandshakeFailure.reasons {
+            out += "\(p)_tls_handshakes_refused_total{reason=\"\(reason)\"} \(snapshot.handshakesRefused[reason] ?? 0)\n"
         }
         for provider in extraGauges.withLock({ $0 }) {
             for gauge in provider() {

@@ -1,7 +1,15 @@
 public import HSBWire
 public import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// When and how often a call is retried. Only UNAVAILABLE is retried, always with the same
 /// idempotency key, with exponential backoff and full jitter.
@@ -60,11 +68,18 @@ public struct RPCClientConfiguration: Sendable {
     public var connectTimeout: TimeAmount
     public var retry: RetryPolicy
     public var decodeLimits: DecodeLimits
+    /// This client's certificate and the CAs the service's must chain to; nil speaks plaintext.
+    public var tls: TLSMaterial?
+    /// The agency the service's certificate must name (e.g. youth-justice for the youth
+    /// justice service); nil accepts any agency with a certificate for the host.
+    public var expectedAgency: Agency?
 
     public init(
         host: String, port: Int, maxFrameSize: Int = Framing.defaultMaxFrameSize, connectTimeout: TimeAmount = .seconds(5),
-        retry: RetryPolicy = .defaults, decodeLimits: DecodeLimits = .default
+        retry: RetryPolicy = .defaults, decodeLimits: DecodeLimits = .default, tls: TLSMaterial? = nil, expectedAgency: Agency? = nil
     ) {
+        self.tls = tls
+        self.expectedAgency = expectedAgency
         self.host = host
         self.port = port
         self.maxFrameSize = maxFrameSize
@@ -121,7 +136,7 @@ public final class RPCClient: ClientTransport {
             } catch {
                 lastError = error
             }
-            guard lastError.code == .unavailable, attempt < configuration.retry.maxAttempts else { throw lastError }
+            guard lastError.code == .unavailable, lastError.transient, attempt < configuration.retry.maxAttempts else { throw lastError }
             let ceiling = configuration.retry.backoffCeiling(afterAttempt: attempt)
             let ceilingNanos = max(1, ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000)
             let pause = Int64.random(in: 0...ceilingNanos)
@@ -225,11 +240,19 @@ public final class RPCClient: ClientTransport {
             case .idle:
                 let maxFrame = configuration.maxFrameSize
                 let limits = configuration.decodeLimits
+                let tls = configuration.tls.map { ($0.clientContext, configuration.expectedAgency) }
+                // The host name is checked against the certificate's DNS names; an IP address
+                // (never sent as SNI) against its IP addresses.
+                let serverName = configuration.host.isIPAddress ? nil : configuration.host
                 let made = ClientBootstrap(group: group)
                     .connectTimeout(configuration.connectTimeout)
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            if let (context, expected) = tls {
+                                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                                try channel.pipeline.syncOperations.addHandler(ServerIdentityCheck(expected: expected))
+                            }
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrame)))
                             try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(limits: limits))
                         }
@@ -295,6 +318,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var pending: [UInt64: Pending] = [:]
     private var context: ChannelHandlerContext?
     private let limits: DecodeLimits
+    /// Why the connection failed, once it has: a call that reaches it afterwards (a TLS
+    /// handshake can fail before the first call is registered) is told that, not only that it closed.
+    private var broken: RPCError?
 
     init(limits: DecodeLimits) {
         self.limits = limits
@@ -307,6 +333,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Registers the call and writes its frame; calls sent in the same turn of the loop share a flush.
     func send(_ frame: ByteBuffer, id: UInt64, reply: UnsafeContinuation<ResponseEnvelope, any Error>, deadline: NIODeadline?, method: String) {
+        if let broken {
+            reply.resume(throwing: broken)
+            return
+        }
         guard let context, context.channel.isActive else {
             reply.resume(throwing: RPCError.unreachable("connection closed before \(method) was sent"))
             return
@@ -384,13 +414,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(RPCError(.unavailable, "connection to the service closed before the reply"))
+        failAll(broken ?? RPCError(.unavailable, "connection to the service closed before the reply"))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         var failure = RPCError(.unavailable, "the connection to the service failed: \(ConnectFailure.broken(error))")
+        // A refused handshake: nothing reached the service, and nothing will until a certificate
+        // or a CA changes, so it is not retried within the call.
+        if let refused = error as? TransportSecurityError {
+            failure = RPCError.unreachable("the service's identity was refused: \(refused)")
+            failure.transient = false
+        } else if let handshake = HandshakeFailure.from(error) {
+            failure = RPCError.unreachable("the TLS handshake with the service failed: \(handshake.detail)")
+            failure.transient = false
+        }
         failure.cause = "\(error)"
+        if broken == nil { broken = failure }
         failAll(failure)
         context.close(promise: nil)
     }
@@ -402,5 +442,41 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             entry.timer?.cancel()
             entry.reply.resume(throwing: error)
         }
+    }
+}
+
+extension String {
+    /// Whether this is an IPv4 or IPv6 address literal (not a host name).
+    var isIPAddress: Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, self, &v4) == 1 || inet_pton(AF_INET6, self, &v6) == 1
+    }
+}
+
+/// On a client connection: once TLS is up, the service's certificate must name the agency the
+/// client expects (a certificate for another agency, even from the same CA, is refused).
+final class ServerIdentityCheck: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    let expected: Agency?
+
+    init(expected: Agency?) { self.expected = expected }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            do {
+                guard let certificate = try context.pipeline.syncOperations.nioSSL_peerCertificate() else {
+                    throw TransportSecurityError.noAgency("the service presented no certificate")
+                }
+                let agency = try AgencyIdentity.agency(of: certificate)
+                if let expected, agency != expected {
+                    throw TransportSecurityError.unusable("the service's certificate is \(agency.name)'s, not \(expected.name)'s")
+                }
+            } catch {
+                context.fireErrorCaught(error)
+                return
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

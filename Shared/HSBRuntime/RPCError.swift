@@ -8,6 +8,9 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// no endpoint is configured): retrying it can do no harm and says nothing about the request.
     /// Not part of equality: two errors with the same status and message are the same to a caller.
     public var neverSent: Bool = false
+    /// False when trying again at once cannot help (a TLS handshake refused: a certificate or CA
+    /// must change first), so a client does not retry it within the call. Not part of equality.
+    public var transient: Bool = true
     /// The library error behind it, for the logs; never shown to a person. Not part of equality.
     public var cause: String? = nil
 

@@ -2,6 +2,7 @@ public import HSBWire
 public import Logging
 public import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -93,13 +94,14 @@ public final class Dispatcher: Sendable {
 
     /// The reply to `request`. Never throws: every failure is a status with a message.
     /// `route` is the request's method as looked up by ``route(for:)``; nil when it is not served here.
-    func respond(to request: RequestEnvelope, route: Route?, deadline: NIODeadline?) async -> ResponseEnvelope {
+    /// `link` is how the connection identified its peer (the agency of its verified certificate, on TLS).
+    func respond(to request: RequestEnvelope, route: Route?, deadline: NIODeadline?, link: LinkIdentity = .plaintext) async -> ResponseEnvelope {
         guard let handler = route?.handler else {
             return ResponseEnvelope(requestID: request.requestID, status: .unimplemented, message: "method \(request.method) is not served here")
         }
         let caller: AuthenticatedCaller?
         do {
-            caller = try authenticator.authenticate(request, policy: handler.policy)
+            caller = try authenticator.authenticate(request, policy: handler.policy, link: link)
         } catch {
             let logger = self.logger
             refusals.log(kind: "\(error.code)") { suppressed in
@@ -175,10 +177,17 @@ public final class RPCServer: Service, Sendable {
         case refused
     }
 
+    /// The server's certificate and the CAs its clients' certificates must chain to; nil serves
+    /// plaintext (loopback, or `--insecure-plaintext`).
+    public let tls: TLSMaterial?
+    /// Handshake failures are logged at most once a second per reason.
+    private let handshakeRefusals = RateLimitedLog()
+
     public init(
         configuration: RPCServerConfiguration, dispatcher: Dispatcher, group: any EventLoopGroup, logger: Logger,
-        drainSignal: DrainSignal = DrainSignal()
+        drainSignal: DrainSignal = DrainSignal(), tls: TLSMaterial? = nil
     ) {
+        self.tls = tls
         self.drainSignal = drainSignal
         self.configuration = configuration
         self.dispatcher = dispatcher
@@ -208,6 +217,19 @@ public final class RPCServer: Service, Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         let metrics = self.dispatcher.metrics
+                        if let tls = self.tls {
+                            // TLS first: nothing reaches the frame decoder before the handshake
+                            // has verified the client's certificate and named its agency.
+                            let identity = TLSIdentityHandler(handshakeTimeout: .seconds(10)) { [self] failure in
+                                self.handshakeRefused(failure, peer: Self.peerKey(channel))
+                            }
+                            try sync.addHandler(
+                                NIOSSLServerHandler(
+                                    context: tls.serverContext,
+                                    customVerificationCallbackWithMetadata: ClientCertificateVerification.callback(
+                                        trusted: tls.trustedCAs, outcome: identity.outcome)))
+                            try sync.addHandler(identity)
+                        }
                         switch self.admit(channel) {
                         case .refused:
                             try sync.addHandler(RefuseConnectionHandler(limit: configuration.maxConnections, metrics: metrics))
@@ -233,6 +255,18 @@ public final class RPCServer: Service, Sendable {
         state.withLock { $0.channel = channel }
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         return channel.localAddress!
+    }
+
+    private func handshakeRefused(_ failure: HandshakeFailure, peer: String) {
+        dispatcher.metrics.handshakeRefused(reason: failure.reason)
+        let logger = self.logger
+        handshakeRefusals.log(kind: failure.reason) { suppressed in
+            logger.notice(
+                "TLS connection refused",
+                metadata: [
+                    "reason": "\(failure.reason)", "detail": "\(failure.detail)", "peer": "\(peer)", "suppressed_since_last": "\(suppressed)",
+                ])
+        }
     }
 
     static func peerKey(_ channel: any Channel) -> String {
@@ -399,12 +433,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Set while the processor is cutting frames: a close that happens inside (a drain's last reply
     /// written at once) must not re-enter it.
     private var processing = false
+    /// How the peer is identified: its certificate's agency once the TLS handshake names it;
+    /// plaintext when the server serves no TLS. Nil on a TLS server until then.
+    private var link: LinkIdentity?
 
     init(server: RPCServer, channel: any Channel) {
         self.server = server
         self.channel = channel
         self.executor = EventLoopTaskExecutor(channel.eventLoop)
         self.machine = ConnectionStateMachine(now: .now(), idleTimeout: server.configuration.idleTimeout)
+        self.link = server.tls == nil ? .plaintext : nil
         self.processor = NIOSingleStepByteToMessageProcessor(
             RequestFrameDecoder(maxFrameSize: server.configuration.maxFrameSize, limits: server.configuration.decodeLimits))
     }
@@ -428,6 +466,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identified = event as? PeerIdentified {
+            switch identified.agency {
+            case .success(let agency): link = .certificate(agency)
+            case .failure: context.close(promise: nil)  // counted and logged by the TLS identity handler
+            }
+            return
+        }
         guard event is DrainBegan else { return context.fireUserInboundEventTriggered(event) }
         if machine.drainBegan() == .close { context.close(promise: nil) }
     }
@@ -465,6 +510,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if refusing { return }
+        // TLS delivers no application bytes before its handshake completes, so a TLS server's
+        // connection always knows its peer here; this guards that promise.
+        guard link != nil else {
+            refusing = true
+            context.close(promise: nil)
+            return
+        }
         var decoded = false
         processing = true
         defer { processing = false }
@@ -568,11 +620,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        let link = self.link ?? .plaintext
         // The handler starts here, on the loop, and runs until it first suspends: one that never
         // does (a health check, a refusal) is answered before this returns, with no task switch.
         // One that suspends (storage, through the thread pool) resumes on this connection's loop.
         let task = Task.immediate(executorPreference: executor) {
-            let response = await dispatcher.respond(to: request, route: route, deadline: deadline)
+            let response = await dispatcher.respond(to: request, route: route, deadline: deadline, link: link)
             if loop.inEventLoop {
                 let (handler, context) = bound.value
                 handler.finished(id: id, series: series, started: started, response: response, context: context)

@@ -34,10 +34,14 @@ public struct ServiceEndpoint: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Asks one endpoint's `Health/Check`; SERVING is ok, anything else (or no answer) is not.
-public func checkHealth(of endpoint: ServiceEndpoint, group: any EventLoopGroup, timeout: Duration = .seconds(2)) async -> ReadinessCheck {
+public func checkHealth(
+    of endpoint: ServiceEndpoint, group: any EventLoopGroup, timeout: Duration = .seconds(2), tls: TLSMaterial? = nil
+) async -> ReadinessCheck {
     let client = RPCClient(
-        configuration: RPCClientConfiguration(host: endpoint.host, port: endpoint.port, connectTimeout: .seconds(2), retry: .none), signer: nil,
-        group: group)
+        configuration: RPCClientConfiguration(
+            host: endpoint.host, port: endpoint.port, connectTimeout: .seconds(2), retry: .none, tls: tls,
+            expectedAgency: ServiceDescriptor.all.first { $0.name == endpoint.name }?.agency),
+        signer: nil, group: group)
     defer { Task { await client.close() } }
     do throws(RPCError) {
         let reply = try await client.call(HealthService.check, HealthCheckRequest(), options: CallOptions(timeout: timeout))
@@ -52,16 +56,18 @@ public func checkHealth(of endpoint: ServiceEndpoint, group: any EventLoopGroup,
 public struct AgencyReachability: ReadinessProbe {
     public let endpoints: [ServiceEndpoint]
     let group: any EventLoopGroup
+    let tls: TLSMaterial?
 
-    public init(endpoints: [ServiceEndpoint], group: any EventLoopGroup) {
+    public init(endpoints: [ServiceEndpoint], group: any EventLoopGroup, tls: TLSMaterial? = nil) {
         self.endpoints = endpoints
         self.group = group
+        self.tls = tls
     }
 
     public func check() async -> [ReadinessCheck] {
         await withTaskGroup(of: (Int, ReadinessCheck).self) { tasks in
             for (index, endpoint) in endpoints.enumerated() {
-                tasks.addTask { (index, await checkHealth(of: endpoint, group: group)) }
+                tasks.addTask { (index, await checkHealth(of: endpoint, group: group, tls: tls)) }
             }
             var results: [(Int, ReadinessCheck)] = []
             for await result in tasks { results.append(result) }

@@ -56,6 +56,33 @@ public struct ServiceOptions: ParsableArguments {
     )
     public var credentialsFile: String?
 
+    @Option(
+        name: .customLong("tls-certificate"),
+        help:
+            "PEM certificate (chain) this service presents, naming its agency as a SAN URI hsb://agency/<agency> (hsbctl pki issue). With --tls-key and --tls-ca the RPC port takes mutual TLS only. Env: HSB_TLS_CERTIFICATE."
+    )
+    public var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-certificate. Env: HSB_TLS_KEY.")
+    public var tlsKey: String?
+
+    @Option(
+        name: .customLong("tls-ca"),
+        help:
+            "PEM file of the CA certificates a peer's certificate must chain to (the partnership's CA; old and new during a rotation). Env: HSB_TLS_CA."
+    )
+    public var tlsCA: String?
+
+    @Flag(name: .customLong("tls-allow-1.2"), help: "Accept TLS 1.2 as well as 1.3. Env: HSB_TLS_ALLOW_TLS12=1.")
+    public var tlsAllow12 = false
+
+    @Flag(
+        name: .customLong("insecure-plaintext"),
+        help:
+            "Serve plaintext on an address other than loopback: requests, children's names among them, then cross the network readable by anyone on the path. Env: HSB_INSECURE_PLAINTEXT=1."
+    )
+    public var insecurePlaintext = false
+
     @Option(name: .customLong("max-frame-bytes"), help: "Largest frame accepted, in bytes. Env: HSB_MAX_FRAME_BYTES. Default: 4194304.")
     public var maxFrameBytes: Int?
 
@@ -140,6 +167,12 @@ public struct ServiceOptions: ParsableArguments {
             replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
             idempotencyWindowDays: try value(idempotencyWindow, "HSB_IDEMPOTENCY_WINDOW", default: 7) { Int($0) },
             retentionFile: try value(retentionFile, "HSB_RETENTION_FILE", default: nil as String?) { $0 },
+            tls: try TransportOptions.files(
+                certificate: try value(tlsCertificate, "HSB_TLS_CERTIFICATE", default: nil as String?) { $0 },
+                key: try value(tlsKey, "HSB_TLS_KEY", default: nil as String?) { $0 },
+                trustedCAs: try value(tlsCA, "HSB_TLS_CA", default: nil as String?) { $0 },
+                allowTLS12: try value(tlsAllow12 ? true : nil, "HSB_TLS_ALLOW_TLS12", default: false) { TransportOptions.flag($0) }),
+            insecurePlaintext: try value(insecurePlaintext ? true : nil, "HSB_INSECURE_PLAINTEXT", default: false) { TransportOptions.flag($0) },
             logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },
             logLevel: try value(logLevel, "HSB_LOG_LEVEL", default: "info") { $0 })
         guard (0...65535).contains(resolved.port), (0...65535).contains(resolved.opsPort) else {
@@ -156,6 +189,7 @@ public struct ServiceOptions: ParsableArguments {
         else {
             throw ConfigurationError("connection limit, idle timeout and replay window must be positive; drain timeout not negative")
         }
+        try TransportOptions.checkPlaintext(host: resolved.host, tls: resolved.tls, insecurePlaintext: resolved.insecurePlaintext)
         guard (1...365).contains(resolved.idempotencyWindowDays) else {
             throw ConfigurationError(
                 "--idempotency-window (HSB_IDEMPOTENCY_WINDOW) must be 1 to 365 days, not \(resolved.idempotencyWindowDays): longer than the outbox retries a step, shorter than a year"
@@ -187,6 +221,10 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var idempotencyWindowDays: Int
     /// The retention rules' file; nil keeps everything.
     public var retentionFile: String?
+    /// The RPC port's TLS material; nil serves plaintext.
+    public var tls: TLSFiles?
+    /// Plaintext accepted on an address other than loopback.
+    public var insecurePlaintext: Bool
     public var logFormat: String
     public var logLevel: String
 
@@ -195,8 +233,10 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
         maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300, idempotencyWindowDays: Int = 7, retentionFile: String? = nil,
-        logFormat: String = "text", logLevel: String = "info"
+        tls: TLSFiles? = nil, insecurePlaintext: Bool = false, logFormat: String = "text", logLevel: String = "info"
     ) {
+        self.tls = tls
+        self.insecurePlaintext = insecurePlaintext
         self.retentionFile = retentionFile
         self.idempotencyWindowDays = idempotencyWindowDays
         self.host = host
@@ -216,6 +256,59 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
         self.replayWindowSeconds = replayWindowSeconds
         self.logFormat = logFormat
         self.logLevel = logLevel
+    }
+}
+
+/// The transport settings every executable shares: TLS files given together or not at all, and
+/// plaintext only on loopback unless asked for by name.
+public enum TransportOptions {
+    /// "1", "true" or "yes" (any case) is on; "0", "false", "no" off; anything else is not a value.
+    public static func flag(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes": true
+        case "0", "false", "no": false
+        default: nil
+        }
+    }
+
+    /// The TLS files, when all three are given; nil when none is; an error naming what is missing
+    /// when some are.
+    public static func files(certificate: String?, key: String?, trustedCAs: String?, allowTLS12: Bool) throws -> TLSFiles? {
+        switch (certificate, key, trustedCAs) {
+        case (nil, nil, nil):
+            return nil
+        case (let certificate?, let key?, let trustedCAs?):
+            return TLSFiles(certificate: certificate, key: key, trustedCAs: trustedCAs, allowTLS12: allowTLS12)
+        default:
+            let missing = [
+                ("--tls-certificate (HSB_TLS_CERTIFICATE)", certificate), ("--tls-key (HSB_TLS_KEY)", key), ("--tls-ca (HSB_TLS_CA)", trustedCAs),
+            ]
+            .filter { $0.1 == nil }.map(\.0)
+            throw ConfigurationError("TLS needs a certificate, its key and the trusted CAs together; missing: \(missing.joined(separator: ", "))")
+        }
+    }
+
+    /// Whether `host` is a loopback address (or `localhost`).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Refuses plaintext on an address other than loopback unless `insecurePlaintext`.
+    public static func checkPlaintext(host: String, tls: TLSFiles?, insecurePlaintext: Bool) throws {
+        guard tls == nil, !isLoopback(host), !insecurePlaintext else { return }
+        throw ConfigurationError(
+            "the RPC port would listen on \(host) without TLS: requests carry children's names and would cross the network readable by anyone on the path. Give --tls-certificate, --tls-key and --tls-ca (see hsbctl pki), or --insecure-plaintext (HSB_INSECURE_PLAINTEXT=1) to accept that"
+        )
+    }
+
+    /// The loaded material of `files`, as a configuration error naming the file when it cannot be used.
+    public static func material(_ files: TLSFiles?) throws -> TLSMaterial? {
+        guard let files else { return nil }
+        do {
+            return try TLSMaterial(files: files)
+        } catch {
+            throw ConfigurationError("TLS: \(error)")
+        }
     }
 }
 

@@ -6,6 +6,7 @@ public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -76,6 +77,8 @@ public final class ServiceHost: Sendable {
     public let metrics: ServerMetrics
     public let rpc: RPCServer
     public let ops: OpsServer
+    /// The RPC port's TLS material (reloaded on SIGHUP); nil when it serves plaintext.
+    public let tls: TLSMaterial?
     let logger: Logger
 
     /// Opens the store (running migrations) and assembles the servers; nothing listens yet.
@@ -83,9 +86,10 @@ public final class ServiceHost: Sendable {
         descriptor: ServiceDescriptor, options: ResolvedServiceOptions,
         handlers makeHandlers: @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: [any ReadinessProbe] = [], migrations: [Migration] = [],
-        secrets: [Agency: AgencySecret], clock: any WallClock = SystemWallClock(),
+        secrets: [Agency: AgencySecret], tls: TLSMaterial? = nil, clock: any WallClock = SystemWallClock(),
         group: any EventLoopGroup, logger: Logger
     ) throws {
+        self.tls = tls
         self.descriptor = descriptor
         self.options = options
         self.logger = logger
@@ -141,7 +145,7 @@ public final class ServiceHost: Sendable {
             idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)), frameTimeout: .seconds(Int64(options.frameTimeoutSeconds)),
             drainTimeout: .seconds(Int64(options.drainTimeoutSeconds)), maxConnectionsPerPeer: options.maxConnectionsPerPeer,
             maxBufferedBytes: options.maxBufferedBytes)
-        let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger, drainSignal: drainSignal)
+        let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger, drainSignal: drainSignal, tls: tls)
         self.rpc = rpc
         self.ops = OpsServer(host: options.opsHost, port: options.opsPort, metrics: metrics, probe: probe, group: group, logger: logger)
     }
@@ -161,9 +165,10 @@ public final class ServiceHost: Sendable {
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, then the
     /// background services, ops last).
     public func runUntilSignalled(background: [any Service] = []) async throws {
+        let reloader: [any Service] = tls.map { [TLSReloader(material: $0, logger: logger)] } ?? []
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: ops)] + background.map { .init(service: $0) } + [.init(service: rpc)],
+                services: [.init(service: ops)] + (background + reloader).map { .init(service: $0) } + [.init(service: rpc)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -207,7 +212,7 @@ public enum ServiceMain {
     public static func run(
         _ descriptor: ServiceDescriptor, options: ServiceOptions, handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: (any EventLoopGroup) -> [any ReadinessProbe] = { _ in [] }, migrations: [Migration] = [],
-        retentionTargets: [RetentionTarget] = [], background: () -> [any Service] = { [] }
+        retentionTargets: [RetentionTarget] = [], tls loadedTLS: TLSMaterial? = nil, background: () -> [any Service] = { [] }
     ) async throws {
         // Stores, journals and anything else the service creates are readable by its user alone.
         umask(0o077)
@@ -222,14 +227,25 @@ public enum ServiceMain {
         bootstrapLogging(resolved)
         var logger = Logger(label: "hsb.\(descriptor.name)")
         logger[metadataKey: "service"] = "\(descriptor.name)"
-        let secrets = try CredentialsLoader.load(file: resolved.credentialsFile)
-        if secrets.isEmpty {
-            logger.warning("no caller secrets configured: only health checks will be answered")
+        let tls = try loadedTLS ?? TransportOptions.material(resolved.tls)
+        // On TLS the caller's agency comes from its certificate: the service holds no caller's
+        // secret. The secrets are for plaintext links (loopback development) only.
+        let secrets = tls == nil ? try CredentialsLoader.load(file: resolved.credentialsFile) : [:]
+        if let tls {
+            logger.info(
+                "RPC port takes mutual TLS only", metadata: ["agency": "\(tls.agency.name)", "certificate_expires": "\(tls.notAfter)"])
+            if resolved.credentialsFile != nil { logger.notice("--credentials-file is ignored with TLS: callers are known by their certificates") }
+        } else {
+            if !TransportOptions.isLoopback(resolved.host) {
+                logger.warning(
+                    "serving PLAINTEXT on \(resolved.host) (--insecure-plaintext): requests cross the network readable by anyone on the path")
+            }
+            if secrets.isEmpty { logger.warning("no caller secrets configured: only health checks will be answered") }
         }
         let group = MultiThreadedEventLoopGroup.singleton
         let host = try ServiceHost(
             descriptor: descriptor, options: resolved, handlers: handlers, extraProbes: extraProbes(group), migrations: migrations,
-            secrets: secrets, group: group, logger: logger)
+            secrets: secrets, tls: tls, group: group, logger: logger)
         let pruner = IdempotencyPruner(store: host.store, windowDays: resolved.idempotencyWindowDays, logger: logger)
         var jobs: [any Service] = [pruner]
         if let file = resolved.retentionFile {
@@ -240,5 +256,25 @@ public enum ServiceMain {
             jobs.append(retention)
         }
         try await host.runUntilSignalled(background: jobs + background())
+    }
+}
+
+/// Reads the TLS files again on SIGHUP: a renewed certificate, or a CA bundle with a new CA
+/// added or an old one removed, takes effect for new connections without a restart. A file
+/// that cannot be used is logged and the material in use stays.
+struct TLSReloader: Service {
+    let material: TLSMaterial
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                try material.reload()
+                logger.notice("TLS material reloaded", metadata: ["certificate_expires": "\(material.notAfter)"])
+            } catch {
+                logger.error("TLS material NOT reloaded; the previous stays in use", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }

@@ -34,7 +34,7 @@ struct TestHost {
         handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 5,
         maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024,
-        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0
+        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0, tls: TLSMaterial? = nil
     ) async throws -> TestHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         let options = ResolvedServiceOptions(
@@ -42,7 +42,7 @@ struct TestHost {
             maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds,
             drainTimeoutSeconds: drainTimeoutSeconds)
         let host = try ServiceHost(
-            descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: TestSecrets.all, clock: clock,
+            descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: tls == nil ? TestSecrets.all : [:], tls: tls, clock: clock,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
         try await host.start()
         return TestHost(host: host, dataDir: dataDir)

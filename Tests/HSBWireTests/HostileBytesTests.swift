@@ -30,8 +30,11 @@ struct HostileBytesTests {
         #expect(throws: WireError.missingFields(["hsb.rpc.v1.Request.request_id", "hsb.rpc.v1.Request.method"])) {
             try RequestEnvelope(decoding: [])
         }
-        // A credential with an agency but no time and no signature.
-        #expect(throws: WireError.missingFields(["hsb.rpc.v1.Credential.signed_at_unix_ms", "hsb.rpc.v1.Credential.signature"])) {
+        // A credential with neither agency nor time (its signature is optional: TLS links carry none).
+        #expect(throws: WireError.missingFields(["hsb.rpc.v1.Credential.agency", "hsb.rpc.v1.Credential.signed_at_unix_ms"])) {
+            try Credential(decoding: [])
+        }
+        #expect(throws: WireError.missingFields(["hsb.rpc.v1.Credential.signed_at_unix_ms"])) {
             try Credential(decoding: [0x08, 0x05])
         }
         // A nested message's own required field is named with its message.

@@ -6,7 +6,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 bin=$(swift build --show-bin-path)
 state=${HSB_LOCAL_DIR:-$root/.hsb-local}
-export HSB_CREDENTIALS_FILE="$state/credentials"
+if [ -f "$state/credentials" ] && [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
+  export HSB_CREDENTIALS_FILE="$state/credentials"
+else
+  # Social care's certificate: the MASH submits the referrals.
+  export HSB_TLS_CERTIFICATE="$state/pki/social-care.pem" HSB_TLS_KEY="$state/pki/social-care-key.pem" HSB_TLS_CA="$state/pki/ca.pem"
+fi
 for file in examples/referrals/*.json; do
   echo "=== $(basename "$file" .json)"
   "$bin/hsbctl" submit "$file" --agency social-care --purpose "example referral" || echo "(refused: see above)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole suite on loopback: the four agency services and the orchestrator, each with
-# its SQLite store under .hsb-local/data and local credentials generated on first run.
+# its SQLite store under .hsb-local/data, over mutual TLS with a local partnership CA and agency
+# certificates made on first run (.hsb-local/pki). HSB_LOCAL_PLAINTEXT=1 runs it without TLS, on
+# generated shared secrets instead (.hsb-local/credentials).
 # Waits until every service is ready, says where everything is, and stops them all on Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,8 +16,25 @@ state=${HSB_LOCAL_DIR:-$root/.hsb-local}
 umask 077
 mkdir -p "$state/data" "$state/logs"
 chmod 700 "$state" "$state/data" "$state/logs"
+pki="$state/pki"
+if [ ! -f "$pki/ca.pem" ]; then
+  "$bin/hsbctl" pki init --dir "$pki" --name "Local" >/dev/null
+  for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
+    "$bin/hsbctl" pki issue "$agency" --dir "$pki" >/dev/null
+  done
+fi
+# Each service presents its own agency's certificate; intake is run by children's social care.
+agency_of() {
+  case "$1" in
+    intake) echo social-care ;;
+    *) echo "$1" ;;
+  esac
+}
+tls_for() {
+  echo --tls-certificate "$pki/$1.pem" --tls-key "$pki/$1-key.pem" --tls-ca "$pki/ca.pem"
+}
 creds="$state/credentials"
-if [ ! -f "$creds" ]; then
+if [ -n "${HSB_LOCAL_PLAINTEXT:-}" ] && [ ! -f "$creds" ]; then
   {
     echo "# Local caller secrets, generated $(date -u +%FT%TZ). Never commit this file."
     for agency in orchestrator social-care youth-justice camhs mappa police education health ops; do
@@ -40,14 +59,23 @@ for service in intake youth-justice camhs mappa orchestrator; do
   extra=()
   [ "$service" = intake ] && extra=(--local-authority "${HSB_LOCAL_AUTHORITY:-Camden}" --profile "${HSB_PROFILE:-camden}")
   [ "$service" = youth-justice ] && extra=(--profile "${HSB_PROFILE:-camden}")
-  "$bin/$service" --data-dir "$state/data" --credentials-file "$creds" --log-format json "${extra[@]}" \
+  if [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
+    transport=(--credentials-file "$creds")
+  else
+    read -r -a transport <<< "$(tls_for "$(agency_of "$service")")"
+  fi
+  "$bin/$service" --data-dir "$state/data" "${transport[@]}" --log-format json "${extra[@]}" \
     > "$state/logs/$service.log" 2>&1 &
   pids+=($!)
 done
 
+# hsbctl health asks as ops, over TLS unless the suite runs plaintext.
+health=("$bin/hsbctl" health)
+[ -z "${HSB_LOCAL_PLAINTEXT:-}" ] && read -r -a ops_tls <<< "$(tls_for ops)" && health+=("${ops_tls[@]}")
+
 echo "waiting for every service to report ready..."
 for _ in $(seq 1 120); do
-  if "$bin/hsbctl" health >/dev/null 2>&1; then
+  if "${health[@]}" >/dev/null 2>&1; then
     ready=1; break
   fi
   for pid in "${pids[@]}"; do
@@ -57,7 +85,13 @@ for _ in $(seq 1 120); do
 done
 if [ -z "${ready:-}" ]; then echo "the suite did not become ready in 60 s; see $state/logs" >&2; stop; fi
 
-"$bin/hsbctl" health
+"${health[@]}"
+if [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
+  transport_note="Credentials:  $creds (plaintext, local only)"
+else
+  transport_note="Mutual TLS:   CA and agency certificates in $pki (local only). To act as an agency:
+  export HSB_TLS_CERTIFICATE=$pki/social-care.pem HSB_TLS_KEY=$pki/social-care-key.pem HSB_TLS_CA=$pki/ca.pem"
+fi
 cat <<MSG
 
 The suite is running on loopback.
@@ -69,8 +103,8 @@ The suite is running on loopback.
   mappa          7104       7204
 Stores:       $state/data
 Logs:         $state/logs (JSON lines)
-Credentials:  $creds (local only)
-Check health: $bin/hsbctl health
+$transport_note
+Check health: ${health[*]}
 Press Ctrl-C to stop every service gracefully.
 MSG
 wait

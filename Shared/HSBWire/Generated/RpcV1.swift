@@ -9,9 +9,12 @@ public struct Credential: Sendable, Hashable {
     public var agency: Agency
     /// The person acting, for the access log (may be empty for service-to-service calls).
     public var user: String
-    /// When the request was signed, milliseconds since the Unix epoch; outside the
-    /// service's window the request is refused (replay protection).
+    /// When the request was signed, milliseconds since the Unix epoch; on a plaintext link a
+    /// signing time outside the service's window is refused (replay protection).
     public var signedAtUnixMillis: Int64
+    /// HMAC-SHA256 with the agency's secret, on plaintext links (loopback development) only. On a
+    /// mutually authenticated TLS link it is empty: the client certificate names the agency, and
+    /// the service refuses a credential naming any other.
     public var signature: [UInt8]
     /// Set when the caller relays an act for another agency (the orchestrator recording a police
     /// decision for the police): the agency and person who did it. The service that owns the act
@@ -180,7 +183,6 @@ extension Credential: WireMessage, CBacked, SchemaDescribed {
         var required = RequiredFields(Self.protoName)
         required.require(agency.rawValue != 0, "agency")
         required.require(signedAtUnixMillis != 0, "signed_at_unix_ms")
-        required.require(!signature.isEmpty, "signature")
         try required.check()
     }
 

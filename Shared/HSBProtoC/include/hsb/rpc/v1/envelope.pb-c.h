@@ -65,15 +65,17 @@ struct  Hsb__Rpc__V1__Credential
    */
   char *user;
   /*
-   * When the request was signed, milliseconds since the Unix epoch; outside the
-   * service's window the request is refused (replay protection).
+   * When the request was signed, milliseconds since the Unix epoch; on a plaintext link a
+   * signing time outside the service's window is refused (replay protection).
    */
   /*
    * required, swift: signedAtUnixMillis
    */
   int64_t signed_at_unix_ms;
   /*
-   * required
+   * HMAC-SHA256 with the agency's secret, on plaintext links (loopback development) only. On a
+   * mutually authenticated TLS link it is empty: the client certificate names the agency, and
+   * the service refuses a credential naming any other.
    */
   ProtobufCBinaryData signature;
   /*

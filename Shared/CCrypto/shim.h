@@ -1,4 +1,0 @@
-#include <openssl/hmac.h>
-#include <openssl/evp.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
