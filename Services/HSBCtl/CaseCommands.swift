@@ -26,6 +26,47 @@ struct CallerOptions: ParsableArguments {
 
     @OptionGroup var tls: ClientTLSOptions
 
+    @Option(
+        name: .customLong("act-certificate"),
+        help:
+            "Your agency's act-signing certificate (PEM, hsbctl pki issue writes <agency>-act.pem): acts recorded through the orchestrator carry your agency's own signature, which the agency that owns the act checks. Env: HSB_ACT_CERTIFICATE."
+    )
+    var actCertificate: String?
+
+    @Option(name: .customLong("act-key"), help: "The Ed25519 key of --act-certificate (PEM). Env: HSB_ACT_KEY.")
+    var actKey: String?
+
+    /// Who is named in each request, for the access log.
+    var userName: String { user ?? environment("HSB_USER") ?? environment("USER") ?? "" }
+
+    /// The record of an act on a case, signed by the agency when its act key is given; without
+    /// one over TLS the orchestrator refuses the act, and hsbctl says so first.
+    func recordEvent(caseID: String, method: String, payload: [UInt8]) throws -> OrchestratorV1.RecordEventRequest {
+        var request = OrchestratorV1.RecordEventRequest(caseId: caseID, method: method, payload: payload)
+        let certificate = actCertificate ?? environment("HSB_ACT_CERTIFICATE")
+        let key = actKey ?? environment("HSB_ACT_KEY")
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            let signer: ActSigner
+            do {
+                signer = try ActSigner(certificateFile: certificate, keyFile: key)
+            } catch {
+                throw ValidationError("act signing: \(error)")
+            }
+            request.actorProof = try signer.sign(
+                caseID: caseID, method: method, payload: payload, user: userName, nowUnixMillis: SystemWallClock().nowUnixMillis())
+        case (nil, nil):
+            if try tls.material() != nil {
+                throw ValidationError(
+                    "recording an act over TLS needs your agency's act-signing certificate and key: --act-certificate and --act-key (HSB_ACT_CERTIFICATE, HSB_ACT_KEY)"
+                )
+            }
+        default:
+            throw ValidationError("--act-certificate and --act-key go together")
+        }
+        return request
+    }
+
     @Option(help: "Why you need this (recorded in the access log). Env: HSB_PURPOSE.")
     var purpose: String?
 
@@ -35,7 +76,6 @@ struct CallerOptions: ParsableArguments {
         guard let agency = Agency(name: agencyName) else {
             throw ValidationError("--agency \(ProtoJSON.quotedExcerpt(agencyName)) is not an agency of the suite")
         }
-        let userName = user ?? environment("HSB_USER") ?? environment("USER") ?? ""
         let target = try ServiceEndpoint(parsing: "orchestrator=" + (orchestrator ?? environment("HSB_ORCHESTRATOR") ?? "127.0.0.1:7100"))
         if let material {
             // On TLS the certificate is the agency's proof: no secret, and no acting as another.
@@ -393,8 +433,8 @@ struct PoliceDecision: AsyncParsableCommand {
         let client = try caller.client()
         let view = try await runCall {
             try await client.recordEvent(
-                OrchestratorV1.RecordEventRequest(
-                    caseId: caseID, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: try request.encoded()),
+                try caller.recordEvent(
+                    caseID: caseID, method: YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName, payload: try request.encoded()),
                 options: CallOptions(purpose: caller.purposeText.isEmpty ? "police decision" : caller.purposeText))
         }
         print(CasePrinter.render(view, json: json))

@@ -99,7 +99,7 @@ struct Event: AsyncParsableCommand {
         }
         let view = try await runCall {
             try await client.recordEvent(
-                OrchestratorV1.RecordEventRequest(caseId: caseID, method: kind.method, payload: payload), options: CallOptions(purpose: purpose))
+                try caller.recordEvent(caseID: caseID, method: kind.method, payload: payload), options: CallOptions(purpose: purpose))
         }
         print(CasePrinter.render(view, json: json))
         // The orchestrator tries the agency at once; its refusal is on the case, and is this command's outcome too.

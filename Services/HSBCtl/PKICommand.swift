@@ -53,7 +53,9 @@ struct PKIInit: AsyncParsableCommand {
 struct PKIIssue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
-        abstract: "Issue an agency's certificate from the CA in --dir: <dir>/<agency>.pem and <dir>/<agency>-key.pem.")
+        abstract:
+            "Issue an agency's certificates from the CA in --dir: for TLS (<agency>.pem, <agency>-key.pem) and for signing its acts (<agency>-act.pem, <agency>-act-key.pem)."
+    )
 
     @Argument(help: "The agency: orchestrator, social-care, youth-justice, camhs, mappa, police, education, health or ops.")
     var agency: String
@@ -94,6 +96,16 @@ struct PKIIssue: AsyncParsableCommand {
         let base = "\(dir)/\(name ?? agency.name)"
         try writeNew("\(base)-key.pem", issued.keyPEM, mode: 0o600)
         try writeNew("\(base).pem", try issued.certificatePEM, mode: 0o644)
-        print("certificate for \(agency.name) written: \(base).pem and \(base)-key.pem (valid until \(issued.certificate.notValidAfter))")
+        // The orchestrator relays acts and never makes one; ops does no case work: no act key for either.
+        guard ![.orchestrator, .ops].contains(agency) else {
+            print("certificate for \(agency.name) written (valid until \(issued.certificate.notValidAfter)): \(base).pem and \(base)-key.pem for TLS")
+            return
+        }
+        let act = try PartnershipPKI.issueActCertificate(agency: agency, by: ca, days: days)
+        try writeNew("\(base)-act-key.pem", ActSigner.pem(act.key), mode: 0o600)
+        try writeNew("\(base)-act.pem", try act.certificate.serializeAsPEM().pemString, mode: 0o644)
+        print(
+            "certificates for \(agency.name) written (valid until \(issued.certificate.notValidAfter)): \(base).pem and \(base)-key.pem for TLS, \(base)-act.pem and \(base)-act-key.pem for signing its acts"
+        )
     }
 }

@@ -23,6 +23,8 @@ struct StepState: Codable, Equatable {
     var actingUser: String? = nil
     /// Attempts that reached the service without an answer (or with an internal error).
     var failuresAfterSend: Int32? = nil
+    /// The acting agency's signature over the act (an encoded ``ActProof``), relayed with it.
+    var actProof: Data? = nil
 
     /// Where the step stands, as the contract says it (the stored text is `status`).
     var state: OrchestratorV1.StepStatus { Self.states[status] ?? .unspecified }
@@ -34,7 +36,7 @@ struct StepState: Codable, Equatable {
     /// The relayed actor the step is signed for, if any.
     var acting: RelayedActor? {
         guard let raw = actingAgency, raw != 0 else { return nil }
-        return RelayedActor(agency: Agency(rawValue: raw), user: actingUser ?? "")
+        return RelayedActor(agency: Agency(rawValue: raw), user: actingUser ?? "", proof: actProof.flatMap { try? ActProof(decoding: [UInt8]($0)) })
     }
 }
 

@@ -79,7 +79,10 @@ public enum CaseTables {
                 CREATE INDEX case_identities_by_identity ON case_identities (identity);
                 CREATE TABLE orchestrator_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_unix_ms BIGINT NOT NULL)
                 """,
-            transform: { session, _ throws(StorageError) in try LegacyRecords.move(session) })
+            transform: { session, _ throws(StorageError) in try LegacyRecords.move(session) }),
+        Migration(
+            version: 102, name: "orchestrator: a relayed act's signature by the agency that did it, kept with its step",
+            sql: "ALTER TABLE outbox ADD COLUMN act_proof $BLOB"),
     ]
 
     // MARK: cases
@@ -292,7 +295,7 @@ public enum CaseTables {
     // MARK: the outbox
 
     static let stepColumns =
-        "step_id, case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, version, created_at_unix_ms"
+        "step_id, case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, version, created_at_unix_ms, act_proof"
 
     /// A step as stored, with its version and when it was written.
     struct StepRow {
@@ -312,7 +315,7 @@ public enum CaseTables {
                 stepID: stepID, caseID: caseID, service: row[2].columnText ?? "", method: row[3].columnText ?? "", payload: Data(payload),
                 status: row[4].columnText ?? "", attempts: attempts, lastError: row[7].columnText ?? "", nextAttempt: next,
                 purpose: row[9].columnText, actingAgency: acting.map(\.rawValue), actingUser: row[11].columnText,
-                failuresAfterSend: failures == 0 ? nil : failures),
+                failuresAfterSend: failures == 0 ? nil : failures, actProof: row[15].bytes.map { Data($0) }),
             version: version, createdAt: row[14].integer ?? 0)
     }
 
@@ -321,6 +324,7 @@ public enum CaseTables {
             .text(step.caseID), .text(step.service), .text(step.method), .text(step.status), .integer(Int64(step.attempts)),
             .integer(Int64(step.failuresAfterSend ?? 0)), .text(step.lastError), .integer(step.nextAttempt), .optional(step.purpose),
             .optional(step.actingAgency.map { Agency(rawValue: $0).name }), .optional(step.actingUser), .blob([UInt8](step.payload)),
+            step.actProof.map { .blob([UInt8]($0)) } ?? .null,
         ]
     }
 
@@ -329,7 +333,7 @@ public enum CaseTables {
     static func insertStep(_ step: StepState, claimedBy: String? = nil, until: Int64? = nil, _ tx: RecordTransaction) throws(RecordStoreError) {
         try tx.run { () throws(StorageError) in
             try tx.sql.execute(
-                "INSERT INTO outbox (case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, step_id, version, created_at_unix_ms, updated_at_unix_ms, claimed_by, claimed_until_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                "INSERT INTO outbox (case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, act_proof, step_id, version, created_at_unix_ms, updated_at_unix_ms, claimed_by, claimed_until_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                 stepValues(step) + [.text(step.stepID), .integer(tx.now), .integer(tx.now), .optional(claimedBy), .optional(until)])
         }
     }
@@ -339,7 +343,7 @@ public enum CaseTables {
     static func updateStep(_ step: StepState, version: Int64, attemptedBy: String? = nil, _ tx: RecordTransaction) throws(RecordStoreError) {
         let changed = try tx.run { () throws(StorageError) in
             try tx.sql.execute(
-                "UPDATE outbox SET case_id = ?, agency = ?, method = ?, status = ?, attempts = ?, failures_after_send = ?, last_error = ?, next_attempt_unix_ms = ?, purpose = ?, acting_agency = ?, acting_user = ?, payload = ?, version = version + 1, updated_at_unix_ms = ?, claimed_by = NULL, claimed_until_unix_ms = NULL, attempted_by = COALESCE(?, attempted_by) WHERE step_id = ? AND version = ?",
+                "UPDATE outbox SET case_id = ?, agency = ?, method = ?, status = ?, attempts = ?, failures_after_send = ?, last_error = ?, next_attempt_unix_ms = ?, purpose = ?, acting_agency = ?, acting_user = ?, payload = ?, act_proof = ?, version = version + 1, updated_at_unix_ms = ?, claimed_by = NULL, claimed_until_unix_ms = NULL, attempted_by = COALESCE(?, attempted_by) WHERE step_id = ? AND version = ?",
                 stepValues(step) + [.integer(tx.now), .optional(attemptedBy), .text(step.stepID), .integer(version)])
         }
         guard changed == 1 else {
@@ -419,7 +423,7 @@ public enum CaseTables {
                 records.append(
                     StoredRecord(
                         kind: Deliverer.outboxKind, id: stored.step.stepID, subjectID: row.state.caseID, version: stored.version,
-                        body: stored.step.body, createdAtUnixMillis: stored.createdAt, updatedAtUnixMillis: step[15].integer ?? stored.createdAt)
+                        body: stored.step.body, createdAtUnixMillis: stored.createdAt, updatedAtUnixMillis: step[16].integer ?? stored.createdAt)
                 )
             }
         }

@@ -368,7 +368,8 @@ public final class Deliverer: Service, Sendable {
                 let step = StepState(
                     stepID: ServiceResources.newID("step"), caseID: caseID, service: outgoing.service, method: outgoing.method,
                     payload: Data(outgoing.payload), status: "pending", attempts: 0, lastError: "", nextAttempt: now, purpose: outgoing.purpose,
-                    actingAgency: outgoing.acting?.agency.rawValue, actingUser: outgoing.acting?.user)
+                    actingAgency: outgoing.acting?.agency.rawValue, actingUser: outgoing.acting?.user,
+                    actProof: (try? outgoing.acting?.proof?.encoded()).map { Data($0) })
                 try CaseTables.insertStep(step, claimedBy: claim?.replica, until: claim?.until, tx)
                 written.append(step)
             case .indexIdentity(let identity, let childID):

@@ -28,7 +28,9 @@ enum LegacyRecords {
             guard let step = StepState(body: record.body) else { return false }
             try session.execute(
                 "INSERT INTO outbox (case_id, agency, method, status, attempts, failures_after_send, last_error, next_attempt_unix_ms, purpose, acting_agency, acting_user, payload, step_id, version, created_at_unix_ms, updated_at_unix_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                CaseTables.stepValues(step) + [
+                // The released store's steps carry no act signature, and the table has no column
+                // for one until migration 102: every value but that last.
+                CaseTables.stepValues(step).dropLast() + [
                     .text(step.stepID), .integer(record.version), .integer(record.createdAtUnixMillis), .integer(record.updatedAtUnixMillis),
                 ])
             return true

@@ -97,7 +97,16 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         } catch {
             throw RPCError(.invalidArgument, "payload of \(Self.shortName(request.method)): \(error)")
         }
-        let actor = CaseActor(agency: caller.agency, user: caller.user)
+        // On mutual TLS the act must carry the agency's own signature over it, which goes with the
+        // step to the owning service (it checks it again): the orchestrator can relay an act, never make one.
+        var signed = CaseActor(agency: caller.agency, user: caller.user)
+        if let tls = resources.tls {
+            try await ActSignature.verify(
+                request.actorProof, actor: signed, caseID: request.caseId, method: request.method, payload: request.payload,
+                trusted: tls.trustedCAs, now: Date(timeIntervalSince1970: Double(resources.clock.nowUnixMillis()) / 1000))
+            signed.proof = request.actorProof
+        }
+        let actor = signed
         let now = resources.clock.nowUnixMillis()
         let purpose = context.purpose.isEmpty ? "case event" : context.purpose
         let claim = (replica: deliverer.replica, until: now + deliverer.leaseMillis)

@@ -110,6 +110,10 @@ enum CanonicalRequest {
                 field("acting")
                 field(UInt64(UInt32(bitPattern: acting.agency.rawValue)))
                 field(acting.user)
+                if let proof = acting.proof, let bytes = try? proof.encoded() {
+                    field("act-proof")
+                    bytes.withUnsafeBytes { field($0) }
+                }
             }
         }
     }
@@ -154,7 +158,7 @@ public struct RequestSigner: Sendable {
         request.credential = Credential(
             agency: agency, user: user, signedAtUnixMillis: now,
             signature: key.map { CanonicalRequest.signature(request, agency: agency, user: user, signedAt: now, acting: acting, key: $0) } ?? [],
-            actingAgency: acting?.agency ?? .unspecified, actingUser: acting?.user ?? "")
+            actingAgency: acting?.agency ?? .unspecified, actingUser: acting?.user ?? "", actProof: acting?.proof)
     }
 }
 
@@ -215,12 +219,28 @@ public final class Authenticator: Sendable {
     /// them in memory only (tests, and callers that accept replays across restarts).
     private let journal: ReplayJournal?
 
+    /// Where the CAs that sign agencies' act certificates come from: a relayed act must carry its
+    /// agency's own signature (``ActSignature``) when this is set (a service on mutual TLS).
+    /// Nil on plaintext (loopback development): the orchestrator's word is taken.
+    public let actTrust: TLSMaterial?
+
+    /// A relayed act's proof that its agency did it, when this service requires one: checked
+    /// against the act as it arrived (method and payload) and the relayed actor.
+    public func verifyRelayedAct(_ request: RequestEnvelope, caller: AuthenticatedCaller) async throws(RPCError) {
+        guard let actTrust, let actor = caller.actingFor else { return }
+        try await ActSignature.verify(
+            actor.proof, actor: actor, caseID: nil, method: request.method, payload: request.payload, trusted: actTrust.trustedCAs,
+            now: Date(timeIntervalSince1970: Double(clock.nowUnixMillis()) / 1000))
+    }
+
     /// The window in milliseconds, clamped to a day so that no arithmetic on it can overflow.
     private let windowMillis: Int64
 
     public init(
-        secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock(), journal: ReplayJournal? = nil
+        secrets: [Agency: AgencySecret], window: Duration = .seconds(300), clock: any WallClock = SystemWallClock(), journal: ReplayJournal? = nil,
+        actTrust: TLSMaterial? = nil
     ) {
+        self.actTrust = actTrust
         self.journal = journal
         self.agencies = Set(secrets.keys)
         self.keys = secrets.mapValues { HMACKey($0) }
@@ -254,7 +274,7 @@ public final class Authenticator: Sendable {
         }
         let acting: RelayedActor? =
             credential.actingAgency == .unspecified && credential.actingUser.isEmpty
-            ? nil : RelayedActor(agency: credential.actingAgency, user: credential.actingUser)
+            ? nil : RelayedActor(agency: credential.actingAgency, user: credential.actingUser, proof: credential.actProof)
         switch link {
         case .certificate(let agency):
             guard credential.agency == agency else {

@@ -69,6 +69,27 @@ public enum PartnershipPKI {
         return Issued(certificate: certificate, key: key)
     }
 
+    /// An agency's act-signing certificate, signed by `ca`: an Ed25519 key for signing the acts
+    /// the orchestrator relays (``ActSigner``), naming the agency; no TLS use.
+    public static func issueActCertificate(
+        agency: Agency, by ca: Issued, now: Date = Date(), notBefore: Date? = nil, days: Int = 397
+    ) throws -> (certificate: Certificate, key: Curve25519.Signing.PrivateKey) {
+        let key = Curve25519.Signing.PrivateKey()
+        let start = notBefore ?? now - 3600
+        let certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: start,
+            notValidAfter: start + Double(days) * 86_400, issuer: ca.certificate.subject,
+            subject: try DistinguishedName { CommonName("\(agency.name) acts") }, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                SubjectAlternativeNames([.uniformResourceIdentifier(AgencyIdentity.uri(for: agency))])
+                AuthorityKeyIdentifier(keyIdentifier: try ca.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            },
+            issuerPrivateKey: .init(ca.key))
+        return (certificate, key)
+    }
+
     /// A CA read back from its PEM certificate and key.
     public static func loadCA(certificatePEM: String, keyPEM: String) throws -> Issued {
         let certificate = try Certificate(pemEncoded: certificatePEM)

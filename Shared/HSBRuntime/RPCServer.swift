@@ -102,6 +102,7 @@ public final class Dispatcher: Sendable {
         let caller: AuthenticatedCaller?
         do {
             caller = try authenticator.authenticate(request, policy: handler.policy, link: link)
+            if let caller { try await authenticator.verifyRelayedAct(request, caller: caller) }
         } catch {
             let logger = self.logger
             refusals.log(kind: "\(error.code)") { suppressed in

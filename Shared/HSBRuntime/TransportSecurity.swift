@@ -112,8 +112,8 @@ public final class TLSMaterial: Sendable {
     public var notAfter: Date { loaded.withLock { $0.notAfter } }
 
     var serverContext: NIOSSLContext { loaded.withLock { $0.server } }
-    /// The CAs a client's certificate must chain to, as loaded now.
-    var trustedCAs: [Certificate] { loaded.withLock { $0.trusted } }
+    /// The CAs a peer's certificate (and an agency's act certificate) must chain to, as loaded now.
+    public var trustedCAs: [Certificate] { loaded.withLock { $0.trusted } }
     var clientContext: NIOSSLContext { loaded.withLock { $0.client } }
 
     /// Reads the files again; on any error the material in use stays, and the error says why.

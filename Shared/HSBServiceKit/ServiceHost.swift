@@ -62,6 +62,8 @@ public struct ServiceResources: Sendable {
     let threadPool: NIOThreadPool
     /// The store's group commit: every write of every handler goes through it (`write`).
     public let committer: GroupCommitter
+    /// The service's TLS material (its trusted CAs check agencies' act signatures); nil on plaintext.
+    public let tls: TLSMaterial?
 
     /// Runs blocking work (the store) on the thread pool, never on an event loop.
     public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -128,7 +130,7 @@ public final class ServiceHost: Sendable {
             ]
         }
         let resources = ServiceResources(
-            store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton, committer: committer)
+            store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton, committer: committer, tls: tls)
         let handlers = makeHandlers(resources)
         self.metrics = metrics
         let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
@@ -138,7 +140,8 @@ public final class ServiceHost: Sendable {
             HealthService.handler(services: registry.services.union([descriptor.wireService]), probe: probe, isDraining: { drainSignal.isDraining }))
         let dispatcher = Dispatcher(
             registry: registry,
-            authenticator: Authenticator(secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock, journal: journal),
+            authenticator: Authenticator(
+                secrets: secrets, window: .seconds(options.replayWindowSeconds), clock: clock, journal: journal, actTrust: tls),
             metrics: metrics, logger: logger)
         let configuration = RPCServerConfiguration(
             host: options.host, port: options.port, maxFrameSize: options.maxFrameBytes, maxConnections: options.maxConnections,

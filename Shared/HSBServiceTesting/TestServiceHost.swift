@@ -42,14 +42,15 @@ public struct TestServiceHost: Sendable {
     ///   - port: a fixed RPC port, to bring a stopped service back where its callers expect it.
     public static func start(
         _ descriptor: ServiceDescriptor, store: TestStore, dataDir reuse: String? = nil, port: Int = 0, clock: any WallClock = SystemWallClock(),
-        databaseURL reuseURL: String? = nil, migrations: [Migration] = [], handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
+        databaseURL reuseURL: String? = nil, migrations: [Migration] = [], tls: TLSMaterial? = nil,
+        handlers: @escaping @Sendable (ServiceResources) -> [MethodHandler]
     ) async throws -> TestServiceHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-\(descriptor.name)-\(UUID().uuidString)").path
         var databaseURL = reuseURL
         if store == .postgresql, databaseURL == nil { databaseURL = try freshPostgresURL() }
         let host = try ServiceHost(
             descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
-            migrations: migrations, secrets: testSecrets, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
+            migrations: migrations, secrets: tls == nil ? testSecrets : [:], tls: tls, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
         return TestServiceHost(host: host, dataDir: dataDir, databaseURL: databaseURL, secrets: testSecrets, clock: clock)

@@ -32,10 +32,13 @@ extension StatusCode: CustomStringConvertible {
 public struct RelayedActor: Sendable, Hashable {
     public var agency: Agency
     public var user: String
+    /// The agency's own signature over the act (``ActProof``), relayed with it to the owning service.
+    public var proof: ActProof?
 
-    public init(agency: Agency, user: String) {
+    public init(agency: Agency, user: String, proof: ActProof? = nil) {
         self.agency = agency
         self.user = user
+        self.proof = proof
     }
 
     /// `police (J Smith)`, or the agency alone.

@@ -16,7 +16,8 @@ struct TestPKI {
     init(name: String = "Test") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-pki-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        ca = try PartnershipPKI.makeCA(name: name)
+        // Made 90 days ago, so that tests can sign with certificates it issued in the past.
+        ca = try PartnershipPKI.makeCA(name: name, now: Date() - 90 * 86_400)
         try ca.certificatePEM.write(toFile: "\(dir)/ca.pem", atomically: true, encoding: .utf8)
     }
 
@@ -324,5 +325,121 @@ final class CaptureProxy: Sendable {
             peer.writeAndFlush(buffer, promise: nil)
         }
         func channelInactive(context: ChannelHandlerContext) { peer.close(promise: nil) }
+    }
+}
+
+extension TestPKI {
+    /// `agency`'s act signer (Ed25519 certificate from this CA), written as `hsbctl pki issue` writes it.
+    func actSigner(_ agency: Agency, notBefore: Date? = nil, days: Int = 30) throws -> ActSigner {
+        let act = try PartnershipPKI.issueActCertificate(agency: agency, by: ca, notBefore: notBefore, days: days)
+        let base = "\(dir)/\(agency.name)-act-\(UUID().uuidString)"
+        try act.certificate.serializeAsPEM().pemString.write(toFile: base + ".pem", atomically: true, encoding: .utf8)
+        try ActSigner.pem(act.key).write(toFile: base + "-key.pem", atomically: true, encoding: .utf8)
+        return try ActSigner(certificateFile: base + ".pem", keyFile: base + "-key.pem")
+    }
+}
+
+@Suite("A relayed act carries the acting agency's own Ed25519 signature, and the owning service checks it")
+struct ActSignatureTests {
+    static let method = "hsb.youthjustice.v1.YouthJustice/RecordPoliceDecision"
+    static let payload: [UInt8] = Array("a police decision".utf8)
+    static let police = RelayedActor(agency: .police, user: "DC Jones")
+
+    func verify(
+        _ proof: ActProof?, actor: RelayedActor = police, caseID: String? = "case-1", payload: [UInt8] = payload, trusted: TestPKI
+    )
+        async throws(RPCError)
+    {
+        try await ActSignature.verify(proof, actor: actor, caseID: caseID, method: Self.method, payload: payload, trusted: [trusted.ca.certificate])
+    }
+
+    func sign(_ signer: ActSigner, user: String = "DC Jones", at: Int64 = SystemWallClock().nowUnixMillis()) throws -> ActProof {
+        try signer.sign(caseID: "case-1", method: Self.method, payload: Self.payload, user: user, nowUnixMillis: at)
+    }
+
+    @Test("The agency's own signature over the act is accepted; any change to the act, its person or its case is refused")
+    func signatureCoversTheAct() async throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let proof = try sign(try pki.actSigner(.police))
+        try await verify(proof, trusted: pki)
+        let changed = await #expect(throws: RPCError.self) { try await verify(proof, payload: Array("another decision".utf8), trusted: pki) }
+        #expect(changed?.code == .permissionDenied)
+        #expect(changed?.message == "the act's signature does not match the act: it was not signed by police as relayed")
+        await #expect(throws: RPCError.self) {
+            try await verify(proof, actor: RelayedActor(agency: .police, user: "someone else"), trusted: pki)
+        }
+        let otherCase = await #expect(throws: RPCError.self) { try await verify(proof, caseID: "case-2", trusted: pki) }
+        #expect(otherCase?.message == "the act's signature is for case case-1, not case-2")
+        var forged = proof
+        forged.signature[0] ^= 0x01
+        await #expect(throws: RPCError.self) { try await verify(forged, trusted: pki) }
+    }
+
+    @Test("Refused: no signature; another agency's certificate; a certificate from another CA; one not valid when signed; a future signing time")
+    func refusals() async throws {
+        let pki = try TestPKI()
+        let other = try TestPKI(name: "Elsewhere")
+        defer {
+            pki.remove()
+            other.remove()
+        }
+        let missing = await #expect(throws: RPCError.self) { try await verify(nil, trusted: pki) }
+        #expect(missing?.message.hasPrefix("\(Self.method) relayed for police carries no signature of police's") == true)
+        let education = await #expect(throws: RPCError.self) { try await verify(try sign(try pki.actSigner(.education)), trusted: pki) }
+        #expect(education?.message == "the act is relayed for police but signed with education's certificate")
+        let untrusted = await #expect(throws: RPCError.self) { try await verify(try sign(try other.actSigner(.police)), trusted: pki) }
+        #expect(untrusted?.message == "the act's certificate is not from a CA this service trusts, or was not valid when the act was signed")
+        // Signed while the certificate had expired.
+        let lapsed = try pki.actSigner(.police, notBefore: Date() - 40 * 86_400, days: 30)
+        await #expect(throws: RPCError.self) { try await verify(try sign(lapsed), trusted: pki) }
+        // Signed when it was valid, relayed after it expired: still the agency's act.
+        try await verify(try sign(lapsed, at: SystemWallClock().nowUnixMillis() - 35 * 86_400_000), trusted: pki)
+        let future = await #expect(throws: RPCError.self) {
+            try await verify(try sign(try pki.actSigner(.police), at: SystemWallClock().nowUnixMillis() + 3_600_000), trusted: pki)
+        }
+        #expect(future?.message == "the act's signing time is in the future (check the signing host's clock)")
+    }
+
+    @Test("A service on TLS refuses a relayed act whose actor signature is missing or forged, and takes one the agency signed")
+    func owningServiceChecksTheRelayedAct() async throws {
+        let relayable = MethodHandler(method: Self.method, policy: .agencies([.orchestrator, .police])) { context, _ in
+            let caller = try context.requireCaller()
+            return Array("\(caller.actingFor?.agency.name ?? "-") \(caller.actingFor?.user ?? "-")".utf8)
+        }
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try await TestHost.start(handlers: [relayable], tls: try pki.material(.youthJustice))
+        defer { Task { await server.stop() } }
+        let orchestrator = tlsClient(port: server.rpcPort, tls: try pki.material(.orchestrator), as: .orchestrator)
+        defer { Task { await orchestrator.close() } }
+        func relay(_ proof: ActProof?) async throws(RPCError) -> String {
+            let reply = try await orchestrator.call(
+                Self.method, payload: Self.payload, acting: RelayedActor(agency: .police, user: "DC Jones", proof: proof))
+            return String(decoding: reply, as: UTF8.self)
+        }
+        let unsigned = await #expect(throws: RPCError.self) { try await relay(nil) }
+        #expect(unsigned?.code == .permissionDenied)
+        var forged = try sign(try pki.actSigner(.police))
+        forged.signature[10] ^= 0x40
+        let refused = await #expect(throws: RPCError.self) { try await relay(forged) }
+        #expect(refused?.message == "the act's signature does not match the act: it was not signed by police as relayed")
+        #expect(try await relay(try sign(try pki.actSigner(.police))) == "police DC Jones")
+    }
+
+    @Test("An act key reads back as written, and one that is not its certificate's is refused at load")
+    func actKeyFiles() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let act = try PartnershipPKI.issueActCertificate(agency: .camhs, by: pki.ca)
+        let otherKey = try PartnershipPKI.issueActCertificate(agency: .camhs, by: pki.ca).key
+        try act.certificate.serializeAsPEM().pemString.write(toFile: "\(pki.dir)/act.pem", atomically: true, encoding: .utf8)
+        try ActSigner.pem(otherKey).write(toFile: "\(pki.dir)/wrong-key.pem", atomically: true, encoding: .utf8)
+        #expect(throws: TransportSecurityError.self) { try ActSigner(certificateFile: "\(pki.dir)/act.pem", keyFile: "\(pki.dir)/wrong-key.pem") }
+        try ActSigner.pem(act.key).write(toFile: "\(pki.dir)/act-key.pem", atomically: true, encoding: .utf8)
+        #expect(try ActSigner(certificateFile: "\(pki.dir)/act.pem", keyFile: "\(pki.dir)/act-key.pem").agency == .camhs)
+        // A TLS (P-256) key is not an act key.
+        let tls = try pki.issue(.camhs)
+        #expect(throws: TransportSecurityError.self) { try ActSigner(certificateFile: "\(pki.dir)/act.pem", keyFile: tls.key) }
     }
 }

@@ -380,3 +380,85 @@ func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async th
         Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
     }
 }
+
+@Suite("hsbctl and the suite over mutual TLS, with certificates from hsbctl pki", .timeLimit(.minutes(2)))
+struct HSBCtlTLSTests {
+    @Test(
+        "YJ-02: over TLS a practitioner acts only as the agency of their certificate; a relayed act carries that agency's own signature, and without it nothing is recorded"
+    )
+    func actsOverMutualTLS() async throws {
+        let pki = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-pki-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pki) }
+        let made = try await offloaded { try hsbctl(["pki", "init", "--dir", pki, "--name", "Test"], environment: [:]) }
+        #expect(made.status == 0, "\(made.err)")
+        for agency in ["orchestrator", "social-care", "youth-justice", "police", "education"] {
+            let issued = try await offloaded { try hsbctl(["pki", "issue", agency, "--dir", pki], environment: [:]) }
+            #expect(issued.status == 0, "\(issued.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(pki)/orchestrator-act-key.pem"), "the orchestrator gets no act key")
+        func material(_ name: String) throws -> TLSMaterial {
+            try TLSMaterial(files: TLSFiles(certificate: "\(pki)/\(name).pem", key: "\(pki)/\(name)-key.pem", trustedCAs: "\(pki)/ca.pem"))
+        }
+        let intake = try await startIntake(.sqlite, tls: try material("social-care"))
+        let youthJustice = try await TestServiceHost.start(
+            .youthJustice, store: .sqlite, migrations: YouthJusticeService.migrations, tls: try material("youth-justice")
+        ) {
+            YouthJusticeService.handlers($0, profile: .camden, calendar: WorkingDayCalendar())
+        }
+        let orchestrator = try await OrchestratorHost.start(
+            .sqlite, intakePort: intake.port, youthJusticePort: youthJustice.port, tls: try material("orchestrator"))
+        @Sendable func acting(_ agency: String, act: Bool = true) -> [String: String] {
+            var environment = [
+                "HSB_TLS_CERTIFICATE": "\(pki)/\(agency).pem", "HSB_TLS_KEY": "\(pki)/\(agency)-key.pem", "HSB_TLS_CA": "\(pki)/ca.pem",
+                "HSB_ORCHESTRATOR": "127.0.0.1:\(orchestrator.server.port)", "HSB_USER": "\(agency) worker",
+            ]
+            if act { environment.merge(["HSB_ACT_CERTIFICATE": "\(pki)/\(agency)-act.pem", "HSB_ACT_KEY": "\(pki)/\(agency)-act-key.pem"]) { $1 } }
+            return environment
+        }
+        let submitted = try await offloaded {
+            try hsbctl(["submit", "examples/referrals/school-changing-rooms.json", "--json"], environment: acting("social-care"))
+        }
+        #expect(submitted.status == 0, "\(submitted.err)")
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(submitted.out.utf8)) as? [String: Any])
+        let caseID = try #require(view["case_id"] as? String)
+        #expect(view["status"] as? String == "screened", "intake screened it over TLS")
+
+        // A police certificate cannot act as social care.
+        let pretending = try await offloaded {
+            try hsbctl(["case", caseID, "--agency", "social-care", "--purpose", "x"], environment: acting("police"))
+        }
+        #expect(pretending.status == 64 && pretending.err.contains("your certificate is police's; it cannot act as social-care"), "\(pretending.err)")
+
+        let decision = ["police-decision", caseID, "--decision", "charge", "--child", "ex-child-a", "--date-of-birth", "2012-03-10"]
+        // Without the act key, hsbctl says what is missing and nothing is sent.
+        let unsigned = try await offloaded { try hsbctl(decision, environment: acting("police", act: false)) }
+        #expect(unsigned.status == 64 && unsigned.err.contains("needs your agency's act-signing certificate and key"), "\(unsigned.err)")
+        // Signed with another agency's act key: the orchestrator refuses before a step is written.
+        var mixed = acting("police")
+        mixed["HSB_ACT_CERTIFICATE"] = "\(pki)/education-act.pem"
+        mixed["HSB_ACT_KEY"] = "\(pki)/education-act-key.pem"
+        let foreignKeys = mixed
+        let foreign = try await offloaded { try hsbctl(decision, environment: foreignKeys) }
+        #expect(
+            foreign.status == 1 && foreign.err.contains("the act is relayed for police but signed with education's certificate"), "\(foreign.err)")
+        let policeMethod = YouthjusticeV1.YouthJustice.Method.recordPoliceDecision.fullName
+        let decisionSteps = "SELECT status, act_proof FROM outbox WHERE case_id = ? AND method = ?"
+        #expect(try orchestrator.rows(decisionSteps, [.text(caseID), .text(policeMethod)]).isEmpty)
+        // Education may not record a police decision, signed or not.
+        let education = try await offloaded { try hsbctl(decision, environment: acting("education")) }
+        #expect(education.status == 1 && education.err.contains("PERMISSION_DENIED"), "\(education.err)")
+
+        // Police's own signed act: relayed with its signature, checked by youth justice, recorded.
+        let police = try await offloaded { try hsbctl(decision + ["--json"], environment: acting("police")) }
+        #expect(police.status == 0, "\(police.err)")
+        #expect(police.out.contains("youth-justice: police-decision: charge"), "\(police.out)")
+        let steps = try orchestrator.rows(decisionSteps, [.text(caseID), .text(policeMethod)])
+        #expect(steps.count == 1 && steps.first?[0] == "delivered")
+        // The step keeps the police's signature (an encoded ActProof: its case id among its bytes).
+        let proofHex = try #require(steps.first?[1] ?? nil, "the step keeps the police's signature")
+        #expect(proofHex.contains(Array(caseID.utf8).map { String(format: "%02x", $0) }.joined()))
+        await orchestrator.server.stop()
+        await youthJustice.stop()
+        await intake.stop()
+    }
+}

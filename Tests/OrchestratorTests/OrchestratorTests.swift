@@ -39,28 +39,30 @@ struct OrchestratorHost {
         }
     }
 
-    static func client(_ port: Int) -> RPCClient {
+    static func client(_ port: Int, tls: TLSMaterial? = nil, expecting agency: Agency? = nil) -> RPCClient {
         RPCClient(
-            configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, connectTimeout: .seconds(1), retry: .none),
-            signer: RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!),
+            configuration: RPCClientConfiguration(
+                host: "127.0.0.1", port: port, connectTimeout: .seconds(1), retry: .none, tls: tls, expectedAgency: agency),
+            signer: tls == nil
+                ? RequestSigner(agency: .orchestrator, secret: TestServiceHost.testSecrets[.orchestrator]!) : RequestSigner(agency: .orchestrator),
             group: MultiThreadedEventLoopGroup.singleton)
     }
 
     static func start(
         _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil,
         clock: any WallClock = SystemWallClock(), idempotencyWindowDays: Int = 7, databaseURL: String? = nil, replica: String? = nil,
-        leaseSeconds: Int = 30
+        leaseSeconds: Int = 30, tls: TLSMaterial? = nil
     ) async throws
         -> OrchestratorHost
     {
-        var clients = ["intake": client(intakePort)]
-        if let youthJusticePort { clients["youth-justice"] = client(youthJusticePort) }
-        if let camhsPort { clients["camhs"] = client(camhsPort) }
-        if let mappaPort { clients["mappa"] = client(mappaPort) }
+        var clients = ["intake": client(intakePort, tls: tls, expecting: tls.map { _ in .socialCare })]
+        if let youthJusticePort { clients["youth-justice"] = client(youthJusticePort, tls: tls, expecting: tls.map { _ in .youthJustice }) }
+        if let camhsPort { clients["camhs"] = client(camhsPort, tls: tls, expecting: tls.map { _ in .camhs }) }
+        if let mappaPort { clients["mappa"] = client(mappaPort, tls: tls, expecting: tls.map { _ in .mappa }) }
         let agencyClients = clients
         let box = Mutex<Deliverer?>(nil)
         let server = try await TestServiceHost.start(
-            .orchestrator, store: store, dataDir: dataDir, clock: clock, databaseURL: databaseURL, migrations: CaseTables.migrations
+            .orchestrator, store: store, dataDir: dataDir, clock: clock, databaseURL: databaseURL, migrations: CaseTables.migrations, tls: tls
         ) { resources in
             let deliverer = Deliverer(
                 resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5, idempotencyWindowDays: idempotencyWindowDays,
@@ -72,9 +74,9 @@ struct OrchestratorHost {
     }
 }
 
-func startIntake(_ store: TestStore, port: Int = 0, dataDir: String? = nil) async throws -> TestServiceHost {
+func startIntake(_ store: TestStore, port: Int = 0, dataDir: String? = nil, tls: TLSMaterial? = nil) async throws -> TestServiceHost {
     let configuration = IntakeConfiguration(localAuthority: "Camden")
-    return try await TestServiceHost.start(.intake, store: store, dataDir: dataDir, port: port, migrations: IntakeService.migrations) {
+    return try await TestServiceHost.start(.intake, store: store, dataDir: dataDir, port: port, migrations: IntakeService.migrations, tls: tls) {
         IntakeService.handlers($0, configuration)
     }
 }

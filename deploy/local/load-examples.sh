@@ -11,6 +11,7 @@ if [ -f "$state/credentials" ] && [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
 else
   # Social care's certificate: the MASH submits the referrals.
   export HSB_TLS_CERTIFICATE="$state/pki/social-care.pem" HSB_TLS_KEY="$state/pki/social-care-key.pem" HSB_TLS_CA="$state/pki/ca.pem"
+  export HSB_ACT_CERTIFICATE="$state/pki/social-care-act.pem" HSB_ACT_KEY="$state/pki/social-care-act-key.pem"
 fi
 for file in examples/referrals/*.json; do
   echo "=== $(basename "$file" .json)"

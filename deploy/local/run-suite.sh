@@ -89,8 +89,9 @@ if [ -z "${ready:-}" ]; then echo "the suite did not become ready in 60 s; see $
 if [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
   transport_note="Credentials:  $creds (plaintext, local only)"
 else
-  transport_note="Mutual TLS:   CA and agency certificates in $pki (local only). To act as an agency:
-  export HSB_TLS_CERTIFICATE=$pki/social-care.pem HSB_TLS_KEY=$pki/social-care-key.pem HSB_TLS_CA=$pki/ca.pem"
+  transport_note="Mutual TLS:   CA and agency certificates in $pki (local only). To act as an agency (here social care):
+  export HSB_TLS_CERTIFICATE=$pki/social-care.pem HSB_TLS_KEY=$pki/social-care-key.pem HSB_TLS_CA=$pki/ca.pem
+  export HSB_ACT_CERTIFICATE=$pki/social-care-act.pem HSB_ACT_KEY=$pki/social-care-act-key.pem"
 fi
 cat <<MSG
 

@@ -143,6 +143,28 @@ public struct Decision: Sendable, Hashable, Codable {
     }
 }
 
+/// An agency's own signature over an act it did on a case, which the orchestrator relays to the
+/// service that owns the act: that service checks the certificate chains to the partnership's
+/// CA and names the acting agency, and the Ed25519 signature, so it knows the agency itself did
+/// it, not only that the orchestrator says so. The signature covers, each length-prefixed:
+/// "hsb.act.v1/ed25519", the acting agency, the acting person, signed_at_unix_ms, case_id, the
+/// owning method's full name and its request payload.
+public struct ActProof: Sendable, Hashable, Codable {
+    /// The acting agency's act-signing certificate (DER): an Ed25519 key, issued by the
+    /// partnership's CA, naming the agency as its subject alternative name URI.
+    public var certificate: [UInt8]
+    public var signedAtUnixMillis: Int64
+    public var caseID: String
+    public var signature: [UInt8]
+
+    public init(certificate: [UInt8] = [], signedAtUnixMillis: Int64 = 0, caseID: String = "", signature: [UInt8] = []) {
+        self.certificate = certificate
+        self.signedAtUnixMillis = signedAtUnixMillis
+        self.caseID = caseID
+        self.signature = signature
+    }
+}
+
 /// An agency of the safeguarding partnership, or a caller acting for one.
 public enum Agency: OpenEnum {
     case unspecified
@@ -543,10 +565,48 @@ extension Decision: WireMessage, CBacked, SchemaDescribed {
     }
 }
 
+extension ActProof: WireMessage, CBacked, SchemaDescribed {
+    package typealias CMessage = Hsb__Common__V1__ActProof
+    public static let protoName = "hsb.common.v1.ActProof"
+    package static var cDescriptor: ProtobufCMessageDescriptor { hsb__common__v1__act_proof__descriptor }
+    package static func cInit(_ m: UnsafeMutablePointer<CMessage>) { hsb__common__v1__act_proof__init(m) }
+    package static func cPackedSize(_ m: UnsafePointer<CMessage>) -> Int { hsb__common__v1__act_proof__get_packed_size(m) }
+    package static func cPack(_ m: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { hsb__common__v1__act_proof__pack(m, out) }
+    package static func cUnpack(_ a: UnsafeMutablePointer<ProtobufCAllocator>, _ n: Int, _ d: UnsafePointer<UInt8>) -> UnsafeMutablePointer<CMessage>?
+    { hsb__common__v1__act_proof__unpack(a, n, d) }
+
+    package func fill(_ m: UnsafeMutablePointer<CMessage>, arena: Arena) throws(WireError) {
+        m.pointee.certificate = arena.binary(certificate)
+        m.pointee.signed_at_unix_ms = signedAtUnixMillis
+        m.pointee.case_id = try arena.cString(caseID, field: "\(Self.protoName).case_id")
+        m.pointee.signature = arena.binary(signature)
+    }
+
+    package init(c m: UnsafePointer<CMessage>) throws(WireError) {
+        self.init(
+            certificate: CCodec.bytes(m.pointee.certificate),
+            signedAtUnixMillis: m.pointee.signed_at_unix_ms,
+            caseID: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
+            signature: CCodec.bytes(m.pointee.signature)
+        )
+        var required = RequiredFields(Self.protoName)
+        required.require(!certificate.isEmpty, "certificate")
+        required.require(signedAtUnixMillis != 0, "signed_at_unix_ms")
+        required.require(!caseID.isEmpty, "case_id")
+        required.require(!signature.isEmpty, "signature")
+        try required.check()
+    }
+
+    public func encoded() throws(WireError) -> [UInt8] { try CCodec.encode(self) }
+    public init(decoding bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(WireError) {
+        self = try CCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+}
+
 extension WireSchema {
     /// The C struct size of every message of the package, for the decoding budget.
     static let commonv1MessageSizes: [Int] = [
         CalendarDate.cMessageSize, Subject.cMessageSize, RuleCitation.cMessageSize, Deadline.cMessageSize, CaseTask.cMessageSize, Notice.cMessageSize,
-        Decision.cMessageSize,
+        Decision.cMessageSize, ActProof.cMessageSize,
     ]
 }

@@ -223,11 +223,15 @@ extension OrchestratorV1 {
         public var method: String
         /// That method's request, encoded.
         public var payload: [UInt8]
+        /// The calling agency's signature over the act (case_id, method and payload), relayed to the
+        /// owning service with the step; required when the services take mutual TLS.
+        public var actorProof: ActProof?
 
-        public init(caseId: String = "", method: String = "", payload: [UInt8] = []) {
+        public init(caseId: String = "", method: String = "", payload: [UInt8] = [], actorProof: ActProof? = nil) {
             self.caseId = caseId
             self.method = method
             self.payload = payload
+            self.actorProof = actorProof
         }
     }
 }
@@ -929,13 +933,15 @@ extension OrchestratorV1.RecordEventRequest: WireMessage, CBacked, SchemaDescrib
         m.pointee.case_id = try arena.cString(caseId, field: "\(Self.protoName).case_id")
         m.pointee.method = try arena.cString(method, field: "\(Self.protoName).method")
         m.pointee.payload = arena.binary(payload)
+        if let actorProof { m.pointee.actor_proof = try arena.message(actorProof) }
     }
 
     package init(c m: UnsafePointer<CMessage>) throws(WireError) {
         self.init(
             caseId: try CCodec.string(m.pointee.case_id, field: "\(Self.protoName).case_id"),
             method: try CCodec.string(m.pointee.method, field: "\(Self.protoName).method"),
-            payload: CCodec.bytes(m.pointee.payload)
+            payload: CCodec.bytes(m.pointee.payload),
+            actorProof: try CCodec.message(ActProof.self, m.pointee.actor_proof)
         )
         var required = RequiredFields(Self.protoName)
         required.require(!caseId.isEmpty, "case_id")

@@ -21,10 +21,13 @@ public struct Credential: Sendable, Hashable {
     /// authorises it for this agency with the same table it uses for direct calls.
     public var actingAgency: Agency
     public var actingUser: String
+    /// With a relayed act: the acting agency's own signature over it, which the owning service
+    /// checks when it takes mutual TLS.
+    public var actProof: ActProof?
 
     public init(
         agency: Agency = .unspecified, user: String = "", signedAtUnixMillis: Int64 = 0, signature: [UInt8] = [], actingAgency: Agency = .unspecified,
-        actingUser: String = ""
+        actingUser: String = "", actProof: ActProof? = nil
     ) {
         self.agency = agency
         self.user = user
@@ -32,6 +35,7 @@ public struct Credential: Sendable, Hashable {
         self.signature = signature
         self.actingAgency = actingAgency
         self.actingUser = actingUser
+        self.actProof = actProof
     }
 }
 
@@ -169,6 +173,7 @@ extension Credential: WireMessage, CBacked, SchemaDescribed {
         m.pointee.signature = arena.binary(signature)
         m.pointee.acting_agency = Hsb__Common__V1__Agency(rawValue: UInt32(bitPattern: actingAgency.rawValue))
         m.pointee.acting_user = try arena.cString(actingUser, field: "\(Self.protoName).acting_user")
+        if let actProof { m.pointee.act_proof = try arena.message(actProof) }
     }
 
     package init(c m: UnsafePointer<CMessage>) throws(WireError) {
@@ -178,7 +183,8 @@ extension Credential: WireMessage, CBacked, SchemaDescribed {
             signedAtUnixMillis: m.pointee.signed_at_unix_ms,
             signature: CCodec.bytes(m.pointee.signature),
             actingAgency: try CCodec.enumValue(m.pointee.acting_agency.rawValue, field: "\(Self.protoName).acting_agency"),
-            actingUser: try CCodec.string(m.pointee.acting_user, field: "\(Self.protoName).acting_user")
+            actingUser: try CCodec.string(m.pointee.acting_user, field: "\(Self.protoName).acting_user"),
+            actProof: try CCodec.message(ActProof.self, m.pointee.act_proof)
         )
         var required = RequiredFields(Self.protoName)
         required.require(agency.rawValue != 0, "agency")

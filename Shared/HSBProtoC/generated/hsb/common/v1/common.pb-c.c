@@ -322,6 +322,51 @@ void   hsb__common__v1__decision__free_unpacked
   assert(message->base.descriptor == &hsb__common__v1__decision__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hsb__common__v1__act_proof__init
+                     (Hsb__Common__V1__ActProof         *message)
+{
+  static const Hsb__Common__V1__ActProof init_value = HSB__COMMON__V1__ACT_PROOF__INIT;
+  *message = init_value;
+}
+size_t hsb__common__v1__act_proof__get_packed_size
+                     (const Hsb__Common__V1__ActProof *message)
+{
+  assert(message->base.descriptor == &hsb__common__v1__act_proof__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hsb__common__v1__act_proof__pack
+                     (const Hsb__Common__V1__ActProof *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hsb__common__v1__act_proof__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hsb__common__v1__act_proof__pack_to_buffer
+                     (const Hsb__Common__V1__ActProof *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hsb__common__v1__act_proof__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hsb__Common__V1__ActProof *
+       hsb__common__v1__act_proof__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hsb__Common__V1__ActProof *)
+     protobuf_c_message_unpack (&hsb__common__v1__act_proof__descriptor,
+                                allocator, len, data);
+}
+void   hsb__common__v1__act_proof__free_unpacked
+                     (Hsb__Common__V1__ActProof *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hsb__common__v1__act_proof__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor hsb__common__v1__date__field_descriptors[3] =
 {
   {
@@ -976,6 +1021,83 @@ const ProtobufCMessageDescriptor hsb__common__v1__decision__descriptor =
   hsb__common__v1__decision__field_indices_by_name,
   1,  hsb__common__v1__decision__number_ranges,
   (ProtobufCMessageInit) hsb__common__v1__decision__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hsb__common__v1__act_proof__field_descriptors[4] =
+{
+  {
+    "certificate",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__ActProof, certificate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signed_at_unix_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__ActProof, signed_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__ActProof, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Common__V1__ActProof, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hsb__common__v1__act_proof__field_indices_by_name[] = {
+  2,   /* field[2] = case_id */
+  0,   /* field[0] = certificate */
+  3,   /* field[3] = signature */
+  1,   /* field[1] = signed_at_unix_ms */
+};
+static const ProtobufCIntRange hsb__common__v1__act_proof__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hsb__common__v1__act_proof__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hsb.common.v1.ActProof",
+  "ActProof",
+  "Hsb__Common__V1__ActProof",
+  "hsb.common.v1",
+  sizeof(Hsb__Common__V1__ActProof),
+  4,
+  hsb__common__v1__act_proof__field_descriptors,
+  hsb__common__v1__act_proof__field_indices_by_name,
+  1,  hsb__common__v1__act_proof__number_ranges,
+  (ProtobufCMessageInit) hsb__common__v1__act_proof__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue hsb__common__v1__agency__enum_values_by_number[11] =

@@ -2021,7 +2021,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__linked_case__descriptor 
   (ProtobufCMessageInit) hsb__orchestrator__v1__linked_case__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hsb__orchestrator__v1__record_event_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor hsb__orchestrator__v1__record_event_request__field_descriptors[4] =
 {
   {
     "case_id",
@@ -2059,8 +2059,21 @@ static const ProtobufCFieldDescriptor hsb__orchestrator__v1__record_event_reques
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "actor_proof",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Orchestrator__V1__RecordEventRequest, actor_proof),
+    &hsb__common__v1__act_proof__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__orchestrator__v1__record_event_request__field_indices_by_name[] = {
+  3,   /* field[3] = actor_proof */
   0,   /* field[0] = case_id */
   1,   /* field[1] = method */
   2,   /* field[2] = payload */
@@ -2068,7 +2081,7 @@ static const unsigned hsb__orchestrator__v1__record_event_request__field_indices
 static const ProtobufCIntRange hsb__orchestrator__v1__record_event_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__descriptor =
 {
@@ -2078,7 +2091,7 @@ const ProtobufCMessageDescriptor hsb__orchestrator__v1__record_event_request__de
   "Hsb__Orchestrator__V1__RecordEventRequest",
   "hsb.orchestrator.v1",
   sizeof(Hsb__Orchestrator__V1__RecordEventRequest),
-  3,
+  4,
   hsb__orchestrator__v1__record_event_request__field_descriptors,
   hsb__orchestrator__v1__record_event_request__field_indices_by_name,
   1,  hsb__orchestrator__v1__record_event_request__number_ranges,

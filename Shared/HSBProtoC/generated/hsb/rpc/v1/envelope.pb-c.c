@@ -142,7 +142,7 @@ void   hsb__rpc__v1__response__free_unpacked
   assert(message->base.descriptor == &hsb__rpc__v1__response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptors[6] =
+static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptors[7] =
 {
   {
     "agency",
@@ -216,8 +216,21 @@ static const ProtobufCFieldDescriptor hsb__rpc__v1__credential__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "act_proof",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hsb__Rpc__V1__Credential, act_proof),
+    &hsb__common__v1__act_proof__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hsb__rpc__v1__credential__field_indices_by_name[] = {
+  6,   /* field[6] = act_proof */
   4,   /* field[4] = acting_agency */
   5,   /* field[5] = acting_user */
   0,   /* field[0] = agency */
@@ -228,7 +241,7 @@ static const unsigned hsb__rpc__v1__credential__field_indices_by_name[] = {
 static const ProtobufCIntRange hsb__rpc__v1__credential__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor hsb__rpc__v1__credential__descriptor =
 {
@@ -238,7 +251,7 @@ const ProtobufCMessageDescriptor hsb__rpc__v1__credential__descriptor =
   "Hsb__Rpc__V1__Credential",
   "hsb.rpc.v1",
   sizeof(Hsb__Rpc__V1__Credential),
-  6,
+  7,
   hsb__rpc__v1__credential__field_descriptors,
   hsb__rpc__v1__credential__field_indices_by_name,
   1,  hsb__rpc__v1__credential__number_ranges,

@@ -22,6 +22,7 @@ typedef struct Hsb__Common__V1__Deadline Hsb__Common__V1__Deadline;
 typedef struct Hsb__Common__V1__Task Hsb__Common__V1__Task;
 typedef struct Hsb__Common__V1__Notice Hsb__Common__V1__Notice;
 typedef struct Hsb__Common__V1__Decision Hsb__Common__V1__Decision;
+typedef struct Hsb__Common__V1__ActProof Hsb__Common__V1__ActProof;
 
 
 /* --- enums --- */
@@ -267,6 +268,43 @@ struct  Hsb__Common__V1__Decision
     , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
+/*
+ * An agency's own signature over an act it did on a case, which the orchestrator relays to the
+ * service that owns the act: that service checks the certificate chains to the partnership's
+ * CA and names the acting agency, and the Ed25519 signature, so it knows the agency itself did
+ * it, not only that the orchestrator says so. The signature covers, each length-prefixed:
+ * "hsb.act.v1/ed25519", the acting agency, the acting person, signed_at_unix_ms, case_id, the
+ * owning method's full name and its request payload.
+ */
+struct  Hsb__Common__V1__ActProof
+{
+  ProtobufCMessage base;
+  /*
+   * The acting agency's act-signing certificate (DER): an Ed25519 key, issued by the
+   * partnership's CA, naming the agency as its subject alternative name URI.
+   */
+  /*
+   * required
+   */
+  ProtobufCBinaryData certificate;
+  /*
+   * required, swift: signedAtUnixMillis
+   */
+  int64_t signed_at_unix_ms;
+  /*
+   * required, swift: caseID
+   */
+  char *case_id;
+  /*
+   * required
+   */
+  ProtobufCBinaryData signature;
+};
+#define HSB__COMMON__V1__ACT_PROOF__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hsb__common__v1__act_proof__descriptor) \
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, {0,NULL} }
+
+
 /* Hsb__Common__V1__Date methods */
 void   hsb__common__v1__date__init
                      (Hsb__Common__V1__Date         *message);
@@ -400,6 +438,25 @@ Hsb__Common__V1__Decision *
 void   hsb__common__v1__decision__free_unpacked
                      (Hsb__Common__V1__Decision *message,
                       ProtobufCAllocator *allocator);
+/* Hsb__Common__V1__ActProof methods */
+void   hsb__common__v1__act_proof__init
+                     (Hsb__Common__V1__ActProof         *message);
+size_t hsb__common__v1__act_proof__get_packed_size
+                     (const Hsb__Common__V1__ActProof   *message);
+size_t hsb__common__v1__act_proof__pack
+                     (const Hsb__Common__V1__ActProof   *message,
+                      uint8_t             *out);
+size_t hsb__common__v1__act_proof__pack_to_buffer
+                     (const Hsb__Common__V1__ActProof   *message,
+                      ProtobufCBuffer     *buffer);
+Hsb__Common__V1__ActProof *
+       hsb__common__v1__act_proof__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hsb__common__v1__act_proof__free_unpacked
+                     (Hsb__Common__V1__ActProof *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Hsb__Common__V1__Date_Closure)
@@ -423,6 +480,9 @@ typedef void (*Hsb__Common__V1__Notice_Closure)
 typedef void (*Hsb__Common__V1__Decision_Closure)
                  (const Hsb__Common__V1__Decision *message,
                   void *closure_data);
+typedef void (*Hsb__Common__V1__ActProof_Closure)
+                 (const Hsb__Common__V1__ActProof *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -439,6 +499,7 @@ extern const ProtobufCMessageDescriptor hsb__common__v1__deadline__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__task__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__notice__descriptor;
 extern const ProtobufCMessageDescriptor hsb__common__v1__decision__descriptor;
+extern const ProtobufCMessageDescriptor hsb__common__v1__act_proof__descriptor;
 
 PROTOBUF_C__END_DECLS
 

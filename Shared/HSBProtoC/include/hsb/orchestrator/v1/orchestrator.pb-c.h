@@ -308,10 +308,15 @@ struct  Hsb__Orchestrator__V1__RecordEventRequest
    * required
    */
   ProtobufCBinaryData payload;
+  /*
+   * The calling agency's signature over the act (case_id, method and payload), relayed to the
+   * owning service with the step; required when the services take mutual TLS.
+   */
+  Hsb__Common__V1__ActProof *actor_proof;
 };
 #define HSB__ORCHESTRATOR__V1__RECORD_EVENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__orchestrator__v1__record_event_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, NULL }
 
 
 struct  Hsb__Orchestrator__V1__GetCaseRequest

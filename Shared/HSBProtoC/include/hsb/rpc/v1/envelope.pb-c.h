@@ -85,10 +85,15 @@ struct  Hsb__Rpc__V1__Credential
    */
   Hsb__Common__V1__Agency acting_agency;
   char *acting_user;
+  /*
+   * With a relayed act: the acting agency's own signature over it, which the owning service
+   * checks when it takes mutual TLS.
+   */
+  Hsb__Common__V1__ActProof *act_proof;
 };
 #define HSB__RPC__V1__CREDENTIAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hsb__rpc__v1__credential__descriptor) \
-    , HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, {0,NULL}, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, {0,NULL}, HSB__COMMON__V1__AGENCY__AGENCY_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL }
 
 
 struct  Hsb__Rpc__V1__Request
