@@ -45,14 +45,14 @@ struct Health: AsyncParsableCommand {
         let checks = await AgencyReachability(endpoints: targets, group: MultiThreadedEventLoopGroup.singleton, tls: material).check()
         if json {
             let items = checks.map {
-                "{\"service\":\(JSONLogHandler.quote($0.name)),\"serving\":\($0.ok),\"detail\":\(JSONLogHandler.quote($0.detail))}"
+                "{\"service\":\(JSONLogHandler.quote($0.name)),\"serving\":\($0.ok),\"detail\":\(JSONLogHandler.quote($0.cause ?? $0.detail))}"
             }
             print("[\(items.joined(separator: ","))]")
         } else {
             let width = max(8, checks.map(\.name.count).max() ?? 0)
             for check in checks {
                 let name = check.name + String(repeating: " ", count: width - check.name.count)
-                print("\(name)  \(check.ok ? "SERVING    " : "NOT SERVING")  \(check.detail)")
+                print("\(name)  \(check.ok ? "SERVING    " : "NOT SERVING")  \(check.cause ?? check.detail)")
             }
         }
         if !checks.allOK { throw ExitCode(1) }

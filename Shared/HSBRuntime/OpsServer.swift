@@ -2,11 +2,14 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
+public import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
-/// The plain-HTTP ops port: `GET /healthz` (alive), `GET /readyz` (ready, with each check),
-/// `GET /metrics` (Prometheus text).
+/// The ops port: `GET /healthz` (alive, always open), `GET /readyz` (ready, with each check and the
+/// result's age) and `GET /metrics` (Prometheus text), which need `Authorization: Bearer <token>`
+/// when a token is set. Plain HTTP, or HTTPS when given a context. Nothing it serves names a path
+/// or an address.
 public final class OpsServer: Service, Sendable {
     public let host: String
     public let port: Int
@@ -21,11 +24,16 @@ public final class OpsServer: Service, Sendable {
     /// A connection that has sent nothing for this long is closed.
     public let idleTimeout: TimeAmount
     private let open = Atomic<Int>(0)
+    /// The bearer token /readyz and /metrics require; nil leaves them open.
+    private let token: String?
+    private let tls: NIOSSLContext?
 
     public init(
         host: String, port: Int, metrics: ServerMetrics, probe: any ReadinessProbe, group: any EventLoopGroup, logger: Logger,
-        maxConnections: Int = 64, idleTimeout: TimeAmount = .seconds(30)
+        maxConnections: Int = 64, idleTimeout: TimeAmount = .seconds(30), token: String? = nil, tls: NIOSSLContext? = nil
     ) {
+        self.token = token
+        self.tls = tls
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.host = host
@@ -56,8 +64,9 @@ public final class OpsServer: Service, Sendable {
                             return
                         }
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: self.idleTimeout))
+                        if let tls = self.tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe))
+                        try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler(metrics: metrics, probe: probe, token: self.token))
                     }
                 }
                 .bind(host: host, port: port)
@@ -70,7 +79,11 @@ public final class OpsServer: Service, Sendable {
             throw BindFailure.from(error, what: "ops", host: host, port: port, setting: "--ops-port (HSB_OPS_PORT)")
         }
         channel.withLock { $0 = bound }
-        logger.info("ops HTTP listening", metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"])
+        logger.info(
+            "ops HTTP listening",
+            metadata: [
+                "address": "\(bound.localAddress.map { "\($0)" } ?? "?")", "https": "\(tls != nil)", "token_required": "\(token != nil)",
+            ])
         return bound.localAddress!
     }
 
@@ -92,11 +105,22 @@ final class OpsHTTPHandler: ChannelInboundHandler {
 
     private let metrics: ServerMetrics
     private let probe: any ReadinessProbe
+    private let expected: [UInt8]?
     private var head: HTTPRequestHead?
 
-    init(metrics: ServerMetrics, probe: any ReadinessProbe) {
+    init(metrics: ServerMetrics, probe: any ReadinessProbe, token: String?) {
         self.metrics = metrics
         self.probe = probe
+        self.expected = token.map { Array("Bearer \($0)".utf8) }
+    }
+
+    /// Whether the request carries the token (compared in constant time); true when none is set.
+    private func authorised(_ head: HTTPRequestHead) -> Bool {
+        guard let expected else { return true }
+        let given = Array((head.headers.first(name: "Authorization") ?? "").utf8)
+        var difference = UInt8(given.count == expected.count ? 0 : 1)
+        for index in expected.indices { difference |= expected[index] ^ (index < given.count ? given[index] : 0) }
+        return difference == 0
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -124,6 +148,12 @@ final class OpsHTTPHandler: ChannelInboundHandler {
             respond(context, head, .methodNotAllowed, "only GET is served on the ops port\n")
             return
         }
+        if path == "/metrics" || path == "/readyz", !authorised(head) {
+            respond(
+                context, head, .unauthorized, "\(path) needs the ops bearer token (Authorization: Bearer ...)\n",
+                extraHeaders: [("WWW-Authenticate", "Bearer")])
+            return
+        }
         switch path {
         case "/healthz":
             respond(context, head, .ok, "ok\n")
@@ -131,26 +161,31 @@ final class OpsHTTPHandler: ChannelInboundHandler {
             respond(context, head, .ok, metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case "/readyz":
             let probe = self.probe
+            let age = (probe as? BackgroundReadiness)?.ageMillis
             context.eventLoop.makeFutureWithTask { await probe.check() }.assumeIsolated().whenSuccess { checks in
-                self.respond(context, head, checks.allOK ? .ok : .serviceUnavailable, Self.readinessJSON(checks), contentType: "application/json")
+                self.respond(
+                    context, head, checks.allOK ? .ok : .serviceUnavailable, Self.readinessJSON(checks, ageMillis: age),
+                    contentType: "application/json")
             }
         default:
             respond(context, head, .notFound, "no such ops path \(path); try /healthz, /readyz or /metrics\n")
         }
     }
 
-    static func readinessJSON(_ checks: [ReadinessCheck]) -> String {
+    /// Names, outcomes and plain details only: a check's cause (paths, hosts, errors) is logged, not served.
+    static func readinessJSON(_ checks: [ReadinessCheck], ageMillis: Int64?) -> String {
         let quote = JSONLogHandler.quote
         let items = checks.map { "{\"name\":\(quote($0.name)),\"ok\":\($0.ok),\"detail\":\(quote($0.detail))}" }
-        return "{\"ready\":\(checks.allOK),\"checks\":[\(items.joined(separator: ","))]}\n"
+        let age = ageMillis.map { ",\"age_ms\":\($0)" } ?? ""
+        return "{\"ready\":\(checks.allOK),\"checks\":[\(items.joined(separator: ","))]\(age)}\n"
     }
 
     private func respond(
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String,
-        contentType: String = "text/plain; charset=utf-8"
+        contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []
     ) {
         guard context.channel.isActive else { return }
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(extraHeaders)
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         let head = HTTPResponseHead(version: request.version, status: status, headers: headers)

@@ -46,9 +46,12 @@ public func checkHealth(
     do throws(RPCError) {
         let reply = try await client.call(HealthService.check, HealthCheckRequest(), options: CallOptions(timeout: timeout))
         let ok = reply.status == .serving
-        return ReadinessCheck(name: endpoint.name, ok: ok, detail: "\(endpoint.host):\(endpoint.port) \(ok ? "SERVING" : "NOT_SERVING")")
+        let status = ok ? "SERVING" : "NOT_SERVING"
+        return ReadinessCheck(name: endpoint.name, ok: ok, detail: status, cause: "\(endpoint.host):\(endpoint.port) \(status)")
     } catch {
-        return ReadinessCheck(name: endpoint.name, ok: false, detail: "\(endpoint.host):\(endpoint.port) \(error)")
+        // The address and the error are the cause (the log's, and hsbctl's), never /readyz's.
+        return ReadinessCheck(
+            name: endpoint.name, ok: false, detail: "unreachable (\(error.code))", cause: "\(endpoint.host):\(endpoint.port) \(error)")
     }
 }
 

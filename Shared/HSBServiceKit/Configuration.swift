@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import HSBRuntime
 public import HSBWire
+public import NIOSSL
 
 #if canImport(Glibc)
     import Glibc
@@ -38,6 +39,21 @@ public struct ServiceOptions: ParsableArguments {
 
     @Option(name: .customLong("ops-port"), help: "Ops HTTP port for /healthz, /readyz, /metrics. Env: HSB_OPS_PORT. Default: the RPC port + 100.")
     public var opsPort: Int?
+
+    @Option(
+        name: .customLong("ops-token-file"),
+        help:
+            "File holding the bearer token (32 characters or more) that /readyz and /metrics require; /healthz stays open. Readable by the service's user only. Env: HSB_OPS_TOKEN_FILE. Default: none (both open to whoever reaches the ops port)."
+    )
+    public var opsTokenFile: String?
+
+    @Option(
+        name: .customLong("ops-tls-certificate"),
+        help: "PEM certificate for serving the ops port over HTTPS (with --ops-tls-key). Env: HSB_OPS_TLS_CERTIFICATE. Default: plain HTTP.")
+    public var opsTLSCertificate: String?
+
+    @Option(name: .customLong("ops-tls-key"), help: "PEM key of --ops-tls-certificate. Env: HSB_OPS_TLS_KEY.")
+    public var opsTLSKey: String?
 
     @Option(name: .customLong("data-dir"), help: "Folder holding the service's SQLite store (<name>.sqlite3). Env: HSB_DATA_DIR. Default: ./data.")
     public var dataDir: String?
@@ -155,6 +171,9 @@ public struct ServiceOptions: ParsableArguments {
                 Int($0)
             },
             dataDir: try value(dataDir, "HSB_DATA_DIR", default: "data") { $0 },
+            opsTokenFile: try value(opsTokenFile, "HSB_OPS_TOKEN_FILE", default: nil as String?) { $0 },
+            opsTLSCertificate: try value(opsTLSCertificate, "HSB_OPS_TLS_CERTIFICATE", default: nil as String?) { $0 },
+            opsTLSKey: try value(opsTLSKey, "HSB_OPS_TLS_KEY", default: nil as String?) { $0 },
             databaseURL: try value(databaseURL, "HSB_DATABASE_URL", default: nil as String?) { $0 },
             credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
@@ -206,6 +225,11 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
     public var opsHost: String
     public var opsPort: Int
     public var dataDir: String
+    /// The bearer token file the ops port's /readyz and /metrics require; nil leaves them open.
+    public var opsTokenFile: String?
+    /// HTTPS on the ops port: its certificate and key (PEM); nil serves plain HTTP.
+    public var opsTLSCertificate: String?
+    public var opsTLSKey: String?
     /// PostgreSQL URL; nil for SQLite in `dataDir`.
     public var databaseURL: String?
     public var credentialsFile: String?
@@ -230,13 +254,17 @@ public struct ResolvedServiceOptions: Sendable, Hashable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, opsHost: String = "127.0.0.1", opsPort: Int = 0, dataDir: String,
-        databaseURL: String? = nil, credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
+        opsTokenFile: String? = nil, opsTLSCertificate: String? = nil, opsTLSKey: String? = nil, databaseURL: String? = nil,
+        credentialsFile: String? = nil, maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnections: Int = 1024,
         maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 10, replayWindowSeconds: Int = 300, idempotencyWindowDays: Int = 7, retentionFile: String? = nil,
         tls: TLSFiles? = nil, insecurePlaintext: Bool = false, logFormat: String = "text", logLevel: String = "info"
     ) {
         self.tls = tls
         self.insecurePlaintext = insecurePlaintext
+        self.opsTokenFile = opsTokenFile
+        self.opsTLSCertificate = opsTLSCertificate
+        self.opsTLSKey = opsTLSKey
         self.retentionFile = retentionFile
         self.idempotencyWindowDays = idempotencyWindowDays
         self.host = host
@@ -308,6 +336,42 @@ public enum TransportOptions {
             return try TLSMaterial(files: files)
         } catch {
             throw ConfigurationError("TLS: \(error)")
+        }
+    }
+}
+
+/// Who may read the ops port's /readyz and /metrics, and over what.
+public enum OpsAccess {
+    /// The bearer token in `file`: 32 characters or more, in a file only the service's user can read.
+    public static func token(file: String) throws -> String {
+        var info = stat()
+        guard stat(file, &info) == 0 else { throw ConfigurationError("--ops-token-file \(file) cannot be read") }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ConfigurationError(
+                "--ops-token-file \(file) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        guard let text = readFile(file) else { throw ConfigurationError("--ops-token-file \(file) cannot be read") }
+        let token = text.split(whereSeparator: { $0.isWhitespace }).first.map(String.init) ?? ""
+        guard token.count >= 32 else { throw ConfigurationError("--ops-token-file \(file): the token must be 32 characters or more") }
+        return token
+    }
+
+    /// The ops port's HTTPS context, when both files are given.
+    public static func tls(certificate: String?, key: String?) throws -> NIOSSLContext? {
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?):
+            do {
+                var configuration = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+                configuration.minimumTLSVersion = .tlsv12
+                return try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw ConfigurationError("ops TLS: \(certificate) and \(key) cannot be used: \(error)")
+            }
+        default:
+            throw ConfigurationError("--ops-tls-certificate and --ops-tls-key go together")
         }
     }
 }

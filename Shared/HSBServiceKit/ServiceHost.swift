@@ -30,11 +30,16 @@ public struct StoreReadiness: ReadinessProbe {
     public func check() async -> [ReadinessCheck] {
         let database = self.database
         let now = clock.nowUnixMillis()
+        // What /readyz serves names no path or host; the database's own words go to the log.
         do {
             let result = try await threadPool.runIfActive { database.probeWritable(nowUnixMillis: now) }
-            return [ReadinessCheck(name: "store", ok: result.ok, detail: result.detail)]
+            return [
+                result.ok
+                    ? ReadinessCheck(name: "store", ok: true, detail: "open and writable")
+                    : ReadinessCheck(name: "store", ok: false, detail: "not writable (see the service's log)", cause: result.detail)
+            ]
         } catch {
-            return [ReadinessCheck(name: "store", ok: false, detail: "the store could not be probed: \(error)")]
+            return [ReadinessCheck(name: "store", ok: false, detail: "could not be probed", cause: "\(error)")]
         }
     }
 }
@@ -81,6 +86,8 @@ public final class ServiceHost: Sendable {
     public let ops: OpsServer
     /// The RPC port's TLS material (reloaded on SIGHUP); nil when it serves plaintext.
     public let tls: TLSMaterial?
+    /// Readiness as last computed in the background (`/readyz`, `Health/Check`).
+    public let readiness: BackgroundReadiness
     let logger: Logger
 
     /// Opens the store (running migrations) and assembles the servers; nothing listens yet.
@@ -89,7 +96,7 @@ public final class ServiceHost: Sendable {
         handlers makeHandlers: @Sendable (ServiceResources) -> [MethodHandler] = { _ in [] },
         extraProbes: [any ReadinessProbe] = [], migrations: [Migration] = [],
         secrets: [Agency: AgencySecret], tls: TLSMaterial? = nil, clock: any WallClock = SystemWallClock(),
-        group: any EventLoopGroup, logger: Logger
+        readinessInterval: Duration = .seconds(5), group: any EventLoopGroup, logger: Logger
     ) throws {
         self.tls = tls
         self.descriptor = descriptor
@@ -133,7 +140,10 @@ public final class ServiceHost: Sendable {
             store: store, clock: clock, logger: logger, metrics: metrics, threadPool: NIOThreadPool.singleton, committer: committer, tls: tls)
         let handlers = makeHandlers(resources)
         self.metrics = metrics
-        let probe = CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes)
+        // Computed in the background (never a durable write per probe), served from the last result.
+        let probe = BackgroundReadiness(
+            CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes), interval: readinessInterval, logger: logger)
+        self.readiness = probe
         var registry = MethodRegistry(handlers)
         let drainSignal = DrainSignal()
         registry.register(
@@ -150,11 +160,15 @@ public final class ServiceHost: Sendable {
             maxBufferedBytes: options.maxBufferedBytes)
         let rpc = RPCServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger, drainSignal: drainSignal, tls: tls)
         self.rpc = rpc
-        self.ops = OpsServer(host: options.opsHost, port: options.opsPort, metrics: metrics, probe: probe, group: group, logger: logger)
+        let opsToken = try options.opsTokenFile.map { try OpsAccess.token(file: $0) }
+        let opsTLS = try OpsAccess.tls(certificate: options.opsTLSCertificate, key: options.opsTLSKey)
+        self.ops = OpsServer(
+            host: options.opsHost, port: options.opsPort, metrics: metrics, probe: probe, group: group, logger: logger, token: opsToken, tls: opsTLS)
     }
 
     /// Starts both listeners; returns once they accept connections.
     public func start() async throws {
+        await readiness.start()
         try await rpc.start()
         try await ops.start()
     }
@@ -163,11 +177,14 @@ public final class ServiceHost: Sendable {
     public func shutdown() async {
         await rpc.drain()
         await ops.stop()
+        readiness.stop()
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully (RPC drains first, then the
     /// background services, ops last).
     public func runUntilSignalled(background: [any Service] = []) async throws {
+        await readiness.start()
+        defer { readiness.stop() }
         let reloader: [any Service] = tls.map { [TLSReloader(material: $0, logger: logger)] } ?? []
         let group = ServiceGroup(
             configuration: .init(

@@ -51,17 +51,78 @@ struct HealthAndLifecycleTests {
         await server.stop()
     }
 
-    @Test func readinessGoesFalseWhenTheStoreIsRemoved() async throws {
+    @Test("Readiness goes false when the store is removed, within an interval; /readyz names no path, the log has the cause")
+    func readinessGoesFalseWhenTheStoreIsRemoved() async throws {
         let server = try await TestHost.start()
         let client = server.client(as: nil)
         #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .serving)
         try FileManager.default.removeItem(atPath: "\(server.dataDir)/intake.sqlite3")
+        let before = server.host.readiness.computations
+        #expect(await eventually(10) { server.host.readiness.computations > before + 1 })
         let ready = try await http(port: server.opsPort, path: "/readyz")
         #expect(ready.status == 503)
-        #expect(ready.body.contains("\"ok\":false,\"detail\":\"store file \(server.dataDir)/intake.sqlite3 is missing\""))
+        #expect(ready.body.contains("{\"name\":\"store\",\"ok\":false,\"detail\":\"not writable (see the service's log)\"}"), "\(ready.body)")
+        #expect(!ready.body.contains(server.dataDir) && !ready.body.contains("sqlite3"), "no path on the ops port: \(ready.body)")
+        let cause = await server.host.readiness.check().first?.cause
+        #expect(cause == "store file \(server.dataDir)/intake.sqlite3 is missing")
         #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .notServing)
         #expect(try await http(port: server.opsPort, path: "/healthz").status == 200, "liveness stays true: the process is alive")
         await client.close()
+        await server.stop()
+    }
+
+    @Test("Readiness is computed in the background: forty probes cost no write of their own, and each says how old its answer is")
+    func readinessIsComputedInTheBackground() async throws {
+        let server = try await TestHost.start(readinessInterval: .seconds(60))
+        let client = server.client(as: nil)
+        for _ in 0..<20 {
+            #expect(try await http(port: server.opsPort, path: "/readyz").body.contains("\"age_ms\":"))
+            #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .serving)
+        }
+        #expect(server.host.readiness.computations == 1)
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("A readiness probe that hangs is reported: past three intervals the last answer is stale and not ready")
+    func staleReadinessIsNotReady() async throws {
+        let calls = Atomic<Int>(0)
+        struct Hanging: ReadinessProbe {
+            let calls: @Sendable () -> Int
+            func check() async -> [ReadinessCheck] {
+                // The first answer comes; every later one never does (until cancelled).
+                if calls() > 1 { try? await Task.sleep(for: .seconds(3600)) }
+                return [ReadinessCheck(name: "store", ok: true, detail: "open and writable")]
+            }
+        }
+        let readiness = BackgroundReadiness(
+            Hanging(calls: { calls.wrappingAdd(1, ordering: .relaxed).newValue }), interval: .milliseconds(50), logger: quietLogger)
+        await readiness.start()
+        #expect(await readiness.check().allOK)
+        try await Task.sleep(for: .milliseconds(400))
+        let stale = await readiness.check()
+        #expect(!stale.allOK)
+        #expect(stale.last?.detail.hasSuffix("the probe is stuck") == true, "\(stale)")
+        readiness.stop()
+    }
+
+    @Test("With a token, /readyz and /metrics need it (401 otherwise) and /healthz stays open; a token file others can read is refused")
+    func opsTokenGuardsReadinessAndMetrics() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-ops-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let token = String(repeating: "k", count: 40)
+        let file = "\(folder)/ops-token"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(throws: ConfigurationError.self) { try OpsAccess.token(file: file) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let server = try await TestHost.start(opsTokenFile: file)
+        #expect(try await http(port: server.opsPort, path: "/healthz").status == 200)
+        for path in ["/readyz", "/metrics"] {
+            #expect(try await http(port: server.opsPort, path: path).status == 401)
+            #expect(try await http(port: server.opsPort, path: path, headers: ["Authorization: Bearer \(token)x"]).status == 401)
+            #expect(try await http(port: server.opsPort, path: path, headers: ["Authorization: Bearer \(token)"]).status == 200)
+        }
         await server.stop()
     }
 

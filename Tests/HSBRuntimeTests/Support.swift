@@ -34,15 +34,20 @@ struct TestHost {
         handlers: [MethodHandler] = [], maxConnections: Int = 64, idleTimeoutSeconds: Int = 300, frameTimeoutSeconds: Int = 30,
         drainTimeoutSeconds: Int = 5,
         maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024,
-        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0, tls: TLSMaterial? = nil
+        dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0, tls: TLSMaterial? = nil,
+        opsTokenFile: String? = nil, opsTLS: (certificate: String, key: String)? = nil, readinessInterval: Duration = .seconds(1)
     ) async throws -> TestHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
-        let options = ResolvedServiceOptions(
+        var options = ResolvedServiceOptions(
             port: port, dataDir: dataDir, maxFrameBytes: maxFrameBytes, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
             maxBufferedBytes: maxBufferedBytes, idleTimeoutSeconds: idleTimeoutSeconds, frameTimeoutSeconds: frameTimeoutSeconds,
             drainTimeoutSeconds: drainTimeoutSeconds)
+        options.opsTokenFile = opsTokenFile
+        options.opsTLSCertificate = opsTLS?.certificate
+        options.opsTLSKey = opsTLS?.key
         let host = try ServiceHost(
             descriptor: .intake, options: options, handlers: { _ in handlers }, secrets: tls == nil ? TestSecrets.all : [:], tls: tls, clock: clock,
+            readinessInterval: readinessInterval,
             group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
         try await host.start()
         return TestHost(host: host, dataDir: dataDir)
@@ -175,13 +180,14 @@ final class RawConnection: @unchecked Sendable {
 }
 
 /// A minimal HTTP/1.1 GET (or another method) against the ops port.
-func http(_ method: String = "GET", port: Int, path: String) async throws -> (status: Int, body: String) {
-    try await offload { try blockingHTTP(method, port: port, path: path) }
+func http(_ method: String = "GET", port: Int, path: String, headers: [String] = []) async throws -> (status: Int, body: String) {
+    try await offload { try blockingHTTP(method, port: port, path: path, headers: headers) }
 }
 
-private func blockingHTTP(_ method: String, port: Int, path: String) throws -> (status: Int, body: String) {
+private func blockingHTTP(_ method: String, port: Int, path: String, headers: [String]) throws -> (status: Int, body: String) {
     let connection = try RawConnection(port: port)
-    connection.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+    let extra = headers.map { $0 + "\r\n" }.joined()
+    connection.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n".utf8))
     let text = String(decoding: connection.readToEnd(), as: UTF8.self)
     let statusLine = text.split(separator: "\r\n", maxSplits: 1).first ?? ""
     let parts = statusLine.split(separator: " ")

@@ -4,6 +4,7 @@ import HSBServiceKit
 import HSBWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 import Testing
 
@@ -49,15 +50,6 @@ func tlsClient(port: Int, tls: TLSMaterial?, as agency: Agency, expecting: Agenc
     RPCClient(
         configuration: RPCClientConfiguration(host: "127.0.0.1", port: port, retry: .none, tls: tls, expectedAgency: expecting),
         signer: RequestSigner(agency: agency, user: "a practitioner"), group: MultiThreadedEventLoopGroup.singleton)
-}
-
-/// Waits briefly for a counter the server bumps on its own loop after the client has seen the failure.
-func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<100 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
 }
 
 /// Runs `body` against a TLS service of `agency` (certificate from `pki`), beside a second CA
@@ -441,5 +433,50 @@ struct ActSignatureTests {
         // A TLS (P-256) key is not an act key.
         let tls = try pki.issue(.camhs)
         #expect(throws: TransportSecurityError.self) { try ActSigner(certificateFile: "\(pki.dir)/act.pem", keyFile: tls.key) }
+    }
+}
+
+/// `GET path` over HTTPS to 127.0.0.1:`port`, trusting `ca` (PEM file): the status line's code and the body.
+func httpsGet(port: Int, path: String, ca: String, headers: [String] = []) async throws -> (status: Int, body: String) {
+    var configuration = TLSConfiguration.makeClientConfiguration()
+    configuration.trustRoots = .file(ca)
+    let context = try NIOSSLContext(configuration: configuration)
+    let received = Mutex<[UInt8]>([])
+    final class Collect: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let sink: @Sendable ([UInt8]) -> Void
+        init(_ sink: @escaping @Sendable ([UInt8]) -> Void) { self.sink = sink }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { sink(Array(Self.unwrapInboundIn(data).readableBytesView)) }
+    }
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                try channel.pipeline.syncOperations.addHandler(Collect { bytes in received.withLock { $0 += bytes } })
+            }
+        }
+        .connect(host: "127.0.0.1", port: port).get()
+    let extra = headers.map { $0 + "\r\n" }.joined()
+    try await channel.writeAndFlush(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(extra)Connection: close\r\n\r\n"))
+    try? await channel.closeFuture.get()
+    let text = String(decoding: received.withLock { $0 }, as: UTF8.self)
+    let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return (status, text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+}
+
+@Suite("The ops port over HTTPS")
+struct OpsTLSTests {
+    @Test("Served over HTTPS when given a certificate: a client trusting its CA reads /healthz and /readyz; plain HTTP gets nothing")
+    func opsOverHTTPS() async throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let files = try pki.issue(.ops, file: "ops-port")
+        let server = try await TestHost.start(opsTLS: (files.certificate, files.key))
+        defer { Task { await server.stop() } }
+        let live = try await httpsGet(port: server.opsPort, path: "/healthz", ca: files.trustedCAs)
+        #expect(live.status == 200 && live.body == "ok\n")
+        let ready = try await httpsGet(port: server.opsPort, path: "/readyz", ca: files.trustedCAs)
+        #expect(ready.status == 200 && ready.body.hasPrefix("{\"ready\":true"))
+        #expect(try await http(port: server.opsPort, path: "/healthz").status == 0, "plain HTTP on the HTTPS port gets no HTTP answer")
     }
 }
