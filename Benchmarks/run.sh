@@ -210,8 +210,11 @@ carrying the same 200 bytes. *Suite runtime, typed*: the same runtime through th
 service method now uses (a method descriptor, the request decoded to a message, the proven caller as
 a value, the reply encoded; the message carries the same 200 bytes as a string). *Decoded by hand*:
 what the typed layer replaced, a raw handler and a raw call that decode and encode the same message
-themselves; typed against it is the cost of the typed layer itself. The five alternate
-(A B C D E A B C D E) in one run; each cell is the median of $rounds rounds of $seconds s; latencies from
+themselves; typed against it is the cost of the typed layer itself. Then the same three over
+mutual TLS 1.3 with certificates from a throwaway partnership CA: *bare NIO echo over mTLS* (the
+limit with TLS), *suite runtime over mTLS* (as deployed: the caller's agency from its verified
+certificate, no per-request HMAC and no replay cache), *grpc-swift-2 over mTLS*. The eight
+alternate (A B C D E F G H A B ...) in one run; each cell is the median of $rounds rounds of $seconds s; latencies from
 HdrHistogram. Command: \`RPCBench $seconds $rounds\`.
 
 $rpc

@@ -60,18 +60,24 @@ extension String {
 }
 
 /// A secret as an HMAC-SHA256 key (swift-crypto), shared by every request it signs or checks.
+/// The keyed state is made once and copied per message (HMAC is a value type), and each message
+/// is gathered into one buffer and fed in one update: re-keying and a dozen small generic updates
+/// per request cost about 15 µs each side.
 final class HMACKey: Sendable {
-    private let key: SymmetricKey
+    private let keyed: HMAC<SHA256>
 
     convenience init(_ secret: AgencySecret) { self.init(keyBytes: secret.bytes) }
 
     /// Any key length, as HMAC allows (a secret's own minimum is enforced by ``AgencySecret``).
-    init(keyBytes: [UInt8]) { key = SymmetricKey(data: keyBytes) }
+    init(keyBytes: [UInt8]) { keyed = HMAC<SHA256>(key: SymmetricKey(data: keyBytes)) }
 
-    /// The MAC of the concatenation of `parts`, fed without copying them together.
-    func mac(_ body: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
-        var hmac = HMAC<SHA256>(key: key)
-        body { bytes in hmac.update(data: bytes) }
+    /// The MAC of the concatenation of what `body` appends.
+    func mac(sizeHint: Int, _ body: (_ append: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
+        var message: [UInt8] = []
+        message.reserveCapacity(sizeHint)
+        body { bytes in message.append(contentsOf: bytes) }
+        var hmac = keyed
+        hmac.update(data: message)
         return Array(hmac.finalize())
     }
 }
@@ -82,7 +88,8 @@ enum CanonicalRequest {
     static func signature(
         _ request: RequestEnvelope, agency: Agency, user: String, signedAt: Int64, acting: RelayedActor?, key: HMACKey
     ) -> [UInt8] {
-        key.mac { update in
+        key.mac(sizeHint: 128 + request.method.utf8.count + request.idempotencyKey.utf8.count + request.purpose.utf8.count + request.payload.count) {
+            update in
             func field(_ bytes: UnsafeRawBufferPointer) {
                 withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { update($0) }
                 update(bytes)

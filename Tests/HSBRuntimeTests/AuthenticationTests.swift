@@ -188,7 +188,7 @@ struct RetryTests {
 @Suite("HMAC-SHA256 against RFC 4231")
 struct HMACTests {
     static func mac(key: [UInt8], _ parts: [[UInt8]]) -> String {
-        HMACKey(keyBytes: key).mac { update in for part in parts { part.withUnsafeBytes { update($0) } } }.hexString
+        HMACKey(keyBytes: key).mac(sizeHint: 64) { update in for part in parts { part.withUnsafeBytes { update($0) } } }.hexString
     }
 
     @Test(arguments: [
@@ -210,8 +210,8 @@ struct HMACTests {
         let pieces = stride(from: 0, to: data.count, by: 7).map { Array(data[$0..<min($0 + 7, data.count)]) }
         #expect(Self.mac(key: key, pieces) == expected)
         let shared = HMACKey(keyBytes: key)
-        let first = shared.mac { update in data.withUnsafeBytes { update($0) } }.hexString
-        let second = shared.mac { update in data.withUnsafeBytes { update($0) } }.hexString
+        let first = shared.mac(sizeHint: 0) { update in data.withUnsafeBytes { update($0) } }.hexString
+        let second = shared.mac(sizeHint: 0) { update in data.withUnsafeBytes { update($0) } }.hexString
         #expect(first == expected && second == expected)
     }
 }
