@@ -10,7 +10,7 @@ import Testing
 
 /// A partnership CA and agency certificates written to a folder of their own, as `hsbctl pki`
 /// writes them.
-struct TestPKI {
+struct TestPKI: Sendable {
     let dir: String
     let ca: PartnershipPKI.Issued
 
@@ -479,4 +479,76 @@ struct OpsTLSTests {
         #expect(ready.status == 200 && ready.body.hasPrefix("{\"ready\":true"))
         #expect(try await http(port: server.opsPort, path: "/healthz").status == 0, "plain HTTP on the HTTPS port gets no HTTP answer")
     }
+}
+
+@Suite("Rotation under load")
+struct RotationUnderLoadTests {
+    @Test("A CA rotation and a new server certificate, reloaded while clients on old and new certificates call, lose no request")
+    func rotationLosesNoRequest() async throws {
+        let old = try TestPKI(name: "Old")
+        let new = try TestPKI(name: "New")
+        defer {
+            old.remove()
+            new.remove()
+        }
+        // Clients trust both CAs from the start (step one of a rotation, done on every client first).
+        let bundle = "\(new.dir)/bundle.pem"
+        try (try old.ca.certificatePEM + new.ca.certificatePEM).write(toFile: bundle, atomically: true, encoding: .utf8)
+        let serverFiles = try old.issue(.socialCare)
+        let server = try await TestHost.start(handlers: [whoAmI], tls: try TLSMaterial(files: serverFiles))
+        defer { Task { await server.stop() } }
+        let oldClient = try TLSMaterial(files: try old.issue(.orchestrator, trust: bundle))
+        let newClient = try TLSMaterial(files: try new.issue(.orchestrator, trust: bundle))
+        let tally = RotationTally()
+        /// 200 calls, a new connection every 20, each counted or its failure kept.
+        @Sendable func caller(_ tls: TLSMaterial) async {
+            for batch in 0..<10 {
+                let client = tlsClient(port: server.rpcPort, tls: tls, as: .orchestrator)
+                for _ in 0..<20 {
+                    do {
+                        _ = try await client.call("test.v1.Who/Am", payload: [])
+                        tally.served.wrappingAdd(1, ordering: .relaxed)
+                    } catch {
+                        tally.failures.withLock { $0.append("batch \(batch): \(error)") }
+                    }
+                }
+                await client.close()
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 { group.addTask { await caller(oldClient) } }
+            group.addTask {
+                // Mid-stream: the server trusts both CAs and presents a certificate from the new one.
+                while tally.served.load(ordering: .relaxed) < 150 { try? await Task.sleep(for: .milliseconds(5)) }
+                do {
+                    let renewed = try new.issue(.socialCare, file: "social-care-renewed")
+                    for (from, to) in [
+                        (bundle, serverFiles.trustedCAs), (renewed.certificate, serverFiles.certificate), (renewed.key, serverFiles.key),
+                    ] {
+                        try FileManager.default.removeItem(atPath: to)
+                        try FileManager.default.copyItem(atPath: from, toPath: to)
+                    }
+                    try server.host.tls?.reload()
+                    tally.rotated.store(true, ordering: .relaxed)
+                } catch {
+                    tally.failures.withLock { $0.append("reload: \(error)") }
+                }
+                // Clients on the new CA join once the server trusts it.
+                await caller(newClient)
+            }
+        }
+        let didRotate = tally.rotated.load(ordering: .relaxed)
+        let failed = tally.failures.withLock { $0 }
+        let total = tally.served.load(ordering: .relaxed)
+        #expect(didRotate)
+        #expect(failed == [])
+        #expect(total == 800)
+    }
+}
+
+/// What the rotation test's callers count, shared by them.
+final class RotationTally: Sendable {
+    let served = Atomic<Int>(0)
+    let failures = Mutex<[String]>([])
+    let rotated = Atomic<Bool>(false)
 }
