@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite builds against, when any is missing.
 set -euo pipefail
-packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf)
+# prometheus: promtool, which checks and tests deploy/monitoring's alert rules; shellcheck and yamllint: every script and deployment file.
+packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

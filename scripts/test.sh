@@ -9,6 +9,10 @@ scripts/generate-protos.sh --check
 scripts/generate-swift-wire.py --check
 scripts/generate-fixtures.sh --check
 scripts/check-format.sh
+# The deployment files: alert rules and their unit tests (promtool), and every shell script.
+deploy/monitoring/check.sh
+yamllint -c .yamllint.yml deploy/
+shellcheck -S warning scripts/*.sh deploy/local/*.sh deploy/monitoring/*.sh .ci/run
 swift build
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"

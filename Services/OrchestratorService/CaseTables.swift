@@ -371,6 +371,14 @@ public enum CaseTables {
         }.compactMap(stepRow).map(\.step)
     }
 
+    /// When the oldest step still pending was written; nil when none is.
+    static func oldestPendingStep(_ tx: RecordTransaction) throws(RecordStoreError) -> Int64? {
+        let rows = try tx.run { () throws(StorageError) in
+            try tx.sql.queryValues("SELECT MIN(created_at_unix_ms) FROM outbox WHERE status = 'pending'", [])
+        }
+        return rows.first?[0].integer
+    }
+
     static func stepCount(status: String, _ tx: RecordTransaction) throws(RecordStoreError) -> Int {
         let rows = try tx.run { () throws(StorageError) in try tx.sql.query("SELECT COUNT(*) FROM outbox WHERE status = ?", [.text(status)]) }
         return Int(rows.first?[0] ?? "0") ?? 0

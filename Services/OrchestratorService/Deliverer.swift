@@ -38,6 +38,8 @@ public final class Deliverer: Service, Sendable {
     /// Overdue deadlines by kind, and undelivered steps, counted every few passes for the metrics.
     let overdue = Mutex<[OverdueKind: Int]>([:])
     let pending = Atomic<Int>(0)
+    /// How long the oldest undelivered step has waited, as of the last count (0 when none waits).
+    let oldestPendingMillis = Atomic<Int64>(0)
     let dead = Atomic<Int>(0)
 
     /// What ops group overdue work by: the rule behind the task, the task, and the agency it falls to.
@@ -101,6 +103,9 @@ public final class Deliverer: Service, Sendable {
                     name: "outbox_pending", help: "Steps written but not yet delivered to their agency.",
                     value: Double(self.pending.load(ordering: .relaxed))),
                 .init(
+                    name: "outbox_oldest_pending_seconds", help: "How long the oldest step not yet delivered has waited (0 when none waits).",
+                    value: Double(self.oldestPendingMillis.load(ordering: .relaxed)) / 1000),
+                .init(
                     name: "outbox_dead",
                     help: "Steps given up after repeated failures, waiting for an operator to retry or discard them (hsbctl outbox --dead).",
                     value: Double(self.dead.load(ordering: .relaxed))),
@@ -141,17 +146,19 @@ public final class Deliverer: Service, Sendable {
         else { return }
         countsGauges.store(holds, ordering: .relaxed)
         guard holds,
-            let (late, waiting, given) = try? await resources.blocking({
+            let (late, waiting, given, oldest) = try? await resources.blocking({
                 try store.snapshot(now: now) { tx throws(RecordStoreError) in
                     (
                         Deliverer.overdueByKind(try CaseTables.openDeadlines(dueBefore: now, tx), now: now),
-                        try CaseTables.stepCount(status: "pending", tx), try CaseTables.stepCount(status: "dead", tx)
+                        try CaseTables.stepCount(status: "pending", tx), try CaseTables.stepCount(status: "dead", tx),
+                        try CaseTables.oldestPendingStep(tx)
                     )
                 }
             })
         else { return }
         overdue.withLock { $0 = late }
         pending.store(waiting, ordering: .relaxed)
+        oldestPendingMillis.store(oldest.map { max(0, now - $0) } ?? 0, ordering: .relaxed)
         dead.store(given, ordering: .relaxed)
     }
 

@@ -98,6 +98,12 @@ public final class BackgroundReadiness: ReadinessProbe, Sendable {
         return current.checks
     }
 
+    /// Whether the last result passed and is fresh (false before the first): the `ready` gauge.
+    public var isReady: Bool {
+        guard let current = last.withLock({ $0 }) else { return false }
+        return ContinuousClock.now - current.at <= maxAge && current.checks.allOK
+    }
+
     /// Milliseconds since the last result (nil before the first).
     public var ageMillis: Int64? {
         last.withLock { $0 }.map { (ContinuousClock.now - $0.at).components }.map { $0.seconds * 1000 + $0.attoseconds / 1_000_000_000_000_000 }

@@ -21,6 +21,9 @@ public final class GroupCommitter: Sendable {
         var commits: UInt64 = 0
         var writes: UInt64 = 0
         var largestBatch = 0
+        var latencySum: Double = 0
+        var latencyCount: UInt64 = 0
+        var latencyMax: Double = 0
     }
 
     let store: RecordStore
@@ -38,6 +41,17 @@ public final class GroupCommitter: Sendable {
     /// Commits and writes so far, and the largest batch: writes / commits is how many writes share a flush.
     public var counts: (commits: UInt64, writes: UInt64, largestBatch: Int) {
         state.withLock { ($0.commits, $0.writes, $0.largestBatch) }
+    }
+
+    /// Seconds spent committing, and how many commits: their ratio is the mean commit latency.
+    public var latency: (sum: Double, count: UInt64) { state.withLock { ($0.latencySum, $0.latencyCount) } }
+
+    /// The longest commit since the last call (a scrape), then forgotten.
+    public func takeMaxLatency() -> Double {
+        state.withLock { state in
+            defer { state.latencyMax = 0 }
+            return state.latencyMax
+        }
     }
 
     /// Writes waiting for a commit (not counting a batch being committed now).
@@ -89,8 +103,14 @@ public final class GroupCommitter: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
+            let started = ContinuousClock.now
             let results = store.performBatch(batch.map(\.write))
+            let took = ContinuousClock.now - started
+            let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
             state.withLock { state in
+                state.latencySum += seconds
+                state.latencyCount += 1
+                state.latencyMax = max(state.latencyMax, seconds)
                 state.commits += 1
                 state.writes += UInt64(batch.count)
                 state.largestBatch = max(state.largestBatch, batch.count)

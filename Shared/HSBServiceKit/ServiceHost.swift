@@ -134,6 +134,11 @@ public final class ServiceHost: Sendable {
                     name: "store_writes_total", help: "Writes committed; writes per commit is how many shared a flush.", value: Double(counts.writes),
                     type: .counter),
                 .init(name: "store_largest_batch", help: "The most writes one commit has held.", value: Double(counts.largestBatch)),
+                .init(
+                    name: "store_commit_seconds_sum", help: "Time spent in group commits (with _count: the mean commit latency).",
+                    value: committer.latency.sum, type: .counter),
+                .init(name: "store_commit_seconds_count", help: "Group commits timed.", value: Double(committer.latency.count), type: .counter),
+                .init(name: "store_commit_seconds_max", help: "The longest group commit since the last scrape.", value: committer.takeMaxLatency()),
             ]
         }
         let resources = ServiceResources(
@@ -144,6 +149,13 @@ public final class ServiceHost: Sendable {
         let probe = BackgroundReadiness(
             CombinedReadiness([StoreReadiness(database: database, clock: clock)] + extraProbes), interval: readinessInterval, logger: logger)
         self.readiness = probe
+        metrics.addGauges {
+            [
+                .init(
+                    name: "ready", help: "1 when the last readiness check passed and is fresh (what /readyz says), else 0.",
+                    value: probe.isReady ? 1 : 0)
+            ]
+        }
         var registry = MethodRegistry(handlers)
         let drainSignal = DrainSignal()
         registry.register(

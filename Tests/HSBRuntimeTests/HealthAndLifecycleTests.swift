@@ -42,6 +42,11 @@ struct HealthAndLifecycleTests {
             "hsb_intake_requests_in_flight 0",
             "hsb_intake_open_connections 1",
             "hsb_intake_frames_refused_total{reason=\"too_large\"} 0",
+            // What the alert rules read (deploy/monitoring/alerts.yml).
+            "hsb_intake_ready 1.0",
+            "# TYPE hsb_intake_store_commit_seconds_sum counter",
+            "# TYPE hsb_intake_store_commit_seconds_count counter",
+            "hsb_intake_tls_handshakes_refused_total{reason=\"unknown_ca\"} 0",
         ] {
             #expect(metrics.body.contains(line), "metrics lack \(line)")
         }

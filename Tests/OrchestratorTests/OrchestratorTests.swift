@@ -500,10 +500,14 @@ struct OrchestratorTests {
         defer { held.close() }
         _ = try await orchestrator.server.client(.police).call(
             OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral(child: "child-2")))
+        try await Task.sleep(for: .milliseconds(1100))
         await orchestrator.deliverer.count()
         let metrics = orchestrator.server.host.metrics.prometheusText()
         #expect(metrics.contains("hsb_orchestrator_outbox_pending 1.0"))
         #expect(metrics.contains("hsb_orchestrator_deadlines_overdue 0.0"))
+        // The step intake has not received has waited since it was written (the alert's input).
+        let waited = metrics.split(separator: "\n").first { $0.hasPrefix("hsb_orchestrator_outbox_oldest_pending_seconds ") }
+        #expect(waited.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 >= 1 && $0 < 60 } == true, "\(String(describing: waited))")
         await orchestrator.server.stop()
         try? FileManager.default.removeItem(atPath: intake.dataDir)
     }
