@@ -12,8 +12,10 @@ scripts/check-format.sh
 # The deployment files: alert rules and their unit tests (promtool), and every shell script.
 deploy/monitoring/check.sh
 yamllint -c .yamllint.yml deploy/
-shellcheck -S warning scripts/*.sh deploy/local/*.sh deploy/monitoring/*.sh .ci/run
+shellcheck -S warning scripts/*.sh deploy/local/*.sh deploy/monitoring/*.sh deploy/systemd/*.sh .ci/run
 swift build
+# The systemd unit verifies, and each service starts over TLS from its own environment file.
+deploy/systemd/check.sh
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.

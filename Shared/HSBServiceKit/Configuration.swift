@@ -160,6 +160,10 @@ public struct ServiceOptions: ParsableArguments {
         return fallback
     }
 
+    /// A setting with no default: the flag, else the environment variable, else nil. (Through
+    /// `value`, a nil flag would become `.some(nil)` and hide the environment variable.)
+    func optional(_ flag: String?, _ env: String) -> String? { flag ?? environment(env) }
+
     /// The options resolved against the environment and `descriptor`'s defaults.
     public func resolve(for descriptor: ServiceDescriptor) throws -> ResolvedServiceOptions {
         let port = try value(port, "HSB_PORT", default: descriptor.defaultPort) { Int($0) }
@@ -171,11 +175,11 @@ public struct ServiceOptions: ParsableArguments {
                 Int($0)
             },
             dataDir: try value(dataDir, "HSB_DATA_DIR", default: "data") { $0 },
-            opsTokenFile: try value(opsTokenFile, "HSB_OPS_TOKEN_FILE", default: nil as String?) { $0 },
-            opsTLSCertificate: try value(opsTLSCertificate, "HSB_OPS_TLS_CERTIFICATE", default: nil as String?) { $0 },
-            opsTLSKey: try value(opsTLSKey, "HSB_OPS_TLS_KEY", default: nil as String?) { $0 },
-            databaseURL: try value(databaseURL, "HSB_DATABASE_URL", default: nil as String?) { $0 },
-            credentialsFile: try value(credentialsFile, "HSB_CREDENTIALS_FILE", default: nil as String?) { $0 },
+            opsTokenFile: optional(opsTokenFile, "HSB_OPS_TOKEN_FILE"),
+            opsTLSCertificate: optional(opsTLSCertificate, "HSB_OPS_TLS_CERTIFICATE"),
+            opsTLSKey: optional(opsTLSKey, "HSB_OPS_TLS_KEY"),
+            databaseURL: optional(databaseURL, "HSB_DATABASE_URL"),
+            credentialsFile: optional(credentialsFile, "HSB_CREDENTIALS_FILE"),
             maxFrameBytes: try value(maxFrameBytes, "HSB_MAX_FRAME_BYTES", default: Framing.defaultMaxFrameSize) { Int($0) },
             maxConnections: try value(maxConnections, "HSB_MAX_CONNECTIONS", default: 1024) { Int($0) },
             maxConnectionsPerPeer: try value(maxConnectionsPerPeer, "HSB_MAX_CONNECTIONS_PER_PEER", default: 256) { Int($0) },
@@ -185,11 +189,11 @@ public struct ServiceOptions: ParsableArguments {
             drainTimeoutSeconds: try value(drainTimeout, "HSB_DRAIN_TIMEOUT", default: 10) { Int($0) },
             replayWindowSeconds: try value(replayWindow, "HSB_REPLAY_WINDOW", default: 300) { Int($0) },
             idempotencyWindowDays: try value(idempotencyWindow, "HSB_IDEMPOTENCY_WINDOW", default: 7) { Int($0) },
-            retentionFile: try value(retentionFile, "HSB_RETENTION_FILE", default: nil as String?) { $0 },
+            retentionFile: optional(retentionFile, "HSB_RETENTION_FILE"),
             tls: try TransportOptions.files(
-                certificate: try value(tlsCertificate, "HSB_TLS_CERTIFICATE", default: nil as String?) { $0 },
-                key: try value(tlsKey, "HSB_TLS_KEY", default: nil as String?) { $0 },
-                trustedCAs: try value(tlsCA, "HSB_TLS_CA", default: nil as String?) { $0 },
+                certificate: optional(tlsCertificate, "HSB_TLS_CERTIFICATE"),
+                key: optional(tlsKey, "HSB_TLS_KEY"),
+                trustedCAs: optional(tlsCA, "HSB_TLS_CA"),
                 allowTLS12: try value(tlsAllow12 ? true : nil, "HSB_TLS_ALLOW_TLS12", default: false) { TransportOptions.flag($0) }),
             insecurePlaintext: try value(insecurePlaintext ? true : nil, "HSB_INSECURE_PLAINTEXT", default: false) { TransportOptions.flag($0) },
             logFormat: try value(logFormat, "HSB_LOG_FORMAT", default: "text") { ["text", "json"].contains($0) ? $0 : nil },

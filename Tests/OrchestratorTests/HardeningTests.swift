@@ -479,6 +479,23 @@ struct OrchestratorHardeningTests {
         #expect(!ProtoJSON.quoted("\u{1B}[2J").contains("\u{1B}"), "no control character reaches a terminal")
     }
 
+    @Test("Settings without a default come from the environment when no flag is given (a systemd environment file works), and a flag wins")
+    func settingsWithoutDefaultsComeFromTheEnvironment() throws {
+        let settings = [
+            "HSB_DATABASE_URL": "postgresql://u@db.example/hsb", "HSB_RETENTION_FILE": "/etc/hsb/retention", "HSB_TLS_CERTIFICATE": "/etc/hsb/c.pem",
+            "HSB_TLS_KEY": "/etc/hsb/k.pem", "HSB_TLS_CA": "/etc/hsb/ca.pem", "HSB_OPS_TOKEN_FILE": "/etc/hsb/ops-token",
+        ]
+        for (name, value) in settings { setenv(name, value, 1) }
+        defer { for name in settings.keys { unsetenv(name) } }
+        let resolved = try ServiceOptions.parse(["--host", "0.0.0.0"]).resolve(for: .intake)
+        #expect(resolved.databaseURL == "postgresql://u@db.example/hsb")
+        #expect(resolved.retentionFile == "/etc/hsb/retention")
+        #expect(resolved.tls == TLSFiles(certificate: "/etc/hsb/c.pem", key: "/etc/hsb/k.pem", trustedCAs: "/etc/hsb/ca.pem"))
+        #expect(resolved.opsTokenFile == "/etc/hsb/ops-token")
+        let flagged = try ServiceOptions.parse(["--database-url", "postgresql://other/db"]).resolve(for: .intake)
+        #expect(flagged.databaseURL == "postgresql://other/db")
+    }
+
     @Test("--idempotency-window takes 1 to 365 days (default 7) and names itself when given anything else")
     func idempotencyWindowIsValidated() throws {
         #expect(try ServiceOptions.parse([]).resolve(for: .intake).idempotencyWindowDays == 7)

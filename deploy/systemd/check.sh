@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Checks the systemd files: the unit passes `systemd-analyze verify` for every service, and each
+# service's environment file starts that service for real. The files are copied to a scratch
+# folder with their paths (/etc/hsb, /var/lib/hsb, /usr/local/bin) and host names moved there and
+# the ports moved to 17100-17204 (a 1 before each); TLS certificates come from `hsbctl pki`. Every service must report
+# ready on /readyz with the ops token, and hsbctl health must find all five SERVING over TLS.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+bin=$(swift build --show-bin-path)
+scratch=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+umask 077
+mkdir -p "$scratch/etc/tls" "$scratch/lib"
+
+"$bin/hsbctl" pki init --dir "$scratch/etc/tls" --name Check >/dev/null
+for agency in orchestrator social-care youth-justice camhs mappa ops; do
+  "$bin/hsbctl" pki issue "$agency" --dir "$scratch/etc/tls" --dns localhost --ip 127.0.0.1 >/dev/null
+done
+head -c 48 /dev/urandom | base64 > "$scratch/etc/ops-token"
+token=$(cat "$scratch/etc/ops-token")
+
+services=(intake youth-justice camhs mappa orchestrator)
+for service in "${services[@]}"; do
+  # The unit, for this service, run from the built executables.
+  sed -e "s#/usr/local/bin/%i#$bin/%i#" -e "s#/etc/hsb/%i.env#$scratch/etc/%i.env#" deploy/systemd/hsb@.service > "$scratch/hsb@$service.service"
+  systemd-analyze verify --man=no "$scratch/hsb@$service.service"
+  # The environment file, moved into the scratch folder.
+  sed -e "s#/etc/hsb#$scratch/etc#g" -e "s#/var/lib/hsb#$scratch/lib#g" -e 's#[a-z-]*\.hsb\.example\.gov\.uk#localhost#g' \
+    -e 's#:\(710[0-4]\)#:1\1#g' -e 's#^\(HSB_\(OPS_\)\{0,1\}PORT=\)\(7[12]0[0-4]\)$#\11\3#' \
+    "deploy/systemd/$service.env" > "$scratch/etc/$service.env"
+done
+
+for service in "${services[@]}"; do
+  mkdir -p "$scratch/lib/$service"
+  # As systemd would: the environment file only, nothing inherited.
+  mapfile -t settings < <(grep -v '^#' "$scratch/etc/$service.env" | grep .)
+  env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/$service" --log-format json > "$scratch/$service.log" 2>&1 &
+  pids+=($!)
+done
+
+health=("$bin/hsbctl" health --tls-certificate "$scratch/etc/tls/ops.pem" --tls-key "$scratch/etc/tls/ops-key.pem" --tls-ca "$scratch/etc/tls/ca.pem"
+  --endpoint intake=localhost:17101 --endpoint youth-justice=localhost:17102 --endpoint camhs=localhost:17103 --endpoint mappa=localhost:17104
+  --endpoint orchestrator=localhost:17100)
+for _ in $(seq 1 120); do
+  if "${health[@]}" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "${ready:-}" ]; then
+  "${health[@]}" || true
+  for service in "${services[@]}"; do echo "--- $service"; tail -5 "$scratch/$service.log"; done
+  echo "deploy/systemd: the services did not all become ready from their environment files" >&2
+  exit 1
+fi
+for port in 17200 17201 17202 17203 17204; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/readyz")
+  [ "$code" = 200 ] || { echo "deploy/systemd: /readyz on $port answered $code with the token" >&2; exit 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
+  [ "$code" = 401 ] || { echo "deploy/systemd: /readyz on $port answered $code without the token" >&2; exit 1; }
+done
+echo "deploy/systemd: the unit verifies for every service, and each environment file starts its service over TLS"
