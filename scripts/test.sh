@@ -9,10 +9,12 @@ scripts/generate-protos.sh --check
 scripts/generate-swift-wire.py --check
 scripts/generate-fixtures.sh --check
 scripts/check-format.sh
-# The deployment files: alert rules and their unit tests (promtool), and every shell script.
+# The deployment files: alert rules and their unit tests (promtool), YAML, the Kubernetes
+# overlays (rendered, validated, checked) and every shell script.
 deploy/monitoring/check.sh
 yamllint -c .yamllint.yml deploy/
-shellcheck -S warning scripts/*.sh deploy/local/*.sh deploy/monitoring/*.sh deploy/systemd/*.sh .ci/run
+deploy/kubernetes/check.sh
+shellcheck -S warning scripts/*.sh deploy/*/*.sh .ci/run
 swift build
 # The systemd unit verifies, and each service starts over TLS from its own environment file.
 deploy/systemd/check.sh

@@ -7,8 +7,9 @@ public import ServiceLifecycle
 import Synchronization
 
 /// The ops port: `GET /healthz` (alive, always open), `GET /readyz` (ready, with each check and the
-/// result's age) and `GET /metrics` (Prometheus text), which need `Authorization: Bearer <token>`
-/// when a token is set. Plain HTTP, or HTTPS when given a context. Nothing it serves names a path
+/// result's age) and `GET /metrics` (Prometheus text). When a token is set, `/metrics` needs
+/// `Authorization: Bearer <token>` and `/readyz` without it gives only its verdict (200 or 503 and
+/// `{"ready":...}`), which is all a probe needs. Plain HTTP, or HTTPS when given a context. Nothing it serves names a path
 /// or an address.
 public final class OpsServer: Service, Sendable {
     public let host: String
@@ -148,7 +149,7 @@ final class OpsHTTPHandler: ChannelInboundHandler {
             respond(context, head, .methodNotAllowed, "only GET is served on the ops port\n")
             return
         }
-        if path == "/metrics" || path == "/readyz", !authorised(head) {
+        if path == "/metrics", !authorised(head) {
             respond(
                 context, head, .unauthorized, "\(path) needs the ops bearer token (Authorization: Bearer ...)\n",
                 extraHeaders: [("WWW-Authenticate", "Bearer")])
@@ -162,10 +163,11 @@ final class OpsHTTPHandler: ChannelInboundHandler {
         case "/readyz":
             let probe = self.probe
             let age = (probe as? BackgroundReadiness)?.ageMillis
+            // Without the token (a kubelet's probe cannot send one) only the verdict: 200 or 503.
+            let detailed = authorised(head)
             context.eventLoop.makeFutureWithTask { await probe.check() }.assumeIsolated().whenSuccess { checks in
-                self.respond(
-                    context, head, checks.allOK ? .ok : .serviceUnavailable, Self.readinessJSON(checks, ageMillis: age),
-                    contentType: "application/json")
+                let body = detailed ? Self.readinessJSON(checks, ageMillis: age) : "{\"ready\":\(checks.allOK)}\n"
+                self.respond(context, head, checks.allOK ? .ok : .serviceUnavailable, body, contentType: "application/json")
             }
         default:
             respond(context, head, .notFound, "no such ops path \(path); try /healthz, /readyz or /metrics\n")

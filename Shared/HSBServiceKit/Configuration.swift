@@ -43,7 +43,7 @@ public struct ServiceOptions: ParsableArguments {
     @Option(
         name: .customLong("ops-token-file"),
         help:
-            "File holding the bearer token (32 characters or more) that /readyz and /metrics require; /healthz stays open. Readable by the service's user only. Env: HSB_OPS_TOKEN_FILE. Default: none (both open to whoever reaches the ops port)."
+            "File holding the bearer token (32 characters or more) that /metrics requires, and /readyz to show its checks (without it, only the verdict a probe needs); /healthz stays open. Readable by the service's user only. Env: HSB_OPS_TOKEN_FILE. Default: none (all open to whoever reaches the ops port)."
     )
     public var opsTokenFile: String?
 

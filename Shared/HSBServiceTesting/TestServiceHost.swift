@@ -50,7 +50,10 @@ public struct TestServiceHost: Sendable {
         if store == .postgresql, databaseURL == nil { databaseURL = try freshPostgresURL() }
         let host = try ServiceHost(
             descriptor: descriptor, options: ResolvedServiceOptions(port: port, dataDir: dataDir, databaseURL: databaseURL), handlers: handlers,
-            migrations: migrations, secrets: tls == nil ? testSecrets : [:], tls: tls, clock: clock, group: MultiThreadedEventLoopGroup.singleton,
+            migrations: migrations, secrets: tls == nil ? testSecrets : [:], tls: tls, clock: clock,
+            // A durable write per probe every few seconds from every test service slows the whole run;
+            // the tests that watch readiness change ask for it (the first result comes at start).
+            readinessInterval: .seconds(30), group: MultiThreadedEventLoopGroup.singleton,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await host.start()
         return TestServiceHost(host: host, dataDir: dataDir, databaseURL: databaseURL, secrets: testSecrets, clock: clock)

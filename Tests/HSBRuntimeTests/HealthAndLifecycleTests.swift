@@ -58,7 +58,7 @@ struct HealthAndLifecycleTests {
 
     @Test("Readiness goes false when the store is removed, within an interval; /readyz names no path, the log has the cause")
     func readinessGoesFalseWhenTheStoreIsRemoved() async throws {
-        let server = try await TestHost.start()
+        let server = try await TestHost.start(readinessInterval: .seconds(1))
         let client = server.client(as: nil)
         #expect(try await client.call(HealthService.check, HealthCheckRequest()).status == .serving)
         try FileManager.default.removeItem(atPath: "\(server.dataDir)/intake.sqlite3")
@@ -111,7 +111,9 @@ struct HealthAndLifecycleTests {
         readiness.stop()
     }
 
-    @Test("With a token, /readyz and /metrics need it (401 otherwise) and /healthz stays open; a token file others can read is refused")
+    @Test(
+        "With a token, /metrics needs it (401 otherwise), /readyz shows its checks only with it (the verdict alone to a probe), /healthz stays open; a token file others can read is refused"
+    )
     func opsTokenGuardsReadinessAndMetrics() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-ops-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -123,11 +125,16 @@ struct HealthAndLifecycleTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         let server = try await TestHost.start(opsTokenFile: file)
         #expect(try await http(port: server.opsPort, path: "/healthz").status == 200)
-        for path in ["/readyz", "/metrics"] {
-            #expect(try await http(port: server.opsPort, path: path).status == 401)
-            #expect(try await http(port: server.opsPort, path: path, headers: ["Authorization: Bearer \(token)x"]).status == 401)
-            #expect(try await http(port: server.opsPort, path: path, headers: ["Authorization: Bearer \(token)"]).status == 200)
-        }
+        #expect(try await http(port: server.opsPort, path: "/metrics").status == 401)
+        #expect(try await http(port: server.opsPort, path: "/metrics", headers: ["Authorization: Bearer \(token)x"]).status == 401)
+        #expect(try await http(port: server.opsPort, path: "/metrics", headers: ["Authorization: Bearer \(token)"]).status == 200)
+        // A probe without the token gets the verdict only; the scraper with it, each check.
+        let bare = try await http(port: server.opsPort, path: "/readyz")
+        #expect(bare.status == 200 && bare.body == "{\"ready\":true}\n")
+        let wrong = try await http(port: server.opsPort, path: "/readyz", headers: ["Authorization: Bearer \(token)x"])
+        #expect(wrong.body == "{\"ready\":true}\n")
+        let full = try await http(port: server.opsPort, path: "/readyz", headers: ["Authorization: Bearer \(token)"])
+        #expect(full.status == 200 && full.body.contains("\"checks\":[{\"name\":\"store\""))
         await server.stop()
     }
 

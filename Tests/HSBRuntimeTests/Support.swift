@@ -35,7 +35,7 @@ struct TestHost {
         drainTimeoutSeconds: Int = 5,
         maxFrameBytes: Int = Framing.defaultMaxFrameSize, maxConnectionsPerPeer: Int = 256, maxBufferedBytes: Int = 128 * 1024 * 1024,
         dataDir reuse: String? = nil, clock: any WallClock = SystemWallClock(), port: Int = 0, tls: TLSMaterial? = nil,
-        opsTokenFile: String? = nil, opsTLS: (certificate: String, key: String)? = nil, readinessInterval: Duration = .seconds(1)
+        opsTokenFile: String? = nil, opsTLS: (certificate: String, key: String)? = nil, readinessInterval: Duration = .seconds(30)
     ) async throws -> TestHost {
         let dataDir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("hsb-test-\(UUID().uuidString)").path
         var options = ResolvedServiceOptions(

@@ -3,7 +3,7 @@
 # service's environment file starts that service for real. The files are copied to a scratch
 # folder with their paths (/etc/hsb, /var/lib/hsb, /usr/local/bin) and host names moved there and
 # the ports moved to 17100-17204 (a 1 before each); TLS certificates come from `hsbctl pki`. Every service must report
-# ready on /readyz with the ops token, and hsbctl health must find all five SERVING over TLS.
+# ready on /readyz, /metrics must need the ops token, and hsbctl health must find all five SERVING over TLS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -61,7 +61,7 @@ fi
 for port in 17200 17201 17202 17203 17204; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$port/readyz")
   [ "$code" = 200 ] || { echo "deploy/systemd: /readyz on $port answered $code with the token" >&2; exit 1; }
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
-  [ "$code" = 401 ] || { echo "deploy/systemd: /readyz on $port answered $code without the token" >&2; exit 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+  [ "$code" = 401 ] || { echo "deploy/systemd: /metrics on $port answered $code without the token" >&2; exit 1; }
 done
 echo "deploy/systemd: the unit verifies for every service, and each environment file starts its service over TLS"
