@@ -16,7 +16,9 @@ yamllint -c .yamllint.yml deploy/
 deploy/kubernetes/check.sh
 shellcheck -S warning scripts/*.sh deploy/*/*.sh .ci/run
 swift build
-# The systemd unit verifies, and each service starts over TLS from its own environment file.
+# The Containerfile, statically (stages, user, executables, the libraries they link), and the
+# systemd unit, which verifies, and each service started over TLS from its own environment file.
+deploy/container/check.sh
 deploy/systemd/check.sh
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
