@@ -111,7 +111,7 @@ public struct ActSigner: Sendable {
         }
         self.agency = try AgencyIdentity.agency(of: certificate)
         do {
-            self.certificateDER = try ClientCertificateVerification.der(certificate)
+            self.certificateDER = try certificate.derBytes()
         } catch {
             throw .unreadable(path: certificateFile, reason: "cannot be encoded (\(error))")
         }

@@ -178,8 +178,8 @@ public final class TLSMaterial: Sendable {
             throw .unusable("\(files.key) is not the key of the certificate in \(files.certificate)")
         }
         do {
-            let nioChain = try chain.map { try NIOSSLCertificate(bytes: Array(try $0.serializeAsPEM().derBytes), format: .der) }
-            let nioTrusted = try trusted.map { try NIOSSLCertificate(bytes: Array(try $0.serializeAsPEM().derBytes), format: .der) }
+            let nioChain = try chain.map { try NIOSSLCertificate(bytes: $0.derBytes(), format: .der) }
+            let nioTrusted = try trusted.map { try NIOSSLCertificate(bytes: $0.derBytes(), format: .der) }
             let nioKey = try NIOSSLPrivateKey(bytes: Array(keyText.utf8), format: .pem)
             let minimum: TLSVersion = files.allowTLS12 ? .tlsv12 : .tlsv13
             var server = TLSConfiguration.makeServerConfigurationWithMTLS(
@@ -308,7 +308,7 @@ enum ClientCertificateVerification {
                 var verifier = Verifier(rootCertificates: CertificateStore(trusted)) { RFC5280Policy() }
                 switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(chain.dropFirst())) {
                 case .validCertificate(let path):
-                    let validated = try path.map { try NIOSSLCertificate(bytes: Self.der($0), format: .der) }
+                    let validated = try path.map { try NIOSSLCertificate(bytes: $0.derBytes(), format: .der) }
                     return .certificateVerified(VerificationMetadata(ValidatedCertificateChain(validated)))
                 case .couldNotValidate:
                     outcome.refuse("unknown_ca", "the client's certificate is not signed by a CA this service trusts")
@@ -318,11 +318,6 @@ enum ClientCertificateVerification {
         }
     }
 
-    static func der(_ certificate: Certificate) throws -> [UInt8] {
-        var serializer = DER.Serializer()
-        try serializer.serialize(certificate)
-        return serializer.serializedBytes
-    }
 }
 
 /// Sent up a server connection's pipeline when its TLS handshake has completed: the agency the
@@ -398,5 +393,14 @@ final class TLSIdentityHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         context.fireChannelInactive()
+    }
+}
+
+extension Certificate {
+    /// The certificate's DER encoding: what NIOSSL loads and what an act proof carries.
+    func derBytes() throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(self)
+        return serializer.serializedBytes
     }
 }

@@ -391,6 +391,20 @@ struct ActSignatureTests {
             try await verify(try sign(try pki.actSigner(.police), at: SystemWallClock().nowUnixMillis() + 3_600_000), trusted: pki)
         }
         #expect(future?.message == "the act's signing time is in the future (check the signing host's clock)")
+        // Hostile numbers and sizes are refused before anything is computed from them.
+        let valid = try sign(try pki.actSigner(.police))
+        for signedAt in [Int64.max, Int64.min, 0] {
+            var hostile = valid
+            hostile.signedAtUnixMillis = signedAt
+            await #expect(throws: RPCError.self) { try await verify(hostile, trusted: pki) }
+        }
+        var oversized = valid
+        oversized.certificate = [UInt8](repeating: 0x30, count: ActSignature.maxCertificateBytes + 1)
+        let big = await #expect(throws: RPCError.self) { try await verify(oversized, trusted: pki) }
+        #expect(big?.message.hasPrefix("the act's signature is malformed") == true)
+        var short = valid
+        short.signature.removeLast()
+        await #expect(throws: RPCError.self) { try await verify(short, trusted: pki) }
     }
 
     @Test("A service on TLS refuses a relayed act whose actor signature is missing or forged, and takes one the agency signed")
