@@ -20,6 +20,10 @@ swift build
 # systemd unit, which verifies, and each service started over TLS from its own environment file.
 deploy/container/check.sh
 deploy/systemd/check.sh
+# The partnership across hosts: each service on a network namespace of its own, over mutual TLS,
+# from its environment file; a link cut and restored under a stream of referrals (nothing lost or
+# doubled), strangers refused at the handshake, and a capture between hosts with no child's name.
+deploy/systemd/multihost.sh
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.

@@ -305,6 +305,25 @@ enum CasePrinter {
         "\(entry.dueUnixMs == 0 ? "no time limit".padding(21) : date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
     }
 
+    /// A step the case still owes an agency, as a practitioner needs it: whether it is on its way,
+    /// waiting to be tried again (and when), or stopped for someone to act on.
+    static func stepLine(_ step: OrchestratorV1.Step) -> String {
+        let error = step.lastError.isEmpty ? "" : ": \(step.lastError)"
+        // `state`, or for an orchestrator of the previous release (which has none) its text.
+        let state = step.state != .unspecified ? step.state : (Event.previousStates[step.status] ?? .unspecified)
+        switch state {
+        case .pending where step.attempts == 0:
+            return "to \(step.service): being sent; no answer yet, and the orchestrator keeps trying until it lands"
+        case .pending:
+            let next = step.nextAttemptUnixMs > 0 ? "; next try \(date(step.nextAttemptUnixMs))" : ""
+            return "to \(step.service): waiting, \(step.attempts) attempt(s) failed\(next)\(error)"
+        case .dead:
+            return "to \(step.service): given up after \(step.attempts) attempt(s), for the partnership's operators to retry or discard\(error)"
+        default:
+            return "to \(step.service): \(step.status) after \(step.attempts) attempt(s)\(error)"
+        }
+    }
+
     /// The case as a practitioner reads it: every section that has something in it, each
     /// decision line with its rule and the seed clause it comes from; `--json` is the whole reply
     /// in ProtoJSON, nothing picked out.
@@ -365,9 +384,7 @@ enum CasePrinter {
             })
         section(
             "Steps still owed:",
-            view.steps.filter { $0.status != "delivered" }.map {
-                "to \($0.service): \($0.status) after \($0.attempts) attempt(s)\($0.lastError.isEmpty ? "" : ": \($0.lastError)")"
-            })
+            view.steps.filter { $0.status != "delivered" }.map(stepLine))
         section(
             "Chronology:",
             view.chronology.map { "\(date($0.atUnixMs))  \($0.what)\($0.ruleIds.isEmpty ? "" : " [\($0.ruleIds.joined(separator: " "))]")" })

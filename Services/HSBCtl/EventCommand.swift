@@ -112,14 +112,16 @@ struct Event: AsyncParsableCommand {
                 throw ExitCode(1)
             case .pending:
                 FileHandle.standardError.write(
-                    Data("hsbctl: recorded; \(step.service) has not received it yet and it will be retried (\(step.lastError))\n".utf8))
+                    Data(
+                        "hsbctl: recorded; \(step.service) has not received it yet and the orchestrator keeps trying\(step.lastError.isEmpty ? "" : " (\(step.lastError))")\n"
+                            .utf8))
             default:
                 break
             }
         }
     }
 
-    static let previousStates: [String: OrchestratorV1.StepStatus] = ["refused": .refused, "pending": .pending]
+    static let previousStates: [String: OrchestratorV1.StepStatus] = ["refused": .refused, "pending": .pending, "dead": .dead]
 
     func fileError(_ message: String) -> any Error {
         FileHandle.standardError.write(Data("hsbctl: \(message)\n".utf8))

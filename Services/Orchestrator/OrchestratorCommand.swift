@@ -40,6 +40,13 @@ struct OrchestratorCommand: AsyncParsableCommand {
     )
     var outboxLease: String?
 
+    @Option(
+        name: .customLong("step-wait"),
+        help:
+            "Seconds a practitioner's call waits for the steps it wrote to land (say, intake's screening) before it answers with them still being sent, 0-60. Env: HSB_STEP_WAIT. Default: 2."
+    )
+    var stepWait: String?
+
     func run() async throws {
         var texts = agencyEndpoints
         if texts.isEmpty, let env = environment("HSB_AGENCY_ENDPOINTS") {
@@ -53,6 +60,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let failuresBeforeDead = try deadAfterText.map { try Deliverer.deadAfter(parsing: $0) } ?? Deliverer.defaultDeadAfter
         let leaseText = outboxLease ?? environment("HSB_OUTBOX_LEASE")
         let leaseSeconds = try leaseText.map { try Deliverer.lease(parsing: $0) } ?? 30
+        let stepWaitText = stepWait ?? environment("HSB_STEP_WAIT")
+        let promptWait = try stepWaitText.map { try Deliverer.stepWait(parsing: $0) } ?? Deliverer.promptDeliveryWait
         let resolved = try options.resolve(for: .orchestrator)
         let tls = try TransportOptions.material(resolved.tls)
         let signer: RequestSigner
@@ -91,7 +100,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
             handlers: { resources in
                 let deliverer = Deliverer(
                     resources: resources, clients: agencyClients, maxFailuresAfterSend: failuresBeforeDead,
-                    idempotencyWindowDays: resolved.idempotencyWindowDays, leaseSeconds: leaseSeconds)
+                    idempotencyWindowDays: resolved.idempotencyWindowDays, leaseSeconds: leaseSeconds, promptWait: promptWait)
                 box.withLock { $0 = deliverer }
                 return OrchestratorService.handlers(resources, deliverer: deliverer)
             },

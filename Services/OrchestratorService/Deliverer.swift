@@ -16,6 +16,8 @@ public final class Deliverer: Service, Sendable {
     /// The pause after each failed attempt (the client's own backoff type).
     let backoff: Backoff
     let pollInterval: Duration
+    /// How long a call waits for the steps it wrote before answering with them owed (`promptDeliveryWait`).
+    let promptWait: Duration
     /// Attempts that may reach the service and fail without an answer (the connection dropped,
     /// the deadline passed, an internal error) before the step is moved to the dead letters. A
     /// service that cannot be reached at all does not count: its steps wait, however long.
@@ -62,6 +64,15 @@ public final class Deliverer: Service, Sendable {
         return value
     }
 
+    /// `--step-wait` (`HSB_STEP_WAIT`): whole seconds from 0 (answer at once) to 60.
+    public static func stepWait(parsing text: String) throws(ConfigurationError) -> Duration {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (0...60).contains(value) else {
+            throw ConfigurationError(
+                "--step-wait (HSB_STEP_WAIT) must be a whole number of seconds from 0 to 60, not \(ProtoJSON.quotedExcerpt(text))")
+        }
+        return .seconds(value)
+    }
+
     /// `--dead-after` (`HSB_DEAD_AFTER`): a whole number from 1 to 1,000; anything else is named.
     public static func deadAfter(parsing text: String) throws(ConfigurationError) -> Int32 {
         guard let value = Int32(text.trimmingCharacters(in: .whitespaces)), (1...1000).contains(value) else {
@@ -74,8 +85,9 @@ public final class Deliverer: Service, Sendable {
     public init(
         resources: ServiceResources, clients: [String: RPCClient], baseBackoffMillis: Int64 = 500, maxBackoffMillis: Int64 = 60_000,
         pollInterval: Duration = .milliseconds(250), maxFailuresAfterSend: Int32 = Deliverer.defaultDeadAfter, idempotencyWindowDays: Int = 7,
-        replica: String = Deliverer.replicaName(), leaseSeconds: Int = 30
+        replica: String = Deliverer.replicaName(), leaseSeconds: Int = 30, promptWait: Duration = Deliverer.promptDeliveryWait
     ) {
+        self.promptWait = promptWait
         self.replica = replica
         self.leaseMillis = Int64(leaseSeconds) * 1000
         self.maxFailuresAfterSend = maxFailuresAfterSend
@@ -214,6 +226,39 @@ public final class Deliverer: Service, Sendable {
             }
             return await group.reduce(0, +)
         }
+    }
+
+    /// How long a practitioner's call waits for the steps it wrote to land before it answers
+    /// with them still owed: an agency that cannot be reached (its link cut, its host down)
+    /// costs the caller this long, not the attempt's 10 s deadline and retries.
+    public static let promptDeliveryWait: Duration = .seconds(2)
+
+    /// Sends the steps a call just wrote, and waits for them at most `budget`. Past it the call
+    /// answers and the attempts go on (their outcome is recorded as ever; the outbox retries
+    /// any that fail): the steps are durable, only the wait is cut short.
+    public func deliverPromptly(_ stepIDs: [String]) async {
+        guard !stepIDs.isEmpty else { return }
+        let budget = promptWait
+        let waiter = PromptWaiter()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            waiter.set(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: budget)
+                waiter.resume()
+            }
+            Task {
+                for stepID in stepIDs { await self.deliver(stepID: stepID) }
+                timer.cancel()
+                waiter.resume()
+            }
+        }
+    }
+
+    /// Resumes a waiting call once, by whichever comes first: the deliveries or the budget.
+    private final class PromptWaiter: Sendable {
+        private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        func set(_ value: CheckedContinuation<Void, Never>) { continuation.withLock { $0 = value } }
+        func resume() { continuation.withLock { $0.take() }?.resume() }
     }
 
     /// Attempts one step; true when it landed. `claimed`: this replica claimed it when it wrote it

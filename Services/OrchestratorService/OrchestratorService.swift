@@ -67,8 +67,9 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
             return OrchestratorV1.WriteReceipt(caseId: caseID, stepIds: steps.map(\.stepID))
         }
         if !accepted.replayed {
-            // The steps just written, sent at once; the outbox retries any that fail.
-            for stepID in accepted.output.stepIds { await deliverer.deliver(stepID: stepID) }
+            // The steps just written, sent at once; the outbox retries any that fail. The reply
+            // waits for them a short while, then shows any still owed as waiting.
+            await deliverer.deliverPromptly(accepted.output.stepIds)
         }
         return try await Self.view(caseID: accepted.output.caseId, resources: resources, context: context.request, logRead: false)
     }
@@ -126,7 +127,7 @@ public struct OrchestratorService: OrchestratorV1.Orchestrator.ServiceProtocol {
         }
         // A retried call answers with the step its first attempt wrote.
         let written = accepted.output.stepIds.first ?? ""
-        if !accepted.replayed { await deliverer.deliver(stepID: written) }
+        if !accepted.replayed { await deliverer.deliverPromptly([written]) }
         var recorded = try await Self.view(caseID: request.caseId, resources: resources, context: context.request, logRead: false)
         recorded.stepId = written
         return recorded

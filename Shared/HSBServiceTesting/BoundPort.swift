@@ -51,6 +51,13 @@ public final class BoundPort: Sendable {
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Listens without ever accepting: a connection completes (the kernel queues it) and what is
+    /// sent on it is never read or answered, as with a host that hangs. `close()` then resets
+    /// every queued connection.
+    public func listenSilently() throws {
+        guard Glibc.listen(descriptor, 16) == 0 else { throw BoundPortError(message: "listen: errno \(errno)") }
+    }
+
     /// Lets the port go (to the service that takes it next).
     public func close() { _ = Glibc.close(descriptor) }
 }

@@ -456,7 +456,9 @@ struct OrchestratorHardeningTests {
         await intake.stop()
     }
 
-    @Test("--dead-after (1-1000) and --outbox-lease (11-3600 s) name themselves and quote what they were given, control characters escaped")
+    @Test(
+        "--dead-after (1-1000), --outbox-lease (11-3600 s) and --step-wait (0-60 s) name themselves and quote what they were given, control characters escaped"
+    )
     func deadAfterAndLeaseAreValidated() throws {
         #expect(try Deliverer.deadAfter(parsing: "3") == 3)
         #expect(try Deliverer.deadAfter(parsing: " 1000 ") == 1000)
@@ -475,6 +477,12 @@ struct OrchestratorHardeningTests {
                     "--outbox-lease (HSB_OUTBOX_LEASE) must be a whole number of seconds from 11 (longer than one attempt, 10 s) to 3600, not \(ProtoJSON.quoted(bad))"
                 )
             ) { try Deliverer.lease(parsing: bad) }
+        }
+        #expect(try Deliverer.stepWait(parsing: "0") == .zero && Deliverer.stepWait(parsing: " 60 ") == .seconds(60))
+        for bad in ["61", "-1", "2.5", "", "9223372036854775808", "2\u{0}"] {
+            #expect(
+                throws: ConfigurationError("--step-wait (HSB_STEP_WAIT) must be a whole number of seconds from 0 to 60, not \(ProtoJSON.quoted(bad))")
+            ) { try Deliverer.stepWait(parsing: bad) }
         }
         #expect(!ProtoJSON.quoted("\u{1B}[2J").contains("\u{1B}"), "no control character reaches a terminal")
     }

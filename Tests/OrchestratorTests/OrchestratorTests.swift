@@ -51,7 +51,7 @@ struct OrchestratorHost {
     static func start(
         _ store: TestStore, intakePort: Int, youthJusticePort: Int? = nil, camhsPort: Int? = nil, mappaPort: Int? = nil, dataDir: String? = nil,
         clock: any WallClock = SystemWallClock(), idempotencyWindowDays: Int = 7, databaseURL: String? = nil, replica: String? = nil,
-        leaseSeconds: Int = 30, tls: TLSMaterial? = nil
+        leaseSeconds: Int = 30, tls: TLSMaterial? = nil, promptWait: Duration = .seconds(30)
     ) async throws
         -> OrchestratorHost
     {
@@ -66,7 +66,7 @@ struct OrchestratorHost {
         ) { resources in
             let deliverer = Deliverer(
                 resources: resources, clients: agencyClients, baseBackoffMillis: 1, maxBackoffMillis: 5, idempotencyWindowDays: idempotencyWindowDays,
-                replica: replica ?? Deliverer.replicaName(), leaseSeconds: leaseSeconds)
+                replica: replica ?? Deliverer.replicaName(), leaseSeconds: leaseSeconds, promptWait: promptWait)
             box.withLock { $0 = deliverer }
             return OrchestratorService.handlers(resources, deliverer: deliverer)
         }
@@ -202,6 +202,46 @@ struct OrchestratorTests {
         #expect(replay.referralId == resumed.screening?.referralId)
         #expect(try intake.records("referral", subjectID: "child-1").count == 1)
         await client.close()
+        await orchestrator.server.stop()
+        await intake.stop()
+    }
+
+    @Test("A hung agency does not hold the practitioner's call: the reply comes with the step still being sent, and the attempt's outcome is kept")
+    func hungAgencyDoesNotHoldTheCall() async throws {
+        // Intake's host takes the connection and never answers (a hung host, or a link cut after the handshake).
+        let silent = try BoundPort()
+        try silent.listenSilently()
+        // The tests' hosts wait 30 s for a step by default; this one waits 200 ms, as a deployment waits 2 s.
+        let orchestrator = try await OrchestratorHost.start(.sqlite, intakePort: silent.port, promptWait: .milliseconds(200))
+        let view = try await orchestrator.server.client(.socialCare).call(
+            OrchestratorV1.Orchestrator.Method.submitReferral, OrchestratorV1.SubmitReferralRequest(referral: referral()))
+        // Answered while the attempt was still in flight (its deadline is 10 s): durable, owed, not yet tried out.
+        #expect(view.status == "awaiting-screening")
+        #expect(view.steps.map(\.status) == ["pending"] && view.steps.first?.attempts == 0)
+        // The host goes away (its queued connections reset): the attempt that went on after the reply is recorded.
+        silent.close()
+        var attempted: OrchestratorV1.CaseView? = nil
+        for _ in 0..<200 {
+            let now = try await orchestrator.server.client(.socialCare).call(
+                OrchestratorV1.Orchestrator.Method.getCase, OrchestratorV1.GetCaseRequest(caseId: view.caseId),
+                options: CallOptions(purpose: "case review"))
+            if now.steps.first?.attempts == 1 {
+                attempted = now
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(attempted?.steps.first?.status == "pending", "the failed attempt leaves the step owed")
+        #expect(attempted?.steps.first?.lastError.hasPrefix("UNAVAILABLE") == true)
+        // Intake comes back on that port: the outbox delivers the step, once.
+        let intake = try await startIntake(.sqlite, port: silent.port)
+        var delivered = 0
+        for _ in 0..<200 where delivered == 0 {
+            delivered = await orchestrator.deliverer.deliverDue()
+            if delivered == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(delivered == 1)
+        #expect(try intake.records("referral", subjectID: "child-1").count == 1)
         await orchestrator.server.stop()
         await intake.stop()
     }
