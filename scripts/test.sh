@@ -26,5 +26,7 @@ deploy/systemd/check.sh
 deploy/systemd/multihost.sh
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
+# Backup and restore as docs/OPERATIONS.md describes them, on SQLite and on PostgreSQL.
+scripts/with-postgres.sh scripts/backup-restore.sh
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.
 scripts/with-postgres.sh swift test
