@@ -28,8 +28,14 @@ grep -q '^ENTRYPOINT \["/usr/local/bin/hsb-entrypoint"\]$' <<< "$runtime" || fai
 
 # Every executable product (but the fuzzer) is built, and the entrypoint runs it.
 mapfile -t products < <(grep -o '\.executable(name: "[a-z-]*"' Package.swift | sed 's/.*"\(.*\)"/\1/' | grep -v '^hsb-fuzz$')
+# SwiftPM builds only the last of several --product flags given to one `swift build`, so each
+# product is built by its own, in a loop over the products, and copied by a loop over the same list.
+if grep -Eq -- '--product [^ ]+ .*--product' "$file"; then fail "one swift build is given several --product flags: only the last is built"; fi
+grep -q -- 'swift build -c release --static-swift-stdlib --product "$product"' "$file" || fail "the products are not built one by one in a loop"
+mapfile -t loops < <(sed -n 's/.*for product in \(.*\); do.*/\1/p' "$file")
+[ "${#loops[@]}" = 2 ] && [ "${loops[0]}" = "${loops[1]}" ] || fail "the build loop and the copy loop do not name the same products"
 for product in "${products[@]}"; do
-  grep -q -- "--product $product " "$file" || fail "$product is not built"
+  grep -qw -- "$product" <<< "${loops[0]:-}" || fail "$product is not built"
   grep -q "^  .*\\b$product\\b.*)" "$entry" || fail "the entrypoint does not run $product"
 done
 
