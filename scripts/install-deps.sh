@@ -5,8 +5,9 @@ set -euo pipefail
 # systemd: systemd-analyze verify of the unit; curl: the ops port checked as a probe would;
 # python3-venv: kubernetes-validate (PyPI) for the rendered Kubernetes manifests; binutils:
 # readelf, for the libraries the container's executables link; iproute2, tcpdump, sqlite3 and openssl: the multi-host
-# test (network namespaces, a capture of the traffic between hosts, each store counted on its host).
-packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl)
+# test (network namespaces, a capture of the traffic between hosts, each store counted on its host);
+# buildah and debootstrap: the container image built and the suite run from it (deploy/container/smoke.sh).
+packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl buildah debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

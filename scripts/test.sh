@@ -30,3 +30,6 @@ HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
 scripts/with-postgres.sh scripts/backup-restore.sh
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.
 scripts/with-postgres.sh swift test
+# The image: its runtime stage built with buildah on a Debian 12 base made by debootstrap, and the
+# suite run from it as its unprivileged user (last: it relinks the executables statically).
+deploy/container/smoke.sh

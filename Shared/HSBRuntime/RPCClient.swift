@@ -246,7 +246,7 @@ public final class RPCClient: ClientTransport {
                 let serverName = configuration.host.isIPAddress ? nil : configuration.host
                 let made = ClientBootstrap(group: group)
                     .connectTimeout(configuration.connectTimeout)
-                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             if let (context, expected) = tls {

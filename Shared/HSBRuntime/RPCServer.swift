@@ -212,7 +212,7 @@ public final class RPCServer: Service, Sendable {
             try await ServerBootstrap(group: self.group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture {

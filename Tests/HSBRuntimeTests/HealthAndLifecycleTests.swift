@@ -242,4 +242,62 @@ struct HealthAndLifecycleTests {
         #expect(log.contains("\"msg\":\"draining\""))
         #expect(log.contains("\"msg\":\"stopped\""))
     }
+
+    @Test(
+        "A service and hsbctl run as an unprivileged user, as the image and the systemd unit run them: each connection's socket options are ones such a user may set"
+    )
+    func servicesAndClientRunUnprivileged() async throws {
+        // TCP_NODELAY set at the socket level is SO_DEBUG, which only a privileged user may set:
+        // as root it passed silently (and Nagle stayed on); as the image's user every connection failed.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let bin = root.appendingPathComponent(".build/debug")
+        for name in ["intake", "hsbctl"] {
+            try #require(FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent(name).path), "build the executables first")
+        }
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hsb-unprivileged-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        // Run as root (CI), the test drops to nobody for both processes; run as anyone else, it is unprivileged already.
+        var prefix: [String] = []
+        if getuid() == 0 {
+            #expect(chown(dataDir, 65534, 65534) == 0)
+            prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        }
+        func process(_ name: String, _ arguments: [String]) -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: prefix.first ?? bin.appendingPathComponent(name).path)
+            process.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [bin.appendingPathComponent(name).path]) + arguments
+            return process
+        }
+        let service = process(
+            "intake", ["--port", "0", "--ops-port", "0", "--data-dir", dataDir, "--log-format", "json", "--local-authority", "Camden"])
+        let errors = Pipe()
+        service.standardError = errors
+        service.standardOutput = FileHandle.nullDevice
+        try service.run()
+        defer {
+            kill(service.processIdentifier, SIGTERM)
+            service.waitUntilExit()
+        }
+        var log = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !log.contains("\"msg\":\"listening\""), ContinuousClock.now < deadline {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        // "address":"[IPv4]127.0.0.1/127.0.0.1:PORT"
+        let listening = try #require(log.split(separator: "\n").first { $0.contains("\"msg\":\"listening\"") }, "the service did not start: \(log)")
+        let address = try #require(listening.firstMatch(of: /127\.0\.0\.1:([0-9]+)"/), "no port in \(listening)")
+        let client = process("hsbctl", ["health", "--endpoint", "intake=127.0.0.1:\(address.1)"])
+        let out = Pipe()
+        client.standardOutput = out
+        client.standardError = out
+        try client.run()
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        client.waitUntilExit()
+        #expect(
+            client.terminationStatus == 0 && answer.contains("SERVING") && !answer.contains("NOT SERVING"),
+            "hsbctl health as an unprivileged user: \(answer)")
+    }
 }

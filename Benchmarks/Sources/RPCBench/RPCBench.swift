@@ -70,7 +70,7 @@ struct EchoConnection: Sendable {
 
 func startEchoServer(tls: NIOSSLContext? = nil) async throws -> any Channel {
     try await ServerBootstrap(group: group)
-        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         .childChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
@@ -83,7 +83,7 @@ func startEchoServer(tls: NIOSSLContext? = nil) async throws -> any Channel {
 
 func connectEcho(port: Int, tls: NIOSSLContext? = nil) async throws -> EchoConnection {
     try await ClientBootstrap(group: group)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .channelOption(.tcpOption(.tcp_nodelay), value: 1)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
