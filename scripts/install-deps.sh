@@ -6,8 +6,9 @@ set -euo pipefail
 # python3-venv: kubernetes-validate (PyPI) for the rendered Kubernetes manifests; binutils:
 # readelf, for the libraries the container's executables link; iproute2, tcpdump, sqlite3 and openssl: the multi-host
 # test (network namespaces, a capture of the traffic between hosts, each store counted on its host);
-# buildah and debootstrap: the container image built and the suite run from it (deploy/container/smoke.sh).
-packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl buildah debootstrap)
+# buildah and debootstrap: the container image built and the suite run from it (deploy/container/smoke.sh);
+# docker-compose: renders the compose pilot (deploy/compose/check.sh; no engine runs here).
+packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl buildah debootstrap docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

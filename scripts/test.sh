@@ -26,6 +26,8 @@ deploy/systemd/check.sh
 deploy/systemd/multihost.sh
 # A bounded, seeded fuzz run against every service kind (docs/SECURITY.md); scripts/fuzz.sh runs long ones.
 HSB_FUZZ_BUILD=debug scripts/fuzz.sh 30000 "${HSB_FUZZ_SEED:-1129}"
+# The compose pilot: rendered and checked, its set-up scripts run, its services run from its settings.
+scripts/with-postgres.sh deploy/compose/check.sh
 # Backup and restore as docs/OPERATIONS.md describes them, on SQLite and on PostgreSQL.
 scripts/with-postgres.sh scripts/backup-restore.sh
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.
