@@ -317,6 +317,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private var pending: [UInt64: Pending] = [:]
     private var context: ChannelHandlerContext?
+    /// When a frame last came in on this connection.
+    private var lastRead = NIODeadline.now()
     private let limits: DecodeLimits
     /// Why the connection failed, once it has: a call that reaches it afterwards (a TLS
     /// handshake can fail before the first call is registered) is told that, not only that it closed.
@@ -351,8 +353,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         var timer: Scheduled<Void>? = nil
         if let deadline {
+            let sentAt = NIODeadline.now()
             timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 self.fail(id: id, RPCError(.deadlineExceeded, "no reply to \(method) before the deadline"))
+                // Nothing at all came back on this connection while the call waited: the peer or the
+                // link is gone without a reset (a cut cable, a host that hangs), and TCP would keep the
+                // connection open for many minutes. It is closed, so the next call connects afresh
+                // and, while the link is down, fails without sending (which the outbox does not count
+                // against a step) instead of being sent into the same hole again.
+                // A call made while it closes (TLS first says goodbye, for up to seconds) fails at
+                // once as never sent, not sent into it.
+                if self.lastRead < sentAt {
+                    if self.broken == nil {
+                        self.broken = RPCError.unreachable("the connection answered nothing before a call's deadline and is being closed")
+                    }
+                    self.context?.close(promise: nil)
+                }
             }
         }
         pending[id] = Pending(reply: reply, timer: timer)
@@ -394,6 +410,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var inFlight: Int { pending.count }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
         let frame = Self.unwrapInboundIn(data)
         let response: ResponseEnvelope
         do {

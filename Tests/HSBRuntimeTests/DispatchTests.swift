@@ -1,5 +1,6 @@
 import Foundation
 import HSBRuntime
+import HSBServiceTesting
 import HSBWire
 import NIOPosix
 import Synchronization
@@ -117,6 +118,33 @@ struct DispatchTests {
         await #expect(throws: RPCError(.deadlineExceeded, "no reply to test.v1.Echo/Echo before the deadline")) {
             try await client.call("test.v1.Echo/Echo", payload: [1], timeout: .milliseconds(200))
         }
+        await client.close()
+    }
+
+    @Test(
+        "A connection on which nothing came back before a call's deadline is not reused: the next call connects afresh (a cut link fails fast instead of swallowing every retry)"
+    )
+    func aSilentConnectionIsClosedAtTheDeadline() async throws {
+        // A listener that never accepts: the kernel completes each connection and nothing is read or answered.
+        let silent = try BoundPort()
+        try silent.listenSilently()
+        defer { silent.close() }
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(host: "127.0.0.1", port: silent.port, retry: .none), signer: nil,
+            group: MultiThreadedEventLoopGroup.singleton)
+        for _ in 0..<2 {
+            await #expect(throws: RPCError(.deadlineExceeded, "no reply to test.v1.Echo/Echo before the deadline")) {
+                try await client.call("test.v1.Echo/Echo", payload: [1], timeout: .milliseconds(150))
+            }
+        }
+        // Each call had a connection of its own: both are waiting in the listener's queue.
+        _ = fcntl(silent.descriptor, F_SETFL, fcntl(silent.descriptor, F_GETFL) | O_NONBLOCK)
+        var connections = 0
+        while case let accepted = accept(silent.descriptor, nil, nil), accepted >= 0 {
+            connections += 1
+            close(accepted)
+        }
+        #expect(connections == 2, "the second call reused the connection that had answered nothing")
         await client.close()
     }
 

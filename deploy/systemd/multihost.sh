@@ -122,6 +122,9 @@ for service in "${services[@]}"; do
   sed -e "s#/etc/hsb#$scratch/etc#g" -e "s#/var/lib/hsb#$scratch/lib#g" "deploy/systemd/$service.env" > "$scratch/etc/$service.env"
   mkdir -p "$scratch/lib/$service"
   mapfile -t settings < <(grep -v '^#' "$scratch/etc/$service.env" | grep .)
+  # Two failures after a step was sent, not five, before it is given up: a cut that kept sending
+  # steps into a connection it had left hanging would dead-letter them within the test's cut.
+  [ "$service" = orchestrator ] && settings+=(HSB_DEAD_AFTER=2)
   run_on "$service" env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/$service" --log-format json > "$scratch/$service.log" 2>&1 &
   pids+=($!)
 done
