@@ -2,7 +2,8 @@
 # Checks the systemd files: the unit passes `systemd-analyze verify` for every service, and each
 # service's environment file starts that service for real. The files are copied to a scratch
 # folder with their paths (/etc/hsb, /var/lib/hsb, /usr/local/bin) and host names moved there and
-# the ports moved to 17100-17204 (a 1 before each); TLS certificates come from `hsbctl pki`. Every service must report
+# the ports moved to 17100-17204 (a 1 before each); TLS certificates come from `hsbctl pki`. Run as
+# root, the services run as nobody, as the unit runs them as hsb. Every service must report
 # ready on /readyz, /metrics must need the ops token, and hsbctl health must find all five SERVING over TLS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,11 +38,19 @@ for service in "${services[@]}"; do
     "deploy/systemd/$service.env" > "$scratch/etc/$service.env"
 done
 
+# As the unit's User=hsb: run as root (CI), the services run as nobody, owning their files.
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  for service in "${services[@]}"; do mkdir -p "$scratch/lib/$service"; done
+  chown -R 65534:65534 "$scratch/etc" "$scratch/lib"
+  chmod 755 "$scratch"
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+fi
 for service in "${services[@]}"; do
   mkdir -p "$scratch/lib/$service"
   # As systemd would: the environment file only, nothing inherited.
   mapfile -t settings < <(grep -v '^#' "$scratch/etc/$service.env" | grep .)
-  env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/$service" --log-format json > "$scratch/$service.log" 2>&1 &
+  "${as_user[@]}" env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/$service" --log-format json > "$scratch/$service.log" 2>&1 &
   pids+=($!)
 done
 
