@@ -46,7 +46,20 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   [ -n "$capture_pid" ] && { kill -TERM "$capture_pid" 2>/dev/null || true; wait "$capture_pid" 2>/dev/null || true; }
+  # ip netns exec runs each service as its child: stop every process left on each host.
   for host in "${hosts[@]}"; do
+    mapfile -t left < <(ip netns pids "hsbmh-$host" 2>/dev/null)
+    [ "${#left[@]}" -gt 0 ] && { kill -TERM "${left[@]}" 2>/dev/null || true; }
+  done
+  for _ in $(seq 1 50); do
+    alive=0
+    for host in "${hosts[@]}"; do [ -n "$(ip netns pids "hsbmh-$host" 2>/dev/null)" ] && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for host in "${hosts[@]}"; do
+    mapfile -t left < <(ip netns pids "hsbmh-$host" 2>/dev/null)
+    [ "${#left[@]}" -gt 0 ] && { kill -KILL "${left[@]}" 2>/dev/null || true; }
     ip netns del "hsbmh-$host" 2>/dev/null || true
     rm -rf "/etc/netns/hsbmh-$host"
   done
