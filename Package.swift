@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "mappa", targets: ["MAPPA"]),
         .executable(name: "orchestrator", targets: ["Orchestrator"]),
         .executable(name: "hsbctl", targets: ["HSBCtl"]),
+        // The practitioners' web workspace: the only product that builds Hummingbird.
+        .executable(name: "workspace", targets: ["Workspace"]),
         // Hostile frames against every service kind, in-process over loopback (scripts/fuzz.sh).
         .executable(name: "hsb-fuzz", targets: ["HSBFuzz"]),
         .library(name: "HSBWire", targets: ["HSBWire"]),
@@ -39,6 +41,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // The workspace only (Services/WorkspaceApp): never in an agency service's build graph.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The C runtime: libprotobuf-c from the system, and the code protoc-c generates.
@@ -253,10 +259,45 @@ let package = Package(
                 "HSBSafeguarding",
                 "HSBRuntime",
                 "HSBWire",
+                "HSBPractice",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/HSBCtl",
+            swiftSettings: strict
+        ),
+        // What a practitioner's client shows and sends, shared by hsbctl and the workspace: the events
+        // a case may record, and a case's steps and reasons in words.
+        .target(
+            name: "HSBPractice",
+            dependencies: ["HSBContract", "HSBRuntime", "HSBWire", "HSBSafeguarding"],
+            path: "Shared/HSBPractice",
+            swiftSettings: strict
+        ),
+        // The practitioners' workspace: web pages over the orchestrator's typed client.
+        .target(
+            name: "WorkspaceApp",
+            dependencies: [
+                "HSBPractice", "HSBContract", "HSBRuntime", "HSBWire", "HSBSafeguarding", "HSBPathway", "HSBServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/WorkspaceApp",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Workspace",
+            dependencies: [
+                "WorkspaceApp", "HSBServiceKit", "HSBRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            path: "Services/Workspace",
             swiftSettings: strict
         ),
         .executableTarget(
@@ -319,6 +360,14 @@ let package = Package(
             dependencies: [
                 "YouthJusticeService", "MappaService", "CamhsService", "HSBServiceTesting", "HSBServiceKit", "HSBRuntime", "HSBWire", "HSBStorage",
                 "HSBSafeguarding", .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WorkspaceTests",
+            dependencies: [
+                "WorkspaceApp", "HSBPractice", "HSBContract", "HSBWire", "HSBRuntime", "HSBSafeguarding", "HSBPathway", "HSBServiceKit",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: strict
         ),

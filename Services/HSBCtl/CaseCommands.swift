@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HSBContract
+import HSBPractice
 import HSBRuntime
 import HSBServiceKit
 import HSBWire
@@ -293,36 +294,13 @@ struct OutboxDiscard: AsyncParsableCommand {
 }
 
 enum CasePrinter {
-    static func date(_ millis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_GB")
-        formatter.timeZone = TimeZone(identifier: "Europe/London")
-        formatter.dateFormat = "EEE d MMM yyyy HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
-    }
+    static func date(_ millis: Int64) -> String { CaseText.date(millis) }
 
     static func deadlineLine(_ entry: OrchestratorV1.DeadlineEntry) -> String {
         "\(entry.dueUnixMs == 0 ? "no time limit".padding(21) : date(entry.dueUnixMs))  \(entry.caseId)  [\(entry.ruleId)] \(entry.description) (\(entry.assignee.isEmpty ? entry.owner.name : entry.assignee))"
     }
 
-    /// A step the case still owes an agency, as a practitioner needs it: whether it is on its way,
-    /// waiting to be tried again (and when), or stopped for someone to act on.
-    static func stepLine(_ step: OrchestratorV1.Step) -> String {
-        let error = step.lastError.isEmpty ? "" : ": \(step.lastError)"
-        // `state`, or for an orchestrator of the previous release (which has none) its text.
-        let state = step.state != .unspecified ? step.state : (Event.previousStates[step.status] ?? .unspecified)
-        switch state {
-        case .pending where step.attempts == 0:
-            return "to \(step.service): being sent; no answer yet, and the orchestrator keeps trying until it lands"
-        case .pending:
-            let next = step.nextAttemptUnixMs > 0 ? "; next try \(date(step.nextAttemptUnixMs))" : ""
-            return "to \(step.service): waiting, \(step.attempts) attempt(s) failed\(next)\(error)"
-        case .dead:
-            return "to \(step.service): given up after \(step.attempts) attempt(s), for the partnership's operators to retry or discard\(error)"
-        default:
-            return "to \(step.service): \(step.status) after \(step.attempts) attempt(s)\(error)"
-        }
-    }
+    static func stepLine(_ step: OrchestratorV1.Step) -> String { CaseText.step(step) }
 
     /// The case as a practitioner reads it: every section that has something in it, each
     /// decision line with its rule and the seed clause it comes from; `--json` is the whole reply
@@ -330,8 +308,7 @@ enum CasePrinter {
     static func render(_ view: OrchestratorV1.CaseView, json asJSON: Bool) -> String {
         if asJSON { return (try? ProtoJSON.encode(view)) ?? "{}" }
         let screening = view.screening
-        let role = view.role == "person-harmed" ? "a child harmed" : "the child displaying HSB"
-        var lines = ["Case \(view.caseId) — \(view.childSubjectId), \(role) — \(view.status)"]
+        var lines = ["Case \(view.caseId) — \(view.childSubjectId), \(CaseText.role(view)) — \(CaseText.status(view.status))"]
         func section(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             lines.append(title)
@@ -353,9 +330,12 @@ enum CasePrinter {
                     "\($0.grade.padding(6)) \($0.text)\($0.catalogueId.isEmpty ? "" : " (\($0.catalogueId))")\($0.gradedByIndicators ? " — graded by the harm indicators; confirm it" : "")"
                 })
             section("Missing from the referral:", screening.missing)
-            let sources = Dictionary(
-                (screening.decision?.citations ?? []).map { ($0.ruleID, $0.source) }, uniquingKeysWith: { first, _ in first })
-            section("Why (rule · seed clause):", rationale(screening.decision?.rationale ?? "", sources: sources))
+            section(
+                "Why (rule · seed clause):",
+                CaseText.rationale(screening.decision?.rationale ?? "", citations: screening.decision?.citations ?? []).map { line in
+                    guard let rule = line.ruleID else { return line.text }
+                    return "\(line.text) [\(rule)\(line.source.map { " · \($0)" } ?? "")]"
+                })
             section("For your judgement:", screening.forPractitionerJudgement)
             section("Notices owed:", screening.notices.map { "to \($0.recipient): \($0.reason) [\($0.ruleId)]" })
             section("Children harmed:", screening.harmedChildren.map { "\($0.subjectId): \($0.threshold) in their own right" })
@@ -394,16 +374,6 @@ enum CasePrinter {
                 "to \($0.toService): \($0.what) for \($0.purpose); basis: \($0.lawfulBasis); consent: \($0.consent)\($0.parentsTold.isEmpty ? "" : "; parents \($0.parentsTold)")"
             })
         return lines.joined(separator: "\n")
-    }
-
-    /// The decision's rationale, a line each, `[RULE]` shown as `[RULE · seed clause]`.
-    static func rationale(_ text: String, sources: [String: String]) -> [String] {
-        text.split(separator: "\n").map { line in
-            guard line.hasSuffix("]"), let open = line.lastIndex(of: "[") else { return String(line) }
-            let rule = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
-            guard let source = sources[rule], !source.isEmpty else { return String(line) }
-            return "\(line[..<open])[\(rule) · \(source)]"
-        }
     }
 }
 

@@ -159,8 +159,10 @@ public struct RequestSigner: Sendable {
     }
 
     /// Sets `request.credential` to a fresh signature over the request as it stands; `acting`
-    /// names the agency and person an act is relayed for.
-    public func sign(_ request: inout RequestEnvelope, acting: RelayedActor? = nil) {
+    /// names the agency and person an act is relayed for; `user` names the person for this
+    /// request instead of the signer's own.
+    public func sign(_ request: inout RequestEnvelope, acting: RelayedActor? = nil, user: String? = nil) {
+        let user = user ?? self.user
         let now = clock.nowUnixMillis()
         request.credential = Credential(
             agency: agency, user: user, signedAtUnixMillis: now,

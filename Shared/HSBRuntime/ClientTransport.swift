@@ -11,12 +11,16 @@ public struct CallOptions: Sendable {
     public var purpose: String
     /// The agency and person the caller relays the act for (only the orchestrator relays).
     public var acting: RelayedActor?
+    /// The person this call is made by, for the access log; nil: the client's own signer's. A
+    /// client shared by many practitioners of one agency (the workspace) names each call's.
+    public var user: String?
 
-    public init(timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = "", acting: RelayedActor? = nil) {
+    public init(timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = "", acting: RelayedActor? = nil, user: String? = nil) {
         self.timeout = timeout
         self.idempotencyKey = idempotencyKey
         self.purpose = purpose
         self.acting = acting
+        self.user = user
     }
 }
 

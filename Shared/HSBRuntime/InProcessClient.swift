@@ -17,7 +17,7 @@ public final class InProcessClient: ClientTransport {
 
     /// Calls `method` with raw payload bytes; throws ``RPCError`` with the service's status and message.
     public func call(
-        _ method: String, payload: [UInt8], idempotencyKey: String = "", purpose: String = "", acting: RelayedActor? = nil
+        _ method: String, payload: [UInt8], idempotencyKey: String = "", purpose: String = "", acting: RelayedActor? = nil, user: String? = nil
     )
         async throws(RPCError) -> [UInt8]
     {
@@ -25,7 +25,7 @@ public final class InProcessClient: ClientTransport {
             requestID: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method,
             idempotencyKey: idempotencyKey.isEmpty ? "in-process-\(UInt64.random(in: 1...UInt64.max))" : idempotencyKey, payload: payload,
             purpose: purpose)
-        signer?.sign(&request, acting: acting)
+        signer?.sign(&request, acting: acting, user: user)
         // Through the bytes, as a peer's request would arrive.
         let bytes: [UInt8]
         do throws(WireError) { bytes = try request.encoded() } catch { throw RPCError(.invalidArgument, "request could not be encoded: \(error)") }
@@ -39,7 +39,9 @@ public final class InProcessClient: ClientTransport {
     }
 
     public func unary(_ method: String, payload: [UInt8], options: CallOptions) async throws(RPCError) -> [UInt8] {
-        try await call(method, payload: payload, idempotencyKey: options.idempotencyKey ?? "", purpose: options.purpose, acting: options.acting)
+        try await call(
+            method, payload: payload, idempotencyKey: options.idempotencyKey ?? "", purpose: options.purpose, acting: options.acting,
+            user: options.user)
     }
 
     public var decodeLimits: DecodeLimits { .default }

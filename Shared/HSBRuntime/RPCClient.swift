@@ -118,7 +118,7 @@ public final class RPCClient: ClientTransport {
     /// Calls `method` with raw payload bytes; throws ``RPCError`` with the service's status and message.
     public func call(
         _ method: String, payload: [UInt8], timeout: Duration? = nil, idempotencyKey: String? = nil, purpose: String = "",
-        acting: RelayedActor? = nil
+        acting: RelayedActor? = nil, user: String? = nil
     ) async throws(RPCError) -> [UInt8] {
         let key = idempotencyKey ?? "\(keyPrefix)-\(nextKey.wrappingAdd(1, ordering: .relaxed).oldValue)"
         let deadline = timeout.map {
@@ -130,7 +130,7 @@ public final class RPCClient: ClientTransport {
             var lastError: RPCError
             do throws(RPCError) {
                 let response = try await attemptOnce(
-                    method: method, payload: payload, deadline: deadline, idempotencyKey: key, purpose: purpose, acting: acting)
+                    method: method, payload: payload, deadline: deadline, idempotencyKey: key, purpose: purpose, acting: acting, user: user)
                 if response.status == .ok { return response.payload }
                 lastError = RPCError(response.status, response.message)
             } catch {
@@ -150,7 +150,7 @@ public final class RPCClient: ClientTransport {
     public func unary(_ method: String, payload: [UInt8], options: CallOptions) async throws(RPCError) -> [UInt8] {
         try await call(
             method, payload: payload, timeout: options.timeout, idempotencyKey: options.idempotencyKey,
-            purpose: options.purpose, acting: options.acting)
+            purpose: options.purpose, acting: options.acting, user: options.user)
     }
 
     public var decodeLimits: DecodeLimits { configuration.decodeLimits }
@@ -179,7 +179,8 @@ public final class RPCClient: ClientTransport {
     }
 
     private func attemptOnce(
-        method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String, acting: RelayedActor?
+        method: String, payload: [UInt8], deadline: NIODeadline?, idempotencyKey: String, purpose: String, acting: RelayedActor?,
+        user: String?
     ) async throws(RPCError) -> ResponseEnvelope {
         let timeoutMillis: Int64
         if let deadline {
@@ -196,7 +197,7 @@ public final class RPCClient: ClientTransport {
         var request = RequestEnvelope(
             requestID: nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue, method: method, timeoutMillis: timeoutMillis,
             idempotencyKey: idempotencyKey, payload: payload, purpose: purpose)
-        signer?.sign(&request, acting: acting)
+        signer?.sign(&request, acting: acting, user: user)
         let frame: ByteBuffer
         do throws(WireError) {
             frame = try request.encodedFrame(allocator: ByteBufferAllocator())

@@ -27,3 +27,24 @@ public enum RuleCatalogue {
         return Citation(ruleID: rule.id, source: rule.source)
     }
 }
+
+/// The local procedures the rules come from, by the code each rule's source names them with.
+public enum SeedProcedures {
+    public static let titles: [(code: String, title: String)] = [
+        ("CAM", "Camden Safeguarding Children Partnership HSB protocol 2023"),
+        ("LLR", "Leicester, Leicestershire & Rutland HSB procedure (2024)"),
+        ("GAT", "Gateshead sexually harmful behaviour procedure"),
+        ("ISL", "Islington HSB procedure"),
+        ("CAL", "Calderdale HSB panel operational guidance and information sharing agreement"),
+    ]
+
+    /// A rule's source (`ISL 5.3, CAM 8.3`) as clauses, each with its procedure's title.
+    public static func clauses(_ source: String) -> [(code: String, clause: String, title: String?)] {
+        source.split(separator: ",").map { part in
+            let words = part.split(separator: " ")
+            let code = words.first.map(String.init) ?? ""
+            let clause = words.dropFirst().joined(separator: " ")
+            return (code, clause, titles.first { $0.code == code }?.title)
+        }
+    }
+}

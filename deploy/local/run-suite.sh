@@ -3,6 +3,8 @@
 # its SQLite store under .hsb-local/data, over mutual TLS with a local partnership CA and agency
 # certificates made on first run (.hsb-local/pki). HSB_LOCAL_PLAINTEXT=1 runs it without TLS, on
 # generated shared secrets instead (.hsb-local/credentials).
+# Then starts the practitioners' workspace on http://127.0.0.1:7300/ with local accounts made on
+# first run (their passwords are printed each time; .hsb-local/workspace/passwords).
 # Waits until every service is ready, says where everything is, and stops them all on Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -86,6 +88,33 @@ done
 if [ -z "${ready:-}" ]; then echo "the suite did not become ready in 60 s; see $state/logs" >&2; stop; fi
 
 "${health[@]}"
+
+# The workspace: local accounts of each agency, made once; it calls the orchestrator with each
+# agency's own certificate (the local PKI holds them all; a real deployment holds one agency's).
+workspace_note="Workspace:    not started (it needs the suite's mutual TLS; unset HSB_LOCAL_PLAINTEXT)"
+if [ -z "${HSB_LOCAL_PLAINTEXT:-}" ]; then
+  ws="$state/workspace"
+  mkdir -p "$ws"
+  chmod 700 "$ws"
+  if [ ! -f "$ws/accounts" ]; then
+    : > "$ws/passwords"
+    for account in mash.screener:social-care:practitioner social.worker:social-care:practitioner yj.officer:youth-justice:practitioner \
+      police.officer:police:practitioner camhs.clinician:camhs:practitioner ops.engineer:ops:ops; do
+      IFS=: read -r user agency role <<< "$account"
+      "$bin/workspace" add-account --accounts "$ws/accounts" --username "$user" --agency "$agency" --role "$role" --generate-password >> "$ws/passwords"
+    done
+  fi
+  "$bin/workspace" serve --listen "${HSB_WORKSPACE_LISTEN:-127.0.0.1:7300}" --credentials-dir "$pki" --accounts "$ws/accounts" \
+    --log-format json > "$state/logs/workspace.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 60); do
+    grep -q '"workspace listening"' "$state/logs/workspace.log" 2>/dev/null && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "the workspace exited during start-up; see $state/logs/workspace.log" >&2; stop; }
+    sleep 0.5
+  done
+  workspace_note="Workspace:    http://${HSB_WORKSPACE_LISTEN:-127.0.0.1:7300}/ — local accounts (username (agency, role): password):
+$(sed 's/^/  /' "$ws/passwords")"
+fi
 if [ -n "${HSB_LOCAL_PLAINTEXT:-}" ]; then
   transport_note="Credentials:  $creds (plaintext, local only)"
 else
@@ -102,6 +131,7 @@ The suite is running on loopback.
   youth-justice  7102       7202
   camhs          7103       7203
   mappa          7104       7204
+$workspace_note
 Stores:       $state/data
 Logs:         $state/logs (JSON lines)
 $transport_note

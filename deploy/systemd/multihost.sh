@@ -199,7 +199,7 @@ for k in $(seq 1 "$count"); do
     # What the MASH sees of a referral whose screening cannot reach intake yet.
     case_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["case_id"])' "$scratch/referrals/$k.reply")
     run_on client "${mash[@]}" "$bin/hsbctl" case "$case_id" --agency social-care --user "Multihost MASH" --purpose "multihost test" > "$scratch/cut-case.txt"
-    grep -q "awaiting-screening" "$scratch/cut-case.txt" && grep -Eq "^  to intake: (being sent|waiting)" "$scratch/cut-case.txt" ||
+    grep -q "awaiting screening" "$scratch/cut-case.txt" && grep -Eq "^  to intake: (being sent|waiting)" "$scratch/cut-case.txt" ||
       fail "the case of a referral taken while intake was cut off does not say its screening is on its way: $(cat "$scratch/cut-case.txt")"
     echo "multihost: the MASH sees: $(grep -E "^  to intake: (being sent|waiting)" "$scratch/cut-case.txt" | sed 's/^ *//')"
   fi

@@ -1,9 +1,10 @@
-import Foundation
-import HSBWire
+public import Foundation
+public import HSBWire
 
 /// A referral as practitioners write it in JSON (docs/REFERRAL_JSON.md). Field names are
-/// snake_case; dates are YYYY-MM-DD.
-struct ReferralFile: Decodable {
+/// snake_case; dates are YYYY-MM-DD. hsbctl reads it from a file; the workspace builds the same
+/// shape from its form, so both validate a referral alike.
+public struct ReferralFile: Decodable {
     struct Person: Decodable {
         var subject_id: String
         var given_name: String?
@@ -67,18 +68,24 @@ struct ReferralFile: Decodable {
     ]
 
     /// Reads a referral file; errors name the field and what is wrong.
-    static func load(_ path: String) throws -> IntakeV1.Referral {
+    public static func load(_ path: String) throws -> IntakeV1.Referral {
         guard let data = FileManager.default.contents(atPath: path) else { throw ReferralFileError("cannot read \(path)") }
+        return try decode(data, source: path)
+    }
+
+    /// Reads a referral in the file's JSON shape, from `source` (a file name, or a form).
+    public static func decode(_ data: Data, source path: String) throws -> IntakeV1.Referral {
         try checkKeys(data, path)
         let file: ReferralFile
         do {
             file = try JSONDecoder().decode(ReferralFile.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ReferralFileError("\(path): \(fieldPath(context.codingPath + [key])) is required")
+            throw ReferralFileError("\(path): \(fieldPath(context.codingPath + [key])) is required", field: fieldPath(context.codingPath + [key]))
         } catch let DecodingError.typeMismatch(_, context) {
-            throw ReferralFileError("\(path): \(fieldPath(context.codingPath)) has the wrong type: \(context.debugDescription)")
+            throw ReferralFileError(
+                "\(path): \(fieldPath(context.codingPath)) has the wrong type: \(context.debugDescription)", field: fieldPath(context.codingPath))
         } catch let DecodingError.valueNotFound(_, context) {
-            throw ReferralFileError("\(path): \(fieldPath(context.codingPath)) is null")
+            throw ReferralFileError("\(path): \(fieldPath(context.codingPath)) is null", field: fieldPath(context.codingPath))
         } catch {
             throw ReferralFileError("\(path) is not valid JSON: \(error.localizedDescription)")
         }
@@ -121,14 +128,15 @@ struct ReferralFile: Decodable {
             formatter.dateFormat = format
             if text.count == 16, let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
         }
-        throw ReferralFileError("\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a local time YYYY-MM-DDTHH:MM, e.g. 2026-11-13T16:00")
+        throw ReferralFileError(
+            "\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a local time YYYY-MM-DDTHH:MM, e.g. 2026-11-13T16:00", field: field)
     }
 
-    static func date(_ text: String?, _ field: String, _ path: String) throws -> CalendarDate? {
+    public static func date(_ text: String?, _ field: String, _ path: String) throws -> CalendarDate? {
         guard let text else { return nil }
         let parts = text.split(separator: "-").compactMap { Int32($0) }
         guard parts.count == 3, text.count == 10 else {
-            throw ReferralFileError("\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a date YYYY-MM-DD")
+            throw ReferralFileError("\(path): \(field) \(ProtoJSON.quotedExcerpt(text)) must be a date YYYY-MM-DD", field: field)
         }
         return CalendarDate(year: parts[0], month: parts[1], day: parts[2])
     }
@@ -154,8 +162,8 @@ struct ReferralFile: Decodable {
         referral.harmIndicators = try (harm_indicators ?? []).enumerated().map { index, name in
             guard let indicator = Self.indicators[name] else {
                 throw ReferralFileError(
-                    "\(path): harm_indicators[\(index)] \(ProtoJSON.quotedExcerpt(name)) is not one of \(Self.indicators.keys.sorted().joined(separator: ", "))"
-                )
+                    "\(path): harm_indicators[\(index)] \(ProtoJSON.quotedExcerpt(name)) is not one of \(Self.indicators.keys.sorted().joined(separator: ", "))",
+                    field: "harm_indicators")
             }
             return indicator
         }
@@ -164,8 +172,8 @@ struct ReferralFile: Decodable {
         if let consent_to_share {
             guard let value = Self.consents[consent_to_share] else {
                 throw ReferralFileError(
-                    "\(path): consent_to_share \(ProtoJSON.quotedExcerpt(consent_to_share)) is not one of \(Self.consents.keys.sorted().joined(separator: ", "))"
-                )
+                    "\(path): consent_to_share \(ProtoJSON.quotedExcerpt(consent_to_share)) is not one of \(Self.consents.keys.sorted().joined(separator: ", "))",
+                    field: "consent_to_share")
             }
             referral.consentToShare = value
         }
@@ -178,16 +186,16 @@ struct ReferralFile: Decodable {
         if let parents_told {
             guard let value = Self.parents[parents_told] else {
                 throw ReferralFileError(
-                    "\(path): parents_told \(ProtoJSON.quotedExcerpt(parents_told)) is not one of \(Self.parents.keys.sorted().joined(separator: ", "))"
-                )
+                    "\(path): parents_told \(ProtoJSON.quotedExcerpt(parents_told)) is not one of \(Self.parents.keys.sorted().joined(separator: ", "))",
+                    field: "parents_told")
             }
             referral.parentsTold = value
         }
         if let youth_produced_images {
             guard let value = Self.images[youth_produced_images] else {
                 throw ReferralFileError(
-                    "\(path): youth_produced_images \(ProtoJSON.quotedExcerpt(youth_produced_images)) is not one of \(Self.images.keys.sorted().joined(separator: ", "))"
-                )
+                    "\(path): youth_produced_images \(ProtoJSON.quotedExcerpt(youth_produced_images)) is not one of \(Self.images.keys.sorted().joined(separator: ", "))",
+                    field: "youth_produced_images")
             }
             referral.youthProducedImages = value
         }
@@ -210,7 +218,12 @@ struct ReferralFile: Decodable {
     }
 }
 
-struct ReferralFileError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct ReferralFileError: Error, CustomStringConvertible {
+    public let description: String
+    /// The field at fault as the JSON names it (`child.date_of_birth`), when one is.
+    public let field: String?
+    public init(_ description: String, field: String? = nil) {
+        self.description = description
+        self.field = field
+    }
 }
