@@ -7,8 +7,9 @@ set -euo pipefail
 # readelf, for the libraries the container's executables link; iproute2, tcpdump, sqlite3 and openssl: the multi-host
 # test (network namespaces, a capture of the traffic between hosts, each store counted on its host);
 # buildah and debootstrap: the container image built and the suite run from it (deploy/container/smoke.sh);
-# docker-compose: renders the compose pilot (deploy/compose/check.sh; no engine runs here).
-packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl buildah debootstrap docker-compose)
+# docker-compose: renders the compose pilot (deploy/compose/check.sh; no engine runs here);
+# chromium and chromium-driver: the workspace's browser tests (scripts/browser-test.sh).
+packages=(pkg-config libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libssl-dev libpq-dev postgresql python3 python3-protobuf prometheus shellcheck yamllint systemd curl python3-venv binutils iproute2 tcpdump sqlite3 openssl buildah debootstrap docker-compose chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,6 +32,10 @@ scripts/with-postgres.sh deploy/compose/check.sh
 scripts/with-postgres.sh scripts/backup-restore.sh
 # The storage tests run against SQLite and against a real PostgreSQL server started for them.
 scripts/with-postgres.sh swift test
+# The practitioners' workspace in headless Chromium against the suite run-suite.sh starts: sign in,
+# a referral by keyboard alone, a strategy meeting closing its task, need to know, lockout, CSRF,
+# and axe-core on every page (screenshots in .build/browser-test).
+scripts/browser-test.sh
 # The image: its runtime stage built with buildah on a Debian 12 base made by debootstrap, and the
 # suite run from it as its unprivileged user (last: it relinks the executables statically).
 deploy/container/smoke.sh

@@ -97,6 +97,8 @@ public struct Workspace: Sendable {
     // MARK: Application
 
     public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        // Sessions in memory; the driver runs as a service of the application, dropping expired ones.
+        let sessions = MemoryPersistDriver(configuration: .init(tidyFrequency: .seconds(60)))
         let router = Router(context: WorkspaceContext.self)
         router.add(middleware: SecurityHeaders())
         router.get("/healthz") { _, _ in "ok\n" }
@@ -107,13 +109,13 @@ public struct Workspace: Sendable {
         }
         router.add(
             middleware: SessionMiddleware(
-                storage: MemoryPersistDriver(),
+                storage: sessions,
                 configuration: SessionMiddlewareConfiguration(
                     sessionCookieParameters: SessionCookieParameters(
                         name: "hsb_session", path: "/", secure: configuration.secureCookies, sameSite: .strict),
                     defaultSessionExpiration: configuration.idle)))
         router.add(middleware: CSRFMiddleware(workspace: self))
-        router.get("/sign-in") { request, context in try await signInPage(context: context, username: "", errors: FormErrors()) }
+        router.get("/sign-in") { request, context in try await signInPage(request, context: context, username: "", errors: FormErrors()) }
         router.post("/sign-in") { request, context in try await signIn(request, context: context) }
         let signedIn = router.group().add(middleware: SignedInMiddleware(workspace: self))
         signedIn.post("/sign-out") { _, context in
@@ -148,7 +150,7 @@ public struct Workspace: Sendable {
         return Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "hsb-workspace"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+            services: [sessions], onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
     }
 
     // MARK: Rendering
@@ -236,17 +238,25 @@ public struct Workspace: Sendable {
 
     // MARK: Sign in
 
-    func signInPage(context: WorkspaceContext, username: String, errors: FormErrors, status: HTTPResponse.Status = .ok) async throws -> Response {
-        var session = context.sessions.session
-        if session == nil {
-            let fresh = WorkspaceSession(csrf: Self.token())
-            context.sessions.createSession(fresh, expiresIn: configuration.idle)
-            session = fresh
-        }
+    /// The sign-in form's CSRF token: a random value in a cookie of its own and in the form (the
+    /// double-submit pattern), so no session exists until someone has signed in and a stream of
+    /// anonymous requests stores nothing.
+    static let signInCookie = "hsb_signin"
+
+    func signInPage(_ request: Request, context: WorkspaceContext, username: String, errors: FormErrors, status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
+        let existing = request.cookies[Self.signInCookie]?.value ?? ""
+        let token = Self.validToken(existing) ? existing : Self.token()
         let model = Views.signIn(
-            csrf: session?.csrf ?? "", username: username, errors: errors, policy: configuration.throttle,
+            csrf: token, username: username, errors: errors, policy: configuration.throttle,
             idleMinutes: Int(configuration.idle.components.seconds / 60))
-        return try page(context, "Sign in", "signIn", model, status: status)
+        var response = try page(context, "Sign in", "signIn", model, status: status)
+        if token != existing {
+            response.setCookie(
+                Cookie(name: Self.signInCookie, value: token, maxAge: 3600, path: "/sign-in", secure: configuration.secureCookies, sameSite: .strict))
+        }
+        return response
     }
 
     func signIn(_ request: Request, context: WorkspaceContext) async throws -> Response {
@@ -258,13 +268,13 @@ public struct Workspace: Sendable {
         if password.isEmpty { errors.add("password", "Enter your password") }
         guard errors.isEmpty, AccountsFile.validUsername(username), password.utf8.count <= 1024 else {
             if errors.isEmpty { errors.add("username", "Enter a correct username and password") }
-            return try await signInPage(context: context, username: username, errors: errors, status: .unprocessableContent)
+            return try await signInPage(request, context: context, username: username, errors: errors, status: .unprocessableContent)
         }
         if let until = throttle.lockedUntil(username, now: now()) {
             context.logger.notice("sign-in refused: locked", metadata: ["user": "\(username)"])
             errors.add(
                 "username", "Too many wrong passwords: this account is locked until \(CaseText.date(until)). Ask your manager if you need it sooner.")
-            return try await signInPage(context: context, username: username, errors: errors, status: .tooManyRequests)
+            return try await signInPage(request, context: context, username: username, errors: errors, status: .tooManyRequests)
         }
         let account = configuration.accounts[username]
         let hash = account?.passwordHash ?? decoyHash
@@ -276,11 +286,11 @@ public struct Workspace: Sendable {
                 errors.add(
                     "username",
                     "Too many wrong passwords: this account is locked until \(CaseText.date(until)). Ask your manager if you need it sooner.")
-                return try await signInPage(context: context, username: username, errors: errors, status: .tooManyRequests)
+                return try await signInPage(request, context: context, username: username, errors: errors, status: .tooManyRequests)
             }
             context.logger.notice("sign-in failed", metadata: ["user": "\(username)"])
             errors.add("username", "Enter a correct username and password")
-            return try await signInPage(context: context, username: username, errors: errors, status: .unprocessableContent)
+            return try await signInPage(request, context: context, username: username, errors: errors, status: .unprocessableContent)
         }
         throttle.succeeded(username)
         context.logger.info("signed in", metadata: ["user": "\(username)", "agency": "\(account.agency.name)"])
@@ -495,7 +505,9 @@ struct CSRFMiddleware: RouterMiddleware {
         let buffer = try await request.collectBody(upTo: FormBody.maxBytes)
         let form: FormBody
         do { form = try FormBody(buffer.readableBytesView) } catch { throw HTTPError(.badRequest, message: error.description) }
-        guard let expected = context.sessions.session?.csrf, Self.equal(form["csrf"], expected) else {
+        // Before sign-in the token is the sign-in cookie's; after it, the session's.
+        let expected = request.uri.path == "/sign-in" ? request.cookies[Workspace.signInCookie]?.value : context.sessions.session?.csrf
+        guard let expected, Self.equal(form["csrf"], expected) else {
             context.logger.notice("form refused: CSRF token missing or wrong", metadata: ["path": "\(request.uri.path)"])
             return try workspace.message(
                 context, "This form has expired",

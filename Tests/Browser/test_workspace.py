@@ -123,6 +123,7 @@ class Workspace(unittest.TestCase):
         d = self.driver
         d.get(BASE + "/tray")
         self.assertTrue(d.current_url.endswith("/sign-in"), "an unsigned browser is sent to sign in")
+        self.assertIsNone(d.get_cookie("hsb_session"), "no session exists before someone signs in")
         self.page("sign-in")
         self.sign_in("mash.screener")
         self.assertTrue(d.current_url.endswith("/tray"), d.current_url)
@@ -280,6 +281,15 @@ class Workspace(unittest.TestCase):
         self.submit(d.find_element(By.CSS_SELECTOR, "form button[type=submit].button"))
         self.assertIn("This form has expired", self.text())
         self.page("csrf-refused")
+        # The sign-in form too: without its token the right password signs no one in.
+        d.delete_all_cookies()
+        d.get(BASE + "/sign-in")
+        d.execute_script("document.querySelectorAll('input[name=csrf]').forEach(function (e) { e.remove(); })")
+        d.find_element(By.ID, "username").send_keys("mash.screener")
+        d.find_element(By.ID, "password").send_keys(ACCOUNTS["mash.screener"])
+        self.submit(d.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button"))
+        self.assertIn("This form has expired", self.text())
+        self.assertIsNone(d.get_cookie("hsb_session"))
         # Nothing was recorded: the case holds one strategy meeting at most (from test 4).
         d.get(url)
         self.assertNotIn("no further action", self.text().lower().split("chronology")[-1])

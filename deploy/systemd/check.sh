@@ -73,4 +73,29 @@ for port in 17200 17201 17202 17203 17204; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
   [ "$code" = 401 ] || { echo "deploy/systemd: /metrics on $port answered $code without the token" >&2; exit 1; }
 done
-echo "deploy/systemd: the unit verifies for every service, and each environment file starts its service over TLS"
+
+# The workspace from its environment file, as the unit runs it (hsb@workspace), with one account:
+# it must answer /healthz, sign the practitioner in and show their work tray from the orchestrator.
+sed -e "s#/usr/local/bin/%i#$bin/%i#" -e "s#/etc/hsb/%i.env#$scratch/etc/%i.env#" deploy/systemd/hsb@.service > "$scratch/hsb@workspace.service"
+systemd-analyze verify --man=no "$scratch/hsb@workspace.service"
+sed -e "s#/etc/hsb#$scratch/etc#g" -e 's#[a-z-]*\.hsb\.example\.gov\.uk#localhost#g' -e 's#:\(710[0-4]\)#:1\1#g' -e 's#:7300$#:17300#' \
+  deploy/systemd/workspace.env > "$scratch/etc/workspace.env"
+password=$(head -c 18 /dev/urandom | base64)
+echo "$password" | "$bin/workspace" add-account --accounts "$scratch/etc/workspace-accounts" --username check.screener --agency social-care --cost 10 >/dev/null
+[ -n "${as_user[*]}" ] && chown 65534:65534 "$scratch/etc/workspace-accounts"
+mapfile -t settings < <(grep -v '^#' "$scratch/etc/workspace.env" | grep .)
+"${as_user[@]}" env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/workspace" --log-format json > "$scratch/workspace.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do
+  [ "$(curl -s http://127.0.0.1:17300/healthz 2>/dev/null)" = ok ] && break
+  sleep 0.5
+done
+[ "$(curl -s http://127.0.0.1:17300/healthz)" = ok ] || { cat "$scratch/workspace.log" >&2; echo "deploy/systemd: the workspace did not start from its environment file" >&2; exit 1; }
+jar="$scratch/cookies"
+csrf=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:17300/sign-in | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{32\}')
+code=$(curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" --data-urlencode "username=check.screener" \
+  --data-urlencode "password=$password" http://127.0.0.1:17300/sign-in)
+[ "$code" = 303 ] || { echo "deploy/systemd: signing in to the workspace answered $code" >&2; exit 1; }
+tray=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:17300/tray)
+grep -q "<h1>Work tray</h1>" <<< "$tray" || { tail -5 "$scratch/workspace.log" >&2; echo "deploy/systemd: the work tray did not load from the orchestrator" >&2; exit 1; }
+echo "deploy/systemd: the unit verifies for every service and the workspace; each environment file starts its service over TLS"
