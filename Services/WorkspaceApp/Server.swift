@@ -243,7 +243,9 @@ public struct Workspace: Sendable {
     /// anonymous requests stores nothing.
     static let signInCookie = "hsb_signin"
 
-    func signInPage(_ request: Request, context: WorkspaceContext, username: String, errors: FormErrors, status: HTTPResponse.Status = .ok)
+    func signInPage(
+        _ request: Request, context: WorkspaceContext, username: String, errors: FormErrors, status: HTTPResponse.Status = .ok
+    )
         async throws -> Response
     {
         let existing = request.cookies[Self.signInCookie]?.value ?? ""

@@ -127,7 +127,8 @@ func form(_ pairs: [(String, String)]) throws -> FormBody {
         [
             ("child.subject_id", "c-1"), ("child.date_of_birth.day", "10"), ("child.date_of_birth.month", "3"), ("child.date_of_birth.year", "2012"),
             ("incident_date.day", "10"), ("incident_date.month", "11"), ("incident_date.year", "2026"), ("referrer", "a school"),
-            ("parents_told", "yes"), ("behaviours", "brook/13-17/red/8"), ("harmed1.subject_id", "h-1"), ("harmed1.adult_in_need_of_safeguarding", "yes"),
+            ("parents_told", "yes"), ("behaviours", "brook/13-17/red/8"), ("harmed1.subject_id", "h-1"),
+            ("harmed1.adult_in_need_of_safeguarding", "yes"),
             ("immediate_risk", "yes"), ("consent_to_share", "refused"),
         ] + extra
     }
@@ -182,7 +183,9 @@ func form(_ pairs: [(String, String)]) throws -> FormBody {
     static func view(_ tasks: [(String, String)]) -> OrchestratorV1.CaseView {
         OrchestratorV1.CaseView(
             caseId: "case-1", childSubjectId: "c-1", status: "screened",
-            deadlines: tasks.map { OrchestratorV1.DeadlineEntry(caseId: "case-1", taskId: $0.0, description: $0.0, ruleId: String($0.0.prefix(6)), status: $0.1) })
+            deadlines: tasks.map {
+                OrchestratorV1.DeadlineEntry(caseId: "case-1", taskId: $0.0, description: $0.0, ruleId: String($0.0.prefix(6)), status: $0.1)
+            })
     }
 
     @Test func theStrategyMeetingFormIsTheAgencysRequest() throws {

@@ -8,7 +8,8 @@ import Testing
 
 @Suite struct WorkspacePagesTests {
     static func workspace() throws -> Workspace {
-        let gateway = OrchestratorGateway(orchestrator: ServiceEndpoint(name: "orchestrator", host: "127.0.0.1", port: 1), credentials: [], endpoints: [])
+        let gateway = OrchestratorGateway(
+            orchestrator: ServiceEndpoint(name: "orchestrator", host: "127.0.0.1", port: 1), credentials: [], endpoints: [])
         return try Workspace(configuration: WorkspaceConfiguration(accounts: [:]), gateway: gateway)
     }
 
@@ -19,7 +20,10 @@ import Testing
         let hostile = "<script>alert(1)</script>\"'&"
         let view = OrchestratorV1.CaseView(
             caseId: "case-1", childSubjectId: hostile, status: hostile,
-            deadlines: [OrchestratorV1.DeadlineEntry(caseId: "case-1", taskId: "SCR-08/strategy-meeting/x", description: hostile, ruleId: "SCR-08", status: "open")],
+            deadlines: [
+                OrchestratorV1.DeadlineEntry(
+                    caseId: "case-1", taskId: "SCR-08/strategy-meeting/x", description: hostile, ruleId: "SCR-08", status: "open")
+            ],
             chronology: [OrchestratorV1.ChronologyEntry(atUnixMs: 1_765_000_000_000, what: hostile, ruleIds: [hostile])],
             alerts: [hostile], withheld: [hostile],
             linked: [OrchestratorV1.LinkedCase(caseId: "case-2", subjectId: hostile, role: "person-harmed", threshold: hostile)])
@@ -34,7 +38,8 @@ import Testing
         let list = OrchestratorV1.DeadlineList(
             overdue: [
                 OrchestratorV1.DeadlineEntry(caseId: "case-b", description: "late two", owner: .socialCare, dueUnixMs: 2_000, ruleId: "STR-05"),
-                OrchestratorV1.DeadlineEntry(caseId: "case-a", description: "late one", owner: .socialCare, assignee: "mash.screener", dueUnixMs: 1_000, ruleId: "SCR-09"),
+                OrchestratorV1.DeadlineEntry(
+                    caseId: "case-a", description: "late one", owner: .socialCare, assignee: "mash.screener", dueUnixMs: 1_000, ruleId: "SCR-09"),
             ],
             dueSoon: [
                 OrchestratorV1.DeadlineEntry(caseId: "case-c", description: "no limit", owner: .socialCare, dueUnixMs: 0, ruleId: "GEN-02"),
