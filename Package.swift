@@ -368,6 +368,7 @@ let package = Package(
             dependencies: [
                 "WorkspaceApp", "HSBPractice", "HSBContract", "HSBWire", "HSBRuntime", "HSBSafeguarding", "HSBPathway", "HSBServiceKit",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict
         ),

@@ -39,6 +39,13 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("endpoint"),
         help: "A service as name=host:port for the ops page; repeat. Env: HSB_ENDPOINTS (comma-separated). Default: the local suite's five.")
     var endpoints: [String] = []
+    @Option(
+        name: .customLong("orchestrator-metrics"),
+        help: "The orchestrator's ops /metrics, for the ops page's gauges. Env: HSB_ORCHESTRATOR_METRICS. Default: http://127.0.0.1:7200/metrics.")
+    var orchestratorMetrics: String?
+    @Option(
+        name: .customLong("ops-token-file"), help: "The ops token the orchestrator's /metrics asks for (a file). Env: HSB_OPS_TOKEN_FILE.")
+    var opsTokenFile: String?
     @Option(name: .customLong("idle-minutes"), help: "Minutes without use that end a session (1-480). Default: 30.") var idleMinutes = 30
     @Option(name: .customLong("lockout-attempts"), help: "Wrong passwords in 15 minutes that lock an account (3-20). Default: 5.")
     var lockoutAttempts = 5
@@ -99,12 +106,23 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let gateway = OrchestratorGateway(orchestrator: orchestratorAddress, credentials: credentials, endpoints: targets)
+        let metricsText = orchestratorMetrics ?? environment("HSB_ORCHESTRATOR_METRICS") ?? "http://127.0.0.1:7200/metrics"
+        guard let metricsURL = URL(string: metricsText), ["http", "https"].contains(metricsURL.scheme ?? "") else {
+            throw ValidationError("--orchestrator-metrics \(ProtoJSON.quotedExcerpt(metricsText)) is not an http(s) URL")
+        }
+        var token: String?
+        if let path = opsTokenFile ?? environment("HSB_OPS_TOKEN_FILE") {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("cannot read the ops token file \(path)")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let workspace = try Workspace(
             configuration: WorkspaceConfiguration(
                 host: address.host, port: address.port, accounts: accountList,
                 throttle: .init(limit: lockoutAttempts, lockoutMillis: Int64(lockoutMinutes) * 60_000), idle: .seconds(idleMinutes * 60),
                 secureCookies: true),
-            gateway: gateway)
+            gateway: gateway, metrics: MetricsSource(url: metricsURL, token: token))
         let host = address.host
         let app = workspace.application(logger: logger) { port in
             logger.info("workspace listening", metadata: ["address": "http://\(host):\(port)/"])

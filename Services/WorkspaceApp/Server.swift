@@ -54,6 +54,8 @@ public struct WorkspaceConfiguration: Sendable {
 public struct Workspace: Sendable {
     let configuration: WorkspaceConfiguration
     let gateway: OrchestratorGateway
+    /// The orchestrator's ops port, for the ops page's gauges; nil: not shown.
+    let metrics: MetricsSource?
     let throttle: LoginThrottle
     let library: MustacheLibrary
     let clock: @Sendable () -> Int64
@@ -62,24 +64,24 @@ public struct Workspace: Sendable {
     let decoyHash: String
 
     public init(
-        configuration: WorkspaceConfiguration, gateway: OrchestratorGateway,
+        configuration: WorkspaceConfiguration, gateway: OrchestratorGateway, metrics: MetricsSource? = nil,
         clock: @escaping @Sendable () -> Int64 = { SystemWallClock().nowUnixMillis() }
-    )
-        throws
-    {
+    ) throws {
         self.configuration = configuration
         self.gateway = gateway
+        self.metrics = metrics
         self.throttle = LoginThrottle(policy: configuration.throttle)
         self.clock = clock
         let cost = configuration.accounts.values.first.flatMap { UInt8($0.passwordHash.dropFirst(4).prefix(2)) } ?? 12
         self.decoyHash = Bcrypt.hash(Self.token(), cost: cost)
+        MustacheContentTypes.register(WorkspaceHTMLContentType(), named: WorkspaceHTMLContentType.name)
         var templates: [String: MustacheTemplate] = [:]
         for (name, text) in [
             ("layout", Templates.layout), ("errorSummary", Templates.errorSummary), ("field", Templates.field), ("signIn", Templates.signIn),
             ("tray", Templates.tray), ("referral", Templates.referral), ("case", Templates.casePage), ("event", Templates.event),
             ("rules", Templates.rules), ("rule", Templates.rule), ("ops", Templates.ops), ("message", Templates.message),
         ] {
-            templates[name] = try MustacheTemplate(string: text)
+            templates[name] = try MustacheTemplate(string: WorkspaceHTMLContentType.pragma + text)
         }
         self.library = MustacheLibrary(templates: templates)
     }
@@ -134,6 +136,7 @@ public struct Workspace: Sendable {
         signedIn.get("/cases/:id") { _, context in try await casePage(context: context) }
         signedIn.get("/cases/:id/events/:form") { _, context in try await eventPage(nil, context: context) }
         signedIn.post("/cases/:id/events/:form") { request, context in try await eventPage(request, context: context) }
+        signedIn.post("/cases/:id/tasks") { request, context in try await completeTask(request, context: context) }
         signedIn.get("/referrals/new") { _, context in try await referralPage(nil, context: context) }
         signedIn.post("/referrals/new") { request, context in try await referralPage(request, context: context) }
         signedIn.get("/rules") { _, context in try page(context, "The procedures' rules", "rules", Views.rules()) }
@@ -334,7 +337,8 @@ public struct Workspace: Sendable {
         guard Self.validCaseID(id) else { return try page(context, "Case not found", "message", notFound(id), status: .notFound) }
         do {
             let view = try await gateway.getCase(id, by: who, purpose: "case page")
-            return try page(context, "Case \(view.caseId)", "case", Views.casePage(view, who: who))
+            let csrf = context.sessions.session?.csrf ?? ""
+            return try page(context, "Case \(view.caseId)", "case", Views.casePage(view, who: who, csrf: csrf, submission: Self.token()))
         } catch {
             return try failure(error, context: context, caseID: id)
         }
@@ -395,6 +399,30 @@ public struct Workspace: Sendable {
         }
     }
 
+    /// Marks one of the case's tasks done (the agency it falls to, or social care; the
+    /// orchestrator decides), keyed so that a second press of the same button is the same act.
+    func completeTask(_ request: Request, context: WorkspaceContext) async throws -> Response {
+        guard let who = try requirePractitioner(context) else {
+            return try message(context, "Not for operations", "Cases are for practitioners.", status: .forbidden)
+        }
+        let id = context.parameters.get("id") ?? ""
+        guard Self.validCaseID(id) else { return try page(context, "Case not found", "message", notFound(id), status: .notFound) }
+        let posted = try await Self.form(request)
+        let task = posted["task"]
+        let submission = posted["submission"]
+        guard Self.validToken(submission), (1...300).contains(task.utf8.count) else {
+            throw HTTPError(.badRequest, message: "the form's task or submission key is missing")
+        }
+        do {
+            let view = try await gateway.complete(caseID: id, taskID: task, note: "", key: "workspace-\(who.username)-\(submission)-\(task)", by: who)
+            let done = view.deadlines.first { $0.taskId == task }
+            flash("Marked done: \(done?.description ?? task).", context: context)
+            return Response.redirect(to: "/cases/\(id)", type: .normal)
+        } catch {
+            return try failure(error, context: context, caseID: id)
+        }
+    }
+
     func flash(_ text: String, context: WorkspaceContext) {
         guard var session = context.sessions.session else { return }
         session.flash = text
@@ -406,7 +434,7 @@ public struct Workspace: Sendable {
             return try message(context, "Not for operations", "Cases are for practitioners.", status: .forbidden)
         }
         let csrf = context.sessions.session?.csrf ?? ""
-        let today = CivilDate(iso: String(CaseText.isoDate(now()))) ?? CivilDate(2026, 1, 1)
+        let today = CaseText.localDate(now())
         guard let request else {
             return try page(
                 context, "New referral", "referral",
@@ -454,27 +482,41 @@ public struct Workspace: Sendable {
             return try message(context, "For operations only", "This page is for the partnership's operators.", status: .forbidden)
         }
         async let health = gateway.health(as: who.agency)
-        async let owed = try? gateway.outbox(deadOnly: false, by: who)
         async let dead = try? gateway.outbox(deadOnly: true, by: who)
-        async let deadlines = try? gateway.deadlines(withinDays: 0, by: who)
+        async let gauges = metrics?.gauges()
         let checks = await health
         let deadList = await dead
-        let overdue = await deadlines
-        let model: [String: Any] = [
+        var model: [String: Any] = [
             "health": checks.map {
                 [
                     "name": $0.name, "state": $0.ok ? "Serving" : "Not serving", "tag": $0.ok ? "tag-green" : "tag-red",
                     "detail": $0.cause ?? $0.detail,
                 ] as [String: Any]
             },
-            "owed": await owed.map { "\($0.entries.count)" } ?? "unknown (the orchestrator could not be asked)",
-            "deadCount": deadList.map { "\($0.entries.count)" } ?? "unknown",
             "hasDead": !(deadList?.entries.isEmpty ?? true),
             "dead": (deadList?.entries ?? []).map {
                 ["stepId": $0.stepId, "service": $0.service, "caseId": $0.caseId, "attempts": $0.attempts, "lastError": $0.lastError] as [String: Any]
             },
-            "overdueKnown": overdue != nil, "overdue": overdue?.overdue.count ?? 0,
         ]
+        func count(_ value: Double?) -> String { value.map { String(Int($0)) } ?? "not reported" }
+        switch await gauges {
+        case .success(let gauges)?:
+            model["hasGauges"] = true
+            model["gauges"] = [
+                ["name": "Overdue deadlines", "value": count(gauges.overdue)],
+                ["name": "Steps owed to agencies", "value": count(gauges.outboxPending)],
+                ["name": "Oldest step owed (seconds)", "value": count(gauges.oldestPendingSeconds)],
+                ["name": "Steps given up (dead)", "value": count(gauges.outboxDead)],
+            ]
+            model["hasKinds"] = !gauges.overdueByKind.isEmpty
+            model["kinds"] = gauges.overdueByKind.map {
+                ["rule": $0.rule, "task": $0.task, "owner": $0.owner, "count": Int($0.count)] as [String: Any]
+            }
+        case .failure(let unavailable)?:
+            model["gaugesError"] = "The orchestrator's gauges could not be read: \(unavailable.reason)"
+        case nil:
+            model["gaugesError"] = "No orchestrator ops port is configured (--orchestrator-metrics)."
+        }
         return try page(context, "Operations", "ops", model)
     }
 }

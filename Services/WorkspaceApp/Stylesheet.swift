@@ -58,6 +58,8 @@ enum Stylesheet {
         .button:focus{background:#fd0;color:#0b0c0c;box-shadow:0 2px 0 #0b0c0c;outline:3px solid transparent}
         .button-secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}
         .button-secondary:hover{background:#dbdad9}
+        .button-small{font-size:.85rem;padding:4px 8px;margin:8px 0 0}
+        .task-done{display:block}
         .filters .button-secondary,.panel .button-secondary{background:#fff}
         .error-summary{border:5px solid #d4351c;padding:20px;margin-bottom:30px}
         .error-summary h2{margin-top:0}

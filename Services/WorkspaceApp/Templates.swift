@@ -144,22 +144,22 @@ enum Templates {
         {{#grading}}<dt>Grading</dt><dd>{{grading}}</dd>{{/grading}}
         </dl>
         {{#hasDeadlines}}<table><caption>Deadlines</caption><thead><tr><th scope="col">Due</th><th scope="col">Task</th><th scope="col">Rule</th><th scope="col">Owner</th><th scope="col">State</th></tr></thead><tbody>
-        {{#deadlines}}<tr><td>{{due}}</td><td>{{description}}</td><td class="rule"><a href="/rules/{{ruleId}}">{{ruleId}}</a></td><td>{{owner}}</td><td><strong class="tag {{tag}}">{{state}}</strong>{{#completedBy}} <span class="muted">by {{completedBy}}</span>{{/completedBy}}</td></tr>{{/deadlines}}
+        {{{deadlineRows}}}
         </tbody></table>{{/hasDeadlines}}
         {{#hasEvents}}<h2>Record an event</h2><ul class="list">{{#events}}<li><a href="/cases/{{caseId}}/events/{{slug}}">{{title}}</a></li>{{/events}}</ul>{{/hasEvents}}
         {{#hasRationale}}<h2>Why: the screening decision</h2><ul class="list">{{#rationale}}<li>{{text}}{{#ruleId}} <a class="rule" href="/rules/{{ruleId}}">{{ruleId}}</a>{{#source}} <span class="muted">({{source}})</span>{{/source}}{{/ruleId}}</li>{{/rationale}}</ul>{{/hasRationale}}
         {{#hasGrades}}<table><caption>Behaviours{{#band}} (Brook traffic light, ages {{band}}){{/band}}</caption><thead><tr><th scope="col">Grade</th><th scope="col">Behaviour</th></tr></thead><tbody>{{#grades}}<tr><td><strong class="tag {{tag}}">{{grade}}</strong></td><td>{{text}}{{#byIndicators}} <span class="muted">(graded by the harm indicators: confirm it)</span>{{/byIndicators}}</td></tr>{{/grades}}</tbody></table>{{/hasGrades}}
-        {{#lists}}<h2>{{title}}</h2><ul class="list">{{#items}}<li>{{.}}</li>{{/items}}</ul>{{/lists}}
+        {{#lists}}<h2>{{title}}</h2><ul class="list">{{{items}}}</ul>{{/lists}}
         {{#hasNotices}}<h2>Notices owed</h2><ul class="list">{{#notices}}<li>To {{recipient}}: {{reason}} <a class="rule" href="/rules/{{ruleId}}">{{ruleId}}</a></li>{{/notices}}</ul>{{/hasNotices}}
         {{#hasRoutes}}<h2>Routes</h2><ul class="list">{{#routes}}<li>{{route}}{{#lead}}: lead {{lead}}{{/lead}}{{#coWorker}}, co-worker {{coWorker}}{{/coWorker}} {{#rules}}<a class="rule" href="/rules/{{.}}">{{.}}</a> {{/rules}}</li>{{/routes}}</ul>{{/hasRoutes}}
         {{#hasLinked}}<h2>Linked cases</h2><ul class="list">{{#linked}}<li><a href="/cases/{{caseId}}">{{caseId}}</a>: {{subjectId}}, {{role}}{{#threshold}}: {{threshold}}{{/threshold}}</li>{{/linked}}</ul>{{/hasLinked}}
         {{#hasWithheld}}<div class="panel"><h2>Withheld from you (need to know, INF-04)</h2><ul class="list">{{#withheld}}<li>{{.}}</li>{{/withheld}}</ul></div>{{/hasWithheld}}
         {{#hasSteps}}<h2>Sent to agencies and not yet accepted</h2><ul class="list">{{#steps}}<li>{{.}}</li>{{/steps}}</ul>{{/hasSteps}}
         {{#hasChronology}}<table><caption>Chronology</caption><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Rules</th></tr></thead><tbody>
-        {{#chronology}}<tr><td>{{at}}</td><td>{{what}}</td><td>{{#rules}}<a class="rule" href="/rules/{{.}}">{{.}}</a> {{/rules}}</td></tr>{{/chronology}}
+        {{{chronologyRows}}}
         </tbody></table>{{/hasChronology}}
         {{#hasDisclosures}}<table><caption>Disclosures</caption><thead><tr><th scope="col">When</th><th scope="col">To</th><th scope="col">What</th><th scope="col">Basis</th><th scope="col">Consent</th></tr></thead><tbody>
-        {{#disclosures}}<tr><td>{{at}}</td><td>{{to}}</td><td>{{what}} <span class="muted">for {{purpose}}</span></td><td>{{basis}}</td><td>{{consent}}{{#parentsTold}}; parents {{parentsTold}}{{/parentsTold}}</td></tr>{{/disclosures}}
+        {{{disclosureRows}}}
         </tbody></table>{{/hasDisclosures}}
         """
 
@@ -203,11 +203,11 @@ enum Templates {
         <table><caption>Services</caption><thead><tr><th scope="col">Service</th><th scope="col">State</th><th scope="col">Detail</th></tr></thead><tbody>
         {{#health}}<tr><th scope="row">{{name}}</th><td><strong class="tag {{tag}}">{{state}}</strong></td><td>{{detail}}</td></tr>{{/health}}
         </tbody></table>
-        <dl class="summary">
-        <dt>Steps owed by the orchestrator</dt><dd>{{owed}}</dd>
-        <dt>Steps given up (dead)</dt><dd>{{deadCount}}</dd>
-        {{#overdueKnown}}<dt>Overdue deadlines</dt><dd>{{overdue}}</dd>{{/overdueKnown}}
-        </dl>
+        {{#gaugesError}}<div class="panel"><p>{{gaugesError}}</p></div>{{/gaugesError}}
+        {{#hasGauges}}<dl class="summary">{{#gauges}}<dt>{{name}}</dt><dd>{{value}}</dd>{{/gauges}}</dl>{{/hasGauges}}
+        {{#hasKinds}}<table><caption>Overdue, by rule and task (counts across every case)</caption><thead><tr><th scope="col">Rule</th><th scope="col">Task</th><th scope="col">Owner</th><th scope="col">Overdue</th></tr></thead><tbody>
+        {{#kinds}}<tr><td class="rule"><a href="/rules/{{rule}}">{{rule}}</a></td><td>{{task}}</td><td>{{owner}}</td><td>{{count}}</td></tr>{{/kinds}}
+        </tbody></table>{{/hasKinds}}
         {{#hasDead}}<table><caption>Given up: for an operator to retry or discard (hsbctl outbox)</caption><thead><tr><th scope="col">Step</th><th scope="col">To</th><th scope="col">Case</th><th scope="col">Attempts</th><th scope="col">Last error</th></tr></thead><tbody>
         {{#dead}}<tr><td>{{stepId}}</td><td>{{service}}</td><td>{{caseId}}</td><td>{{attempts}}</td><td>{{lastError}}</td></tr>{{/dead}}
         </tbody></table>{{/hasDead}}

@@ -161,14 +161,23 @@ enum Views {
 
     // MARK: Case
 
-    static func casePage(_ view: OrchestratorV1.CaseView, who: Practitioner) -> Model {
+    static func casePage(_ view: OrchestratorV1.CaseView, who: Practitioner, csrf: String = "", submission: String = "") -> Model {
         var model: Model = [
-            "caseId": view.caseId, "childSubjectId": view.childSubjectId, "role": CaseText.role(view), "status": CaseText.status(view.status),
+            "csrf": csrf, "submission": submission, "caseId": view.caseId, "childSubjectId": view.childSubjectId, "role": CaseText.role(view),
+            "status": CaseText.status(view.status),
             "statusTag": view.status == "screened" ? "" : view.status == "refused" ? "tag-red" : "tag-grey",
         ]
         var lists: [Model] = []
+        // A list may run to hundreds (a repeat concern is an alert each time): written by hand.
         func list(_ title: String, _ items: [String]) {
-            if !items.isEmpty { lists.append(["title": title, "items": items]) }
+            guard !items.isEmpty else { return }
+            var html = HTML(capacity: items.count * 120)
+            for item in items {
+                html.raw("<li>")
+                html.value(item)
+                html.raw("</li>")
+            }
+            lists.append(["title": title, "items": html.text])
         }
         if let screening = view.screening, !screening.outcome.isEmpty {
             model["profile"] = screening.profile
@@ -215,27 +224,81 @@ enum Views {
         model["withheld"] = view.withheld
         let deadlines = view.deadlines.sorted { ($0.dueUnixMs == 0 ? Int64.max : $0.dueUnixMs) < ($1.dueUnixMs == 0 ? Int64.max : $1.dueUnixMs) }
         model["hasDeadlines"] = !deadlines.isEmpty
-        model["deadlines"] = deadlines.map { entry in
-            compact([
-                "due": due(entry.dueUnixMs), "description": entry.description, "ruleId": entry.ruleId,
-                "owner": entry.assignee.isEmpty ? agencyLabel(entry.owner) : entry.assignee,
-                "state": entry.status == "overdue" ? "Overdue" : entry.status == "done" ? "Done" : "Open",
-                "tag": entry.status == "overdue" ? "tag-red" : entry.status == "done" ? "tag-green" : "",
-                "completedBy": entry.status == "done" ? entry.completedBy : "",
-            ])
+        var rows = HTML(capacity: deadlines.count * 400)
+        for entry in deadlines {
+            let state = entry.status == "overdue" ? "Overdue" : entry.status == "done" ? "Done" : "Open"
+            let tag = entry.status == "overdue" ? "tag-red" : entry.status == "done" ? "tag-green" : ""
+            rows.raw("<tr><td>")
+            rows.value(due(entry.dueUnixMs))
+            rows.raw("</td><td>")
+            rows.value(entry.description)
+            rows.raw("</td><td class=\"rule\">")
+            rows.rule(entry.ruleId)
+            rows.raw("</td><td>")
+            rows.value(entry.assignee.isEmpty ? agencyLabel(entry.owner) : entry.assignee)
+            rows.raw("</td><td><strong class=\"tag \(tag)\">\(state)</strong>")
+            if entry.status == "done", !entry.completedBy.isEmpty {
+                rows.raw(" <span class=\"muted\">by ")
+                rows.value(entry.completedBy)
+                rows.raw("</span>")
+            }
+            // The agency a task falls to, or social care (which leads every case), may mark it done.
+            if entry.status != "done", view.status != "closed", entry.owner == who.agency || who.agency == .socialCare {
+                rows.raw("<form method=\"post\" action=\"/cases/")
+                rows.value(view.caseId)
+                rows.raw("/tasks\" class=\"task-done\"><input type=\"hidden\" name=\"csrf\" value=\"")
+                rows.value(csrf)
+                rows.raw("\"><input type=\"hidden\" name=\"submission\" value=\"")
+                rows.value(submission)
+                rows.raw("\"><input type=\"hidden\" name=\"task\" value=\"")
+                rows.value(entry.taskId)
+                rows.raw("\"><button class=\"button button-secondary button-small\" type=\"submit\">Mark done<span class=\"visually-hidden\">: ")
+                rows.value(entry.description)
+                rows.raw("</span></button></form>")
+            }
+            rows.raw("</td></tr>\n")
         }
+        model["deadlineRows"] = rows.text
         let steps = view.steps.filter { CaseText.state($0) != .delivered && CaseText.state($0) != .discarded }.map(CaseText.step)
         model["hasSteps"] = !steps.isEmpty
         model["steps"] = steps
         model["hasChronology"] = !view.chronology.isEmpty
-        model["chronology"] = view.chronology.map { ["at": CaseText.date($0.atUnixMs), "what": $0.what, "rules": $0.ruleIds] as Model }
-        model["hasDisclosures"] = !view.disclosures.isEmpty
-        model["disclosures"] = view.disclosures.map {
-            compact([
-                "at": CaseText.date($0.atUnixMs), "to": $0.toService, "what": $0.what, "purpose": $0.purpose, "basis": $0.lawfulBasis,
-                "consent": $0.consent, "parentsTold": $0.parentsTold,
-            ])
+        var chronology = HTML(capacity: view.chronology.count * 200)
+        for entry in view.chronology {
+            chronology.raw("<tr><td>")
+            chronology.value(CaseText.date(entry.atUnixMs))
+            chronology.raw("</td><td>")
+            chronology.value(entry.what)
+            chronology.raw("</td><td>")
+            for rule in entry.ruleIds {
+                chronology.rule(rule)
+                chronology.raw(" ")
+            }
+            chronology.raw("</td></tr>\n")
         }
+        model["chronologyRows"] = chronology.text
+        model["hasDisclosures"] = !view.disclosures.isEmpty
+        var disclosures = HTML(capacity: view.disclosures.count * 300)
+        for entry in view.disclosures {
+            disclosures.raw("<tr><td>")
+            disclosures.value(CaseText.date(entry.atUnixMs))
+            disclosures.raw("</td><td>")
+            disclosures.value(entry.toService)
+            disclosures.raw("</td><td>")
+            disclosures.value(entry.what)
+            disclosures.raw(" <span class=\"muted\">for ")
+            disclosures.value(entry.purpose)
+            disclosures.raw("</span></td><td>")
+            disclosures.value(entry.lawfulBasis)
+            disclosures.raw("</td><td>")
+            disclosures.value(entry.consent)
+            if !entry.parentsTold.isEmpty {
+                disclosures.raw("; parents ")
+                disclosures.value(entry.parentsTold)
+            }
+            disclosures.raw("</td></tr>\n")
+        }
+        model["disclosureRows"] = disclosures.text
         let events = EventForm.all.filter { $0.permits(who.agency) }
         model["hasEvents"] = !events.isEmpty && view.status != "closed"
         model["events"] = events.map { ["slug": $0.slug, "title": $0.title] }

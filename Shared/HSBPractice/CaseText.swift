@@ -1,17 +1,27 @@
 import Foundation
 import HSBContract
+public import HSBSafeguarding
 public import HSBWire
 
 /// A case's parts in a practitioner's words, the same in `hsbctl` and the workspace.
 public enum CaseText {
-    /// UK local time, e.g. "Mon 7 Dec 2026 09:30".
+    /// UK local time, e.g. "Mon 7 Dec 2026 09:30": the rules module's own clock for England and
+    /// Wales (LondonTime), the one deadlines are counted in, and no formatter per call (a case
+    /// page shows hundreds of times).
     public static func date(_ millis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_GB")
-        formatter.timeZone = TimeZone(identifier: "Europe/London")
-        formatter.dateFormat = "EEE d MMM yyyy HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        let local = millis + LondonTime.offset(at: Instant(unixMillis: millis))
+        let dayMillis: Int64 = 86_400_000
+        let days = local >= 0 ? local / dayMillis : (local - dayMillis + 1) / dayMillis
+        let date = CivilDate(daysSinceEpoch: Int(days))
+        let minutes = (local - days * dayMillis) / 60_000
+        let hour = minutes / 60
+        let minute = minutes % 60
+        return
+            "\(weekdays[date.weekday.rawValue - 1]) \(date.day) \(months[date.month - 1]) \(date.year) \(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute)"
     }
+
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// A step's state, or for an orchestrator of the previous release (which has none) its text.
     public static func state(_ step: OrchestratorV1.Step) -> OrchestratorV1.StepStatus {
@@ -76,12 +86,6 @@ public enum CaseText {
 }
 
 extension CaseText {
-    /// The UK local date of `millis`, YYYY-MM-DD.
-    public static func isoDate(_ millis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_GB_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Europe/London")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
-    }
+    /// The UK local date of `millis`.
+    public static func localDate(_ millis: Int64) -> CivilDate { LondonTime.date(of: Instant(unixMillis: millis)) }
 }

@@ -244,6 +244,13 @@ class Workspace(unittest.TestCase):
         rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "table tr") if "Convene the HSB strategy meeting" in r.text]
         self.assertTrue(rows and all("DONE" in r.upper() for r in rows), rows)
         self.page("case-after-strategy-meeting")
+        # A task no event closes is marked done from its row (SCR-18: the assessment signed off).
+        row = next(r for r in d.find_elements(By.CSS_SELECTOR, "table tr") if "Complete the child and family assessment" in r.text)
+        self.submit(row.find_element(By.CSS_SELECTOR, "form.task-done button"))
+        self.assertIn("Marked done: Complete the child and family assessment.", self.text())
+        row = next(r for r in d.find_elements(By.CSS_SELECTOR, "table tr") if "Complete the child and family assessment" in r.text)
+        self.assertIn("DONE", row.text.upper())
+        self.assertEqual(row.find_elements(By.CSS_SELECTOR, "form.task-done"), [])
 
     def test_5_another_agency_sees_only_need_to_know(self):
         d = self.driver
@@ -256,6 +263,8 @@ class Workspace(unittest.TestCase):
         self.assertNotIn("The younger pupil was pressured", text)
         self.assertNotIn("Sam", text)
         self.page("case-need-to-know")
+        # CAMHS may not mark social care's tasks done: no button is offered.
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "form.task-done"), [])
         # CAMHS does not record a strategy meeting: the form is not offered, and refused if asked.
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "a[href$='/events/strategy-meeting']"), [])
         d.get(url + "/events/strategy-meeting")
@@ -303,7 +312,10 @@ class Workspace(unittest.TestCase):
             self.assertIn(service, text)
         self.assertEqual(text.upper().count("NOT SERVING"), 0, text)
         self.assertEqual(text.upper().count("SERVING"), 5 * 2, text)
-        self.assertIn("Steps owed by the orchestrator", text)
+        # The orchestrator's gauges from its ops port: counts across every case, never a case.
+        self.assertRegex(text, r"Overdue deadlines\s+\d+")
+        self.assertRegex(text, r"Steps owed to agencies\s+\d+")
+        self.assertNotIn("case-", text)
         self.page("ops")
         d.get(BASE + "/tray")
         self.assertIn("Not for operations", self.text())

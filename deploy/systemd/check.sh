@@ -79,9 +79,10 @@ done
 sed -e "s#/usr/local/bin/%i#$bin/%i#" -e "s#/etc/hsb/%i.env#$scratch/etc/%i.env#" deploy/systemd/hsb@.service > "$scratch/hsb@workspace.service"
 systemd-analyze verify --man=no "$scratch/hsb@workspace.service"
 sed -e "s#/etc/hsb#$scratch/etc#g" -e 's#[a-z-]*\.hsb\.example\.gov\.uk#localhost#g' -e 's#:\(710[0-4]\)#:1\1#g' -e 's#:7300$#:17300#' \
-  deploy/systemd/workspace.env > "$scratch/etc/workspace.env"
+  -e 's#:7200/#:17200/#' deploy/systemd/workspace.env > "$scratch/etc/workspace.env"
 password=$(head -c 18 /dev/urandom | base64)
 echo "$password" | "$bin/workspace" add-account --accounts "$scratch/etc/workspace-accounts" --username check.screener --agency social-care --cost 10 >/dev/null
+echo "$password" | "$bin/workspace" add-account --accounts "$scratch/etc/workspace-accounts" --username check.ops --agency ops --role ops --cost 10 >/dev/null
 [ -n "${as_user[*]}" ] && chown 65534:65534 "$scratch/etc/workspace-accounts"
 mapfile -t settings < <(grep -v '^#' "$scratch/etc/workspace.env" | grep .)
 "${as_user[@]}" env -i PATH=/usr/bin:/bin "${settings[@]}" "$bin/workspace" --log-format json > "$scratch/workspace.log" 2>&1 &
@@ -98,4 +99,11 @@ code=$(curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' --data-urlenco
 [ "$code" = 303 ] || { echo "deploy/systemd: signing in to the workspace answered $code" >&2; exit 1; }
 tray=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:17300/tray)
 grep -q "<h1>Work tray</h1>" <<< "$tray" || { tail -5 "$scratch/workspace.log" >&2; echo "deploy/systemd: the work tray did not load from the orchestrator" >&2; exit 1; }
+# The ops page reads the orchestrator's gauges with the ops token from the environment file.
+ops_jar="$scratch/ops-cookies"
+csrf=$(curl -s -c "$ops_jar" -b "$ops_jar" http://127.0.0.1:17300/sign-in | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{32\}')
+curl -s -c "$ops_jar" -b "$ops_jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "username=check.ops" \
+  --data-urlencode "password=$password" http://127.0.0.1:17300/sign-in
+ops_page=$(curl -s -c "$ops_jar" -b "$ops_jar" http://127.0.0.1:17300/ops)
+grep -q "<dt>Overdue deadlines</dt><dd>[0-9]" <<< "$ops_page" || { echo "deploy/systemd: the ops page did not read the orchestrator's gauges" >&2; exit 1; }
 echo "deploy/systemd: the unit verifies for every service and the workspace; each environment file starts its service over TLS"
