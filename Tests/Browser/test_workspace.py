@@ -11,6 +11,7 @@ import os
 import re
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from axe_selenium_python import Axe
@@ -39,6 +40,8 @@ def browser():
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-GB"})
     driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
     driver.implicitly_wait(0)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
     return driver
 
 
@@ -54,7 +57,14 @@ class Workspace(unittest.TestCase):
         self.driver = browser()
 
     def tearDown(self):
-        self.driver.quit()
+        # Where each test ended, whatever its outcome: the page and its source, for a failure's
+        # diagnosis (CI keeps only the log otherwise).
+        try:
+            self.driver.save_screenshot(os.path.join(SHOTS, f"last-{self._testMethodName}.png"))
+            with open(os.path.join(SHOTS, f"last-{self._testMethodName}.html"), "w") as out:
+                out.write(f"<!-- {self.driver.current_url} -->\n" + self.driver.page_source)
+        finally:
+            self.driver.quit()
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -299,6 +309,14 @@ class Workspace(unittest.TestCase):
         self.submit(d.find_element(By.CSS_SELECTOR, "form[action='/sign-in'] button"))
         self.assertIn("This form has expired", self.text())
         self.assertIsNone(d.get_cookie("hsb_session"))
+        # A body that is not a form is refused with the same security headers as every page.
+        try:
+            urllib.request.urlopen(urllib.request.Request(BASE + "/sign-in", data=b"csrf=%zz", method="POST"), timeout=10)
+            self.fail("a malformed form was accepted")
+        except urllib.error.HTTPError as refused:
+            self.assertEqual(refused.code, 400)
+            self.assertIn("default-src 'none'", refused.headers.get("Content-Security-Policy", ""))
+            self.assertEqual(refused.headers.get("Cache-Control"), "no-store")
         # Nothing was recorded: the case holds one strategy meeting at most (from test 4).
         d.get(url)
         self.assertNotIn("no further action", self.text().lower().split("chronology")[-1])
