@@ -15,10 +15,6 @@ struct WorkspaceCommand: AsyncParsableCommand {
         subcommands: [Serve.self, AddAccount.self], defaultSubcommand: Serve.self)
 }
 
-func environment(_ name: String) -> String? {
-    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
-}
-
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the workspace.",
